@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { AlertingOptions, toStepScorerOptions } from './rule-options.js';
+
+const YAML = `
+base_url: https://tidecast.example
+storm_control: { max_per_minute: 10 }
+scorer: { horizons: 6, warmup_steps: 24 }
+rules:
+  - name: deviation
+    detector: score
+    streams: weather/**
+    warning: 0.999
+    critical: 0.99999
+    for: 2
+    resolve_below: 0.9
+    cooldown_ms: 600000
+  - name: drift
+    detector: horizon
+    warning: 3
+silences:
+  - { pattern: weather/KSEA/*, starts_at: 0, ends_at: 1000 }
+`;
+
+describe('AlertingOptions', () => {
+  it('reads the snake_case pipeline section with defaults', () => {
+    const o = AlertingOptions.parse(parse(YAML));
+    expect(o.rules[0]).toMatchObject({ name: 'deviation', for: 2, for_ms: 0, resolve_steps: 3, cooldown_ms: 600000, notify_pending: false });
+    expect(o.rules[1]).toMatchObject({ detector: 'horizon', streams: '**', warning: 3 });
+    expect(o.storm_control.max_per_minute).toBe(10);
+    expect(o.silences[0].comment).toBe('');
+    const s = toStepScorerOptions(o.scorer);
+    expect(s.horizons).toBe(6);
+    expect(s.residualScale.warmupSteps).toBe(24);
+    expect(s.dynamicThreshold.windowSteps).toBe(240);
+  });
+
+  it('reports every error with its path', () => {
+    const r = AlertingOptions.safeParse({
+      rules: [
+        { name: 'a', warning: 0.9, critical: 0.5, for: 0 },
+        { name: 'a', warning: 1, detector: 'nope', unknown_key: 1 },
+      ],
+    });
+    expect(r.success).toBe(false);
+    const paths = r.error!.issues.map((i) => i.path.join('.'));
+    expect(paths).toEqual(expect.arrayContaining(['rules.0.for', 'rules.1.detector']));
+    expect(r.error!.issues.some((i) => i.code === 'unrecognized_keys')).toBe(true);
+  });
+
+  it('rejects inconsistent thresholds and duplicate names', () => {
+    const bad = AlertingOptions.safeParse({ rules: [{ name: 'a', warning: 0.9, critical: 0.5 }] });
+    expect(bad.error?.issues[0].path).toEqual(['rules', 0, 'critical']);
+    const dup = AlertingOptions.safeParse({ rules: [{ name: 'a', warning: 1 }, { name: 'a', warning: 2 }] });
+    expect(dup.error?.issues[0].message).toMatch(/duplicate rule name a/);
+  });
+});

@@ -1,0 +1,90 @@
+// The `alerting:` section of a pipeline file (snake_case YAML), validated with zod.
+import { z } from 'zod';
+import type { StepScorerOptions } from './step-scorer.js';
+
+export const AlertRuleOptions = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9_.-]+$/).describe('Rule name, part of the alert id.'),
+    detector: z
+      .enum(['score', 'surprise', 'dynamic_threshold', 'horizon', 'flatline'])
+      .default('score')
+      .describe('score: 1 - tail probability in [0,1]; surprise: -log10 tail probability; dynamic_threshold: smoothed error / ε (>= 1 above); horizon: number of horizons whose band the actual left; flatline: surprise (-log10 chance) of the current run of identical values.'),
+    streams: z.string().default('**').describe('Glob over stream keys the rule applies to (* within a segment, ** across /).'),
+    warning: z.number().describe('Level at or above which a step counts as anomalous (severity warning).'),
+    critical: z.number().optional().describe('Level at or above which the severity is critical.'),
+    for: z.number().int().min(1).default(1).describe('Consecutive anomalous scored steps before firing.'),
+    for_ms: z.number().int().min(0).default(0).describe('Event time the episode must also have lasted before firing.'),
+    resolve_below: z.number().optional().describe('Hysteresis: a firing alert resolves only below this level (default: warning).'),
+    resolve_steps: z.number().int().min(1).default(3).describe('Consecutive scored steps below resolve_below to resolve.'),
+    cooldown_ms: z.number().int().min(0).default(0).describe('After resolving, no new episode for this stream and rule during this time.'),
+    notify_pending: z.boolean().default(false).describe('Also deliver pending events.'),
+  })
+  .strict()
+  .refine((r) => r.critical === undefined || r.critical >= r.warning, { message: 'critical must be >= warning', path: ['critical'] })
+  .refine((r) => r.resolve_below === undefined || r.resolve_below <= r.warning, { message: 'resolve_below must be <= warning', path: ['resolve_below'] });
+export type AlertRuleOptions = z.infer<typeof AlertRuleOptions>;
+
+export const SilenceOptions = z
+  .object({
+    pattern: z.string().min(1).describe('Glob over stream keys.'),
+    rule: z.string().optional().describe('Only this rule (default: all rules).'),
+    starts_at: z.number().int().describe('Start, epoch ms (inclusive).'),
+    ends_at: z.number().int().describe('End, epoch ms (exclusive).'),
+    comment: z.string().default(''),
+  })
+  .strict()
+  .refine((s) => s.ends_at > s.starts_at, { message: 'ends_at must be after starts_at', path: ['ends_at'] });
+export type SilenceOptions = z.infer<typeof SilenceOptions>;
+
+export const ScorerOptions = z
+  .object({
+    horizons: z.number().int().min(1).max(512).default(12).describe('Past forecast horizons kept for the horizon detector.'),
+    residual_half_life_steps: z.number().positive().default(24).describe('Half-life of the running residual scale (models without variance).'),
+    warmup_steps: z.number().int().min(1).default(48).describe('Steps before a stream without model variance is scored.'),
+    clip_z: z.number().positive().default(5).describe('Residuals are clipped to this many scales before updating the scale.'),
+    smoothing_span: z.number().positive().default(6).describe('EWMA span of the dynamic threshold errors.'),
+    window_steps: z.number().int().min(8).default(240).describe('Smoothed errors in the dynamic threshold window.'),
+    refit_every: z.number().int().min(1).default(12).describe('Steps between dynamic threshold refits.'),
+    z_min: z.number().default(2),
+    z_max: z.number().default(10),
+    z_step: z.number().positive().default(0.5),
+    prune: z.number().min(0).default(0.13).describe('Dynamic threshold: margin over the largest normal error (Hundman et al.: 0.13).'),
+    floor_scales: z.number().min(0).default(0.5).describe('Dynamic threshold: never below this many residual scales.'),
+    tail_calibration: z.boolean().default(true).describe('Correct heavy tails online so that ~1% of normal steps score above 0.99.'),
+    tail_calibration_rate: z.number().positive().max(1).default(0.05).describe('Relative step of the 99th-percentile tracker.'),
+  })
+  .strict();
+export type ScorerOptions = z.infer<typeof ScorerOptions>;
+
+export const AlertingOptions = z
+  .object({
+    base_url: z.string().default('http://localhost:8080').describe('Dashboard base URL for alert links.'),
+    scorer: ScorerOptions.default(ScorerOptions.parse({})),
+    rules: z.array(AlertRuleOptions).default([]),
+    storm_control: z
+      .object({ max_per_minute: z.number().int().min(1).default(30).describe('Alerts per minute per pipeline before one summary replaces the rest.') })
+      .strict()
+      .default({ max_per_minute: 30 }),
+    silences: z.array(SilenceOptions).default([]),
+  })
+  .strict()
+  .superRefine((a, ctx) => {
+    const seen = new Set<string>();
+    a.rules.forEach((r, i) => {
+      if (seen.has(r.name)) ctx.addIssue({ code: 'custom', message: `duplicate rule name ${r.name}`, path: ['rules', i, 'name'] });
+      seen.add(r.name);
+    });
+  });
+export type AlertingOptions = z.infer<typeof AlertingOptions>;
+
+export function toStepScorerOptions(s: ScorerOptions): StepScorerOptions {
+  return {
+    horizons: s.horizons,
+    residualScale: { halfLifeSteps: s.residual_half_life_steps, warmupSteps: s.warmup_steps, clipZ: s.clip_z },
+    dynamicThreshold: {
+      smoothingSpan: s.smoothing_span, windowSteps: s.window_steps, refitEvery: s.refit_every,
+      zMin: s.z_min, zMax: s.z_max, zStep: s.z_step, prune: s.prune, floorScales: s.floor_scales,
+    },
+    tailCalibration: s.tail_calibration ? { rate: s.tail_calibration_rate, maxFactor: 4, warmup: 50 } : null,
+  };
+}
