@@ -16,6 +16,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.int.test.ts', 'test/e2e/**/*.test.ts'],
+          globalSetup: ['test/helpers/influx-global-setup.ts', 'test/helpers/kafka-global-setup.ts'],
           testTimeout: 180_000,
           hookTimeout: 300_000,
           fileParallelism: false,

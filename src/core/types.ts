@@ -6,6 +6,8 @@ export type StreamKey = string;
 /** Where a raw record came from, so a dead letter or a replay can point back to it. */
 export interface Origin {
   readonly connector: string;
+  /** The topic (Kafka) or table the record came from, where the connector has several. */
+  readonly topic?: string;
   readonly partition: number;
   readonly offset: string;
 }

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { FileSourceConfig } from './config.js';
+import { parseTime, RowParser, splitCsv } from './parse-row.js';
+
+const origin = { connector: 'f', partition: 0, offset: '7' };
+
+describe('parseTime', () => {
+  it('reads the time formats of the sample data as UTC epoch ms', () => {
+    expect(parseTime('2016-04-12T00:00:05')).toBe(Date.UTC(2016, 3, 12, 0, 0, 5));
+    expect(parseTime('2010-01-01T00:00')).toBe(Date.UTC(2010, 0, 1));
+    expect(parseTime('1970-01-01T00:07:00Z')).toBe(7 * 60_000);
+    expect(parseTime('2015-06-01')).toBe(Date.UTC(2015, 5, 1));
+    expect(parseTime('1/2/2010 13:00')).toBe(Date.UTC(2010, 0, 2, 13));
+    expect(parseTime('1460419200000')).toBe(1460419200000);
+    expect(parseTime('1460419200')).toBe(1460419200000);
+    expect(parseTime('yesterday')).toBeNaN();
+  });
+});
+
+describe('splitCsv', () => {
+  it('handles quotes and escaped quotes', () => {
+    expect(splitCsv('a,"b,c",d')).toEqual(['a', 'b,c', 'd']);
+    expect(splitCsv('"say ""hi""",2')).toEqual(['say "hi"', '2']);
+  });
+});
+
+describe('RowParser', () => {
+  it('reads long CSV rows into one observation, with the key prefix', () => {
+    const p = new RowParser(FileSourceConfig.parse({ path: 'x', key_column: 'stream', key_prefix: 'w/' }));
+    expect(p.setHeader('stream,timestamp,value')).toBeUndefined();
+    expect(p.parse('a,2010-01-01T01:00,3.5', origin)).toEqual({ ok: true, observations: [{ key: 'w/a', eventTime: Date.UTC(2010, 0, 1, 1), fields: { value: 3.5 }, origin }] });
+  });
+
+  it('reads wide CSV rows into one observation per value column', () => {
+    const p = new RowParser(FileSourceConfig.parse({ path: 'x', time_column: 'date', value_columns: ['t', 'h'], key_prefix: 'wx/' }));
+    p.setHeader('date,t,h,other');
+    const r = p.parse('1/1/2010 0:00,-9,67,x', origin);
+    expect(r).toEqual({ ok: true, observations: [
+      { key: 'wx/t', eventTime: Date.UTC(2010, 0, 1), fields: { value: -9 }, origin },
+      { key: 'wx/h', eventTime: Date.UTC(2010, 0, 1), fields: { value: 67 }, origin },
+    ] });
+  });
+
+  it('turns bad rows into dead letters with a code and the place they came from', () => {
+    const p = new RowParser(FileSourceConfig.parse({ path: 'x', key_column: 'stream' }));
+    p.setHeader('stream,timestamp,value');
+    expect(p.parse('a,b', origin)).toEqual({ ok: false, dead: { record: 'a,b', code: 'parse_error', detail: '2 columns, header has 3', origin } });
+    expect(p.parse('a,soon,1', origin)).toMatchObject({ ok: false, dead: { code: 'parse_error', detail: 'unreadable time "soon"' } });
+    expect(new RowParser(FileSourceConfig.parse({ path: 'x', key_column: 'id' })).setHeader('stream,timestamp,value')).toBe('columns id not in header [stream, timestamp, value]');
+  });
+
+  it('reads JSON lines', () => {
+    const p = new RowParser(FileSourceConfig.parse({ path: 'x', format: 'json', key_column: 'id', time_column: 'ts' }));
+    expect(p.parse('{"id":"k","ts":"2015-06-01","value":2}', origin)).toEqual({ ok: true, observations: [{ key: 'k', eventTime: Date.UTC(2015, 5, 1), fields: { value: 2 }, origin }] });
+    expect(p.parse('{"id":"k"', origin)).toMatchObject({ ok: false, dead: { code: 'parse_error' } });
+  });
+});

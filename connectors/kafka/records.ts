@@ -1,0 +1,71 @@
+import type { DeadLetter, Forecast, RawRecord } from '../../src/core/types.js';
+
+// How Tidecast's outputs look on Kafka. Every message is keyed by stream (so a stream's outputs keep their
+// order on one partition) and carries a `tidecast-id` header that is the same on a replay: consumers dedupe by it.
+
+export interface KafkaOutRecord {
+  readonly topic: string;
+  readonly key: string | null;
+  readonly value: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Explicit partition; by key hash when absent. */
+  readonly partition?: number;
+}
+
+export const ID_HEADER = 'tidecast-id';
+
+/** (pipeline, stream, timestamp, model version): what makes a forecast the same one on a replay. */
+export function forecastId(f: Pick<Forecast, 'pipeline' | 'key' | 't' | 'modelVersion'>): string {
+  return `${f.pipeline}|${f.key}|${f.t}|${f.modelVersion}`;
+}
+
+export function forecastRecord(topic: string, f: Forecast): KafkaOutRecord {
+  const value = JSON.stringify({
+    pipeline: f.pipeline,
+    stream: f.key,
+    t: f.t,
+    step_ms: f.stepMs,
+    model_version: f.modelVersion,
+    mean: Array.from(f.mean),
+    lower: Array.from(f.lower),
+    upper: Array.from(f.upper),
+  });
+  return { topic, key: f.key, value, headers: { [ID_HEADER]: forecastId(f) } };
+}
+
+/** Any alert with a stable id (key + rule + episode start) and its stream key; typed arrays become arrays. */
+export function alertRecord(topic: string, alert: { readonly id: string; readonly key: string }): KafkaOutRecord {
+  const value = JSON.stringify(alert, (_k, v: unknown) => (ArrayBuffer.isView(v) ? Array.from(v as Float64Array) : v));
+  return { topic, key: alert.key, value, headers: { [ID_HEADER]: alert.id } };
+}
+
+function isRawRecord(r: unknown): r is RawRecord {
+  return typeof r === 'object' && r !== null && typeof (r as RawRecord).payload === 'string' && 'origin' in r;
+}
+
+/** The reason, the original payload as it came, and where it came from (topic/partition/offset). */
+export function deadLetterRecord(topic: string, d: DeadLetter, pipeline = ''): KafkaOutRecord {
+  const raw = isRawRecord(d.record) ? d.record : undefined;
+  const origin = d.origin ?? raw?.origin;
+  const payload = raw !== undefined ? raw.payload : safeJson(d.record);
+  const value = JSON.stringify({
+    pipeline,
+    code: d.code,
+    reason: d.detail,
+    payload,
+    topic: origin?.topic ?? null,
+    partition: origin?.partition ?? null,
+    offset: origin?.offset ?? null,
+    connector: origin?.connector ?? null,
+  });
+  const id = origin === undefined ? `${d.code}|${payload}` : `${origin.connector}|${origin.topic ?? ''}|${origin.partition}|${origin.offset}`;
+  return { topic, key: raw?.key ?? null, value, headers: { [ID_HEADER]: id, 'tidecast-code': d.code } };
+}
+
+function safeJson(x: unknown): string {
+  try {
+    return JSON.stringify(x) ?? String(x);
+  } catch {
+    return String(x);
+  }
+}

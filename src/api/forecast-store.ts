@@ -1,0 +1,280 @@
+import type { AlertEvent, AlertSeverity } from '../alerting/alert-event.js';
+import type { Forecast, StreamKey } from '../core/types.js';
+import { ColumnRing } from './column-ring.js';
+import type { PipelineInfo, PipelineSummary, ModelVersionRecord } from './pipeline-info.js';
+
+// What the API and dashboard read: per stream, bounded rings of recent actuals, one-step-ahead
+// forecasts (mean and interval, aligned with the actual they predict) and alert markers, plus the
+// latest full-horizon forecast and the alert rules active now. The runtime writes into it; readers
+// get JSON-ready copies. Writing allocates nothing per step unless someone is subscribed (SSE).
+
+export interface ForecastStoreOptions {
+  /** Recent actuals and forecasts kept per stream. Default 720. */
+  readonly capacity?: number;
+  /** Alert markers kept per stream. Default 50. */
+  readonly alertsPerStream?: number;
+  /** Alert events kept overall for GET /api/alerts. Default 500. */
+  readonly alertHistory?: number;
+  /** Points in each stream's sparkline. Default 60. */
+  readonly sparklinePoints?: number;
+}
+
+export interface LatestForecast {
+  /** Time of the last observed step the forecast was made from; horizon h targets t + h·stepMs. */
+  readonly t: number;
+  readonly stepMs: number;
+  readonly modelVersion: string;
+  readonly mean: number[];
+  readonly lower: number[];
+  readonly upper: number[];
+}
+
+export type StreamAlertLevel = 'ok' | 'pending' | 'firing';
+
+export interface StreamSummary {
+  readonly key: StreamKey;
+  readonly pipeline: string;
+  readonly stepMs: number;
+  readonly lastActual: { readonly t: number; readonly value: number } | null;
+  readonly latestForecast: LatestForecast | null;
+  /** The worst state among the stream's active alert rules, and their events. */
+  readonly alert: { readonly level: StreamAlertLevel; readonly severity: AlertSeverity | null; readonly active: readonly AlertEvent[] };
+  /** The newest actuals, oldest first, for a sparkline. */
+  readonly sparkline: readonly number[];
+}
+
+export interface StreamDetail extends StreamSummary {
+  readonly actuals: { readonly t: number[]; readonly value: number[]; readonly imputed: boolean[] };
+  /** One-step-ahead forecasts by target time, so they line up with the actuals they predicted. */
+  readonly forecasts: { readonly t: number[]; readonly mean: number[]; readonly lower: number[]; readonly upper: number[] };
+  /** Recent alert events of this stream (markers), oldest first. */
+  readonly alerts: readonly AlertEvent[];
+}
+
+export type StoreEvent =
+  | { readonly type: 'actual'; readonly pipeline: string; readonly stream: StreamKey; readonly t: number; readonly value: number; readonly imputed: boolean }
+  | { readonly type: 'forecast'; readonly pipeline: string; readonly stream: StreamKey; readonly forecast: LatestForecast }
+  | { readonly type: 'alert'; readonly alert: AlertEvent }
+  | { readonly type: 'pipeline'; readonly pipeline: PipelineSummary };
+
+export type StoreListener = (event: StoreEvent) => void;
+
+class StreamBuffers {
+  readonly actuals: ColumnRing;      // t, value, imputed (0/1)
+  readonly forecasts: ColumnRing;    // target t, mean, lower, upper (horizon 1)
+  readonly markers: AlertEvent[] = [];
+  readonly active = new Map<string, AlertEvent>();   // rule -> latest pending/firing event
+  stepMs: number;
+  latest: { t: number; modelVersion: string; mean: Float64Array; lower: Float64Array; upper: Float64Array } | null = null;
+
+  constructor(readonly key: StreamKey, readonly pipeline: string, capacity: number) {
+    this.actuals = new ColumnRing(3, capacity);
+    this.forecasts = new ColumnRing(4, capacity);
+    this.stepMs = 0;
+  }
+}
+
+const SEVERITY_RANK: Record<AlertSeverity, number> = { warning: 1, critical: 2 };
+
+export class ForecastStore {
+  private readonly capacity: number;
+  private readonly alertsPerStream: number;
+  private readonly alertHistory: number;
+  private readonly sparklinePoints: number;
+  private readonly streamsByKey = new Map<StreamKey, StreamBuffers>();
+  private readonly pipelinesByName = new Map<string, { info: PipelineInfo; versions: ModelVersionRecord[]; status: PipelineSummary['status'] }>();
+  private readonly recentAlerts: AlertEvent[] = [];
+  private readonly listeners = new Set<StoreListener>();
+
+  constructor(options: ForecastStoreOptions = {}) {
+    this.capacity = options.capacity ?? 720;
+    this.alertsPerStream = options.alertsPerStream ?? 50;
+    this.alertHistory = options.alertHistory ?? 500;
+    this.sparklinePoints = options.sparklinePoints ?? 60;
+  }
+
+  // ---- writes (runtime) ----
+
+  /** Declares a pipeline (again, to update it); its model version starts the version history. */
+  upsertPipeline(info: PipelineInfo, status: PipelineSummary['status'] = 'running'): void {
+    const prev = this.pipelinesByName.get(info.name);
+    const versions = prev?.versions ?? [];
+    if (versions.length === 0 || versions[versions.length - 1].version !== info.modelVersion) {
+      versions.push({ version: info.modelVersion, since: info.startedAt ?? Date.now(), reason: 'initial' });
+    }
+    this.pipelinesByName.set(info.name, { info, versions, status });
+    this.emitPipeline(info.name);
+  }
+
+  setPipelineStatus(name: string, status: PipelineSummary['status']): void {
+    const p = this.pipelinesByName.get(name);
+    if (p === undefined) return;
+    p.status = status;
+    this.emitPipeline(name);
+  }
+
+  /** A model swap: the new version becomes current; the last 20 versions are kept. */
+  setModelVersion(pipeline: string, record: ModelVersionRecord): void {
+    const p = this.pipelinesByName.get(pipeline);
+    if (p === undefined) return;
+    p.info = { ...p.info, modelVersion: record.version };
+    p.versions.push(record);
+    if (p.versions.length > 20) p.versions.splice(0, p.versions.length - 20);
+    this.emitPipeline(pipeline);
+  }
+
+  /** One observed (or imputed) grid step of a stream. */
+  recordActual(pipeline: string, key: StreamKey, t: number, value: number, imputed = false): void {
+    const s = this.buffers(pipeline, key);
+    s.actuals.push(t, value, imputed ? 1 : 0);
+    if (this.listeners.size > 0) this.emit({ type: 'actual', pipeline, stream: key, t, value, imputed });
+  }
+
+  /** A forecast made at f.t: becomes the latest, and its horizon-1 point joins the history at f.t + stepMs. */
+  recordForecast(f: Forecast): void {
+    const s = this.buffers(f.pipeline, f.key);
+    const h = f.mean.length;
+    if (h === 0) return;
+    s.stepMs = f.stepMs;
+    let latest = s.latest;
+    if (latest === null || latest.mean.length !== h) {
+      latest = { t: 0, modelVersion: '', mean: new Float64Array(h), lower: new Float64Array(h), upper: new Float64Array(h) };
+      s.latest = latest;
+    }
+    latest.t = f.t;
+    latest.modelVersion = f.modelVersion;
+    latest.mean.set(f.mean);
+    latest.lower.set(f.lower);
+    latest.upper.set(f.upper);
+    s.forecasts.push(f.t + f.stepMs, f.mean[0], f.lower[0], f.upper[0]);
+    if (this.listeners.size > 0) this.emit({ type: 'forecast', pipeline: f.pipeline, stream: f.key, forecast: latestOf(s) as LatestForecast });
+  }
+
+  /** An alert event: a marker on its stream, the stream's active-rule state, and the global history. */
+  recordAlert(event: AlertEvent): void {
+    this.recentAlerts.push(event);
+    if (this.recentAlerts.length > this.alertHistory) this.recentAlerts.splice(0, this.recentAlerts.length - this.alertHistory);
+    const s = this.streamsByKey.get(event.stream) ?? (event.detector === 'storm_control' ? undefined : this.buffers(event.pipeline, event.stream));
+    if (s !== undefined) {
+      s.markers.push(event);
+      if (s.markers.length > this.alertsPerStream) s.markers.splice(0, s.markers.length - this.alertsPerStream);
+      if (event.state === 'resolved') s.active.delete(event.rule);
+      else s.active.set(event.rule, event);
+    }
+    if (this.listeners.size > 0) this.emit({ type: 'alert', alert: event });
+  }
+
+  /** Forgets a stream (e.g. evicted as idle). */
+  removeStream(key: StreamKey): boolean {
+    return this.streamsByKey.delete(key);
+  }
+
+  // ---- reads (API) ----
+
+  streamKeys(): StreamKey[] {
+    return [...this.streamsByKey.keys()];
+  }
+
+  streams(pipeline?: string): StreamSummary[] {
+    const out: StreamSummary[] = [];
+    for (const s of this.streamsByKey.values()) if (pipeline === undefined || s.pipeline === pipeline) out.push(this.summaryOf(s));
+    out.sort((a, b) => (a.pipeline === b.pipeline ? a.key.localeCompare(b.key) : a.pipeline.localeCompare(b.pipeline)));
+    return out;
+  }
+
+  /** Recent history of one stream (the newest `limit` points), or undefined if unknown. */
+  stream(key: StreamKey, limit?: number): StreamDetail | undefined {
+    const s = this.streamsByKey.get(key);
+    if (s === undefined) return undefined;
+    const n = limit === undefined ? this.capacity : Math.max(0, Math.floor(limit));
+    const imputed = s.actuals.column(2, n);
+    return {
+      ...this.summaryOf(s),
+      actuals: { t: s.actuals.column(0, n), value: s.actuals.column(1, n), imputed: imputed.map((v) => v === 1) },
+      forecasts: { t: s.forecasts.column(0, n), mean: s.forecasts.column(1, n), lower: s.forecasts.column(2, n), upper: s.forecasts.column(3, n) },
+      alerts: [...s.markers],
+    };
+  }
+
+  /** Alerts active now (pending or firing, every stream) and the recent history, newest first. */
+  alerts(limit = 100): { active: AlertEvent[]; recent: AlertEvent[] } {
+    const active: AlertEvent[] = [];
+    for (const s of this.streamsByKey.values()) for (const a of s.active.values()) active.push(a);
+    active.sort((a, b) => b.time - a.time);
+    const recent = this.recentAlerts.slice(Math.max(0, this.recentAlerts.length - limit)).reverse();
+    return { active, recent };
+  }
+
+  pipelines(): PipelineSummary[] {
+    const out: PipelineSummary[] = [];
+    for (const name of [...this.pipelinesByName.keys()].sort()) out.push(this.pipelineSummary(name) as PipelineSummary);
+    return out;
+  }
+
+  subscribe(listener: StoreListener): () => void {
+    this.listeners.add(listener);
+    return () => { this.listeners.delete(listener); };
+  }
+
+  get subscriberCount(): number {
+    return this.listeners.size;
+  }
+
+  // ---- internals ----
+
+  private buffers(pipeline: string, key: StreamKey): StreamBuffers {
+    let s = this.streamsByKey.get(key);
+    if (s === undefined) {
+      s = new StreamBuffers(key, pipeline, this.capacity);
+      this.streamsByKey.set(key, s);
+    }
+    return s;
+  }
+
+  private summaryOf(s: StreamBuffers): StreamSummary {
+    let level: StreamAlertLevel = 'ok';
+    let severity: AlertSeverity | null = null;
+    for (const a of s.active.values()) {
+      if (a.state === 'firing') level = 'firing';
+      else if (level === 'ok') level = 'pending';
+      if (severity === null || SEVERITY_RANK[a.severity] > SEVERITY_RANK[severity]) severity = a.severity;
+    }
+    const lastT = s.actuals.last(0);
+    return {
+      key: s.key,
+      pipeline: s.pipeline,
+      stepMs: s.stepMs,
+      lastActual: Number.isNaN(lastT) ? null : { t: lastT, value: s.actuals.last(1) },
+      latestForecast: latestOf(s),
+      alert: { level, severity, active: [...s.active.values()] },
+      sparkline: s.actuals.column(1, this.sparklinePoints),
+    };
+  }
+
+  private pipelineSummary(name: string): PipelineSummary | undefined {
+    const p = this.pipelinesByName.get(name);
+    if (p === undefined) return undefined;
+    let streams = 0;
+    for (const s of this.streamsByKey.values()) if (s.pipeline === name) streams++;
+    return { ...p.info, status: p.status, streams, modelVersions: [...p.versions] };
+  }
+
+  private emitPipeline(name: string): void {
+    if (this.listeners.size === 0) return;
+    const summary = this.pipelineSummary(name);
+    if (summary !== undefined) this.emit({ type: 'pipeline', pipeline: summary });
+  }
+
+  private emit(event: StoreEvent): void {
+    for (const l of this.listeners) {
+      // A failing subscriber (a closed SSE socket) must not stop the runtime writing.
+      try { l(event); } catch { this.listeners.delete(l); }
+    }
+  }
+}
+
+function latestOf(s: StreamBuffers): LatestForecast | null {
+  const l = s.latest;
+  if (l === null) return null;
+  return { t: l.t, stepMs: s.stepMs, modelVersion: l.modelVersion, mean: Array.from(l.mean), lower: Array.from(l.lower), upper: Array.from(l.upper) };
+}

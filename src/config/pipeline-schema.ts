@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import { SinkConfig, SourceConfig } from '../../connectors/registry.js';
+import { AlertingOptions } from '../alerting/rule-options.js';
+import { PipelineDataOptions } from '../operators/options.js';
+import { HttpSection, ModelSection, StateSection, TrainingSection } from './sections.js';
+
+// A pipeline file holds either one pipeline, or a bundle `{ http, pipelines: [...] }` so that one
+// file (the embedded demo) can run several domains in one process.
+
+const pipelineName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]*$/, 'lowercase letters, digits, "_" and "-"')
+  .describe('Pipeline name: appears in logs, metrics, the API and every forecast.');
+
+export const PipelineSpec = z
+  .object({
+    name: pipelineName,
+    description: z.string().default('').describe('Free text shown in the API and dashboard.'),
+    ...dataOptionsShape(),
+    sources: z.array(SourceConfig).min(1).describe('Where observations come from.'),
+    sinks: z.array(SinkConfig).default([]).describe('Where forecasts, alerts and dead letters go (the API always gets them).'),
+    model: ModelSection.describe('The recurrent model: one hidden state per stream.'),
+    training: TrainingSection.default(TrainingSection.parse({})).describe('Offline fit at start and online retraining.'),
+    alerting: AlertingOptions.default(AlertingOptions.parse({})).describe('Scoring of forecast deviations and alert rules.'),
+    state: StateSection.describe('Checkpoints.'),
+    http: HttpSection.optional().describe('API and dashboard; a single-pipeline file may set it here.'),
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    // The data options' own cross-field rules (duplicate fields, a target field).
+    const data = PipelineDataOptions.safeParse(dataPart(p));
+    if (!data.success) for (const i of data.error.issues) if (i.code === 'custom') ctx.addIssue({ ...i, code: 'custom' });
+    const target = targetField(p);
+    const names = new Set<string>();
+    p.sources.forEach((s, i) => {
+      const name = s.name ?? `${s.kind}-${i}`;
+      if (names.has(name)) ctx.addIssue({ code: 'custom', message: `duplicate source name "${name}"`, path: ['sources', i, 'name'] });
+      names.add(name);
+      if (s.kind === 'file' && s.key_column !== undefined && !s.value_columns.includes(target)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `target field "${target}" is not among value_columns [${s.value_columns.join(', ')}]`,
+          path: ['sources', i, 'value_columns'],
+        });
+      }
+    });
+  });
+
+export const PipelineBundle = z
+  .object({
+    http: HttpSection.optional().describe('API and dashboard shared by all pipelines of the process.'),
+    pipelines: z.array(PipelineSpec).min(1).describe('Pipelines run side by side in one process.'),
+  })
+  .strict()
+  .superRefine((b, ctx) => {
+    const names = new Map<string, number>();
+    const dirs = new Map<string, number>();
+    b.pipelines.forEach((p, i) => {
+      if (names.has(p.name)) ctx.addIssue({ code: 'custom', message: `duplicate pipeline name "${p.name}"`, path: ['pipelines', i, 'name'] });
+      if (dirs.has(p.state.dir)) ctx.addIssue({ code: 'custom', message: `state.dir "${p.state.dir}" is shared with pipelines[${dirs.get(p.state.dir)}]`, path: ['pipelines', i, 'state', 'dir'] });
+      names.set(p.name, i);
+      dirs.set(p.state.dir, i);
+    });
+  });
+
+function dataOptionsShape(): typeof PipelineDataOptions.shape {
+  return PipelineDataOptions.shape;
+}
+
+/** The stream pipeline's options of a pipeline (for src/operators). */
+export function dataPart(p: PipelineSpec): PipelineDataOptions {
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(PipelineDataOptions.shape)) out[k] = (p as Record<string, unknown>)[k];
+  return out as PipelineDataOptions;
+}
+
+/** The forecast field: the first field with role target. */
+export function targetField(p: Pick<PipelineSpec, 'fields'>): string {
+  return (p.fields.find((f) => f.role === 'target') ?? p.fields[0]).name;
+}
+
+/** What editors validate against: either form. */
+export const PipelineFile = z.union([PipelineSpec, PipelineBundle]);
+
+export type PipelineSpec = z.infer<typeof PipelineSpec>;
+export type PipelineBundle = z.infer<typeof PipelineBundle>;

@@ -1,0 +1,31 @@
+// Fixed per-column z-score fitted on a prefix of rows (the online-forecasting protocol fits it on the
+// training rows only, so the online phase never informs the scale).
+
+export interface ZScore {
+  readonly mean: Float64Array;
+  readonly std: Float64Array;
+}
+
+/** Population mean and standard deviation of each column over rows [0, rows); std 0 becomes 1. */
+export function fitZScore(data: Float64Array, columns: number, rows: number): ZScore {
+  const mean = new Float64Array(columns);
+  const std = new Float64Array(columns);
+  for (let r = 0; r < rows; r++) for (let j = 0; j < columns; j++) mean[j] += data[r * columns + j];
+  for (let j = 0; j < columns; j++) mean[j] /= rows;
+  for (let r = 0; r < rows; r++) {
+    for (let j = 0; j < columns; j++) {
+      const d = data[r * columns + j] - mean[j];
+      std[j] += d * d;
+    }
+  }
+  for (let j = 0; j < columns; j++) std[j] = Math.sqrt(std[j] / rows) || 1;
+  return { mean, std };
+}
+
+/** Normalises row-major data in place. */
+export function applyZScore(data: Float64Array, columns: number, z: ZScore): void {
+  for (let i = 0; i < data.length; i++) {
+    const j = i % columns;
+    data[i] = (data[i] - z.mean[j]) / z.std[j];
+  }
+}

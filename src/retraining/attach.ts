@@ -1,0 +1,53 @@
+import { join } from 'node:path';
+import type { PipelineSpec } from '../config/pipeline-schema.js';
+import type { PipelineRuntime } from '../runtime/pipeline-runtime.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { TidecastMetrics } from '../telemetry/metrics.js';
+import { engineTap } from './engine-tap.js';
+import { ModelRegistry } from './model-registry.js';
+import { Retrainer, type RetrainerOptions, type RetrainSettings } from './retrainer.js';
+import { WorkerTrainer } from './worker-trainer.js';
+
+// Wires background retraining into a pipeline runtime: registry under the state dir, one training
+// worker, the engine's step tap and the runtime's online-learning hook.
+
+/** Where a pipeline's model registry lives. */
+export function registryDir(spec: PipelineSpec): string {
+  return join(spec.state.dir, 'models', spec.name);
+}
+
+export function retrainSettingsFrom(spec: PipelineSpec, overrides: Partial<RetrainSettings> = {}): RetrainSettings {
+  const online = spec.training.online;
+  const offline = spec.training.offline;
+  return {
+    bufferSteps: online.window_steps,
+    bufferStreams: 1024,
+    windowSteps: online.window_steps,
+    windowStreams: offline.max_streams,
+    minSteps: Math.min(64, online.window_steps),
+    train: {
+      k1: offline.tbptt_steps, k2: offline.tbptt_steps, learningRate: offline.learning_rate, clipNorm: 1, maxEpochs: offline.epochs,
+      patience: 2, loss: 'gaussian-nll', compareOn: 'mse', warmStart: true, validationFraction: 0.2, maxTimeMs: offline.max_time_ms,
+    },
+    schedule: { everyMs: 0, everySteps: online.every_steps, driftFactor: 2, baselineSteps: 200, errorAlpha: 0.02 },
+    margin: 0.02,
+    rewarmSteps: 48,
+    ...overrides,
+  };
+}
+
+export async function attachRetraining(
+  runtime: PipelineRuntime, log: Logger, metrics?: TidecastMetrics,
+  extra: Partial<Pick<RetrainerOptions, 'publish' | 'settings'>> = {},
+): Promise<Retrainer> {
+  const spec = runtime.spec;
+  const runner = runtime.engine.runner;
+  const registry = await ModelRegistry.open(registryDir(spec), spec.name, runner.model.config);
+  const retrainer = await Retrainer.create({
+    pipeline: spec.name, live: runner, registry, trainer: new WorkerTrainer(), log, metrics,
+    settings: extra.settings ?? retrainSettingsFrom(spec), publish: extra.publish,
+  });
+  runtime.engine.stepTap = engineTap(retrainer, runner.inputSize);
+  runtime.setLearner(retrainer);
+  return retrainer;
+}

@@ -1,0 +1,67 @@
+// When to retrain: every `everyMs` of wall time, every `everySteps` new live steps, or on drift,
+// i.e. when the rolling one-step error of the live model rises `driftFactor` times over the level
+// it settled at after the last promotion (the mean of the first `baselineSteps` errors since).
+
+export type RetrainReason = 'interval' | 'steps' | 'drift' | 'manual';
+
+export interface ScheduleOptions {
+  /** 0 = off. */
+  readonly everyMs: number;
+  /** 0 = off. */
+  readonly everySteps: number;
+  /** 0 = off. */
+  readonly driftFactor: number;
+  readonly baselineSteps: number;
+  /** Weight of each new squared error in the rolling mean. */
+  readonly errorAlpha: number;
+}
+
+export class RetrainSchedule {
+  private lastRunAt: number;
+  private stepsSince = 0;
+  private baselineSum = 0;
+  private baselineCount = 0;
+  /** Rolling mean squared one-step error, NaN until the first error. */
+  rollingError = NaN;
+
+  constructor(readonly options: ScheduleOptions, now: number) {
+    this.lastRunAt = now;
+  }
+
+  /** The level after the last promotion, NaN until baselineSteps errors were seen. */
+  get baseline(): number {
+    return this.baselineCount >= this.options.baselineSteps ? this.baselineSum / this.baselineCount : NaN;
+  }
+
+  observeStep(squaredError: number): void {
+    this.stepsSince++;
+    if (!Number.isFinite(squaredError)) return;
+    const a = this.options.errorAlpha;
+    this.rollingError = Number.isNaN(this.rollingError) ? squaredError : (1 - a) * this.rollingError + a * squaredError;
+    if (this.baselineCount < this.options.baselineSteps) {
+      this.baselineSum += squaredError;
+      this.baselineCount++;
+    }
+  }
+
+  due(now: number): RetrainReason | undefined {
+    const o = this.options;
+    if (o.driftFactor > 0 && this.rollingError > o.driftFactor * this.baseline) return 'drift';
+    if (o.everySteps > 0 && this.stepsSince >= o.everySteps) return 'steps';
+    if (o.everyMs > 0 && now - this.lastRunAt >= o.everyMs) return 'interval';
+    return undefined;
+  }
+
+  /** A run started: the step and time counters start again. */
+  started(now: number): void {
+    this.lastRunAt = now;
+    this.stepsSince = 0;
+  }
+
+  /** A new model went live: its error level is learned afresh. */
+  promoted(): void {
+    this.baselineSum = 0;
+    this.baselineCount = 0;
+    this.rollingError = NaN;
+  }
+}

@@ -1,0 +1,115 @@
+import { startHttpServer, type HttpServer } from '../api/server.js';
+import { ForecastStore } from '../api/forecast-store.js';
+import type { LoadedFile } from '../config/load-pipeline.js';
+import type { PipelineSpec } from '../config/pipeline-schema.js';
+import { componentLogger, type Logger } from '../telemetry/logger.js';
+import type { TidecastMetrics } from '../telemetry/metrics.js';
+import { ingestHandler } from './ingest.js';
+import { PipelineRuntime } from './pipeline-runtime.js';
+import { attachRetraining } from '../retraining/attach.js';
+import { modelsApi } from '../retraining/models-api.js';
+import type { Retrainer } from '../retraining/retrainer.js';
+
+// `tidecast run`: every pipeline of every file in one process, one HTTP server for all, periodic
+// checkpoints, and a graceful stop on SIGTERM/SIGINT (stop intake, flush sinks, checkpoint, exit 0).
+
+export interface DaemonOptions {
+  readonly files: readonly LoadedFile[];
+  readonly log: Logger;
+  readonly metrics: TidecastMetrics;
+  /** Overrides the files' http.port. */
+  readonly port?: number;
+  readonly host?: string;
+}
+
+export interface Daemon {
+  readonly runtimes: readonly PipelineRuntime[];
+  readonly store: ForecastStore;
+  readonly http: HttpServer;
+  /** Graceful stop; idempotent. */
+  stop(reason: string): Promise<void>;
+  /** Resolves when stop() has finished. */
+  readonly stopped: Promise<void>;
+}
+
+export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
+  const log = o.log;
+  const specs: { spec: PipelineSpec; file: string }[] = o.files.flatMap((f) => f.pipelines.map((spec) => ({ spec, file: f.file })));
+  const store = new ForecastStore();
+  const startedAt = Date.now();
+  let ready = false;
+  const runtimes = specs.map(({ spec, file }) => {
+    const plog = componentLogger(log, 'runtime', { pipeline: spec.name });
+    const runtime = new PipelineRuntime(spec, {
+      log: plog,
+      metrics: o.metrics,
+      paced: true,
+      observer: {
+        actual: (p, k, t, v, imp) => store.recordActual(p, k, t, v, imp),
+        forecast: (f) => store.recordForecast(f),
+        alert: (a) => store.recordAlert(a),
+        modelSwapped: (p, version, validationLoss) => store.setModelVersion(p, { version, since: Date.now(), reason: 'trained', validationLoss }),
+      },
+    });
+    store.upsertPipeline({
+      name: spec.name, file, modelVersion: runtime.engine.runner.version, stepMs: spec.step_ms, startedAt,
+      model: { cell: spec.model.cell, layers: spec.model.layers, units: spec.model.units, horizon: spec.model.horizon },
+      sources: runtime.sources.map((s) => `${s.kind}:${s.name}`), sinks: spec.sinks.map((s) => s.kind),
+    }, 'restoring');
+    return runtime;
+  });
+  const retrainers = new Map<string, Retrainer>();
+  for (const r of runtimes) {
+    await r.restore();
+    const reason = await r.prepareModel();
+    // Background retraining (training.online): registry, worker, engine tap, swap hook.
+    if (r.spec.training.online.enabled) retrainers.set(r.spec.name, await attachRetraining(r, componentLogger(log, 'retraining', { pipeline: r.spec.name }), o.metrics));
+    if (reason !== 'initial') store.setModelVersion(r.spec.name, { version: r.engine.runner.version, since: Date.now(), reason });
+    store.setPipelineStatus(r.spec.name, 'running');
+  }
+  const httpCfg = o.files.find((f) => f.http !== undefined)?.http;
+  const http = await startHttpServer({
+    port: o.port ?? httpCfg?.port ?? 8080,
+    host: o.host ?? httpCfg?.host ?? '0.0.0.0',
+    store,
+    metrics: o.metrics,
+    logger: componentLogger(log, 'api'),
+    health: () => ({ live: true, ready, details: Object.fromEntries(runtimes.map((r) => [r.spec.name, { streams: r.engine.runner.arena.size, ...r.engine.stats }])) }),
+    ingest: runtimes.length > 0 ? ingestHandler(runtimes[0]) : undefined,
+    models: retrainers.size > 0 ? modelsApi(retrainers) : undefined,
+    silences: runtimes.length > 0 ? {
+      list: () => runtimes[0].engine.alerts.listSilences(),
+      add: (input) => runtimes[0].engine.alerts.addSilence(input),
+      remove: (id) => runtimes[0].engine.alerts.removeSilence(id),
+    } : undefined,
+  });
+  log.info({ url: http.url, pipelines: specs.map((s) => s.spec.name) }, 'Tidecast is running.');
+  const running = runtimes.map((r) => r.start());
+  ready = true;
+  const minInterval = Math.min(...specs.map((s) => s.spec.state.checkpoint_interval_ms));
+  const timer = setInterval(() => {
+    for (const r of runtimes) void r.maybeCheckpoint(Date.now());
+  }, Math.max(100, Math.min(minInterval, 5_000)));
+  timer.unref();
+  for (const r of runtimes) void r.maybeCheckpoint(Date.now());
+
+  let stopping: Promise<void> | undefined;
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((res) => (resolveStopped = res));
+  const stop = (reason: string): Promise<void> => {
+    stopping ??= (async () => {
+      log.info({ reason }, 'Stopping: intake stops, sinks flush, state is checkpointed.');
+      ready = false;
+      clearInterval(timer);
+      for (const r of runtimes) store.setPipelineStatus(r.spec.name, 'stopping');
+      await Promise.all(runtimes.map((r) => r.stop()));
+      await Promise.all([...retrainers.values()].map((t) => t.close()));
+      await Promise.allSettled(running);
+      await http.close();
+      log.info({ pipelines: runtimes.map((r) => ({ name: r.spec.name, ...r.engine.stats })) }, 'Stopped.');
+      resolveStopped();
+    })();
+    return stopping;
+  };
+  return { runtimes, store, http, stop, stopped };
+}

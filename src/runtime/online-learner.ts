@@ -1,0 +1,19 @@
+import type { StackedModel } from '../models/stacked-model.js';
+import type { PipelineEngine } from './pipeline-engine.js';
+
+// The online-learning hook. After every batch the runtime hands the engine to the learner; a learner
+// (background retraining, to come) may return a candidate that won on recent held-out data, and the
+// runtime swaps it in between batches: one assignment, stream states stay put. Swaps change
+// forecasts from then on, and the checkpoint carries the swapped weights, so restarts stay exact.
+
+export interface ModelCandidate {
+  readonly model: StackedModel;
+  readonly version: string;
+  readonly validationLoss?: number;
+}
+
+export interface OnlineLearner {
+  /** Called after each processed batch; returns a model to swap in, or undefined. */
+  afterBatch(engine: PipelineEngine): ModelCandidate | undefined;
+  close?(): Promise<void>;
+}

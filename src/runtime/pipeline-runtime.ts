@@ -1,0 +1,216 @@
+import type { AlertEvent } from '../alerting/alert-event.js';
+import { dataPart, type PipelineSpec } from '../config/pipeline-schema.js';
+import type { DeadLetter, Forecast, Observation } from '../core/types.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { TidecastMetrics } from '../telemetry/metrics.js';
+import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
+import { prepareModel, type ModelOrigin } from './prepare-model.js';
+import { createSink, createSource } from './connectors.js';
+import { PipelineEngine, type EngineListener, type StepRow } from './pipeline-engine.js';
+import type { OnlineLearner } from './online-learner.js';
+import type { OutputSink, RuntimeSource } from './ports.js';
+
+// One pipeline in the daemon: restore from its checkpoint, pull batches from every source through
+// the engine, hand the outputs to the sinks and the observer (API store), checkpoint periodically
+// and on stop. A checkpoint snapshots state first, then makes the outputs durable, then writes:
+// outputs are never behind the state that claims them.
+
+/** Where live results go besides the sinks (the API's ForecastStore). */
+export interface RuntimeObserver {
+  actual?(pipeline: string, key: string, t: number, value: number, imputed: boolean): void;
+  step?(row: StepRow): void;
+  forecast?(f: Forecast): void;
+  alert?(a: AlertEvent): void;
+  deadLetter?(pipeline: string, d: DeadLetter): void;
+  modelSwapped?(pipeline: string, version: string, validationLoss: number | undefined): void;
+}
+
+export interface PipelineRuntimeOptions {
+  readonly log: Logger;
+  readonly metrics?: TidecastMetrics;
+  readonly observer?: RuntimeObserver;
+  /** Pace file sources by their replay clock (run) or read as fast as possible. */
+  readonly paced: boolean;
+}
+
+export class PipelineRuntime {
+  readonly engine: PipelineEngine;
+  readonly sources: RuntimeSource[];
+  readonly sinks: OutputSink[];
+  readonly positions: Record<string, number> = {};
+  private forecasts: Forecast[] = [];
+  private alerts: AlertEvent[] = [];
+  private dead: DeadLetter[] = [];
+  private readonly abort = new AbortController();
+  private loops: Promise<void>[] = [];
+  private checkpointing: Promise<void> = Promise.resolve();
+  private lastCheckpoint = 0;
+  private readonly log: Logger;
+  startedFromCheckpoint = false;
+  private learner: OnlineLearner | undefined;
+  private readonly lastWarned = new Map<string, number>();
+
+  constructor(readonly spec: PipelineSpec, readonly options: PipelineRuntimeOptions) {
+    this.log = options.log;
+    const obs = options.observer;
+    const m = options.metrics;
+    const lateness = m?.lateness.labels(spec.name);
+    const listener: EngineListener = {
+      lateness: lateness ? (ms) => lateness.observe(ms / 1000) : undefined,
+      actual: obs?.actual ? (k, t, v, imp) => obs.actual?.(spec.name, k, t, v, imp) : undefined,
+      step: obs?.step ? (r) => obs.step?.(r) : undefined,
+      forecast: (f) => {
+        this.forecasts.push(f);
+        obs?.forecast?.(f);
+      },
+      alert: (a) => {
+        this.alerts.push(a);
+        obs?.alert?.(a);
+        m?.alertEvents.labels(spec.name, a.severity, a.state).inc();
+      },
+      deadLetter: (d) => {
+        this.dead.push(d);
+        this.warnDeadLetter(d);
+        obs?.deadLetter?.(spec.name, d);
+        m?.deadLetters.labels(spec.name, 'pipeline', d.code, 'engine').inc();
+      },
+    };
+    this.engine = new PipelineEngine(spec, listener);
+    this.log.info({ inputs: this.engine.inputNames, model: spec.model }, 'Model inputs.');
+    const ctx = { pipeline: spec.name, log: this.log, paced: options.paced, data: dataPart(spec) };
+    this.sources = spec.sources.map((s, i) => createSource(s, i, ctx));
+    this.sinks = spec.sinks.map((s, i) => createSink(s, i, ctx));
+  }
+
+  /** Restores the checkpoint if there is one; returns whether one was found. */
+  async restore(): Promise<boolean> {
+    const cp = await readCheckpoint(this.spec);
+    if (cp === undefined) return false;
+    this.engine.runner.importWeights(cp.model);
+    this.engine.restore(cp.engine);
+    Object.assign(this.positions, cp.sources);
+    this.startedFromCheckpoint = true;
+    this.log.info({ streams: cp.engine.streams.length, sources: cp.sources, writtenAt: cp.writtenAt }, 'State restored from checkpoint.');
+    return true;
+  }
+
+  /** Model weights when there is no checkpoint (see prepare-model.ts). */
+  async prepareModel(): Promise<ModelOrigin | 'restored'> {
+    if (this.startedFromCheckpoint) return 'restored';
+    const files = this.spec.sources.flatMap((s) => (s.kind === 'file' ? [s] : []));
+    return prepareModel(this.spec, this.engine.runner, files, this.log, this.options.metrics);
+  }
+
+  /** Starts pulling from every source; resolves when all sources have ended or stop() was called. */
+  start(): Promise<void> {
+    this.loops = this.sources.map((s) => this.pump(s));
+    return Promise.all(this.loops).then(() => undefined);
+  }
+
+  /** Stops intake, finishes the batch in progress, flushes sinks, checkpoints, closes. */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await Promise.allSettled(this.loops);
+    await this.checkpoint();
+    await Promise.all(this.sources.map((s) => s.close()));
+    await Promise.all(this.sinks.map((s) => s.close()));
+  }
+
+  /** Periodic checkpoint if the interval has passed (called by the daemon's timer). */
+  maybeCheckpoint(now: number): Promise<void> {
+    if (now - this.lastCheckpoint < this.spec.state.checkpoint_interval_ms) return Promise.resolve();
+    this.lastCheckpoint = now;
+    return this.checkpoint();
+  }
+
+  checkpoint(): Promise<void> {
+    this.checkpointing = this.checkpointing.then(() => this.writeCheckpointNow());
+    return this.checkpointing;
+  }
+
+  private async writeCheckpointNow(): Promise<void> {
+    const engine = this.engine.snapshot();
+    const model = this.engine.runner.exportWeights();
+    const sources = { ...this.positions };
+    try {
+      await this.flushOutputs(true);
+      await writeCheckpoint(this.spec, { sources, model, engine }, new Date());
+      this.options.metrics?.checkpoints.labels(this.spec.name, 'ok').inc();
+      this.log.debug({ streams: engine.streams.length, sources }, 'Checkpoint written.');
+    } catch (err) {
+      this.options.metrics?.checkpoints.labels(this.spec.name, 'failed').inc();
+      this.log.error({ err }, 'Checkpoint failed; the previous one is kept.');
+    }
+  }
+
+  /** Installs the online-learning hook (see online-learner.ts). */
+  setLearner(learner: OnlineLearner | undefined): void {
+    this.learner = learner;
+  }
+
+  /** Swaps in a learner's candidate between batches. */
+  private afterBatch(): void {
+    const candidate = this.learner?.afterBatch(this.engine);
+    if (candidate === undefined) return;
+    this.engine.runner.swap(candidate.model, candidate.version);
+    this.options.metrics?.trainingRuns.labels(this.spec.name, 'swapped').inc();
+    this.options.observer?.modelSwapped?.(this.spec.name, candidate.version, candidate.validationLoss);
+    this.log.info({ version: candidate.version, validationLoss: candidate.validationLoss }, 'Model swapped.');
+  }
+
+  /** A warning per error code at most every 10 s: bad data is counted, not logged line by line. */
+  private warnDeadLetter(d: DeadLetter): void {
+    const now = Date.now();
+    if (now - (this.lastWarned.get(d.code) ?? -Infinity) < 10_000) return;
+    this.lastWarned.set(d.code, now);
+    this.log.warn({ code: d.code, detail: d.detail, origin: d.origin, counts: this.engine.stats.deadLetters }, 'Records dead-lettered.');
+  }
+
+  /** Observations from outside the sources (HTTP ingest); resolves when their outputs are written. */
+  async ingestExternal(observations: readonly Observation[], dead: readonly DeadLetter[]): Promise<void> {
+    for (const d of dead) this.engine.deadLetter(d);
+    this.engine.ingest(observations);
+    await this.flushOutputs(false);
+  }
+
+  private async pump(source: RuntimeSource): Promise<void> {
+    const m = this.options.metrics;
+    const name = this.spec.name;
+    try {
+      for await (const batch of source.batches(this.abort.signal, this.positions[source.name])) {
+        m?.receivedEvents.labels(name, source.name).inc(batch.observations.length + batch.deadLetters.length);
+        m?.batchSize.labels(name, 'source').observe(batch.observations.length);
+        for (const d of batch.deadLetters) this.engine.deadLetter(d);
+        const t0 = performance.now();
+        this.engine.ingest(batch.observations);
+        m?.stepDuration.labels(name).observe((performance.now() - t0) / 1000);
+        if (batch.position !== undefined) this.positions[source.name] = batch.position;
+        m?.forecasts.labels(name).inc(this.forecasts.length);
+        m?.activeStreams.labels(name).set(this.engine.runner.arena.size);
+        this.afterBatch();
+        await this.flushOutputs(false);
+        batch.ack?.();
+        if (this.abort.signal.aborted) break;
+      }
+      const how = this.abort.signal.aborted ? 'Source stopped.' : 'Source ended.';
+      this.log.info({ source: source.name, position: this.positions[source.name] }, how);
+    } catch (err) {
+      if (!this.abort.signal.aborted) this.log.error({ err, source: source.name }, 'Source failed; its intake stopped.');
+    }
+  }
+
+  private async flushOutputs(durable: boolean): Promise<void> {
+    const out = { forecasts: this.forecasts, alerts: this.alerts, deadLetters: this.dead };
+    this.forecasts = [];
+    this.alerts = [];
+    this.dead = [];
+    const signal = this.abort.signal;
+    await Promise.all(
+      this.sinks.map(async (s) => {
+        if (out.forecasts.length + out.alerts.length + out.deadLetters.length > 0) await s.write(out, signal);
+        await s.flush(durable);
+        this.options.metrics?.sinkWrites.labels(this.spec.name, s.kind, 'ok').inc();
+      }),
+    );
+  }
+}

@@ -1,0 +1,37 @@
+import type { AlertEvent } from '../alerting/alert-event.js';
+import type { DeadLetter, Forecast, Observation } from '../core/types.js';
+
+// What the runtime needs from sources and sinks, whatever their kind.
+
+export interface IngestBatch {
+  readonly observations: readonly Observation[];
+  readonly deadLetters: readonly DeadLetter[];
+  /** Resume position after this batch (file sources: data rows consumed), saved in checkpoints. */
+  readonly position?: number;
+  /** Called once the batch's outputs and state are durable (Kafka: commits offsets). */
+  ack?(): void;
+}
+
+export interface RuntimeSource {
+  readonly kind: string;
+  readonly name: string;
+  /** Batches from the checkpointed position on; ends at end of input or on abort. */
+  batches(signal: AbortSignal, from: number | undefined): AsyncIterable<IngestBatch>;
+  healthcheck(): Promise<{ status: 'ok' | 'degraded' | 'down'; detail?: string }>;
+  close(): Promise<void>;
+}
+
+export interface BatchOutputs {
+  readonly forecasts: readonly Forecast[];
+  readonly alerts: readonly AlertEvent[];
+  readonly deadLetters: readonly DeadLetter[];
+}
+
+export interface OutputSink {
+  readonly kind: string;
+  /** Hands over one batch's outputs; may buffer until flush. */
+  write(out: BatchOutputs, signal: AbortSignal): Promise<void>;
+  /** Writes what is buffered; `durable` also makes it survive a crash (before a checkpoint). */
+  flush(durable: boolean): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,36 @@
+import type { FileSourceConfig } from '../../connectors/file/config.js';
+import type { PipelineSpec } from '../config/pipeline-schema.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { TidecastMetrics } from '../telemetry/metrics.js';
+import { collectFitData } from './fit-data.js';
+import { loadModelFile } from './model-file.js';
+import type { ModelRunner } from './model-runner.js';
+import { offlineFit } from './offline-fit.js';
+
+// Weights for a pipeline that has no checkpoint: model.path if set; else a quick offline fit on the
+// start of the given files (bounded by training.offline); else the seeded init, whose zero head makes
+// it a persistence forecast until it learns.
+
+export type ModelOrigin = 'loaded' | 'offline' | 'initial';
+
+export async function prepareModel(
+  spec: PipelineSpec, runner: ModelRunner, files: readonly FileSourceConfig[], log: Logger, metrics?: TidecastMetrics,
+): Promise<ModelOrigin> {
+  if (spec.model.path !== undefined) {
+    await loadModelFile(spec.model.path, spec, runner);
+    log.info({ path: spec.model.path, version: runner.version }, 'Model loaded.');
+    return 'loaded';
+  }
+  const o = spec.training.offline;
+  if (!o.enabled || files.length === 0) {
+    log.info({ version: runner.version }, 'Model starts from its seeded init (a persistence forecast).');
+    return 'initial';
+  }
+  const data = await collectFitData(spec, files, o.steps, o.max_streams);
+  const report = offlineFit(spec, runner, data);
+  metrics?.trainingRuns.labels(spec.name, 'offline').inc();
+  metrics?.trainingLoss.labels(spec.name, 'train').set(report.finalLoss);
+  metrics?.trainingDuration.labels(spec.name).observe(report.seconds);
+  log.info({ ...report, streams: data.batch, steps: data.steps }, 'Model fitted offline on the start of the data.');
+  return 'offline';
+}

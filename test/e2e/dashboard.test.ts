@@ -1,0 +1,96 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ForecastStore } from '../../src/api/forecast-store.js';
+import { startHttpServer } from '../../src/api/server.js';
+import { createMetrics } from '../../src/telemetry/metrics.js';
+import { launchChromium } from './dashboard-browser.js';
+import { startDemoDaemon } from './dashboard-daemon.js';
+import { DashboardFeeder, FEEDER_STREAMS } from './dashboard-feeder.js';
+
+// The live dashboard in headless Chromium: the page loads, lists the streams, draws actual vs
+// forecast with its band, shows alert badges and markers, and keeps updating over SSE. Screenshots
+// go to test-results/ for a look by eye.
+
+const RESULTS = resolve(import.meta.dirname, '../../test-results');
+let browser: Browser;
+
+beforeAll(async () => {
+  mkdirSync(RESULTS, { recursive: true });
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+const pointsShown = (page: Page) => page.$eval('#chart', (el) => Number((el as HTMLElement).dataset.points ?? 0));
+
+async function openPage(url: string): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.stack ?? String(e)));
+  await page.goto(url);
+  return { page, errors };
+}
+
+describe('dashboard', () => {
+  it('shows streams, forecast band, alert badge and markers, and updates live (synthetic feed)', async () => {
+    const store = new ForecastStore();
+    const feeder = new DashboardFeeder(store);
+    // 102 steps: the spike on the first stream started at step 100, so its alert is firing now.
+    feeder.advance(102);
+    const server = await startHttpServer({ port: 0, host: '127.0.0.1', store, metrics: createMetrics(), health: () => ({ live: true, ready: true }) });
+    try {
+      const alerted = FEEDER_STREAMS[0].key;
+      const { page, errors } = await openPage(`${server.url}/#/streams/${encodeURIComponent(alerted)}`);
+      await page.waitForFunction(() => Number(document.getElementById('chart')?.dataset.points ?? 0) >= 100, null, { timeout: 15_000 });
+      expect(await page.$$eval('.row', (rows) => rows.length)).toBe(FEEDER_STREAMS.length);
+      expect(await page.$eval('.row.selected', (r) => (r as HTMLElement).dataset.key)).toBe(alerted);
+      await page.waitForSelector(`.row[data-key="${alerted}"] .pill.firing`, { timeout: 5_000 });
+      expect(await page.$eval('#d-badge', (b) => b.textContent)).toContain('firing');
+      expect(await page.$$eval('#alert-rows tr', (r) => r.length)).toBe(1);
+      expect(await page.$eval('#s-model', (e) => e.textContent)).toBe('weather-v1');
+
+      // Live: new steps arrive over SSE and the chart grows without a reload.
+      const before = await pointsShown(page);
+      feeder.start(50);
+      await page.waitForFunction((n) => Number(document.getElementById('chart')?.dataset.points ?? 0) >= n + 5, before, { timeout: 10_000 });
+      feeder.stop();
+      await page.waitForTimeout(400);
+      await page.screenshot({ path: join(RESULTS, 'dashboard-synthetic.png') });
+      expect(errors).toEqual([]);
+      await page.close();
+    } finally {
+      feeder.stop();
+      await server.close();
+    }
+  });
+
+  it('shows live forecasts from the real daemon on the embedded demo, which then stops cleanly', async () => {
+    const daemon = await startDemoDaemon();
+    try {
+      const { page, errors } = await openPage(daemon.url + '/');
+      // Selects the first stream by itself; wait until it has a history and a forecast.
+      await page.waitForFunction(() => Number(document.getElementById('chart')?.dataset.points ?? 0) >= 20, null, { timeout: 60_000 });
+      await page.waitForFunction(() => document.getElementById('s-forecast')?.textContent !== '–', null, { timeout: 30_000 });
+      const streams = await page.$$eval('.row', (rows) => rows.map((r) => (r as HTMLElement).dataset.key));
+      expect(streams.some((k) => k?.startsWith('weather/'))).toBe(true);
+      expect(streams.some((k) => k?.startsWith('stocks/'))).toBe(true);
+      const pipelines = await page.$$eval('.pipe b', (b) => b.map((x) => x.textContent));
+      expect(pipelines.sort()).toEqual(['health', 'stocks', 'weather']);
+      const before = await pointsShown(page);
+      await page.waitForFunction((n) => Number(document.getElementById('chart')?.dataset.points ?? 0) > n, before, { timeout: 30_000 });
+      // A weather stream makes the most readable picture: a daily cycle, hourly steps.
+      await page.evaluate(() => { location.hash = '#/streams/' + encodeURIComponent('weather/temp_c'); });
+      await page.waitForFunction(() => Number(document.getElementById('chart')?.dataset.points ?? 0) >= 20, null, { timeout: 30_000 });
+      await page.waitForTimeout(3000);
+      await page.screenshot({ path: join(RESULTS, 'dashboard.png') });
+      expect(errors).toEqual([]);
+      await page.close();
+    } finally {
+      expect(await daemon.stop()).toBe(0);
+    }
+  });
+});

@@ -1,0 +1,25 @@
+import type { TestProject } from 'vitest/node';
+import { startKafkaBroker, type KafkaBroker } from './kafka-broker.js';
+
+// Integration project: one real Kafka broker (KRaft, loopback) for the whole run. KAFKA_BROKERS points the
+// tests at a running broker instead (then nothing is started or stopped here).
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    kafkaBrokers: string;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const given = process.env.KAFKA_BROKERS;
+  let broker: KafkaBroker | null = null;
+  if (given) {
+    project.provide('kafkaBrokers', given);
+  } else {
+    broker = await startKafkaBroker();
+    project.provide('kafkaBrokers', broker.brokers);
+  }
+  return async () => {
+    await broker?.stop();
+  };
+}

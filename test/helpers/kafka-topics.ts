@@ -1,0 +1,146 @@
+import { randomBytes } from 'node:crypto';
+import { Kafka, logLevel, type IHeaders, type KafkaMessage } from 'kafkajs';
+import { KafkaConnection } from '../../connectors/kafka/config.js';
+import { privateReader } from '../../src/state/changelog-reader.js';
+
+// Small tools for integration tests on a real broker: unique topics, producing inputs, reading outputs.
+
+/** A topic name no other test (or earlier run against the same broker) uses. */
+export function uniqueTopic(name: string): string {
+  return `${name}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Test connection settings: short retries so failures show quickly, unless a test needs patience. */
+export function testConnection(brokers: string, retries = 5) {
+  return KafkaConnection.parse({ brokers: brokers.split(','), client_id: 'tidecast-test', retry: { retries, initial_retry_ms: 100, max_retry_ms: 2_000 } });
+}
+
+export function testKafka(brokers: string): Kafka {
+  process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
+  return new Kafka({ brokers: brokers.split(','), clientId: 'tidecast-test-tools', logLevel: logLevel.NOTHING });
+}
+
+export async function createTopic(brokers: string, topic: string, partitions: number, compacted = false): Promise<void> {
+  const admin = testKafka(brokers).admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [{ topic, numPartitions: partitions, configEntries: compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [] }],
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export interface TestMessage {
+  readonly key: string | null;
+  readonly value: string | null;
+  readonly partition?: number;
+}
+
+export async function produce(brokers: string, topic: string, messages: readonly TestMessage[], chunk = 5_000): Promise<void> {
+  const producer = testKafka(brokers).producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try {
+    for (let i = 0; i < messages.length; i += chunk) {
+      await producer.send({ topic, acks: -1, messages: messages.slice(i, i + chunk).map((m) => ({ ...m })) });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+export interface ReadMessage {
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: string | null;
+  readonly value: string | null;
+  readonly headers: Record<string, string>;
+}
+
+function headersOf(h: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h ?? {})) if (v !== undefined) out[k] = Array.isArray(v) ? String(v[0]) : String(v);
+  return out;
+}
+
+/**
+ * Reads every partition of `topic` from the beginning until `done(all messages so far)` holds or the
+ * deadline passes (then it throws with what it saw).
+ */
+export async function readUntil(
+  brokers: string,
+  topic: string,
+  done: (messages: readonly ReadMessage[]) => boolean,
+  timeoutMs = 60_000,
+): Promise<ReadMessage[]> {
+  const kafka = testKafka(brokers);
+  const admin = kafka.admin();
+  await admin.connect();
+  const partitions = (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0].partitions.map((p) => p.partitionId);
+  await admin.disconnect();
+  const consumer = privateReader(kafka, topic, () => partitions, 'tidecast-test-read');
+  const seen: ReadMessage[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`readUntil(${topic}): condition not met in ${timeoutMs} ms after ${seen.length} messages`)), timeoutMs);
+      const check = () => {
+        if (done(seen)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      check();
+      consumer
+        .run({
+          eachBatch: async ({ batch }) => {
+            for (const m of batch.messages) seen.push(toRead(batch.partition, m));
+            check();
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return seen;
+}
+
+function toRead(partition: number, m: KafkaMessage): ReadMessage {
+  return { partition, offset: m.offset, key: m.key?.toString('utf8') ?? null, value: m.value?.toString('utf8') ?? null, headers: headersOf(m.headers) };
+}
+
+/** The group's committed offset per partition (-1 where none). */
+export async function committedOffsets(brokers: string, groupId: string, topic: string): Promise<Map<number, number>> {
+  const admin = testKafka(brokers).admin();
+  await admin.connect();
+  try {
+    const [res] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return new Map(res.partitions.map((p) => [p.partition, Number(p.offset)]));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The end (high-water mark) of each partition. */
+export async function endOffsets(brokers: string, topic: string): Promise<Map<number, number>> {
+  const admin = testKafka(brokers).admin();
+  await admin.connect();
+  try {
+    return new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.high)]));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Polls `cond` until it holds; throws after the deadline. */
+export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
