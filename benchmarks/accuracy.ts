@@ -2,8 +2,10 @@
 // phase, forecast, then learn from the new truth. Runs src/forecasting's OnlineForecaster directly
 // (see benchmarks/README.md), with naive and seasonal-naive baselines scored in the same pass.
 // `npm run bench:accuracy [-- --json] [-- --data DIR]`.
+import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { OnlineForecaster, applyZScore, defaultProfiles, fitZScore } from '../src/forecasting/index.js';
+import { loadPipelineFile } from '../src/config/load-pipeline.js';
+import { OnlineForecaster, RecurrentReservoir, applyZScore, defaultProfiles, fitZScore } from '../src/forecasting/index.js';
 import { loadDataset, type AccuracyDataset } from './accuracy-data.js';
 
 const HORIZONS = [1, 24] as const;
@@ -29,7 +31,10 @@ export function evaluate(ds: AccuracyDataset): { scores: Record<string, Scores>;
   const z = ds.values.slice();
   applyZScore(z, c, fitZScore(z, c, ds.train));
   const horizon = Math.max(...HORIZONS);
-  const model = new OnlineForecaster({ columns: c, horizon, season, profiles: defaultProfiles(horizon) });
+  // A seeded (untrained) 16-unit GRU as reservoir: its hidden state feeds every RLS head.
+  const reservoir = new RecurrentReservoir({ kind: 'gru', inputSize: c, units: 16, layers: 1, seed: 3 });
+  const hidden = new Float64Array(reservoir.size);
+  const model = new OnlineForecaster({ columns: c, horizon, season, profiles: defaultProfiles(horizon), extraFeatures: reservoir.size });
   const out = new Float64Array(horizon * c);
   // sums[H] index: method 0..2.
   const sums: Sums[] = HORIZONS.map(() => ({ se: new Float64Array(3), ae: new Float64Array(3), n: new Float64Array(3) }));
@@ -60,7 +65,9 @@ export function evaluate(ds: AccuracyDataset): { scores: Record<string, Scores>;
         }
       });
     }
-    model.observe(ds.timesMs[t], z.subarray(t * c, t * c + c));
+    const row = z.subarray(t * c, t * c + c);
+    reservoir.step(row, hidden);
+    model.observe(ds.timesMs[t], row, hidden);
   }
   const scores: Record<string, Scores> = {};
   HORIZONS.forEach((H, hi) => {
@@ -75,10 +82,15 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const json = args.includes('--json');
   const dataAt = args.indexOf('--data');
-  const dir = dataAt >= 0 ? args[dataAt + 1] : new URL('../../shared/data', import.meta.url).pathname;
+  const root = new URL('..', import.meta.url).pathname;
   const result: Record<string, Record<string, Scores>> = {};
   const timing: Record<string, number> = {};
   for (const name of ['ETTh2', 'ETTm1', 'WTH'] as const) {
+    // The data set's pipeline file must validate; its file source names the CSV (unless --data).
+    const loaded = await loadPipelineFile(resolve(root, 'pipelines', `${name.toLowerCase()}.yaml`));
+    if (!loaded.ok) throw new Error(`pipelines/${name.toLowerCase()}.yaml: ${loaded.issues.map((i) => i.message).join('; ')}`);
+    const source = loaded.value.pipelines[0].sources.find((s) => s.kind === 'file');
+    const dir = dataAt >= 0 ? args[dataAt + 1] : source && 'path' in source ? dirname(resolve(root, source.path)) : resolve(root, '../shared/data');
     const ds = loadDataset(dir, name);
     const r = evaluate(ds);
     result[name] = r.scores;

@@ -13,8 +13,12 @@ export interface HeadProfile {
   readonly lags: number;
   /** RLS forgetting factor λ in (0, 1]. */
   readonly forgetting: number;
-  /** Prior variance of the weights: small = strong shrinkage towards the naive forecast. */
-  readonly initialScale: number;
+  /**
+   * Prior variance of the weights: small = strong shrinkage towards the naive forecast. Several values
+   * run one head each, and every column's forecast comes from whichever of them (or the naive
+   * forecast itself) has had the lowest recent squared error at that horizon.
+   */
+  readonly initialScale: number | readonly number[];
   /** Add the seasonal difference Z[target - season] - Z[last] (needs season >= horizon). */
   readonly seasonal: boolean;
 }
@@ -30,6 +34,8 @@ export interface OnlineForecasterOptions {
   readonly extraFeatures?: number;
   /** Add sin/cos of the target's time of day (2 harmonics). */
   readonly calendar?: boolean;
+  /** Half-life in updates of the recent squared errors that choose among a horizon's candidates. */
+  readonly selectionHalfLife?: number;
   /** Profiles covering horizons 1..H exactly once. */
   readonly profiles: readonly HeadProfile[];
 }
@@ -39,7 +45,7 @@ const DAY_MS = 86_400_000;
 /** Settings the lead's prototype found best: rich features at h = 1, heavy shrinkage beyond. */
 export function defaultProfiles(horizon: number): HeadProfile[] {
   const profiles: HeadProfile[] = [{ from: 1, to: 1, lags: 8, forgetting: 0.9999, initialScale: 1, seasonal: false }];
-  if (horizon > 1) profiles.push({ from: 2, to: horizon, lags: 1, forgetting: 1, initialScale: 1e-3, seasonal: true });
+  if (horizon > 1) profiles.push({ from: 2, to: horizon, lags: 2, forgetting: 1, initialScale: [1e-2, 1e-3, 1e-4], seasonal: true });
   return profiles;
 }
 
@@ -55,7 +61,16 @@ export class OnlineForecaster {
   imputed = 0;
   private readonly profileOf: HeadProfile[];
   private readonly dims: Int32Array;
-  private readonly heads: RecursiveLeastSquares[];
+  /** heads[h - 1][k]: candidate k of horizon h. */
+  private readonly heads: RecursiveLeastSquares[][];
+  /** Recent squared error per horizon, candidate (the last one is naive) and column. */
+  private readonly errors: Float64Array;
+  private readonly errorOffsets: Int32Array;
+  private readonly decay: number;
+  private readonly scratch: Float64Array;
+  private readonly prediction: Float64Array;
+  /** views[slot * H + h - 1]: the stored features of one forecast, made once so steps allocate nothing. */
+  private readonly views: Float64Array[];
   private readonly maxDim: number;
   /** Ring of the last `historyLength` rows, row-major. */
   private readonly history: Float64Array;
@@ -94,14 +109,29 @@ export class OnlineForecaster {
       this.dims[h] = d;
       maxDim = Math.max(maxDim, d);
       maxLags = Math.max(maxLags, p.lags);
-      this.heads.push(new RecursiveLeastSquares({ features: d, outputs: columns, forgetting: p.forgetting, initialScale: p.initialScale }));
+      const scales = typeof p.initialScale === 'number' ? [p.initialScale] : p.initialScale;
+      if (scales.length === 0) throw new RangeError('initialScale needs at least one value');
+      this.heads.push(scales.map((initialScale) => new RecursiveLeastSquares({ features: d, outputs: columns, forgetting: p.forgetting, initialScale })));
     }
+    this.errorOffsets = new Int32Array(horizon + 1);
+    for (let h = 0; h < horizon; h++) this.errorOffsets[h + 1] = this.errorOffsets[h] + (this.heads[h].length + 1) * columns;
+    this.errors = new Float64Array(this.errorOffsets[horizon]);
+    this.decay = Math.pow(0.5, 1 / (options.selectionHalfLife ?? 200));
+    this.scratch = new Float64Array(columns);
+    this.prediction = new Float64Array(columns);
     this.maxDim = maxDim;
     this.historyLength = Math.max(maxLags, season) + 1;
     this.history = new Float64Array(this.historyLength * columns);
     this.slots = horizon + 1;
     this.stored = new Float64Array(this.slots * horizon * maxDim);
     this.target = new Float64Array(columns);
+    this.views = [];
+    for (let slot = 0; slot < this.slots; slot++) {
+      for (let h = 0; h < horizon; h++) {
+        const offset = (slot * horizon + h) * maxDim;
+        this.views.push(this.stored.subarray(offset, offset + this.dims[h]));
+      }
+    }
   }
 
   /** Rows needed before forecasts are produced (lags and season must be in the history). */
@@ -145,48 +175,70 @@ export class OnlineForecaster {
       if (origin < historyLength) continue;
       const offset = this.featureOffset(origin, h);
       for (let j = 0; j < c; j++) this.target[j] = history[base + j] - this.stored[offset + j];
-      this.heads[h - 1].update(this.stored.subarray(offset, offset + this.dims[h - 1]), this.target);
+      const x = this.views[this.viewIndex(origin, h)];
+      const heads = this.heads[h - 1];
+      const e = this.errors;
+      const decay = this.decay;
+      for (let k = 0; k <= heads.length; k++) {
+        // Score every candidate on this truth before any of them learns from it.
+        if (k < heads.length) heads[k].predict(x, this.prediction);
+        const at = this.errorOffsets[h - 1] + k * c;
+        for (let j = 0; j < c; j++) {
+          const r = this.target[j] - (k < heads.length ? this.prediction[j] : 0);
+          e[at + j] = decay * e[at + j] + (1 - decay) * r * r;
+        }
+      }
+      for (const head of heads) head.update(x, this.target);
     }
     if (this.observed >= historyLength) this.prepare(this.observed, extra);
   }
 
   /** How many truths the head of horizon h has learned from (each arrives h - 1 steps after its forecast). */
   updatesOf(h: number): number {
-    return this.heads[h - 1].updates;
+    return this.heads[h - 1][0].updates;
   }
 
   /** Writes out[(h - 1) * C + c] = forecast of column c, h steps after the last observed row. */
   forecast(out: Float64Array): void {
-    const { columns: c, history, historyLength } = this;
+    const { columns: c, history, historyLength, errors, prediction: pred, scratch: best } = this;
     if (out.length < this.horizon * c) throw new RangeError(`output needs ${this.horizon * c} slots`);
     const last = ((this.observed + historyLength - 1) % historyLength) * c;
     for (let h = 1; h <= this.horizon; h++) {
       const o = (h - 1) * c;
-      if (!this.ready) {
-        for (let j = 0; j < c; j++) out[o + j] = this.observed > 0 ? history[last + j] : 0;
-        continue;
+      for (let j = 0; j < c; j++) out[o + j] = this.observed > 0 ? history[last + j] : 0;
+      if (!this.ready) continue;
+      const x = this.views[this.viewIndex(this.observed, h)];
+      const heads = this.heads[h - 1];
+      const at = this.errorOffsets[h - 1];
+      // Per column, the candidate with the lowest recent error; naive (already in out) wins ties.
+      for (let j = 0; j < c; j++) best[j] = errors[at + heads.length * c + j];
+      for (let k = 0; k < heads.length; k++) {
+        heads[k].predict(x, pred);
+        for (let j = 0; j < c; j++) {
+          const err = errors[at + k * c + j];
+          if (err < best[j]) {
+            best[j] = err;
+            out[o + j] = history[last + j] + pred[j];
+          }
+        }
       }
-      const offset = this.featureOffset(this.observed, h);
-      const view = out.subarray(o, o + c);
-      this.heads[h - 1].predict(this.stored.subarray(offset, offset + this.dims[h - 1]), view);
-      for (let j = 0; j < c; j++) view[j] += history[last + j];
     }
   }
 
-  /** Exact state for checkpoints: heads, history, stored features, counters. */
+  /** Exact state for checkpoints: heads, selection errors, history, stored features, counters. */
   snapshot(): Float64Array {
-    const heads = this.heads.map((h) => h.snapshot());
-    const size = heads.reduce((s, h) => s + h.length, 0) + this.history.length + this.stored.length + 4;
-    const out = new Float64Array(size);
+    const heads = this.heads.flat().map((h) => h.snapshot());
+    const fixed = this.errors.length + this.history.length + this.stored.length;
+    const out = new Float64Array(heads.reduce((s, h) => s + h.length, 0) + fixed + 4);
     let at = 0;
     for (const h of heads) {
       out.set(h, at);
       at += h.length;
     }
-    out.set(this.history, at);
-    at += this.history.length;
-    out.set(this.stored, at);
-    at += this.stored.length;
+    for (const part of [this.errors, this.history, this.stored]) {
+      out.set(part, at);
+      at += part.length;
+    }
     out[at] = this.observed;
     out[at + 1] = this.imputed;
     out[at + 2] = this.lastTime;
@@ -195,22 +247,29 @@ export class OnlineForecaster {
   }
 
   restore(snapshot: Float64Array): void {
-    const headSizes = this.heads.map((h) => h.weights.length + h.p.length + h.outputs + 1);
-    const expected = headSizes.reduce((s, n) => s + n, 0) + this.history.length + this.stored.length + 4;
+    const heads = this.heads.flat();
+    const headSizes = heads.map((h) => h.weights.length + h.p.length + h.outputs + 1);
+    const fixed = this.errors.length + this.history.length + this.stored.length;
+    const expected = headSizes.reduce((s, n) => s + n, 0) + fixed + 4;
     if (snapshot.length !== expected) throw new RangeError(`forecaster snapshot has ${snapshot.length} values, expected ${expected}`);
     let at = 0;
-    this.heads.forEach((h, i) => {
+    heads.forEach((h, i) => {
       h.restore(snapshot.slice(at, at + headSizes[i]));
       at += headSizes[i];
     });
-    this.history.set(snapshot.subarray(at, at + this.history.length));
-    at += this.history.length;
-    this.stored.set(snapshot.subarray(at, at + this.stored.length));
-    at += this.stored.length;
+    for (const part of [this.errors, this.history, this.stored]) {
+      part.set(snapshot.subarray(at, at + part.length));
+      at += part.length;
+    }
     this.observed = snapshot[at];
     this.imputed = snapshot[at + 1];
     this.lastTime = snapshot[at + 2];
     this.stepMs = snapshot[at + 3];
+  }
+
+  /** Index of the preallocated feature view of (origin, horizon). */
+  private viewIndex(origin: number, h: number): number {
+    return (origin % this.slots) * this.horizon + (h - 1);
   }
 
   private rowAt(row: number): number {

@@ -14,7 +14,7 @@ function p99(xs: number[]): number {
 }
 
 describe('WorkerTrainer', () => {
-  it('trains off the inference thread: step latency p99 during a run stays within 2x of without (generous)', async () => {
+  it('trains off the inference thread: step latency p99 during a run stays near its value without (generous bound for a loaded CI machine)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'tidecast-worker-'));
     const keys = Array.from({ length: 64 }, (_, i) => `s${i}`);
     const runner = testRunner(32);
@@ -51,7 +51,10 @@ describe('WorkerTrainer', () => {
     expect(result).toBeDefined();
     expect(result!.seconds).toBeGreaterThan(1);
     expect(during.length).toBeGreaterThan(200);
-    expect(p99(during)).toBeLessThan(2 * p99(idle) + 0.5);
+    // Training inline would stall one step for the whole run (> 1 s); other test files share the two
+    // cores, so the bound is generous here and precise in `npm run bench:retrain`.
+    expect(p99(during)).toBeLessThan(4 * p99(idle) + 5);
+    expect(Math.max(...during)).toBeLessThan(result!.seconds * 1000 / 2);
   });
 
   it('returns the same weights as the inline run, transferred back', async () => {
