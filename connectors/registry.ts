@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { FileSinkConfig, FileSourceConfig } from './file/config.js';
 import { KafkaSinkConfig, KafkaSourceConfig } from './kafka/config.js';
 import { InfluxSinkConfig, InfluxSourceConfig } from './influxdb/config.js';
+import { WebhookSinkOptions } from './webhook/webhook-options.js';
 
 // Every connector a pipeline file can name, by `kind`. The pipeline schema embeds these unions; the
 // runtime's connector factory (src/runtime/connectors.ts) maps each kind to its implementation.
@@ -22,9 +23,10 @@ export const SinkConfig = z.discriminatedUnion('kind', [
   FileSinkConfig.extend({ kind: z.literal('file').describe('Appends JSON lines to local files.') }),
   KafkaSinkConfig.extend({ kind: z.literal('kafka').describe('Produces to Kafka topics, keyed by stream.') }),
   InfluxSinkConfig.extend({ kind: z.literal('influxdb').describe('Writes points to InfluxDB.') }),
+  WebhookSinkOptions.extend({ kind: z.literal('webhook').describe('POSTs each alert event as signed JSON (alerts only).') }),
 ]);
 
 export type SourceConfig = z.infer<typeof SourceConfig>;
 export type SinkConfig = z.infer<typeof SinkConfig>;
 export const SOURCE_KINDS = ['file', 'kafka', 'influxdb'] as const;
-export const SINK_KINDS = ['file', 'kafka', 'influxdb'] as const;
+export const SINK_KINDS = ['file', 'kafka', 'influxdb', 'webhook'] as const;

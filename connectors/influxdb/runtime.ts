@@ -61,7 +61,8 @@ export function influxOutputSink(cfg: InfluxSinkOptions, ctx: InfluxSinkContext 
     kind: 'influxdb',
     sink,
     write(out: BatchOutputs): Promise<void> {
-      if (out.forecasts.length > 0) track(sink.writeForecasts(out.forecasts.map((forecast) => ({ forecast }))));
+      // The runtime passes the value observed at each forecast's time: written back into earlier forecasts of it.
+      if (out.forecasts.length > 0) track(sink.writeForecasts(out.forecasts.map((forecast, i) => ({ forecast, actual: out.actuals?.[i] }))));
       if (out.alerts.length > 0) track(sink.writeAlerts(out.alerts.map(alertToPoint)));
       return Promise.resolve();
     },

@@ -4,9 +4,9 @@ import { createLogger } from '../telemetry/logger.js';
 import { collectFitData } from '../runtime/fit-data.js';
 import { writeModelFile } from '../runtime/model-file.js';
 import { ModelRunner } from '../runtime/model-runner.js';
-import { featureCount, featureLayoutFrom } from '../runtime/features.js';
 import { offlineFit } from '../runtime/offline-fit.js';
 import { countRows, replaySourceConfig } from '../runtime/replay.js';
+import { shapingFor } from '../runtime/shaping.js';
 import type { CliHelpers } from './main.js';
 import { createProgress } from './progress.js';
 
@@ -48,7 +48,7 @@ export function trainCommand(program: Command, h: CliHelpers): void {
       const reading = createProgress({ label: 'Reading training data', unit: 'rows', total, log });
       const data = await collectFitData(spec, [cfg], offline.steps, offline.max_streams, (n) => reading.update(n));
       reading.finish(data.rows);
-      const runner = new ModelRunner(spec.model, featureCount(featureLayoutFrom(spec.features)));
+      const runner = new ModelRunner(spec.model, shapingFor(spec, () => {}).inputSize);
       const fitting = createProgress({ label: 'Training', unit: 'epochs', total: offline.epochs, log });
       const report = offlineFit(spec, runner, data, (epoch, loss) => {
         fitting.update(epoch);

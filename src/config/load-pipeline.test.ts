@@ -94,6 +94,18 @@ describe('parsePipelineText', () => {
     ]);
   });
 
+  it('rejects a source that reads fields the pipeline does not declare, and accepts a webhook sink', () => {
+    const text = GOOD.replace('    key_column: stream\n', '    key_column: stream\n    value_columns: [value, humidity]\n')
+      .replace('model:', 'sinks:\n  - kind: webhook\n    url: http://127.0.0.1:9/hook\n    secret: s3cret\nmodel:');
+    const r = parsePipelineText(text, 'f.yaml');
+    expect(r.ok ? [] : r.issues.map(formatIssue)).toEqual([
+      `f.yaml:${at(text, '[value, humidity]')} sources[0].value_columns: "humidity" not among the pipeline's fields [value]: every record would be dead-lettered`,
+    ]);
+    const fixed = parsePipelineText(text.replace('[value, humidity]', '[value]'), 'f.yaml');
+    if (!fixed.ok) throw new Error(fixed.issues.map(formatIssue).join('\n'));
+    expect(fixed.value.pipelines[0].sinks[0]).toMatchObject({ kind: 'webhook', url: 'http://127.0.0.1:9/hook', max_attempts: 5 });
+  });
+
   it('reports YAML syntax errors with their place', () => {
     const r = parsePipelineText('name: x\nmodel: [unclosed\n', 'y.yaml');
     expect(r.ok).toBe(false);

@@ -43,6 +43,17 @@ export const PipelineSpec = z
           path: ['sources', i, 'value_columns'],
         });
       }
+      // The stream pipeline dead-letters every record with a field it does not know.
+      const known = new Set(p.fields.map((f) => f.name));
+      const read = s.kind === 'influxdb' ? { key: 'fields', names: s.fields } : s.kind === 'file' && s.key_column !== undefined ? { key: 'value_columns', names: s.value_columns } : undefined;
+      const unknown = read?.names.filter((n) => !known.has(n)) ?? [];
+      if (read !== undefined && unknown.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `${unknown.map((n) => `"${n}"`).join(', ')} not among the pipeline's fields [${[...known].join(', ')}]: every record would be dead-lettered`,
+          path: ['sources', i, read.key],
+        });
+      }
     });
   });
 

@@ -11,6 +11,8 @@ export interface FeatureStep {
   readonly target: Float64Array;
   /** Per data field: 1 where the value at t was imputed. */
   readonly imputed: Uint8Array;
+  /** Per data field: the value at t in data units (aggregated or imputed, before transform and scaling); NaN where unknown. Set by StreamProcessor on its view (not copied by cloneStep). */
+  readonly values?: Float64Array;
   /** A gap longer than max_gap_steps preceded this step: reset the stream's recurrent state. */
   readonly broken: boolean;
 }
@@ -23,11 +25,13 @@ export class MutableFeatureStep implements FeatureStep {
   readonly x: Float32Array;
   readonly target: Float64Array;
   readonly imputed: Uint8Array;
+  readonly values: Float64Array;
 
   constructor(width: number, targets: number, fields: number) {
     this.x = new Float32Array(width);
     this.target = new Float64Array(targets);
     this.imputed = new Uint8Array(fields);
+    this.values = new Float64Array(fields);
   }
 }
 

@@ -13,7 +13,7 @@ import { ORDER_DUPLICATE_DROPPED, ORDER_DUPLICATE_RELEASED, ORDER_DUPLICATE_REPL
 import { ResampleStage } from './resample-stage.js';
 import { resolveOptions, TRANSFORM, type ResolvedOptions } from './resolved-options.js';
 import { PipelineCounters } from './pipeline-counters.js';
-import { invertForecast, type Interval } from './invert.js';
+import { invertForecast, type CentreScale, type Interval } from './invert.js';
 
 // The synchronous core of one pipeline: observation -> order -> resample -> impute -> normalise ->
 // features, all per stream in one typed-array arena (one slot per stream). No allocation per event
@@ -129,6 +129,15 @@ export class StreamProcessor {
     return invertForecast(cs, cs === null ? 0 : cs.transform, this.options.normMethod, mean, std, z);
   }
 
+  /**
+   * A data field's statistics after the stream's last step, null for an unknown stream. Taken inside
+   * `emit`, `invertForecast(cs, cs.transform, options.normMethod, ...)` later equals `denormalise` then.
+   */
+  centreScale(key: string, fieldIndex: number): (CentreScale & { readonly transform: number }) | null {
+    const slot = this.slots.find(key);
+    return slot < 0 ? null : this.normalise.centreScaleOf(slot, fieldIndex);
+  }
+
   snapshot(key: string): Uint8Array | undefined {
     const slot = this.slots.find(key);
     return slot < 0 ? undefined : snapshotSlot(this.arena, slot, this.layoutHash);
@@ -231,6 +240,7 @@ export class StreamProcessor {
     for (let j = 0; j < tg.length; j++) view.target[j] = this.target[tg[j]];
     const imp = view.imputed;
     for (let i = 0; i < imp.length; i++) imp[i] = mask[i];
+    view.values.set(v);
     this.counters.sent++;
     this.emitFn(view);
   }

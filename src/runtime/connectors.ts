@@ -2,6 +2,7 @@ import type { SinkConfig, SourceConfig } from '../../connectors/registry.js';
 import { FileSink } from '../../connectors/file/file-sink.js';
 import { FileSource } from '../../connectors/file/file-source.js';
 import { influxOutputSink, influxRuntimeSource } from '../../connectors/influxdb/runtime.js';
+import { webhookOutputSink } from '../../connectors/webhook/runtime.js';
 import type { PipelineDataOptions } from '../operators/options.js';
 import type { Logger } from '../telemetry/logger.js';
 import { kafkaOutputSink, kafkaRuntimeSource } from './kafka-adapter.js';
@@ -61,6 +62,10 @@ export function createSink(cfg: SinkConfig, index: number, ctx: ConnectorContext
       return kafkaOutputSink(cfg, ctx.pipeline);
     case 'influxdb':
       return influxOutputSink(cfg, { pipeline: ctx.pipeline, warn: (err, message) => ctx.log.warn({ err, sink: index }, message) });
+    case 'webhook': {
+      const { kind: _kind, ...options } = cfg;
+      return webhookOutputSink(options, { warn: (err, message) => ctx.log.warn({ err, sink: index }, message) });
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parsePipelineText } from '../config/load-pipeline.js';
 import type { PipelineSpec } from '../config/pipeline-schema.js';
+import type { AlertEvent } from '../alerting/alert-event.js';
 import type { DeadLetter, Forecast, Observation } from '../core/types.js';
 import { Prng } from '../training/prng.js';
 import { PipelineEngine, type StepRow } from './pipeline-engine.js';
@@ -53,6 +54,102 @@ function listener(run: Run) {
   return { forecast: (f: Forecast) => run.forecasts.push(f), step: (r: StepRow) => run.rows.push(r), deadLetter: (d: DeadLetter) => run.dead.push(d) };
 }
 
+/** The stream pipeline's other options: lags, windows, log returns, replaced duplicates, exogenous input. */
+function richSpec(): PipelineSpec {
+  const r = parsePipelineText(`name: t
+step_ms: ${HOUR}
+fields: [{ name: value }, { name: load, role: exogenous }]
+ordering: { max_delay_ms: ${HOUR}, duplicates: replace }
+sources: [{ kind: file, path: x.csv, key_column: stream }]
+normalise: { method: robust, transform: log_return }
+features: { lags: [1, 2, 24], diffs: [1], seasonal_diff_steps: 24, rolling_windows: [6], rolling_stats: [mean, max], calendar: false }
+model: { cell: gru, layers: 1, units: 6, horizon: 3, seed: 3 }
+alerting: { rules: [{ name: r, warning: 0.99 }] }
+state: { dir: var/t }
+`, 't.yaml');
+  if (!r.ok) throw new Error(JSON.stringify(r.issues));
+  return r.value.pipelines[0];
+}
+
+function richObservations(): Observation[] {
+  const rng = new Prng(5);
+  const out: Observation[] = [];
+  for (let i = 0; i < 200; i++) {
+    for (const [k, key] of ['a', 'b'].entries()) {
+      const t = i * HOUR + Math.floor(rng.uniform(0, HOUR));
+      out.push({ key, eventTime: t, fields: { value: 50 * (k + 1) * Math.exp(0.1 * Math.sin(i / 8 + k) + 0.01 * rng.normal()), load: rng.uniform(0, 3) } });
+      if (i % 50 === 7) out.push({ key, eventTime: t, fields: { value: 60, load: 1 } }); // a duplicate that replaces
+    }
+  }
+  return out;
+}
+
+describe('PipelineEngine on the stream pipeline options', () => {
+  it('feeds the processor\'s feature vector, forecasts in data units, and stays exact across batching and restore', () => {
+    const s = richSpec();
+    const obs = richObservations();
+    const whole: Run = { forecasts: [], rows: [], dead: [] };
+    const first = withRandomHead(new PipelineEngine(s, listener(whole)));
+    expect(first.inputNames).toEqual([...first.processor.schema.names]);
+    expect(first.inputNames).toContain('value_lag24');
+    expect(first.inputNames).toContain('value_roll6_max');
+    expect(first.inputNames).toContain('load');
+    first.ingest(obs);
+    first.flush();
+    expect(whole.dead).toEqual([]);
+    expect(first.processor.counters.replaced).toBe(8);
+    // Log returns: every level forecast is positive, bands ordered, near the data's scale.
+    for (const f of whole.forecasts) {
+      for (let h = 0; h < 3; h++) {
+        expect(f.lower[h]).toBeGreaterThan(0);
+        expect(f.lower[h]).toBeLessThanOrEqual(f.mean[h]);
+        expect(f.upper[h]).toBeGreaterThanOrEqual(f.mean[h]);
+        expect(f.mean[h]).toBeLessThan(1000);
+      }
+    }
+    const split: Run = { forecasts: [], rows: [], dead: [] };
+    let engine = withRandomHead(new PipelineEngine(s, listener(split)));
+    for (let i = 0; i < obs.length; i += 13) {
+      engine.ingest(obs.slice(i, i + 13));
+      if (i === 13 * 15) {
+        const snap = JSON.parse(JSON.stringify(engine.snapshot()));
+        engine = withRandomHead(new PipelineEngine(s, listener(split)));
+        expect(engine.restore(snap)).toEqual([]);
+      }
+    }
+    engine.flush();
+    const byKey = (fs: Forecast[]) => new Map(fs.map((f) => [`${f.key}|${f.t}`, [Array.from(f.mean), Array.from(f.lower), Array.from(f.upper)]]));
+    expect(byKey(split.forecasts)).toEqual(byKey(whole.forecasts));
+    expect(split.rows.map((r) => [r.key, r.t, r.score])).toEqual(whole.rows.map((r) => [r.key, r.t, r.score]));
+  });
+
+  it('checkpoints a stream whose only records are still held by the stream pipeline', () => {
+    const obs = [0, 1, 2, 3, 4, 5].map((i) => ({ key: 'z', eventTime: i * HOUR, fields: { value: 10 + i * i } }));
+    const whole: Run = { forecasts: [], rows: [], dead: [] };
+    const a = new PipelineEngine(spec('gru'), listener(whole));
+    a.ingest(obs);
+    const split: Run = { forecasts: [], rows: [], dead: [] };
+    const b = new PipelineEngine(spec('gru'), listener(split));
+    b.ingest(obs.slice(0, 1));
+    expect(b.stats.steps).toBe(0);
+    const c = new PipelineEngine(spec('gru'), listener(split));
+    c.restore(JSON.parse(JSON.stringify(b.snapshot())));
+    c.ingest(obs.slice(1));
+    expect(split.forecasts.map((f) => [f.t, Array.from(f.mean)])).toEqual(whole.forecasts.map((f) => [f.t, Array.from(f.mean)]));
+    expect(whole.forecasts.length).toBe(4); // watermark 4 h (max_delay 1 h): steps 0-3 closed, 4 and 5 held
+  });
+
+  it('releases held steps when the watermark is advanced (idle flush)', () => {
+    const run: Run = { forecasts: [], rows: [], dead: [] };
+    const engine = new PipelineEngine(spec('gru'), listener(run));
+    engine.ingest([0, 1, 2].map((i) => ({ key: 'a', eventTime: i * HOUR, fields: { value: i } })));
+    const held = engine.stats.steps;
+    engine.advanceWatermark(10 * HOUR);
+    expect(engine.stats.steps).toBe(3);
+    expect(held).toBeLessThan(3);
+  });
+});
+
 describe.each(['gru', 'lstm', 'rnn'])('PipelineEngine (%s)', (cell) => {
   it('gives the same forecasts whatever the batching, and after a snapshot/restore in the middle', () => {
     const s = spec(cell);
@@ -104,5 +201,20 @@ describe.each(['gru', 'lstm', 'rnn'])('PipelineEngine (%s)', (cell) => {
     }
     // A one-step forecast row for every step that had one: all steps but each segment's first.
     expect(run.rows.length).toBe(engine.stats.steps - 4); // a, b, c start + c restarts after its long gap
+  });
+
+  it('scores each step with the alert engine\'s live calibrated score, the one its alerts carry', () => {
+    const run: Run = { forecasts: [], rows: [], dead: [] };
+    const alerts: AlertEvent[] = [];
+    const engine = withRandomHead(new PipelineEngine(spec(cell), { ...listener(run), alert: (a: AlertEvent) => alerts.push(a) }));
+    engine.ingest(observations());
+    const scored = run.rows.filter((r) => !Number.isNaN(r.score));
+    expect(scored.length).toBeGreaterThan(run.rows.length / 2);
+    for (const r of run.rows) if (r.imputed) expect(r.score).toBeNaN();
+    for (const r of scored) expect(r.score >= 0 && r.score <= 1).toBe(true);
+    const firing = alerts.filter((a) => a.state === 'firing');
+    expect(firing.length).toBeGreaterThan(0);
+    const byKey = new Map(run.rows.map((r) => [`${r.key}|${r.t}`, r.score]));
+    for (const a of firing) expect(byKey.get(`${a.stream}|${a.time}`)).toBe(a.score);
   });
 });

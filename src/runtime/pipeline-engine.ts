@@ -1,15 +1,18 @@
 import { AlertEngine } from '../alerting/alert-engine.js';
+import type { AlertStreamSnapshot } from '../alerting/alert-engine.js';
 import type { AlertEvent } from '../alerting/alert-event.js';
-import { scoreFromZ } from '../alerting/normal-tail.js';
-import { dataPart, targetField, type PipelineSpec } from '../config/pipeline-schema.js';
+import { targetField, type PipelineSpec } from '../config/pipeline-schema.js';
 import type { DeadLetter, Forecast, Observation } from '../core/types.js';
-import { featureCount, featureLayoutFrom, normalised, writeFeatures, type FeatureLayout } from './features.js';
+import type { ComponentMetrics } from '../operators/context.js';
+import type { FeatureStep } from '../operators/feature-step.js';
+import type { StreamProcessor } from '../operators/stream-processor.js';
 import { grownTo } from './grow.js';
 import { ModelRunner } from './model-runner.js';
-import { prepOptionsFrom, StreamPrep, type PrepSnapshot } from './stream-prep.js';
+import { fromLevel, shapingFor, stepLevel, type Shaping } from './shaping.js';
 import { TickBuffer } from './tick-buffer.js';
 
-// One pipeline's synchronous core: observations -> per-stream grid steps -> batched model step ->
+// One pipeline's synchronous core: observations -> the stream pipeline (src/operators'
+// StreamProcessor: order, resample, impute, normalise, features) -> batched model step ->
 // denormalised forecasts -> alerting. Every stream's results depend only on that stream's records,
 // never on how they were batched, which is what makes a restored run equal an uninterrupted one.
 
@@ -23,7 +26,10 @@ export interface StepRow {
   readonly forecast: number;
   readonly lower: number;
   readonly upper: number;
-  /** 1 - two-sided normal tail probability of the actual under the one-step forecast. */
+  /**
+   * The alert engine's calibrated anomaly score of this step (AlertEngine.lastScore: 1 - two-sided
+   * tail probability of the calibrated z); NaN when it did not score the step (imputed, warming up).
+   */
   readonly score: number;
 }
 
@@ -35,11 +41,14 @@ export interface EngineListener {
   actual?(key: string, t: number, value: number, imputed: boolean): void;
   /** Steps that had a one-step forecast. */
   step?(row: StepRow): void;
-  forecast?(f: Forecast): void;
+  /** A forecast made at f.t, with the value observed at f.t (null where imputed). */
+  forecast?(f: Forecast, actual: number | null): void;
   alert?(a: AlertEvent): void;
   deadLetter?(d: DeadLetter): void;
   /** How far behind its stream's newest event time a record arrived (0 when in order), in ms. */
   lateness?(ms: number): void;
+  /** Streams stepped together in one batched model call. */
+  modelBatch?(size: number): void;
 }
 
 /** Sees every stepped row with its model inputs and outputs (background retraining's replay buffer). */
@@ -59,11 +68,18 @@ export interface EngineStats {
 
 export interface StreamSnapshot {
   readonly key: string;
-  readonly prep: PrepSnapshot;
+  /** The stream pipeline's state (StreamProcessor.snapshot), base64; null before its first record. */
+  readonly shape: string | null;
+  /** Grid steps the stream has emitted (warm-up of the model's variance). */
+  readonly seen: number;
+  /** Newest event time seen (lateness metric); null before the first record. */
+  readonly newest: number | null;
   /** Recurrent state, base64 little-endian float32. */
   readonly state: string;
   /** The one-step forecast pending for the next step: [t, mean, lower, upper] or null. */
   readonly pending: readonly [number, number, number, number] | null;
+  /** The stream's alert scoring and rule state (AlertEngine.exportStream); absent in older checkpoints. */
+  readonly alerts?: AlertStreamSnapshot | null;
 }
 
 export interface EngineSnapshot {
@@ -83,9 +99,13 @@ export class PipelineEngine {
   /** Optional hook after each batched step (see StepTap); undefined costs nothing. */
   stepTap: StepTap | undefined = undefined;
   readonly stats: EngineStats = { observations: 0, steps: 0, forecasts: 0, alerts: 0, deadLetters: {}, batches: 0, lastBatchSize: 0 };
-  private readonly layout: FeatureLayout;
-  private readonly prep: StreamPrep;
+  readonly processor: StreamProcessor;
+  private readonly shaping: Shaping;
   private readonly ticks: TickBuffer;
+  private readonly onStep: (step: FeatureStep) => void;
+  /** Per slot: grid steps emitted, and the newest event time (NaN before the first record). */
+  private seen = new Float64Array(0);
+  private newest = new Float64Array(0);
   private readonly intervalZ: number;
   /** Per slot: steps emitted in the current batch (their model round). */
   private rounds = new Int32Array(0);
@@ -99,29 +119,38 @@ export class PipelineEngine {
   private batchX = new Float32Array(0);
   private batchY = new Float32Array(0);
 
-  constructor(readonly spec: PipelineSpec, readonly listener: EngineListener = {}) {
+  /** metrics: the stream pipeline's counters (imputed steps, broken gaps, late accepted, ...), per batch. */
+  constructor(readonly spec: PipelineSpec, readonly listener: EngineListener = {}, metrics?: ComponentMetrics) {
     this.name = spec.name;
     this.stepMs = spec.step_ms;
     this.horizon = spec.model.horizon;
     this.target = targetField(spec);
-    this.layout = featureLayoutFrom(spec.features);
-    const inputSize = featureCount(this.layout);
+    // The processor's dead letters come back through the engine (counted once, by its listener).
+    this.shaping = shapingFor(spec, (d) => this.deadLetter(d as DeadLetter), metrics);
+    this.processor = this.shaping.processor;
+    const inputSize = this.shaping.inputSize;
     this.runner = new ModelRunner(spec.model, inputSize);
     this.alerts = new AlertEngine(spec.name, spec.alerting);
     this.ticks = new TickBuffer(inputSize);
     this.intervalZ = spec.model.interval_z;
-    this.prep = new StreamPrep(prepOptionsFrom(dataPart(spec), this.target), (slot, t, v, prev, imputed, reset, mean, std, seen) => {
+    const { field } = this.shaping;
+    this.onStep = (step) => {
+      const slot = this.slotOf(step.key);
       const round = this.rounds[slot]++;
       if (round === 0) this.touched.push(slot);
-      const i = this.ticks.add(slot, t, v, imputed, reset, mean, std, round, seen);
-      writeFeatures(this.layout, this.ticks.x, i * inputSize, t, v, prev, imputed, mean, std);
-    });
+      const seen = ++this.seen[slot];
+      const value = (step.values as Float64Array)[field];
+      // A stream's first step and a step after an unfilled gap start the recurrent state afresh.
+      const i = this.ticks.add(slot, step.t, value, step.imputed[field] === 1, step.broken || seen === 1, round, seen);
+      // The level and the normaliser after this step: taken now, not when the batch is stepped.
+      stepLevel(this.shaping, step, this.ticks, i);
+      this.ticks.x.set(step.x, i * inputSize);
+    };
   }
 
   /** Names of the model's inputs, in order. */
   get inputNames(): string[] {
-    const l = this.layout;
-    return [this.target, ...(l.delta ? [`${this.target}_diff1`] : []), ...(l.imputed ? [`${this.target}_imputed`] : []), ...l.calendar.flatMap((c) => [`${c}_sin`, `${c}_cos`])];
+    return [...this.processor.schema.names];
   }
 
   /** Streams known to the engine. */
@@ -140,12 +169,21 @@ export class PipelineEngine {
     this.stats.lastBatchSize = observations.length;
     for (const o of observations) this.accept(o);
     this.run();
+    this.processor.reportMetrics();
   }
 
   /** Closes every stream's open steps (end of a replay) and processes them. */
   flush(): void {
-    for (const key of [...this.keys()]) this.prep.flush(this.slotOf(key));
+    this.processor.flush(this.onStep);
     this.run();
+    this.processor.reportMetrics();
+  }
+
+  /** Live idle flush: releases records and closes steps the watermark has passed, then processes them. */
+  advanceWatermark(watermarkMs: number): void {
+    this.processor.advanceWatermark(watermarkMs, this.onStep);
+    this.run();
+    this.processor.reportMetrics();
   }
 
   snapshot(): EngineSnapshot {
@@ -154,21 +192,35 @@ export class PipelineEngine {
       const slot = this.runner.arena.peek(key);
       const state = this.runner.arena.exportState(key) as Uint8Array;
       const pending = Number.isNaN(this.pendingT[slot]) ? null : ([this.pendingT[slot], this.pendingMean[slot], this.pendingLower[slot], this.pendingUpper[slot]] as const);
-      streams.push({ key, prep: this.prep.snapshot(slot), state: Buffer.from(state).toString('base64'), pending });
+      const shape = this.processor.snapshot(key);
+      streams.push({
+        key, shape: shape === undefined ? null : Buffer.from(shape).toString('base64'), seen: this.seen[slot],
+        newest: Number.isNaN(this.newest[slot]) ? null : this.newest[slot],
+        state: Buffer.from(state).toString('base64'), pending, alerts: this.alerts.exportStream(key),
+      });
     }
     return { pipeline: this.name, inputSize: this.runner.inputSize, stateSize: this.runner.arena.stateSize, streams };
   }
 
-  restore(s: EngineSnapshot): void {
+  /**
+   * Restores every stream; returns the keys whose alert state did not fit the current alerting
+   * section (rules changed): those streams' alerting starts fresh.
+   */
+  restore(s: EngineSnapshot): string[] {
+    const alertsDropped: string[] = [];
     for (const st of s.streams) {
       const slot = this.runner.arena.importState(st.key, new Uint8Array(Buffer.from(st.state, 'base64')));
       this.ensure(slot);
-      this.prep.restore(slot, st.prep);
+      if (st.shape !== null) this.processor.restore(st.key, new Uint8Array(Buffer.from(st.shape, 'base64')));
+      this.seen[slot] = st.seen;
+      this.newest[slot] = st.newest ?? NaN;
       this.pendingT[slot] = st.pending?.[0] ?? NaN;
       this.pendingMean[slot] = st.pending?.[1] ?? NaN;
       this.pendingLower[slot] = st.pending?.[2] ?? NaN;
       this.pendingUpper[slot] = st.pending?.[3] ?? NaN;
+      if (st.alerts && !this.alerts.importStream(st.key, st.alerts)) alertsDropped.push(st.key);
     }
+    return alertsDropped;
   }
 
   private slotOf(key: string): number {
@@ -180,8 +232,9 @@ export class PipelineEngine {
   private ensure(slot: number): void {
     if (this.rounds.length > slot) return;
     const n = slot + 1;
-    this.prep.ensure(slot);
     this.rounds = grownTo(this.rounds, n);
+    this.seen = grownTo(this.seen, this.rounds.length);
+    this.newest = grownTo(this.newest, this.rounds.length, NaN);
     this.pendingT = grownTo(this.pendingT, this.rounds.length, NaN);
     this.pendingMean = grownTo(this.pendingMean, this.rounds.length);
     this.pendingLower = grownTo(this.pendingLower, this.rounds.length);
@@ -190,21 +243,15 @@ export class PipelineEngine {
 
   private accept(o: Observation): void {
     this.stats.observations++;
-    const v = o.fields[this.target];
-    if (v === undefined) {
-      this.deadLetter({ record: o, code: 'schema_mismatch', detail: `no field "${this.target}"`, origin: o.origin });
-      return;
+    // The processor validates and dead-letters. A record with a key and a time gets the stream a slot
+    // now (before it emits a step), so that a checkpoint holds the records the processor still holds.
+    if (typeof o?.key === 'string' && o.key !== '' && Number.isFinite(o.eventTime)) {
+      const slot = this.slotOf(o.key);
+      const newest = this.newest[slot];
+      this.listener.lateness?.(newest > o.eventTime ? newest - o.eventTime : 0);
+      if (!(newest >= o.eventTime)) this.newest[slot] = o.eventTime;
     }
-    if (!Number.isFinite(v) || !Number.isFinite(o.eventTime)) {
-      this.deadLetter({ record: o, code: 'non_finite', detail: `value ${v} at time ${o.eventTime}`, origin: o.origin });
-      return;
-    }
-    const slot = this.slotOf(o.key);
-    const newest = this.prep.newest(slot);
-    this.listener.lateness?.(newest > o.eventTime ? newest - o.eventTime : 0);
-    if (!this.prep.push(slot, o.eventTime, v)) {
-      this.deadLetter({ record: o, code: 'late_record', detail: `step of ${new Date(o.eventTime).toISOString()} already emitted`, origin: o.origin });
-    }
+    this.processor.push(o, this.onStep);
   }
 
   /** Steps the model over the buffered grid steps, one round (at most one step per stream) at a time. */
@@ -243,6 +290,7 @@ export class PipelineEngine {
       for (let k = 0; k < inSize; k++) this.batchX[j * inSize + k] = ticks.x[i * inSize + k];
     }
     this.runner.step(this.batchSlots, count, this.batchX, this.batchY);
+    this.listener.modelBatch?.(count);
     const tap = this.stepTap;
     if (tap !== undefined) {
       for (let j = 0; j < count; j++) tap.step(this.runner.arena.keyOf(this.batchSlots[j]) as string, ticks, this.order[from + j], this.batchY, j * w);
@@ -257,47 +305,58 @@ export class PipelineEngine {
     const t = ticks.t[i];
     const actual = ticks.value[i];
     const imputed = ticks.imputed[i] === 1;
-    const m = ticks.mean[i];
-    const sd = ticks.std[i];
-    const zNow = normalised(actual, m, sd);
+    // The model forecasts the change of the level (transformed value) in units of the normaliser's
+    // scale, and its log-variance; the interval is central in level space and mapped back.
+    const u = ticks.level[i];
+    const sd = ticks.scale[i];
+    const tr = this.shaping.transform;
     const H = this.horizon;
     const mean = new Float64Array(H);
     const lower = new Float64Array(H);
     const upper = new Float64Array(H);
-    const logVar = new Float64Array(H);
     for (let h = 0; h < H; h++) {
       const lv = Math.min(10, Math.max(-10, this.batchY[yOff + 2 * h + 1]));
-      const mu = m + sd * (zNow + this.batchY[yOff + 2 * h]);
+      const mu = u + sd * this.batchY[yOff + 2 * h];
       const sigma = sd * Math.exp(0.5 * lv);
-      mean[h] = mu;
-      lower[h] = mu - this.intervalZ * sigma;
-      upper[h] = mu + this.intervalZ * sigma;
-      logVar[h] = lv + 2 * Math.log(sd);
+      mean[h] = fromLevel(tr, mu);
+      lower[h] = fromLevel(tr, mu - this.intervalZ * sigma);
+      upper[h] = fromLevel(tr, mu + this.intervalZ * sigma);
     }
     this.stats.steps++;
     this.listener.actual?.(key, t, actual, imputed);
+    // No forecast where the level is unknown (a log transform of a value that is not > 0 is dead-lettered).
+    const forecast: Forecast | undefined = Number.isFinite(mean[0])
+      ? { pipeline: this.name, key, t, stepMs: this.stepMs, modelVersion: this.runner.version, mean, lower, upper }
+      : undefined;
+    let input: (Forecast & { logVar?: Float64Array }) | undefined = forecast;
+    // Until the stream has a few steps its scale is unreliable: the alert engine then uses its own
+    // warmed-up residual scale instead of the model's variance (data units, from the interval).
+    if (forecast !== undefined && ticks.seen[i] >= WARMUP_STEPS) {
+      const logVar = new Float64Array(H);
+      for (let h = 0; h < H; h++) logVar[h] = 2 * Math.log((upper[h] - lower[h]) / (2 * this.intervalZ));
+      input = { ...forecast, logVar };
+    }
+    const events = this.alerts.step(key, t, this.stepMs, actual, imputed, input);
     if (this.pendingT[slot] === t) {
-      const sigma = (this.pendingUpper[slot] - this.pendingLower[slot]) / (2 * this.intervalZ);
-      const z = sigma > 0 ? (actual - this.pendingMean[slot]) / sigma : 0;
+      const s = this.alerts.lastScore;
       this.listener.step?.({
         pipeline: this.name, key, t, actual, imputed,
-        forecast: this.pendingMean[slot], lower: this.pendingLower[slot], upper: this.pendingUpper[slot], score: scoreFromZ(z),
+        forecast: this.pendingMean[slot], lower: this.pendingLower[slot], upper: this.pendingUpper[slot], score: s.scored ? s.score : NaN,
       });
     }
-    const forecast: Forecast = { pipeline: this.name, key, t, stepMs: this.stepMs, modelVersion: this.runner.version, mean, lower, upper };
-    // Until the normaliser has seen a few steps its scale is unreliable: the alert engine then uses
-    // its own warmed-up residual scale instead of the model's variance.
-    const input = ticks.seen[i] >= WARMUP_STEPS ? { ...forecast, logVar } : forecast;
-    const events = this.alerts.step(key, t, this.stepMs, actual, imputed, input);
     for (const e of events) {
       this.stats.alerts++;
       this.listener.alert?.(e);
+    }
+    if (forecast === undefined) {
+      this.pendingT[slot] = NaN;
+      return;
     }
     this.pendingT[slot] = t + this.stepMs;
     this.pendingMean[slot] = mean[0];
     this.pendingLower[slot] = lower[0];
     this.pendingUpper[slot] = upper[0];
     this.stats.forecasts++;
-    this.listener.forecast?.(forecast);
+    this.listener.forecast?.(forecast, imputed ? null : actual);
   }
 }

@@ -2,7 +2,8 @@ import type { AlertEvent } from '../alerting/alert-event.js';
 import { dataPart, type PipelineSpec } from '../config/pipeline-schema.js';
 import type { DeadLetter, Forecast, Observation } from '../core/types.js';
 import type { Logger } from '../telemetry/logger.js';
-import type { TidecastMetrics } from '../telemetry/metrics.js';
+import { componentMetrics, type TidecastMetrics } from '../telemetry/metrics.js';
+import { FiringEpisodes } from './firing-episodes.js';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { prepareModel, type ModelOrigin } from './prepare-model.js';
 import { createSink, createSource } from './connectors.js';
@@ -39,6 +40,7 @@ export class PipelineRuntime {
   readonly sinks: OutputSink[];
   readonly positions: Record<string, number> = {};
   private forecasts: Forecast[] = [];
+  private actuals: (number | null)[] = [];
   private alerts: AlertEvent[] = [];
   private dead: DeadLetter[] = [];
   private readonly abort = new AbortController();
@@ -55,19 +57,27 @@ export class PipelineRuntime {
     const obs = options.observer;
     const m = options.metrics;
     const lateness = m?.lateness.labels(spec.name);
+    const modelBatch = m?.batchSize.labels(spec.name, 'model');
+    const firing = new FiringEpisodes();
     const listener: EngineListener = {
       lateness: lateness ? (ms) => lateness.observe(ms / 1000) : undefined,
+      modelBatch: modelBatch ? (n) => modelBatch.observe(n) : undefined,
       actual: obs?.actual ? (k, t, v, imp) => obs.actual?.(spec.name, k, t, v, imp) : undefined,
       step: obs?.step ? (r) => obs.step?.(r) : undefined,
-      forecast: (f) => {
+      forecast: (f, actual) => {
         this.forecasts.push(f);
+        this.actuals.push(actual);
         obs?.forecast?.(f);
       },
       alert: (a) => {
         this.alerts.push(a);
         obs?.alert?.(a);
         m?.alertEvents.labels(spec.name, a.severity, a.state).inc();
+        if (m !== undefined && firing.observe(a)) {
+          for (const sev of ['warning', 'critical'] as const) m.alertsFiring.labels(spec.name, sev).set(firing.firing[sev]);
+        }
       },
+      // Every dead letter (source, parser or stream pipeline) passes here once and is counted here only.
       deadLetter: (d) => {
         this.dead.push(d);
         this.warnDeadLetter(d);
@@ -75,7 +85,7 @@ export class PipelineRuntime {
         m?.deadLetters.labels(spec.name, 'pipeline', d.code, 'engine').inc();
       },
     };
-    this.engine = new PipelineEngine(spec, listener);
+    this.engine = new PipelineEngine(spec, listener, m ? componentMetrics(m, spec.name, 'pipeline') : undefined);
     this.log.info({ inputs: this.engine.inputNames, model: spec.model }, 'Model inputs.');
     const ctx = { pipeline: spec.name, log: this.log, paced: options.paced, data: dataPart(spec) };
     this.sources = spec.sources.map((s, i) => createSource(s, i, ctx));
@@ -87,7 +97,10 @@ export class PipelineRuntime {
     const cp = await readCheckpoint(this.spec);
     if (cp === undefined) return false;
     this.engine.runner.importWeights(cp.model);
-    this.engine.restore(cp.engine);
+    const alertsDropped = this.engine.restore(cp.engine);
+    if (alertsDropped.length > 0) {
+      this.log.warn({ streams: alertsDropped.length, example: alertsDropped[0] }, 'Checkpointed alert state does not fit the alerting section (rules changed); those streams start alerting fresh.');
+    }
     Object.assign(this.positions, cp.sources);
     this.startedFromCheckpoint = true;
     this.log.info({ streams: cp.engine.streams.length, sources: cp.sources, writtenAt: cp.writtenAt }, 'State restored from checkpoint.');
@@ -104,7 +117,23 @@ export class PipelineRuntime {
   /** Starts pulling from every source; resolves when all sources have ended or stop() was called. */
   start(): Promise<void> {
     this.loops = this.sources.map((s) => this.pump(s));
+    this.startIdleFlush();
     return Promise.all(this.loops).then(() => undefined);
+  }
+
+  /**
+   * ordering.idle_flush_ms (live mode): every so often the watermark of every stream advances to
+   * now - max_delay_ms on the wall clock, so a stream that went quiet still gets its last steps.
+   */
+  private startIdleFlush(): void {
+    const every = this.spec.ordering.idle_flush_ms;
+    if (every === null) return;
+    const timer = setInterval(() => {
+      this.engine.advanceWatermark(Date.now() - this.spec.ordering.max_delay_ms);
+      this.flushOutputs(false).catch((err: unknown) => this.log.error({ err }, 'Idle flush failed to write its outputs.'));
+    }, every);
+    timer.unref();
+    this.abort.signal.addEventListener('abort', () => clearInterval(timer), { once: true });
   }
 
   /** Stops intake, finishes the batch in progress, flushes sinks, checkpoints, closes. */
@@ -200,16 +229,25 @@ export class PipelineRuntime {
   }
 
   private async flushOutputs(durable: boolean): Promise<void> {
-    const out = { forecasts: this.forecasts, alerts: this.alerts, deadLetters: this.dead };
+    const out = { forecasts: this.forecasts, actuals: this.actuals, alerts: this.alerts, deadLetters: this.dead };
     this.forecasts = [];
+    this.actuals = [];
     this.alerts = [];
     this.dead = [];
     const signal = this.abort.signal;
+    const m = this.options.metrics;
+    const n = out.forecasts.length + out.alerts.length + out.deadLetters.length;
     await Promise.all(
       this.sinks.map(async (s) => {
-        if (out.forecasts.length + out.alerts.length + out.deadLetters.length > 0) await s.write(out, signal);
-        await s.flush(durable);
-        this.options.metrics?.sinkWrites.labels(this.spec.name, s.kind, 'ok').inc();
+        try {
+          if (n > 0) await s.write(out, signal);
+          await s.flush(durable);
+        } catch (err) {
+          m?.sinkWrites.labels(this.spec.name, s.kind, 'failed').inc();
+          throw err;
+        }
+        // One write call per batch with outputs; empty flushes are not writes.
+        if (n > 0) m?.sinkWrites.labels(this.spec.name, s.kind, 'ok').inc();
       }),
     );
   }

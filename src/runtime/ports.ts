@@ -23,6 +23,8 @@ export interface RuntimeSource {
 
 export interface BatchOutputs {
   readonly forecasts: readonly Forecast[];
+  /** Per forecast (same index): the value observed at its time t, null where imputed; for sinks that write actuals back. */
+  readonly actuals?: readonly (number | null)[];
   readonly alerts: readonly AlertEvent[];
   readonly deadLetters: readonly DeadLetter[];
 }

@@ -10,8 +10,9 @@ import type { Logger } from '../telemetry/logger.js';
 import { PipelineEngine, type StepRow } from './pipeline-engine.js';
 import { prepareModel } from './prepare-model.js';
 
-// `tidecast replay`: the daemon's engine over one file as fast as possible, one CSV row per scored
-// step. The model is prepared as the daemon prepares it (model.path, or a fit on the file's start). The input is read with the pipeline's first file source's column mapping (or the default
+// `tidecast replay`: the daemon's engine over one file as fast as possible, one CSV row per forecast
+// step; anomaly_score is the alert engine's live calibrated score, empty where it scored nothing
+// (imputed steps, streams warming up). The model is prepared as the daemon prepares it (model.path, or a fit on the file's start). The input is read with the pipeline's first file source's column mapping (or the default
 // stream,timestamp,value layout), so a live pipeline and its replay see the same observations.
 
 export const REPLAY_HEADER = 'timestamp,stream,actual,forecast,lower,upper,anomaly_score,imputed';
@@ -77,7 +78,7 @@ export async function replayFile(spec: PipelineSpec, o: ReplayOptions): Promise<
 }
 
 function csvRow(r: StepRow): string {
-  return `${new Date(r.t).toISOString()},${csvCell(r.key)},${r.actual},${r.forecast},${r.lower},${r.upper},${r.score},${r.imputed ? 1 : 0}`;
+  return `${new Date(r.t).toISOString()},${csvCell(r.key)},${r.actual},${r.forecast},${r.lower},${r.upper},${Number.isNaN(r.score) ? '' : r.score},${r.imputed ? 1 : 0}`;
 }
 
 function csvCell(s: string): string {
