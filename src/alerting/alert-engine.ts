@@ -12,8 +12,11 @@ import { StepScore, StepScorer } from './step-scorer.js';
 import { StormControl } from './storm-control.js';
 import { globToRegExp } from './stream-glob.js';
 
+/** Snapshot format: 2 added the CUSUM sums (2 doubles per stream); older snapshots are refused. */
+export const ALERT_SNAPSHOT_VERSION = 2;
+
 export interface AlertStreamSnapshot {
-  readonly v: 1;
+  readonly v: typeof ALERT_SNAPSHOT_VERSION;
   readonly layout: string;
   readonly modelVersion: string;
   /** Base64 of the stream's state as little-endian doubles. */
@@ -98,13 +101,13 @@ export class AlertEngine {
     const values: number[] = [];
     for (const p of this.parts()) saveSlot(p, slot, values);
     const bytes = new Uint8Array(Float64Array.from(values).buffer);
-    return { v: 1, layout: this.layout(), modelVersion: this.scorer.modelVersion(slot), state: Buffer.from(bytes).toString('base64') };
+    return { v: ALERT_SNAPSHOT_VERSION, layout: this.layout(), modelVersion: this.scorer.modelVersion(slot), state: Buffer.from(bytes).toString('base64') };
   }
 
   /** Restores a stream from exportStream; false (nothing changed) when rules or sizes differ. */
   importStream(key: string, snap: AlertStreamSnapshot): boolean {
     const bytes = Buffer.from(snap.state, 'base64');
-    if (snap.v !== 1 || snap.layout !== this.layout() || bytes.byteLength !== 8 * this.width()) return false;
+    if (snap.v !== ALERT_SNAPSHOT_VERSION || snap.layout !== this.layout() || bytes.byteLength !== 8 * this.width()) return false;
     const src = new Float64Array(new Uint8Array(bytes).buffer);
     const slot = this.slots.slotOf(key);
     let off = 0;
@@ -236,5 +239,6 @@ export function levelOf(rule: AlertRuleOptions, s: StepScore): number {
     case 'dynamic_threshold': return s.dynamicLevel;
     case 'horizon': return s.bands > 0 ? s.horizonsOutside : NaN;
     case 'flatline': return s.flatSurprise;
+    case 'cusum': return s.cusum;
   }
 }

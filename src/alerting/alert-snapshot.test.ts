@@ -9,6 +9,7 @@ const OPTIONS = {
     { name: 'dev', detector: 'score', warning: 0.999, resolve_steps: 2 },
     { name: 'dyn', detector: 'dynamic_threshold', warning: 1, for: 2 },
     { name: 'stuck', detector: 'flatline', warning: 3 },
+    { name: 'shift', detector: 'cusum', warning: 5 },
   ],
   scorer: { window_steps: 32, horizons: 4 },
 };
@@ -31,6 +32,8 @@ describe('AlertEngine stream snapshots', () => {
     const expected: AlertEvent[] = [];
     for (const [k, key] of ['a', 'b'].entries()) feed(whole, key, k, 0, 300, expected);
     expect(expected.some((e) => e.state === 'resolved' && e.time > 155 * MIN)).toBe(true);
+    // The burst also trips the CUSUM, so its sums are part of what must survive the restore.
+    expect(expected.some((e) => e.rule === 'shift' && e.state === 'firing')).toBe(true);
 
     const before = new AlertEngine('p', OPTIONS);
     const got: AlertEvent[] = [];
@@ -54,5 +57,8 @@ describe('AlertEngine stream snapshots', () => {
     expect(other.exportStream('a')).toBeNull();
     expect(e.exportStream('nope')).toBeNull();
     expect(e.importStream('a', { ...snap, state: snap.state.slice(8) })).toBe(false);
+    // Format 1 (before the CUSUM sums) is refused, not misread.
+    expect(snap.v).toBe(2);
+    expect(e.importStream('a', { ...snap, v: 1 } as unknown as typeof snap)).toBe(false);
   });
 });

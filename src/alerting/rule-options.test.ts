@@ -33,6 +33,8 @@ describe('AlertingOptions', () => {
     expect(s.horizons).toBe(6);
     expect(s.residualScale.warmupSteps).toBe(24);
     expect(s.dynamicThreshold.windowSteps).toBe(240);
+    expect(s.cusum).toEqual({ k: 0.5, h: 5, clip: 4 });
+    expect(toStepScorerOptions(AlertingOptions.parse({ scorer: { cusum_k: 1, cusum_h: 8 } }).scorer).cusum).toEqual({ k: 1, h: 8, clip: 4 });
   });
 
   it('reports every error with its path', () => {

@@ -6,9 +6,9 @@ export const AlertRuleOptions = z
   .object({
     name: z.string().regex(/^[A-Za-z0-9_.-]+$/).describe('Rule name, part of the alert id.'),
     detector: z
-      .enum(['score', 'surprise', 'dynamic_threshold', 'horizon', 'flatline'])
+      .enum(['score', 'surprise', 'dynamic_threshold', 'horizon', 'flatline', 'cusum'])
       .default('score')
-      .describe('score: 1 - tail probability in [0,1]; surprise: -log10 tail probability; dynamic_threshold: smoothed error / ε (>= 1 above); horizon: number of horizons whose band the actual left; flatline: surprise (-log10 chance) of the current run of identical values.'),
+      .describe('score: 1 - tail probability in [0,1]; surprise: -log10 tail probability; dynamic_threshold: smoothed error / ε (>= 1 above); horizon: number of horizons whose band the actual left; flatline: surprise (-log10 chance) of the current run of identical values; cusum: two-sided CUSUM of the calibrated z in sigmas (persistent shifts; reaches scorer.cusum_h at an alarm, then restarts).'),
     streams: z.string().default('**').describe('Glob over stream keys the rule applies to (* within a segment, ** across /).'),
     warning: z.number().describe('Level at or above which a step counts as anomalous (severity warning).'),
     critical: z.number().optional().describe('Level at or above which the severity is critical.'),
@@ -52,6 +52,9 @@ export const ScorerOptions = z
     floor_scales: z.number().min(0).default(0.5).describe('Dynamic threshold: never below this many residual scales.'),
     tail_calibration: z.boolean().default(true).describe('Correct heavy tails online so that ~1% of normal steps score above 0.99.'),
     tail_calibration_rate: z.number().positive().max(1).default(0.05).describe('Relative step of the 99th-percentile tracker.'),
+    cusum_k: z.number().min(0).default(0.5).describe('CUSUM drift k in sigmas (about half the smallest shift worth detecting).'),
+    cusum_h: z.number().positive().default(5).describe('CUSUM alarm threshold h in sigmas; the sums restart once it is reached.'),
+    cusum_clip: z.number().positive().default(4).describe('|z| is clipped at this before entering the CUSUM, so a lone outlier cannot alarm (keep clip - k < h).'),
   })
   .strict();
 export type ScorerOptions = z.infer<typeof ScorerOptions>;
@@ -73,6 +76,10 @@ export const AlertingOptions = z
     a.rules.forEach((r, i) => {
       if (seen.has(r.name)) ctx.addIssue({ code: 'custom', message: `duplicate rule name ${r.name}`, path: ['rules', i, 'name'] });
       seen.add(r.name);
+      // The CUSUM restarts at h, so its level never exceeds h: a higher threshold could never fire.
+      if (r.detector === 'cusum' && r.warning > a.scorer.cusum_h) {
+        ctx.addIssue({ code: 'custom', message: `rule ${r.name}: cusum warning ${r.warning} above scorer.cusum_h ${a.scorer.cusum_h} never fires`, path: ['rules', i, 'warning'] });
+      }
     });
   });
 export type AlertingOptions = z.infer<typeof AlertingOptions>;
@@ -86,5 +93,6 @@ export function toStepScorerOptions(s: ScorerOptions): StepScorerOptions {
       zMin: s.z_min, zMax: s.z_max, zStep: s.z_step, prune: s.prune, floorScales: s.floor_scales,
     },
     tailCalibration: s.tail_calibration ? { rate: s.tail_calibration_rate, maxFactor: 4, warmup: 50 } : null,
+    cusum: { k: s.cusum_k, h: s.cusum_h, clip: s.cusum_clip },
   };
 }

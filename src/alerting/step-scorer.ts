@@ -1,5 +1,6 @@
 // Scores one real step of one stream with the three detectors. Pure arithmetic on per-slot typed
 // arrays: O(1) per step (the dynamic threshold's refit is amortised) and no allocation per step.
+import { Cusum, defaultCusumOptions, type CusumOptions } from './cusum.js';
 import { Flatline } from './flatline.js';
 import { DynamicThreshold, type DynamicThresholdOptions } from './dynamic-threshold.js';
 import { ForecastRing, RecalledForecast, type ForecastInput } from './forecast-ring.js';
@@ -18,6 +19,8 @@ export interface StepScorerOptions {
   readonly dynamicThreshold: DynamicThresholdOptions;
   /** Online correction of heavy tails (see tail-calibration.ts); null scores the raw z. */
   readonly tailCalibration: TailCalibrationOptions | null;
+  /** Two-sided CUSUM on the calibrated z (persistent shifts). */
+  readonly cusum: CusumOptions;
 }
 
 export const defaultStepScorerOptions: StepScorerOptions = {
@@ -25,6 +28,7 @@ export const defaultStepScorerOptions: StepScorerOptions = {
   residualScale: { halfLifeSteps: 24, warmupSteps: 48, clipZ: 5 },
   dynamicThreshold: { smoothingSpan: 6, windowSteps: 240, refitEvery: 12, zMin: 2, zMax: 10, zStep: 0.5, prune: 0.13, floorScales: 0.5 },
   tailCalibration: { rate: 0.05, maxFactor: 4, warmup: 50 },
+  cusum: defaultCusumOptions,
 };
 
 /** The result of scoring one step; one instance is reused, copy what you keep. */
@@ -53,6 +57,8 @@ export class StepScore {
   flatRun = 0;
   /** -log10 of the chance of that run under the stream's own rate of repeated values. */
   flatSurprise = 0;
+  /** Two-sided CUSUM of the calibrated z in sigmas (the larger side); >= its h is an alarm, then it restarts. */
+  cusum = NaN;
 }
 
 export class StepScorer {
@@ -60,6 +66,7 @@ export class StepScorer {
   private readonly scale: ResidualScale;
   private readonly dynamic: DynamicThreshold;
   private readonly flat = new Flatline();
+  private readonly cusum: Cusum;
   private readonly calibration: TailCalibration | null;
   private readonly recalled = new RecalledForecast();
 
@@ -68,6 +75,7 @@ export class StepScorer {
     this.scale = new ResidualScale(options.residualScale);
     this.dynamic = new DynamicThreshold(options.dynamicThreshold);
     this.calibration = options.tailCalibration ? new TailCalibration(options.tailCalibration) : null;
+    this.cusum = new Cusum(options.cusum);
   }
 
   /** Scores the actual at time t against what was forecast for t. Imputed steps are not scored. */
@@ -75,7 +83,7 @@ export class StepScorer {
     out.scored = false;
     out.actual = actual;
     out.forecast = out.lower = out.upper = out.residual = out.sigma = out.z = out.score = out.surprise = NaN;
-    out.dynamicLevel = NaN;
+    out.dynamicLevel = out.cusum = NaN;
     out.bands = out.horizonsOutside = out.flatRun = out.flatSurprise = 0;
     const r = this.recalled;
     if (imputed || !Number.isFinite(actual)) return out;
@@ -107,6 +115,7 @@ export class StepScorer {
     out.z = zRaw / factor;
     out.score = scoreFromZ(out.z);
     out.surprise = surpriseFromZ(out.z);
+    out.cusum = this.cusum.update(slot, out.z);
     out.scored = true;
     return out;
   }
@@ -115,6 +124,7 @@ export class StepScorer {
   parts(): SlotColumns[] {
     const parts: SlotColumns[] = [this.ring, this.scale, this.dynamic, this.flat];
     if (this.calibration) parts.push(this.calibration);
+    parts.push(this.cusum);
     return parts;
   }
 
