@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { KafkaConnection } from '../../connectors/kafka/config.js';
 import { SinkConfig, SourceConfig } from '../../connectors/registry.js';
 import { AlertingOptions } from '../alerting/rule-options.js';
 import { PipelineDataOptions } from '../operators/options.js';
@@ -31,6 +32,9 @@ export const PipelineSpec = z
     const data = PipelineDataOptions.safeParse(dataPart(p));
     if (!data.success) for (const i of data.error.issues) if (i.code === 'custom') ctx.addIssue({ ...i, code: 'custom' });
     const target = targetField(p);
+    if (p.state.models_topic !== undefined && ![...p.sources, ...p.sinks].some((c) => c.kind === 'kafka')) {
+      ctx.addIssue({ code: 'custom', message: 'needs a Kafka source or sink (their connection is used)', path: ['state', 'models_topic'] });
+    }
     const names = new Set<string>();
     p.sources.forEach((s, i) => {
       const name = s.name ?? `${s.kind}-${i}`;
@@ -88,6 +92,12 @@ export function dataPart(p: PipelineSpec): PipelineDataOptions {
 /** The forecast field: the first field with role target. */
 export function targetField(p: Pick<PipelineSpec, 'fields'>): string {
   return (p.fields.find((f) => f.role === 'target') ?? p.fields[0]).name;
+}
+
+/** The Kafka connection of a pipeline's first Kafka source, else of its first Kafka sink. */
+export function kafkaConnectionOf(p: Pick<PipelineSpec, 'sources' | 'sinks'>): KafkaConnection | undefined {
+  for (const c of [...p.sources, ...p.sinks]) if (c.kind === 'kafka') return c.connection;
+  return undefined;
 }
 
 /** What editors validate against: either form. */

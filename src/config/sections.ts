@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { KafkaChangelogConfig } from '../state/changelog-config.js';
 
 // The per-pipeline sections of a pipeline file that are not connectors or alert rules. snake_case,
 // units in names, every field described, defaults where sensible.
@@ -32,6 +33,19 @@ export const OnlineTrainingSection = z
     enabled: z.boolean().default(false).describe('Refit in the background on recent data and swap if the candidate wins.'),
     every_steps: z.number().int().min(1).default(1_000).describe('Steps (over all streams) between retraining runs.'),
     window_steps: z.number().int().min(8).default(512).describe('Recent steps per stream a retraining run learns from.'),
+    every_ms: z.number().int().nonnegative().default(0).describe('Wall time between retraining runs (0: off).'),
+    drift_factor: z.number().nonnegative().default(2).describe('Retrain when the rolling one-step error rises this many times over its level after the last promotion (0: off).'),
+    drift_window_steps: z.number().int().min(1).default(200).describe('Steps after a promotion whose mean error is the drift baseline.'),
+    promotion_margin: z.number().min(0).max(1).default(0.02).describe('Promote when the challenger\'s validation loss < champion\'s · (1 - margin).'),
+    rewarm_steps: z.number().int().nonnegative().default(48).describe('Recent steps per stream replayed through new weights before a swap (0: no re-warm).'),
+    patience_epochs: z.number().int().min(1).default(2).describe('Epochs without a validation improvement before a run stops early.'),
+    max_epochs: z.number().int().min(1).optional().describe('Most passes per run (default: training.offline.epochs).'),
+    max_time_ms: z.number().int().positive().optional().describe('Longest a run trains (default: training.offline.max_time_ms).'),
+    warm_start: z.boolean().default(true).describe('Start from the champion\'s weights (false: from a fresh seeded init).'),
+    tbptt_k1_steps: z.number().int().min(1).optional().describe('TBPTT k1: steps between weight updates (default: training.offline.tbptt_steps).'),
+    tbptt_k2_steps: z.number().int().min(1).optional().describe('TBPTT k2: steps backpropagated through (default: training.offline.tbptt_steps).'),
+    clip_norm: z.number().positive().default(1).describe('Global gradient norm clip.'),
+    learning_rate: z.number().positive().optional().describe('Adam learning rate (default: training.offline.learning_rate).'),
   })
   .strict();
 
@@ -51,6 +65,9 @@ export const StateSection = z
       .min(100)
       .default(30_000)
       .describe('Wall-clock time between periodic checkpoints; one is always written on shutdown.'),
+    models_topic: KafkaChangelogConfig.shape.models_topic.describe(
+      'Compacted Kafka topic of model versions, keyed by pipeline (connection: the first Kafka source or sink): with training.online, every promotion is published and every instance swaps to the versions others publish.',
+    ),
   })
   .strict();
 

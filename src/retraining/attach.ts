@@ -26,12 +26,14 @@ export function retrainSettingsFrom(spec: PipelineSpec, overrides: Partial<Retra
     windowStreams: offline.max_streams,
     minSteps: Math.min(64, online.window_steps),
     train: {
-      k1: offline.tbptt_steps, k2: offline.tbptt_steps, learningRate: offline.learning_rate, clipNorm: 1, maxEpochs: offline.epochs,
-      patience: 2, loss: 'gaussian-nll', compareOn: 'mse', warmStart: true, validationFraction: 0.2, maxTimeMs: offline.max_time_ms,
+      k1: online.tbptt_k1_steps ?? offline.tbptt_steps, k2: online.tbptt_k2_steps ?? offline.tbptt_steps,
+      learningRate: online.learning_rate ?? offline.learning_rate, clipNorm: online.clip_norm, maxEpochs: online.max_epochs ?? offline.epochs,
+      patience: online.patience_epochs, loss: 'gaussian-nll', compareOn: 'mse', warmStart: online.warm_start, validationFraction: 0.2,
+      maxTimeMs: online.max_time_ms ?? offline.max_time_ms,
     },
-    schedule: { everyMs: 0, everySteps: online.every_steps, driftFactor: 2, baselineSteps: 200, errorAlpha: 0.02 },
-    margin: 0.02,
-    rewarmSteps: 48,
+    schedule: { everyMs: online.every_ms, everySteps: online.every_steps, driftFactor: online.drift_factor, baselineSteps: online.drift_window_steps, errorAlpha: 0.02 },
+    margin: online.promotion_margin,
+    rewarmSteps: online.rewarm_steps,
     ...overrides,
   };
 }

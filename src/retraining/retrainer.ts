@@ -150,6 +150,22 @@ export class Retrainer implements OnlineLearner {
     this.pending = { model, version };
   }
 
+  /**
+   * A version another instance promoted (the Kafka models topic): registered here and made live at
+   * the next swap point with the same re-warm as a local promotion. A version the registry has is ignored.
+   */
+  async adopt(version: string, weights: Float32Array): Promise<boolean> {
+    if (this.o.registry.get(version) !== undefined) return false;
+    for (let i = 0; i < weights.length; i++) {
+      if (!Number.isFinite(weights[i])) throw new RangeError(`model version ${version} holds a non-finite weight at ${i}`);
+    }
+    const model = new StackedModel(this.o.live.model.config, this.o.live.model.kernels);
+    loadParams(model, weights); // throws before registering when the shape does not match
+    await this.o.registry.add(meta(version, this.o.live.version, null, 'remote', true, 'promoted by another instance (models topic)'), weights);
+    this.pending = { model, version };
+    return true;
+  }
+
   async rollback(): Promise<string> {
     const version = await this.o.registry.rollback();
     this.pending = { model: await this.modelOf(version), version };

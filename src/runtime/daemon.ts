@@ -8,6 +8,7 @@ import { ingestHandler } from './ingest.js';
 import { PipelineRuntime } from './pipeline-runtime.js';
 import { attachRetraining } from '../retraining/attach.js';
 import { modelsApi } from '../retraining/models-api.js';
+import { followModelsTopic, modelsTopicFor } from '../retraining/models-topic.js';
 import type { Retrainer } from '../retraining/retrainer.js';
 
 // `tidecast run`: every pipeline of every file in one process, one HTTP server for all, periodic
@@ -59,11 +60,23 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     return runtime;
   });
   const retrainers = new Map<string, Retrainer>();
+  const modelTopicClosers: (() => Promise<void>)[] = [];
   for (const r of runtimes) {
     await r.restore();
     const reason = await r.prepareModel();
-    // Background retraining (training.online): registry, worker, engine tap, swap hook.
-    if (r.spec.training.online.enabled) retrainers.set(r.spec.name, await attachRetraining(r, componentLogger(log, 'retraining', { pipeline: r.spec.name }), o.metrics));
+    // Background retraining (training.online): registry, worker, engine tap, swap hook; with
+    // state.models_topic, promotions are published and other instances' versions adopted.
+    if (r.spec.training.online.enabled) {
+      const rlog = componentLogger(log, 'retraining', { pipeline: r.spec.name });
+      const topic = modelsTopicFor(r.spec, rlog);
+      await topic?.ensureTopic();
+      const retrainer = await attachRetraining(r, rlog, o.metrics, topic && { publish: (m) => topic.publish(m) });
+      retrainers.set(r.spec.name, retrainer);
+      if (topic !== undefined) {
+        const unfollow = await followModelsTopic(retrainer, topic, rlog);
+        modelTopicClosers.push(async () => { await unfollow(); await topic.close(); });
+      }
+    }
     if (reason !== 'initial') store.setModelVersion(r.spec.name, { version: r.engine.runner.version, since: Date.now(), reason });
     store.setPipelineStatus(r.spec.name, 'running');
   }
@@ -103,6 +116,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       clearInterval(timer);
       for (const r of runtimes) store.setPipelineStatus(r.spec.name, 'stopping');
       await Promise.all(runtimes.map((r) => r.stop()));
+      await Promise.all(modelTopicClosers.map((c) => c().catch(() => undefined)));
       await Promise.all([...retrainers.values()].map((t) => t.close()));
       await Promise.allSettled(running);
       await http.close();
