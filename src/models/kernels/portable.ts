@@ -14,9 +14,10 @@ function accRow(n: number): Float32Array {
   return row;
 }
 
-function gemm(
+/** c = beta·c + A·b where A[i, p] = a[aOff + i·rowStride + p·colStride]: covers a and aᵀ alike. */
+function gemmStrided(
   m: number, n: number, k: number,
-  a: Float32Array, aOff: number,
+  a: Float32Array, aOff: number, rowStride: number, colStride: number,
   b: Float32Array, bOff: number,
   c: Float32Array, cOff: number,
   beta: 0 | 1,
@@ -24,10 +25,10 @@ function gemm(
   const s = accRow(n);
   for (let i = 0; i < m; i++) {
     s.fill(0, 0, n);
-    const ai = aOff + i * k;
+    const ai = aOff + i * rowStride;
     // i-p-j order: the inner loop streams one row of b into the accumulator row.
     for (let p = 0; p < k; p++) {
-      const av = a[ai + p];
+      const av = a[ai + p * colStride];
       const bp = bOff + p * n;
       for (let j = 0; j < n; j++) s[j] += fround(av * b[bp + j]);
     }
@@ -37,6 +38,17 @@ function gemm(
   }
 }
 
+function gemm(
+  m: number, n: number, k: number,
+  a: Float32Array, aOff: number,
+  b: Float32Array, bOff: number,
+  c: Float32Array, cOff: number,
+  beta: 0 | 1,
+): void {
+  gemmStrided(m, n, k, a, aOff, k, 1, b, bOff, c, cOff, beta);
+}
+
+/** a is [k×m]: A[i, p] = a[p·m + i]. */
 function gemmTransA(
   m: number, n: number, k: number,
   a: Float32Array, aOff: number,
@@ -44,18 +56,7 @@ function gemmTransA(
   c: Float32Array, cOff: number,
   beta: 0 | 1,
 ): void {
-  const s = accRow(n);
-  for (let i = 0; i < m; i++) {
-    s.fill(0, 0, n);
-    for (let p = 0; p < k; p++) {
-      const av = a[aOff + p * m + i];
-      const bp = bOff + p * n;
-      for (let j = 0; j < n; j++) s[j] += fround(av * b[bp + j]);
-    }
-    const ci = cOff + i * n;
-    if (beta === 0) for (let j = 0; j < n; j++) c[ci + j] = s[j];
-    else for (let j = 0; j < n; j++) c[ci + j] += s[j];
-  }
+  gemmStrided(m, n, k, a, aOff, 1, m, b, bOff, c, cOff, beta);
 }
 
 function gemmTransB(
