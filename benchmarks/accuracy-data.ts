@@ -1,8 +1,9 @@
 // Loads the ETT / WTH CSV files from ../shared/data (never copied into the repo: CC BY-ND) and
 // describes each data set's split under the online-forecasting protocol (FSNet, OneNet, LSTD).
 import { readFileSync } from 'node:fs';
+import type { ProtocolSplit } from '../src/runtime/online-head-score.js';
 
-export interface AccuracyDataset {
+export interface AccuracyDataset extends ProtocolSplit {
   readonly name: 'ETTh2' | 'ETTm1' | 'WTH';
   readonly columns: number;
   readonly rows: number;
@@ -38,10 +39,15 @@ export function loadDataset(dir: string, name: AccuracyDataset['name']): Accurac
     timesMs[r] = parseTime(cells[0]);
     for (let j = 0; j < columns; j++) values[r * columns + j] = Number.parseFloat(cells[j + 1]);
   }
+  return { name, columns, rows, values, timesMs, ...protocolSplit(name, rows) };
+}
+
+/** The protocol's split of a data set of `rows` rows (FSNet, OneNet, LSTD). */
+export function protocolSplit(name: AccuracyDataset['name'], rows: number): ProtocolSplit {
   const season = name === 'ETTm1' ? 96 : 24;
   if (name === 'WTH') {
     const train = Math.floor(rows * 0.2);
-    return { name, columns, rows, values, timesMs, train, testStart: train + Math.floor(rows * 0.05), testEnd: rows, season };
+    return { train, testStart: train + Math.floor(rows * 0.05), testEnd: rows, season };
   }
-  return { name, columns, rows, values, timesMs, train: 2880, testStart: 3600, testEnd: 14400, season };
+  return { train: 2880, testStart: 3600, testEnd: 14400, season };
 }

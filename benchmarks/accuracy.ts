@@ -1,14 +1,24 @@
-// Forecast accuracy under the online-forecasting protocol (issue 9): for every step of the online
-// phase, forecast, then learn from the new truth. Runs src/forecasting's OnlineForecaster directly
-// (see benchmarks/README.md), with naive and seasonal-naive baselines scored in the same pass.
-// `npm run bench:accuracy [-- --json] [-- --data DIR]`.
-import { dirname, resolve } from 'node:path';
+// Forecast accuracy under the online-forecasting protocol (issue 9), measured through the daemon's
+// replay path: `tidecast replay`'s replayFile runs the engine (stream pipeline, per-stream recurrent
+// model, alerting and the multivariate online head of model.online_head) over each data set with
+// pipelines/etth2.yaml, ettm1.yaml and wth.yaml; the head's rows of the replay output are then scored
+// (src/runtime/online-head-score.ts), with the naive and seasonal-naive baselines from the same rows.
+// `npm run bench:accuracy [-- --json] [-- --data DIR] [-- --check] [-- --only NAME] [-- --full]`:
+// --check also runs the mechanism in-process (accuracy-in-process.ts) and prints the largest
+// difference; --full replays the whole file rather than stopping at the end of the online phase.
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadPipelineFile } from '../src/config/load-pipeline.js';
-import { OnlineForecaster, RecurrentReservoir, applyZScore, defaultProfiles, fitZScore } from '../src/forecasting/index.js';
-import { loadDataset, type AccuracyDataset } from './accuracy-data.js';
+import { readHeadReplay, scoreHeadReplay, type HorizonScores } from '../src/runtime/online-head-score.js';
+import { replayFile } from '../src/runtime/replay.js';
+import { createLogger } from '../src/telemetry/logger.js';
+import { loadDataset, protocolSplit } from './accuracy-data.js';
+import { evaluateInProcess } from './accuracy-in-process.js';
 
 const HORIZONS = [1, 24] as const;
+const DATASETS = ['ETTh2', 'ETTm1', 'WTH'] as const;
 const PUBLISHED: Record<string, Record<string, number>> = {
   'naive (paper)': { ETTh2: 0.404, ETTm1: 0.091, WTH: 0.207 },
   'FSNet': { ETTh2: 0.466, ETTm1: 0.085, WTH: 0.162 },
@@ -16,104 +26,89 @@ const PUBLISHED: Record<string, Record<string, number>> = {
   'LSTD': { ETTh2: 0.377, ETTm1: 0.081, WTH: 0.153 },
 };
 
-type Method = 'tidecast' | 'naive' | 'seasonalNaive';
-type Scores = Record<Method, { mse: number; mae: number }>;
-
-interface Sums {
-  se: Float64Array;
-  ae: Float64Array;
-  n: Float64Array;
+interface Measured {
+  readonly scores: Record<string, HorizonScores>;
+  readonly replaySeconds: number;
+  readonly scoreSeconds: number;
+  readonly rows: number;
+  readonly columns: number;
 }
 
-export function evaluate(ds: AccuracyDataset): { scores: Record<string, Scores>; seconds: number; imputed: number } {
+async function measure(name: (typeof DATASETS)[number], root: string, dataDir: string | undefined, work: string, full: boolean): Promise<Measured> {
+  const file = resolve(root, 'pipelines', `${name.toLowerCase()}.yaml`);
+  const loaded = await loadPipelineFile(file);
+  if (!loaded.ok) throw new Error(`${file}: ${loaded.issues.map((i) => i.message).join('; ')}`);
+  const spec = loaded.value.pipelines[0];
+  const source = spec.sources.find((s) => s.kind === 'file');
+  if (source === undefined || !('path' in source)) throw new Error(`${file}: no file source`);
+  const data = dataDir === undefined ? resolve(root, source.path) : join(dataDir, `${name}.csv`);
+  // The protocol ends at testEnd (ETT: row 14400 of 17420 / 69680): unless --full, the replay reads
+  // the file up to there, rows after it being scored by nobody.
+  const lines = (await readFile(data, 'utf8')).split('\n').filter((l) => l.trim() !== '');
+  const split = protocolSplit(name, lines.length - 1);
+  const input = full ? data : join(work, `${name}-input.csv`);
+  if (!full) await writeFile(input, `${lines.slice(0, split.testEnd + 1).join('\n')}\n`);
+  const output = join(work, `${name}.csv`);
   const started = performance.now();
-  const { columns: c, season } = ds;
-  const z = ds.values.slice();
-  applyZScore(z, c, fitZScore(z, c, ds.train));
-  const horizon = Math.max(...HORIZONS);
-  // A seeded (untrained) 16-unit GRU as reservoir: its hidden state feeds every RLS head.
-  const reservoir = new RecurrentReservoir({ kind: 'gru', inputSize: c, units: 16, layers: 1, seed: 3 });
-  const hidden = new Float64Array(reservoir.size);
-  const model = new OnlineForecaster({ columns: c, horizon, season, profiles: defaultProfiles(horizon), extraFeatures: reservoir.size });
-  const out = new Float64Array(horizon * c);
-  // sums[H] index: method 0..2.
-  const sums: Sums[] = HORIZONS.map(() => ({ se: new Float64Array(3), ae: new Float64Array(3), n: new Float64Array(3) }));
-  for (let t = 0; t < ds.testEnd; t++) {
-    // Origin t: rows 0..t-1 are known; forecast rows t..t+H-1, score, then observe row t.
-    if (t >= ds.testStart) {
-      model.forecast(out);
-      HORIZONS.forEach((H, hi) => {
-        if (t + H > ds.testEnd) return;
-        const s = sums[hi];
-        for (let h = 1; h <= H; h++) {
-          const truth = (t + h - 1) * c;
-          const last = (t - 1) * c;
-          const seasonal = (t + h - 1 - season) * c;
-          for (let j = 0; j < c; j++) {
-            const y = z[truth + j];
-            const e0 = out[(h - 1) * c + j] - y;
-            const e1 = z[last + j] - y;
-            const e2 = z[seasonal + j] - y;
-            s.se[0] += e0 * e0;
-            s.ae[0] += Math.abs(e0);
-            s.se[1] += e1 * e1;
-            s.ae[1] += Math.abs(e1);
-            s.se[2] += e2 * e2;
-            s.ae[2] += Math.abs(e2);
-          }
-          s.n[0] += c;
-        }
-      });
-    }
-    const row = z.subarray(t * c, t * c + c);
-    reservoir.step(row, hidden);
-    model.observe(ds.timesMs[t], row, hidden);
-  }
-  const scores: Record<string, Scores> = {};
-  HORIZONS.forEach((H, hi) => {
-    const s = sums[hi];
-    const m = (i: number) => ({ mse: s.se[i] / s.n[0], mae: s.ae[i] / s.n[0] });
-    scores[String(H)] = { tidecast: m(0), naive: m(1), seasonalNaive: m(2) };
-  });
-  return { scores, seconds: (performance.now() - started) / 1000, imputed: model.imputed };
+  const summary = await replayFile(spec, { input, output, log: createLogger({ level: 'warn', destination: process.stderr as never }) });
+  const replaySeconds = (performance.now() - started) / 1000;
+  const replay = await readHeadReplay(output);
+  await rm(output);
+  // One head row per CSV row (the files have no gaps), so the protocol's row split applies as is.
+  if (replay.rows !== summary.rows) throw new Error(`${name}: ${replay.rows} head rows for ${summary.rows} CSV rows`);
+  const scores = scoreHeadReplay(replay, split, HORIZONS);
+  return { scores, replaySeconds, scoreSeconds: (performance.now() - started) / 1000 - replaySeconds, rows: replay.rows, columns: replay.keys.length };
 }
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const json = args.includes('--json');
+  const check = args.includes('--check');
   const dataAt = args.indexOf('--data');
+  const onlyAt = args.indexOf('--only');
   const root = new URL('..', import.meta.url).pathname;
-  const result: Record<string, Record<string, Scores>> = {};
-  const timing: Record<string, number> = {};
-  for (const name of ['ETTh2', 'ETTm1', 'WTH'] as const) {
-    // The data set's pipeline file must validate; its file source names the CSV (unless --data).
-    const loaded = await loadPipelineFile(resolve(root, 'pipelines', `${name.toLowerCase()}.yaml`));
-    if (!loaded.ok) throw new Error(`pipelines/${name.toLowerCase()}.yaml: ${loaded.issues.map((i) => i.message).join('; ')}`);
-    const source = loaded.value.pipelines[0].sources.find((s) => s.kind === 'file');
-    const dir = dataAt >= 0 ? args[dataAt + 1] : source && 'path' in source ? dirname(resolve(root, source.path)) : resolve(root, '../shared/data');
-    const ds = loadDataset(dir, name);
-    const r = evaluate(ds);
-    result[name] = r.scores;
-    timing[name] = r.seconds;
-    if (!json) console.error(`${name}: ${ds.rows} rows × ${ds.columns} columns, online phase ${ds.testStart}-${ds.testEnd}, ${r.seconds.toFixed(1)} s${r.imputed ? `, ${r.imputed} non-finite values imputed` : ''}`);
+  const work = await mkdtemp(join(tmpdir(), 'tidecast-accuracy-'));
+  const result: Record<string, Record<string, HorizonScores>> = {};
+  const started = performance.now();
+  try {
+    for (const name of DATASETS) {
+      if (onlyAt >= 0 && args[onlyAt + 1] !== name) continue;
+      const m = await measure(name, root, dataAt >= 0 ? args[dataAt + 1] : undefined, work, args.includes('--full'));
+      result[name] = m.scores;
+      if (!json) console.error(`${name}: ${m.rows} rows × ${m.columns} streams, tidecast replay ${m.replaySeconds.toFixed(1)} s, scoring ${m.scoreSeconds.toFixed(1)} s`);
+      if (check) {
+        const dir = dataAt >= 0 ? args[dataAt + 1] : resolve(root, '../shared/data');
+        const ref = evaluateInProcess(loadDataset(dir, name), HORIZONS);
+        let worst = 0;
+        for (const H of HORIZONS) {
+          for (const k of ['tidecast', 'naive', 'seasonalNaive'] as const) {
+            worst = Math.max(worst, Math.abs(ref[H][k].mse - m.scores[H][k].mse), Math.abs(ref[H][k].mae - m.scores[H][k].mae));
+          }
+        }
+        console.error(`${name}: largest |replay - in-process| over MSE/MAE of every method and H: ${worst.toExponential(2)}`);
+      }
+    }
+  } finally {
+    await rm(work, { recursive: true, force: true });
   }
   if (json) {
     console.log(JSON.stringify(result));
     return;
   }
+  const names = Object.keys(result);
   const f = (x: number) => x.toFixed(3);
-  console.log('\nMSE / MAE on the z-scored scale (z-score fitted on training rows only)');
-  console.log('| H | method | ETTh2 | ETTm1 | WTH |\n|---|---|---|---|---|');
+  console.log('\nMSE / MAE on the z-scored scale (z-score fitted on training rows only), from `tidecast replay` output');
+  console.log(`| H | method | ${names.join(' | ')} |\n|---|---|${names.map(() => '---|').join('')}`);
   for (const H of HORIZONS) {
     for (const m of ['tidecast', 'naive', 'seasonalNaive'] as const) {
-      const cells = (['ETTh2', 'ETTm1', 'WTH'] as const).map((d) => `${f(result[d][String(H)][m].mse)} / ${f(result[d][String(H)][m].mae)}`);
+      const cells = names.map((d) => `${f(result[d][String(H)][m].mse)} / ${f(result[d][String(H)][m].mae)}`);
       console.log(`| ${H}${H > 1 ? ' (leak-free)' : ''} | ${m} | ${cells.join(' | ')} |`);
     }
     if (H === 1) {
-      for (const [name, row] of Object.entries(PUBLISHED)) console.log(`| 1 | ${name} (published MSE) | ${f(row.ETTh2)} | ${f(row.ETTm1)} | ${f(row.WTH)} |`);
+      for (const [name, row] of Object.entries(PUBLISHED)) console.log(`| 1 | ${name} (published MSE) | ${names.map((d) => f(row[d])).join(' | ')} |`);
     }
   }
-  console.log(`\nseconds per data set: ${Object.entries(timing).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
+  console.log(`\ntotal ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
 await main();

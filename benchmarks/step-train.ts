@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { fastestKernels } from '../src/models/kernels/fastest-kernels.js';
 import type { Kernels } from '../src/models/kernels/kernels.js';
 import { StackedModel } from '../src/models/stacked-model.js';
 import { initialiseWeights } from '../src/training/init.js';
@@ -8,7 +9,8 @@ import type { StepFn } from './step-peers.js';
 
 // Training throughput: one update per call on a TBPTT window of T steps for B streams (MSE, Adam),
 // counted as window-steps (T·B per call). Tidecast runs the model-core trainer on the given
-// kernels; tfjs runs trainOnBatch on the equivalent Sequential model.
+// kernels (by default the fastest here: native AVX-512, else WASM, else portable; all give the same
+// bits); tfjs runs trainOnBatch on the equivalent Sequential model.
 
 export interface TrainWorkload {
   readonly kind: 'lstm' | 'gru';
@@ -27,7 +29,20 @@ function data(w: TrainWorkload): { x: Float32Array; y: Float32Array } {
   return { x, y };
 }
 
-export function tidecastTrainer(w: TrainWorkload, kernels: Kernels): StepFn {
+/**
+ * FLOPs of one window-step: the forward's multiply-adds (2 FLOPs each: input and recurrent
+ * matmuls, head) times 3, for the backward's two products per forward product (dW and dX/dh).
+ * Pointwise gate math is not counted.
+ */
+export function trainFlopsPerWindowStep(w: TrainWorkload): number {
+  const gates = w.kind === 'lstm' ? 4 : 3;
+  let forward = 0;
+  for (let l = 0; l < w.layers; l++) forward += 2 * ((l === 0 ? w.inputSize : w.units) + w.units) * gates * w.units;
+  forward += 2 * w.units * 2; // head: mean and log-variance of one output
+  return 3 * forward;
+}
+
+export function tidecastTrainer(w: TrainWorkload, kernels: Kernels = fastestKernels()): StepFn {
   const model = new StackedModel({
     kind: w.kind, inputSize: w.inputSize, units: w.units, layers: w.layers, horizon: 1, outputSize: 1, seed: 1,
   }, kernels);

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type { FastStepSpec } from '../src/models/kernels/step-layout.js';
 import { nativeStep } from '../src/models/kernels/native-step.js';
 import { createWasmStepper } from '../src/models/kernels/step-wasm.js';
@@ -6,12 +7,16 @@ import { createWasmKernels } from '../src/models/kernels/wasm-kernels.js';
 import { portableKernels } from '../src/models/kernels/portable.js';
 import { measure, measureSync } from './step-measure.js';
 import { onnxGemmPeak, onnxPeer, tfjsPeer, useTfjsBackend, type Peer } from './step-peers.js';
-import { tfjsTrainer, tidecastTrainer, type TrainWorkload } from './step-train.js';
+import { tfjsTrainer, tidecastTrainer, trainFlopsPerWindowStep, type TrainWorkload } from './step-train.js';
+import { fastestKernels } from '../src/models/kernels/fastest-kernels.js';
 
 // npm run bench:step [-- --json] [-- --quick]
 // Stream-steps per second of a 2-layer, 64-unit LSTM and GRU (8 inputs, dense head to 1 output) for
 // B streams per call, one core, against tfjs (cpu, wasm) and onnxruntime-node; then TBPTT training
 // throughput (windows of 32 steps × 64 streams, MSE, Adam) and GFLOP/s against the best GEMM here.
+// `tidecast` is the engine the daemon steps on: the native addon (AVX-512) when built (npm run
+// build:native, which this script runs first), else WASM SIMD128; `tidecast-wasm` joins when the
+// native engine is the one measured as `tidecast`.
 
 const args = process.argv.slice(2);
 const asJson = args.includes('--json');
@@ -19,19 +24,21 @@ const quick = args.includes('--quick');
 const BUDGET_MS = quick ? 250 : 1000;
 const SIZES = [1, 64, 1024, 16384] as const;
 const BASE_IMPLS = ['tidecast', 'tfjs-cpu', 'tfjs-wasm', 'onnxruntime'] as const;
-// 'tidecast-native' (the optional N-API build of the same C) joins only where it has been built.
-type Impl = (typeof BASE_IMPLS)[number] | 'tidecast-native';
-const IMPLS: readonly Impl[] = nativeStep() ? [...BASE_IMPLS, 'tidecast-native'] : BASE_IMPLS;
+type Impl = (typeof BASE_IMPLS)[number] | 'tidecast-wasm';
+const NATIVE = nativeStep();
+const IMPLS: readonly Impl[] = NATIVE ? [...BASE_IMPLS, 'tidecast-wasm'] : BASE_IMPLS;
 const MAX_CALL_SEC = quick ? 1 : 4;
 const skipped: string[] = [];
 const log = (s: string): void => { (asJson ? process.stderr : process.stdout).write(`${s}\n`); };
 
-/** Re-runs this process under `taskset -c 0` (once), so every library gets exactly one core. */
+const CORE = process.env.TIDECAST_BENCH_CPU ?? '0'; // another core on a shared machine
+
+/** Re-runs this process under `taskset -c CORE` (once), so every library gets exactly one core. */
 function pinToOneCore(): void {
   if (process.env.TIDECAST_BENCH_PINNED === '1') return;
-  const probe = spawnSync('taskset', ['-c', '0', 'true']);
+  const probe = spawnSync('taskset', ['-c', CORE, 'true']);
   if (probe.status !== 0) { log('taskset unavailable: running unpinned.'); return; }
-  const res = spawnSync('taskset', ['-c', '0', process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
+  const res = spawnSync('taskset', ['-c', CORE, process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
     stdio: 'inherit', env: { ...process.env, TIDECAST_BENCH_PINNED: '1', OMP_NUM_THREADS: '1' },
   });
   process.exit(res.status ?? 1);
@@ -63,12 +70,15 @@ function flopsPerStreamStep(spec: FastStepSpec): number {
 }
 
 async function peerRate(impl: Impl, spec: FastStepSpec, B: number, x: Float32Array): Promise<number | null> {
-  if (impl === 'tidecast' || impl === 'tidecast-native') {
-    const s = createWasmStepper(spec, B, { arenaSlots: B, engine: impl === 'tidecast' ? 'wasm' : 'native' });
+  if (impl === 'tidecast' || impl === 'tidecast-wasm') {
+    const native = impl === 'tidecast' && NATIVE !== null;
+    // Native steps the caller's arena in place; WASM's arena lives in its own memory (no copies).
+    const s = createWasmStepper(spec, B, { arenaSlots: native ? 0 : B, engine: native ? 'native' : 'wasm' });
+    const arena = native ? new Float32Array(B * s.stateSize) : s.arena;
     // Slots in shuffled order: the gather/scatter of a real keyed arena is part of the cost.
     const slots = Int32Array.from({ length: B }, (_, i) => (i * 7919) % B);
     const out = new Float32Array(B);
-    return B * measureSync(() => s.step(slots, B, x, s.arena, out), BUDGET_MS).callsPerSec;
+    return B * measureSync(() => s.step(slots, B, x, arena, out), BUDGET_MS).callsPerSec;
   }
   let peer: Peer | null;
   if (impl === 'onnxruntime') peer = await onnxPeer(spec, B, x);
@@ -109,8 +119,9 @@ async function main(): Promise<void> {
   const w: TrainWorkload = { kind: 'lstm', inputSize: 8, units: 64, layers: 2, T: 32, B: 64 };
   const perCall = w.T * w.B;
   const train: Record<string, number | null> = {};
-  train.tidecast = perCall * (await measure(tidecastTrainer(w, createWasmKernels()), BUDGET_MS * 2)).callsPerSec;
-  log(`train tidecast: ${fmt(train.tidecast)} window-steps/s`);
+  const trainKernels = fastestKernels(); // native AVX-512 where built, else WASM (same bits)
+  train.tidecast = perCall * (await measure(tidecastTrainer(w, trainKernels), BUDGET_MS * 2)).callsPerSec;
+  log(`train tidecast (${trainKernels.name}): ${fmt(train.tidecast)} window-steps/s, ${((train.tidecast * trainFlopsPerWindowStep(w)) / 1e9).toFixed(1)} GFLOP/s`);
   const trainPortable = perCall * (await measure(tidecastTrainer(w, portableKernels), BUDGET_MS)).callsPerSec;
   for (const backend of ['cpu', 'wasm'] as const) {
     if (!(await useTfjsBackend(backend))) { train[`tfjs-${backend}`] = null; continue; }
@@ -140,18 +151,52 @@ async function peaks(result: Record<string, unknown>, flops: Record<string, numb
   const lstm = (result.lstm as Record<Impl, Record<string, number | null>>).tidecast['1024'] ?? 0;
   const gru = (result.gru as Record<Impl, Record<string, number | null>>).tidecast['1024'] ?? 0;
   const trainRate = (result.train as Record<string, number>).tidecast;
+  const lstmGflops = (lstm * flops.lstm) / 1e9;
+  const core = corePeaks();
+  const pct = (v: number, of: number | null): number | null => (of ? (100 * v) / of : null);
   return {
+    engine: NATIVE ? `native ${NATIVE.isa}` : 'wasm-simd128',
     wasmGemmPeakGflops: wasmPeak,
     nativeGemmPeakGflops: nativePeak,
-    lstmStepGflopsAt1024: (lstm * flops.lstm) / 1e9,
+    ...core,
+    lstmStepGflopsAt1024: lstmGflops,
+    lstmStepPctOfNativeGemm: pct(lstmGflops, nativePeak),
+    lstmStepPctOfMulAddPeak: pct(lstmGflops, core.avx512MulAddPeakGflops),
+    lstmStepPctOfNominalPeak: pct(lstmGflops, core.avx512NominalPeakGflops),
     gruStepGflopsAt1024: (gru * flops.gru) / 1e9,
     trainGflops: (trainRate * 3 * flops.lstm) / 1e9,
     trainPortableWindowStepsPerSec: trainPortable,
     lstmFlopsPerStreamStep: flops.lstm,
     gruFlopsPerStreamStep: flops.gru,
-    pinned: process.env.TIDECAST_BENCH_PINNED === '1' ? 'taskset -c 0' : 'no',
+    pinned: process.env.TIDECAST_BENCH_PINNED === '1' ? `taskset -c ${CORE}` : 'no',
     notes: 'tfjs peers run raw tf ops (tf.layers predict is slower); tfjs training uses tf.layers + trainOnBatch; onnxruntime-node has no training API.'
       + (skipped.length > 0 ? ` Skipped (a call would exceed ${MAX_CALL_SEC} s): ${skipped.join(', ')}.` : ''),
+  };
+}
+
+/**
+ * The core's float32 limits: nominal = 32 FLOP/cycle (one 16-lane mul and one add per cycle, or one
+ * FMA, on Zen 4) × the clock /proc/cpuinfo reports (often the base clock, below turbo); measured =
+ * the addon's register-only loops, the limit that counts.
+ */
+function corePeaks(): { cpuMHz: number | null; avx512NominalPeakGflops: number | null; avx512MulAddPeakGflops: number | null; avx512FmaPeakGflops: number | null } {
+  let mhz: number | null = null;
+  try {
+    const m = /cpu MHz\s*:\s*([\d.]+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'));
+    mhz = m ? Number(m[1]) : null;
+  } catch { /* not Linux */ }
+  const avx512 = NATIVE?.isa === 'avx512';
+  const best = (fused: boolean): number | null => {
+    if (!avx512) return null;
+    let g = 0;
+    for (let i = 0; i < 5; i++) g = Math.max(g, NATIVE.peakGflops(quick ? 2e6 : 1e7, fused));
+    return g;
+  };
+  return {
+    cpuMHz: mhz,
+    avx512NominalPeakGflops: avx512 && mhz ? (32 * mhz) / 1e3 : null,
+    avx512MulAddPeakGflops: best(false),
+    avx512FmaPeakGflops: best(true),
   };
 }
 
@@ -173,8 +218,12 @@ function printTables(result: Record<string, unknown>, meta: Record<string, numbe
   for (const [impl, v] of Object.entries(tr)) log(`${impl.padStart(12)} ${fmt(v).padStart(10)}   tidecast ${ratio(tr.tidecast, v)}`);
   log(`${'(portable)'.padStart(12)} ${fmt(meta.trainPortableWindowStepsPerSec as number).padStart(10)}`);
   const g = (v: unknown): string => (typeof v === 'number' ? v.toFixed(1) : 'n/a');
-  log(`\nGFLOP/s: WASM GEMM peak ${g(meta.wasmGemmPeakGflops)}, native MLAS SGEMM (onnxruntime, 1 thread) ${g(meta.nativeGemmPeakGflops)}`);
-  log(`         LSTM step B=1024 ${g(meta.lstmStepGflopsAt1024)}, GRU step B=1024 ${g(meta.gruStepGflopsAt1024)}, training ${g(meta.trainGflops)}`);
+  const p = (v: unknown): string => (typeof v === 'number' ? `${v.toFixed(0)}%` : 'n/a');
+  log(`\nTidecast engine: ${meta.engine}`);
+  log(`GFLOP/s: WASM GEMM peak ${g(meta.wasmGemmPeakGflops)}, native MLAS SGEMM (onnxruntime, 1 thread) ${g(meta.nativeGemmPeakGflops)}`);
+  log(`         AVX-512 register-only loop: mul+add ${g(meta.avx512MulAddPeakGflops)}, FMA ${g(meta.avx512FmaPeakGflops)}; nominal ${g(meta.avx512NominalPeakGflops)} (32 FLOP/cycle at the ${g(meta.cpuMHz)} MHz /proc/cpuinfo reports; turbo runs higher)`);
+  log(`         LSTM step B=1024 ${g(meta.lstmStepGflopsAt1024)} = ${p(meta.lstmStepPctOfNativeGemm)} of MLAS SGEMM, ${p(meta.lstmStepPctOfMulAddPeak)} of the mul+add loop, ${p(meta.lstmStepPctOfNominalPeak)} of nominal`);
+  log(`         GRU step B=1024 ${g(meta.gruStepGflopsAt1024)}, training ${g(meta.trainGflops)}`);
   log(`Pinned: ${meta.pinned}. ${meta.notes}`);
 }
 

@@ -3,6 +3,7 @@ import { FileSinkConfig, FileSourceConfig } from './file/config.js';
 import { KafkaSinkConfig, KafkaSourceConfig } from './kafka/config.js';
 import { InfluxSinkConfig, InfluxSourceConfig } from './influxdb/config.js';
 import { WebhookSinkOptions } from './webhook/webhook-options.js';
+import { KafkaSourceChangelog } from '../src/state/changelog-config.js';
 
 // Every connector a pipeline file can name, by `kind`. The pipeline schema embeds these unions; the
 // runtime's connector factory (src/runtime/connectors.ts) maps each kind to its implementation.
@@ -15,7 +16,7 @@ const sourceName = z
 
 export const SourceConfig = z.discriminatedUnion('kind', [
   FileSourceConfig.extend({ kind: z.literal('file').describe('Replays a local CSV or JSON-lines file.'), name: sourceName }),
-  KafkaSourceConfig.extend({ kind: z.literal('kafka').describe('Consumes Kafka topics as a consumer group.'), name: sourceName }),
+  KafkaSourceConfig.extend({ kind: z.literal('kafka').describe('Consumes Kafka topics as a consumer group.'), name: sourceName, changelog: KafkaSourceChangelog.optional() }),
   InfluxSourceConfig.extend({ kind: z.literal('influxdb').describe('Backfills and tails an InfluxDB measurement.'), name: sourceName }),
 ]);
 

@@ -1,5 +1,6 @@
 // Fused batched recurrent step (included by kernels.c). The plan is an int32 record the TS side
-// writes once per stepper (see src/models/kernels/step-plan.ts for the same offsets):
+// writes once per stepper (src/models/kernels/step-wasm.ts, writePlan). native/step-avx512.h reads
+// the same record with 16-column panels; keep the two in step when either changes:
 //   header: [kind, layers, inSize, outSize, stateSize, headW, headB, headIn, chunk, 0...] (16 ints)
 //   layer l at 16 + 24·l: [in, units, stateOff, A, lda, W1, N1, b1, G1, peep,
 //                          W2, N2, b2, G2, W3, N3, b3, G3, A3, 0...]

@@ -77,7 +77,7 @@ export function buildProgram(): Command {
     .description('Run the daemon engine over a file as fast as possible; writes one CSV row per forecast step.')
     .argument('<pipeline>', 'pipeline file (its first pipeline, or --pipeline)')
     .requiredOption('-i, --input <file>', 'input CSV (or JSON lines) with the columns of the pipeline\'s file source')
-    .requiredOption('-o, --output <file>', 'output CSV: timestamp,stream,actual,forecast,lower,upper,anomaly_score,imputed')
+    .requiredOption('-o, --output <file>', 'output CSV: timestamp,stream,actual,forecast,lower,upper,anomaly_score,imputed (+ forecaster,forecasts with model.online_head)')
     .option('--pipeline <name>', 'which pipeline of a multi-pipeline file')
     .addOption(logLevelOption())
     .action(async (file: string, opts: { input: string; output: string; pipeline?: string; logLevel: LogLevel }) => {

@@ -3,6 +3,7 @@ import type { KafkaConnection } from '../../connectors/kafka/config.js';
 import { SinkConfig, SourceConfig } from '../../connectors/registry.js';
 import { AlertingOptions } from '../alerting/rule-options.js';
 import { PipelineDataOptions } from '../operators/options.js';
+import { onlineHeadIssues } from './online-head-section.js';
 import { HttpSection, ModelSection, StateSection, TrainingSection } from './sections.js';
 
 // A pipeline file holds either one pipeline, or a bundle `{ http, pipelines: [...] }` so that one
@@ -35,6 +36,7 @@ export const PipelineSpec = z
     if (p.state.models_topic !== undefined && ![...p.sources, ...p.sinks].some((c) => c.kind === 'kafka')) {
       ctx.addIssue({ code: 'custom', message: 'needs a Kafka source or sink (their connection is used)', path: ['state', 'models_topic'] });
     }
+    for (const issue of onlineHeadIssues(p)) ctx.addIssue({ code: 'custom', ...issue });
     const names = new Set<string>();
     p.sources.forEach((s, i) => {
       const name = s.name ?? `${s.kind}-${i}`;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { KafkaChangelogConfig } from '../state/changelog-config.js';
+import { OnlineHeadSection } from './online-head-section.js';
 
 // The per-pipeline sections of a pipeline file that are not connectors or alert rules. snake_case,
 // units in names, every field described, defaults where sensible.
@@ -13,6 +14,7 @@ export const ModelSection = z
     seed: z.number().int().nonnegative().default(1).describe('Seed of the initial weights (fit and init are deterministic).'),
     path: z.string().min(1).optional().describe('Trained model: a tfjs-layers directory (or its model.json) written by `tidecast train`; fit at start when absent.'),
     interval_z: z.number().positive().default(1.96).describe('Half-width of the forecast interval in residual scales (1.96: about 95%).'),
+    online_head: OnlineHeadSection.optional().describe('Multivariate online head: the listed streams forecast together by online RLS readouts (replay writes its forecasts; absent: off).'),
   })
   .strict();
 

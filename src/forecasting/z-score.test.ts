@@ -17,3 +17,14 @@ describe('fitZScore', () => {
     expect(data[9]).toBe(-1005);
   });
 });
+
+describe('fitZScore with missing values', () => {
+  it('skips non-finite values: the fit is that of the finite ones', () => {
+    const data = new Float64Array([1, NaN, 3, 4, NaN, 8, 5, Infinity]);
+    const z = fitZScore(data, 2, 4);
+    expect(z.mean[0]).toBe(3);
+    expect(z.std[0]).toBeCloseTo(Math.sqrt(8 / 3), 12);
+    expect(z.mean[1]).toBe(6);
+    expect(z.std[1]).toBe(2);
+  });
+});

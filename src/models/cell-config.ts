@@ -128,11 +128,3 @@ export function makeParam(k: Kernels, name: string, shape: readonly number[]): P
   const n = shape.reduce((a, b) => a * b, 1);
   return { name, shape, data: k.alloc(n), grad: k.alloc(n) };
 }
-
-/** out[col] += sum over rows of m (rows×cols at off). */
-export function addColumnSums(m: Float32Array, off: number, rows: number, cols: number, out: Float32Array, outOff: number): void {
-  for (let r = 0; r < rows; r++) {
-    const base = off + r * cols;
-    for (let j = 0; j < cols; j++) out[outOff + j] += m[base + j];
-  }
-}

@@ -1,6 +1,6 @@
 import type { Kernels } from './kernels/kernels.js';
 import {
-  activate, activationCode, activationSlope, addColumnSums, makeParam,
+  activationCode, makeParam,
   type CellConfig, type LayerTape, type Param, type RecurrentCell,
 } from './cell-config.js';
 
@@ -51,18 +51,7 @@ export class ElmanCell implements RecurrentCell {
   ): void {
     const u = this.units;
     k.gemm(batch, u, u, hPrev, hPrevOff, this.recurrent, 0, pre, preOff, 1);
-    const bias = this.bias;
-    const act = this.act;
-    for (let b = 0; b < batch; b++) {
-      const p = preOff + b * u;
-      const o = hOutOff + b * u;
-      const q = cacheOff + b * u;
-      for (let j = 0; j < u; j++) {
-        const h = activate(act, pre[p + j] + bias[j]);
-        hOut[o + j] = h;
-        cache[q + j] = h;
-      }
-    }
+    k.elmanForward(batch, u, this.act, pre, preOff, this.bias, hOut, hOutOff, cache, cacheOff);
   }
 
   backward(k: Kernels, tape: LayerTape, dH: Float32Array, dX: Float32Array | null): void {
@@ -71,7 +60,7 @@ export class ElmanCell implements RecurrentCell {
     const step = B * u;
     for (let t = T - 1; t >= 0; t--) {
       const off = t * step;
-      for (let i = 0; i < step; i++) tape.dA[off + i] = dH[off + i] * activationSlope(this.act, tape.cache[off + i]);
+      k.elmanBackward(step, this.act, dH, off, tape.cache, off, tape.dA, off);
       // dh_{t-1} += dA_t·Uᵀ (skipped at t = 0: the carried-in state is detached).
       if (t > 0) k.gemmTransB(B, u, u, tape.dA, off, this.recurrent, 0, dH, off - step, 1);
     }
@@ -85,6 +74,6 @@ export function finishInputSide(k: Kernels, cell: RecurrentCell, tape: LayerTape
   const rows = tape.T * tape.B;
   const g = cell.gateWidth;
   k.gemmTransA(cell.inputSize, g, rows, tape.x, tape.xOff, tape.dA, 0, cell.params[0].grad, 0, 1);
-  addColumnSums(tape.dA, 0, rows, g, cell.params[2].grad, 0);
+  k.addColumnSums(rows, g, tape.dA, 0, cell.params[2].grad, 0);
   if (dX !== null) k.gemmTransB(rows, cell.inputSize, g, tape.dA, 0, cell.kernel, 0, dX, 0, 0);
 }

@@ -1,6 +1,6 @@
 import type { Kernels } from './kernels/kernels.js';
 import {
-  activate, activationCode, activationSlope, addColumnSums, makeParam,
+  activate, activationCode, activationSlope, makeParam,
   type CellConfig, type LayerTape, type Param, type RecurrentCell,
 } from './cell-config.js';
 import { finishInputSide } from './elman-cell.js';
@@ -66,25 +66,7 @@ export class GruCell implements RecurrentCell {
     const u = this.units;
     const g3 = 3 * u;
     k.gemm(batch, g3, u, hPrev, hPrevOff, this.params[1].data, 0, rec, 0, 0);
-    const bias = this.params[2].data;
-    const { act, gate } = this;
-    for (let b = 0; b < batch; b++) {
-      const p = preOff + b * g3;
-      const r0 = b * g3;
-      const q = cacheOff + b * 4 * u;
-      const s = b * u;
-      for (let j = 0; j < u; j++) {
-        const z = activate(gate, pre[p + j] + bias[j] + (rec[r0 + j] + bias[g3 + j]));
-        const r = activate(gate, pre[p + u + j] + bias[u + j] + (rec[r0 + u + j] + bias[g3 + u + j]));
-        const rh = Math.fround(rec[r0 + 2 * u + j] + bias[g3 + 2 * u + j]);
-        const n = activate(act, pre[p + 2 * u + j] + bias[2 * u + j] + r * rh);
-        hOut[hOutOff + s + j] = z * hPrev[hPrevOff + s + j] + (1 - z) * n;
-        cache[q + j] = z;
-        cache[q + u + j] = r;
-        cache[q + 2 * u + j] = n;
-        cache[q + 3 * u + j] = rh;
-      }
-    }
+    k.gruForward(batch, u, this.gate, this.act, pre, preOff, rec, this.params[2].data, hPrev, hPrevOff, hOut, hOutOff, cache, cacheOff);
   }
 
   private forwardBefore(
@@ -128,31 +110,16 @@ export class GruCell implements RecurrentCell {
     finishInputSide(k, this, tape, dX);
     const { T, B } = tape;
     k.gemmTransA(this.units, this.recWidth, T * B, tape.h, 0, tape.dAr, 0, this.params[1].grad, 0, 1);
-    if (this.resetAfter) addColumnSums(tape.dAr, 0, T * B, 3 * this.units, this.params[2].grad, 3 * this.units);
+    if (this.resetAfter) k.addColumnSums(T * B, 3 * this.units, tape.dAr, 0, this.params[2].grad, 3 * this.units);
   }
 
   private backwardAfter(k: Kernels, tape: LayerTape, dH: Float32Array): void {
     const { T, B, cache, dA, dAr, h } = tape;
     const u = this.units;
     const g3 = 3 * u;
-    const { act, gate } = this;
     for (let t = T - 1; t >= 0; t--) {
       const hOff = t * B * u;
-      for (let b = 0; b < B; b++) {
-        const q = (t * B + b) * 4 * u;
-        const a = (t * B + b) * g3;
-        for (let j = 0; j < u; j++) {
-          const z = cache[q + j], r = cache[q + u + j], n = cache[q + 2 * u + j], rh = cache[q + 3 * u + j];
-          const dh = dH[hOff + b * u + j];
-          const hp = h[hOff + b * u + j];
-          const dan = dh * (1 - z) * activationSlope(act, n);
-          const dar = dan * rh * activationSlope(gate, r);
-          const daz = dh * (hp - n) * activationSlope(gate, z);
-          dA[a + j] = daz; dA[a + u + j] = dar; dA[a + 2 * u + j] = dan;
-          dAr[a + j] = daz; dAr[a + u + j] = dar; dAr[a + 2 * u + j] = dan * r;
-          if (t > 0) dH[hOff - B * u + b * u + j] += dh * z;
-        }
-      }
+      k.gruBackward(B, u, this.gate, this.act, cache, t * B * 4 * u, h, hOff, dH, hOff, t > 0 ? hOff - B * u : -1, dA, dAr, t * B * g3);
       if (t > 0) k.gemmTransB(B, u, g3, dAr, t * B * g3, this.params[1].data, 0, dH, hOff - B * u, 1);
     }
   }

@@ -3,6 +3,8 @@
 
 export type { Kernels } from './kernels/kernels.js';
 export { portableKernels } from './kernels/portable.js';
+export { fastestKernels, type KernelsChoice } from './kernels/fastest-kernels.js';
+export { nativeKernels } from './kernels/native-kernels.js';
 export type { ActivationName, CellConfig, CellKind, GateActivationName, Param, RecurrentCell } from './cell-config.js';
 export { ElmanCell } from './elman-cell.js';
 export { LstmCell } from './lstm-cell.js';

@@ -1,3 +1,4 @@
+import { fastestKernels } from '../models/kernels/fastest-kernels.js';
 import { StackedModel, type ModelConfig } from '../models/stacked-model.js';
 import { initialiseWeights } from '../training/init.js';
 import type { LossName } from '../training/losses.js';
@@ -88,10 +89,10 @@ export function runTrainJob(req: TrainJobRequest, now: () => number = () => perf
   const T = N - V;
   const train: SequenceBatch = { steps: T, batch: B, inputs: req.inputs, targets: maskTrainTargets(req.targets, T, B, H) };
   const valid: SequenceBatch = { steps: N, batch: B, inputs: req.inputs, targets: maskBefore(req.targets, T, B, H) };
-  const champion = new StackedModel(req.config);
+  const champion = new StackedModel(req.config, fastestKernels());
   loadParams(champion, req.champion);
   const championLoss = evaluateLoss(champion, valid, s.compareOn);
-  const model = new StackedModel(req.config);
+  const model = new StackedModel(req.config, fastestKernels());
   if (s.warmStart) loadParams(model, req.champion);
   else initialiseWeights(model, req.seed);
   const k1 = Math.min(s.k1, T);

@@ -54,7 +54,8 @@ describe('WorkerTrainer', () => {
     // Training inline would stall one step for the whole run (> 1 s); other test files share the two
     // cores, so the bound is generous here and precise in `npm run bench:retrain`.
     expect(p99(during)).toBeLessThan(4 * p99(idle) + 5);
-    expect(Math.max(...during)).toBeLessThan(result!.seconds * 1000 / 2);
+    // reduce, not Math.max(...during): with the native step the loop runs 100k+ steps per run.
+    expect(during.reduce((m, x) => Math.max(m, x), 0)).toBeLessThan(result!.seconds * 1000 / 2);
   });
 
   it('returns the same weights as the inline run, transferred back', async () => {

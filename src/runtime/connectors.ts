@@ -4,8 +4,9 @@ import { FileSource } from '../../connectors/file/file-source.js';
 import { influxOutputSink, influxRuntimeSource } from '../../connectors/influxdb/runtime.js';
 import { webhookOutputSink } from '../../connectors/webhook/runtime.js';
 import type { PipelineDataOptions } from '../operators/options.js';
-import type { Logger } from '../telemetry/logger.js';
+import { componentLogger, type Logger } from '../telemetry/logger.js';
 import { kafkaOutputSink, kafkaRuntimeSource } from './kafka-adapter.js';
+import type { StreamStateStore } from './kafka-stream-states.js';
 import type { BatchOutputs, IngestBatch, OutputSink, RuntimeSource } from './ports.js';
 
 // Builds the runtime's sources and sinks from their pipeline-file configs.
@@ -17,6 +18,8 @@ export interface ConnectorContext {
   readonly paced: boolean;
   /** The pipeline's data options (parsing of raw records). */
   readonly data: PipelineDataOptions;
+  /** The engine's per-stream state (Kafka sources keep it in their changelog); absent: no changelog. */
+  readonly streams?: StreamStateStore;
 }
 
 export function sourceName(cfg: SourceConfig, index: number): string {
@@ -37,7 +40,7 @@ export function createSource(cfg: SourceConfig, index: number, ctx: ConnectorCon
       };
     }
     case 'kafka':
-      return kafkaRuntimeSource(cfg, name, ctx.data);
+      return kafkaRuntimeSource(cfg, name, { data: ctx.data, log: componentLogger(ctx.log, 'source', { connector: name }), streams: ctx.streams });
     case 'influxdb':
       return influxRuntimeSource(cfg, { name, paced: ctx.paced, warn: (err, message) => ctx.log.warn({ err, source: name }, message) });
   }

@@ -1,37 +1,105 @@
 import type { Observable, Subscription } from 'rxjs';
+import { createKafka, silentLog, type KafkaLog } from '../../connectors/kafka/client.js';
 import type { KafkaSinkConfig, KafkaSourceConfig } from '../../connectors/kafka/config.js';
 import { KafkaSink } from '../../connectors/kafka/sink.js';
 import { KafkaSource } from '../../connectors/kafka/source.js';
 import type { SourceBatch } from '../../connectors/kafka/types.js';
+import type { SourceConfig } from '../../connectors/registry.js';
 import type { DeadLetter, Observation } from '../core/types.js';
 import { RecordParser } from '../operators/parse.js';
 import type { PipelineDataOptions } from '../operators/options.js';
+import { KafkaChangelog } from '../state/changelog.js';
+import { sourceChangelog } from '../state/changelog-config.js';
+import { changelogHooks } from '../state/changelog-hooks.js';
+import { KafkaStreamStates, type StreamStateStore } from './kafka-stream-states.js';
 import type { BatchOutputs, IngestBatch, OutputSink, RuntimeSource } from './ports.js';
 
 // The Kafka source and sink behind the runtime's ports. Raw records are parsed with the pipeline's
-// input mapping; a batch is acked (its offsets become committable) once its outputs are flushed.
-// Positions are Kafka's own committed offsets, not the checkpoint's.
+// input mapping. With a changelog (the default), each batch goes: skip records its streams' states
+// already hold -> engine -> outputs durable (the runtime's flush) -> the touched streams' states durable
+// in the changelog -> ack (the offsets become committable). A partition assignment restores the
+// partition's streams from the changelog before its first batch; a revocation drops them; batches of a
+// revoked partition that arrive late are dropped without outputs. Positions are Kafka's committed
+// offsets, not the checkpoint's.
 
-export function kafkaRuntimeSource(cfg: KafkaSourceConfig, name: string, data: PipelineDataOptions): RuntimeSource {
-  const source = new KafkaSource(cfg);
-  const parser = new RecordParser(data);
+export type KafkaSourceSection = Extract<SourceConfig, { kind: 'kafka' }>;
+
+export interface KafkaSourceContext {
+  readonly data: PipelineDataOptions;
+  readonly log?: KafkaLog;
+  /** The engine's per-stream state; without it (or with changelog: false) nothing goes to a changelog. */
+  readonly streams?: StreamStateStore;
+}
+
+/**
+ * Whether a pipeline keeps its streams' state in Kafka changelogs rather than in its checkpoints: every
+ * source is Kafka with a changelog. (Mixed pipelines restore the checkpoint's streams, then the changelog's.)
+ */
+export function statesLiveInKafka(sources: readonly SourceConfig[]): boolean {
+  return sources.every((s) => s.kind === 'kafka' && s.changelog !== false);
+}
+
+export function kafkaRuntimeSource(cfg: KafkaSourceSection | KafkaSourceConfig, name: string, ctx: KafkaSourceContext): RuntimeSource {
+  const log = ctx.log;
+  const kafka = createKafka(cfg.connection, log);
+  const changelogCfg = ctx.streams === undefined ? undefined : sourceChangelog('changelog' in cfg ? cfg.changelog : undefined, cfg.group_id);
+  const changelog = changelogCfg === undefined ? undefined : new KafkaChangelog(kafka, changelogCfg, cfg.connection, log);
+  const states = changelog === undefined ? undefined : new KafkaStreamStates(ctx.streams!, changelog, log ?? silentLog);
+  const hooks = changelog === undefined || states === undefined
+    ? undefined
+    : changelogHooks(changelog, states, { onRestored: (partitions) => states.restored(partitions) });
+  const source = new KafkaSource(cfg, { kafka, log, hooks });
+  const parser = new RecordParser(ctx.data);
   return {
     kind: 'kafka',
     name,
-    batches: (signal) => parsed(toAsyncIterable(source.start(signal), signal), parser),
+    batches: (signal) => batches(source, signal, parser, changelog, states, cfg.topics[0]),
     healthcheck: () => source.healthcheck(),
-    close: () => source.close(),
+    close: async () => {
+      await source.close();
+      await changelog?.close();
+    },
   };
 }
 
-async function* parsed(batches: AsyncIterable<SourceBatch>, parser: RecordParser): AsyncGenerator<IngestBatch> {
-  for await (const b of batches) {
-    const observations: Observation[] = [];
-    const deadLetters: DeadLetter[] = [];
-    const sink = { observation: (o: Observation) => observations.push(o), deadLetter: (d: DeadLetter) => deadLetters.push(d) };
-    for (const raw of b.records) parser.parse(raw, sink);
-    yield { observations, deadLetters, ack: () => b.ack('done') };
+async function* batches(
+  source: KafkaSource, signal: AbortSignal, parser: RecordParser,
+  changelog: KafkaChangelog | undefined, states: KafkaStreamStates | undefined, inputTopic: string,
+): AsyncGenerator<IngestBatch> {
+  await changelog?.ensureTopic(inputTopic);
+  for await (const b of toAsyncIterable(source.start(signal), signal)) {
+    // Its partition was revoked or rewound: the records come again, to whoever owns the partition now.
+    if (b.stale()) continue;
+    const { observations, deadLetters } = parsed(b, parser);
+    if (states === undefined) {
+      yield { observations, deadLetters, ack: () => b.ack('done') };
+      continue;
+    }
+    const touched = new Set<string>();
+    yield {
+      observations: states.admit(observations, touched),
+      deadLetters,
+      stale: () => b.stale(),
+      ack: async () => {
+        // A fenced write leaves the batch unacked: the group's next generation redelivers it.
+        if (await states.persist(touched)) b.ack('done');
+      },
+      retry: async () => {
+        // A stale batch's streams were dropped with their partition: nothing to undo, nothing to redeliver.
+        if (b.stale()) return;
+        await states.rollback(touched, signal);
+        b.ack('retry');
+      },
+    };
   }
+}
+
+function parsed(b: SourceBatch, parser: RecordParser): { observations: Observation[]; deadLetters: DeadLetter[] } {
+  const observations: Observation[] = [];
+  const deadLetters: DeadLetter[] = [];
+  const sink = { observation: (o: Observation) => observations.push(o), deadLetter: (d: DeadLetter) => deadLetters.push(d) };
+  for (const raw of b.records) parser.parse(raw, sink);
+  return { observations, deadLetters };
 }
 
 /** Pulls an Observable as an async iterable; the source's own in-flight limit bounds the buffer. */

@@ -1,5 +1,10 @@
 import type { ModelSection } from '../config/sections.js';
 import { BatchedStepper } from '../models/batched-stepper.js';
+import { fastStepSpec } from '../models/fast-step-spec.js';
+import type { FastStepper } from '../models/kernels/step-layout.js';
+import { createFastStepper } from '../models/kernels/step-wasm.js';
+import { nativeStep } from '../models/kernels/native-step.js';
+import { fastestKernels } from '../models/kernels/fastest-kernels.js';
 import { StackedModel } from '../models/stacked-model.js';
 import { StateArena } from '../models/state-arena.js';
 import { initialiseWeights } from '../training/init.js';
@@ -8,6 +13,13 @@ import { TidecastError } from '../core/errors.js';
 // The pipeline's model and its per-stream recurrent states. The model forecasts, per horizon h, the
 // change of the normalised target from the current step and its log-variance; an untrained model
 // (seeded init with a zero head) is therefore a persistence forecast with unit normalised variance.
+//
+// Steps run on the fused stepper (native AVX-512 addon when built, else WASM SIMD, else portable TS;
+// all give the same bits) over the arena's rows in place. It holds a packed copy of the weights,
+// built at the first step after any change that goes through this class (construction, swap,
+// importWeights, a new version after training in place); a model it cannot run (relu or linear
+// activations) steps on BatchedStepper. Rows with a non-finite input are rejected as
+// BatchedStepper does: state kept, output row NaN.
 
 export interface SerializedWeights {
   readonly version: string;
@@ -17,20 +29,57 @@ export interface SerializedWeights {
 
 export class ModelRunner {
   readonly arena: StateArena;
-  model: StackedModel;
-  version: string;
-  private stepper: StackedModelStepper;
+  private current: StackedModel;
+  private currentVersion: string;
+  private stepper: BatchedStepper;
+  /** undefined: to be built at the next step; null: the model needs BatchedStepper. */
+  private fused: FastStepper | null | undefined;
+  // Chunk buffers for calls over maxBatch rows or with rejected rows (compacted valid rows).
+  private readonly chunkSlots: Int32Array;
+  private readonly chunkX: Float32Array;
+  private readonly chunkY: Float32Array;
+  private readonly chunkRow: Int32Array;
 
   constructor(readonly spec: ModelSection, readonly inputSize: number, readonly maxBatch = 256) {
-    this.model = new StackedModel({
+    const model = new StackedModel({
       kind: spec.cell, inputSize, units: spec.units, layers: spec.layers, horizon: spec.horizon, outputSize: 1, seed: spec.seed,
-    });
-    initialiseWeights(this.model, spec.seed);
-    this.model.headKernel.data.fill(0);
-    this.model.headBias.data.fill(0);
-    this.version = `${spec.cell}-init-s${spec.seed}`;
-    this.arena = new StateArena(this.model.stateSize, 64);
-    this.stepper = new BatchedStepper(this.model, this.arena, maxBatch);
+    }, fastestKernels());
+    initialiseWeights(model, spec.seed);
+    model.headKernel.data.fill(0);
+    model.headBias.data.fill(0);
+    this.current = model;
+    this.currentVersion = `${spec.cell}-init-s${spec.seed}`;
+    this.arena = new StateArena(model.stateSize, 64);
+    this.stepper = new BatchedStepper(model, this.arena, maxBatch);
+    this.chunkSlots = new Int32Array(maxBatch);
+    this.chunkX = new Float32Array(maxBatch * inputSize);
+    this.chunkY = new Float32Array(maxBatch * model.outputWidth);
+    this.chunkRow = new Int32Array(maxBatch);
+  }
+
+  get model(): StackedModel {
+    return this.current;
+  }
+
+  get version(): string {
+    return this.currentVersion;
+  }
+
+  /** A new version names new weights (offline fit trains the model in place, then sets it). */
+  set version(v: string) {
+    this.currentVersion = v;
+    this.fused = undefined;
+  }
+
+  /** Engine the steps run on: 'native', 'wasm', 'portable' or 'batched' (BatchedStepper). */
+  get engine(): string {
+    const fused = this.fusedStepper();
+    return fused === null ? 'batched' : fused.backend;
+  }
+
+  /** Call after editing the model's weights in place other than through this class. */
+  weightsChanged(): void {
+    this.fused = undefined;
   }
 
   get outputWidth(): number {
@@ -43,7 +92,56 @@ export class ModelRunner {
 
   /** Steps `count` distinct slots: inputs count×inputSize, out count×horizon×2 (delta mean, log-variance). */
   step(slots: Int32Array, count: number, inputs: Float32Array, out: Float32Array): void {
-    this.stepper.step(slots, count, inputs, out);
+    const fused = this.fusedStepper();
+    if (fused === null) { this.stepper.step(slots, count, inputs, out); return; }
+    const inSize = this.inputSize;
+    const w = this.outputWidth;
+    if (count > slots.length || inputs.length < count * inSize || out.length < count * w) {
+      throw new RangeError(`step of ${count} streams needs ${count} slots, ${count * inSize} inputs and ${count * w} outputs; got ${slots.length}, ${inputs.length}, ${out.length}`);
+    }
+    if (count <= fused.maxBatch && allFinite(inputs, count * inSize)) {
+      fused.step(slots, count, inputs, this.arena.data, out);
+      return;
+    }
+    for (let start = 0; start < count; start += this.maxBatch) this.stepChunk(fused, slots, start, Math.min(this.maxBatch, count - start), inputs, out);
+  }
+
+  /** Rows start..start+n-1: valid rows compacted into the chunk buffers, rejected rows NaN. */
+  private stepChunk(fused: FastStepper, slots: Int32Array, start: number, n: number, inputs: Float32Array, out: Float32Array): void {
+    const inSize = this.inputSize;
+    const w = this.outputWidth;
+    const { chunkSlots, chunkX, chunkY, chunkRow } = this;
+    let m = 0;
+    for (let r = start; r < start + n; r++) {
+      const from = r * inSize;
+      let ok = true;
+      for (let j = 0; j < inSize; j++) {
+        const v = inputs[from + j];
+        chunkX[m * inSize + j] = v;
+        if (v - v !== 0) ok = false; // NaN or ±Infinity
+      }
+      if (ok) { chunkSlots[m] = slots[r]; chunkRow[m] = r; m++; } else out.fill(NaN, r * w, (r + 1) * w);
+    }
+    if (m === 0) return;
+    fused.step(chunkSlots, m, chunkX, this.arena.data, chunkY);
+    for (let i = 0; i < m; i++) {
+      const to = chunkRow[i] * w;
+      for (let j = 0; j < w; j++) out[to + j] = chunkY[i * w + j];
+    }
+  }
+
+  private fusedStepper(): FastStepper | null {
+    if (this.fused === undefined) {
+      try {
+        // The native engine works on the caller's arrays in place, so any batch fits in one call;
+        // the WASM engine stages rows in its memory, sized for maxBatch.
+        this.fused = createFastStepper(fastStepSpec(this.current), nativeStep() ? NATIVE_MAX_BATCH : this.maxBatch);
+      } catch (err) {
+        if (!(err instanceof TidecastError)) throw err;
+        this.fused = null; // activations the fused step does not have (relu, linear)
+      }
+    }
+    return this.fused;
   }
 
   /** Online-learning hook: swaps in new weights between steps; stream states stay put. */
@@ -51,7 +149,7 @@ export class ModelRunner {
     if (model.stateSize !== this.model.stateSize || model.config.inputSize !== this.inputSize) {
       throw new TidecastError(`Model ${version} does not fit the running model's shapes.`, 'schema_mismatch', false);
     }
-    this.model = model;
+    this.current = model;
     this.version = version;
     this.stepper = new BatchedStepper(model, this.arena, this.maxBatch);
   }
@@ -77,4 +175,9 @@ export class ModelRunner {
   }
 }
 
-type StackedModelStepper = BatchedStepper;
+const NATIVE_MAX_BATCH = 1 << 24;
+
+function allFinite(a: Float32Array, n: number): boolean {
+  for (let i = 0; i < n; i++) if (a[i] - a[i] !== 0) return false;
+  return true;
+}

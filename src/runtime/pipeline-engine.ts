@@ -8,6 +8,7 @@ import type { FeatureStep } from '../operators/feature-step.js';
 import type { StreamProcessor } from '../operators/stream-processor.js';
 import { grownTo } from './grow.js';
 import { ModelRunner } from './model-runner.js';
+import { OnlineHead, type HeadRow, type OnlineHeadSnapshot } from './online-head.js';
 import { fromLevel, shapingFor, stepLevel, type Shaping } from './shaping.js';
 import { TickBuffer } from './tick-buffer.js';
 
@@ -49,6 +50,8 @@ export interface EngineListener {
   lateness?(ms: number): void;
   /** Streams stepped together in one batched model call. */
   modelBatch?(size: number): void;
+  /** model.online_head: each row it learned from, with its forecasts (a reused view). */
+  headRow?(row: HeadRow): void;
 }
 
 /** Sees every stepped row with its model inputs and outputs (background retraining's replay buffer). */
@@ -87,6 +90,8 @@ export interface EngineSnapshot {
   readonly inputSize: number;
   readonly stateSize: number;
   readonly streams: readonly StreamSnapshot[];
+  /** model.online_head's state (absent without a head). */
+  readonly head?: OnlineHeadSnapshot;
 }
 
 export class PipelineEngine {
@@ -100,6 +105,8 @@ export class PipelineEngine {
   stepTap: StepTap | undefined = undefined;
   readonly stats: EngineStats = { observations: 0, steps: 0, forecasts: 0, alerts: 0, deadLetters: {}, batches: 0, lastBatchSize: 0 };
   readonly processor: StreamProcessor;
+  /** The multivariate online head (model.online_head), fed every step's target value. */
+  readonly head: OnlineHead | undefined;
   private readonly shaping: Shaping;
   private readonly ticks: TickBuffer;
   private readonly onStep: (step: FeatureStep) => void;
@@ -133,6 +140,8 @@ export class PipelineEngine {
     this.alerts = new AlertEngine(spec.name, spec.alerting);
     this.ticks = new TickBuffer(inputSize);
     this.intervalZ = spec.model.interval_z;
+    const headSection = spec.model.online_head;
+    this.head = headSection === undefined ? undefined : new OnlineHead(spec, headSection, (row) => this.listener.headRow?.(row));
     const { field } = this.shaping;
     this.onStep = (step) => {
       const slot = this.slotOf(step.key);
@@ -145,6 +154,7 @@ export class PipelineEngine {
       // The level and the normaliser after this step: taken now, not when the batch is stepped.
       stepLevel(this.shaping, step, this.ticks, i);
       this.ticks.x.set(step.x, i * inputSize);
+      this.head?.push(step.key, step.t, value, step.imputed[field] === 1);
     };
   }
 
@@ -175,6 +185,7 @@ export class PipelineEngine {
   /** Closes every stream's open steps (end of a replay) and processes them. */
   flush(): void {
     this.processor.flush(this.onStep);
+    this.head?.flush();
     this.run();
     this.processor.reportMetrics();
   }
@@ -188,18 +199,21 @@ export class PipelineEngine {
 
   snapshot(): EngineSnapshot {
     const streams: StreamSnapshot[] = [];
-    for (const key of this.keys()) {
-      const slot = this.runner.arena.peek(key);
-      const state = this.runner.arena.exportState(key) as Uint8Array;
-      const pending = Number.isNaN(this.pendingT[slot]) ? null : ([this.pendingT[slot], this.pendingMean[slot], this.pendingLower[slot], this.pendingUpper[slot]] as const);
-      const shape = this.processor.snapshot(key);
-      streams.push({
-        key, shape: shape === undefined ? null : Buffer.from(shape).toString('base64'), seen: this.seen[slot],
-        newest: Number.isNaN(this.newest[slot]) ? null : this.newest[slot],
-        state: Buffer.from(state).toString('base64'), pending, alerts: this.alerts.exportStream(key),
-      });
-    }
-    return { pipeline: this.name, inputSize: this.runner.inputSize, stateSize: this.runner.arena.stateSize, streams };
+    for (const key of this.keys()) streams.push(this.snapshotOf(key));
+    const head = this.head?.snapshot();
+    return { pipeline: this.name, inputSize: this.runner.inputSize, stateSize: this.runner.arena.stateSize, streams, ...(head === undefined ? {} : { head }) };
+  }
+
+  private snapshotOf(key: string): StreamSnapshot {
+    const slot = this.runner.arena.peek(key);
+    const state = this.runner.arena.exportState(key) as Uint8Array;
+    const pending = Number.isNaN(this.pendingT[slot]) ? null : ([this.pendingT[slot], this.pendingMean[slot], this.pendingLower[slot], this.pendingUpper[slot]] as const);
+    const shape = this.processor.snapshot(key);
+    return {
+      key, shape: shape === undefined ? null : Buffer.from(shape).toString('base64'), seen: this.seen[slot],
+      newest: Number.isNaN(this.newest[slot]) ? null : this.newest[slot],
+      state: Buffer.from(state).toString('base64'), pending, alerts: this.alerts.exportStream(key),
+    };
   }
 
   /**
@@ -220,7 +234,34 @@ export class PipelineEngine {
       this.pendingUpper[slot] = st.pending?.[3] ?? NaN;
       if (st.alerts && !this.alerts.importStream(st.key, st.alerts)) alertsDropped.push(st.key);
     }
+    if (s.head !== undefined) this.head?.restore(s.head);
     return alertsDropped;
+  }
+
+  /** One stream's snapshot (as in snapshot()), or undefined for a stream the engine does not hold. */
+  exportStream(key: string): StreamSnapshot | undefined {
+    if (this.runner.arena.peek(key) < 0) return undefined;
+    return this.snapshotOf(key);
+  }
+
+  /** Restores one stream from exportStream; false when its alert state did not fit (alerting starts fresh). */
+  importStream(st: StreamSnapshot): boolean {
+    if (st.shape === null) this.processor.evict(st.key); // no pipeline state yet: none left over either
+    return this.restore({ pipeline: this.name, inputSize: this.runner.inputSize, stateSize: this.runner.arena.stateSize, streams: [st] }).length === 0;
+  }
+
+  /**
+   * Forgets a stream (its Kafka partition moved to another instance); its slot is reused. Its alert
+   * scoring state stays until the stream comes back and is overwritten by importStream.
+   */
+  dropStream(key: string): boolean {
+    const slot = this.runner.arena.peek(key);
+    if (slot < 0) return false;
+    this.seen[slot] = 0;
+    this.newest[slot] = NaN;
+    this.pendingT[slot] = NaN;
+    this.processor.evict(key);
+    return this.runner.arena.release(key);
   }
 
   private slotOf(key: string): number {

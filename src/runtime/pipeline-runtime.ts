@@ -7,6 +7,7 @@ import { FiringEpisodes } from './firing-episodes.js';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { prepareModel, type ModelOrigin } from './prepare-model.js';
 import { createSink, createSource } from './connectors.js';
+import { statesLiveInKafka } from './kafka-adapter.js';
 import { PipelineEngine, type EngineListener, type StepRow } from './pipeline-engine.js';
 import type { OnlineLearner } from './online-learner.js';
 import type { OutputSink, RuntimeSource } from './ports.js';
@@ -87,7 +88,7 @@ export class PipelineRuntime {
     };
     this.engine = new PipelineEngine(spec, listener, m ? componentMetrics(m, spec.name, 'pipeline') : undefined);
     this.log.info({ inputs: this.engine.inputNames, model: spec.model }, 'Model inputs.');
-    const ctx = { pipeline: spec.name, log: this.log, paced: options.paced, data: dataPart(spec) };
+    const ctx = { pipeline: spec.name, log: this.log, paced: options.paced, data: dataPart(spec), streams: this.engine };
     this.sources = spec.sources.map((s, i) => createSource(s, i, ctx));
     this.sinks = spec.sinks.map((s, i) => createSink(s, i, ctx));
   }
@@ -97,7 +98,8 @@ export class PipelineRuntime {
     const cp = await readCheckpoint(this.spec);
     if (cp === undefined) return false;
     this.engine.runner.importWeights(cp.model);
-    const alertsDropped = this.engine.restore(cp.engine);
+    // With a Kafka changelog the streams' states live there, restored per partition on assignment.
+    const alertsDropped = statesLiveInKafka(this.spec.sources) ? [] : this.engine.restore(cp.engine);
     if (alertsDropped.length > 0) {
       this.log.warn({ streams: alertsDropped.length, example: alertsDropped[0] }, 'Checkpointed alert state does not fit the alerting section (rules changed); those streams start alerting fresh.');
     }
@@ -158,7 +160,10 @@ export class PipelineRuntime {
   }
 
   private async writeCheckpointNow(): Promise<void> {
-    const engine = this.engine.snapshot();
+    // With a Kafka changelog the streams' states are there already: the checkpoint keeps the weights.
+    const engine = statesLiveInKafka(this.spec.sources)
+      ? { pipeline: this.spec.name, inputSize: this.engine.runner.inputSize, stateSize: this.engine.runner.arena.stateSize, streams: [] }
+      : this.engine.snapshot();
     const model = this.engine.runner.exportWeights();
     const sources = { ...this.positions };
     try {
@@ -207,6 +212,7 @@ export class PipelineRuntime {
     const name = this.spec.name;
     try {
       for await (const batch of source.batches(this.abort.signal, this.positions[source.name])) {
+        if (batch.stale?.()) continue; // Kafka: revoked meanwhile; its records go to the partition's owner
         m?.receivedEvents.labels(name, source.name).inc(batch.observations.length + batch.deadLetters.length);
         m?.batchSize.labels(name, 'source').observe(batch.observations.length);
         for (const d of batch.deadLetters) this.engine.deadLetter(d);
@@ -217,8 +223,14 @@ export class PipelineRuntime {
         m?.forecasts.labels(name).inc(this.forecasts.length);
         m?.activeStreams.labels(name).set(this.engine.runner.arena.size);
         this.afterBatch();
-        await this.flushOutputs(false);
-        batch.ack?.();
+        try {
+          await this.flushOutputs(false);
+          await batch.ack?.();
+        } catch (err) {
+          if (batch.retry === undefined || this.abort.signal.aborted) throw err;
+          this.log.warn({ err, source: source.name }, 'Batch outputs or state not written; the batch is undone and redelivered.');
+          await batch.retry();
+        }
         if (this.abort.signal.aborted) break;
       }
       const how = this.abort.signal.aborted ? 'Source stopped.' : 'Source ended.';

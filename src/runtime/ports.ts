@@ -8,8 +8,15 @@ export interface IngestBatch {
   readonly deadLetters: readonly DeadLetter[];
   /** Resume position after this batch (file sources: data rows consumed), saved in checkpoints. */
   readonly position?: number;
-  /** Called once the batch's outputs and state are durable (Kafka: commits offsets). */
-  ack?(): void;
+  /**
+   * Called once the batch's outputs are durable (Kafka: writes its streams' states to the changelog,
+   * then lets the offsets be committed).
+   */
+  ack?(): void | Promise<void>;
+  /** True once the batch's partition was revoked or rewound (Kafka): its records come again. */
+  stale?(): boolean;
+  /** After a failed write of the batch's outputs: undo its effect on the state and have it redelivered. */
+  retry?(): Promise<void>;
 }
 
 export interface RuntimeSource {

@@ -7,6 +7,7 @@ import { FileSource } from '../../connectors/file/file-source.js';
 import type { PipelineSpec } from '../config/pipeline-schema.js';
 import type { DeadLetter } from '../core/types.js';
 import type { Logger } from '../telemetry/logger.js';
+import type { HeadRow } from './online-head.js';
 import { PipelineEngine, type StepRow } from './pipeline-engine.js';
 import { prepareModel } from './prepare-model.js';
 
@@ -16,6 +17,13 @@ import { prepareModel } from './prepare-model.js';
 // stream,timestamp,value layout), so a live pipeline and its replay see the same observations.
 
 export const REPLAY_HEADER = 'timestamp,stream,actual,forecast,lower,upper,anomaly_score,imputed';
+/**
+ * With model.online_head: two more columns. `forecaster` is `recurrent` (the per-stream rows above)
+ * or `online_head`: one row per head row and stream, whose `forecast` is the head's one-step
+ * forecast made at the previous row and `forecasts` its forecasts for t + 1 .. t + H made after
+ * seeing t, separated by `;` (empty on recurrent rows). Data units.
+ */
+export const REPLAY_HEAD_HEADER = `${REPLAY_HEADER},forecaster,forecasts`;
 
 export interface ReplayOptions {
   readonly input: string;
@@ -44,12 +52,17 @@ export function replaySourceConfig(spec: PipelineSpec, input: string): FileSourc
 export async function replayFile(spec: PipelineSpec, o: ReplayOptions): Promise<ReplaySummary> {
   await mkdir(dirname(o.output), { recursive: true });
   const out = createWriteStream(o.output);
-  let chunk: string[] = [REPLAY_HEADER];
+  const withHead = spec.model.online_head !== undefined;
+  let chunk: string[] = [withHead ? REPLAY_HEAD_HEADER : REPLAY_HEADER];
   let written = 0;
   const engine = new PipelineEngine(spec, {
     step: (r) => {
-      chunk.push(csvRow(r));
+      chunk.push(withHead ? `${csvRow(r)},recurrent,` : csvRow(r));
       written++;
+    },
+    headRow: (r) => {
+      for (const line of headCsvRows(r)) chunk.push(line);
+      written += r.keys.length;
     },
     deadLetter: o.onDeadLetter,
   });
@@ -79,6 +92,23 @@ export async function replayFile(spec: PipelineSpec, o: ReplayOptions): Promise<
 
 function csvRow(r: StepRow): string {
   return `${new Date(r.t).toISOString()},${csvCell(r.key)},${r.actual},${r.forecast},${r.lower},${r.upper},${Number.isNaN(r.score) ? '' : r.score},${r.imputed ? 1 : 0}`;
+}
+
+/** One line per stream of a head row (see REPLAY_HEAD_HEADER). */
+export function headCsvRows(r: HeadRow): string[] {
+  const c = r.keys.length;
+  const time = new Date(r.t).toISOString();
+  const lines: string[] = [];
+  for (let j = 0; j < c; j++) {
+    const f: string[] = [];
+    for (let i = j; i < r.forecasts.length; i += c) f.push(num(r.forecasts[i]));
+    lines.push(`${time},${csvCell(r.keys[j])},${num(r.actual[j])},${num(r.previous[j])},,,,${r.imputed[j]},online_head,${f.join(';')}`);
+  }
+  return lines;
+}
+
+function num(x: number): string {
+  return Number.isFinite(x) ? String(x) : '';
 }
 
 function csvCell(s: string): string {

@@ -15,3 +15,20 @@ export const KafkaChangelogConfig = z
   .strict();
 
 export type KafkaChangelogConfig = z.infer<typeof KafkaChangelogConfig>;
+
+/**
+ * The `changelog` option of a Kafka source in the pipeline file: the topic name, the full settings, or false
+ * (no per-stream state in Kafka: a rebalance or crash starts the moved streams afresh).
+ */
+export const KafkaSourceChangelog = z
+  .union([topic, KafkaChangelogConfig.omit({ models_topic: true }).partial({ topic: true }).strict(), z.literal(false)])
+  .describe('Compacted topic of the per-stream state, keyed by stream, co-partitioned with the input ("<group_id>-changelog" when absent); false: none.');
+
+export type KafkaSourceChangelog = z.infer<typeof KafkaSourceChangelog>;
+
+/** The changelog settings of a Kafka source, or undefined when it has none. */
+export function sourceChangelog(option: KafkaSourceChangelog | undefined, groupId: string): KafkaChangelogConfig | undefined {
+  if (option === false) return undefined;
+  const o = typeof option === 'string' ? { topic: option } : (option ?? {});
+  return KafkaChangelogConfig.parse({ ...o, topic: o.topic ?? `${groupId.replace(/[^a-zA-Z0-9._-]/g, '_').slice(0, 239)}-changelog` });
+}

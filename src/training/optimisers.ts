@@ -1,10 +1,13 @@
 import type { Param } from '../models/cell-config.js';
+import type { Kernels } from '../models/kernels/kernels.js';
+import { portableKernels } from '../models/kernels/portable.js';
 
 // First-order optimisers over a fixed list of params; per-param state is allocated on first use.
 
 export interface Optimiser {
   readonly name: string;
-  step(params: readonly Param[]): void;
+  /** One update from the params' grads; `kernels` runs the fused update where the optimiser has one. */
+  step(params: readonly Param[], kernels?: Kernels): void;
 }
 
 export interface SgdOptions { readonly learningRate: number; readonly momentum?: number }
@@ -59,7 +62,7 @@ export class Adam implements Optimiser {
     this.eps = options.epsilon ?? 1e-7;
   }
 
-  step(params: readonly Param[]): void {
+  step(params: readonly Param[], kernels: Kernels = portableKernels): void {
     if (this.m.length !== params.length) {
       this.m = params.map((p) => new Float32Array(p.data.length));
       this.v = params.map((p) => new Float32Array(p.data.length));
@@ -67,15 +70,10 @@ export class Adam implements Optimiser {
     this.t++;
     const { b1, b2, eps } = this;
     const lrT = (this.learningRate * Math.sqrt(1 - b2 ** this.t)) / (1 - b1 ** this.t);
+    // One fused float32 pass per param (kernels.adam): m, v and the weights in a single sweep.
     for (let k = 0; k < params.length; k++) {
       const { data, grad } = params[k];
-      const m = this.m[k], v = this.v[k];
-      for (let i = 0; i < data.length; i++) {
-        const g = grad[i];
-        m[i] = b1 * m[i] + (1 - b1) * g;
-        v[i] = b2 * v[i] + (1 - b2) * g * g;
-        data[i] -= (lrT * m[i]) / (Math.sqrt(v[i]) + eps);
-      }
+      kernels.adam(data.length, data, grad, this.m[k], this.v[k], lrT, b1, b2, eps);
     }
   }
 }

@@ -1,11 +1,13 @@
 import type { LayerTape } from '../models/cell-config.js';
 import type { StackedModel } from '../models/stacked-model.js';
-import { addColumnSums } from '../models/cell-config.js';
 import { planeToRows, rowsToPlane } from '../models/state-layout.js';
 import type { Prng } from './prng.js';
 
 // Forward over a window of T steps for B streams keeping what backpropagation needs, and the
 // backward pass through time. Buffers are sized once for (maxSteps, maxBatch) and reused.
+
+/** A layer's tape, filled in place by each forward (no allocation per window). */
+type MutableTape = { -readonly [K in keyof LayerTape]: LayerTape[K] };
 
 interface LayerBuffers {
   readonly x: Float32Array;     // layer input copy (layer 0, or dropout-masked input)
@@ -28,7 +30,7 @@ export class SequenceRunner {
   /** Head outputs of the last forward, T×B×outputWidth. */
   readonly outputs: Float32Array;
   private readonly layers: LayerBuffers[];
-  private tapes: LayerTape[] = [];
+  private readonly tapes: MutableTape[];
   private T = 0;
   private B = 0;
   private masked = false;
@@ -56,16 +58,24 @@ export class SequenceRunner {
       };
     });
     this.outputs = k.alloc(rows * model.outputWidth);
+    this.tapes = model.cells.map((cell, l) => {
+      const buf = this.layers[l];
+      return {
+        T: 0, B: 0, x: buf.x, xOff: 0, h: buf.h, c: buf.c, pre: buf.pre, cache: buf.cache, dA: buf.dA,
+        dAr: cell.recWidth > 0 ? buf.dAr : buf.dA, scratch: buf.bwdScratch,
+      };
+    });
   }
 
   /** Sets h_0 (and c_0) of every layer from state rows (B×stateSize, arena layout). */
   setInitialState(rows: Float32Array, batch: number): void {
     const m = this.model;
-    m.cells.forEach((cell, l) => {
+    for (let l = 0; l < m.cells.length; l++) {
       const lay = m.stateLayout[l];
-      rowsToPlane(rows, null, 0, batch, m.stateSize, lay.hOffset, cell.units, this.layers[l].h, 0);
-      if (lay.cOffset >= 0) rowsToPlane(rows, null, 0, batch, m.stateSize, lay.cOffset, cell.units, this.layers[l].c, 0);
-    });
+      const u = m.cells[l].units;
+      rowsToPlane(rows, null, 0, batch, m.stateSize, lay.hOffset, u, this.layers[l].h, 0);
+      if (lay.cOffset >= 0) rowsToPlane(rows, null, 0, batch, m.stateSize, lay.cOffset, u, this.layers[l].c, 0);
+    }
   }
 
   /** Sets h_0 (and c_0) of every layer to zero. */
@@ -80,12 +90,13 @@ export class SequenceRunner {
   getState(step: number, rows: Float32Array): void {
     const m = this.model;
     const B = this.B;
-    m.cells.forEach((cell, l) => {
+    for (let l = 0; l < m.cells.length; l++) {
       const lay = m.stateLayout[l];
-      const off = step * B * cell.units;
-      planeToRows(this.layers[l].h, off, cell.units, rows, null, 0, B, m.stateSize, lay.hOffset);
-      if (lay.cOffset >= 0) planeToRows(this.layers[l].c, off, cell.units, rows, null, 0, B, m.stateSize, lay.cOffset);
-    });
+      const u = m.cells[l].units;
+      const off = step * B * u;
+      planeToRows(this.layers[l].h, off, u, rows, null, 0, B, m.stateSize, lay.hOffset);
+      if (lay.cOffset >= 0) planeToRows(this.layers[l].c, off, u, rows, null, 0, B, m.stateSize, lay.cOffset);
+    }
   }
 
   /** inputs: T×B×inputSize from inOff. Returns the head outputs (T×B×outputWidth). */
@@ -95,11 +106,11 @@ export class SequenceRunner {
     const k = m.kernels;
     this.T = T;
     this.B = B;
-    this.tapes = [];
     const rows = T * B;
     const p = m.dropout;
     this.masked = training && p > 0;
-    m.cells.forEach((cell, l) => {
+    for (let l = 0; l < m.cells.length; l++) {
+      const cell = m.cells[l];
       const buf = this.layers[l];
       let x: Float32Array, xOff: number;
       if (l === 0) {
@@ -129,11 +140,9 @@ export class SequenceRunner {
         cell.forward(k, B, buf.pre, t * B * cell.gateWidth, buf.h, t * B * u, buf.c, t * B * u,
           buf.h, (t + 1) * B * u, buf.c, (t + 1) * B * u, buf.cache, t * B * cell.cacheWidth, buf.fwdScratch);
       }
-      this.tapes.push({
-        T, B, x, xOff, h: buf.h, c: buf.c, pre: buf.pre, cache: buf.cache, dA: buf.dA,
-        dAr: cell.recWidth > 0 ? buf.dAr : buf.dA, scratch: buf.bwdScratch,
-      });
-    });
+      const tape = this.tapes[l];
+      tape.T = T; tape.B = B; tape.x = x; tape.xOff = xOff;
+    }
     const top = m.cells.length - 1;
     m.head(rows, this.layers[top].h, B * m.cells[top].units, this.outputs, 0);
     return this.outputs;
@@ -152,7 +161,7 @@ export class SequenceRunner {
     const topUnits = m.cells[L - 1].units;
     const w = m.outputWidth;
     k.gemmTransA(topUnits, w, rows, this.layers[L - 1].h, B * topUnits, dOut, 0, m.headKernel.grad, 0, 1);
-    addColumnSums(dOut, 0, rows, w, m.headBias.grad, 0);
+    k.addColumnSums(rows, w, dOut, 0, m.headBias.grad, 0);
     k.gemmTransB(rows, topUnits, w, dOut, 0, m.headKernel.data, 0, this.layers[L - 1].dH, 0, 0);
     for (let l = L - 1; l >= 0; l--) {
       const below = l > 0 ? this.layers[l - 1].dH : dInput;

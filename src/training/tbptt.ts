@@ -1,4 +1,5 @@
 import { TidecastError } from '../core/errors.js';
+import type { Param } from '../models/cell-config.js';
 import type { StackedModel } from '../models/stacked-model.js';
 import { clipByGlobalNorm, clipByValue } from './clip.js';
 import { lossFunction, type LossName } from './losses.js';
@@ -51,6 +52,7 @@ export class TbpttTrainer {
   private readonly windowTargets: Float32Array;
   private readonly dOut: Float32Array;
   private readonly rng: Prng;
+  private readonly params: readonly Param[];
 
   constructor(model: StackedModel, options: TbpttOptions, maxBatch: number) {
     const { k1, k2 } = options;
@@ -66,6 +68,7 @@ export class TbpttTrainer {
     this.windowTargets = new Float32Array(k2 * maxBatch * targetWidth);
     this.dOut = new Float32Array(k2 * maxBatch * model.outputWidth);
     this.rng = new Prng(options.seed ?? model.config.seed);
+    this.params = model.params();
   }
 
   /** Starts every stream from the zero state again. */
@@ -91,7 +94,7 @@ export class TbpttTrainer {
     assertFinite(data.inputs, N * B * inSize, 'input');
     assertFinite(data.targets, N * B * tw, 'target', true);
     const lossFn = lossFunction(this.options.loss);
-    const params = m.params();
+    const params = this.params;
     const gradNorms: number[] = [];
     let lossSum = 0;
     let skipped = 0;
@@ -108,11 +111,11 @@ export class TbpttTrainer {
       const lossFrom = Math.max(wStart, end - k1);
       this.fillWindowTargets(data, wStart, T, B, lossFrom);
       const loss = lossFn(out, this.windowTargets, T * B * tw, this.dOut);
-      m.zeroGrads();
+      for (let i = 0; i < params.length; i++) params[i].grad.fill(0);
       this.runner.backward(this.dOut);
       const norm = this.clip(params);
       gradNorms.push(norm);
-      if (Number.isFinite(norm)) this.options.optimiser.step(params);
+      if (Number.isFinite(norm)) this.options.optimiser.step(params, m.kernels);
       else skipped++;
       lossSum += loss;
       if (end >= N) break;
@@ -134,14 +137,15 @@ export class TbpttTrainer {
   private fillWindowTargets(data: SequenceBatch, wStart: number, T: number, B: number, lossFrom: number): void {
     const tw = this.model.config.horizon * this.model.config.outputSize;
     const row = B * tw;
+    const out = this.windowTargets;
     for (let t = 0; t < T; t++) {
       const dst = t * row;
-      if (wStart + t < lossFrom) this.windowTargets.fill(NaN, dst, dst + row);
-      else this.windowTargets.set(data.targets.subarray((wStart + t) * row, (wStart + t + 1) * row), dst);
+      if (wStart + t < lossFrom) out.fill(NaN, dst, dst + row);
+      else for (let i = 0, src = (wStart + t) * row; i < row; i++) out[dst + i] = data.targets[src + i];
     }
   }
 
-  private clip(params: ReturnType<StackedModel['params']>): number {
+  private clip(params: readonly Param[]): number {
     const norm = this.options.clipNorm !== undefined ? clipByGlobalNorm(params, this.options.clipNorm) : clipByGlobalNorm(params, Infinity);
     if (this.options.clipValue !== undefined) clipByValue(params, this.options.clipValue);
     return norm;

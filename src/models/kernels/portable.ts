@@ -1,4 +1,7 @@
 import type { Kernels } from './kernels.js';
+import {
+  adam, addColumnSums, elmanBackward, elmanForward, gruBackward, gruForward, lstmBackward, lstmForward,
+} from './portable-pointwise.js';
 
 // The reference backend: plain loops over Float32Arrays. Faster backends keep results identical,
 // so the arithmetic here is the contract: for each output element, s starts at 0 and adds the
@@ -84,4 +87,12 @@ export const portableKernels: Kernels = {
   gemm,
   gemmTransA,
   gemmTransB,
+  addColumnSums,
+  lstmForward,
+  lstmBackward,
+  gruForward,
+  gruBackward,
+  elmanForward,
+  elmanBackward,
+  adam,
 };

@@ -133,7 +133,7 @@ export function planStep(spec: FastStepSpec): StepPlan {
 
 /** Fused step with a state arena: stateArena[slot·stateSize ...] holds each layer's h (then c for LSTM). */
 export interface FastStepper {
-  readonly backend: 'wasm' | 'portable';
+  readonly backend: 'native' | 'wasm' | 'portable';
   readonly stateSize: number;
   readonly inputSize: number;
   readonly outputSize: number;

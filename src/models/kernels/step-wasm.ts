@@ -5,63 +5,80 @@ import { BumpHeap, instantiateKernels, wasmSimdSupported, type KernelExports, ty
 
 // The fused step on WASM SIMD128: one call runs gather → gate GEMMs (weights pre-packed in 8-column
 // panels) → activations → scatter → dense head for the whole batch, in row chunks that stay in L1.
-// The plan record written here is read by wasm/step.c (offsets must match).
+// The plan record written here is read by wasm/step.c (offsets must match) and, for the native
+// engines, by native/step-addon.c (AVX-512 packs 16-column panels). All engines give the same bits.
 
 export interface FastStepperOptions {
   /** Slots of a state arena allocated inside WASM memory (`arena`): stepping on it copies nothing. */
   readonly arenaSlots?: number;
-  /** Rows per chunk (tuning; default 16). */
+  /** Rows per chunk (tuning; default 16 for WASM, 48 for AVX-512). */
   readonly chunkRows?: number;
   /**
-   * 'native' runs the same C on the same memory through the optional N-API addon (same bits;
-   * RangeError when it is not built). Default 'wasm'.
+   * 'native' runs the N-API addon (AVX-512 where the CPU has it, else the WASM C on SSE4.1) on the
+   * caller's arrays in place; 'native-sse' forces its SSE4.1 engine. Same bits as 'wasm'; RangeError
+   * when the addon is not built. createWasmStepper defaults to 'wasm'; createFastStepper to 'native'
+   * when the addon is built.
    */
-  readonly engine?: 'wasm' | 'native';
+  readonly engine?: StepEngine;
 }
+
+export type StepEngine = 'wasm' | 'native' | 'native-sse';
 
 export interface WasmFastStepper extends FastStepper {
   /** State arena in WASM memory (arenaSlots rows), or an empty array when none was asked for. */
   readonly arena: Float32Array;
-  readonly engine: 'wasm' | 'native';
+  readonly engine: StepEngine;
+  /** Instruction set of the engine: 'wasm-simd128', 'avx512' or 'sse4.1'. */
+  readonly isa: string;
 }
 
-const NR = 8;
+const NR = 8; // WASM and SSE panel width; AVX-512 packs 16
 const KIND = { rnn: 0, lstm: 1, 'lstm-peephole': 2, gru: 3 } as const;
 const HEADER = 16;
 const PER_LAYER = 24;
 
-const pad8 = (n: number): number => Math.ceil(n / NR) * NR;
+const padTo = (n: number, nr: number): number => Math.ceil(n / nr) * nr;
+const pad8 = (n: number): number => padTo(n, NR);
 
-/** WASM when the runtime has SIMD128, otherwise the portable stepper (same results). */
+/** The best engine here: native addon when built, else WASM SIMD128, else the portable stepper (same results). */
 export function createFastStepper(spec: FastStepSpec, maxBatch: number, options: FastStepperOptions = {}): FastStepper {
+  if (options.engine === undefined && nativeStep() !== null) return createWasmStepper(spec, maxBatch, { ...options, engine: 'native' });
+  if (options.engine !== undefined) return createWasmStepper(spec, maxBatch, options);
   return wasmSimdSupported() ? createWasmStepper(spec, maxBatch, options) : createPortableStepper(spec, maxBatch);
 }
 
+/** The fused stepper on `options.engine` (default 'wasm'). */
 export function createWasmStepper(spec: FastStepSpec, maxBatch: number, options: FastStepperOptions = {}): WasmFastStepper {
   if (!(Number.isInteger(maxBatch) && maxBatch > 0)) throw new RangeError(`maxBatch must be a positive integer, got ${maxBatch}.`);
-  const native = options.engine === 'native' ? nativeStep() : null;
-  if (options.engine === 'native' && native === null) {
-    throw new RangeError('The native step addon is not built here (scripts/build-kernels.sh --native).');
-  }
-  return new WasmStepper(planStep(spec), maxBatch, options.arenaSlots ?? 0, options.chunkRows ?? 16, native);
+  const engine: StepEngine = options.engine ?? 'wasm';
+  const addon = engine === 'wasm' ? null : nativeStep();
+  if (engine !== 'wasm' && addon === null) throw new RangeError('The native step addon is not built here (npm run build:native).');
+  const avx512 = engine === 'native' && addon?.isa === 'avx512';
+  const native = addon === null ? null : engine === 'native' ? addon.step : addon.stepSse;
+  const isa = engine === 'wasm' ? 'wasm-simd128' : avx512 ? 'avx512' : 'sse4.1';
+  const chunk = options.chunkRows ?? (avx512 ? AVX512_CHUNK : 16);
+  if (!(Number.isInteger(chunk) && chunk > 0)) throw new RangeError(`chunkRows must be a positive integer, got ${chunk}.`);
+  return new WasmStepper(planStep(spec), maxBatch, options.arenaSlots ?? 0, chunk, native, engine, isa, avx512 ? 16 : NR);
 }
 
-/** Floats of W (k×n) in 8-column panels: panel q holds rows p = 0..k-1 of columns 8q..8q+7. */
-function packPanels(g: GateGemm, into: Float32Array): void {
-  const np = pad8(g.n);
-  for (let q = 0; q < np / NR; q++) {
+const AVX512_CHUNK = 48;
+
+/** Floats of W (k×n) in nr-column panels: panel q holds rows p = 0..k-1 of columns nr·q..nr·q+nr-1. */
+function packPanels(g: GateGemm, into: Float32Array, nr: number): void {
+  const np = padTo(g.n, nr);
+  for (let q = 0; q < np / nr; q++) {
     for (let p = 0; p < g.k; p++) {
-      for (let c = 0; c < NR; c++) {
-        const j = q * NR + c;
-        into[q * g.k * NR + p * NR + c] = j < g.n ? g.w[p * g.n + j] : 0;
+      for (let c = 0; c < nr; c++) {
+        const j = q * nr + c;
+        into[q * g.k * nr + p * nr + c] = j < g.n ? g.w[p * g.n + j] : 0;
       }
     }
   }
 }
 
-function bytesNeeded(plan: StepPlan, maxBatch: number, arenaSlots: number, chunk: number): number {
+function bytesNeeded(plan: StepPlan, maxBatch: number, arenaSlots: number, chunk: number, nr: number): number {
   let floats = HEADER + PER_LAYER * plan.layers.length;
-  const gemm = (g: GateGemm | null): number => (g ? pad8(g.n) * (g.k + 1 + chunk) : 0);
+  const gemm = (g: GateGemm | null): number => (g ? padTo(g.n, nr) * (g.k + 1 + chunk) : 0);
   for (const L of plan.layers) {
     floats += gemm(L.g1) + gemm(L.g2) + gemm(L.g3) + chunk * (L.input + 2 * L.units) + 3 * L.units;
   }
@@ -72,15 +89,17 @@ function bytesNeeded(plan: StepPlan, maxBatch: number, arenaSlots: number, chunk
 }
 
 class WasmStepper implements WasmFastStepper {
-  readonly backend = 'wasm' as const;
+  readonly backend: 'wasm' | 'native';
   readonly stateSize: number;
   readonly inputSize: number;
   readonly outputSize: number;
   readonly maxBatch: number;
   readonly stateOffsets: readonly number[];
   readonly arena: Float32Array;
-  readonly engine: 'wasm' | 'native';
+  readonly engine: StepEngine;
+  readonly isa: string;
   private readonly native: NativeStepFn | null;
+  private readonly nr: number;
   private readonly inst: KernelInstance;
   private readonly x: KernelExports;
   private readonly planPtr: number;
@@ -90,26 +109,32 @@ class WasmStepper implements WasmFastStepper {
   private readonly outBuf: Float32Array;
   private readonly gather: Float32Array;
 
-  constructor(plan: StepPlan, maxBatch: number, arenaSlots: number, chunk: number, native: NativeStepFn | null) {
+  constructor(plan: StepPlan, maxBatch: number, arenaSlots: number, chunk: number, native: NativeStepFn | null,
+    engine: StepEngine, isa: string, nr: number) {
+    this.nr = nr;
     this.stateSize = plan.stateSize;
     this.inputSize = plan.inputSize;
     this.outputSize = plan.outputSize;
     this.maxBatch = maxBatch;
     this.stateOffsets = plan.layers.map((l) => l.stateOffset);
-    this.inst = instantiateKernels(bytesNeeded(plan, maxBatch, arenaSlots, chunk));
+    // The native engines read the caller's arrays in place: no staging buffers for them.
+    const staged = native ? 0 : maxBatch;
+    this.inst = instantiateKernels(bytesNeeded(plan, staged, arenaSlots, chunk, nr));
     this.x = this.inst.exports;
     const heap = new BumpHeap(this.inst);
     const rec = heap.ints(HEADER + PER_LAYER * plan.layers.length);
     this.planPtr = rec.byteOffset;
     this.writePlan(plan, rec, heap, chunk);
-    this.slotsBuf = heap.ints(maxBatch);
-    this.identity = heap.ints(maxBatch);
-    for (let i = 0; i < maxBatch; i++) this.identity[i] = i;
-    this.xBuf = heap.floats(maxBatch * plan.inputSize);
-    this.outBuf = heap.floats(maxBatch * Math.max(plan.outputSize, 1));
-    this.gather = heap.floats(maxBatch * plan.stateSize);
+    this.slotsBuf = heap.ints(staged);
+    this.identity = heap.ints(staged);
+    for (let i = 0; i < staged; i++) this.identity[i] = i;
+    this.xBuf = heap.floats(staged * plan.inputSize);
+    this.outBuf = heap.floats(staged * Math.max(plan.outputSize, 1));
+    this.gather = heap.floats(staged * plan.stateSize);
     this.arena = heap.floats(arenaSlots * plan.stateSize);
-    this.engine = native ? 'native' : 'wasm';
+    this.engine = engine;
+    this.isa = isa;
+    this.backend = native ? 'native' : 'wasm';
     this.native = native;
   }
 
@@ -124,9 +149,9 @@ class WasmStepper implements WasmFastStepper {
       headW.byteOffset, headB.byteOffset, heap.floats(chunk * last.units).byteOffset, chunk]);
     const gemm = (g: GateGemm | null, at: number, L: Int32Array): void => {
       if (g === null) return;
-      const np = pad8(g.n);
+      const np = padTo(g.n, this.nr);
       const w = heap.floats(np * g.k);
-      packPanels(g, w);
+      packPanels(g, w, this.nr);
       const b = heap.floats(np);
       b.set(g.bias);
       L[at] = w.byteOffset;
@@ -153,6 +178,11 @@ class WasmStepper implements WasmFastStepper {
 
   step(slots: Int32Array, count: number, inputs: Float32Array, arena: Float32Array, out: Float32Array): void {
     checkStepArgs(this, slots, count, inputs, arena, out);
+    if (this.native) {
+      // In place on the caller's arrays; the addon checks every length and slot again.
+      this.native(this.inst.buffer, this.planPtr, count, slots, inputs, arena, out);
+      return;
+    }
     const { xBuf, outBuf, stateSize: ss } = this;
     for (let i = 0; i < count * this.inputSize; i++) xBuf[i] = inputs[i];
     const own = arena.buffer === this.inst.buffer;
@@ -171,8 +201,7 @@ class WasmStepper implements WasmFastStepper {
       slotsPtr = this.identity.byteOffset;
       statePtr = g.byteOffset;
     }
-    if (this.native) this.native(this.inst.buffer, this.planPtr, count, slotsPtr, xBuf.byteOffset, statePtr, outBuf.byteOffset);
-    else this.x.step(this.planPtr, count, slotsPtr, xBuf.byteOffset, statePtr, outBuf.byteOffset);
+    this.x.step(this.planPtr, count, slotsPtr, xBuf.byteOffset, statePtr, outBuf.byteOffset);
     if (!own) {
       const g = this.gather;
       for (let r = 0; r < count; r++) {

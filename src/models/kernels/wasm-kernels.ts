@@ -29,6 +29,8 @@ class WasmKernelsImpl implements WasmKernels {
   private readonly f32: Float32Array;
   private readonly x: KernelExports;
   private scratchTop = 0;
+  /** Adam's moments are plain arrays (the heap never frees): it runs on the portable path, same bits. */
+  readonly adam = portableKernels.adam;
 
   constructor(instance: KernelInstance) {
     this.instance = instance;
@@ -38,6 +40,80 @@ class WasmKernelsImpl implements WasmKernels {
   }
 
   freeBytes(): number { return this.heap.free; }
+
+  // Pointwise training kernels: in place when every array lives in this instance's memory (the
+  // training buffers come from alloc()), else the portable path, which gives the same bits.
+
+  addColumnSums(rows: number, cols: number, m: Float32Array, mOff: number, out: Float32Array, outOff: number): void {
+    if (this.own(m, out)) this.x.column_sums(rows, cols, at(m, mOff), at(out, outOff));
+    else portableKernels.addColumnSums(rows, cols, m, mOff, out, outOff);
+  }
+
+  lstmForward(batch: number, u: number, gate: number, act: number, pre: Float32Array, preOff: number, bias: Float32Array,
+    peep: Float32Array | null, cPrev: Float32Array, cPrevOff: number, hOut: Float32Array, hOutOff: number,
+    cOut: Float32Array, cOutOff: number, cache: Float32Array, cacheOff: number): void {
+    if (this.own(pre, bias, cPrev, hOut, cOut, cache) && (peep === null || this.own(peep))) {
+      this.x.lstm_forward(batch, u, gate, act, at(pre, preOff), at(bias, 0), peep === null ? 0 : at(peep, 0),
+        at(cPrev, cPrevOff), at(hOut, hOutOff), at(cOut, cOutOff), at(cache, cacheOff));
+    } else {
+      portableKernels.lstmForward(batch, u, gate, act, pre, preOff, bias, peep, cPrev, cPrevOff, hOut, hOutOff, cOut, cOutOff, cache, cacheOff);
+    }
+  }
+
+  lstmBackward(batch: number, u: number, gate: number, act: number, cache: Float32Array, cacheOff: number,
+    c: Float32Array, cPrevOff: number, cOff: number, dH: Float32Array, dHOff: number, dC: Float32Array,
+    dA: Float32Array, dAOff: number, peep: Float32Array | null, peepGrad: Float32Array | null): void {
+    if (this.own(cache, c, dH, dC, dA) && (peep === null || this.own(peep)) && (peepGrad === null || this.own(peepGrad))) {
+      this.x.lstm_backward(batch, u, gate, act, at(cache, cacheOff), at(c, cPrevOff), at(c, cOff), at(dH, dHOff),
+        at(dC, 0), at(dA, dAOff), peep === null ? 0 : at(peep, 0), peepGrad === null ? 0 : at(peepGrad, 0));
+    } else {
+      portableKernels.lstmBackward(batch, u, gate, act, cache, cacheOff, c, cPrevOff, cOff, dH, dHOff, dC, dA, dAOff, peep, peepGrad);
+    }
+  }
+
+  gruForward(batch: number, u: number, gate: number, act: number, pre: Float32Array, preOff: number, rec: Float32Array,
+    bias: Float32Array, hPrev: Float32Array, hPrevOff: number, hOut: Float32Array, hOutOff: number,
+    cache: Float32Array, cacheOff: number): void {
+    if (this.own(pre, rec, bias, hPrev, hOut, cache)) {
+      this.x.gru_forward(batch, u, gate, act, at(pre, preOff), at(rec, 0), at(bias, 0), at(hPrev, hPrevOff),
+        at(hOut, hOutOff), at(cache, cacheOff));
+    } else {
+      portableKernels.gruForward(batch, u, gate, act, pre, preOff, rec, bias, hPrev, hPrevOff, hOut, hOutOff, cache, cacheOff);
+    }
+  }
+
+  gruBackward(batch: number, u: number, gate: number, act: number, cache: Float32Array, cacheOff: number,
+    hPrev: Float32Array, hPrevOff: number, dH: Float32Array, dHOff: number, dHPrevOff: number,
+    dA: Float32Array, dAr: Float32Array, dAOff: number): void {
+    if (this.own(cache, hPrev, dH, dA, dAr)) {
+      this.x.gru_backward(batch, u, gate, act, at(cache, cacheOff), at(hPrev, hPrevOff), at(dH, dHOff),
+        dHPrevOff >= 0 ? at(dH, dHPrevOff) : 0, at(dA, dAOff), at(dAr, dAOff));
+    } else {
+      portableKernels.gruBackward(batch, u, gate, act, cache, cacheOff, hPrev, hPrevOff, dH, dHOff, dHPrevOff, dA, dAr, dAOff);
+    }
+  }
+
+  elmanForward(batch: number, u: number, act: number, pre: Float32Array, preOff: number, bias: Float32Array,
+    hOut: Float32Array, hOutOff: number, cache: Float32Array, cacheOff: number): void {
+    if (this.own(pre, bias, hOut, cache)) {
+      this.x.elman_forward(batch, u, act, at(pre, preOff), at(bias, 0), at(hOut, hOutOff), at(cache, cacheOff));
+    } else {
+      portableKernels.elmanForward(batch, u, act, pre, preOff, bias, hOut, hOutOff, cache, cacheOff);
+    }
+  }
+
+  elmanBackward(n: number, act: number, dH: Float32Array, dHOff: number, cache: Float32Array, cacheOff: number,
+    dA: Float32Array, dAOff: number): void {
+    if (this.own(dH, cache, dA)) this.x.elman_backward(n, act, at(dH, dHOff), at(cache, cacheOff), at(dA, dAOff));
+    else portableKernels.elmanBackward(n, act, dH, dHOff, cache, cacheOff, dA, dAOff);
+  }
+
+  /** Whether every array given is a view into this instance's memory (fixed arity: no rest array per call). */
+  private own(a: Float32Array, b: Float32Array = a, c: Float32Array = a, d: Float32Array = a, e: Float32Array = a,
+    f: Float32Array = a): boolean {
+    const buf = this.instance.buffer;
+    return a.buffer === buf && b.buffer === buf && c.buffer === buf && d.buffer === buf && e.buffer === buf && f.buffer === buf;
+  }
 
   alloc(length: number): Float32Array {
     return this.heap.floats(length);
@@ -122,4 +198,9 @@ class WasmKernelsImpl implements WasmKernels {
     const f32 = this.f32;
     for (let i = 0; i < len; i++) f32[dst + i] = src[off + i];
   }
+}
+
+/** Byte address of element `off` of a view into the instance's memory. */
+function at(a: Float32Array, off: number): number {
+  return a.byteOffset + off * 4;
 }

@@ -10,6 +10,18 @@ export interface KernelExports {
   vsigmoid(x: number, y: number, n: number): void;
   vtanh(x: number, y: number, n: number): void;
   step(plan: number, count: number, slots: number, x: number, state: number, out: number): void;
+  // Pointwise training kernels (byte pointers; 0 = null for peep / peepGrad / dhPrev).
+  lstm_forward(batch: number, u: number, gate: number, act: number, pre: number, bias: number, peep: number,
+    cPrev: number, hOut: number, cOut: number, cache: number): void;
+  lstm_backward(batch: number, u: number, gate: number, act: number, cache: number, cPrev: number, cCur: number,
+    dH: number, dC: number, dA: number, peep: number, peepGrad: number): void;
+  gru_forward(batch: number, u: number, gate: number, act: number, pre: number, rec: number, bias: number,
+    hPrev: number, hOut: number, cache: number): void;
+  gru_backward(batch: number, u: number, gate: number, act: number, cache: number, hPrev: number, dH: number,
+    dHPrev: number, dA: number, dAr: number): void;
+  elman_forward(batch: number, u: number, act: number, pre: number, bias: number, hOut: number, cache: number): void;
+  elman_backward(n: number, act: number, dH: number, cache: number, dA: number): void;
+  column_sums(rows: number, cols: number, m: number, out: number): void;
 }
 
 export interface KernelInstance {
