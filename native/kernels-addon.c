@@ -137,61 +137,16 @@ static void transpose(int n, int k, const float *b, float *bt) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Float32 activations, op for op as exp32 / sigmoid32 / tanh32 in activations.ts. min/max take the
-// constant first so a NaN input stays NaN, as Math.min/Math.max do.
-
-static inline vf clamp(vf x, float lo, float hi) {
-  return _mm512_min_ps(_mm512_set1_ps(hi), _mm512_max_ps(_mm512_set1_ps(lo), x));
-}
-
-static inline vf v_exp(vf x) {
-  x = clamp(x, F(-87), F(87));
-  vf n = _mm512_roundscale_ps(ADD(MUL(x, SPLAT(1.44269504088896341)), SPLAT(0.5)), _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
-  vf r = SUB(x, MUL(n, SPLAT(0.693359375)));
-  r = SUB(r, MUL(n, SPLAT(-2.12194440e-4)));
-  vf z = MUL(r, r);
-  vf y = SPLAT(1.9875691500e-4);
-  y = ADD(MUL(y, r), SPLAT(1.3981999507e-3));
-  y = ADD(MUL(y, r), SPLAT(8.3334519073e-3));
-  y = ADD(MUL(y, r), SPLAT(4.1665795894e-2));
-  y = ADD(MUL(y, r), SPLAT(1.6666665459e-1));
-  y = ADD(MUL(y, r), SPLAT(5.0000001201e-1));
-  y = ADD(MUL(y, z), r);
-  y = ADD(y, SPLAT(1));
-  __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
-  return MUL(y, _mm512_castsi512_ps(e));
-}
-
-static inline vf v_sigmoid(vf x) {
-  return DIV(SPLAT(1), ADD(SPLAT(1), v_exp(SUB(_mm512_setzero_ps(), x))));
-}
-
-static inline vf v_tanh(vf x) {
-  const float c = F(7.90531110763549805);
-  x = clamp(x, -c, c);
-  vf x2 = MUL(x, x);
-  vf p = SPLAT(-2.76076847742355e-16);
-  p = ADD(MUL(p, x2), SPLAT(2.00018790482477e-13));
-  p = ADD(MUL(p, x2), SPLAT(-8.60467152213735e-11));
-  p = ADD(MUL(p, x2), SPLAT(5.12229709037114e-08));
-  p = ADD(MUL(p, x2), SPLAT(1.48572235717979e-05));
-  p = ADD(MUL(p, x2), SPLAT(6.37261928875436e-04));
-  p = ADD(MUL(p, x2), SPLAT(4.89352455891786e-03));
-  p = MUL(p, x);
-  vf q = SPLAT(1.19825839466702e-06);
-  q = ADD(MUL(q, x2), SPLAT(1.18534705686654e-04));
-  q = ADD(MUL(q, x2), SPLAT(2.26843463243900e-03));
-  q = ADD(MUL(q, x2), SPLAT(4.89352518554385e-03));
-  return DIV(p, q);
-}
+// Float32 activations, shared with the fused step (bit-identical to activations.ts).
+#include "avx512-activations.h"
 
 enum { ACT_TANH = 0, ACT_RELU = 1, ACT_LINEAR = 2, ACT_SIGMOID = 3, ACT_HARD_SIGMOID = 4 };
 
 static inline vf v_act(int code, vf x) {
   switch (code) {
-    case ACT_TANH: return v_tanh(x);
+    case ACT_TANH: return x_tanh(x);
     case ACT_RELU: return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_GT_OQ), x);
-    case ACT_SIGMOID: return v_sigmoid(x);
+    case ACT_SIGMOID: return x_sigmoid(x);
     case ACT_HARD_SIGMOID: {
       vf y = ADD(MUL(SPLAT(0.2), x), SPLAT(0.5));
       y = _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_LT_OQ), _mm512_setzero_ps());

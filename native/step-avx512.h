@@ -13,60 +13,12 @@
 #pragma GCC target("avx512f,avx512dq,avx512vl,avx512bw")
 #include <immintrin.h>
 
-typedef __m512 v16;
-
 #define X_MR 6 // rows per micro-kernel
 #define X_NV 4 // 16-column vectors per micro-kernel: 6 × 4 = 24 accumulators of 32 registers
 
 static inline __mmask16 x_mask(int lanes) { return lanes >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << lanes) - 1u); }
 
-// ---- Activations (mirror of wasm/kernels.c; min/max keep x second so NaN propagates the same) ----
-
-static inline v16 x_exp(v16 x) {
-  x = _mm512_min_ps(_mm512_set1_ps(87.0f), _mm512_max_ps(_mm512_set1_ps(-87.0f), x));
-  v16 n = _mm512_roundscale_ps(_mm512_add_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)), _mm512_set1_ps(0.5f)),
-                               _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
-  v16 r = _mm512_sub_ps(x, _mm512_mul_ps(n, _mm512_set1_ps(0.693359375f)));
-  r = _mm512_sub_ps(r, _mm512_mul_ps(n, _mm512_set1_ps(-2.12194440e-4f)));
-  v16 z = _mm512_mul_ps(r, r);
-  v16 y = _mm512_set1_ps(1.9875691500e-4f);
-  y = _mm512_add_ps(_mm512_mul_ps(y, r), _mm512_set1_ps(1.3981999507e-3f));
-  y = _mm512_add_ps(_mm512_mul_ps(y, r), _mm512_set1_ps(8.3334519073e-3f));
-  y = _mm512_add_ps(_mm512_mul_ps(y, r), _mm512_set1_ps(4.1665795894e-2f));
-  y = _mm512_add_ps(_mm512_mul_ps(y, r), _mm512_set1_ps(1.6666665459e-1f));
-  y = _mm512_add_ps(_mm512_mul_ps(y, r), _mm512_set1_ps(5.0000001201e-1f));
-  y = _mm512_add_ps(_mm512_mul_ps(y, z), r);
-  y = _mm512_add_ps(y, _mm512_set1_ps(1.0f));
-  __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvttps_epi32(n), _mm512_set1_epi32(127)), 23);
-  return _mm512_mul_ps(y, _mm512_castsi512_ps(e));
-}
-
-static inline v16 x_neg(v16 a) {
-  return _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(a), _mm512_set1_epi32((int)0x80000000u)));
-}
-
-static inline v16 x_sigmoid(v16 x) {
-  v16 one = _mm512_set1_ps(1.0f);
-  return _mm512_div_ps(one, _mm512_add_ps(one, x_exp(x_neg(x))));
-}
-
-static inline v16 x_tanh(v16 x) {
-  x = _mm512_min_ps(_mm512_set1_ps(7.90531110763549805f), _mm512_max_ps(_mm512_set1_ps(-7.90531110763549805f), x));
-  v16 x2 = _mm512_mul_ps(x, x);
-  v16 p = _mm512_set1_ps(-2.76076847742355e-16f);
-  p = _mm512_add_ps(_mm512_mul_ps(p, x2), _mm512_set1_ps(2.00018790482477e-13f));
-  p = _mm512_add_ps(_mm512_mul_ps(p, x2), _mm512_set1_ps(-8.60467152213735e-11f));
-  p = _mm512_add_ps(_mm512_mul_ps(p, x2), _mm512_set1_ps(5.12229709037114e-08f));
-  p = _mm512_add_ps(_mm512_mul_ps(p, x2), _mm512_set1_ps(1.48572235717979e-05f));
-  p = _mm512_add_ps(_mm512_mul_ps(p, x2), _mm512_set1_ps(6.37261928875436e-04f));
-  p = _mm512_add_ps(_mm512_mul_ps(p, x2), _mm512_set1_ps(4.89352455891786e-03f));
-  p = _mm512_mul_ps(p, x);
-  v16 q = _mm512_set1_ps(1.19825839466702e-06f);
-  q = _mm512_add_ps(_mm512_mul_ps(q, x2), _mm512_set1_ps(1.18534705686654e-04f));
-  q = _mm512_add_ps(_mm512_mul_ps(q, x2), _mm512_set1_ps(2.26843463243900e-03f));
-  q = _mm512_add_ps(_mm512_mul_ps(q, x2), _mm512_set1_ps(4.89352518554385e-03f));
-  return _mm512_div_ps(p, q);
-}
+#include "avx512-activations.h"
 
 // ---- Blocked GEMM: C[rows × np] = A[rows × k]·W (+ bias), W in 16-column panels ---------------------
 
