@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Observable } from 'rxjs';
 import { createKafka } from '../connectors/kafka/client.js';
 import { KafkaConnection, KafkaSinkConfig, KafkaSourceConfig } from '../connectors/kafka/config.js';
 import { KafkaSink } from '../connectors/kafka/sink.js';
@@ -13,14 +13,17 @@ import { KafkaChangelog } from '../src/state/changelog.js';
 import { startKafkaBroker, type KafkaBroker } from '../test/helpers/kafka-broker.js';
 import { createTopic, testKafka, uniqueTopic } from '../test/helpers/kafka-topics.js';
 import { createEngine } from './kafka-engine.js';
+import { pipelined, type PipelineProfile } from './kafka-pipelined.js';
 
-// npm run bench:kafka [-- --json] [--events N] [--streams M] [--partitions P] [--seconds S]
-// On one topic of a real broker (KAFKA_BROKERS, or one started here): the raw kafkajs consume rate, then the
-// end-to-end rate of one instance (Kafka in -> parse -> model step -> forecasts out + state changelog ->
-// commit), then produce-to-forecast latency at half the end-to-end rate. The model step is the hook in
-// kafka-engine.ts. Target: end-to-end >= 70% of raw, p99 < 50 ms at half rate. BENCH_PROFILE=1 prints where
-// the pipeline's time went (model step, sink write, changelog flush) to stderr. In table mode a run without a
-// model (the connector path alone) is measured too.
+// npm run bench:kafka [-- --json] [--events N] [--streams M] [--partitions P] [--seconds S] [--inline-producer]
+//                     [--changelog-ms T] [--warmup S] [--skip connector,e2e,latency] [--rate R: the latency run's rate instead of half the end-to-end rate]
+// On one topic of a real broker (KAFKA_BROKERS, or one started here): the raw kafkajs consume rate; the
+// connector path alone (Kafka source -> parse -> one record per event out + state changelog -> commit);
+// end to end with the daemon's pipeline (Kafka in -> RecordParser -> PipelineEngine: stream pipeline +
+// LSTM step -> forecasts out + state changelog -> commit); then produce-to-forecast latency at half the
+// end-to-end rate, measured by a child process that produces the input and reads the forecasts topic.
+// Forecasts are produced on a worker thread unless --inline-producer. Target: end to end >= 70% of raw,
+// p99 < 50 ms at half rate. BENCH_PROFILE=1 prints where the pipeline's time went to stderr.
 
 const argv = process.argv.slice(2);
 const flag = (name: string, dflt: number) => {
@@ -28,20 +31,33 @@ const flag = (name: string, dflt: number) => {
   return i >= 0 ? Number(argv[i + 1]) : dflt;
 };
 const JSON_OUT = argv.includes('--json');
+const THREADED = !argv.includes('--inline-producer');
 const EVENTS = flag('events', 100_000);
 const STREAMS = flag('streams', 1_000);
 const PARTITIONS = flag('partitions', 4);
 const SECONDS = flag('seconds', 6);
+/** Least time between state changelog flushes (acks, hence commits, wait for them; forecasts do not). */
+const CHANGELOG_MS = flag('changelog-ms', 200);
+/** Seconds at the start of the latency run that are not measured (JIT, connections, first steps). */
+const WARMUP_S = flag('warmup', 1);
+/** --skip connector,latency: leave phases out (their keys are then null). */
+const SKIP = new Set((argv[argv.indexOf('--skip') + 1] ?? '').split(',').filter(() => argv.includes('--skip')));
+/** Step of the throughput runs' data: every stream has one event per step. */
+const STEP_MS = 1_000;
+const T0 = 1_700_000_000_000;
 const note = (msg: string) => process.stderr.write(`kafka bench: ${msg}\n`);
+type EngineKind = 'pipeline' | 'none';
 
 async function prefill(brokers: string, topic: string): Promise<void> {
   const producer = testKafka(brokers).producer();
   await producer.connect();
-  const chunk = 10_000;
+  const chunk = 1_000;
   for (let i = 0; i < EVENTS; i += chunk) {
     const messages = [];
     for (let j = i; j < Math.min(EVENTS, i + chunk); j++) {
-      messages.push({ key: `bench/s${j % STREAMS}/v`, value: `{"t":${1_700_000_000_000 + j * 1_000},"v":${(j % 97) / 10}}` });
+      const s = j % STREAMS;
+      const k = Math.floor(j / STREAMS);
+      messages.push({ key: `s${s}`, value: `{"stream":"s${s}","t":${T0 + k * STEP_MS},"v":${(Math.sin(k / 10 + s) * 10).toFixed(3)}}` });
     }
     await producer.send({ topic, messages, acks: 1 });
   }
@@ -68,87 +84,56 @@ async function rawConsume(brokers: string, topic: string): Promise<number> {
   return (EVENTS / elapsed) * 1_000;
 }
 
-/** Hands items to `handle` in arrival order, all that queued up while the previous call ran at once. */
-function coalesceWhileBusy<T>(handle: (items: T[]) => Promise<void>, maxItems: number) {
-  return (source: Observable<T>) =>
-    new Observable<void>((sub) => {
-      let queue: T[] = [];
-      let busy = false;
-      const drain = async () => {
-        busy = true;
-        while (queue.length > 0) {
-          const items = queue.splice(0, maxItems);
-          await handle(items);
-        }
-        busy = false;
-      };
-      return source.subscribe({
-        next: (item) => {
-          queue.push(item);
-          if (!busy) drain().catch((err: unknown) => sub.error(err));
-        },
-        error: (err: unknown) => sub.error(err),
-        complete: () => sub.complete(),
-      });
-    });
-}
-
 interface Pipeline {
+  readonly output: string;
   stop(): Promise<void>;
 }
 
-/** One instance of the connector path; `onDone` sees each batch after its outputs and state are durable. */
+/** One instance: source -> engine -> sink + changelog -> ack; `onDone` sees each batch once it is durable. */
 async function startPipeline(
   brokers: string,
   topic: string,
-  engineKind: 'lstm' | 'none',
-  onDone: (b: SourceBatch, now: number) => void,
+  kind: EngineKind,
+  stepMs: number,
+  onDone: (b: SourceBatch) => void,
   onJoin: () => void = () => {},
 ): Promise<Pipeline> {
   const connection = KafkaConnection.parse({ brokers: [brokers], client_id: 'bench' });
   const kafka = createKafka(connection);
-  const engine = createEngine(engineKind);
+  const engine = createEngine(kind, stepMs);
   const output = uniqueTopic('bench-forecasts');
   await createTopic(brokers, output, PARTITIONS);
   const changelog = new KafkaChangelog(kafka, KafkaChangelogConfig.parse({ topic: `${topic}-changelog` }), connection);
   await changelog.ensureTopic(topic);
-  const sink = new KafkaSink(KafkaSinkConfig.parse({ connection, forecasts_topic: output, dead_letter_topic: output }), { kafka });
+  const sink = new KafkaSink(KafkaSinkConfig.parse({ connection, forecasts_topic: output, dead_letter_topic: output }), {
+    kafka,
+    producerThread: THREADED,
+  });
+  await sink.connect(); // the producer (and its thread) starts before the clock does
   const source = new KafkaSource(
     KafkaSourceConfig.parse({ connection, topics: [topic], group_id: uniqueTopic('bench-e2e'), format: 'json', max_batch_records: 2_000, max_in_flight: 20_000 }),
     { kafka, hooks: { onAssignment: onJoin } },
   );
-  // Batches that arrive while one is being written are taken together next time: one sink write and one
-  // changelog flush for all of them, so per-batch round trips do not pile up under load.
-  const handle = async (batches: SourceBatch[]) => {
-    const t0 = performance.now();
-    const records = batches.length === 1 ? batches[0].records : batches.flatMap((b) => b.records);
-    const out = engine.step(records);
-    const t1 = performance.now();
-    await sink.write({ forecasts: out.forecasts, deadLetters: out.deadLetters });
-    const t2 = performance.now();
-    for (const [key, { partition, offset }] of out.touched) changelog.put(key, partition, engine.exportState(key)!, offset);
-    await changelog.flush();
-    const t3 = performance.now();
-    const now = Date.now();
-    for (const b of batches) {
-      b.ack('done');
-      onDone(b, now);
-    }
-    prof.batches++;
-    prof.records += records.length;
-    prof.step += t1 - t0;
-    prof.sink += t2 - t1;
-    prof.changelog += t3 - t2;
-  };
+  const prof: PipelineProfile = { calls: 0, records: 0, stepMs: 0, writeCallMs: 0, changelogMs: 0 };
+  // CPU of this process (every thread) and busy time of this thread: load-independent costs per event.
+  const cpu0 = process.cpuUsage();
+  const elu0 = performance.eventLoopUtilization();
   const abort = new AbortController();
   const sub = source
     .start(abort.signal)
-    .pipe(coalesceWhileBusy(handle, 8))
+    .pipe(pipelined({ engine, sink, changelog, onDone, profile: prof, changelogIntervalMs: CHANGELOG_MS }))
     .subscribe({ error: (e: unknown) => note(`pipeline failed: ${String(e)}`) });
-  const prof = { batches: 0, records: 0, step: 0, sink: 0, changelog: 0 };
   return {
+    output,
     stop: async () => {
-      if (process.env.BENCH_PROFILE) note(`profile ${engineKind}: ${JSON.stringify(prof)}`);
+      if (process.env.BENCH_PROFILE) {
+        const cpu = process.cpuUsage(cpu0);
+        const elu = performance.eventLoopUtilization(elu0);
+        const perK = (ms: number) => Math.round((1_000 * ms) / Math.max(1, prof.records) * 100) / 100;
+        const all = { ...prof, processCpuMs: (cpu.user + cpu.system) / 1_000, mainBusyMs: elu.active, produced: sink.producer.sent, changelogWritten: changelog.stats.written };
+        note(`profile ${kind}: ${JSON.stringify(all, (_k, v: unknown) => (typeof v === 'number' ? Math.round(v) : v))}`);
+        note(`  per 1k events: process CPU ${perK(all.processCpuMs)} ms, main thread busy ${perK(elu.active)} ms, engine ${perK(prof.stepMs)} ms, sink call ${perK(prof.writeCallMs)} ms`);
+      }
       abort.abort();
       await source.close();
       sub.unsubscribe();
@@ -157,7 +142,7 @@ async function startPipeline(
   };
 }
 
-async function endToEnd(brokers: string, topic: string, engineKind: 'lstm' | 'none'): Promise<number> {
+async function endToEnd(brokers: string, topic: string, kind: EngineKind): Promise<number> {
   let n = 0;
   let joined = 0;
   let last = 0;
@@ -166,7 +151,8 @@ async function endToEnd(brokers: string, topic: string, engineKind: 'lstm' | 'no
   const p = await startPipeline(
     brokers,
     topic,
-    engineKind,
+    kind,
+    STEP_MS,
     (b) => {
       n += b.records.length;
       last = performance.now();
@@ -179,31 +165,36 @@ async function endToEnd(brokers: string, topic: string, engineKind: 'lstm' | 'no
   return (EVENTS / (last - joined)) * 1_000;
 }
 
-async function latency(brokers: string, rate: number): Promise<{ p50: number; p99: number; n: number }> {
+interface Latency {
+  readonly rate: number;
+  readonly stepMs: number;
+  readonly sent: number;
+  readonly forecasts: number;
+  /** Forecasts the measured steps should give (one per stream and step after the warm-up). */
+  readonly expected: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+}
+
+async function latency(brokers: string, targetRate: number): Promise<Latency> {
+  // Every stream sends once per step, so the step follows from the rate.
+  const stepMs = Math.max(1, Math.round((STREAMS * 1_000) / targetRate));
+  const rate = (STREAMS * 1_000) / stepMs;
+  note(`latency at ${Math.round(rate)} events/s (step ${stepMs} ms) for ${SECONDS} s`);
   const topic = uniqueTopic('bench-latency');
   await createTopic(brokers, topic, PARTITIONS);
-  const samples = new Float64Array(Math.ceil(rate * SECONDS * 1.2) + 1_000);
-  let n = 0;
-  const p = await startPipeline(brokers, topic, 'lstm', (b, now) => {
-    for (const r of b.records) {
-      const t = Number(r.payload.slice(5, r.payload.indexOf(',')));
-      if (n < samples.length) samples[n++] = now - t;
-    }
-  });
+  const p = await startPipeline(brokers, topic, 'pipeline', stepMs, () => {});
   await new Promise((r) => setTimeout(r, 3_000)); // the group settles before the clock starts
   const loader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-  const job = JSON.stringify({ brokers, topic, rate, seconds: SECONDS, streams: STREAMS });
-  const producer = spawn(process.execPath, ['--import', loader, resolve(import.meta.dirname, 'kafka-paced-producer.ts'), job], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const job = JSON.stringify({ brokers, topic, forecastsTopic: p.output, streams: STREAMS, stepMs, seconds: SECONDS, warmupSeconds: WARMUP_S });
+  const child = spawn(process.execPath, ['--import', loader, resolve(import.meta.dirname, 'kafka-paced-producer.ts'), job], { stdio: ['ignore', 'pipe', 'inherit'] });
   let stdout = '';
-  producer.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  const code = await new Promise<number | null>((res) => producer.on('exit', res));
-  if (code !== 0) throw new Error(`paced producer exited with ${code}`);
-  const { sent } = JSON.parse(stdout) as { sent: number };
-  const deadline = Date.now() + 30_000;
-  while (n < sent && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  const code = await new Promise<number | null>((res) => child.on('exit', res));
   await p.stop();
-  const s = samples.subarray(0, n).sort();
-  return { p50: s[Math.floor(0.5 * (n - 1))], p99: s[Math.floor(0.99 * (n - 1))], n };
+  if (code !== 0) throw new Error(`paced producer exited with ${code}`);
+  return { rate, stepMs, ...(JSON.parse(stdout) as Omit<Latency, 'rate' | 'stepMs'>) };
 }
 
 let broker: KafkaBroker | null = null;
@@ -220,27 +211,36 @@ try {
   await prefill(brokers, topic);
   note('raw kafkajs consume');
   const raw = await rawConsume(brokers, topic);
-  let connector = NaN;
-  if (!JSON_OUT) {
-    note(`connector path (${createEngine('none').name})`);
-    connector = await endToEnd(brokers, topic, 'none');
-  }
-  note(`end to end (${createEngine('lstm').name})`);
-  const e2e = await endToEnd(brokers, topic, 'lstm');
-  const rate = Math.round(e2e / 2);
-  note(`latency at ${rate} events/s for ${SECONDS} s`);
-  const lat = await latency(brokers, rate);
-  const result = { endToEndEventsPerSec: Math.round(e2e), rawConsumeEventsPerSec: Math.round(raw), p50Ms: lat.p50, p99Ms: lat.p99 };
+  note(`connector path (${createEngine('none', STEP_MS).name}), producer ${THREADED ? 'on a worker thread' : 'inline'}`);
+  const connector = SKIP.has('connector') ? NaN : await endToEnd(brokers, topic, 'none');
+  note(`end to end (${createEngine('pipeline', STEP_MS).name})`);
+  const e2e = SKIP.has('e2e') ? NaN : await endToEnd(brokers, topic, 'pipeline');
+  const latencyRate = flag('rate', e2e / 2);
+  const lat = SKIP.has('latency') || Number.isNaN(latencyRate)
+    ? { rate: NaN, stepMs: NaN, sent: 0, forecasts: 0, expected: 0, p50Ms: NaN, p99Ms: NaN, maxMs: NaN }
+    : await latency(brokers, latencyRate);
+  if (lat.forecasts < lat.expected) note(`latency: only ${lat.forecasts} of ${lat.expected} forecasts seen within 15 s of the last event`);
+  const result = {
+    endToEndEventsPerSec: Math.round(e2e),
+    rawConsumeEventsPerSec: Math.round(raw),
+    p50Ms: lat.p50Ms,
+    p99Ms: lat.p99Ms,
+    connectorOnlyEventsPerSec: Math.round(connector),
+    latencyRateEventsPerSec: Math.round(lat.rate),
+  };
   if (JSON_OUT) {
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } else {
+    const pct = (x: number) => `${((100 * x) / raw).toFixed(0)}%`;
     console.table({
       'raw kafkajs consume': { 'events/s': result.rawConsumeEventsPerSec, 'vs raw': '100%', 'p50 ms': '', 'p99 ms': '' },
-      'connector path, no model (1 instance)': { 'events/s': Math.round(connector), 'vs raw': `${((100 * connector) / raw).toFixed(0)}%`, 'p50 ms': '', 'p99 ms': '' },
-      'end to end, stand-in LSTM (1 instance)': { 'events/s': result.endToEndEventsPerSec, 'vs raw': `${((100 * e2e) / raw).toFixed(0)}%`, 'p50 ms': '', 'p99 ms': '' },
-      [`latency at ${rate}/s (${lat.n} events)`]: { 'events/s': rate, 'vs raw': '', 'p50 ms': result.p50Ms, 'p99 ms': result.p99Ms },
+      'connector path, no engine (1 instance)': { 'events/s': result.connectorOnlyEventsPerSec, 'vs raw': pct(connector), 'p50 ms': '', 'p99 ms': '' },
+      'end to end, daemon pipeline + LSTM (1 instance)': { 'events/s': result.endToEndEventsPerSec, 'vs raw': pct(e2e), 'p50 ms': '', 'p99 ms': '' },
+      [`latency at ${result.latencyRateEventsPerSec}/s, step ${lat.stepMs} ms (${lat.forecasts} forecasts)`]: {
+        'events/s': result.latencyRateEventsPerSec, 'vs raw': '', 'p50 ms': result.p50Ms, 'p99 ms': result.p99Ms,
+      },
     });
-    console.log(`target: end to end >= 70% of raw (${e2e >= 0.7 * raw ? 'met' : 'NOT met'}), p99 < 50 ms at half rate (${lat.p99 < 50 ? 'met' : 'NOT met'})`);
+    console.log(`target: end to end >= 70% of raw (${e2e >= 0.7 * raw ? 'met' : 'NOT met'}), p99 < 50 ms at half rate (${lat.p99Ms < 50 ? 'met' : 'NOT met'})`);
   }
 } finally {
   await broker?.stop();

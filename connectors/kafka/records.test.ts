@@ -48,7 +48,36 @@ describe('Kafka output records', () => {
   });
 });
 
+describe('forecastRecord encoding', () => {
+  it('writes the same bytes as JSON.stringify of the record object, for awkward numbers and strings', () => {
+    const awkward = {
+      pipeline: 'p "q" \\ é',
+      key: 'k/\u2028/ü/"x"',
+      t: 1_700_000_000_123,
+      stepMs: 1,
+      modelVersion: 'v\n1',
+      mean: Float64Array.of(NaN, -0, 1e21, 5e-7, -1.2345678901234567),
+      lower: Float64Array.of(-Infinity, 0, 1e-300, 123456789012345680000, 2 ** 53),
+      upper: Float64Array.of(Infinity, 0.1 + 0.2, -5, 7, Number.MIN_VALUE),
+    };
+    for (const f of [forecast, awkward, { ...forecast, mean: Float64Array.of(3), lower: Float64Array.of(2), upper: Float64Array.of(4) }]) {
+      const reference = JSON.stringify({
+        pipeline: f.pipeline, stream: f.key, t: f.t, step_ms: f.stepMs, model_version: f.modelVersion,
+        mean: Array.from(f.mean), lower: Array.from(f.lower), upper: Array.from(f.upper),
+      });
+      expect(forecastRecord('forecasts', f).value).toBe(reference);
+    }
+  });
+});
+
 describe('chunkByBytes', () => {
+  it('bounds the records per chunk too', () => {
+    const records = Array.from({ length: 2_500 }, (_, i) => ({ key: `k${i}`, value: 'v' }));
+    const chunks = [...chunkByBytes(records, 1e9, 1_024)];
+    expect(chunks.map((c) => c.length)).toEqual([1_024, 1_024, 452]);
+    expect(chunks.flat()).toEqual(records);
+  });
+
   it('splits in order under the byte budget and keeps every record', () => {
     const records = Array.from({ length: 100 }, (_, i) => ({ key: `k${i}`, value: 'x'.repeat(i * 10) }));
     const chunks = [...chunkByBytes(records, 5_000)];

@@ -20,17 +20,26 @@ export function forecastId(f: Pick<Forecast, 'pipeline' | 'key' | 't' | 'modelVe
 }
 
 export function forecastRecord(topic: string, f: Forecast): KafkaOutRecord {
-  const value = JSON.stringify({
-    pipeline: f.pipeline,
-    stream: f.key,
-    t: f.t,
-    step_ms: f.stepMs,
-    model_version: f.modelVersion,
-    mean: Array.from(f.mean),
-    lower: Array.from(f.lower),
-    upper: Array.from(f.upper),
-  });
+  // Built by hand (hot path: one record per forecast): the same bytes JSON.stringify gives for
+  // { pipeline, stream, t, step_ms, model_version, mean, lower, upper }, without the intermediate
+  // object and arrays.
+  const value =
+    `{"pipeline":${JSON.stringify(f.pipeline)},"stream":${JSON.stringify(f.key)},"t":${jsonNumber(f.t)},` +
+    `"step_ms":${jsonNumber(f.stepMs)},"model_version":${JSON.stringify(f.modelVersion)},` +
+    `"mean":${jsonNumbers(f.mean)},"lower":${jsonNumbers(f.lower)},"upper":${jsonNumbers(f.upper)}}`;
   return { topic, key: f.key, value, headers: { [ID_HEADER]: forecastId(f) } };
+}
+
+/** A number as JSON.stringify writes it: non-finite values become null. */
+function jsonNumber(x: number): string {
+  return Number.isFinite(x) ? String(x) : 'null';
+}
+
+function jsonNumbers(xs: ArrayLike<number>): string {
+  if (xs.length === 1) return `[${jsonNumber(xs[0])}]`;
+  let s = '[';
+  for (let i = 0; i < xs.length; i++) s += (i === 0 ? '' : ',') + jsonNumber(xs[i]);
+  return `${s}]`;
 }
 
 /** Any alert with a stable id (key + rule + episode start) and its stream key; typed arrays become arrays. */
