@@ -2,6 +2,7 @@ import { Observable, type Subscriber } from 'rxjs';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { TidecastError } from '../../src/core/errors.js';
 import type { RawRecord } from '../../src/core/types.js';
+import { isBrokerOutage } from './broker-outage.js';
 import { createKafka, kafkajsRetry, silentLog, type KafkaLog } from './client.js';
 import type { KafkaSourceConfig } from './config.js';
 import { OffsetCommitter } from './source-commits.js';
@@ -107,15 +108,40 @@ export class KafkaSource implements SourceConnector {
     consumer.on(consumer.events.GROUP_JOIN, (e) => this.onJoin(e.payload.memberAssignment));
     consumer.on(consumer.events.CRASH, (e) => {
       this.log.warn({ err: e.payload.error.message, restart: e.payload.restart }, 'Kafka consumer crashed.');
-      if (!e.payload.restart) sub.error(this.wrap(e.payload.error));
+      if (e.payload.restart || this.closing !== null) return;
+      // kafkajs restarts only after retriable errors, but a broker restart can also end in a "non-retriable"
+      // one (no group coordinator while it comes back): wait that out too, or the intake stops for good.
+      if (isBrokerOutage(e.payload.error)) this.runAgain(sub, this.config.connection.retry.initial_retry_ms);
+      else sub.error(this.wrap(e.payload.error));
     });
     await consumer.connect();
     await consumer.subscribe({ topics: cfg.topics, fromBeginning: cfg.from_beginning });
-    await consumer.run({
+    await this.runConsumer(sub);
+  }
+
+  private runConsumer(sub: Subscriber<SourceBatch>): Promise<void> {
+    return this.consumer!.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       eachBatch: (payload) => this.onBatch(payload, sub),
     });
+  }
+
+  /**
+   * Runs the crashed consumer (kafkajs has disconnected it) again after `delayMs`, doubling the pause while
+   * the brokers stay away. Its join refetches every partition from the committed offsets.
+   */
+  private runAgain(sub: Subscriber<SourceBatch>, delayMs: number): void {
+    const next = Math.min(2 * delayMs, Math.max(this.config.connection.retry.max_retry_ms, delayMs));
+    setTimeout(() => {
+      if (this.closing !== null || this.consumer === null) return;
+      this.log.warn({ afterMs: delayMs }, 'Running the Kafka consumer again.');
+      this.consumer.connect().then(() => this.runConsumer(sub)).catch((err: unknown) => {
+        if (this.closing !== null) return;
+        if (isBrokerOutage(err)) this.runAgain(sub, next);
+        else sub.error(this.wrap(err));
+      });
+    }, delayMs).unref();
   }
 
   private async onBatch(p: EachBatchPayload, sub: Subscriber<SourceBatch>): Promise<void> {
@@ -201,7 +227,12 @@ export class KafkaSource implements SourceConnector {
     const from = tracker.resumePoint() >= 0 ? tracker.resumePoint() : first;
     this.stats.retries++;
     tracker.reset(from);
-    this.consumer.seek({ topic, partition, offset: String(from) });
+    // A crashed consumer cannot seek; its next join refetches from the committed offset, at or before `from`.
+    try {
+      this.consumer.seek({ topic, partition, offset: String(from) });
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message, topic, partition }, 'Kafka seek failed; the next join refetches from the committed offset.');
+    }
     this.resume(topic, partition);
     this.log.warn({ topic, partition, offset: from }, 'Batch failed downstream; redelivering the partition from its first unfinished record.');
   }
@@ -211,13 +242,13 @@ export class KafkaSource implements SourceConnector {
     if (this.paused.has(k) || this.consumer === null) return;
     this.paused.add(k);
     this.stats.pauses++;
-    this.consumer.pause([{ topic, partitions: [partition] }]);
+    pauseOrResume(() => this.consumer!.pause([{ topic, partitions: [partition] }]));
   }
 
   private resume(topic: string, partition: number): void {
     const k = `${topic}\u0000${partition}`;
     if (!this.paused.delete(k) || this.consumer === null) return;
-    this.consumer.resume([{ topic, partitions: [partition] }]);
+    pauseOrResume(() => this.consumer!.resume([{ topic, partitions: [partition] }]));
   }
 
   private async awaitReady(p: EachBatchPayload): Promise<void> {
@@ -284,5 +315,14 @@ export class KafkaSource implements SourceConnector {
   private wrap(err: unknown): TidecastError {
     if (err instanceof TidecastError) return err;
     return new TidecastError(`Kafka source ${this.config.group_id} failed: ${(err as Error).message}`, 'broker_down', true, { cause: err });
+  }
+}
+
+/** kafkajs throws while a crashed consumer is not running; its next join starts every partition unpaused. */
+function pauseOrResume(f: () => void): void {
+  try {
+    f();
+  } catch {
+    // nothing to pause or resume until the consumer runs again
   }
 }

@@ -46,6 +46,8 @@ export class AlertEngine {
   private readonly storm: StormControl;
   private readonly current = new StepScore();
   private readonly out: AlertEvent[] = [];
+  /** Every part's entries for a stream never seen: what a released slot is reset to. */
+  private readonly blank: Float64Array;
 
   /** options: the parsed or raw `alerting:` section; clock: "now" for silences (default: event time). */
   constructor(readonly pipeline: string, options: unknown, private readonly clock?: Clock) {
@@ -56,6 +58,9 @@ export class AlertEngine {
     this.state = new AlertRuleState(this.rules.length);
     this.storm = new StormControl(this.options.storm_control.max_per_minute);
     for (const s of this.options.silences) this.silences.addSilence(s);
+    const blank: number[] = [];
+    for (const p of this.parts()) saveSlot(p, 0, blank);
+    this.blank = Float64Array.from(blank);
   }
 
   /**
@@ -113,6 +118,21 @@ export class AlertEngine {
     let off = 0;
     for (const p of this.parts()) off = loadSlot(p, slot, src, off);
     this.scorer.setModelVersion(slot, snap.modelVersion);
+    return true;
+  }
+
+  /**
+   * Forgets a stream (its Kafka partition moved to another instance): its slot is reset to a new
+   * stream's state and reused by the next new stream. false for a stream it does not hold.
+   */
+  dropStream(key: string): boolean {
+    const slot = this.slots.release(key);
+    if (slot < 0) return false;
+    let off = 0;
+    for (const p of this.parts()) off = loadSlot(p, slot, this.blank, off);
+    this.scorer.setModelVersion(slot, '');
+    const r = this.rules.length;
+    if (this.applies.length > slot * r) this.applies.fill(0, slot * r, (slot + 1) * r);
     return true;
   }
 

@@ -48,6 +48,43 @@ describe('AlertEngine stream snapshots', () => {
     expect(byStream(got)).toEqual(byStream(expected));
   });
 
+  it('a restored stream holds the same state as an uninterrupted one at every later step', () => {
+    // Exported before its tail calibration has seen a score: the snapshot must carry that part's
+    // initial values (log z99), not zeros, or the states differ until the calibration's warm-up ends.
+    const whole = new AlertEngine('p', OPTIONS);
+    const before = new AlertEngine('p', OPTIONS);
+    feed(whole, 'a', 0, 0, 20, []);
+    feed(before, 'a', 0, 0, 20, []);
+    const after = new AlertEngine('p', OPTIONS);
+    expect(after.importStream('a', JSON.parse(JSON.stringify(before.exportStream('a'))))).toBe(true);
+    expect(after.exportStream('a')).toEqual(whole.exportStream('a'));
+    for (let i = 20; i < 200; i++) {
+      feed(whole, 'a', 0, i, i + 1, []);
+      feed(after, 'a', 0, i, i + 1, []);
+      expect(after.exportStream('a'), `step ${i}`).toEqual(whole.exportStream('a'));
+    }
+  });
+
+  it('drops a stream: its slot starts afresh for the next stream, rule scopes included', () => {
+    const options = { ...OPTIONS, rules: [...OPTIONS.rules, { name: 'only-a', detector: 'score', warning: 0.99, streams: 'a' }] };
+    const e = new AlertEngine('p', options);
+    const fresh = new AlertEngine('p', options);
+    feed(e, 'a', 0, 0, 300, []);
+    feed(e, 'b', 1, 0, 300, []);
+    expect(e.dropStream('a')).toBe(true);
+    expect(e.dropStream('a')).toBe(false);
+    expect(e.exportStream('a')).toBeNull();
+    // 'c' takes a's slot and must not inherit a's scores, forecasts or that only-a applied there.
+    const got: AlertEvent[] = [];
+    const expected: AlertEvent[] = [];
+    feed(e, 'c', 0, 300, 600, got);
+    feed(fresh, 'c', 0, 300, 600, expected);
+    expect(expected.some((x) => x.rule === 'dev')).toBe(true);
+    expect(got.filter((x) => x.stream === 'c')).toEqual(expected);
+    expect(e.exportStream('c')).toEqual(fresh.exportStream('c'));
+    expect(e.exportStream('b')).not.toBeNull();
+  });
+
   it('refuses a snapshot made under other rules and leaves the stream fresh', () => {
     const e = new AlertEngine('p', OPTIONS);
     feed(e, 'a', 0, 0, 50, []);

@@ -11,18 +11,32 @@ export function grown<T extends Float64Array | Int32Array | Uint8Array>(arr: T, 
   return next;
 }
 
-/** Maps stream keys to dense slots 0, 1, 2, … in order of arrival. */
+/** Maps stream keys to dense slots 0, 1, 2, … in order of arrival; released slots are reused first. */
 export class SlotIndex {
   private readonly slots = new Map<string, number>();
   private readonly keys: string[] = [];
+  private readonly free: number[] = [];
 
   slotOf(key: string): number {
     let slot = this.slots.get(key);
     if (slot === undefined) {
-      slot = this.keys.length;
+      slot = this.free.pop();
+      if (slot === undefined) {
+        slot = this.keys.length;
+        this.keys.push(key);
+      } else this.keys[slot] = key;
       this.slots.set(key, slot);
-      this.keys.push(key);
     }
+    return slot;
+  }
+
+  /** Forgets a key; its slot goes to the next new key. Returns the slot, or -1 for an unknown key. */
+  release(key: string): number {
+    const slot = this.slots.get(key);
+    if (slot === undefined) return -1;
+    this.slots.delete(key);
+    this.keys[slot] = '';
+    this.free.push(slot);
     return slot;
   }
 
@@ -35,6 +49,7 @@ export class SlotIndex {
     return this.keys[slot];
   }
 
+  /** Slots in use or released: the arrays must hold this many. */
   get size(): number {
     return this.keys.length;
   }
@@ -56,9 +71,14 @@ export function slotWidth(c: SlotColumns): number {
   return w;
 }
 
-/** Appends one slot's entries (Int32 and Uint8 values are exact in a double). */
+/**
+ * Appends one slot's entries (Int32 and Uint8 values are exact in a double). Reserves first: a slot the
+ * component has not grown to yet holds its initial values (NaN, -Infinity, log z99, …), not zeros, and a
+ * snapshot of zeros would restore a state the stream never had.
+ */
 export function saveSlot(c: SlotColumns, slot: number, out: number[]): void {
-  for (const [arr, n] of c.columns()) for (let i = 0; i < n; i++) out.push(slot * n + i < arr.length ? arr[slot * n + i] : 0);
+  c.reserve(slot + 1);
+  for (const [arr, n] of c.columns()) for (let i = 0; i < n; i++) out.push(arr[slot * n + i]);
 }
 
 /** Reads one slot's entries from src at off; returns the offset after them. */

@@ -83,11 +83,9 @@ describe('KafkaStreamStates', () => {
     expect(s2.skipped).toBe(5);
     const tail = uninterrupted.filter((f) => f.t >= out[0].t);
     expect(out.map((f) => [f.t, Array.from(f.mean)])).toEqual(tail.map((f) => [f.t, Array.from(f.mean)]));
-    // The stream's pipeline and recurrent state too. (Alert state aside: one scorer value diverges after an
-    // AlertEngine exportStream/importStream round trip, with or without Kafka; forecasts are unaffected.)
-    const { alerts: _a, ...restored } = second.exportStream('a')!;
-    const { alerts: _b, ...reference } = ref.exportStream('a')!;
-    expect(restored).toEqual(reference);
+    // The stream's pipeline, recurrent and alert scoring state too.
+    expect(second.exportStream('a')!.alerts).not.toBeNull();
+    expect(second.exportStream('a')).toEqual(ref.exportStream('a'));
   });
 
   it('keeps every observation of one record (same offset) within a batch', () => {

@@ -28,6 +28,13 @@ export async function createTopic(brokers: string, topic: string, partitions: nu
       waitForLeaders: true,
       topics: [{ topic, numPartitions: partitions, configEntries: compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [] }],
     });
+  } catch (err) {
+    // A broker that has just started can answer the wait for leaders before it knows the new partitions.
+    if ((err as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
+    await waitFor(async () => {
+      const meta = await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => null);
+      return meta?.topics[0]?.partitions.length === partitions && meta.topics[0].partitions.every((p) => p.leader >= 0);
+    }, 30_000, `the leaders of ${topic}`);
   } finally {
     await admin.disconnect();
   }
@@ -143,4 +150,19 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs:
     if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** Resolves once `group` has committed the end of every non-empty partition of `topic`: all of it is done. */
+export async function waitForCommittedEnd(brokers: string, group: string, topic: string, timeoutMs: number): Promise<void> {
+  const ends = await endOffsets(brokers, topic);
+  await waitFor(async () => {
+    const done = await committedOffsets(brokers, group, topic);
+    return [...ends].every(([p, end]) => end === 0 || done.get(p) === end);
+  }, timeoutMs, `group ${group} to commit the end of ${topic}`);
+}
+
+/** Every message of a topic, up to its end now. */
+export async function readAll(brokers: string, topic: string, timeoutMs = 30_000): Promise<ReadMessage[]> {
+  const total = [...(await endOffsets(brokers, topic)).values()].reduce((a, b) => a + b, 0);
+  return readUntil(brokers, topic, (m) => m.length >= total, timeoutMs);
 }

@@ -8,7 +8,9 @@ import {
   assignedPartitions, daemonInput, MALFORMED, PIPELINE, restores, writePipelineFile, writeTestModel, type DaemonPipelineOptions,
 } from '../helpers/kafka-daemon.js';
 import { expectOutputsEqual, uniqueOutputs } from '../helpers/kafka-outputs.js';
-import { committedOffsets, createTopic, endOffsets, produce, readUntil, uniqueTopic, waitFor, type TestMessage } from '../helpers/kafka-topics.js';
+import {
+  createTopic, endOffsets, produce, readAll as readAllOf, uniqueTopic, waitFor, waitForCommittedEnd, type ReadMessage, type TestMessage,
+} from '../helpers/kafka-topics.js';
 
 // Two `tidecast run` processes in one consumer group over a 4-partition topic of 12 streams, their states
 // in the changelog. One is SIGKILLed mid-stream; the survivor takes its partitions over and restores their
@@ -36,21 +38,10 @@ afterAll(async () => {
 });
 
 /** Resolves once the group has committed every input offset: all outputs and states are durable. */
-async function drained(group: string, input: string, timeoutMs: number): Promise<void> {
-  const ends = await endOffsets(brokers, input);
-  await waitFor(async () => {
-    const done = await committedOffsets(brokers, group, input);
-    return [...ends].every(([p, end]) => end === 0 || done.get(p) === end);
-  }, timeoutMs, `group ${group} to commit the end of ${input}`);
-}
+const drained = (group: string, input: string, timeoutMs: number) => waitForCommittedEnd(brokers, group, input, timeoutMs);
+const readAll = (topic: string) => readAllOf(brokers, topic);
 
-/** Every message of a topic (up to its end now). */
-async function readAll(topic: string) {
-  const total = [...(await endOffsets(brokers, topic)).values()].reduce((a, b) => a + b, 0);
-  return readUntil(brokers, topic, (m) => m.length >= total, 30_000);
-}
-
-function deadLetterCodes(messages: Awaited<ReturnType<typeof readAll>>): string[] {
+function deadLetterCodes(messages: readonly ReadMessage[]): string[] {
   const byId = new Map(messages.map((m) => [m.headers[ID_HEADER], JSON.parse(m.value!) as { code: string; pipeline: string; topic: string }]));
   return [...byId.values()].map((d) => `${d.pipeline}:${d.code}`).sort();
 }
