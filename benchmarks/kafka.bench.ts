@@ -14,10 +14,13 @@ import { startKafkaBroker, type KafkaBroker } from '../test/helpers/kafka-broker
 import { createTopic, testKafka, uniqueTopic } from '../test/helpers/kafka-topics.js';
 import { createEngine } from './kafka-engine.js';
 import { pipelined, type PipelineProfile } from './kafka-pipelined.js';
+import { rawProduce } from './kafka-raw-produce.js';
 
 // npm run bench:kafka [-- --json] [--events N] [--streams M] [--partitions P] [--seconds S] [--inline-producer]
-//                     [--changelog-ms T] [--warmup S] [--skip connector,e2e,latency] [--rate R: the latency run's rate instead of half the end-to-end rate]
+//                     [--changelog-ms T] [--warmup S] [--skip produce,connector,e2e,latency] [--rate R: the latency run's rate instead of half the end-to-end rate]
 // On one topic of a real broker (KAFKA_BROKERS, or one started here): the raw kafkajs consume rate; the
+// raw produce rate of the run's forecast records (pre-encoded, the sink's producer settings, no engine:
+// with one output record per event, min(produce, consume) / consume bounds end to end / raw); the
 // connector path alone (Kafka source -> parse -> one record per event out + state changelog -> commit);
 // end to end with the daemon's pipeline (Kafka in -> RecordParser -> PipelineEngine: stream pipeline +
 // LSTM step -> forecasts out + state changelog -> commit); then produce-to-forecast latency at half the
@@ -211,6 +214,10 @@ try {
   await prefill(brokers, topic);
   note('raw kafkajs consume');
   const raw = await rawConsume(brokers, topic);
+  note('raw kafkajs produce (forecast records, pre-encoded, the sink\'s producer settings)');
+  const produce = SKIP.has('produce') ? NaN : await rawProduce(brokers, { events: EVENTS, streams: STREAMS, partitions: PARTITIONS, stepMs: STEP_MS, t0: T0 });
+  /** What one output record per event through kafkajs allows end to end, as a share of raw consume. */
+  const ceiling = Math.min(produce, raw) / raw;
   note(`connector path (${createEngine('none', STEP_MS).name}), producer ${THREADED ? 'on a worker thread' : 'inline'}`);
   const connector = SKIP.has('connector') ? NaN : await endToEnd(brokers, topic, 'none');
   note(`end to end (${createEngine('pipeline', STEP_MS).name})`);
@@ -223,6 +230,7 @@ try {
   const result = {
     endToEndEventsPerSec: Math.round(e2e),
     rawConsumeEventsPerSec: Math.round(raw),
+    rawProduceEventsPerSec: Math.round(produce),
     p50Ms: lat.p50Ms,
     p99Ms: lat.p99Ms,
     connectorOnlyEventsPerSec: Math.round(connector),
@@ -234,12 +242,16 @@ try {
     const pct = (x: number) => `${((100 * x) / raw).toFixed(0)}%`;
     console.table({
       'raw kafkajs consume': { 'events/s': result.rawConsumeEventsPerSec, 'vs raw': '100%', 'p50 ms': '', 'p99 ms': '' },
+      [`raw kafkajs produce, forecast records (ceiling = min(rawProduce, rawConsume)/rawConsume = ${pct(Math.min(produce, raw))})`]: {
+        'events/s': result.rawProduceEventsPerSec, 'vs raw': pct(produce), 'p50 ms': '', 'p99 ms': '',
+      },
       'connector path, no engine (1 instance)': { 'events/s': result.connectorOnlyEventsPerSec, 'vs raw': pct(connector), 'p50 ms': '', 'p99 ms': '' },
       'end to end, daemon pipeline + LSTM (1 instance)': { 'events/s': result.endToEndEventsPerSec, 'vs raw': pct(e2e), 'p50 ms': '', 'p99 ms': '' },
       [`latency at ${result.latencyRateEventsPerSec}/s, step ${lat.stepMs} ms (${lat.forecasts} forecasts)`]: {
         'events/s': result.latencyRateEventsPerSec, 'vs raw': '', 'p50 ms': result.p50Ms, 'p99 ms': result.p99Ms,
       },
     });
+    console.log(`ceiling = min(rawProduce, rawConsume)/rawConsume = ${(100 * ceiling).toFixed(0)}%: one forecast record per event through kafkajs allows at most that much of raw end to end`);
     console.log(`target: end to end >= 70% of raw (${e2e >= 0.7 * raw ? 'met' : 'NOT met'}), p99 < 50 ms at half rate (${lat.p99Ms < 50 ? 'met' : 'NOT met'})`);
   }
 } finally {

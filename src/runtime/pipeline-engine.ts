@@ -121,6 +121,8 @@ export class PipelineEngine {
   private pendingMean = new Float64Array(0);
   private pendingLower = new Float64Array(0);
   private pendingUpper = new Float64Array(0);
+  /** The alert engine's input with the model's variance, refilled per forecast (it copies what it keeps). */
+  private readonly alertInput: { t: number; stepMs: number; modelVersion: string; mean: Float64Array; lower: Float64Array; upper: Float64Array; logVar: Float64Array };
   private order = new Int32Array(0);
   private batchSlots = new Int32Array(0);
   private batchX = new Float32Array(0);
@@ -131,6 +133,8 @@ export class PipelineEngine {
     this.name = spec.name;
     this.stepMs = spec.step_ms;
     this.horizon = spec.model.horizon;
+    const none = new Float64Array(0);
+    this.alertInput = { t: 0, stepMs: 0, modelVersion: '', mean: none, lower: none, upper: none, logVar: new Float64Array(this.horizon) };
     this.target = targetField(spec);
     // The processor's dead letters come back through the engine (counted once, by its listener).
     this.shaping = shapingFor(spec, (d) => this.deadLetter(d as DeadLetter), metrics);
@@ -247,12 +251,13 @@ export class PipelineEngine {
   /** Restores one stream from exportStream; false when its alert state did not fit (alerting starts fresh). */
   importStream(st: StreamSnapshot): boolean {
     if (st.shape === null) this.processor.evict(st.key); // no pipeline state yet: none left over either
+    if (!st.alerts) this.alerts.dropStream(st.key); // likewise no alert state
     return this.restore({ pipeline: this.name, inputSize: this.runner.inputSize, stateSize: this.runner.arena.stateSize, streams: [st] }).length === 0;
   }
 
   /**
-   * Forgets a stream (its Kafka partition moved to another instance); its slot is reused. Its alert
-   * scoring state stays until the stream comes back and is overwritten by importStream.
+   * Forgets a stream (its Kafka partition moved to another instance); its slot is reused, and so is
+   * its alert scoring slot.
    */
   dropStream(key: string): boolean {
     const slot = this.runner.arena.peek(key);
@@ -261,6 +266,7 @@ export class PipelineEngine {
     this.newest[slot] = NaN;
     this.pendingT[slot] = NaN;
     this.processor.evict(key);
+    this.alerts.dropStream(key);
     return this.runner.arena.release(key);
   }
 
@@ -369,13 +375,19 @@ export class PipelineEngine {
     const forecast: Forecast | undefined = Number.isFinite(mean[0])
       ? { pipeline: this.name, key, t, stepMs: this.stepMs, modelVersion: this.runner.version, mean, lower, upper }
       : undefined;
-    let input: (Forecast & { logVar?: Float64Array }) | undefined = forecast;
+    let input: Forecast | typeof this.alertInput | undefined = forecast;
     // Until the stream has a few steps its scale is unreliable: the alert engine then uses its own
     // warmed-up residual scale instead of the model's variance (data units, from the interval).
     if (forecast !== undefined && ticks.seen[i] >= WARMUP_STEPS) {
-      const logVar = new Float64Array(H);
-      for (let h = 0; h < H; h++) logVar[h] = 2 * Math.log((upper[h] - lower[h]) / (2 * this.intervalZ));
-      input = { ...forecast, logVar };
+      const a = this.alertInput;
+      a.t = t;
+      a.stepMs = forecast.stepMs;
+      a.modelVersion = forecast.modelVersion;
+      a.mean = mean;
+      a.lower = lower;
+      a.upper = upper;
+      for (let h = 0; h < H; h++) a.logVar[h] = 2 * Math.log((upper[h] - lower[h]) / (2 * this.intervalZ));
+      input = a;
     }
     const events = this.alerts.step(key, t, this.stepMs, actual, imputed, input);
     if (this.pendingT[slot] === t) {

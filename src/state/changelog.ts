@@ -3,7 +3,7 @@ import { TidecastError } from '../core/errors.js';
 import type { StreamKey } from '../core/types.js';
 import { kafkajsRetry, silentLog, type KafkaLog } from '../../connectors/kafka/client.js';
 import type { KafkaConnection } from '../../connectors/kafka/config.js';
-import { chunkByBytes, MAX_REQUEST_BYTES } from '../../connectors/kafka/sink.js';
+import { chunkByBytes, MAX_REQUEST_BYTES, MAX_REQUEST_RECORDS } from '../../connectors/kafka/sink.js';
 import type { KafkaChangelogConfig } from './changelog-config.js';
 import { readToEnd } from './changelog-reader.js';
 
@@ -34,6 +34,8 @@ export interface ChangelogStats {
  */
 export class KafkaChangelog {
   readonly stats: ChangelogStats = { written: 0, flushes: 0, restored: 0, fenced: 0 };
+  /** Produce requests sent: a flush takes one per MAX_REQUEST_RECORDS states (or MAX_REQUEST_BYTES). */
+  requests = 0;
   private readonly producer: Producer;
   private connected: Promise<void> | null = null;
   private pending = new Map<StreamKey, Message>();
@@ -142,8 +144,10 @@ export class KafkaChangelog {
     try {
       this.connected ??= this.producer.connect();
       await this.connected;
-      for (const chunk of chunkByBytes(messages, MAX_REQUEST_BYTES)) {
+      // Capped in records too: kafkajs's per-partition grouping is quadratic in a request's records.
+      for (const chunk of chunkByBytes(messages, MAX_REQUEST_BYTES, MAX_REQUEST_RECORDS)) {
         await this.producer.send({ topic: this.config.topic, messages: chunk, acks: -1 });
+        this.requests++;
         this.stats.written += chunk.length;
       }
       this.stats.flushes++;

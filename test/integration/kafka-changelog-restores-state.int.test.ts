@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { createKafka } from '../../connectors/kafka/client.js';
+import { MAX_REQUEST_RECORDS } from '../../connectors/kafka/sink.js';
 import { KafkaChangelogConfig } from '../../src/state/changelog-config.js';
 import { KafkaChangelog, type RestoredState } from '../../src/state/changelog.js';
 import { KafkaModelsTopic, type PublishedModel } from '../../src/state/changelog-models.js';
@@ -65,6 +66,24 @@ describe('KafkaChangelog', () => {
     const seen: string[] = [];
     await changelogFor(input).restore([0, 1], (s) => seen.push(s.key));
     expect(seen).toEqual(['kept']);
+  });
+
+  it('writes a large flush in requests of at most MAX_REQUEST_RECORDS states, losing none', async () => {
+    const input = uniqueTopic('in');
+    await createTopic(brokers, input, 2);
+    const c = changelogFor(input);
+    await c.ensureTopic(input);
+    const streams = 2 * MAX_REQUEST_RECORDS + 452; // far under the byte cap: only the record cap splits it
+    for (let i = 0; i < streams; i++) c.put(`s${i}`, i % 2, bytes(i, -i), 1_000 + i);
+    await c.flush();
+    expect(c.stats.written).toBe(streams);
+    expect(c.requests).toBe(3);
+    const latest = new Map<string, RestoredState>();
+    expect(await changelogFor(input).restore([0, 1], (s) => latest.set(s.key, s))).toBe(streams);
+    expect(latest.size).toBe(streams);
+    const last = latest.get(`s${streams - 1}`)!;
+    expect(Array.from(new Float64Array(new Uint8Array(last.value!).buffer))).toEqual([streams - 1, 1 - streams]);
+    expect(last).toMatchObject({ partition: (streams - 1) % 2, inputOffset: 1_000 + streams - 1 });
   });
 
   it('refuses a changelog whose partitions do not match the input', async () => {
