@@ -10,6 +10,10 @@ export type FileSinkStream = 'forecasts' | 'alerts' | 'dead_letters';
 class JsonLinesFile {
   private handle: FileHandle | undefined;
   private pending: string[] = [];
+  // One file operation at a time. Flushes come from the batch loop, the idle timer and the checkpoint
+  // at once; run together, each would open its own handle while none was open yet (all but one then
+  // leak until garbage collection, DEP0137) and their writes to one handle could land out of order.
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(readonly path: string) {}
 
@@ -17,7 +21,30 @@ class JsonLinesFile {
     this.pending.push(line);
   }
 
-  async flush(sync: boolean): Promise<void> {
+  flush(sync: boolean): Promise<void> {
+    return this.serially(() => this.flushNow(sync));
+  }
+
+  /** Flushes durably and closes the handle, also when the last flush fails. */
+  close(): Promise<void> {
+    return this.serially(async () => {
+      try {
+        await this.flushNow(true);
+      } finally {
+        const handle = this.handle;
+        this.handle = undefined;
+        await handle?.close();
+      }
+    });
+  }
+
+  private serially(op: () => Promise<void>): Promise<void> {
+    const run = this.queue.then(op);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async flushNow(sync: boolean): Promise<void> {
     if (this.pending.length === 0 && !sync) return;
     if (this.handle === undefined) {
       await mkdir(dirname(this.path), { recursive: true });
@@ -29,12 +56,6 @@ class JsonLinesFile {
       await this.handle.write(text);
     }
     if (sync) await this.handle.datasync();
-  }
-
-  async close(): Promise<void> {
-    await this.flush(true);
-    await this.handle?.close();
-    this.handle = undefined;
   }
 }
 

@@ -151,6 +151,7 @@ export class AlertEngine {
 
   addSilence(input: unknown): Silence { return this.silences.addSilence(input); }
   removeSilence(id: string): boolean { return this.silences.removeSilence(id); }
+  restoreSilence(saved: Silence): Silence { return this.silences.restoreSilence(saved); }
   listSilences(now?: number): Silence[] { return this.silences.listSilences(now); }
 
   private ruleApplies(slot: number, r: number): boolean {

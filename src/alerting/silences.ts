@@ -33,6 +33,18 @@ export class Silences {
     return silence;
   }
 
+  /**
+   * Re-adds a silence saved by an earlier run under its own id (so clients can still delete it by
+   * that id); a new id only if the pipeline file's silences took that one this time.
+   */
+  restoreSilence(saved: Silence): Silence {
+    const silence = this.byId.has(saved.id) ? { ...saved, id: `silence-${this.next++}` } : saved;
+    const n = /^silence-(\d+)$/.exec(silence.id);
+    if (n !== null) this.next = Math.max(this.next, Number(n[1]) + 1);
+    this.byId.set(silence.id, { silence, re: globToRegExp(silence.pattern) });
+    return silence;
+  }
+
   removeSilence(id: string): boolean {
     return this.byId.delete(id);
   }

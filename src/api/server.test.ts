@@ -3,7 +3,7 @@ import { Silences } from '../alerting/silences.js';
 import { TidecastError } from '../core/errors.js';
 import { createMetrics } from '../telemetry/metrics.js';
 import { ForecastStore } from './forecast-store.js';
-import { buildHttpApp, type HealthReport, type HttpServerOptions, type IngestHandler } from './server.js';
+import { buildHttpApp, type HealthReport, type HttpServerOptions, type IngestHandler, type SilenceApi } from './server.js';
 import { alertOf, forecastOf } from './test-records.js';
 
 const H = 3_600_000;
@@ -17,6 +17,10 @@ function setup(over: Partial<HttpServerOptions> = {}) {
   const { app } = buildHttpApp({ store, metrics, health: () => health, ...over });
   apps.push(app);
   return { app, store, metrics, setHealth: (h: HealthReport) => { health = h; } };
+}
+
+function silenceApi(s: Silences): SilenceApi {
+  return { list: () => s.listSilences(), add: (i) => s.addSilence(i), remove: (id) => s.removeSilence(id) };
 }
 
 afterEach(async () => {
@@ -125,7 +129,7 @@ describe('HTTP API', () => {
       const bad = lines.filter((l) => l.includes('bad')).length;
       return { accepted: lines.length - bad, rejected: bad, errors: bad > 0 ? [{ at: 1, code: 'parse_error', detail: 'bad line' }] : [] };
     };
-    const { app } = setup({ ingest });
+    const { app } = setup({ ingest: new Map([['weather', ingest]]) });
     const json = '{"stream":"s","timestamp":1,"value":2}';
     const r1 = await app.inject({ method: 'POST', url: '/api/ingest', headers: { 'content-type': 'application/json' }, payload: json });
     expect(r1.statusCode).toBe(200);
@@ -142,7 +146,7 @@ describe('HTTP API', () => {
 
   it('maps ingest failures: retriable to 503 with Retry-After, others to 400; no source to 404', async () => {
     let retriable = true;
-    const { app } = setup({ ingest: async () => { throw new TidecastError('Queue full.', 'broker_down', retriable); } });
+    const { app } = setup({ ingest: new Map<string, IngestHandler>([['weather', async () => { throw new TidecastError('Queue full.', 'broker_down', retriable); }]]) });
     const r = await app.inject({ method: 'POST', url: '/api/ingest', payload: 'x value=1' });
     expect(r.statusCode).toBe(503);
     expect(r.headers['retry-after']).toBe('1');
@@ -154,7 +158,7 @@ describe('HTTP API', () => {
 
   it('adds, lists and removes silences, rejecting invalid ones', async () => {
     const s = new Silences();
-    const { app } = setup({ silences: { list: () => s.listSilences(), add: (i) => s.addSilence(i), remove: (id) => s.removeSilence(id) } });
+    const { app } = setup({ silences: new Map([['weather', silenceApi(s)]]) });
     const body = JSON.stringify({ pattern: 'weather/*', starts_at: 0, ends_at: 10_000, comment: 'maintenance' });
     const created = await app.inject({ method: 'POST', url: '/api/silences', headers: { 'content-type': 'application/json' }, payload: body });
     expect(created.statusCode).toBe(201);
@@ -164,6 +168,64 @@ describe('HTTP API', () => {
     expect((await app.inject({ method: 'POST', url: '/api/silences', payload: 'not json' })).statusCode).toBe(400);
     expect((await app.inject({ method: 'DELETE', url: `/api/silences/${id}` })).statusCode).toBe(204);
     expect((await app.inject({ method: 'DELETE', url: `/api/silences/${id}` })).statusCode).toBe(404);
+  });
+
+  it('sends ingest to the pipeline named by ?pipeline, and asks for a name when there are several', async () => {
+    const got: string[] = [];
+    const handler = (name: string): IngestHandler => async (body) => { got.push(`${name}:${body}`); return { accepted: 1, rejected: 0, errors: [] }; };
+    const { app } = setup({ ingest: new Map([['weather', handler('weather')], ['stocks', handler('stocks')]]) });
+    const post = (url: string) => app.inject({ method: 'POST', url, headers: { 'content-type': 'text/plain' }, payload: 'p value=1 1' });
+
+    expect((await post('/api/ingest?pipeline=stocks')).statusCode).toBe(200);
+    const unknown = await post('/api/ingest?pipeline=health');
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json()).toEqual({ error: 'not_found', message: 'Unknown pipeline "health" for HTTP ingest; this daemon runs "weather", "stocks".' });
+    const unnamed = await post('/api/ingest');
+    expect(unnamed.statusCode).toBe(400);
+    expect(unnamed.json()).toEqual({
+      error: 'pipeline_required',
+      message: 'This daemon runs several pipelines ("weather", "stocks"): name the one for HTTP ingest with ?pipeline=NAME.',
+    });
+    expect(got).toEqual(['stocks:p value=1 1']);
+
+    const { app: lone } = setup({ ingest: new Map([['weather', handler('weather')]]) });
+    expect((await lone.inject({ method: 'POST', url: '/api/ingest', payload: 'q value=2 2' })).statusCode).toBe(200);
+    expect((await lone.inject({ method: 'POST', url: '/api/ingest?pipeline=stocks', payload: 'q value=2 2' })).statusCode).toBe(404);
+    expect(got).toEqual(['stocks:p value=1 1', 'weather:q value=2 2']);
+  });
+
+  it('keeps silences per pipeline, picked by ?pipeline or a "pipeline" body field', async () => {
+    const weather = new Silences();
+    const stocks = new Silences();
+    const { app } = setup({ silences: new Map([['weather', silenceApi(weather)], ['stocks', silenceApi(stocks)]]) });
+    const body = (extra: Record<string, unknown> = {}) => JSON.stringify({ pattern: 'a/*', starts_at: 0, ends_at: 10, ...extra });
+    const post = (url: string, payload: string) => app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload });
+
+    const inBody = await post('/api/silences', body({ pipeline: 'stocks', comment: 'split' }));
+    expect(inBody.statusCode).toBe(201);
+    expect(inBody.json()).toEqual({ id: 'silence-1', pattern: 'a/*', startsAt: 0, endsAt: 10, comment: 'split', pipeline: 'stocks' });
+    expect((await post('/api/silences?pipeline=weather', body())).json().pipeline).toBe('weather');
+    const unnamed = await post('/api/silences', body());
+    expect(unnamed.statusCode).toBe(400);
+    expect(unnamed.json().message).toBe('This daemon runs several pipelines ("weather", "stocks"): name the one for silences with ?pipeline=NAME or a "pipeline" field.');
+    expect((await post('/api/silences?pipeline=weather', body({ pipeline: 'stocks' }))).statusCode).toBe(400);
+    expect((await post('/api/silences', body({ pipeline: 7 }))).statusCode).toBe(400);
+    const unknown = await post('/api/silences?pipeline=health', body());
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json().message).toBe('Unknown pipeline "health" for silences; this daemon runs "weather", "stocks".');
+    expect(stocks.listSilences().map((x) => x.comment)).toEqual(['split']);
+    expect(weather.listSilences()).toHaveLength(1);
+
+    const all = (await app.inject({ method: 'GET', url: '/api/silences' })).json().silences as { id: string; pipeline: string }[];
+    expect(all.map((x) => `${x.pipeline}:${x.id}`)).toEqual(['weather:silence-1', 'stocks:silence-1']);
+    const one = (await app.inject({ method: 'GET', url: '/api/silences?pipeline=stocks' })).json().silences as { comment: string }[];
+    expect(one.map((x) => x.comment)).toEqual(['split']);
+    expect((await app.inject({ method: 'GET', url: '/api/silences?pipeline=health' })).statusCode).toBe(404);
+
+    expect((await app.inject({ method: 'DELETE', url: '/api/silences/silence-1' })).statusCode).toBe(400);
+    expect((await app.inject({ method: 'DELETE', url: '/api/silences/silence-1?pipeline=stocks' })).statusCode).toBe(204);
+    expect(stocks.listSilences()).toEqual([]);
+    expect(weather.listSilences()).toHaveLength(1);
   });
 
   it('serves the dashboard page, its script and uPlot', async () => {

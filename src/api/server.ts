@@ -1,10 +1,11 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
-import type { Silence } from '../alerting/silences.js';
 import { TidecastError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../telemetry/logger.js';
 import { renderMetrics, type TidecastMetrics } from '../telemetry/metrics.js';
 import { streamEvents } from './event-stream.js';
 import { registerModelRoutes } from './models-routes.js';
+import { refuse, selectPipeline } from './pipeline-target.js';
+import { registerSilenceRoutes, type SilenceApi } from './silences-routes.js';
 import type { ModelsApi } from '../retraining/models-api.js';
 import type { ForecastStore, StoreEvent } from './forecast-store.js';
 import { loadDashboardAssets } from './static-assets.js';
@@ -40,12 +41,7 @@ export interface IngestResult {
 /** POST /api/ingest body (raw text) and its content type; the runtime parses JSON or line protocol. */
 export type IngestHandler = (body: string, contentType: string) => Promise<IngestResult>;
 
-/** Silences, when the runtime has them: list, add (snake_case body as in the pipeline file), remove. */
-export interface SilenceApi {
-  list(): readonly Silence[];
-  add(input: unknown): Silence;
-  remove(id: string): boolean;
-}
+export type { SilenceApi } from './silences-routes.js';
 
 export interface HttpServerOptions {
   /** Default 8080; 0 picks a free port. */
@@ -55,8 +51,9 @@ export interface HttpServerOptions {
   readonly store: ForecastStore;
   readonly metrics: TidecastMetrics;
   readonly health: () => HealthReport | Promise<HealthReport>;
-  readonly ingest?: IngestHandler;
-  readonly silences?: SilenceApi;
+  /** HTTP ingest and silences by pipeline name (`?pipeline=NAME` picks one; a lone pipeline needs no name). */
+  readonly ingest?: ReadonlyMap<string, IngestHandler>;
+  readonly silences?: ReadonlyMap<string, SilenceApi>;
   /** Model registry routes (background retraining), when enabled. */
   readonly models?: ModelsApi;
   readonly logger?: Logger;
@@ -165,11 +162,12 @@ export function buildHttpApp(options: HttpServerOptions): { app: FastifyInstance
   });
 
   app.post('/api/ingest', async (req, reply) => {
-    if (options.ingest === undefined) return reply.code(404).send({ error: 'not_found', message: 'This daemon has no HTTP source configured.' });
+    const target = selectPipeline(options.ingest ?? new Map<string, IngestHandler>(), (req.query as { pipeline?: string }).pipeline, 'HTTP ingest');
+    if (!target.ok) return refuse(reply, target);
     const body = typeof req.body === 'string' ? req.body : '';
     if (body.trim() === '') return reply.code(400).send({ error: 'bad_request', message: 'Empty body: send JSON or line protocol.' });
     try {
-      const result = await options.ingest(body, req.headers['content-type'] ?? 'text/plain');
+      const result = await target.value(body, req.headers['content-type'] ?? 'text/plain');
       const status = result.accepted === 0 && result.rejected > 0 ? 400 : 200;
       return reply.code(status).send(result);
     } catch (err) {
@@ -177,7 +175,7 @@ export function buildHttpApp(options: HttpServerOptions): { app: FastifyInstance
     }
   });
 
-  registerSilences(app, options.silences);
+  registerSilenceRoutes(app, options.silences);
   registerModelRoutes(app, options.models);
 
   for (const [url, asset] of assets) {
@@ -207,29 +205,6 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       await app.close();
     },
   };
-}
-
-function registerSilences(app: FastifyInstance, silences: SilenceApi | undefined): void {
-  if (silences === undefined) return;
-  app.get('/api/silences', async () => ({ silences: silences.list() }));
-  app.post('/api/silences', async (req, reply) => {
-    let input: unknown;
-    try {
-      input = JSON.parse(typeof req.body === 'string' ? req.body : '');
-    } catch (err) {
-      return reply.code(400).send({ error: 'bad_request', message: `Body is not JSON: ${(err as Error).message}` });
-    }
-    try {
-      return reply.code(201).send(silences.add(input));
-    } catch (err) {
-      if (err instanceof TidecastError) return reply.code(400).send({ error: err.code, message: err.message });
-      throw err;
-    }
-  });
-  app.delete('/api/silences/:id', async (req, reply) => {
-    const { id } = req.params as { id: string };
-    return silences.remove(id) ? reply.code(204).send() : reply.code(404).send({ error: 'not_found', message: `No silence "${id}".` });
-  });
 }
 
 function sendIngestFailure(reply: FastifyReply, err: unknown): FastifyReply {

@@ -7,6 +7,7 @@ import type { TidecastMetrics } from '../telemetry/metrics.js';
 import { ingestHandler } from './ingest.js';
 import { PipelineRuntime } from './pipeline-runtime.js';
 import { attachRetraining } from '../retraining/attach.js';
+import { PersistedSilences, silencesPath } from '../alerting/silence-file.js';
 import { modelsApi } from '../retraining/models-api.js';
 import { followModelsTopic, modelsTopicFor } from '../retraining/models-topic.js';
 import type { Retrainer } from '../retraining/retrainer.js';
@@ -60,9 +61,12 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     return runtime;
   });
   const retrainers = new Map<string, Retrainer>();
+  const silences = new Map<string, PersistedSilences>();
   const modelTopicClosers: (() => Promise<void>)[] = [];
   for (const r of runtimes) {
     await r.restore();
+    const slog = componentLogger(log, 'alerting', { pipeline: r.spec.name });
+    silences.set(r.spec.name, await PersistedSilences.open(r.engine.alerts, silencesPath(r.spec.state.dir), slog));
     const reason = await r.prepareModel();
     // Background retraining (training.online): registry, worker, engine tap, swap hook; with
     // state.models_topic, promotions are published and other instances' versions adopted.
@@ -88,13 +92,9 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     metrics: o.metrics,
     logger: componentLogger(log, 'api'),
     health: () => ({ live: true, ready, details: Object.fromEntries(runtimes.map((r) => [r.spec.name, { streams: r.engine.runner.arena.size, ...r.engine.stats }])) }),
-    ingest: runtimes.length > 0 ? ingestHandler(runtimes[0]) : undefined,
+    ingest: new Map(runtimes.map((r) => [r.spec.name, ingestHandler(r)])),
     models: retrainers.size > 0 ? modelsApi(retrainers) : undefined,
-    silences: runtimes.length > 0 ? {
-      list: () => runtimes[0].engine.alerts.listSilences(),
-      add: (input) => runtimes[0].engine.alerts.addSilence(input),
-      remove: (id) => runtimes[0].engine.alerts.removeSilence(id),
-    } : undefined,
+    silences,
   });
   log.info({ url: http.url, pipelines: specs.map((s) => s.spec.name) }, 'Tidecast is running.');
   const running = runtimes.map((r) => r.start());
