@@ -186,6 +186,19 @@ describe.each(['gru', 'lstm', 'rnn'])('PipelineEngine (%s)', (cell) => {
     expect(split.dead.map((d) => d.code).sort()).toEqual(whole.dead.map((d) => d.code).sort());
   });
 
+  it('splits a round into model calls of at most batching.max_batch rows, with the same forecasts', () => {
+    const s = spec(cell);
+    const whole: Run = { forecasts: [], rows: [], dead: [] };
+    withRandomHead(new PipelineEngine(s, listener(whole))).ingest(observations());
+    const small: Run = { forecasts: [], rows: [], dead: [] };
+    const engine = withRandomHead(new PipelineEngine({ ...s, batching: { ...s.batching, max_batch: 2 } }, listener(small)));
+    expect(engine.runner.maxBatch).toBe(2);
+    engine.ingest(observations());
+    expect(small.forecasts.length).toBeGreaterThan(100);
+    const flat = (fs: Forecast[]) => fs.map((f) => [f.key, f.t, Array.from(f.mean), Array.from(f.lower), Array.from(f.upper)]);
+    expect(flat(small.forecasts)).toEqual(flat(whole.forecasts));
+  });
+
   it('dead-letters bad records with a code instead of dropping or throwing', () => {
     const run: Run = { forecasts: [], rows: [], dead: [] };
     const engine = new PipelineEngine(spec(cell), listener(run));

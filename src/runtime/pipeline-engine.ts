@@ -140,7 +140,7 @@ export class PipelineEngine {
     this.shaping = shapingFor(spec, (d) => this.deadLetter(d as DeadLetter), metrics);
     this.processor = this.shaping.processor;
     const inputSize = this.shaping.inputSize;
-    this.runner = new ModelRunner(spec.model, inputSize);
+    this.runner = new ModelRunner(spec.model, inputSize, spec.batching.max_batch);
     this.alerts = new AlertEngine(spec.name, spec.alerting);
     this.ticks = new TickBuffer(inputSize);
     this.intervalZ = spec.model.interval_z;
