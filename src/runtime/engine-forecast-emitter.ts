@@ -1,0 +1,142 @@
+import type { AlertEngine } from '../alerting/alert-engine.js';
+import type { Forecast } from '../core/types.js';
+import type { EngineListener, EngineStats } from './engine-listener.js';
+import type { PendingForecasts } from './engine-pending-forecasts.js';
+import type { ModelRunner } from './model-runner.js';
+import { fromLevel } from './shaping.js';
+import type { TickBuffer } from './tick-buffer.js';
+
+// One stepped grid step's results: the model's outputs back to data units as a Forecast, the
+// StepRow pairing the actual with the forecast pending for it, the alert engine's step, and the
+// new pending forecast. Separate from batching so that the mapping model output -> forecast reads
+// in one place.
+
+/** Steps of a stream before the model's variance is trusted for scoring. */
+export const WARMUP_STEPS = 24;
+
+/** The alert engine's input with the model's variance, refilled per forecast (it copies what it keeps). */
+interface AlertInput {
+  t: number;
+  stepMs: number;
+  modelVersion: string;
+  mean: Float64Array;
+  lower: Float64Array;
+  upper: Float64Array;
+  logVar: Float64Array;
+}
+
+export interface ForecastEmitterParts {
+  readonly pipeline: string;
+  readonly stepMs: number;
+  readonly horizon: number;
+  /** Half-width of the forecast interval in standard deviations (model.interval_z). */
+  readonly intervalZ: number;
+  /** The target field's transform (Shaping.transform). */
+  readonly transform: number;
+  readonly runner: ModelRunner;
+  readonly alerts: AlertEngine;
+  readonly listener: EngineListener;
+  readonly stats: EngineStats;
+  readonly pending: PendingForecasts;
+}
+
+export class ForecastEmitter {
+  private readonly pipeline: string;
+  private readonly stepMs: number;
+  private readonly horizon: number;
+  private readonly intervalZ: number;
+  private readonly transform: number;
+  private readonly runner: ModelRunner;
+  private readonly alerts: AlertEngine;
+  private readonly listener: EngineListener;
+  private readonly stats: EngineStats;
+  private readonly pending: PendingForecasts;
+  private readonly alertInput: AlertInput;
+
+  // The parts are copied to fields: one load per use on the hot path, not two.
+  constructor(p: ForecastEmitterParts) {
+    this.pipeline = p.pipeline;
+    this.stepMs = p.stepMs;
+    this.horizon = p.horizon;
+    this.intervalZ = p.intervalZ;
+    this.transform = p.transform;
+    this.runner = p.runner;
+    this.alerts = p.alerts;
+    this.listener = p.listener;
+    this.stats = p.stats;
+    this.pending = p.pending;
+    const none = new Float64Array(0);
+    this.alertInput = { t: 0, stepMs: 0, modelVersion: '', mean: none, lower: none, upper: none, logVar: new Float64Array(p.horizon) };
+  }
+
+  /** Emits tick i of `ticks`, whose model outputs are y[yOff ..] (mean, log-variance per horizon step). */
+  emit(ticks: TickBuffer, i: number, y: Float32Array, yOff: number): void {
+    const slot = ticks.slot[i];
+    const key = this.runner.arena.keyOf(slot) as string;
+    const t = ticks.t[i];
+    const actual = ticks.value[i];
+    const imputed = ticks.imputed[i] === 1;
+    // The model forecasts the change of the level (transformed value) in units of the normaliser's
+    // scale, and its log-variance; the interval is central in level space and mapped back.
+    const u = ticks.level[i];
+    const sd = ticks.scale[i];
+    const tr = this.transform;
+    const z = this.intervalZ;
+    const H = this.horizon;
+    const mean = new Float64Array(H);
+    const lower = new Float64Array(H);
+    const upper = new Float64Array(H);
+    for (let h = 0; h < H; h++) {
+      const lv = Math.min(10, Math.max(-10, y[yOff + 2 * h + 1]));
+      const mu = u + sd * y[yOff + 2 * h];
+      const sigma = sd * Math.exp(0.5 * lv);
+      mean[h] = fromLevel(tr, mu);
+      lower[h] = fromLevel(tr, mu - z * sigma);
+      upper[h] = fromLevel(tr, mu + z * sigma);
+    }
+    this.stats.steps++;
+    this.listener.actual?.(key, t, actual, imputed);
+    // No forecast where the level is unknown (a log transform of a value that is not > 0 is dead-lettered).
+    const forecast: Forecast | undefined = Number.isFinite(mean[0])
+      ? { pipeline: this.pipeline, key, t, stepMs: this.stepMs, modelVersion: this.runner.version, mean, lower, upper }
+      : undefined;
+    let input: Forecast | AlertInput | undefined = forecast;
+    // Until the stream has a few steps its scale is unreliable: the alert engine then uses its own
+    // warmed-up residual scale instead of the model's variance (data units, from the interval).
+    if (forecast !== undefined && ticks.seen[i] >= WARMUP_STEPS) {
+      const a = this.alertInput;
+      a.t = t;
+      a.stepMs = forecast.stepMs;
+      a.modelVersion = forecast.modelVersion;
+      a.mean = mean;
+      a.lower = lower;
+      a.upper = upper;
+      for (let h = 0; h < H; h++) a.logVar[h] = 2 * Math.log((upper[h] - lower[h]) / (2 * z));
+      input = a;
+    }
+    const events = this.alerts.step(key, t, this.stepMs, actual, imputed, input);
+    this.reportStep(slot, key, t, actual, imputed);
+    for (const e of events) {
+      this.stats.alerts++;
+      this.listener.alert?.(e);
+    }
+    if (forecast === undefined) {
+      this.pending.clear(slot);
+      return;
+    }
+    this.pending.set(slot, t + this.stepMs, mean[0], lower[0], upper[0]);
+    this.stats.forecasts++;
+    this.listener.forecast?.(forecast, imputed ? null : actual);
+  }
+
+  /** The StepRow of a step that had a one-step forecast pending for it, scored by the alert engine's last step. */
+  private reportStep(slot: number, key: string, t: number, actual: number, imputed: boolean): void {
+    const pending = this.pending;
+    if (pending.t[slot] !== t) return;
+    const s = this.alerts.lastScore;
+    this.listener.step?.({
+      pipeline: this.pipeline, key, t, actual, imputed,
+      forecast: pending.mean[slot], lower: pending.lower[slot], upper: pending.upper[slot], score: s.scored ? s.score : NaN,
+    });
+  }
+}

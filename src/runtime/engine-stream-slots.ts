@@ -1,0 +1,48 @@
+import { grownTo } from './grow.js';
+import { PendingForecasts } from './engine-pending-forecasts.js';
+
+// PipelineEngine's per-stream state outside the model and the stream pipeline, indexed by the
+// stream's slot in the model's state arena (ModelRunner.slotOf). Typed arrays grown by doubling, so
+// a step costs no allocation once a stream has its slot.
+
+export class EngineStreamSlots {
+  /** Grid steps the stream has emitted (warm-up of the model's variance). */
+  seen = new Float64Array(0);
+  /** Newest event time seen (lateness metric); NaN before the first record. */
+  newest = new Float64Array(0);
+  /** Steps emitted in the current batch (their model round); zeroed by endBatch. */
+  rounds = new Int32Array(0);
+  /** Slots with a non-zero round in the current batch. */
+  readonly touched: number[] = [];
+  readonly pending = new PendingForecasts();
+
+  /** Makes room for `slot` (new slots: nothing seen, nothing pending). */
+  ensure(slot: number): void {
+    if (this.rounds.length > slot) return;
+    this.rounds = grownTo(this.rounds, slot + 1);
+    const n = this.rounds.length;
+    this.seen = grownTo(this.seen, n);
+    this.newest = grownTo(this.newest, n, NaN);
+    this.pending.grow(n);
+  }
+
+  /** Counts a step of the stream in this batch and returns its round (0 for the first). */
+  nextRound(slot: number): number {
+    const round = this.rounds[slot]++;
+    if (round === 0) this.touched.push(slot);
+    return round;
+  }
+
+  /** After the batch's rounds were stepped: the next batch starts at round 0 for every stream. */
+  endBatch(): void {
+    for (const slot of this.touched) this.rounds[slot] = 0;
+    this.touched.length = 0;
+  }
+
+  /** A slot given back (its stream dropped), ready for reuse by another stream. */
+  forget(slot: number): void {
+    this.seen[slot] = 0;
+    this.newest[slot] = NaN;
+    this.pending.clear(slot);
+  }
+}
