@@ -1,6 +1,7 @@
 // Turns scored steps into alert events for one pipeline: per (stream, rule) lifecycle with `for`,
 // hysteresis and cooldown, then silences and storm control on what would be sent. Runs in event
 // time (the steps' own times); the silence clock is injectable for live use.
+import { bytesFromBase64, toBase64 } from '../core/base64.js';
 import type { Clock } from '../core/clock.js';
 import { alertId, dashboardUrl, type AlertEvent, type AlertSeverity, type StormSummary } from './alert-event.js';
 import { AlertRuleState, FIRING, INACTIVE, PENDING } from './alert-rule-state.js';
@@ -105,15 +106,14 @@ export class AlertEngine {
     if (slot < 0) return null;
     const values: number[] = [];
     for (const p of this.parts()) saveSlot(p, slot, values);
-    const bytes = new Uint8Array(Float64Array.from(values).buffer);
-    return { v: ALERT_SNAPSHOT_VERSION, layout: this.layout(), modelVersion: this.scorer.modelVersion(slot), state: Buffer.from(bytes).toString('base64') };
+    return { v: ALERT_SNAPSHOT_VERSION, layout: this.layout(), modelVersion: this.scorer.modelVersion(slot), state: toBase64(Float64Array.from(values)) };
   }
 
   /** Restores a stream from exportStream; false (nothing changed) when rules or sizes differ. */
   importStream(key: string, snap: AlertStreamSnapshot): boolean {
-    const bytes = Buffer.from(snap.state, 'base64');
+    const bytes = bytesFromBase64(snap.state);
     if (snap.v !== ALERT_SNAPSHOT_VERSION || snap.layout !== this.layout() || bytes.byteLength !== 8 * this.width()) return false;
-    const src = new Float64Array(new Uint8Array(bytes).buffer);
+    const src = new Float64Array(bytes.buffer);
     const slot = this.slots.slotOf(key);
     let off = 0;
     for (const p of this.parts()) off = loadSlot(p, slot, src, off);

@@ -1,4 +1,5 @@
 import type { AlertEngine, AlertStreamSnapshot } from '../alerting/alert-engine.js';
+import { bytesFromBase64, toBase64 } from '../core/base64.js';
 import type { StreamProcessor } from '../operators/stream-processor.js';
 import type { EngineStreamSlots } from './engine-stream-slots.js';
 import type { ModelRunner } from './model-runner.js';
@@ -48,18 +49,18 @@ export function snapshotStream(parts: EngineStreamParts, key: string): StreamSna
   const state = runner.arena.exportState(key) as Uint8Array;
   const shape = processor.snapshot(key);
   return {
-    key, shape: shape === undefined ? null : Buffer.from(shape).toString('base64'), seen: slots.seen[slot],
+    key, shape: shape === undefined ? null : toBase64(shape), seen: slots.seen[slot],
     newest: Number.isNaN(slots.newest[slot]) ? null : slots.newest[slot],
-    state: Buffer.from(state).toString('base64'), pending: slots.pending.tupleOf(slot), alerts: alerts.exportStream(key),
+    state: toBase64(state), pending: slots.pending.tupleOf(slot), alerts: alerts.exportStream(key),
   };
 }
 
 /** Restores a stream; false when its alert state did not fit the alerting section (its alerting starts fresh). */
 export function restoreStream(parts: EngineStreamParts, st: StreamSnapshot): boolean {
   const { runner, processor, alerts, slots } = parts;
-  const slot = runner.arena.importState(st.key, new Uint8Array(Buffer.from(st.state, 'base64')));
+  const slot = runner.arena.importState(st.key, bytesFromBase64(st.state));
   slots.ensure(slot);
-  if (st.shape !== null) processor.restore(st.key, new Uint8Array(Buffer.from(st.shape, 'base64')));
+  if (st.shape !== null) processor.restore(st.key, bytesFromBase64(st.shape));
   slots.seen[slot] = st.seen;
   slots.newest[slot] = st.newest ?? NaN;
   slots.pending.restore(slot, st.pending);

@@ -8,6 +8,7 @@ import { fastestKernels } from '../models/kernels/fastest-kernels.js';
 import { StackedModel } from '../models/stacked-model.js';
 import { StateArena } from '../models/state-arena.js';
 import { initialiseWeights } from '../training/init.js';
+import { bytesFromBase64, toBase64 } from '../core/base64.js';
 import { TidecastError } from '../core/errors.js';
 
 // The pipeline's model and its per-stream recurrent states. The model forecasts, per horizon h, the
@@ -157,7 +158,7 @@ export class ModelRunner {
   exportWeights(): SerializedWeights {
     return {
       version: this.version,
-      params: this.model.params().map((p) => ({ name: p.name, data: Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength).toString('base64') })),
+      params: this.model.params().map((p) => ({ name: p.name, data: toBase64(p.data) })),
     };
   }
 
@@ -165,7 +166,7 @@ export class ModelRunner {
     const params = this.model.params();
     if (params.length !== w.params.length) throw new TidecastError(`Checkpointed model has ${w.params.length} parameters, expected ${params.length}.`, 'state_corrupt', false);
     params.forEach((p, i) => {
-      const bytes = Buffer.from(w.params[i].data, 'base64');
+      const bytes = bytesFromBase64(w.params[i].data);
       if (w.params[i].name !== p.name || bytes.byteLength !== p.data.byteLength) {
         throw new TidecastError(`Checkpointed parameter ${w.params[i].name} does not match ${p.name} [${p.shape.join('×')}].`, 'state_corrupt', false);
       }

@@ -2,6 +2,7 @@ import type { CellKind } from '../models/cell-config.js';
 import { onlineHeadStreams, type OnlineHeadSection } from '../config/online-head-section.js';
 import type { PipelineSpec } from '../config/pipeline-schema.js';
 import { OnlineForecaster, RecurrentReservoir, defaultProfiles, fitZScore, type HeadProfile, type ZScore } from '../forecasting/index.js';
+import { bytesFromBase64, float64FromBase64 as f64, toBase64 as b64 } from '../core/base64.js';
 import { RowAssembler } from './online-head-rows.js';
 
 // The engine's multivariate online head (`model.online_head`): the stream pipeline's target values
@@ -132,12 +133,12 @@ export class OnlineHead {
     const scale = this.scale === undefined ? null : b64(Float64Array.of(...this.scale.mean, ...this.scale.std));
     return {
       streams: this.keys, rows: this.rows, forecaster: b64(this.forecaster.snapshot()),
-      recurrent: this.recurrent === undefined ? null : Buffer.from(this.recurrent.snapshot()).toString('base64'),
-      scale, held: b64(this.held), heldTimes: b64(this.heldTimes), heldImputed: Buffer.from(this.heldImputed).toString('base64'), heldRows: this.heldRows,
+      recurrent: this.recurrent === undefined ? null : b64(this.recurrent.snapshot()),
+      scale, held: b64(this.held), heldTimes: b64(this.heldTimes), heldImputed: b64(this.heldImputed), heldRows: this.heldRows,
       previous: b64(this.row.previous), forecasts: b64(this.row.forecasts),
       assembler: {
-        next: Number.isNaN(a.next) ? null : a.next, values: b64(a.values), imputed: Buffer.from(a.imputed).toString('base64'),
-        given: Buffer.from(a.given).toString('base64'), filled: b64(Float64Array.from(a.filled)), newest: b64(a.newest), late: a.late,
+        next: Number.isNaN(a.next) ? null : a.next, values: b64(a.values), imputed: b64(a.imputed),
+        given: b64(a.given), filled: b64(Float64Array.from(a.filled)), newest: b64(a.newest), late: a.late,
       },
     };
   }
@@ -146,7 +147,7 @@ export class OnlineHead {
     if (s.streams.join('\n') !== this.keys.join('\n')) throw new RangeError('online head snapshot has other streams');
     this.rows = s.rows;
     this.forecaster.restore(f64(s.forecaster));
-    if (this.recurrent !== undefined && s.recurrent !== null) this.recurrent.restore(new Uint8Array(Buffer.from(s.recurrent, 'base64')));
+    if (this.recurrent !== undefined && s.recurrent !== null) this.recurrent.restore(bytesFromBase64(s.recurrent));
     if (s.scale === null) this.scale = undefined;
     else {
       const v = f64(s.scale);
@@ -154,14 +155,14 @@ export class OnlineHead {
     }
     this.held.set(f64(s.held));
     this.heldTimes.set(f64(s.heldTimes));
-    this.heldImputed.set(Buffer.from(s.heldImputed, 'base64'));
+    this.heldImputed.set(bytesFromBase64(s.heldImputed));
     this.heldRows = s.heldRows;
     this.row.previous.set(f64(s.previous));
     this.row.forecasts.set(f64(s.forecasts));
     const a = s.assembler;
     this.assembler.restore({
-      next: a.next ?? NaN, values: f64(a.values), imputed: new Uint8Array(Buffer.from(a.imputed, 'base64')),
-      given: new Uint8Array(Buffer.from(a.given, 'base64')), filled: Int32Array.from(f64(a.filled)), newest: f64(a.newest), late: a.late,
+      next: a.next ?? NaN, values: f64(a.values), imputed: bytesFromBase64(a.imputed),
+      given: bytesFromBase64(a.given), filled: Int32Array.from(f64(a.filled)), newest: f64(a.newest), late: a.late,
     });
   }
 
@@ -202,15 +203,4 @@ export class OnlineHead {
     }
     this.emit(row);
   }
-}
-
-function b64(a: Float64Array): string {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
-}
-
-function f64(s: string): Float64Array {
-  const bytes = Buffer.from(s, 'base64');
-  const out = new Float64Array(bytes.length / 8);
-  new Uint8Array(out.buffer).set(bytes);
-  return out;
 }
