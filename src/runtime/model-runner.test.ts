@@ -85,6 +85,18 @@ describe('ModelRunner', () => {
     expect(firstBitDifference(a.arena.data, b.arena.data)).toBe(-1);
   });
 
+  it('hands the fused stepper at most maxBatch rows per call (batching.max_batch), whatever the engine', () => {
+    const runner = new ModelRunner(spec('lstm'), 2, 8);
+    const fused = runner['fusedStepper']();
+    if (fused === null) throw new Error('no fused stepper for an LSTM');
+    const sizes: number[] = [];
+    const step = fused.step.bind(fused);
+    fused.step = (slots, count, x, state, out) => { sizes.push(count); step(slots, count, x, state, out); };
+    const slots = Int32Array.from({ length: 20 }, (_, i) => runner.slotOf(`y${i}`));
+    runner.step(slots, 20, randomFloats(seededRandom(9), 40, 1), new Float32Array(20 * runner.outputWidth));
+    expect(sizes).toEqual([8, 8, 4]);
+  });
+
   it('runs the new weights after swap, importWeights and a new version; states stay put', () => {
     const runner = new ModelRunner(spec('lstm'), 2, 8);
     const slots = Int32Array.of(runner.slotOf('a'), runner.slotOf('b'));

@@ -3,7 +3,6 @@ import { BatchedStepper } from '../models/batched-stepper.js';
 import { fastStepSpec } from '../models/fast-step-spec.js';
 import type { FastStepper } from '../models/kernels/step-layout.js';
 import { createFastStepper } from '../models/kernels/step-wasm.js';
-import { nativeStep } from '../models/kernels/native-step.js';
 import { fastestKernels } from '../models/kernels/fastest-kernels.js';
 import { StackedModel } from '../models/stacked-model.js';
 import { StateArena } from '../models/state-arena.js';
@@ -100,7 +99,7 @@ export class ModelRunner {
     if (count > slots.length || inputs.length < count * inSize || out.length < count * w) {
       throw new RangeError(`step of ${count} streams needs ${count} slots, ${count * inSize} inputs and ${count * w} outputs; got ${slots.length}, ${inputs.length}, ${out.length}`);
     }
-    if (count <= fused.maxBatch && allFinite(inputs, count * inSize)) {
+    if (count <= this.maxBatch && allFinite(inputs, count * inSize)) {
       fused.step(slots, count, inputs, this.arena.data, out);
       return;
     }
@@ -134,9 +133,8 @@ export class ModelRunner {
   private fusedStepper(): FastStepper | null {
     if (this.fused === undefined) {
       try {
-        // The native engine works on the caller's arrays in place, so any batch fits in one call;
-        // the WASM engine stages rows in its memory, sized for maxBatch.
-        this.fused = createFastStepper(fastStepSpec(this.current), nativeStep() ? NATIVE_MAX_BATCH : this.maxBatch);
+        // Calls never exceed maxBatch rows (batching.max_batch), so every engine is sized for that.
+        this.fused = createFastStepper(fastStepSpec(this.current), this.maxBatch);
       } catch (err) {
         if (!(err instanceof TidecastError)) throw err;
         this.fused = null; // activations the fused step does not have (relu, linear)
@@ -175,8 +173,6 @@ export class ModelRunner {
     this.version = w.version;
   }
 }
-
-const NATIVE_MAX_BATCH = 1 << 24;
 
 function allFinite(a: Float32Array, n: number): boolean {
   for (let i = 0; i < n; i++) if (a[i] - a[i] !== 0) return false;
