@@ -3,7 +3,7 @@ import { createKafka, silentLog, type KafkaLog } from '../../connectors/kafka/cl
 import type { KafkaSinkConfig, KafkaSourceConfig } from '../../connectors/kafka/config.js';
 import { KafkaSink } from '../../connectors/kafka/sink.js';
 import { KafkaSource } from '../../connectors/kafka/source.js';
-import type { SourceBatch } from '../../connectors/kafka/types.js';
+import type { PartitionHooks, SourceBatch } from '../../connectors/kafka/types.js';
 import type { SourceConfig } from '../../connectors/registry.js';
 import type { DeadLetter, Observation } from '../core/types.js';
 import { RecordParser } from '../operators/parse.js';
@@ -43,11 +43,14 @@ export function kafkaRuntimeSource(cfg: KafkaSourceSection | KafkaSourceConfig, 
   const log = ctx.log;
   const kafka = createKafka(cfg.connection, log);
   const changelogCfg = ctx.streams === undefined ? undefined : sourceChangelog('changelog' in cfg ? cfg.changelog : undefined, cfg.group_id);
-  const changelog = changelogCfg === undefined ? undefined : new KafkaChangelog(kafka, changelogCfg, cfg.connection, log);
-  const states = changelog === undefined ? undefined : new KafkaStreamStates(ctx.streams!, changelog, log ?? silentLog);
-  const hooks = changelog === undefined || states === undefined
-    ? undefined
-    : changelogHooks(changelog, states, { onRestored: (partitions) => states.restored(partitions) });
+  let changelog: KafkaChangelog | undefined;
+  let states: KafkaStreamStates | undefined;
+  let hooks: PartitionHooks | undefined;
+  if (ctx.streams !== undefined && changelogCfg !== undefined) {
+    const c = (changelog = new KafkaChangelog(kafka, changelogCfg, cfg.connection, log));
+    const st = (states = new KafkaStreamStates(ctx.streams, c, log ?? silentLog));
+    hooks = changelogHooks(c, st, { onRestored: (partitions) => st.restored(partitions) });
+  }
   const source = new KafkaSource(cfg, { kafka, log, hooks });
   const parser = new RecordParser(ctx.data);
   return {
