@@ -1,5 +1,6 @@
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { SerialQueue } from '../../src/core/serial-queue.js';
 import type { FileSinkConfig } from './config.js';
 
 // Appends JSON lines to local files: forecasts, alerts and dead letters each to their own file.
@@ -13,7 +14,7 @@ class JsonLinesFile {
   // One file operation at a time. Flushes come from the batch loop, the idle timer and the checkpoint
   // at once; run together, each would open its own handle while none was open yet (all but one then
   // leak until garbage collection, DEP0137) and their writes to one handle could land out of order.
-  private queue: Promise<void> = Promise.resolve();
+  private readonly queue = new SerialQueue();
 
   constructor(readonly path: string) {}
 
@@ -22,12 +23,12 @@ class JsonLinesFile {
   }
 
   flush(sync: boolean): Promise<void> {
-    return this.serially(() => this.flushNow(sync));
+    return this.queue.run(() => this.flushNow(sync));
   }
 
   /** Flushes durably and closes the handle, also when the last flush fails. */
   close(): Promise<void> {
-    return this.serially(async () => {
+    return this.queue.run(async () => {
       try {
         await this.flushNow(true);
       } finally {
@@ -36,12 +37,6 @@ class JsonLinesFile {
         await handle?.close();
       }
     });
-  }
-
-  private serially(op: () => Promise<void>): Promise<void> {
-    const run = this.queue.then(op);
-    this.queue = run.catch(() => undefined);
-    return run;
   }
 
   private async flushNow(sync: boolean): Promise<void> {

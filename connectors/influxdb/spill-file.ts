@@ -1,5 +1,6 @@
 import { mkdir, open, stat, truncate } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { SerialQueue } from '../../src/core/serial-queue.js';
 
 // Points that could not be held in memory while the server was away: one JSON string (a line of line
 // protocol) per line, appended and fsynced before the write that produced them is acknowledged.
@@ -13,7 +14,7 @@ export interface SpillRead {
 }
 
 export class SpillFile {
-  private lock: Promise<unknown> = Promise.resolve();
+  private readonly lock = new SerialQueue();
 
   constructor(readonly path: string) {}
 
@@ -84,9 +85,7 @@ export class SpillFile {
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.lock.then(fn, fn);
-    this.lock = run.catch(() => undefined);
-    return run;
+    return this.lock.run(fn);
   }
 }
 

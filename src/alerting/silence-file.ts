@@ -1,6 +1,7 @@
 import { readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { SerialQueue } from '../core/serial-queue.js';
 import { atomicWrite } from '../runtime/atomic-write.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Silence } from './silences.js';
@@ -76,7 +77,7 @@ export function writeSilenceFile(path: string, silences: readonly Silence[]): Pr
 export class PersistedSilences {
   /** Ids of the silences that came over the API (the ones saved). */
   private readonly saved = new Set<string>();
-  private writing: Promise<unknown> = Promise.resolve();
+  private readonly writes = new SerialQueue();
 
   private constructor(private readonly host: SilenceHost, readonly path: string) {}
 
@@ -121,8 +122,6 @@ export class PersistedSilences {
 
   /** Writes the API's silences; one write at a time (atomicWrite's temp file is per process). */
   private save(): Promise<void> {
-    const run = this.writing.then(() => writeSilenceFile(this.path, this.host.listSilences().filter((s) => this.saved.has(s.id))));
-    this.writing = run.catch(() => undefined);
-    return run;
+    return this.writes.run(() => writeSilenceFile(this.path, this.host.listSilences().filter((s) => this.saved.has(s.id))));
   }
 }

@@ -1,6 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TidecastError } from '../core/errors.js';
+import { SerialQueue } from '../core/serial-queue.js';
 import type { ModelConfig } from '../models/stacked-model.js';
 import { atomicWrite } from '../runtime/atomic-write.js';
 
@@ -42,7 +43,7 @@ interface RegistryIndex {
 }
 
 export class ModelRegistry {
-  private saving: Promise<void> = Promise.resolve();
+  private readonly saves = new SerialQueue();
 
   private constructor(readonly dir: string, private index: RegistryIndex) {}
 
@@ -129,9 +130,7 @@ export class ModelRegistry {
 
   /** Writes are chained: two saves never race on the temp file, and the last state wins. */
   private save(): Promise<void> {
-    const write = this.saving.catch(() => undefined).then(() => atomicWrite(join(this.dir, 'index.json'), JSON.stringify(this.index, null, 1)));
-    this.saving = write;
-    return write;
+    return this.saves.run(() => atomicWrite(join(this.dir, 'index.json'), JSON.stringify(this.index, null, 1)));
   }
 }
 
