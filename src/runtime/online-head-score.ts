@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { fitZScore } from '../forecasting/z-score.js';
+import { applyZScore, fitZScore } from '../forecasting/z-score.js';
 
 // Scores the online head from a `tidecast replay` output file alone (its `online_head` rows), under
 // the online-forecasting protocol: per-stream z-score fitted on the first `train` rows, then for
@@ -101,7 +101,7 @@ export function scoreHeadReplay(r: HeadReplay, split: ProtocolSplit, horizons: r
   if (split.testEnd > r.rows) throw new RangeError(`online phase ends at row ${split.testEnd}, the replay has ${r.rows} rows`);
   const scale = fitZScore(r.actual, c, split.train);
   const z = r.actual.slice();
-  for (let i = 0; i < z.length; i++) z[i] = (z[i] - scale.mean[i % c]) / scale.std[i % c];
+  applyZScore(z, c, scale);
   const out: Record<string, HorizonScores> = {};
   for (const H of horizons) {
     if (H > Hf) throw new RangeError(`horizon ${H} > the replay's ${Hf}`);
