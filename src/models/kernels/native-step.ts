@@ -1,5 +1,4 @@
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { requireNativeAddon } from './native-addon.js';
 
 // Loader for the optional N-API build of the fused step (native/step-addon.c, built by
 // scripts/build-native.mjs). It reads the stepper's plan from its WASM memory and works on the
@@ -24,20 +23,15 @@ export interface NativeStepAddon {
   readonly peakGflops: (iterations: number, fused: boolean) => number;
 }
 
-const ADDON = new URL('../../../native/build/step-addon.node', import.meta.url);
 let loaded: NativeStepAddon | null | undefined;
 
 export function nativeStep(): NativeStepAddon | null {
   if (loaded !== undefined) return loaded;
   loaded = null;
-  if (process.env.TIDECAST_NATIVE === '0' || !existsSync(ADDON)) return loaded;
-  try {
-    const addon = createRequire(import.meta.url)(ADDON.pathname) as Partial<NativeStepAddon>;
-    if (typeof addon.step === 'function' && typeof addon.stepSse === 'function' && typeof addon.peakGflops === 'function' && (addon.isa === 'avx512' || addon.isa === 'sse4.1')) {
-      loaded = addon as NativeStepAddon;
-    }
-  } catch {
-    loaded = null; // wrong platform or ABI: the WASM path stays in use
+  if (process.env.TIDECAST_NATIVE === '0') return loaded;
+  const addon = requireNativeAddon('step-addon') as Partial<NativeStepAddon> | null;
+  if (addon !== null && typeof addon.step === 'function' && typeof addon.stepSse === 'function' && typeof addon.peakGflops === 'function' && (addon.isa === 'avx512' || addon.isa === 'sse4.1')) {
+    loaded = addon as NativeStepAddon;
   }
   return loaded;
 }
