@@ -5,6 +5,23 @@ import { OnlineHeadSection } from './online-head-section.js';
 // The per-pipeline sections of a pipeline file that are not connectors or alert rules. snake_case,
 // units in names, every field described, defaults where sensible.
 
+export const ReadoutSection = z
+  .object({
+    lags: z.number().int().min(0).max(64).default(6).describe('Lagged changes of the level used as features.'),
+    season_steps: z.number().int().min(0).max(2_000).optional().describe('Steps per season for the seasonal feature (default: one day of steps when that is 2..400, else none; 0: none).'),
+    calendar: z.boolean().optional().describe('Time-of-day sin/cos of the target time as features (default: on when a step is shorter than a day).'),
+    forgetting: z.number().gt(0.9).max(1).default(0.999).describe('RLS forgetting factor: memory of about 1 / (1 - forgetting) steps.'),
+    prior_variances: z.array(z.number().positive()).min(1).max(4).default([0.1]).describe('One readout per value (prior variance of its weights: small = close to persistence); per stream and horizon the one with the lowest recent error serves, persistence included.'),
+    error_half_life_steps: z.number().positive().default(48).describe('Half-life of the recent errors that choose among the readouts and persistence.'),
+    band_half_life_steps: z.number().positive().default(96).describe('Half-life of the residual scale behind the bands (calibrated online per stream and horizon).'),
+  })
+  .strict();
+
+export const ValueRange = z.union([
+  z.literal('positive'),
+  z.object({ min: z.number().optional(), max: z.number().optional() }).strict(),
+]);
+
 export const ModelSection = z
   .object({
     cell: z.enum(['rnn', 'lstm', 'lstm-peephole', 'gru']).describe('Recurrent cell.'),
@@ -14,6 +31,12 @@ export const ModelSection = z
     seed: z.number().int().nonnegative().default(1).describe('Seed of the initial weights (fit and init are deterministic).'),
     path: z.string().min(1).optional().describe('Trained model: a tfjs-layers directory (or its model.json) written by `tidecast train`; fit at start when absent.'),
     interval_z: z.number().positive().default(1.96).describe('Half-width of the forecast interval in residual scales (1.96: about 95%).'),
+    forecaster: z
+      .enum(['hybrid', 'readout', 'recurrent'])
+      .default('hybrid')
+      .describe('What is served: hybrid = per-stream online readouts per horizon over engineered features and the recurrent model\'s forecast, with calibrated bands; readout = the same readouts without the recurrent model; recurrent = the recurrent model\'s own head alone.'),
+    readout: ReadoutSection.default(ReadoutSection.parse({})).describe('Settings of the online readouts (forecaster hybrid or readout).'),
+    range: ValueRange.optional().describe('Values the series can take: forecasts and bands are kept inside (e.g. { min: 0 } or positive).'),
     online_head: OnlineHeadSection.optional().describe('Multivariate online head: the listed streams forecast together by online RLS readouts (replay writes its forecasts; absent: off).'),
   })
   .strict();
