@@ -72,22 +72,41 @@ export async function replayFile(spec: PipelineSpec, o: ReplayOptions): Promise<
     chunk = [];
     if (!ok) await once(out, 'drain');
   };
-  const cfg = replaySourceConfig(spec, o.input);
-  await prepareModel(spec, engine.runner, [cfg], o.log);
+  const rows = await replayInto(engine, o.input, o.log, {
+    signal: o.signal,
+    afterBatch: async (n) => {
+      await drain();
+      o.onProgress?.(n);
+    },
+  });
+  await drain();
+  out.end();
+  await once(out, 'finish');
+  return { rows, steps: engine.stats.steps, written, deadLetters: { ...engine.stats.deadLetters }, streams: engine.runner.arena.size };
+}
+
+/**
+ * The loop of `tidecast replay` without its output file: prepares the engine's model as the daemon
+ * does (prepareModel over the replay's source config), feeds every batch of the input to the engine
+ * unpaced, then flushes the open steps. Results reach the engine's listener; returns the data rows read.
+ * Benchmarks drive the engine through this so that they measure exactly what replay serves.
+ */
+export async function replayInto(
+  engine: PipelineEngine, input: string, log: Logger, o: { readonly signal?: AbortSignal; readonly afterBatch?: (rows: number) => Promise<void> | void } = {},
+): Promise<number> {
+  const spec = engine.spec;
+  const cfg = replaySourceConfig(spec, input);
+  await prepareModel(spec, engine.runner, [cfg], log);
   const source = new FileSource(cfg, { name: 'replay', paced: false });
   let rows = 0;
   for await (const b of source.batches(o.signal ?? new AbortController().signal)) {
     for (const d of b.deadLetters) engine.deadLetter(d);
     engine.ingest(b.observations);
     rows = b.position;
-    await drain();
-    o.onProgress?.(rows);
+    await o.afterBatch?.(rows);
   }
   engine.flush();
-  await drain();
-  out.end();
-  await once(out, 'finish');
-  return { rows, steps: engine.stats.steps, written, deadLetters: { ...engine.stats.deadLetters }, streams: engine.runner.arena.size };
+  return rows;
 }
 
 function csvRow(r: StepRow): string {
