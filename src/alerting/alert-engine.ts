@@ -13,8 +13,8 @@ import { StepScore, StepScorer } from './step-scorer.js';
 import { StormControl } from './storm-control.js';
 import { globToRegExp } from './stream-glob.js';
 
-/** Snapshot format: 2 added the CUSUM sums (2 doubles per stream); older snapshots are refused. */
-export const ALERT_SNAPSHOT_VERSION = 2;
+/** Snapshot format: 2 added the CUSUM sums, 3 the anomaly likelihood (6 doubles per stream); older snapshots are refused. */
+export const ALERT_SNAPSHOT_VERSION = 3;
 
 export interface AlertStreamSnapshot {
   readonly v: typeof ALERT_SNAPSHOT_VERSION;
@@ -257,6 +257,7 @@ export function levelOf(rule: AlertRuleOptions, s: StepScore): number {
   switch (rule.detector) {
     case 'score': return s.score;
     case 'surprise': return s.surprise;
+    case 'likelihood': return s.likelihood;
     case 'dynamic_threshold': return s.dynamicLevel;
     case 'horizon': return s.bands > 0 ? s.horizonsOutside : NaN;
     case 'flatline': return s.flatSurprise;

@@ -94,8 +94,9 @@ describe('AlertEngine stream snapshots', () => {
     expect(other.exportStream('a')).toBeNull();
     expect(e.exportStream('nope')).toBeNull();
     expect(e.importStream('a', { ...snap, state: snap.state.slice(8) })).toBe(false);
-    // Format 1 (before the CUSUM sums) is refused, not misread.
-    expect(snap.v).toBe(2);
+    // Formats 1 (before the CUSUM sums) and 2 (before the anomaly likelihood) are refused, not misread.
+    expect(snap.v).toBe(3);
     expect(e.importStream('a', { ...snap, v: 1 } as unknown as typeof snap)).toBe(false);
+    expect(e.importStream('a', { ...snap, v: 2 } as unknown as typeof snap)).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { logTwoSidedTail, scoreFromZ, surpriseFromZ, twoSidedTail } from './normal-tail.js';
+import { logTwoSidedTail, scoreFromZ, surpriseFromZ, twoSidedTail, upperTailSurprise } from './normal-tail.js';
 
 // Reference values: mpmath 1.3 at 30 digits, erfc(z/sqrt(2)) and -log10 of it.
 const REF: ReadonlyArray<[number, number, number]> = [
@@ -55,5 +55,34 @@ describe('normal tail', () => {
 
   it('gives NaN for NaN', () => {
     expect(Number.isNaN(surpriseFromZ(NaN))).toBe(true);
+  });
+
+  it('never saturates: finite and strictly ordered for |z| in [0, 40], both signs', () => {
+    let prev = -Infinity;
+    for (let i = 0; i <= 40_000; i++) {
+      const z = i / 1000;
+      const s = surpriseFromZ(z);
+      expect(Number.isFinite(s)).toBe(true);
+      expect(surpriseFromZ(-z)).toBe(s);
+      if (s <= prev) throw new Error(`surprise not increasing at z=${z}: ${s} <= ${prev}`);
+      prev = s;
+    }
+    // Where 1 - p would have rounded to 1 (|z| > ~8.3), the surprise still separates neighbours.
+    expect(scoreFromZ(9)).toBe(scoreFromZ(9.5));
+    expect(surpriseFromZ(9.5) - surpriseFromZ(9)).toBeGreaterThan(1.5);
+  });
+
+  it('gives the one-sided upper tail: -log10 P(Z >= z)', () => {
+    // Python math.erfc (double precision; z = 40 from the two-sided reference + log10 2).
+    expect(upperTailSurprise(0)).toBeCloseTo(Math.log10(2), 14);
+    expect(Math.abs(upperTailSurprise(3) - 2.8696990359293686) / 2.8696990359293686).toBeLessThan(1e-9);
+    expect(Math.abs(upperTailSurprise(-2) - 0.00999437953410871) / 0.00999437953410871).toBeLessThan(1e-8);
+    expect(Math.abs(upperTailSurprise(40) - 349.4370064593) / 349.4370064593).toBeLessThan(1e-11);
+    let prev = -Infinity;
+    for (let z = -10; z <= 40; z += 0.01) {
+      const s = upperTailSurprise(z);
+      expect(s).toBeGreaterThan(prev);
+      prev = s;
+    }
   });
 });

@@ -57,3 +57,14 @@ export function scoreFromZ(z: number): number {
 export function surpriseFromZ(z: number): number {
   return (0 - logTwoSidedTail(z)) / LN10;
 }
+
+/**
+ * -log10 P(Z >= z), the one-sided upper tail: large only for large positive z, near 0 for negative z.
+ * Same log-space evaluation as the surprise, so it keeps growing where the probability underflows.
+ */
+export function upperTailSurprise(z: number): number {
+  if (Number.isNaN(z)) return NaN;
+  const lnHalfTwoSided = logErfc(Math.abs(z) * SQRT1_2) - Math.LN2;
+  const ln = z >= 0 ? lnHalfTwoSided : Math.log1p(-Math.exp(lnHalfTwoSided));
+  return (0 - ln) / LN10;
+}

@@ -6,9 +6,9 @@ export const AlertRuleOptions = z
   .object({
     name: z.string().regex(/^[A-Za-z0-9_.-]+$/).describe('Rule name, part of the alert id.'),
     detector: z
-      .enum(['score', 'surprise', 'dynamic_threshold', 'horizon', 'flatline', 'cusum'])
+      .enum(['score', 'surprise', 'likelihood', 'dynamic_threshold', 'horizon', 'flatline', 'cusum'])
       .default('score')
-      .describe('score: 1 - tail probability in [0,1]; surprise: -log10 tail probability; dynamic_threshold: smoothed error / ε (>= 1 above); horizon: number of horizons whose band the actual left; flatline: surprise (-log10 chance) of the current run of identical values; cusum: two-sided CUSUM of the calibrated z in sigmas (persistent shifts; reaches scorer.cusum_h at an alarm, then restarts).'),
+      .describe('score: 1 - tail probability in [0,1]; surprise: -log10 tail probability; likelihood: -log10 upper tail of the recent mean surprise against the stream\'s long-run surprise (sustained anomalies); dynamic_threshold: smoothed error / ε (>= 1 above); horizon: number of horizons whose band the actual left; flatline: surprise (-log10 chance) of the current run of identical values; cusum: two-sided CUSUM of the calibrated z in sigmas (persistent shifts; reaches scorer.cusum_h at an alarm, then restarts).'),
     streams: z.string().default('**').describe('Glob over stream keys the rule applies to (* within a segment, ** across /).'),
     warning: z.number().describe('Level at or above which a step counts as anomalous (severity warning).'),
     critical: z.number().optional().describe('Level at or above which the severity is critical.'),
@@ -55,6 +55,8 @@ export const ScorerOptions = z
     cusum_k: z.number().min(0).default(0.5).describe('CUSUM drift k in sigmas (about half the smallest shift worth detecting).'),
     cusum_h: z.number().positive().default(5).describe('CUSUM alarm threshold h in sigmas; the sums restart once it is reached.'),
     cusum_clip: z.number().positive().default(4).describe('|z| is clipped at this before entering the CUSUM, so a lone outlier cannot alarm (keep clip - k < h).'),
+    likelihood_short_steps: z.number().min(1).default(10).describe('Anomaly likelihood: EWMA span of the recent mean surprise, in steps.'),
+    likelihood_long_steps: z.number().min(1).default(1000).describe('Anomaly likelihood: half-life of the stream\'s long-run surprise statistics, in steps.'),
   })
   .strict();
 export type ScorerOptions = z.infer<typeof ScorerOptions>;
@@ -94,5 +96,6 @@ export function toStepScorerOptions(s: ScorerOptions): StepScorerOptions {
     },
     tailCalibration: s.tail_calibration ? { rate: s.tail_calibration_rate, maxFactor: 4, warmup: 50 } : null,
     cusum: { k: s.cusum_k, h: s.cusum_h, clip: s.cusum_clip },
+    likelihood: { shortSpan: s.likelihood_short_steps, longHalfLife: s.likelihood_long_steps, warmup: 30, clipSds: 3 },
   };
 }

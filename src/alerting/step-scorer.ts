@@ -1,5 +1,7 @@
 // Scores one real step of one stream with the three detectors. Pure arithmetic on per-slot typed
 // arrays: O(1) per step (the dynamic threshold's refit is amortised) and no allocation per step.
+import { AnomalyLikelihood, defaultAnomalyLikelihoodOptions, type AnomalyLikelihoodOptions } from './anomaly-likelihood.js';
+import { CombinedDetector, type CombinedOptions, type CombinedPart } from './combined-detector.js';
 import { Cusum, defaultCusumOptions, type CusumOptions } from './cusum.js';
 import { Flatline } from './flatline.js';
 import { DynamicThreshold, type DynamicThresholdOptions } from './dynamic-threshold.js';
@@ -21,6 +23,10 @@ export interface StepScorerOptions {
   readonly tailCalibration: TailCalibrationOptions | null;
   /** Two-sided CUSUM on the calibrated z (persistent shifts). */
   readonly cusum: CusumOptions;
+  /** Recent surprise against the stream's own long-run surprise (anomaly-likelihood.ts). */
+  readonly likelihood: AnomalyLikelihoodOptions;
+  /** The combined detector's parts (combined-detector.ts); null or absent: not computed (no rule reads it). */
+  readonly combined?: CombinedOptions | null;
 }
 
 export const defaultStepScorerOptions: StepScorerOptions = {
@@ -29,6 +35,7 @@ export const defaultStepScorerOptions: StepScorerOptions = {
   dynamicThreshold: { smoothingSpan: 6, windowSteps: 240, refitEvery: 12, zMin: 2, zMax: 10, zStep: 0.5, prune: 0.13, floorScales: 0.5 },
   tailCalibration: { rate: 0.05, maxFactor: 4, warmup: 50 },
   cusum: defaultCusumOptions,
+  likelihood: defaultAnomalyLikelihoodOptions,
 };
 
 /** The result of scoring one step; one instance is reused, copy what you keep. */
@@ -46,8 +53,10 @@ export class StepScore {
   z = NaN;
   /** 1 - P(|Z| >= |z|): high = anomalous, calibrated so P(score > s) = 1 - s under the model. */
   score = NaN;
-  /** -log10 P(|Z| >= |z|). */
+  /** -log10 P(|Z| >= |z|), unbounded (no saturation where score rounds to 1). */
   surprise = NaN;
+  /** Anomaly likelihood: -log10 upper tail of the recent mean surprise against this stream's long-run one. */
+  likelihood = NaN;
   /** Smoothed |residual| / dynamic threshold ε; >= 1 is above the threshold. */
   dynamicLevel = NaN;
   /** Horizons h whose band forecast h steps ago the actual lies outside, of `bands` available. */
@@ -57,6 +66,13 @@ export class StepScore {
   flatRun = 0;
   /** -log10 of the chance of that run under the stream's own rate of repeated values. */
   flatSurprise = 0;
+  /** Combined detector (combined-detector.ts), NaN when off: the parts' surprises, then max - log10(parts). */
+  levelSurprise = NaN;
+  varianceSurprise = NaN;
+  seasonalSurprise = NaN;
+  combined = NaN;
+  /** The part with the largest surprise ('' when off). */
+  driver: CombinedPart | '' = '';
   /** Two-sided CUSUM of the calibrated z in sigmas (the larger side); >= its h is an alarm, then it restarts. */
   cusum = NaN;
 }
@@ -67,6 +83,8 @@ export class StepScorer {
   private readonly dynamic: DynamicThreshold;
   private readonly flat = new Flatline();
   private readonly cusum: Cusum;
+  private readonly likelihood: AnomalyLikelihood;
+  private readonly combined: CombinedDetector | null;
   private readonly calibration: TailCalibration | null;
   private readonly recalled = new RecalledForecast();
 
@@ -76,6 +94,8 @@ export class StepScorer {
     this.dynamic = new DynamicThreshold(options.dynamicThreshold);
     this.calibration = options.tailCalibration ? new TailCalibration(options.tailCalibration) : null;
     this.cusum = new Cusum(options.cusum);
+    this.likelihood = new AnomalyLikelihood(options.likelihood);
+    this.combined = options.combined ? new CombinedDetector(options.combined) : null;
   }
 
   /** Scores the actual at time t against what was forecast for t. Imputed steps are not scored. */
@@ -83,7 +103,9 @@ export class StepScorer {
     out.scored = false;
     out.actual = actual;
     out.forecast = out.lower = out.upper = out.residual = out.sigma = out.z = out.score = out.surprise = NaN;
-    out.dynamicLevel = out.cusum = NaN;
+    out.dynamicLevel = out.cusum = out.likelihood = NaN;
+    out.levelSurprise = out.varianceSurprise = out.seasonalSurprise = out.combined = NaN;
+    out.driver = '';
     out.bands = out.horizonsOutside = out.flatRun = out.flatSurprise = 0;
     const r = this.recalled;
     if (imputed || !Number.isFinite(actual)) return out;
@@ -116,6 +138,9 @@ export class StepScorer {
     out.score = scoreFromZ(out.z);
     out.surprise = surpriseFromZ(out.z);
     out.cusum = this.cusum.update(slot, out.z);
+    // A stuck sensor's steps (frozen) must not teach the likelihood what normal surprise is.
+    if (!frozen) out.likelihood = this.likelihood.update(slot, out.surprise);
+    this.combined?.update(slot, t, stepMs, actual, out.z, out);
     out.scored = true;
     return out;
   }
@@ -124,7 +149,8 @@ export class StepScorer {
   parts(): SlotColumns[] {
     const parts: SlotColumns[] = [this.ring, this.scale, this.dynamic, this.flat];
     if (this.calibration) parts.push(this.calibration);
-    parts.push(this.cusum);
+    parts.push(this.cusum, this.likelihood);
+    if (this.combined) parts.push(this.combined);
     return parts;
   }
 
