@@ -22,6 +22,10 @@ export interface StepRow {
    * tail probability of the calibrated z); NaN when it did not score the step (imputed, warming up).
    */
   readonly score: number;
+  /** -log10 of the same tail probability (unbounded, AlertEngine.lastScore.surprise); NaN when unscored. */
+  readonly surprise: number;
+  /** The stream's anomaly likelihood after this step (anomaly-likelihood.ts); NaN when unscored or warming up. */
+  readonly likelihood: number;
 }
 
 export interface EngineListener {
@@ -44,6 +48,13 @@ export interface EngineListener {
 /** Sees every stepped row with its model inputs and outputs (background retraining's replay buffer). */
 export interface StepTap {
   step(key: string, ticks: TickBuffer, i: number, y: Float32Array, yOff: number): void;
+  /**
+   * Event points in step counts (event-time retraining): the engine makes at most this many more
+   * steps in one model call, then calls afterSteps() after their taps and emits, so something
+   * (a model swap) happens after an exact step whatever the batching.
+   */
+  stepsToEvent?(): number;
+  afterSteps?(): void;
 }
 
 export interface EngineStats {

@@ -23,6 +23,8 @@ export interface HeadReplay {
 export async function readHeadReplay(path: string): Promise<HeadReplay> {
   const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
   let header: string[] | undefined;
+  /** Column of `forecaster` (the last two columns are forecaster, forecasts; see REPLAY_HEAD_HEADER). */
+  let forecasterAt = 0;
   const keys: string[] = [];
   const keyIndex = new Map<string, number>();
   const times: number[] = [];
@@ -35,11 +37,12 @@ export async function readHeadReplay(path: string): Promise<HeadReplay> {
     if (header === undefined) {
       header = line.split(',');
       if (header.at(-2) !== 'forecaster' || header.at(-1) !== 'forecasts') throw new Error(`${path}: not a replay with model.online_head (header ${line})`);
+      forecasterAt = header.length - 2;
       continue;
     }
     if (!line.includes(',online_head,')) continue;
     const cells = line.split(',');
-    if (cells[8] !== 'online_head') continue;
+    if (cells[forecasterAt] !== 'online_head') continue;
     const key = cells[1];
     // The keys of the first row fix the order; every row lists every stream in that order.
     if (firstRow && !keyIndex.has(key)) {
@@ -50,7 +53,7 @@ export async function readHeadReplay(path: string): Promise<HeadReplay> {
       if (keyIndex.get(key) !== expect % keys.length) throw new Error(`${path}: online_head rows out of order at ${line.slice(0, 60)}`);
     }
     if (keyIndex.get(key) === 0) times.push(Date.parse(cells[0]));
-    const f = cells[9].split(';');
+    const f = cells[forecasterAt + 1].split(';');
     if (horizon === 0) horizon = f.length;
     if (f.length !== horizon) throw new Error(`${path}: ${f.length} forecasts, expected ${horizon}`);
     actual.push(cell(cells[2]));
