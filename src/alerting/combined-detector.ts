@@ -1,0 +1,184 @@
+// The combined detector: one calibrated surprise (-log10 p) per scored step from five parts that
+// each look for one kind of anomaly and are each a p-value under the model (calibrated z ~ N(0,1)):
+// - spike: the step's own two-sided surprise (the scorer's `surprise`);
+// - level: EWMA of the clipped z (span `levelSpan`), a normal with variance λ/(2-λ) under the
+//   model (the EWMA chart, Roberts 1959); divided by max(that, a learned variance of the EWMA) so
+//   that autocorrelated residuals of a real model do not read as a shift;
+// - variance: sum of the last `varianceWindow` (even) squared clipped z, χ² with that many degrees
+//   of freedom under the model: a noise burst no single step flags;
+// - seasonal: the actual against the same phase one season ago (d = x_t - x_{t-S}), scaled by a
+//   running scale of d and averaged like the level part: the daily shape broke even where the
+//   one-step model follows it;
+// - stuck: the flatline surprise of the current run of identical values.
+// The combined surprise is the largest part less log10 of the number of parts that had a value
+// (Bonferroni): never anti-conservative whatever the dependence between parts, and close to
+// nominal since the parts rarely exceed together under the model. Per-slot typed arrays; no
+// allocation per step.
+import { surpriseFromZ } from './normal-tail.js';
+import { grown, type SlotColumns } from './slot-arrays.js';
+import { bonferroniSurprise, chiSquareSurprise } from './surprise-tests.js';
+
+export const COMBINED_PARTS = ['spike', 'level', 'variance', 'seasonal', 'stuck'] as const;
+export type CombinedPart = (typeof COMBINED_PARTS)[number];
+
+export interface CombinedOptions {
+  /** EWMA span of the level part, in steps. */
+  readonly levelSpan: number;
+  /** Squared z summed by the variance part (even). */
+  readonly varianceWindow: number;
+  /** Steps in one season (0: no seasonal part). */
+  readonly seasonSteps: number;
+  /** EWMA span of the seasonal part, in steps. */
+  readonly seasonalSpan: number;
+}
+
+export const defaultCombinedOptions: CombinedOptions = { levelSpan: 8, varianceWindow: 12, seasonSteps: 0, seasonalSpan: 6 };
+
+/** z (and the scaled seasonal difference) is clipped here, so that one outlier is the spike part's. */
+const CLIP = 4;
+/** Memory of the learned variances (steps): long, so that an anomaly barely teaches them. */
+const LEARN_RATE = 1 / 1000;
+/** Seasonal differences before the seasonal part is scored (its scale must be known first). */
+const SEASONAL_WARMUP = 100;
+
+/** The parts of one step, written into by update (reused; copy what you keep). */
+export interface CombinedOut {
+  surprise: number;
+  levelSurprise: number;
+  varianceSurprise: number;
+  seasonalSurprise: number;
+  flatSurprise: number;
+  combined: number;
+  driver: CombinedPart | '';
+}
+
+export class CombinedDetector implements SlotColumns {
+  private readonly levelAlpha: number;
+  private readonly levelTheory: number;
+  private readonly seasonalAlpha: number;
+  private readonly seasonalTheory: number;
+  private readonly w: number;
+  private readonly season: number;
+  private levelM = new Float64Array(0);
+  private levelV = new Float64Array(0);
+  private sq = new Float64Array(0);
+  private sqCount = new Float64Array(0);
+  private seasonVal = new Float64Array(0);
+  private seasonTime = new Float64Array(0);
+  private dVar = new Float64Array(0);
+  private dCount = new Float64Array(0);
+  private seasM = new Float64Array(0);
+  private seasV = new Float64Array(0);
+
+  constructor(readonly options: CombinedOptions = defaultCombinedOptions) {
+    this.levelAlpha = 2 / (options.levelSpan + 1);
+    this.levelTheory = this.levelAlpha / (2 - this.levelAlpha);
+    this.seasonalAlpha = 2 / (options.seasonalSpan + 1);
+    this.seasonalTheory = this.seasonalAlpha / (2 - this.seasonalAlpha);
+    this.w = Math.max(2, options.varianceWindow & ~1);
+    this.season = options.seasonSteps >= 2 ? options.seasonSteps : 0;
+  }
+
+  /** Scores one step with calibrated z (finite) of a real value `actual` at t; fills out. */
+  update(slot: number, t: number, stepMs: number, actual: number, z: number, out: CombinedOut): void {
+    this.reserve(slot + 1);
+    const c = z > CLIP ? CLIP : z < -CLIP ? -CLIP : z;
+    out.levelSurprise = this.ewmaTest(this.levelM, this.levelV, slot, c, this.levelAlpha, this.levelTheory);
+    out.varianceSurprise = this.variance(slot, c * c);
+    out.seasonalSurprise = this.season > 0 ? this.seasonal(slot, t, stepMs, actual) : NaN;
+    let best = -1;
+    let max = -Infinity;
+    let k = 0;
+    for (let p = 0; p < COMBINED_PARTS.length; p++) {
+      const v = partValue(out, p);
+      if (!Number.isFinite(v) && v !== Infinity) continue;
+      k++;
+      if (v > max) {
+        max = v;
+        best = p;
+      }
+    }
+    out.combined = k > 0 ? bonferroniSurprise(max, k) : NaN;
+    out.driver = best >= 0 ? COMBINED_PARTS[best] : '';
+  }
+
+  /** EWMA of x at slot, scored against max(theory, learned) variance of the EWMA; then learns. */
+  private ewmaTest(m: Float64Array, v: Float64Array, slot: number, x: number, alpha: number, theory: number): number {
+    const mean = m[slot] + alpha * (x - m[slot]);
+    m[slot] = mean;
+    const learned = v[slot];
+    const u = mean / Math.sqrt(learned > theory ? learned : theory);
+    // Gross deviations are clipped before they teach the variance, so an anomaly does not hide itself.
+    const m2 = mean * mean;
+    const cap = 16 * theory;
+    v[slot] = learned + LEARN_RATE * ((m2 < cap ? m2 : cap) - learned);
+    return surpriseFromZ(u);
+  }
+
+  private variance(slot: number, c2: number): number {
+    const w = this.w;
+    const n = this.sqCount[slot];
+    this.sq[slot * w + (n % w)] = c2;
+    this.sqCount[slot] = n + 1;
+    if (n + 1 < w) return NaN;
+    let q = 0;
+    for (let i = 0; i < w; i++) q += this.sq[slot * w + i];
+    return chiSquareSurprise(q, w);
+  }
+
+  private seasonal(slot: number, t: number, stepMs: number, actual: number): number {
+    const S = this.season;
+    const k = Math.round(t / stepMs) % S;
+    const i = slot * S + (k < 0 ? k + S : k);
+    const matched = this.seasonTime[i] === t - S * stepMs;
+    const before = this.seasonVal[i];
+    this.seasonVal[i] = actual;
+    this.seasonTime[i] = t;
+    if (!matched) return NaN;
+    const d = actual - before;
+    const n = this.dCount[slot];
+    const sigma = Math.sqrt(this.dVar[slot]);
+    // Scale of d: a running mean of d² during warm-up, then an EWMA of d² clipped at 5 scales.
+    const dc = n >= SEASONAL_WARMUP && Math.abs(d) > 5 * sigma ? 5 * sigma : Math.abs(d);
+    const rate = n < 1 / LEARN_RATE ? 1 / (n + 1) : LEARN_RATE;
+    this.dVar[slot] += rate * (dc * dc - this.dVar[slot]);
+    this.dCount[slot] = n + 1;
+    if (n < SEASONAL_WARMUP || !(sigma > 0)) return NaN;
+    const x = d / sigma;
+    const c = x > CLIP ? CLIP : x < -CLIP ? -CLIP : x;
+    return this.ewmaTest(this.seasM, this.seasV, slot, c, this.seasonalAlpha, this.seasonalTheory);
+  }
+
+  columns() {
+    return [
+      [this.levelM, 1], [this.levelV, 1], [this.sq, this.w], [this.sqCount, 1],
+      [this.seasonVal, this.season], [this.seasonTime, this.season], [this.dVar, 1], [this.dCount, 1], [this.seasM, 1], [this.seasV, 1],
+    ] as const;
+  }
+
+  reserve(n: number): void {
+    if (this.levelM.length >= n) return;
+    this.levelM = grown(this.levelM, n);
+    const len = this.levelM.length;
+    this.levelV = grown(this.levelV, len);
+    this.sq = grown(this.sq, len * this.w);
+    this.sqCount = grown(this.sqCount, len);
+    this.seasonVal = grown(this.seasonVal, len * this.season);
+    this.seasonTime = grown(this.seasonTime, len * this.season, NaN);
+    this.dVar = grown(this.dVar, len);
+    this.dCount = grown(this.dCount, len);
+    this.seasM = grown(this.seasM, len);
+    this.seasV = grown(this.seasV, len);
+  }
+}
+
+/** Part p's surprise in out (NaN where the part had no value this step). */
+export function partValue(out: CombinedOut, p: number): number {
+  switch (p) {
+    case 0: return out.surprise;
+    case 1: return out.levelSurprise;
+    case 2: return out.varianceSurprise;
+    case 3: return out.seasonalSurprise;
+    default: return out.flatSurprise;
+  }
+}
