@@ -48,7 +48,8 @@ describe('retraining on the pipeline engine', () => {
     const s = spec();
     const engine = new PipelineEngine(s);
     const registry = await ModelRegistry.open(registryDir(s), s.name, engine.runner.model.config);
-    const settings = retrainSettingsFrom(s, { minSteps: 32 });
+    // Wall-clock mode: this test drives afterBatch itself (the event-time mode has its own tests).
+    const settings = retrainSettingsFrom(s, { minSteps: 32, deterministic: false });
     const retrainer = await Retrainer.create({ pipeline: s.name, live: engine.runner, registry, trainer: new InlineTrainer(), settings });
     engine.stepTap = engineTap(retrainer, engine.runner.inputSize);
     let swapped = 0;

@@ -12,5 +12,7 @@ export function engineTap(retrainer: Retrainer, inputSize: number): StepTap {
       // in units of the normaliser's scale: the buffer gets that level and normaliser.
       retrainer.observe(key, ticks.t[i], ticks.x, i * inputSize, ticks.level[i], ticks.centre[i], ticks.scale[i], ticks.imputed[i] === 1, ticks.reset[i] === 1, y[yOff]);
     },
+    stepsToEvent: () => retrainer.stepsToEvent(),
+    afterSteps: () => retrainer.afterSteps(),
   };
 }

@@ -68,6 +68,8 @@ describe('RetrainSchedule', () => {
     s.started(1500);
     expect(s.baseline).toBe(1);
     for (let i = 0; i < 3; i++) s.observeStep(4); // rolling error 1 → 2.5 → 3.25 → 3.6
+    expect(s.due(1600)).toBeUndefined(); // over the factor, but within baselineSteps of the last run
+    for (let i = 0; i < 2; i++) s.observeStep(4);
     expect(s.due(1600)).toBe('drift');
     s.promoted();
     expect(s.due(1600)).toBeUndefined();

@@ -1,6 +1,7 @@
 // When to retrain: every `everyMs` of wall time, every `everySteps` new live steps, or on drift,
 // i.e. when the rolling one-step error of the live model rises `driftFactor` times over the level
-// it settled at after the last promotion (the mean of the first `baselineSteps` errors since).
+// it settled at after the last promotion (the mean of the first `baselineSteps` errors since), at
+// least `baselineSteps` steps after the last run started.
 
 export type RetrainReason = 'interval' | 'steps' | 'drift' | 'manual';
 
@@ -46,7 +47,8 @@ export class RetrainSchedule {
 
   due(now: number): RetrainReason | undefined {
     const o = this.options;
-    if (o.driftFactor > 0 && this.rollingError > o.driftFactor * this.baseline) return 'drift';
+    // At most one drift run per baselineSteps steps: a rejected run leaves the error high.
+    if (o.driftFactor > 0 && this.stepsSince >= o.baselineSteps && this.rollingError > o.driftFactor * this.baseline) return 'drift';
     if (o.everySteps > 0 && this.stepsSince >= o.everySteps) return 'steps';
     if (o.everyMs > 0 && now - this.lastRunAt >= o.everyMs) return 'interval';
     return undefined;

@@ -65,7 +65,13 @@ describe('retrainSettingsFrom', () => {
       schedule: { everyMs: 60000, everySteps: 300, driftFactor: 3.5, baselineSteps: 50, errorAlpha: 0.02 },
       margin: 0.1,
       rewarmSteps: 16,
+      // every_ms > 0: the wall-clock mode
+      deterministic: false, applyAfterSteps: 300, checkSteps: 50,
     });
+    const det = retrainSettingsFrom(parse(BASE + ONLINE.replace('every_ms: 60000', 'every_ms: 0\n    apply_after_steps: 77')));
+    expect([det.deterministic, det.applyAfterSteps, det.checkSteps, det.schedule.everyMs]).toEqual([true, 77, 50, 0]);
+    const forced = retrainSettingsFrom(parse(BASE + ONLINE.replace('every_ms: 60000', 'every_ms: 60000\n    deterministic: true')));
+    expect([forced.deterministic, forced.schedule.everyMs]).toEqual([true, 0]);
   });
 
   it('defaults to the earlier built-in values, the unset training ones from training.offline', () => {
@@ -76,6 +82,8 @@ describe('retrainSettingsFrom', () => {
     });
     expect(s.schedule).toEqual({ everyMs: 0, everySteps: 1000, driftFactor: 2, baselineSteps: 200, errorAlpha: 0.02 });
     expect([s.margin, s.rewarmSteps, s.windowSteps]).toEqual([0.02, 48, 512]);
+    // Event time by default: results applied every_steps after their trigger, checks every 200 steps.
+    expect([s.deterministic, s.applyAfterSteps, s.checkSteps]).toEqual([true, 1000, 200]);
   });
 
   it('reports bad options with file:line:col', () => {

@@ -146,7 +146,11 @@ describe('Retrainer', () => {
     const published: { name: string; version: string; bytes: Uint8Array }[] = [];
     const inline = new InlineTrainer();
     let fail = false;
-    const trainer = { train: (req: Parameters<InlineTrainer['train']>[0]) => (fail ? Promise.reject(new Error('boom')) : inline.train(req)), close: async () => {} };
+    const trainer = {
+      train: (req: Parameters<InlineTrainer['train']>[0]) => (fail ? Promise.reject(new Error('boom')) : inline.train(req)),
+      start: (req: Parameters<InlineTrainer['start']>[0]) => inline.start(req),
+      close: async () => {},
+    };
     const retrainer = await Retrainer.create({
       pipeline: 'test', live: runner, registry, trainer, settings: testSettings(), publish: async (m) => { published.push(m); },
     });

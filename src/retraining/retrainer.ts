@@ -7,13 +7,18 @@ import type { DataRange, ModelRegistry } from './model-registry.js';
 import { ReplayBuffer } from './replay-buffer.js';
 import { RetrainSchedule, type RetrainReason, type ScheduleOptions } from './retrain-schedule.js';
 import { rewarmRows, rewarmStates, type RewarmSeed } from './rewarm.js';
-import { flattenParams, loadParams, type TrainSettings } from './train-job.js';
-import type { Trainer } from './worker-trainer.js';
+import { flattenParams, loadParams, type TrainJobResult, type TrainSettings } from './train-job.js';
+import type { Trainer, TrainJobHandle } from './worker-trainer.js';
 
 // Background retraining of one pipeline's model. The live path only records steps (replay buffer,
 // drift error) and, between two batched steps, applies a swap that is already decided. Training
 // runs in the trainer (a worker); the challenger goes live only if its loss on the most recent
 // held-out steps beats the champion's on the same steps by the margin. Every run is registered.
+// Deterministic (event-time) mode: the schedule is checked every `checkSteps` live steps; a run
+// triggered after step K learns from exactly the buffer as of K with a fixed epoch budget and seed,
+// and its result is applied right after step K + applyAfterSteps (the engine ends a model call
+// there, see StepTap.stepsToEvent), waiting for the worker if needed. Outputs then depend on the
+// data alone: two replays, or a replay and the daemon, swap at the same steps.
 
 /** What the retrainer needs of the live model: ModelRunner fits. */
 export interface LiveModel {
@@ -37,6 +42,12 @@ export interface RetrainSettings {
   readonly margin: number;
   /** Steps replayed through the new weights per stream before a swap; 0 = no re-warm. */
   readonly rewarmSteps: number;
+  /** Event-time mode (see above); false: wall-clock triggers, results applied when ready. */
+  readonly deterministic: boolean;
+  /** Deterministic mode: steps between a run's trigger and the application of its result. */
+  readonly applyAfterSteps: number;
+  /** Deterministic mode: the schedule is checked after every checkSteps-th live step. */
+  readonly checkSteps: number;
 }
 
 export interface RetrainRun {
@@ -68,6 +79,17 @@ export interface RetrainerOptions {
 
 interface PendingSwap { readonly model: StackedModel; readonly version: string; readonly validationLoss?: number; readonly seed?: RewarmSeed }
 
+/** A deterministic run between its trigger and the step its result is applied at. */
+interface EventJob {
+  readonly handle: TrainJobHandle;
+  readonly applyAt: number;
+  readonly reason: RetrainReason;
+  readonly parent: string;
+  readonly range: DataRange;
+  readonly rows: ReturnType<typeof rewarmRows> | undefined;
+  readonly t0: number;
+}
+
 export class Retrainer implements OnlineLearner {
   readonly buffer: ReplayBuffer;
   readonly schedule: RetrainSchedule;
@@ -76,12 +98,20 @@ export class Retrainer implements OnlineLearner {
   private running: Promise<RetrainRun | undefined> | undefined;
   private readonly now: () => number;
   private seed = 1;
+  /** Live steps seen (all streams): the event clock of the deterministic mode. */
+  steps = 0;
+  private job: EventJob | undefined;
+  /** Swaps the deterministic mode made inside the engine since the last afterBatch. */
+  private applied: ModelCandidate | undefined;
+  private versions = 0;
+  private registering: Promise<void> = Promise.resolve();
 
   private constructor(readonly o: RetrainerOptions) {
     const m = o.live.model.config;
     this.buffer = new ReplayBuffer({ inputSize: m.inputSize, horizon: m.horizon, capacity: o.settings.bufferSteps, maxStreams: o.settings.bufferStreams });
     this.now = o.now ?? Date.now;
     this.schedule = new RetrainSchedule(o.settings.schedule, this.now());
+    this.versions = o.registry.list().length;
   }
 
   /**
@@ -107,23 +137,50 @@ export class Retrainer implements OnlineLearner {
   }
 
   get busy(): boolean {
-    return this.running !== undefined;
+    return this.running !== undefined || this.job !== undefined;
   }
 
-  /** Resolves when no run is in progress. */
+  /** Resolves when no run is in progress and every run is registered. */
   async whenIdle(): Promise<void> {
     while (this.running !== undefined) await this.running;
+    await this.registering;
   }
 
   /** Records one live step (inputs, value, normaliser, the one-step forecast made at it). */
   observe(key: string, t: number, x: Float32Array, xOff: number, value: number, mean: number, std: number, imputed: boolean, reset: boolean, pred: number): void {
     this.schedule.observeStep(this.buffer.push(key, t, x, xOff, value, mean, std, imputed, reset, pred));
+    if (!this.o.settings.deterministic) return;
+    this.steps++;
+    if (this.job === undefined && this.steps % this.o.settings.checkSteps === 0) {
+      const reason = this.schedule.due(0);
+      if (reason !== undefined) this.trigger(reason);
+    }
+  }
+
+  /** Deterministic mode: live steps the engine may make before it must call afterSteps(). */
+  stepsToEvent(): number {
+    const s = this.o.settings;
+    if (!s.deterministic) return Infinity;
+    if (this.job !== undefined) return this.job.applyAt - this.steps;
+    return s.checkSteps - (this.steps % s.checkSteps);
+  }
+
+  /** Deterministic mode, called by the engine between model calls: applies a run due at this step. */
+  afterSteps(): void {
+    const job = this.job;
+    if (job !== undefined && this.steps >= job.applyAt) this.apply(job);
   }
 
   /** OnlineLearner: applies a decided swap, else starts a due run in the background. */
   afterBatch(): ModelCandidate | undefined {
     const swap = this.takePending();
     if (swap !== undefined) return swap;
+    if (this.o.settings.deterministic) {
+      // Swapped inside the engine already: the runtime only reports it.
+      const applied = this.applied;
+      this.applied = undefined;
+      return applied;
+    }
     const reason = this.schedule.due(this.now());
     if (reason !== undefined && this.running === undefined) void this.run(reason);
     return undefined;
@@ -173,7 +230,90 @@ export class Retrainer implements OnlineLearner {
   }
 
   async close(): Promise<void> {
+    this.job?.handle.cancel();
+    this.job = undefined;
+    await this.registering;
     await this.o.trainer.close();
+  }
+
+  /** Deterministic mode: starts a run on the buffer as of this step. */
+  private trigger(reason: RetrainReason): void {
+    const s = this.o.settings;
+    this.schedule.started(0);
+    const windows = this.buffer.sample(s.windowSteps, s.windowStreams, s.minSteps, this.seed++);
+    if (windows === undefined) {
+      this.o.log?.debug({ reason, step: this.steps }, 'Retraining skipped: no stream has enough steps yet.');
+      return;
+    }
+    const W = s.rewarmSteps;
+    const rows = W > 0 ? rewarmRows(this.buffer, W) : undefined;
+    // No wall-clock budget: the epochs and patience alone bound a deterministic run.
+    const train = { ...s.train, maxTimeMs: Infinity };
+    const handle = this.o.trainer.start({
+      jobId: `${this.o.pipeline}-${this.seed}`, config: this.o.live.model.config, champion: flattenParams(this.o.live.model),
+      steps: windows.steps, batch: windows.batch, inputs: windows.inputs, targets: windows.targets, settings: train, seed: this.seed,
+      rewarm: rows && { streams: rows.keys.length, rows: W, inputs: rows.inputs, steps: rows.steps },
+    });
+    this.job = {
+      handle, applyAt: this.steps + s.applyAfterSteps, reason, parent: this.o.live.version, rows, t0: this.now(),
+      range: { from: windows.from, to: windows.to, streams: windows.batch, steps: windows.steps },
+    };
+    this.o.log?.debug({ reason, step: this.steps, applyAt: this.job.applyAt, streams: windows.batch }, 'Retraining started.');
+  }
+
+  /** Deterministic mode: the run's result decides at its apply step (waiting for it if needed). */
+  private apply(job: EventJob): void {
+    this.job = undefined;
+    const { pipeline, metrics, log } = this.o;
+    const s = this.o.settings;
+    let result: TrainJobResult;
+    try {
+      result = job.handle.wait();
+    } catch (err) {
+      metrics?.trainingRuns.labels(pipeline, 'failed').inc();
+      log?.error({ err, reason: job.reason }, 'Retraining failed; the champion stays live.');
+      return;
+    }
+    const { promoted, why } = decide(result.validationLoss, result.championLoss, s.margin);
+    this.versions = Math.max(this.versions, this.o.registry.list().length) + 1;
+    const version = `v${String(this.versions).padStart(4, '0')}-${promoted ? 'promoted' : 'rejected'}`;
+    const metaData = {
+      ...meta(version, job.parent, job.range, job.reason, promoted, why),
+      trainLoss: result.trainLoss, validationLoss: result.validationLoss, championLoss: result.championLoss, epochs: result.epochs,
+    };
+    const weights = result.weights;
+    this.registering = this.registering
+      .then(() => this.o.registry.add(metaData, weights))
+      .catch((err: unknown) => log?.error({ err, version }, 'Registering the model version failed.'));
+    if (promoted) {
+      const model = new StackedModel(this.o.live.model.config, this.o.live.model.kernels);
+      loadParams(model, weights);
+      const seed = job.rows !== undefined && result.rewarmStates !== undefined ? { keys: job.rows.keys, counts: job.rows.counts, states: result.rewarmStates } : undefined;
+      if (s.rewarmSteps > 0) rewarmStates(model, this.buffer, this.o.live.arena, s.rewarmSteps, seed);
+      this.schedule.promoted();
+      this.o.live.swap(model, version);
+      this.applied = { model, version, validationLoss: result.validationLoss, applied: true };
+      const publish = this.o.publish;
+      if (publish !== undefined) {
+        this.registering = this.registering.then(() => publish({ name: pipeline, version, bytes: new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength) }))
+          .catch((err: unknown) => log?.warn({ err, version }, 'Publishing the model version to Kafka failed; it is on disk.'));
+      }
+    }
+    this.record({
+      version, reason: job.reason, promoted, why, seconds: (this.now() - job.t0) / 1000, streams: job.range.streams, steps: job.range.steps,
+      epochs: result.epochs, trainLoss: result.trainLoss, validationLoss: result.validationLoss, championLoss: result.championLoss,
+    }, this.steps);
+  }
+
+  private record(run: RetrainRun, step?: number): void {
+    const { pipeline, metrics, log } = this.o;
+    this.runs.push(run);
+    metrics?.trainingRuns.labels(pipeline, run.promoted ? 'promoted' : 'rejected').inc();
+    metrics?.trainingDuration.labels(pipeline).observe(run.seconds);
+    metrics?.trainingLoss.labels(pipeline, 'train').set(run.trainLoss);
+    metrics?.trainingLoss.labels(pipeline, 'validation').set(run.validationLoss);
+    metrics?.trainingLoss.labels(pipeline, 'incumbent').set(run.championLoss);
+    log?.info({ ...run, step }, run.promoted ? 'Retrained model promoted.' : 'Retrained model rejected; the champion stays live.');
   }
 
   private takePending(): ModelCandidate | undefined {
@@ -241,13 +381,7 @@ export class Retrainer implements OnlineLearner {
       version, reason, promoted, why, seconds: (this.now() - t0) / 1000, streams: windows.batch, steps: windows.steps, epochs: result.epochs,
       trainLoss: result.trainLoss, validationLoss: result.validationLoss, championLoss: result.championLoss,
     };
-    this.runs.push(run);
-    metrics?.trainingRuns.labels(pipeline, promoted ? 'promoted' : 'rejected').inc();
-    metrics?.trainingDuration.labels(pipeline).observe(run.seconds);
-    metrics?.trainingLoss.labels(pipeline, 'train').set(run.trainLoss);
-    metrics?.trainingLoss.labels(pipeline, 'validation').set(run.validationLoss);
-    metrics?.trainingLoss.labels(pipeline, 'incumbent').set(run.championLoss);
-    log?.info(run, promoted ? 'Retrained model promoted.' : 'Retrained model rejected; the champion stays live.');
+    this.record(run);
     return run;
   }
 }

@@ -48,6 +48,9 @@ export function testSettings(overrides: Partial<RetrainSettings> = {}): RetrainS
     schedule: { everyMs: 0, everySteps: 0, driftFactor: 0, baselineSteps: 50, errorAlpha: 0.05 },
     margin: 0.05,
     rewarmSteps: 48,
+    deterministic: false,
+    applyAfterSteps: 0,
+    checkSteps: 1,
     ...overrides,
   };
 }

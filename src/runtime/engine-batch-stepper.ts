@@ -43,6 +43,18 @@ export class EngineBatchStepper {
   }
 
   private stepRound(from: number, to: number): void {
+    const tap = this.tapHolder.stepTap;
+    if (tap?.stepsToEvent === undefined) { this.stepRows(from, to); return; }
+    // Model calls end at the tap's event points (see StepTap.stepsToEvent).
+    while (from < to) {
+      const end = Math.min(to, from + Math.max(1, tap.stepsToEvent()));
+      this.stepRows(from, end);
+      tap.afterSteps?.();
+      from = end;
+    }
+  }
+
+  private stepRows(from: number, to: number): void {
     const count = to - from;
     const ticks = this.ticks;
     const runner = this.runner;

@@ -10,6 +10,8 @@ export interface ModelCandidate {
   readonly model: StackedModel;
   readonly version: string;
   readonly validationLoss?: number;
+  /** Already live (the learner swapped it between two model calls): the runtime only reports it. */
+  readonly applied?: boolean;
 }
 
 export interface OnlineLearner {

@@ -186,7 +186,7 @@ export class PipelineRuntime {
   private afterBatch(): void {
     const candidate = this.learner?.afterBatch(this.engine);
     if (candidate === undefined) return;
-    this.engine.runner.swap(candidate.model, candidate.version);
+    if (candidate.applied !== true) this.engine.runner.swap(candidate.model, candidate.version);
     this.options.metrics?.trainingRuns.labels(this.spec.name, 'swapped').inc();
     this.options.observer?.modelSwapped?.(this.spec.name, candidate.version, candidate.validationLoss);
     this.log.info({ version: candidate.version, validationLoss: candidate.validationLoss }, 'Model swapped.');

@@ -10,6 +10,7 @@ import type { Logger } from '../telemetry/logger.js';
 import type { HeadRow } from './online-head.js';
 import { PipelineEngine, type StepRow } from './pipeline-engine.js';
 import { prepareModel } from './prepare-model.js';
+import { ReplayRetraining } from '../retraining/replay-retraining.js';
 
 // `tidecast replay`: the daemon's engine over one file as fast as possible, one CSV row per forecast
 // step; anomaly_score is the alert engine's live calibrated score, empty where it scored nothing
@@ -98,15 +99,23 @@ export async function replayInto(
   const spec = engine.spec;
   const cfg = replaySourceConfig(spec, input);
   await prepareModel(spec, engine.runner, [cfg], log);
+  // training.online: retraining as in the daemon (event time by default: the output stays a function of the input).
+  const retraining = await ReplayRetraining.start(engine, log);
   const source = new FileSource(cfg, { name: 'replay', paced: false });
   let rows = 0;
-  for await (const b of source.batches(o.signal ?? new AbortController().signal)) {
-    for (const d of b.deadLetters) engine.deadLetter(d);
-    engine.ingest(b.observations);
-    rows = b.position;
-    await o.afterBatch?.(rows);
+  try {
+    for await (const b of source.batches(o.signal ?? new AbortController().signal)) {
+      for (const d of b.deadLetters) engine.deadLetter(d);
+      engine.ingest(b.observations);
+      rows = b.position;
+      retraining?.afterBatch();
+      await o.afterBatch?.(rows);
+    }
+    engine.flush();
+  } finally {
+    const summary = await retraining?.close();
+    if (summary !== undefined) log.info(summary, 'Retraining during the replay.');
   }
-  engine.flush();
   return rows;
 }
 
