@@ -3,10 +3,12 @@
 // time (the steps' own times); the silence clock is injectable for live use.
 import { bytesFromBase64, toBase64 } from '../core/base64.js';
 import type { Clock } from '../core/clock.js';
-import { alertId, dashboardUrl, type AlertEvent, type AlertSeverity, type StormSummary } from './alert-event.js';
+import { alertId, dashboardUrl, type AlertEvent, type AlertPart, type AlertSeverity, type StormSummary } from './alert-event.js';
+import { GroupRule, type GroupStep } from './alert-groups.js';
 import { AlertRuleState, FIRING, INACTIVE, PENDING } from './alert-rule-state.js';
 import type { ForecastInput } from './forecast-ring.js';
-import { AlertingOptions, toStepScorerOptions, type AlertRuleOptions } from './rule-options.js';
+import { COMBINED_PARTS, partValue } from './combined-detector.js';
+import { AlertingOptions, toStepScorerOptions, usesCombined, type AlertRuleOptions } from './rule-options.js';
 import { Silences, type Silence } from './silences.js';
 import { loadSlot, saveSlot, slotWidth, SlotIndex, type SlotColumns } from './slot-arrays.js';
 import { StepScore, StepScorer } from './step-scorer.js';
@@ -49,12 +51,30 @@ export class AlertEngine {
   private readonly out: AlertEvent[] = [];
   /** Every part's entries for a stream never seen: what a released slot is reset to. */
   private readonly blank: Float64Array;
+  /** Rules with group_by (multi-signal alerts, alert-groups.ts), and per rule whether it is one. */
+  private readonly groupRules: GroupRule[] = [];
+  private readonly isGroupRule: Uint8Array;
+  /** The group's lifecycle state a stream not in any group exports. */
+  private readonly groupBlank: Float64Array;
+  /** What a closed group bucket looks like to the lifecycle and the event (no actual or forecast). */
+  private readonly groupScore = new StepScore();
 
-  /** options: the parsed or raw `alerting:` section; clock: "now" for silences (default: event time). */
-  constructor(readonly pipeline: string, options: unknown, private readonly clock?: Clock) {
+  /**
+   * options: the parsed or raw `alerting:` section; clock: "now" for silences (default: event time);
+   * stepMs: the pipeline's grid step (the combined detector's default season is one day of steps).
+   */
+  constructor(readonly pipeline: string, options: unknown, private readonly clock?: Clock, stepMs?: number) {
     this.options = AlertingOptions.parse(options);
-    this.scorer = new StepScorer(toStepScorerOptions(this.options.scorer));
+    this.scorer = new StepScorer(toStepScorerOptions(this.options.scorer, usesCombined(this.options.rules), stepMs));
     this.rules = this.options.rules;
+    this.isGroupRule = Uint8Array.from(this.rules, (r) => (r.group_by === 'stream' ? 0 : 1));
+    this.rules.forEach((r, i) => {
+      if (r.group_by !== 'stream') this.groupRules.push(new GroupRule(i, r.group_by, this.options.groups, this.onGroupClose));
+    });
+    const groupBlank: number[] = [];
+    saveSlot(new GroupRule(0, 'prefix', {}, () => {}).snapshotPart, 0, groupBlank);
+    this.groupBlank = Float64Array.from(groupBlank);
+    this.groupScore.scored = true;
     this.ruleStreams = this.rules.map((r) => globToRegExp(r.streams));
     this.state = new AlertRuleState(this.rules.length);
     this.storm = new StormControl(this.options.storm_control.max_per_minute);
@@ -79,8 +99,15 @@ export class AlertEngine {
     if (s.scored) {
       this.stats.scored++;
       this.state.reserve(this.slots.size);
-      for (let r = 0; r < this.rules.length; r++) if (this.ruleApplies(slot, r)) this.advance(slot, r, stream, t, s);
+      const R = this.rules.length;
+      for (let r = 0; r < R; r++) {
+        if (this.isGroupRule[r] === 0 && this.ruleApplies(slot, r)) this.advance(this.state, slot * R + r, this.rules[r], stream, t, levelOf(this.rules[r], s), s, null);
+      }
     } else this.stats.unscored++;
+    for (const gr of this.groupRules) {
+      const g = this.groupFor(gr, slot, stream);
+      if (g >= 0) gr.report(g, slot, t, stepMs, s.scored ? levelOf(this.rules[gr.rule], s) : NaN);
+    }
     if (forecast) this.scorer.record(slot, forecast);
     return this.out;
   }
@@ -92,6 +119,8 @@ export class AlertEngine {
   /** Sends the storm summary of the current window, if any (at shutdown or end of a replay). */
   flush(t: number): readonly AlertEvent[] {
     this.out.length = 0;
+    // Event times some member never reported are closed with the members that did.
+    for (const gr of this.groupRules) gr.closeAll();
     const summary = this.storm.flush();
     if (summary) this.pushSummary(summary, t);
     return this.out;
@@ -106,6 +135,11 @@ export class AlertEngine {
     if (slot < 0) return null;
     const values: number[] = [];
     for (const p of this.parts()) saveSlot(p, slot, values);
+    for (const gr of this.groupRules) {
+      const g = this.groupFor(gr, slot, key);
+      if (g >= 0) saveSlot(gr.snapshotPart, g, values);
+      else for (const v of this.groupBlank) values.push(v);
+    }
     return { v: ALERT_SNAPSHOT_VERSION, layout: this.layout(), modelVersion: this.scorer.modelVersion(slot), state: toBase64(Float64Array.from(values)) };
   }
 
@@ -117,6 +151,12 @@ export class AlertEngine {
     const slot = this.slots.slotOf(key);
     let off = 0;
     for (const p of this.parts()) off = loadSlot(p, slot, src, off);
+    // A group's state travels with each member; the first member restored sets it, unless the group
+    // already stepped here (then it is newer than any snapshot).
+    for (const gr of this.groupRules) {
+      const g = this.groupFor(gr, slot, key);
+      off = gr.restorable(g) ? loadSlot(gr.snapshotPart, g, src, off) : off + this.groupBlank.length;
+    }
     this.scorer.setModelVersion(slot, snap.modelVersion);
     return true;
   }
@@ -131,6 +171,7 @@ export class AlertEngine {
     let off = 0;
     for (const p of this.parts()) off = loadSlot(p, slot, this.blank, off);
     this.scorer.setModelVersion(slot, '');
+    for (const gr of this.groupRules) gr.forget(slot);
     const r = this.rules.length;
     if (this.applies.length > slot * r) this.applies.fill(0, slot * r, (slot + 1) * r);
     return true;
@@ -141,7 +182,7 @@ export class AlertEngine {
   }
 
   private width(): number {
-    return this.parts().reduce((w, p) => w + slotWidth(p), 0);
+    return this.parts().reduce((w, p) => w + slotWidth(p), 0) + this.groupRules.length * this.groupBlank.length;
   }
 
   /** What a snapshot's entries mean: rules in order and the widths; a config change invalidates it. */
@@ -165,11 +206,22 @@ export class AlertEngine {
     return this.applies[i] === 1;
   }
 
-  private advance(slot: number, r: number, stream: string, t: number, s: StepScore): void {
-    const rule = this.rules[r];
-    const st = this.state;
-    const i = slot * this.rules.length + r;
-    const level = levelOf(rule, s);
+  /** The stream's group under a group rule (registering it as a member), or -1 when the rule does not cover it. */
+  private groupFor(gr: GroupRule, slot: number, stream: string): number {
+    return this.ruleApplies(slot, gr.rule) ? gr.groupOf(slot, stream) : -1;
+  }
+
+  /** A group's event time closed: its Fisher surprise runs the rule's lifecycle for the group. */
+  private readonly onGroupClose = (gr: GroupRule, g: GroupStep): void => {
+    if (!(g.scored > 0)) return;
+    const s = this.groupScore;
+    s.surprise = s.combined = g.surprise;
+    s.score = -Math.expm1(-g.surprise * Math.LN10);
+    this.advance(gr.state, g.group, this.rules[gr.rule], gr.groups.keyOf(g.group), g.t, g.surprise, s, g);
+  };
+
+  /** One scored step of a (stream or group, rule) lifecycle at index i of st. */
+  private advance(st: AlertRuleState, i: number, rule: AlertRuleOptions, stream: string, t: number, level: number, s: StepScore, g: GroupStep | null): void {
     if (Number.isNaN(level)) return;
     const sev = rule.critical !== undefined && level >= rule.critical ? 2 : 1;
     const active = level >= rule.warning;
@@ -178,14 +230,14 @@ export class AlertEngine {
         if (++st.calmSteps[i] >= rule.resolve_steps) {
           st.state[i] = INACTIVE;
           st.cooldownUntil[i] = t + rule.cooldown_ms;
-          if (st.unsent[i] === 0) this.emit(rule, stream, t, st.episodeStart[i], 'resolved', st.severity[i], level, s, false);
+          if (st.unsent[i] === 0) this.emit(rule, stream, t, st.episodeStart[i], 'resolved', st.severity[i], level, s, false, g);
         }
         return;
       }
       st.calmSteps[i] = 0;
       if (sev > st.severity[i]) {
         st.severity[i] = sev;
-        st.unsent[i] = this.emit(rule, stream, t, st.episodeStart[i], 'firing', sev, level, s, true) ? 0 : 1;
+        st.unsent[i] = this.emit(rule, stream, t, st.episodeStart[i], 'firing', sev, level, s, true, g) ? 0 : 1;
       }
       return;
     }
@@ -199,21 +251,21 @@ export class AlertEngine {
       st.episodeStart[i] = t;
       st.activeSteps[i] = 0;
       st.severity[i] = sev;
-      if (rule.notify_pending) this.emit(rule, stream, t, t, 'pending', sev, level, s, false);
+      if (rule.notify_pending) this.emit(rule, stream, t, t, 'pending', sev, level, s, false, g);
     }
     st.activeSteps[i]++;
     if (sev > st.severity[i]) st.severity[i] = sev;
     if (st.activeSteps[i] >= rule.for && t - st.episodeStart[i] >= rule.for_ms) {
       st.state[i] = FIRING;
       st.calmSteps[i] = 0;
-      st.unsent[i] = this.emit(rule, stream, t, st.episodeStart[i], 'firing', st.severity[i], level, s, true) ? 0 : 1;
+      st.unsent[i] = this.emit(rule, stream, t, st.episodeStart[i], 'firing', st.severity[i], level, s, true, g) ? 0 : 1;
     }
   }
 
   /** Builds and queues one event unless silenced or (for firing) over the storm limit. */
   private emit(
     rule: AlertRuleOptions, stream: string, t: number, start: number, state: AlertEvent['state'],
-    sev: number, level: number, s: StepScore, limited: boolean,
+    sev: number, level: number, s: StepScore, limited: boolean, g: GroupStep | null,
   ): boolean {
     // A resolution is only ever sent for a firing that was delivered, silence or not, so that
     // consumers never keep an alert open forever.
@@ -231,9 +283,20 @@ export class AlertEngine {
       detector: rule.detector, state, severity: severityName(sev), time: t, episodeStart: start,
       actual: s.actual, forecast: s.forecast, interval: { lower: s.lower, upper: s.upper },
       score: s.score, surprise: s.surprise, level, modelVersion: s.modelVersion,
-      dashboardUrl: dashboardUrl(this.options.base_url, stream),
+      dashboardUrl: dashboardUrl(this.options.base_url, g && g.top > 0 ? this.slots.keyOf(g.members[0]) : stream),
+      ...(g ? this.groupDetail(stream, g) : rule.detector === 'combined' ? combinedDetail(s) : {}),
     });
     return true;
+  }
+
+  /** A group event names its driving streams: members at surprise >= 2 (p <= 1%), at least the top one. */
+  private groupDetail(key: string, g: GroupStep): Pick<AlertEvent, 'driver' | 'parts' | 'group'> {
+    const parts: AlertPart[] = [];
+    for (let j = 0; j < g.top; j++) {
+      if (j > 0 && g.surprises[j] < DRIVER_SURPRISE) break;
+      parts.push({ name: this.slots.keyOf(g.members[j]), surprise: g.surprises[j] });
+    }
+    return { driver: parts[0]?.name ?? '', parts, group: { key, scored: g.scored, reported: g.reported } };
   }
 
   private pushSummary(summary: StormSummary, t: number): void {
@@ -246,6 +309,19 @@ export class AlertEngine {
       dashboardUrl: `${this.options.base_url.replace(/\/+$/, '')}/#/alerts`, summary,
     });
   }
+}
+
+/** A member at this surprise or more (p <= 1%) is named as driving its group's alert. */
+const DRIVER_SURPRISE = 2;
+
+/** A combined event names every part that had a value and the one that drove it. */
+function combinedDetail(s: StepScore): Pick<AlertEvent, 'driver' | 'parts'> {
+  const parts: AlertPart[] = [];
+  for (let p = 0; p < COMBINED_PARTS.length; p++) {
+    const v = partValue(s, p);
+    if (v === v) parts.push({ name: COMBINED_PARTS[p], surprise: v });
+  }
+  return { driver: s.driver, parts };
 }
 
 function severityName(sev: number): AlertSeverity {
@@ -262,5 +338,6 @@ export function levelOf(rule: AlertRuleOptions, s: StepScore): number {
     case 'horizon': return s.bands > 0 ? s.horizonsOutside : NaN;
     case 'flatline': return s.flatSurprise;
     case 'cusum': return s.cusum;
+    case 'combined': return s.combined;
   }
 }

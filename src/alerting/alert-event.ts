@@ -2,7 +2,7 @@
 
 export type AlertState = 'pending' | 'firing' | 'resolved';
 export type AlertSeverity = 'warning' | 'critical';
-export type AlertDetector = 'score' | 'surprise' | 'likelihood' | 'dynamic_threshold' | 'horizon' | 'flatline' | 'cusum';
+export type AlertDetector = 'score' | 'surprise' | 'likelihood' | 'dynamic_threshold' | 'horizon' | 'flatline' | 'cusum' | 'combined';
 
 export interface AlertEvent {
   /** Stream + rule + episode start: stable over an episode's pending, firing and resolved events. */
@@ -29,8 +29,23 @@ export interface AlertEvent {
   readonly level: number;
   readonly modelVersion: string;
   readonly dashboardUrl: string;
+  /**
+   * What drove the alert: the combined detector's part with the largest surprise (spike, level,
+   * variance, seasonal, stuck), or, for a group rule, the member stream with the largest surprise.
+   */
+  readonly driver?: string;
+  /** combined: each part's surprise; group rules: the driving member streams' surprises, largest first. */
+  readonly parts?: readonly AlertPart[];
+  /** Group rules (group_by): the asset's key (also `stream`) and its members that had a score at `time`, of those that reported. */
+  readonly group?: { readonly key: string; readonly scored: number; readonly reported: number };
   /** Storm control only: how many alerts were held back in the window and from which streams. */
   readonly summary?: StormSummary;
+}
+
+/** One detector part or member stream and its surprise (-log10 p) at the event's step. */
+export interface AlertPart {
+  readonly name: string;
+  readonly surprise: number;
 }
 
 export interface StormSummary {
