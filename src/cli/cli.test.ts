@@ -46,7 +46,8 @@ describe('tidecast CLI', () => {
     for (const cmd of ['run', 'validate', 'replay', 'train']) {
       expect(helpOf([cmd, '--help'])).toContain(`Usage: tidecast ${cmd} [options] <pipeline`);
     }
-    expect(helpOf(['replay', '--help'])).toContain('--input <file>');
+    expect(helpOf(['replay', '--help'])).toContain('--input <path>');
+    expect(helpOf(['replay', '--help'])).toContain('--horizons <which>');
     expect(helpOf(['run', '--help'])).toContain('--port <port>');
   });
 
@@ -77,7 +78,7 @@ describe('tidecast CLI', () => {
     expect(r.code).toBe(1);
     expect(r.stderr.trimEnd().split('\n')).toEqual([
       `${broken}:1:7 name: lowercase letters, digits, "_" and "-", got "Weather Station" (Pipeline name: appears in logs, metrics, the API and every forecast.)`,
-      `${broken}:2:10 step_ms: must be > 0, got -5 (Grid step in milliseconds (600000: 10 min, 1000: 1 s).)`,
+      `${broken}:2:10 step_ms: must be > 0, got -5 (Grid step in milliseconds (600000: 10 min, 1000: 1 s), a duration ("10m", "1h", "1d") or "auto" (inferred from the data).)`,
       `${broken}:7:24 sources[0].replay.speedup: must be > 0, got 0 (Event-time milliseconds replayed per wall-clock millisecond (3600: one hour of data per second).)`,
       `${broken}:8:43 model.layer: unknown key (did you mean "layers"?)`,
     ]);

@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { formatIssue } from '../config/config-issue.js';
 import { ConfigError, loadPipelineFiles } from '../config/load-pipeline.js';
@@ -6,7 +7,9 @@ import { validatePipelineFile } from '../config/validate.js';
 import { createLogger, type LogLevel } from '../telemetry/logger.js';
 import { createMetrics } from '../telemetry/metrics.js';
 import { startDaemon } from '../runtime/daemon.js';
-import { countRows, replayFile, replaySourceConfig } from '../runtime/replay.js';
+import { countRows, replayFile, replaySourceConfig, type ReplayColumns } from '../runtime/replay.js';
+import { defaultAlertsPath } from '../runtime/replay-alerts.js';
+import { isFolder, listReplayInputs, replayFolder } from '../runtime/replay-folder.js';
 import { createProgress } from './progress.js';
 import { trainCommand } from './train.js';
 import { modelsCommand } from './models-command.js';
@@ -74,21 +77,58 @@ export function buildProgram(): Command {
 
   program
     .command('replay')
-    .description('Run the daemon engine over a file as fast as possible; writes one CSV row per forecast step.')
+    .description('Run the daemon engine over a file (or every file of a folder) as fast as possible; writes one CSV row per forecast step and the alerts the rules raise.')
     .argument('<pipeline>', 'pipeline file (its first pipeline, or --pipeline)')
-    .requiredOption('-i, --input <file>', 'input CSV (or JSON lines) with the columns of the pipeline\'s file source')
-    .requiredOption('-o, --output <file>', 'output CSV: timestamp,stream,actual,forecast,lower,upper,anomaly_score,imputed (+ forecaster,forecasts with model.online_head)')
+    .requiredOption('-i, --input <path>', 'input CSV (or JSON lines) with the columns of the pipeline\'s file source; or a folder: every .csv/.jsonl/.json under it, each replayed with fresh state')
+    .requiredOption('-o, --output <path>', 'output CSV: timestamp,stream,actual,forecast,lower,upper,anomaly_score,imputed,... (a folder when --input is one)')
     .option('--pipeline <name>', 'which pipeline of a multi-pipeline file')
+    .option('--alerts <path>', 'alerts file, JSON lines as the daemon\'s file sink writes them (default: <output>.alerts.jsonl; with a folder input, a folder)')
+    .option('--no-alerts', 'write no alerts file')
+    .addOption(new Option('--horizons <which>', 'one: the 1-step layout; all: one row per forecast with forecast_1..H, lower_1..H, upper_1..H').choices(['one', 'all']).default('one'))
+    .addOption(new Option('--format <format>', 'input format (default: by extension, else the file source\'s)').choices(['csv', 'json']))
+    .option('--key-column <name>', 'column with the stream id (overrides the file source)')
+    .option('--time-column <name>', 'column with the event time (overrides the file source)')
+    .option('--value-columns <names>', 'comma-separated value columns (overrides the file source)', (v: string) => v.split(',').map((c) => c.trim()).filter((c) => c !== ''))
+    .option('--key-prefix <prefix>', 'prepended to every stream key (overrides the file source)')
     .addOption(logLevelOption())
-    .action(async (file: string, opts: { input: string; output: string; pipeline?: string; logLevel: LogLevel }) => {
+    .action(async (file: string, opts: ReplayCliOptions) => {
       const log = createLogger({ level: opts.logLevel, destination: process.stderr as never });
       const spec = pickPipeline(await loadOrExit([file]), opts.pipeline);
-      const src = replaySourceConfig(spec, opts.input);
-      const total = await countRows(opts.input, src.format === 'csv');
-      const progress = createProgress({ label: 'Replay', unit: 'rows', total, log });
-      const summary = await replayFile(spec, { input: opts.input, output: opts.output, log, onProgress: (n) => progress.update(n) });
-      progress.finish(summary.rows);
-      log.info({ ...summary, output: opts.output }, 'Replay written.');
+      const columns: ReplayColumns = {
+        ...(opts.format && { format: opts.format }), ...(opts.keyColumn && { key_column: opts.keyColumn }),
+        ...(opts.timeColumn && { time_column: opts.timeColumn }), ...(opts.valueColumns && { value_columns: opts.valueColumns }),
+        ...(opts.keyPrefix !== undefined && { key_prefix: opts.keyPrefix }),
+      };
+      const common = { log, columns, horizons: opts.horizons };
+      try {
+        if (await isFolder(opts.input)) {
+          const inputs = await listReplayInputs(opts.input, opts.output);
+          let total = 0;
+          for (const rel of inputs) total += await countRows(join(opts.input, rel), replaySourceConfig(spec, rel, columns).format === 'csv');
+          const progress = createProgress({ label: 'Replay', unit: 'rows', total, log });
+          const r = await replayFolder(spec, {
+            ...common, input: opts.input, output: opts.output, alerts: opts.alerts,
+            onProgress: (n) => progress.update(n),
+            onFile: (input, output, summary) => log.info({ ...summary, input, output }, 'Replay written.'),
+          });
+          progress.finish(r.total.rows);
+          if (r.files.length === 0) log.warn({ input: opts.input }, 'Replay found no .csv, .jsonl or .json file in the folder.');
+          log.info({ ...r.total, output: opts.output }, 'Replay of the folder written.');
+          return;
+        }
+        const src = replaySourceConfig(spec, opts.input, columns);
+        const total = await countRows(opts.input, src.format === 'csv');
+        const progress = createProgress({ label: 'Replay', unit: 'rows', total, log });
+        const alerts = opts.alerts === false ? undefined : (opts.alerts ?? defaultAlertsPath(opts.output));
+        const summary = await replayFile(spec, { ...common, input: opts.input, output: opts.output, alerts, onProgress: (n) => progress.update(n) });
+        progress.finish(summary.rows);
+        log.info({ ...summary, output: opts.output, ...(alerts && { alertsFile: alerts }) }, 'Replay written.');
+      } catch (err) {
+        // Bad input or settings (no step to infer, unreadable columns): one line, exit 2.
+        log.error({ err: (err as Error).message, input: opts.input }, 'Replay failed.');
+        log.flush?.();
+        process.exitCode = 2;
+      }
     });
 
   trainCommand(program, { loadOrExit, pickPipeline, logLevelOption });
@@ -116,6 +156,20 @@ function pickPipeline(files: Awaited<ReturnType<typeof loadOrExit>>, name: strin
     process.exit(2);
   }
   return spec;
+}
+
+interface ReplayCliOptions {
+  input: string;
+  output: string;
+  pipeline?: string;
+  alerts?: string | false;
+  horizons: 'one' | 'all';
+  format?: 'csv' | 'json';
+  keyColumn?: string;
+  timeColumn?: string;
+  valueColumns?: string[];
+  keyPrefix?: string;
+  logLevel: LogLevel;
 }
 
 export type CliHelpers = {

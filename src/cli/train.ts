@@ -6,6 +6,7 @@ import { writeModelFile } from '../runtime/model-file.js';
 import { ModelRunner } from '../runtime/model-runner.js';
 import { offlineFit } from '../runtime/offline-fit.js';
 import { countRows, replaySourceConfig } from '../runtime/replay.js';
+import { resolveAutoStep } from '../runtime/infer-step.js';
 import { shapingFor } from '../runtime/shaping.js';
 import type { CliHelpers } from './main.js';
 import { createProgress } from './progress.js';
@@ -42,8 +43,9 @@ export function trainCommand(program: Command, h: CliHelpers): void {
         steps: opts.steps ?? base.training.offline.steps,
         max_time_ms: opts.maxTimeMs ?? base.training.offline.max_time_ms,
       };
-      const spec = { ...base, training: { ...base.training, offline } };
-      const cfg = replaySourceConfig(spec, opts.input);
+      const cfg = replaySourceConfig(base, opts.input);
+      // step_ms: auto is the input's own spacing, as in replay.
+      const spec = { ...(await resolveAutoStep(base, [cfg])), training: { ...base.training, offline } };
       const total = await countRows(opts.input, cfg.format === 'csv');
       const reading = createProgress({ label: 'Reading training data', unit: 'rows', total, log });
       const data = await collectFitData(spec, [cfg], offline.steps, offline.max_streams, (n) => reading.update(n));

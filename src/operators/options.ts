@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { StepSetting } from './step-setting.js';
 
 // Options of the time-ordered stream pipeline, in the style of the pipeline YAML files: snake_case,
 // units in names, every field described, defaults where sensible. The daemon's pipeline-file schema
@@ -149,7 +150,7 @@ export const MicroBatchOptions = z
 export const PipelineDataOptions = z
   .object({
     fields: z.array(FieldOptions).min(1).default([{ name: 'value', role: 'target', aggregation: 'mean' }]).describe('Numeric fields of every observation.'),
-    step_ms: z.number().int().positive().describe('Grid step in milliseconds (600000: 10 min, 1000: 1 s).'),
+    step_ms: StepSetting,
     ordering: OrderingOptions.default(OrderingOptions.parse({})).describe('Event-time ordering, lateness and duplicates.'),
     impute: ImputeOptions.default(ImputeOptions.parse({})).describe('Filling of missing steps.'),
     normalise: NormaliseOptions.default(NormaliseOptions.parse({})).describe('Online per-stream, per-field scaling.'),

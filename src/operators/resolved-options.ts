@@ -1,4 +1,5 @@
 import { PipelineDataOptions, type PipelineDataOptionsInput } from './options.js';
+import { isAutoStep } from './step-setting.js';
 
 // Flat numeric view of the options: the hot path reads numbers and typed arrays, never strings.
 
@@ -43,6 +44,8 @@ export interface ResolvedOptions {
 
 export function resolveOptions(input: PipelineDataOptions | PipelineDataOptionsInput): ResolvedOptions {
   const o = PipelineDataOptions.parse(input);
+  // step_ms: auto is replaced by the data's spacing before a pipeline is built (runtime/infer-step.ts).
+  if (isAutoStep(o)) throw new Error('step_ms is "auto": infer it from the data (inferStepMs) before building the stream pipeline');
   const idx = (role: string) => Int32Array.from(o.fields.flatMap((f, i) => (f.role === role ? [i] : [])));
   const f = o.features;
   const stats = new Set(f.rolling_stats);

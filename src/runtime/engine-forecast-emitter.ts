@@ -52,6 +52,12 @@ export class ForecastEmitter {
   private readonly stats: EngineStats;
   private readonly pending: PendingForecasts;
   private readonly alertInput: AlertInput;
+  /**
+   * The offline fit's window: the first `fitSteps` steps of the `fitStreams` were trained on, so the
+   * alert engine does not score them (in-sample residuals would flatter its scales and mean nothing).
+   */
+  fitSteps = 0;
+  fitStreams: ReadonlySet<string> = new Set();
 
   // The parts are copied to fields: one load per use on the hot path, not two.
   constructor(p: ForecastEmitterParts) {
@@ -114,7 +120,8 @@ export class ForecastEmitter {
       for (let h = 0; h < H; h++) a.logVar[h] = 2 * Math.log((upper[h] - lower[h]) / (2 * z));
       input = a;
     }
-    const events = this.alerts.step(key, t, this.stepMs, actual, imputed, input);
+    const inFit = ticks.seen[i] <= this.fitSteps && this.fitStreams.has(key);
+    const events = this.alerts.step(key, t, this.stepMs, actual, imputed || inFit, input);
     this.reportStep(slot, key, t, actual, imputed);
     for (const e of events) {
       this.stats.alerts++;

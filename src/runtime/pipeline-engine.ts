@@ -47,6 +47,7 @@ export class PipelineEngine {
   private readonly streamParts: EngineStreamParts;
   private readonly onStep: (step: FeatureStep) => void;
 
+  private readonly emitter: ForecastEmitter;
   /** metrics: the stream pipeline's counters (imputed steps, broken gaps, late accepted, ...), per batch. */
   constructor(readonly spec: PipelineSpec, readonly listener: EngineListener = {}, metrics?: ComponentMetrics) {
     this.name = spec.name;
@@ -73,6 +74,7 @@ export class PipelineEngine {
     this.onStep = (step) => {
       const slot = this.slotOf(step.key);
       const round = slots.nextRound(slot);
+    this.emitter = emitter;
       const seen = ++slots.seen[slot];
       const value = (step.values as Float64Array)[field];
       // A stream's first step and a step after an unfilled gap start the recurrent state afresh.
@@ -91,6 +93,15 @@ export class PipelineEngine {
 
   /** Streams known to the engine. */
   keys(): IterableIterator<string> {
+  /**
+   * The offline fit trained on the first `steps` steps of `streams`: the alert engine leaves those
+   * steps unscored (their StepRows have no score), as it does imputed ones.
+   */
+  setFitWindow(steps: number, streams: Iterable<string>): void {
+    this.emitter.fitSteps = steps;
+    this.emitter.fitStreams = new Set(streams);
+  }
+
     return this.runner.arena.keys();
   }
 

@@ -113,7 +113,8 @@ export class PipelineRuntime {
   async prepareModel(): Promise<ModelOrigin | 'restored'> {
     if (this.startedFromCheckpoint) return 'restored';
     const files = this.spec.sources.flatMap((s) => (s.kind === 'file' ? [s] : []));
-    return prepareModel(this.spec, this.engine.runner, files, this.log, this.options.metrics);
+    // The steps the fit trained on are not scored for alerts (in-sample), as in `tidecast replay`.
+    return prepareModel(this.spec, this.engine.runner, files, this.log, this.options.metrics, (steps, streams) => this.engine.setFitWindow(steps, streams));
   }
 
   /** Starts pulling from every source; resolves when all sources have ended or stop() was called. */

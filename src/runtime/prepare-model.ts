@@ -13,8 +13,13 @@ import { offlineFit } from './offline-fit.js';
 
 export type ModelOrigin = 'loaded' | 'offline' | 'initial';
 
+/**
+ * onFit: told which steps the offline fit trained on (the first `steps` steps of `streams`), so that
+ * the caller can leave them unscored (PipelineEngine.setFitWindow).
+ */
 export async function prepareModel(
   spec: PipelineSpec, runner: ModelRunner, files: readonly FileSourceConfig[], log: Logger, metrics?: TidecastMetrics,
+  onFit?: (steps: number, streams: readonly string[]) => void,
 ): Promise<ModelOrigin> {
   if (spec.model.path !== undefined) {
     await loadModelFile(spec.model.path, spec, runner);
@@ -28,6 +33,7 @@ export async function prepareModel(
   }
   const data = await collectFitData(spec, files, o.steps, o.max_streams);
   const report = offlineFit(spec, runner, data);
+  onFit?.(o.steps, data.streams);
   metrics?.trainingRuns.labels(spec.name, 'offline').inc();
   metrics?.trainingLoss.labels(spec.name, 'train').set(report.finalLoss);
   metrics?.trainingDuration.labels(spec.name).observe(report.seconds);

@@ -11,6 +11,10 @@ import type { HeadRow } from './online-head.js';
 import { PipelineEngine, type StepRow } from './pipeline-engine.js';
 import { prepareModel } from './prepare-model.js';
 import { ReplayRetraining } from '../retraining/replay-retraining.js';
+import { fileSpacingMs, resolveAutoStep } from './infer-step.js';
+import { ReplayAlerts } from './replay-alerts.js';
+import { nothingWrittenReason, UnscoredTally, type UnscoredCounts } from './replay-unscored.js';
+import { wideHeader, WideRows } from './replay-wide.js';
 
 // `tidecast replay`: the daemon's engine over one file as fast as possible, one CSV row per forecast
 // step; anomaly_score is the alert engine's live calibrated score, empty where it scored nothing
@@ -35,7 +39,16 @@ export interface ReplayOptions {
   readonly onProgress?: (rows: number) => void;
   readonly onDeadLetter?: (d: DeadLetter) => void;
   readonly signal?: AbortSignal;
+  /** Alerts file (JSON lines, as the daemon's file sink writes alerts_path); none when absent. */
+  readonly alerts?: string;
+  /** 'all': one wide row per forecast with every horizon (replay-wide.ts); default 'one'. */
+  readonly horizons?: 'one' | 'all';
+  /** Column mapping over the pipeline's file source (or the default layout); see replaySourceConfig. */
+  readonly columns?: ReplayColumns;
 }
+
+/** Input columns given on the command line; each replaces the file source's setting. */
+export type ReplayColumns = Partial<Pick<FileSourceConfig, 'format' | 'key_column' | 'time_column' | 'value_columns' | 'key_prefix'>>;
 
 export interface ReplaySummary {
   readonly rows: number;
@@ -43,25 +56,55 @@ export interface ReplaySummary {
   readonly written: number;
   readonly deadLetters: Readonly<Record<string, number>>;
   readonly streams: number;
+  /** The grid step used (step_ms, or inferred from the input with step_ms: auto). */
+  readonly stepMs: number;
+  /** One-step rows the alert engine scored, and why the other steps were not scored. */
+  readonly scored: number;
+  readonly unscored: UnscoredCounts;
+  /** Alert events written (pending, firing, resolved), when an alerts file was asked for. */
+  readonly alerts?: { readonly events: number; readonly pending: number; readonly firing: number; readonly resolved: number };
 }
 
-export function replaySourceConfig(spec: PipelineSpec, input: string): FileSourceConfig {
+export function replaySourceConfig(spec: PipelineSpec, input: string, columns: ReplayColumns = {}): FileSourceConfig {
   const file = spec.sources.find((s) => s.kind === 'file');
   const { kind: _k, name: _n, ...base } = file ?? { kind: 'file', name: undefined, ...FileSourceConfig.parse({ path: input, key_column: 'stream' }) };
-  return { ...base, path: input, format: input.endsWith('.jsonl') || input.endsWith('.json') ? 'json' : base.format };
+  const format = columns.format ?? (input.endsWith('.jsonl') || input.endsWith('.json') ? 'json' : base.format);
+  return { ...base, ...columns, path: input, format };
 }
 
-export async function replayFile(spec: PipelineSpec, o: ReplayOptions): Promise<ReplaySummary> {
+export async function replayFile(fileSpec: PipelineSpec, o: ReplayOptions): Promise<ReplaySummary> {
+  const cfg = replaySourceConfig(fileSpec, o.input, o.columns);
+  // step_ms: auto is the input's own spacing (infer-step.ts).
+  const spec = await resolveAutoStep(fileSpec, [cfg]);
+  if (spec !== fileSpec) o.log.info({ step_ms: spec.step_ms, input: o.input }, 'step_ms inferred from the input.');
+  const withHead = spec.model.online_head !== undefined;
+  const wide = o.horizons === 'all' ? new WideRows() : undefined;
+  if (wide !== undefined && withHead) throw new Error('--horizons all does not apply with model.online_head (its rows carry every horizon in `forecasts`)');
   await mkdir(dirname(o.output), { recursive: true });
   const out = createWriteStream(o.output);
-  const withHead = spec.model.online_head !== undefined;
-  let chunk: string[] = [withHead ? REPLAY_HEAD_HEADER : REPLAY_HEADER];
+  let chunk: string[] = [wide ? wideHeader(spec.model.horizon) : withHead ? REPLAY_HEAD_HEADER : REPLAY_HEADER];
   let written = 0;
+  const tally = new UnscoredTally();
+  const alerts = o.alerts === undefined ? undefined : await ReplayAlerts.create(o.alerts);
   const engine = new PipelineEngine(spec, {
+    actual: (key, t, value, imputed) => {
+      tally.step(key);
+      wide?.actual(key, t, value, imputed);
+    },
     step: (r) => {
+      tally.row(r);
+      if (wide !== undefined) {
+        wide.row(r);
+        return;
+      }
       chunk.push(withHead ? `${csvRow(r)},recurrent,` : csvRow(r));
       written++;
     },
+    forecast: wide && ((f) => {
+      chunk.push(wide.line(f, csvCell));
+      written++;
+    }),
+    alert: alerts && ((a) => alerts.add(a)),
     headRow: (r) => {
       for (const line of headCsvRows(r)) chunk.push(line);
       written += r.keys.length;
@@ -76,15 +119,39 @@ export async function replayFile(spec: PipelineSpec, o: ReplayOptions): Promise<
   };
   const rows = await replayInto(engine, o.input, o.log, {
     signal: o.signal,
+    source: cfg,
+    onFit: (steps, streams) => tally.setFitWindow(steps, streams),
     afterBatch: async (n) => {
       await drain();
+      await alerts?.drain();
       o.onProgress?.(n);
     },
   });
   await drain();
   out.end();
   await once(out, 'finish');
-  return { rows, steps: engine.stats.steps, written, deadLetters: { ...engine.stats.deadLetters }, streams: engine.runner.arena.size };
+  await alerts?.close();
+  const summary: ReplaySummary = {
+    rows, steps: engine.stats.steps, written, deadLetters: { ...engine.stats.deadLetters }, streams: engine.runner.arena.size,
+    stepMs: spec.step_ms, scored: tally.scored, unscored: tally.result(),
+    ...(alerts === undefined ? {} : { alerts: { events: alerts.events, ...alerts.counts } }),
+  };
+  if (written === 0) {
+    const facts = { ...summary, observations: engine.stats.observations, spacingMs: await fileSpacingMs(cfg).catch(() => NaN) };
+    o.log.warn({ input: o.input, reason: nothingWrittenReason(spec, facts) }, 'Replay wrote no rows.');
+  } else if (tally.scored === 0) {
+    o.log.warn({ input: o.input, unscored: summary.unscored }, 'Replay scored no row (see unscored for why).');
+  }
+  return summary;
+}
+
+export interface ReplayLoopOptions {
+  readonly signal?: AbortSignal;
+  readonly afterBatch?: (rows: number) => Promise<void> | void;
+  /** The input's source config (default: replaySourceConfig of the engine's spec). */
+  readonly source?: FileSourceConfig;
+  /** Told the offline fit's window (prepareModel's onFit). */
+  readonly onFit?: (steps: number, streams: readonly string[]) => void;
 }
 
 /**
@@ -94,11 +161,15 @@ export async function replayFile(spec: PipelineSpec, o: ReplayOptions): Promise<
  * Benchmarks drive the engine through this so that they measure exactly what replay serves.
  */
 export async function replayInto(
-  engine: PipelineEngine, input: string, log: Logger, o: { readonly signal?: AbortSignal; readonly afterBatch?: (rows: number) => Promise<void> | void } = {},
+  engine: PipelineEngine, input: string, log: Logger, o: ReplayLoopOptions = {},
 ): Promise<number> {
   const spec = engine.spec;
-  const cfg = replaySourceConfig(spec, input);
-  await prepareModel(spec, engine.runner, [cfg], log);
+  const cfg = o.source ?? replaySourceConfig(spec, input);
+  // The rows the offline fit trains on are left unscored (in-sample), as in the daemon.
+  await prepareModel(spec, engine.runner, [cfg], log, undefined, (steps, streams) => {
+    engine.setFitWindow(steps, streams);
+    o.onFit?.(steps, streams);
+  });
   // training.online: retraining as in the daemon (event time by default: the output stays a function of the input).
   const retraining = await ReplayRetraining.start(engine, log);
   const source = new FileSource(cfg, { name: 'replay', paced: false });
