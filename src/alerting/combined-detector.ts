@@ -8,7 +8,8 @@
 //   of freedom under the model: a noise burst no single step flags;
 // - seasonal: the actual against the same phase one season ago (d = x_t - x_{t-S}), scaled by a
 //   running scale of d and averaged like the level part: the daily shape broke even where the
-//   one-step model follows it;
+//   one-step model follows it. A step the residual parts flag (surprise >= 3) leaves last season's
+//   value as the reference, so a spike or shift does not echo one season later;
 // - stuck: the flatline surprise of the current run of identical values.
 // The combined surprise is the largest part less log10 of the number of parts that had a value
 // (Bonferroni): never anti-conservative whatever the dependence between parts, and close to
@@ -40,6 +41,8 @@ const CLIP = 4;
 const LEARN_RATE = 1 / 1000;
 /** Seasonal differences before the seasonal part is scored (its scale must be known first). */
 const SEASONAL_WARMUP = 100;
+/** Residual surprise (p <= 1e-3) above which a step keeps last season's value as the reference. */
+const ECHO_GUARD = 3;
 
 /** The parts of one step, written into by update (reused; copy what you keep). */
 export interface CombinedOut {
@@ -85,7 +88,9 @@ export class CombinedDetector implements SlotColumns {
     const c = z > CLIP ? CLIP : z < -CLIP ? -CLIP : z;
     out.levelSurprise = this.ewmaTest(this.levelM, this.levelV, slot, c, this.levelAlpha, this.levelTheory);
     out.varianceSurprise = this.variance(slot, c * c);
-    out.seasonalSurprise = this.season > 0 ? this.seasonal(slot, t, stepMs, actual) : NaN;
+    // A step the residual parts call anomalous is not next season's reference (no echo a season later).
+    const anomalous = out.surprise >= ECHO_GUARD || out.levelSurprise >= ECHO_GUARD || out.varianceSurprise >= ECHO_GUARD;
+    out.seasonalSurprise = this.season > 0 ? this.seasonal(slot, t, stepMs, actual, anomalous) : NaN;
     let best = -1;
     let max = -Infinity;
     let k = 0;
@@ -126,13 +131,13 @@ export class CombinedDetector implements SlotColumns {
     return chiSquareSurprise(q, w);
   }
 
-  private seasonal(slot: number, t: number, stepMs: number, actual: number): number {
+  private seasonal(slot: number, t: number, stepMs: number, actual: number, anomalous: boolean): number {
     const S = this.season;
     const k = Math.round(t / stepMs) % S;
     const i = slot * S + (k < 0 ? k + S : k);
     const matched = this.seasonTime[i] === t - S * stepMs;
     const before = this.seasonVal[i];
-    this.seasonVal[i] = actual;
+    if (!(anomalous && matched)) this.seasonVal[i] = actual;
     this.seasonTime[i] = t;
     if (!matched) return NaN;
     const d = actual - before;
