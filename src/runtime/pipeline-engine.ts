@@ -59,7 +59,7 @@ export class PipelineEngine {
     this.processor = this.shaping.processor;
     const inputSize = this.shaping.inputSize;
     this.runner = new ModelRunner(spec.model, inputSize, spec.batching.max_batch);
-    this.alerts = new AlertEngine(spec.name, spec.alerting);
+    this.alerts = new AlertEngine(spec.name, spec.alerting, undefined, spec.step_ms); // step_ms: the combined detector's default season (a day)
     this.ticks = new TickBuffer(inputSize);
     const headSection = spec.model.online_head;
     this.head = headSection === undefined ? undefined : new OnlineHead(spec, headSection, (row) => this.listener.headRow?.(row));
