@@ -1,0 +1,65 @@
+// One replay of a pipeline over a file, scored as it runs: the engine is driven by replayInto (the
+// loop of `tidecast replay`, model prepared by prepareModel as the daemon does), and its listener
+// hands every grid step (actual) and every forecast to a ForecastAccuracy. With model.online_head
+// in the spec, the head's rows are scored by a second ForecastAccuracy the same way (its value at
+// t and its forecasts for t + 1 .. t + H made after seeing t).
+import { performance } from 'node:perf_hooks';
+import type { PipelineSpec } from '../src/config/pipeline-schema.js';
+import { ForecastAccuracy, type AccuracyOptions } from '../src/runtime/forecast-accuracy.js';
+import type { HeadRow } from '../src/runtime/online-head.js';
+import { PipelineEngine } from '../src/runtime/pipeline-engine.js';
+import { replayInto } from '../src/runtime/replay.js';
+import { createLogger } from '../src/telemetry/logger.js';
+
+export interface ServedRun {
+  readonly served: ForecastAccuracy;
+  readonly head: ForecastAccuracy | undefined;
+  readonly rows: number;
+  readonly steps: number;
+  readonly streams: number;
+  /** Whole replay, model preparation (offline fit) included. */
+  readonly seconds: number;
+  /** From the first grid step to the end: the stepping alone (reading and parsing the file included). */
+  readonly stepSeconds: number;
+}
+
+export async function replayScored(spec: PipelineSpec, input: string, options: Omit<AccuracyOptions, 'stepMs'>): Promise<ServedRun> {
+  const served = new ForecastAccuracy({ ...options, stepMs: spec.step_ms });
+  const head = spec.model.online_head === undefined ? undefined : new ForecastAccuracy({ ...options, stepMs: spec.step_ms });
+  let firstStep = NaN;
+  const engine = new PipelineEngine(spec, {
+    actual: (key, t, value, imputed) => {
+      if (Number.isNaN(firstStep)) firstStep = performance.now();
+      served.actual(key, t, value, imputed);
+    },
+    forecast: (f) => served.forecast(f.key, f.t, f.mean, f.lower, f.upper),
+    headRow: head === undefined ? undefined : headScorer(head, spec.model.online_head?.horizon ?? spec.model.horizon),
+  });
+  const started = performance.now();
+  const log = createLogger({ level: 'warn', destination: process.stderr as never });
+  const rows = await replayInto(engine, input, log);
+  const end = performance.now();
+  return {
+    served, head, rows, steps: engine.stats.steps, streams: engine.runner.arena.size,
+    seconds: (end - started) / 1000, stepSeconds: (end - (Number.isNaN(firstStep) ? started : firstStep)) / 1000,
+  };
+}
+
+/** Feeds head rows to a scorer: per stream its value at t, then its forecasts for t + 1 .. t + H (strided by stream in the row). */
+function headScorer(acc: ForecastAccuracy, horizon: number): (row: HeadRow) => void {
+  let mean = new Float64Array(horizon);
+  let none = new Float64Array(horizon).fill(NaN); // the head has no band
+  return (row) => {
+    const c = row.keys.length;
+    const H = row.forecasts.length / c;
+    if (mean.length !== H) {
+      mean = new Float64Array(H);
+      none = new Float64Array(H).fill(NaN);
+    }
+    for (let j = 0; j < c; j++) {
+      acc.actual(row.keys[j], row.t, row.actual[j], row.imputed[j] === 1);
+      for (let h = 0; h < H; h++) mean[h] = row.forecasts[h * c + j];
+      acc.forecast(row.keys[j], row.t, mean, none, none);
+    }
+  };
+}
