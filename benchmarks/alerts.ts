@@ -9,13 +9,15 @@ import { RlsArForecaster } from './alerts-forecaster.js';
 import { inject, KINDS, type AnomalyKind } from './alerts-inject.js';
 import { EventTally } from './alerts-metrics.js';
 import { mulberry32 } from './alerts-random.js';
+import { printSkab, runSkab, SKAB_DIR, skabJson, type SkabResult } from './alerts-skab.js';
+import { AlertingOptions } from '../src/alerting/rule-options.js';
 
 const HORIZONS = 12;
 const TOLERANCE = 3;
 const THRESHOLD_K = 3;
 const ZSCORE_WINDOW = 48;
 const ZSCORE_K = 3.5;
-const DETECTORS = ['tidecast', 'threshold', 'zscore'] as const;
+const DETECTORS = ['tidecast', 'combined', 'threshold', 'zscore'] as const;
 
 /**
  * The alerting section the bench runs: what a pipeline file would say (scorer defaults), with the
@@ -33,6 +35,23 @@ export function benchAlerting(stepMs: number) {
       { name: 'stuck', detector: 'flatline', warning: 6, resolve_steps: 1 },
       ...(CUSUM ? [{ name: 'shift', detector: 'cusum', warning: CUSUM.h, resolve_steps: 3 }] : []),
     ],
+  };
+}
+
+/**
+ * The `combined` row: Tidecast with one rule instead of the four, the combined detector
+ * (src/alerting/combined-detector.ts: spike, level, variance, seasonal and stuck parts on one
+ * surprise scale). --combined=W sets its warning (default chosen on seed 0).
+ */
+const COMBINED_WARNING = Number(process.argv.find((a) => a.startsWith('--combined='))?.slice(11) ?? 5);
+
+export function combinedAlerting(stepMs: number) {
+  // The seasonal part's season: one day of steps where that is a whole number (not for daily stocks).
+  const day = 86_400_000 / stepMs;
+  return {
+    storm_control: { max_per_minute: 1_000_000 },
+    scorer: { horizons: HORIZONS, season_steps: Number.isInteger(day) && day >= 2 && day <= 1440 ? day : 0 },
+    rules: [{ name: 'combined', detector: 'combined', warning: COMBINED_WARNING, resolve_below: 2, resolve_steps: 3 }],
   };
 }
 
@@ -90,8 +109,8 @@ function domains(): Domain[] {
   ];
 }
 
-/** Runs Tidecast over one copy of every stream of a domain. */
-type TidecastRunner = (d: Domain, values: readonly Float64Array[]) => TidecastRun[];
+/** Runs Tidecast over one copy of every stream of a domain (with the bench's rules, or `alerting`). */
+type TidecastRunner = (d: Domain, values: readonly Float64Array[], alerting?: unknown) => TidecastRun[];
 
 /** The real engine (default): PipelineEngine with a model fitted on each stream's clean start. */
 async function engineRunner(ds: readonly Domain[]): Promise<{ run: TidecastRunner; name: string; fit: string }> {
@@ -103,7 +122,11 @@ async function engineRunner(ds: readonly Domain[]): Promise<{ run: TidecastRunne
   }
   const fit = [...fitted.values()].map((f) => `${f.name} NLL ${f.fitLoss[0].toFixed(3)} -> ${f.fitLoss[1].toFixed(3)} in ${f.fitSeconds.toFixed(1)} s`).join('; ');
   return {
-    run: (d, values) => runEngine(fitted.get(d.name)!, d.streams, values, d.from),
+    run: (d, values, alerting) => {
+      const f = fitted.get(d.name)!;
+      const domain = alerting === undefined ? f : { ...f, spec: { ...f.spec, alerting: AlertingOptions.parse(alerting) } };
+      return runEngine(domain, d.streams, values, d.from);
+    },
     name: `engine: PipelineEngine (src/runtime) with ${MODEL.cell}×${MODEL.units} from src/models, fitted offline (TBPTT, up to ${FIT_STEPS} steps per stream) on disjoint data: other years, tickers and days`,
     fit,
   };
@@ -112,17 +135,33 @@ async function engineRunner(ds: readonly Domain[]): Promise<{ run: TidecastRunne
 /** The stand-in (--forecaster=rls): online AR in the bench, scored by AlertEngine directly. */
 function rlsRunner(): { run: TidecastRunner; name: string; fit: string } {
   return {
-    run: (d, values) => {
+    run: (d, values, alerting) => {
       const forecaster = new RlsArForecaster(HORIZONS, d.streams.map((s) => s.season));
-      return d.streams.map((s, k) => runTidecast(s, values[k], forecaster, k, benchAlerting(s.stepMs), d.from));
+      return d.streams.map((s, k) => runTidecast(s, values[k], forecaster, k, alerting ?? benchAlerting(s.stepMs), d.from));
     },
     name: new RlsArForecaster(HORIZONS, []).name,
     fit: 'none (online)',
   };
 }
 
+/**
+ * --real adds the SKAB part (alerts-skab.ts: Tidecast through replay and the baselines on real
+ * labelled pump data, scored like ../shared/eval/skab/score.py); --real-only runs just that part.
+ * --predictions=DIR: where each detector's SKAB predictions go (default var/skab-predictions).
+ */
+async function realPart(json: boolean): Promise<SkabResult> {
+  const dir = process.argv.find((a) => a.startsWith('--predictions='))?.slice(14) ?? 'var/skab-predictions';
+  return runSkab(SKAB_DIR, dir, 'var/tmp/skab-replay', json ? undefined : (p) => process.stderr.write(`SKAB ${p}\n`));
+}
+
 async function main(): Promise<void> {
   const json = process.argv.includes('--json');
+  if (process.argv.includes('--real-only')) {
+    const skab = await realPart(json);
+    if (json) process.stdout.write(`${JSON.stringify({ skab: skabJson(skab) })}\n`);
+    else printSkab(skab);
+    return;
+  }
   // --rules: which rule opened each alert, in which domain, inside a window or not (for tuning).
   const byRule = process.argv.includes('--rules') ? new Map<string, number>() : null;
   const started = performance.now();
@@ -136,9 +175,11 @@ async function main(): Promise<void> {
     for (const d of ds) {
       const injected = d.streams.map((s, k) => inject(s.values, s.imputed, kind, d, mulberry32(1000 * ki + 100 * ds.indexOf(d) + k + 1 + SEED)));
       const runs = runner.run(d, injected.map((x) => x.values));
+      const combined = runner.run(d, injected.map((x) => x.values), combinedAlerting(d.streams[0].stepMs));
       d.streams.forEach((s, k) => {
         const { values, windows } = injected[k];
         tally(kind, 'tidecast').add(windows, runs[k].onsets, TOLERANCE);
+        tally(kind, 'combined').add(windows, combined[k].onsets, TOLERANCE);
         if (byRule) {
           tally(kind, `tidecast@${d.name}`).add(windows, runs[k].onsets, TOLERANCE);
           tally(kind, `zscore@${d.name}`).add(windows, runZScore(s, values, d.from, ZSCORE_WINDOW, ZSCORE_K), TOLERANCE);
@@ -164,6 +205,9 @@ async function main(): Promise<void> {
       above += r.above099;
       for (const rule of r.rules) cleanAlarms[rule] = (cleanAlarms[rule] ?? 0) + 1;
     }
+    for (const r of runner.run(d, d.streams.map((s) => s.values), combinedAlerting(d.streams[0].stepMs))) {
+      for (const rule of r.rules) cleanAlarms[rule] = (cleanAlarms[rule] ?? 0) + 1;
+    }
     steps += d.streams.reduce((n, s) => n + s.values.length, 0);
   }
   const kinds: Record<string, Record<string, ReturnType<EventTally['summary']>>> = {};
@@ -182,11 +226,16 @@ async function main(): Promise<void> {
   };
   if (byRule) for (const [k, v] of [...byRule].sort()) console.error(`${k}: ${v}`);
   if (byRule) for (const [k, v] of [...tallies].sort()) if (k.includes('@')) console.error(k, JSON.stringify(v.summary()), v.detected, v.missed, v.falseAlarms);
+  const skab = process.argv.includes('--real') ? await realPart(json) : null;
   if (json) {
-    process.stdout.write(`${JSON.stringify(result)}\n`);
+    process.stdout.write(`${JSON.stringify(skab ? { skab: skabJson(skab), synthetic: result } : result)}\n`);
     return;
   }
   printTable(result, ds);
+  if (skab) {
+    console.log('');
+    printSkab(skab);
+  }
 }
 
 function printTable(result: { kinds: Record<string, Record<string, ReturnType<EventTally['summary']>>>; calibration: { shareAbove099: number; scoredSteps: number; alarmsPer1kSteps: Record<string, number> }; forecaster: string; fit: string; streams: number; steps: number; seconds: number }, ds: Domain[]): void {
@@ -200,7 +249,7 @@ function printTable(result: { kinds: Record<string, Record<string, ReturnType<Ev
     const best = Math.max(byDet.threshold.f1, byDet.zscore.f1);
     for (const d of DETECTORS) {
       const m = byDet[d];
-      const margin = d === 'tidecast' ? `   ${(m.f1 - best >= 0 ? '+' : '') + (m.f1 - best).toFixed(3)}` : '';
+      const margin = d === 'tidecast' || d === 'combined' ? `   ${(m.f1 - best >= 0 ? '+' : '') + (m.f1 - best).toFixed(3)}` : '';
       console.log(`${kind.padEnd(12)}${d.padEnd(11)}${m.precision.toFixed(3).padStart(10)}${m.recall.toFixed(3).padStart(8)}${m.f1.toFixed(3).padStart(7)}${String(m.medianDelaySteps).padStart(7)}${margin}`);
     }
   }
