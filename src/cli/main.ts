@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { formatIssue } from '../config/config-issue.js';
 import { ConfigError, loadPipelineFiles } from '../config/load-pipeline.js';
+import { PATHLESS_FILE_SOURCE, pathlessFileSources } from '../config/file-sources.js';
 import { validatePipelineFile } from '../config/validate.js';
 import { createLogger, type LogLevel } from '../telemetry/logger.js';
 import { createMetrics } from '../telemetry/metrics.js';
@@ -45,6 +46,12 @@ export function buildProgram(): Command {
     .action(async (files: string[], opts: { port?: number; host?: string; logLevel: LogLevel }) => {
       const log = createLogger({ level: opts.logLevel });
       const loaded = await loadOrExit(files);
+      // A file source without a path serves replay/train only (validate warns about it).
+      const refused = loaded.flatMap((f) => f.pipelines.flatMap((p) => pathlessFileSources(p).map((i) => `${f.file}: pipeline ${p.name}: sources[${i}]: ${PATHLESS_FILE_SOURCE}`)));
+      if (refused.length > 0) {
+        for (const line of refused) process.stderr.write(`${line}\n`);
+        process.exit(2);
+      }
       const daemon = await startDaemon({ files: loaded, log, metrics: createMetrics({ collectDefault: true }), port: opts.port, host: opts.host });
       const onSignal = (sig: NodeJS.Signals) => {
         void daemon.stop(sig).then(() => {
@@ -65,6 +72,7 @@ export function buildProgram(): Command {
       let bad = 0;
       for (const file of files) {
         const r = await validatePipelineFile(file);
+        for (const w of r.warnings ?? []) process.stderr.write(`${formatIssue(w)}\n`);
         if (r.ok) {
           process.stdout.write(`${file}: ok (${r.value.pipelines.map((p) => p.name).join(', ')})\n`);
         } else {

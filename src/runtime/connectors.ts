@@ -5,6 +5,7 @@ import { influxOutputSink, influxRuntimeSource } from '../../connectors/influxdb
 import { webhookOutputSink } from '../../connectors/webhook/runtime.js';
 import type { PipelineDataOptions } from '../operators/options.js';
 import { componentLogger, type Logger } from '../telemetry/logger.js';
+import { PATHLESS_FILE_SOURCE } from '../config/file-sources.js';
 import { kafkaOutputSink, kafkaRuntimeSource } from './kafka-adapter.js';
 import type { StreamStateStore } from './kafka-stream-states.js';
 import type { BatchOutputs, IngestBatch, OutputSink, RuntimeSource } from './ports.js';
@@ -30,7 +31,9 @@ export function createSource(cfg: SourceConfig, index: number, ctx: ConnectorCon
   const name = sourceName(cfg, index);
   switch (cfg.kind) {
     case 'file': {
-      const src = new FileSource(cfg, { name, paced: ctx.paced });
+      const path = cfg.path;
+      if (path === undefined) throw new Error(`source "${name}": ${PATHLESS_FILE_SOURCE}`);
+      const src = new FileSource({ ...cfg, path }, { name, paced: ctx.paced });
       return {
         kind: 'file',
         name,

@@ -4,6 +4,7 @@ import type { LoadedFile } from '../config/load-pipeline.js';
 import type { PipelineSpec } from '../config/pipeline-schema.js';
 import { componentLogger, type Logger } from '../telemetry/logger.js';
 import type { TidecastMetrics } from '../telemetry/metrics.js';
+import { fileSources } from '../config/file-sources.js';
 import { resolveAutoStep } from './infer-step.js';
 import { ingestHandler } from './ingest.js';
 import { PipelineRuntime } from './pipeline-runtime.js';
@@ -40,7 +41,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const listed: { spec: PipelineSpec; file: string }[] = o.files.flatMap((f) => f.pipelines.map((spec) => ({ spec, file: f.file })));
   // step_ms: auto becomes the spacing of the pipeline's file sources' data (infer-step.ts).
   const specs = await Promise.all(listed.map(async ({ spec, file }) => {
-    const resolved = await resolveAutoStep(spec, spec.sources.flatMap((s) => (s.kind === 'file' ? [s] : [])));
+    const resolved = await resolveAutoStep(spec, fileSources(spec));
     if (resolved !== spec) log.info({ pipeline: spec.name, step_ms: resolved.step_ms }, 'step_ms inferred from the data.');
     return { spec: resolved, file };
   }));

@@ -3,6 +3,7 @@ import { dataPart, type PipelineSpec } from '../config/pipeline-schema.js';
 import type { DeadLetter, Forecast, Observation } from '../core/types.js';
 import type { Logger } from '../telemetry/logger.js';
 import { componentMetrics, type TidecastMetrics } from '../telemetry/metrics.js';
+import { fileSources } from '../config/file-sources.js';
 import { FiringEpisodes } from './firing-episodes.js';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { prepareModel, type ModelOrigin } from './prepare-model.js';
@@ -112,7 +113,7 @@ export class PipelineRuntime {
   /** Model weights when there is no checkpoint (see prepare-model.ts). */
   async prepareModel(): Promise<ModelOrigin | 'restored'> {
     if (this.startedFromCheckpoint) return 'restored';
-    const files = this.spec.sources.flatMap((s) => (s.kind === 'file' ? [s] : []));
+    const files = fileSources(this.spec);
     // The steps the fit trained on are not scored for alerts (in-sample), as in `tidecast replay`.
     return prepareModel(this.spec, this.engine.runner, files, this.log, this.options.metrics, (steps, streams) => this.engine.setFitWindow(steps, streams));
   }

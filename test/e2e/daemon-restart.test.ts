@@ -34,7 +34,7 @@ async function reference(spec: PipelineSpec, weights: Checkpoint['model']): Prom
   });
   engine.runner.importWeights(weights);
   for (const [i, s] of spec.sources.entries()) {
-    if (s.kind !== 'file') continue;
+    if (s.kind !== 'file' || s.path === undefined) continue;
     const src = new FileSource({ ...s, path: resolve(CWD, s.path) }, { name: `ref-${i}`, paced: false });
     for await (const b of src.batches(new AbortController().signal)) engine.ingest(b.observations);
   }

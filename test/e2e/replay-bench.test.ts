@@ -197,6 +197,31 @@ describe('tidecast replay as the alerting test bench', () => {
     expect(await readFile(join(dir, 'auto.csv'), 'utf8')).toBe(await readFile(join(dir, 'rules.csv'), 'utf8'));
   });
 
+  it('replays a pipeline whose file source only declares columns (no path); validate warns, run refuses it', async () => {
+    const input = join(dir, 'ids.csv');
+    const weather = (await readFile(join(REPO, 'data/weather.csv'), 'utf8')).trimEnd().split('\n').slice(1);
+    await writeFile(input, `ts,id,value\n${weather.map((l) => { const [a, b, c] = l.split(','); return `${b},${a},${c}`; }).join('\n')}\n`);
+    const declared = join(dir, 'declared.yaml');
+    const yaml = pipelineYaml(dir, { rules: RULES }).replace(
+      `path: ${join(REPO, 'data/weather.csv')}, key_column: stream,`, 'key_column: id, time_column: ts,');
+    expect(yaml).toContain('{ kind: file, key_column: id, time_column: ts, key_prefix: weather/');
+    await writeFile(declared, yaml);
+    const v = await run(process.execPath, [BIN, 'validate', declared], { cwd: REPO });
+    expect(v.stdout).toContain(`${declared}: ok (bench)`);
+    expect(v.stderr).toMatch(/declared\.yaml:5:5 sources\[0\]\.path: warning: file source without a path/);
+    const runIt = await run(process.execPath, [BIN, 'run', declared, '--port', '0'], { cwd: REPO }).then(() => 0, (e: { code: number; stderr: string }) => {
+      expect(e.stderr).toContain('sources[0]: file source without a path');
+      return e.code;
+    });
+    expect(runIt).toBe(2);
+    // The declared columns read the renamed file into the same rows as the original.
+    await replay([declared, '-i', input, '-o', join(dir, 'declared.csv')]);
+    expect(await readFile(join(dir, 'declared.csv'), 'utf8')).toBe(await readFile(join(dir, 'rules.csv'), 'utf8'));
+    // Columns on the command line override the file source's.
+    await replay([withRules, '-i', input, '-o', join(dir, 'flags.csv'), '--key-column', 'id', '--time-column', 'ts']);
+    expect(await readFile(join(dir, 'flags.csv'), 'utf8')).toBe(await readFile(join(dir, 'rules.csv'), 'utf8'));
+  });
+
   it('warns with the likely reason when it writes nothing', async () => {
     const minute = join(dir, 'minute.yaml');
     await writeFile(minute, pipelineYaml(dir, { rules: RULES, step: '1m' }));
