@@ -116,12 +116,13 @@ describe('tidecast replay as the alerting test bench', () => {
     }
   });
 
-  it('writes the same alerts as the daemon on the same records', async () => {
+  it('writes the same alerts as the daemon on the same records (the daemon inferring step_ms: auto)', async () => {
     const daemonAlerts = join(dir, 'daemon-alerts.jsonl');
     const file = join(dir, 'daemon.yaml');
-    await writeFile(file, pipelineYaml(join(dir, 'd'), { rules: RULES, sinks: `[{ kind: file, alerts_path: ${daemonAlerts}, fsync: false }]` }));
+    await writeFile(file, pipelineYaml(join(dir, 'd'), { rules: RULES, step: 'auto', sinks: `[{ kind: file, alerts_path: ${daemonAlerts}, fsync: false }]` }));
     const d = await startDaemon(file);
     await waitFor('the file source to end', async () => (d.lines.some((l) => l.msg === 'Source ended.') ? true : undefined), 120_000);
+    expect(d.lines.find((l) => l.msg === 'step_ms inferred from the data.')).toMatchObject({ pipeline: 'bench', step_ms: STEP });
     kill(d.child.pid as number, 'SIGTERM');
     expect(await d.exited).toBe(0);
     const live = (await readFile(daemonAlerts, 'utf8')).trimEnd().split('\n');
