@@ -8,7 +8,8 @@ import { parseDocument } from 'yaml';
 import { BIN, REPO } from './daemon-harness.js';
 
 // `tidecast train` then `tidecast replay` with model.path: the trained model (tfjs-layers files) is
-// the model the replay's own fit at start would have produced, so both replays agree bit for bit.
+// the model the replay's own fit at start would have produced, so both replays forecast bit for bit
+// the same.
 
 const run = promisify(execFile);
 
@@ -47,7 +48,12 @@ describe('tidecast train + replay with model.path', () => {
     const rowsA = await readFile(a, 'utf8');
     const rowsB = await readFile(b, 'utf8');
     expect(rowsB.split('\n').length).toBeGreaterThan(1000);
-    expect(rowsB).toBe(rowsA);
+    // The same forecasts bit for bit. The scores differ: the fit at start leaves the rows it trained
+    // on (its first 200 steps per stream) unscored, while a loaded model has no such window.
+    const forecastsOf = (text: string) => text.trimEnd().split('\n').map((l) => l.split(',').slice(0, 6).join(','));
+    expect(forecastsOf(rowsB)).toEqual(forecastsOf(rowsA));
+    const scoredIn = (text: string) => text.trimEnd().split('\n').slice(1).filter((l) => l.split(',')[6] !== '').length;
+    expect(scoredIn(rowsA)).toBeLessThan(scoredIn(rowsB));
     // A trained model is not the persistence forecast of the untrained init.
     const rows = rowsB.trim().split('\n').slice(1).map((l) => l.split(','));
     const prev = new Map<string, string>();
