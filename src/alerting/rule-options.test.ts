@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { AlertingOptions, toStepScorerOptions } from './rule-options.js';
+import { AlertingOptions, ScorerOptions, seasonSteps, toStepScorerOptions, usesCombined } from './rule-options.js';
 
 const YAML = `
 base_url: https://tidecast.example
@@ -55,5 +55,30 @@ describe('AlertingOptions', () => {
     expect(bad.error?.issues[0].path).toEqual(['rules', 0, 'critical']);
     const dup = AlertingOptions.safeParse({ rules: [{ name: 'a', warning: 1 }, { name: 'a', warning: 2 }] });
     expect(dup.error?.issues[0].message).toMatch(/duplicate rule name a/);
+  });
+});
+
+describe('combined detector and group options', () => {
+  it('the seasonal part defaults to one day of the pipeline steps when that fits, else none', () => {
+    const s = ScorerOptions.parse({});
+    expect(seasonSteps(s, 3_600_000)).toBe(24);
+    expect(seasonSteps(s, 600_000)).toBe(144);
+    expect(seasonSteps(s, 60_000)).toBe(1440);
+    expect(seasonSteps(s, 1000)).toBe(0); // 86400 steps: too long a ring per stream
+    expect(seasonSteps(s, 86_400_000)).toBe(0); // daily steps: no daily season
+    expect(seasonSteps(s, 7 * 60_000)).toBe(0); // a day is not a whole number of 7-minute steps
+    expect(seasonSteps(s)).toBe(0);
+    expect(seasonSteps(ScorerOptions.parse({ season_steps: 12 }), 3_600_000)).toBe(12);
+    expect(() => ScorerOptions.parse({ combined_variance_window: 11 })).toThrow();
+  });
+
+  it('computes the combined parts only when a rule reads them', () => {
+    const a = AlertingOptions.parse({ rules: [{ name: 'x', warning: 0.99 }] });
+    expect(usesCombined(a.rules)).toBe(false);
+    expect(toStepScorerOptions(a.scorer, usesCombined(a.rules), 3_600_000).combined).toBeNull();
+    const b = AlertingOptions.parse({ rules: [{ name: 'x', detector: 'combined', warning: 5 }] });
+    expect(toStepScorerOptions(b.scorer, usesCombined(b.rules), 3_600_000).combined).toEqual({ levelSpan: 8, varianceWindow: 12, seasonSteps: 24, seasonalSpan: 6 });
+    const g = AlertingOptions.parse({ groups: { pump1: ['plant/pump1/*'] }, rules: [{ name: 'x', detector: 'surprise', group_by: 'groups', warning: 5 }] });
+    expect(g.rules[0].group_by).toBe('groups');
   });
 });

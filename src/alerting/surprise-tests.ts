@@ -24,7 +24,7 @@ export function logChiSquareEvenTail(y: number, m: number): number {
 
 /** Surprise of a sum of `dof` (even) squared standard normals reaching q: -log10 P(χ²_dof >= q). */
 export function chiSquareSurprise(q: number, dof: number): number {
-  return -logChiSquareEvenTail(0.5 * q, dof >> 1) / LN10;
+  return (0 - logChiSquareEvenTail(0.5 * q, dof >> 1)) / LN10;
 }
 
 /**
@@ -33,7 +33,7 @@ export function chiSquareSurprise(q: number, dof: number): number {
  */
 export function fisherSurprise(sumSurprise: number, n: number): number {
   if (n <= 0) return 0;
-  return -logChiSquareEvenTail(LN10 * sumSurprise, n) / LN10;
+  return (0 - logChiSquareEvenTail(LN10 * sumSurprise, n)) / LN10;
 }
 
 /**
