@@ -99,6 +99,19 @@ describe('multi-signal (group) alerts', () => {
     }
   });
 
+  it('a dropped member leaves its group: the next event times close with the members left', () => {
+    const seen: Array<[number, number]> = [];
+    const rule = new GroupRule(0, 'prefix', {}, (_: GroupRule, s: GroupStep) => seen.push([s.t, s.reported]));
+    const g = rule.groupOf(0, 'x/a');
+    rule.groupOf(1, 'x/b');
+    rule.report(g, 0, MIN, MIN, 1);
+    rule.report(g, 1, MIN, MIN, 1);
+    rule.forget(1);
+    rule.report(g, 0, 2 * MIN, MIN, 1); // closes at once: one member left
+    expect(seen).toEqual([[MIN, 2], [2 * MIN, 1]]);
+    expect(rule.groupOf(1, 'y/c')).not.toBe(g); // the slot's next stream is classified afresh
+  });
+
   it('closes an event time a member skipped once a later time completes, in time order', () => {
     const seen: Array<[number, number, number]> = [];
     const rule = new GroupRule(0, 'prefix', {}, (_: GroupRule, s: GroupStep) => seen.push([s.t, s.reported, s.scored]));
