@@ -22,6 +22,13 @@ export interface Checkpoint {
   readonly sources: Readonly<Record<string, number>>;
   readonly model: SerializedWeights;
   readonly engine: EngineSnapshot;
+  /** The offline fit's window (steps per stream left unscored), so that a restart keeps it. */
+  readonly fitWindow?: FitWindow;
+}
+
+export interface FitWindow {
+  readonly steps: number;
+  readonly streams: readonly string[];
 }
 
 export function checkpointPath(spec: PipelineSpec): string {

@@ -5,7 +5,7 @@ import type { Logger } from '../telemetry/logger.js';
 import { componentMetrics, type TidecastMetrics } from '../telemetry/metrics.js';
 import { fileSources } from '../config/file-sources.js';
 import { FiringEpisodes } from './firing-episodes.js';
-import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
+import { readCheckpoint, writeCheckpoint, type FitWindow } from './checkpoint.js';
 import { prepareModel, type ModelOrigin } from './prepare-model.js';
 import { createSink, createSource } from './connectors.js';
 import { statesLiveInKafka } from './kafka-adapter.js';
@@ -52,6 +52,8 @@ export class PipelineRuntime {
   private readonly log: Logger;
   startedFromCheckpoint = false;
   private learner: OnlineLearner | undefined;
+  /** What the offline fit trained on (left unscored); kept in the checkpoint. */
+  private fitWindow: FitWindow | undefined;
   private readonly lastWarned = new Map<string, number>();
 
   constructor(readonly spec: PipelineSpec, readonly options: PipelineRuntimeOptions) {
@@ -105,6 +107,7 @@ export class PipelineRuntime {
       this.log.warn({ streams: alertsDropped.length, example: alertsDropped[0] }, 'Checkpointed alert state does not fit the alerting section (rules changed); those streams start alerting fresh.');
     }
     Object.assign(this.positions, cp.sources);
+    if (cp.fitWindow !== undefined) this.setFitWindow(cp.fitWindow.steps, cp.fitWindow.streams);
     this.startedFromCheckpoint = true;
     this.log.info({ streams: cp.engine.streams.length, sources: cp.sources, writtenAt: cp.writtenAt }, 'State restored from checkpoint.');
     return true;
@@ -115,7 +118,12 @@ export class PipelineRuntime {
     if (this.startedFromCheckpoint) return 'restored';
     const files = fileSources(this.spec);
     // The steps the fit trained on are not scored for alerts (in-sample), as in `tidecast replay`.
-    return prepareModel(this.spec, this.engine.runner, files, this.log, this.options.metrics, (steps, streams) => this.engine.setFitWindow(steps, streams));
+    return prepareModel(this.spec, this.engine.runner, files, this.log, this.options.metrics, (steps, streams) => this.setFitWindow(steps, streams));
+  }
+
+  private setFitWindow(steps: number, streams: readonly string[]): void {
+    this.fitWindow = { steps, streams: [...streams] };
+    this.engine.setFitWindow(steps, streams);
   }
 
   /** Starts pulling from every source; resolves when all sources have ended or stop() was called. */
@@ -170,7 +178,7 @@ export class PipelineRuntime {
     const sources = { ...this.positions };
     try {
       await this.flushOutputs(true);
-      await writeCheckpoint(this.spec, { sources, model, engine }, new Date());
+      await writeCheckpoint(this.spec, { sources, model, engine, ...(this.fitWindow && { fitWindow: this.fitWindow }) }, new Date());
       this.options.metrics?.checkpoints.labels(this.spec.name, 'ok').inc();
       this.log.debug({ streams: engine.streams.length, sources }, 'Checkpoint written.');
     } catch (err) {
