@@ -45,7 +45,9 @@ export function trainCommand(program: Command, h: CliHelpers): void {
       };
       const cfg = replaySourceConfig(base, opts.input);
       // step_ms: auto is the input's own spacing, as in replay.
-      const spec = { ...(await resolveAutoStep(base, [cfg])), training: { ...base.training, offline } };
+      const resolved = await resolveAutoStep(base, [cfg]);
+      if (resolved !== base) log.info({ step_ms: resolved.step_ms, input: opts.input }, 'step_ms inferred from the input.');
+      const spec = { ...resolved, training: { ...base.training, offline } };
       const total = await countRows(opts.input, cfg.format === 'csv');
       const reading = createProgress({ label: 'Reading training data', unit: 'rows', total, log });
       const data = await collectFitData(spec, [cfg], offline.steps, offline.max_streams, (n) => reading.update(n));

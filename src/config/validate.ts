@@ -48,6 +48,7 @@ export async function validatePipelineFile(file: string): Promise<ValidateResult
       issues.push({ file, line: at.line, col: at.col, path: pathText([...base, 'model', 'path']), message: `model file "${p.model.path}" does not exist`, hint: 'write it with `tidecast train`' });
     }
   });
+  warnings.sort((a, b) => a.line - b.line || a.col - b.col);
   return issues.length > 0 ? { ok: false, issues, warnings } : { ...result, warnings };
 }
 
