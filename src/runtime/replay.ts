@@ -22,6 +22,9 @@ import { wideHeader, WideRows } from './replay-wide.js';
 // (imputed steps, streams warming up). The model is prepared as the daemon prepares it (model.path, or a fit on the file's start). The input is read with the pipeline's first file source's column mapping (or the default
 // stream,timestamp,value layout), so a live pipeline and its replay see the same observations.
 
+// The rules' alert events go to an alerts file as the daemon writes them (replay-alerts.ts); the
+// offline fit's window is never scored, and the summary says why steps went unscored
+// (replay-unscored.ts); --horizons all writes every horizon (replay-wide.ts); folders: replay-folder.ts.
 export const REPLAY_HEADER = 'timestamp,stream,actual,forecast,lower,upper,anomaly_score,imputed,surprise,likelihood';
 /**
  * With model.online_head: two more columns. `forecaster` is `recurrent` (the per-stream rows above)
