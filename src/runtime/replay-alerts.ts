@@ -1,5 +1,6 @@
 import { jsonReplacer } from '../../connectors/file/file-sink.js';
 import type { AlertEvent } from '../alerting/alert-event.js';
+import { globToRegExp } from '../alerting/stream-glob.js';
 import { LineFile } from './line-file.js';
 
 // `tidecast replay`'s alerts file: every alert event the pipeline's rules produce (pending, firing,
@@ -17,9 +18,17 @@ export function alertLine(a: AlertEvent): string {
   return JSON.stringify(a, jsonReplacer);
 }
 
+/** Rules whose `streams` glob matches none of the streams seen: a test bench's most likely mistake. */
+export function rulesMatchingNothing(rules: readonly { readonly name: string; readonly streams: string }[], streams: Iterable<string>): string[] {
+  const keys = [...streams];
+  return rules.filter((r) => !keys.some((k) => globToRegExp(r.streams).test(k))).map((r) => `${r.name} (streams: ${r.streams})`);
+}
+
 export class ReplayAlerts {
   /** Events by state, for the summary. */
   readonly counts = { pending: 0, firing: 0, resolved: 0 };
+  /** Events per rule. */
+  readonly byRule: Record<string, number> = {};
 
   private constructor(private readonly file: LineFile) {}
 
@@ -29,6 +38,7 @@ export class ReplayAlerts {
 
   add(a: AlertEvent): void {
     this.counts[a.state]++;
+    this.byRule[a.rule] = (this.byRule[a.rule] ?? 0) + 1;
     this.file.push(alertLine(a));
   }
 

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultAlertsPath } from './replay-alerts.js';
+import { defaultAlertsPath, rulesMatchingNothing } from './replay-alerts.js';
 import { folderOutputPath, listReplayInputs, totalOf } from './replay-folder.js';
 import type { ReplaySummary } from './replay.js';
 import { wideHeader } from './replay-wide.js';
@@ -30,12 +30,18 @@ describe('folder replay parts', () => {
   it('adds up the per-file summaries', () => {
     const s = (rows: number, fit: number, parse: number): ReplaySummary => ({
       rows, steps: rows, written: rows - 1, deadLetters: { parse_error: parse }, streams: 1, stepMs: 1, scored: rows - 1 - fit,
-      unscored: { fit, imputed: 0, warmup: 0, start: 1, restart: 0 }, alerts: { events: 2, pending: 0, firing: 1, resolved: 1 },
+      unscored: { fit, imputed: 0, warmup: 0, start: 1, restart: 0 }, alerts: { events: 2, pending: 0, firing: 1, resolved: 1, byRule: { r: 2 } },
     });
     expect(totalOf([s(10, 3, 1), s(20, 4, 2)])).toEqual({
       files: 2, rows: 30, steps: 30, written: 28, deadLetters: { parse_error: 3 }, streams: 2, scored: 21,
-      unscored: { fit: 7, imputed: 0, warmup: 0, start: 2, restart: 0 }, alerts: { events: 4, pending: 0, firing: 2, resolved: 2 },
+      unscored: { fit: 7, imputed: 0, warmup: 0, start: 2, restart: 0 }, alerts: { events: 4, pending: 0, firing: 2, resolved: 2, byRule: { r: 4 } },
     });
+  });
+
+  it('finds the rules whose streams glob matches no stream', () => {
+    const rules = [{ name: 'all', streams: '**' }, { name: 'temp', streams: 'weather/temp*' }, { name: 'typo', streams: 'wether/**' }];
+    expect(rulesMatchingNothing(rules, ['weather/temp_c', 'weather/humidity'])).toEqual(['typo (streams: wether/**)']);
+    expect(rulesMatchingNothing(rules, [])).toHaveLength(3);
   });
 
   it('names the wide columns per horizon', () => {

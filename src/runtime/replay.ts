@@ -12,7 +12,7 @@ import { PipelineEngine, type StepRow } from './pipeline-engine.js';
 import { prepareModel } from './prepare-model.js';
 import { ReplayRetraining } from '../retraining/replay-retraining.js';
 import { fileSpacingMs, resolveAutoStep } from './infer-step.js';
-import { ReplayAlerts } from './replay-alerts.js';
+import { ReplayAlerts, rulesMatchingNothing } from './replay-alerts.js';
 import { nothingWrittenReason, UnscoredTally, type UnscoredCounts } from './replay-unscored.js';
 import { wideHeader, WideRows } from './replay-wide.js';
 
@@ -65,7 +65,7 @@ export interface ReplaySummary {
   readonly scored: number;
   readonly unscored: UnscoredCounts;
   /** Alert events written (pending, firing, resolved), when an alerts file was asked for. */
-  readonly alerts?: { readonly events: number; readonly pending: number; readonly firing: number; readonly resolved: number };
+  readonly alerts?: { readonly events: number; readonly pending: number; readonly firing: number; readonly resolved: number; readonly byRule?: Readonly<Record<string, number>> };
 }
 
 export function replaySourceConfig(spec: PipelineSpec, input: string, columns: ReplayColumns = {}): FileSourceConfig {
@@ -137,9 +137,11 @@ export async function replayFile(fileSpec: PipelineSpec, o: ReplayOptions): Prom
   const summary: ReplaySummary = {
     rows, steps: engine.stats.steps, written, deadLetters: { ...engine.stats.deadLetters }, streams: engine.runner.arena.size,
     stepMs: spec.step_ms, scored: tally.scored, unscored: tally.result(),
-    ...(alerts === undefined ? {} : { alerts: { events: alerts.events, ...alerts.counts } }),
+    ...(alerts === undefined ? {} : { alerts: { events: alerts.events, ...alerts.counts, byRule: { ...alerts.byRule } } }),
   };
   if (written === 0) {
+  const idle = rulesMatchingNothing(spec.alerting.rules, engine.keys());
+  if (idle.length > 0) o.log.warn({ rules: idle, example: engine.keys().next().value }, 'Alert rules that match no stream of the input (check their streams glob).');
     const facts = { ...summary, observations: engine.stats.observations, spacingMs: await fileSpacingMs(cfg).catch(() => NaN) };
     o.log.warn({ input: o.input, reason: nothingWrittenReason(spec, facts) }, 'Replay wrote no rows.');
   } else if (tally.scored === 0) {
