@@ -4,8 +4,9 @@
 // folder per detector) and scored with the TypeScript port of that scorer (skab-score.ts; a test
 // checks the two agree). Detectors:
 // - tidecast: the product path (skab-tidecast.ts): replayFile per file, the replay's per-sensor
-//   surprise column, one asset score per timestamp (src/alerting/asset-score.ts);
-// - tidecastLikelihood: the same with the replay's likelihood column (for comparison);
+//   surprise (held) and baseline (deviation from the slow baseline) columns, one asset score per
+//   timestamp (src/alerting/asset-score.ts);
+// - tidecastSurprise, tidecastLikelihood, tidecastBaseline: one column each (the parts, for comparison);
 // - ewmaZ, mad: residual z-score and rolling median/MAD baselines (skab-baselines.ts);
 // - t2: Hotelling T² exactly as the SKAB leaderboard ran it (its own threshold 2·UCL); t2Chosen:
 //   the same statistic at the corpus threshold rule the others get.
@@ -50,11 +51,15 @@ function row(score: SkabScore, threshold: number, rule: string): SkabRow {
 
 /** Scores of every detector per file (scored rows). */
 async function detectorScores(files: readonly SkabFile[], work: string, onFile?: (path: string) => void): Promise<Record<string, Map<string, Float64Array>>> {
-  const d: Record<string, Map<string, Float64Array>> = { tidecast: new Map(), tidecastLikelihood: new Map(), ewmaZ: new Map(), mad: new Map(), t2: new Map() };
+  const d: Record<string, Map<string, Float64Array>> = {
+    tidecast: new Map(), tidecastSurprise: new Map(), tidecastLikelihood: new Map(), tidecastBaseline: new Map(), ewmaZ: new Map(), mad: new Map(), t2: new Map(),
+  };
   for (const f of files) {
     const tc = await tidecastScores(f, work);
-    d.tidecast.set(f.path, assetScores(tc.surprise, tc.sensors));
+    d.tidecast.set(f.path, assetScores(tc.surprise, tc.sensors, tc.baseline));
+    d.tidecastSurprise.set(f.path, assetScores(tc.surprise, tc.sensors));
     d.tidecastLikelihood.set(f.path, assetScores(tc.likelihood, tc.sensors));
+    d.tidecastBaseline.set(f.path, assetScores(new Float64Array(tc.baseline.length).fill(NaN), tc.sensors, tc.baseline));
     d.ewmaZ.set(f.path, ewmaZScores(f));
     d.mad.set(f.path, madScores(f));
     d.t2.set(f.path, t2Scores(f).scores);

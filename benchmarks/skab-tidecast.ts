@@ -17,10 +17,13 @@ import { TRAIN_ROWS, type SkabFile } from './skab-data.js';
 export interface TidecastScores {
   readonly surprise: Float64Array;
   readonly likelihood: Float64Array;
+  readonly baseline: Float64Array;
   readonly sensors: number;
   /** Replay wall time of the file, s. */
   readonly seconds: number;
 }
+
+const FIT_STEPS = 100;
 
 /** The pipeline a daemon would run for one SKAB pump (a wide CSV: datetime + 8 sensor columns). */
 export function skabSpec(csv: string, sensors: readonly string[], stateDir: string): PipelineSpec {
@@ -32,8 +35,10 @@ export function skabSpec(csv: string, sensors: readonly string[], stateDir: stri
     impute: { method: 'linear', max_gap_steps: 10 },
     normalise: { method: 'ewm_zscore', half_life_steps: 300 },
     model: { cell: 'gru', layers: 1, units: 16, horizon: 10, seed: 7 },
-    // The training part only: 400 one-second rows are at most 400 grid steps.
-    training: { offline: { steps: TRAIN_ROWS, epochs: 10, max_time_ms: 600_000 }, online: { enabled: false } },
+    // Within the training part (the first 400 rows). The fit's own steps teach the alert engine
+    // nothing (the engine does not score in-sample steps), so the fit takes the first 100 and the
+    // scorer warms up on the other 300.
+    training: { offline: { steps: FIT_STEPS, epochs: 10, max_time_ms: 600_000 }, online: { enabled: false } },
     alerting: { storm_control: { max_per_minute: 1_000_000 } },
     state: { dir: stateDir },
   });
@@ -59,14 +64,15 @@ export async function tidecastScores(f: SkabFile, work: string): Promise<Tidecas
   // Read the replay back by its header (other columns may come and go).
   const [header, ...rows] = readFileSync(out, 'utf8').trimEnd().split('\n');
   const col = header.split(',');
-  const iT = col.indexOf('timestamp'), iS = col.indexOf('stream'), iSur = col.indexOf('surprise'), iLik = col.indexOf('likelihood');
-  if (iSur < 0 || iLik < 0) throw new Error(`replay output lacks surprise/likelihood columns: ${header}`);
+  const iT = col.indexOf('timestamp'), iS = col.indexOf('stream'), iSur = col.indexOf('surprise'), iLik = col.indexOf('likelihood'), iBase = col.indexOf('baseline');
+  if (iSur < 0 || iLik < 0 || iBase < 0) throw new Error(`replay output lacks surprise/likelihood/baseline columns: ${header}`);
   const rowOf = new Map<number, number>();
   for (let r = TRAIN_ROWS; r < f.rows; r++) rowOf.set(f.t[r], r - TRAIN_ROWS);
   const sensorOf = new Map(f.sensors.map((s, j) => [s, j]));
   const n = f.rows - TRAIN_ROWS;
   const sur = new Float64Array(n * d).fill(NaN);
   const lik = new Float64Array(n * d).fill(NaN);
+  const baseline = new Float64Array(n * d).fill(NaN);
   for (const line of rows) {
     const c = line.split(',');
     const i = rowOf.get(Date.parse(c[iT]));
@@ -74,15 +80,16 @@ export async function tidecastScores(f: SkabFile, work: string): Promise<Tidecas
     if (i === undefined || j === undefined) continue; // imputed grid steps and the training part
     sur[i * d + j] = c[iSur] === '' ? NaN : Number(c[iSur]);
     lik[i * d + j] = c[iLik] === '' ? NaN : Number(c[iLik]);
+    baseline[i * d + j] = c[iBase] === '' ? NaN : Number(c[iBase]);
   }
-  return { surprise: sur, likelihood: lik, sensors: d, seconds };
+  return { surprise: sur, likelihood: lik, baseline, sensors: d, seconds };
 }
 
-/** The asset score per scored row from per-sensor scores (rows × sensors). */
-export function assetScores(perSensor: Float64Array, sensors: number, options?: AssetScoreOptions): Float64Array {
+/** The asset score per scored row from per-sensor step scores (held) and persistent scores (rows × sensors). */
+export function assetScores(perSensor: Float64Array, sensors: number, persistent?: Float64Array, options?: AssetScoreOptions): Float64Array {
   const asset = new AssetScore(options);
   const n = perSensor.length / sensors;
   const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = asset.update(perSensor.subarray(i * sensors, (i + 1) * sensors));
+  for (let i = 0; i < n; i++) out[i] = asset.update(perSensor.subarray(i * sensors, (i + 1) * sensors), persistent?.subarray(i * sensors, (i + 1) * sensors));
   return out;
 }

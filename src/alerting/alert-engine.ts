@@ -15,7 +15,7 @@ import { StepScore, StepScorer } from './step-scorer.js';
 import { StormControl } from './storm-control.js';
 import { globToRegExp } from './stream-glob.js';
 
-/** Snapshot format: 2 added the CUSUM sums, 3 the anomaly likelihood (6 doubles per stream); older snapshots are refused. */
+/** Snapshot format: 2 added the CUSUM sums, 3 the anomaly likelihood and baseline deviation (12 doubles per stream); older snapshots are refused. */
 export const ALERT_SNAPSHOT_VERSION = 3;
 
 export interface AlertStreamSnapshot {
@@ -334,6 +334,7 @@ export function levelOf(rule: AlertRuleOptions, s: StepScore): number {
     case 'score': return s.score;
     case 'surprise': return s.surprise;
     case 'likelihood': return s.likelihood;
+    case 'baseline': return s.baseline;
     case 'dynamic_threshold': return s.dynamicLevel;
     case 'horizon': return s.bands > 0 ? s.horizonsOutside : NaN;
     case 'flatline': return s.flatSurprise;

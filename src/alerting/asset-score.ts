@@ -3,7 +3,9 @@
 // asset fault; each stream's score is already calibrated against its own history), held with a
 // geometric decay so that one surprising change keeps the asset flagged for a while instead of
 // one step: a one-step forecaster follows a new level within a few steps, so the surprise of a
-// persistent fault shows at its onset and end, not in between. Per asset O(sensors), no allocation.
+// persistent fault shows at its onset and end, not in between. Scores that already persist through
+// a fault (the baseline deviation, baseline-deviation.ts) join unheld. Per asset O(sensors), no
+// allocation.
 import { assetScore } from './anomaly-likelihood.js';
 
 export interface AssetScoreOptions {
@@ -19,15 +21,16 @@ export class AssetScore {
   constructor(readonly options: AssetScoreOptions = defaultAssetScoreOptions) {}
 
   /**
-   * The asset's score after one timestamp, given its sensors' scores then (NaN: a sensor not scored
-   * at this time). NaN while no sensor has been scored yet.
+   * The asset's score after one timestamp, given its sensors' step scores then (held; NaN: a sensor
+   * not scored at this time) and optionally persistent scores (not held). NaN while nothing was scored.
    */
-  update(sensorScores: ArrayLike<number>): number {
+  update(sensorScores: ArrayLike<number>, persistent?: ArrayLike<number>): number {
     const now = assetScore(sensorScores);
-    if (Number.isNaN(now) && this.held === 0) return NaN;
+    const level = persistent ? assetScore(persistent) : NaN;
+    if (Number.isNaN(now) && this.held === 0 && Number.isNaN(level)) return NaN;
     const decayed = this.held * this.options.hold;
     this.held = now > decayed ? now : decayed;
-    return this.held;
+    return level > this.held ? level : this.held;
   }
 
   reset(): void {

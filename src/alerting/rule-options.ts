@@ -9,9 +9,9 @@ export const AlertRuleOptions = z
   .object({
     name: z.string().regex(/^[A-Za-z0-9_.-]+$/).describe('Rule name, part of the alert id.'),
     detector: z
-      .enum(['score', 'surprise', 'likelihood', 'dynamic_threshold', 'horizon', 'flatline', 'cusum', 'combined'])
+      .enum(['score', 'surprise', 'likelihood', 'baseline', 'dynamic_threshold', 'horizon', 'flatline', 'cusum', 'combined'])
       .default('score')
-      .describe('score: 1 - tail probability in [0,1]; surprise: -log10 tail probability; likelihood: -log10 upper tail of the recent mean surprise against the stream\'s long-run surprise (sustained anomalies); dynamic_threshold: smoothed error / ε (>= 1 above); horizon: number of horizons whose band the actual left; flatline: surprise (-log10 chance) of the current run of identical values; cusum: two-sided CUSUM of the calibrated z in sigmas (persistent shifts; reaches scorer.cusum_h at an alarm, then restarts); combined: one surprise over the spike, level, variance, seasonal and stuck detectors (largest part - log10 of the parts), events name the driving part.'),
+      .describe('score: 1 - tail probability in [0,1]; surprise: -log10 tail probability; likelihood: -log10 upper tail of the recent mean surprise against the stream\'s long-run surprise (sustained anomalies); baseline: -log10 p of the smoothed deviation of the value from the stream\'s slow, freezing baseline (persistent faults); dynamic_threshold: smoothed error / ε (>= 1 above); horizon: number of horizons whose band the actual left; flatline: surprise (-log10 chance) of the current run of identical values; cusum: two-sided CUSUM of the calibrated z in sigmas (persistent shifts; reaches scorer.cusum_h at an alarm, then restarts); combined: one surprise over the spike, level, variance, seasonal and stuck detectors (largest part - log10 of the parts), events name the driving part.'),
     streams: z.string().default('**').describe('Glob over stream keys the rule applies to (* within a segment, ** across /).'),
     warning: z.number().describe('Level at or above which a step counts as anomalous (severity warning).'),
     critical: z.number().optional().describe('Level at or above which the severity is critical.'),
@@ -67,6 +67,10 @@ export const ScorerOptions = z
     combined_variance_window: z.number().int().min(2).max(256).multipleOf(2).default(12).describe('Combined detector: squared z summed by the variance part (even; χ² with that many degrees of freedom).'),
     season_steps: z.number().int().min(0).max(MAX_SEASON_STEPS).optional().describe('Combined detector: steps in one season for the seasonal part (default: one day of the pipeline\'s steps when that is 2 to 1440 steps, else none; 0: none).'),
     combined_seasonal_span: z.number().min(1).default(6).describe('Combined detector: EWMA span (steps) of the seasonal part.'),
+    baseline_half_life_steps: z.number().min(1).default(600).describe('Baseline deviation: half-life of the slow baseline (mean and variance of the value), in steps.'),
+    baseline_span_steps: z.number().min(1).default(10).describe('Baseline deviation: EWMA span of the smoothed deviation, in steps.'),
+    baseline_freeze_z: z.number().positive().default(5).describe('Baseline deviation: the baseline stops learning while the scaled smoothed deviation is at least this (its sds).'),
+    baseline_max_freeze_steps: z.number().int().min(1).default(300).describe('Baseline deviation: frozen steps after which the baseline learns again (the change is the new normal).'),
     likelihood_long_steps: z.number().min(1).default(1000).describe('Anomaly likelihood: half-life of the stream\'s long-run surprise statistics, in steps.'),
   })
   .strict();
@@ -135,5 +139,6 @@ export function toStepScorerOptions(s: ScorerOptions, combined = false, stepMs?:
       ? { levelSpan: s.combined_level_span, varianceWindow: s.combined_variance_window, seasonSteps: seasonSteps(s, stepMs), seasonalSpan: s.combined_seasonal_span }
       : null,
     likelihood: { shortSpan: s.likelihood_short_steps, longHalfLife: s.likelihood_long_steps, warmup: 30, clipSds: 3 },
+    baseline: { halfLife: s.baseline_half_life_steps, span: s.baseline_span_steps, freezeZ: s.baseline_freeze_z, maxFreeze: s.baseline_max_freeze_steps, warmup: 50 },
   };
 }

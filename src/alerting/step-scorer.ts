@@ -1,6 +1,7 @@
 // Scores one real step of one stream with the three detectors. Pure arithmetic on per-slot typed
 // arrays: O(1) per step (the dynamic threshold's refit is amortised) and no allocation per step.
 import { AnomalyLikelihood, defaultAnomalyLikelihoodOptions, type AnomalyLikelihoodOptions } from './anomaly-likelihood.js';
+import { BaselineDeviation, defaultBaselineDeviationOptions, type BaselineDeviationOptions } from './baseline-deviation.js';
 import { CombinedDetector, type CombinedOptions, type CombinedPart } from './combined-detector.js';
 import { Cusum, defaultCusumOptions, type CusumOptions } from './cusum.js';
 import { Flatline } from './flatline.js';
@@ -25,6 +26,8 @@ export interface StepScorerOptions {
   readonly cusum: CusumOptions;
   /** Recent surprise against the stream's own long-run surprise (anomaly-likelihood.ts). */
   readonly likelihood: AnomalyLikelihoodOptions;
+  /** The value against the stream's own slow, freezing baseline (baseline-deviation.ts): persistent faults. */
+  readonly baseline?: BaselineDeviationOptions;
   /** The combined detector's parts (combined-detector.ts); null or absent: not computed (no rule reads it). */
   readonly combined?: CombinedOptions | null;
 }
@@ -36,6 +39,7 @@ export const defaultStepScorerOptions: StepScorerOptions = {
   tailCalibration: { rate: 0.05, maxFactor: 4, warmup: 50 },
   cusum: defaultCusumOptions,
   likelihood: defaultAnomalyLikelihoodOptions,
+  baseline: defaultBaselineDeviationOptions,
 };
 
 /** The result of scoring one step; one instance is reused, copy what you keep. */
@@ -57,6 +61,8 @@ export class StepScore {
   surprise = NaN;
   /** Anomaly likelihood: -log10 upper tail of the recent mean surprise against this stream's long-run one. */
   likelihood = NaN;
+  /** -log10 p of the smoothed deviation from the stream's slow baseline; set on every real step once warm, scored or not. */
+  baseline = NaN;
   /** Smoothed |residual| / dynamic threshold ε; >= 1 is above the threshold. */
   dynamicLevel = NaN;
   /** Horizons h whose band forecast h steps ago the actual lies outside, of `bands` available. */
@@ -84,6 +90,7 @@ export class StepScorer {
   private readonly flat = new Flatline();
   private readonly cusum: Cusum;
   private readonly likelihood: AnomalyLikelihood;
+  private readonly baseline: BaselineDeviation;
   private readonly combined: CombinedDetector | null;
   private readonly calibration: TailCalibration | null;
   private readonly recalled = new RecalledForecast();
@@ -95,6 +102,7 @@ export class StepScorer {
     this.calibration = options.tailCalibration ? new TailCalibration(options.tailCalibration) : null;
     this.cusum = new Cusum(options.cusum);
     this.likelihood = new AnomalyLikelihood(options.likelihood);
+    this.baseline = new BaselineDeviation(options.baseline ?? defaultBaselineDeviationOptions);
     this.combined = options.combined ? new CombinedDetector(options.combined) : null;
   }
 
@@ -103,7 +111,7 @@ export class StepScorer {
     out.scored = false;
     out.actual = actual;
     out.forecast = out.lower = out.upper = out.residual = out.sigma = out.z = out.score = out.surprise = NaN;
-    out.dynamicLevel = out.cusum = out.likelihood = NaN;
+    out.dynamicLevel = out.cusum = out.likelihood = out.baseline = NaN;
     out.levelSurprise = out.varianceSurprise = out.seasonalSurprise = out.combined = NaN;
     out.driver = '';
     out.bands = out.horizonsOutside = out.flatRun = out.flatSurprise = 0;
@@ -111,6 +119,8 @@ export class StepScorer {
     if (imputed || !Number.isFinite(actual)) return out;
     out.flatRun = this.flat.update(slot, actual);
     out.flatSurprise = this.flat.surprise(slot);
+    // Needs no forecast: a stuck sensor's repeats are scored but not learnt.
+    out.baseline = this.baseline.update(slot, actual, out.flatSurprise <= FREEZE_FLAT_SURPRISE);
     if (!this.ring.recall(slot, t, stepMs, actual, r)) return out;
     if (!Number.isFinite(r.mean)) return out;
     out.forecast = r.mean;
@@ -149,7 +159,7 @@ export class StepScorer {
   parts(): SlotColumns[] {
     const parts: SlotColumns[] = [this.ring, this.scale, this.dynamic, this.flat];
     if (this.calibration) parts.push(this.calibration);
-    parts.push(this.cusum, this.likelihood);
+    parts.push(this.cusum, this.likelihood, this.baseline);
     if (this.combined) parts.push(this.combined);
     return parts;
   }

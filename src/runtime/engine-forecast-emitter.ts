@@ -144,7 +144,7 @@ export class ForecastEmitter {
     this.listener.step?.({
       pipeline: this.pipeline, key, t, actual, imputed,
       forecast: pending.mean[slot], lower: pending.lower[slot], upper: pending.upper[slot], score: s.scored ? s.score : NaN,
-      surprise: s.scored ? s.surprise : NaN, likelihood: s.scored ? s.likelihood : NaN,
+      surprise: s.scored ? s.surprise : NaN, likelihood: s.scored ? s.likelihood : NaN, baseline: imputed ? NaN : s.baseline,
     });
   }
 }

@@ -26,6 +26,8 @@ export interface StepRow {
   readonly surprise: number;
   /** The stream's anomaly likelihood after this step (anomaly-likelihood.ts); NaN when unscored or warming up. */
   readonly likelihood: number;
+  /** -log10 p of the value's smoothed deviation from the stream's slow baseline (baseline-deviation.ts); NaN while warming up. */
+  readonly baseline: number;
 }
 
 export interface EngineListener {

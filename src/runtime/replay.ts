@@ -18,14 +18,15 @@ import { wideHeader, WideRows } from './replay-wide.js';
 
 // `tidecast replay`: the daemon's engine over one file as fast as possible, one CSV row per forecast
 // step; anomaly_score is the alert engine's live calibrated score, empty where it scored nothing
-// (surprise: -log10 of its tail probability, unbounded; likelihood: the stream's anomaly likelihood)
+// (surprise: -log10 of its tail probability, unbounded; likelihood: the stream's anomaly likelihood;
+// baseline: -log10 p of the value's deviation from the stream's slow baseline, also on unscored real steps)
 // (imputed steps, streams warming up). The model is prepared as the daemon prepares it (model.path, or a fit on the file's start). The input is read with the pipeline's first file source's column mapping (or the default
 // stream,timestamp,value layout), so a live pipeline and its replay see the same observations.
 
 // The rules' alert events go to an alerts file as the daemon writes them (replay-alerts.ts); the
 // offline fit's window is never scored, and the summary says why steps went unscored
 // (replay-unscored.ts); --horizons all writes every horizon (replay-wide.ts); folders: replay-folder.ts.
-export const REPLAY_HEADER = 'timestamp,stream,actual,forecast,lower,upper,anomaly_score,imputed,surprise,likelihood';
+export const REPLAY_HEADER = 'timestamp,stream,actual,forecast,lower,upper,anomaly_score,imputed,surprise,likelihood,baseline';
 /**
  * With model.online_head: two more columns. `forecaster` is `recurrent` (the per-stream rows above)
  * or `online_head`: one row per head row and stream, whose `forecast` is the head's one-step
@@ -196,7 +197,7 @@ export async function replayInto(
 }
 
 function csvRow(r: StepRow): string {
-  return `${new Date(r.t).toISOString()},${csvCell(r.key)},${r.actual},${r.forecast},${r.lower},${r.upper},${Number.isNaN(r.score) ? '' : r.score},${r.imputed ? 1 : 0},${num(r.surprise)},${num(r.likelihood)}`;
+  return `${new Date(r.t).toISOString()},${csvCell(r.key)},${r.actual},${r.forecast},${r.lower},${r.upper},${Number.isNaN(r.score) ? '' : r.score},${r.imputed ? 1 : 0},${num(r.surprise)},${num(r.likelihood)},${num(r.baseline)}`;
 }
 
 /** One line per stream of a head row (see REPLAY_HEAD_HEADER). */
@@ -207,7 +208,7 @@ export function headCsvRows(r: HeadRow): string[] {
   for (let j = 0; j < c; j++) {
     const f: string[] = [];
     for (let i = j; i < r.forecasts.length; i += c) f.push(num(r.forecasts[i]));
-    lines.push(`${time},${csvCell(r.keys[j])},${num(r.actual[j])},${num(r.previous[j])},,,,${r.imputed[j]},,,online_head,${f.join(';')}`);
+    lines.push(`${time},${csvCell(r.keys[j])},${num(r.actual[j])},${num(r.previous[j])},,,,${r.imputed[j]},,,,online_head,${f.join(';')}`);
   }
   return lines;
 }

@@ -14,7 +14,7 @@ import { BIN, REPO } from './daemon-harness.js';
 
 const run = promisify(execFile);
 
-interface Row { timestamp: string; stream: string; actual: number; forecast: number; lower: number; upper: number; score: number | null; imputed: number; surprise: number | null; likelihood: number | null }
+interface Row { timestamp: string; stream: string; actual: number; forecast: number; lower: number; upper: number; score: number | null; imputed: number; surprise: number | null; likelihood: number | null; baseline: number | null }
 
 function parseCsv(text: string): { header: string; rows: Row[] } {
   const [header, ...lines] = text.trimEnd().split('\n');
@@ -22,7 +22,7 @@ function parseCsv(text: string): { header: string; rows: Row[] } {
     header,
     rows: lines.map((l) => {
       const c = l.split(',');
-      return { timestamp: c[0], stream: c[1], actual: +c[2], forecast: +c[3], lower: +c[4], upper: +c[5], score: c[6] === '' ? null : +c[6], imputed: +c[7], surprise: c[8] === '' ? null : +c[8], likelihood: c[9] === '' ? null : +c[9] };
+      return { timestamp: c[0], stream: c[1], actual: +c[2], forecast: +c[3], lower: +c[4], upper: +c[5], score: c[6] === '' ? null : +c[6], imputed: +c[7], surprise: c[8] === '' ? null : +c[8], likelihood: c[9] === '' ? null : +c[9], baseline: c[10] === '' ? null : +c[10] };
     }),
   };
 }
@@ -46,7 +46,7 @@ describe.each(['weather', 'stocks', 'health'])('tidecast replay of data/%s.csv',
     if (spec === undefined || spec.sources[0].kind !== 'file') throw new Error(`no file pipeline ${name}`);
     const src = spec.sources[0];
     const { header, rows } = parseCsv(await readFile(out, 'utf8'));
-    expect(header).toBe('timestamp,stream,actual,forecast,lower,upper,anomaly_score,imputed,surprise,likelihood');
+    expect(header).toBe('timestamp,stream,actual,forecast,lower,upper,anomaly_score,imputed,surprise,likelihood,baseline');
 
     // Expected rows from the input: per stream, distinct steps -> segments -> steps after the first.
     const input = (await readFile(join(REPO, `data/${name}.csv`), 'utf8')).trimEnd().split('\n').slice(1);
@@ -95,6 +95,9 @@ describe.each(['weather', 'stocks', 'health'])('tidecast replay of data/%s.csv',
     const real = rows.filter((r) => r.imputed === 0);
     expect(real.filter((r) => r.score !== null).length).toBeGreaterThan(real.length / 2);
     expect(real.filter((r) => r.likelihood !== null).length).toBeGreaterThan(real.length / 3);
+    // The baseline deviation needs no forecast: on most real steps, never on imputed ones.
+    expect(real.filter((r) => r.baseline !== null && r.baseline >= 0).length).toBeGreaterThan(real.length / 2);
+    expect(rows.filter((r) => r.imputed === 1 && r.baseline !== null).length).toBe(0);
     // Times increase per stream.
     const last = new Map<string, number>();
     for (const r of rows) {
