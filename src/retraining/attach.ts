@@ -6,7 +6,7 @@ import type { Logger } from '../telemetry/logger.js';
 import type { TidecastMetrics } from '../telemetry/metrics.js';
 import { engineTap } from './engine-tap.js';
 import { ModelRegistry } from './model-registry.js';
-import { Retrainer, type RetrainerOptions, type RetrainSettings } from './retrainer.js';
+import { Retrainer, type RetrainerOptions, type RetrainerSnapshot, type RetrainSettings } from './retrainer.js';
 import { WorkerTrainer } from './worker-trainer.js';
 
 // Wires background retraining into a pipeline runtime: registry under the state dir, one training
@@ -55,7 +55,21 @@ export type AttachExtra = Partial<Pick<RetrainerOptions, 'publish' | 'settings'>
 };
 
 export async function attachRetraining(runtime: PipelineRuntime, log: Logger, metrics?: TidecastMetrics, extra: AttachExtra = {}): Promise<Retrainer> {
+  const runner = runtime.engine.runner;
+  const checkpointed = { model: runner.model, version: runner.version };
   const retrainer = await attachToEngine(runtime.engine, log, metrics, extra);
+  const saved = runtime.restoredRetraining as RetrainerSnapshot | undefined;
+  if (saved !== undefined && retrainer.o.settings.deterministic) {
+    try {
+      retrainer.restore(saved);
+      // The checkpoint's weights are the ones the event clock continues from (a version registered
+      // after the checkpoint by the stopped run is registered again at its step).
+      if (runner.version !== checkpointed.version) runner.swap(checkpointed.model, checkpointed.version);
+      log.info({ step: saved.steps, live: runner.version, runInProgress: saved.job !== undefined }, 'Retraining continues from the checkpoint.');
+    } catch (err) {
+      log.warn({ err }, 'The checkpoint\'s retraining state does not fit this pipeline; retraining starts afresh.');
+    }
+  }
   runtime.setLearner(retrainer);
   return retrainer;
 }

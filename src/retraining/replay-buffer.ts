@@ -1,3 +1,4 @@
+import { bytesFromBase64, toBase64 } from '../core/base64.js';
 import { normalised } from '../runtime/features.js';
 import { Prng } from '../training/prng.js';
 
@@ -31,6 +32,18 @@ export interface Windows {
   readonly from: number;
   readonly to: number;
   readonly streams: readonly string[];
+}
+
+/** ReplayBuffer.snapshot(): every ring's arrays as base64 (little-endian), in insertion order. */
+export interface BufferSnapshot {
+  readonly capacity: number;
+  readonly inputSize: number;
+  readonly totalSteps: number;
+  readonly dropped: number;
+  readonly streams: readonly {
+    readonly key: string; readonly count: number;
+    readonly x: string; readonly t: string; readonly value: string; readonly mean: string; readonly std: string; readonly flags: string; readonly pred: string;
+  }[];
 }
 
 class StreamRing {
@@ -96,6 +109,37 @@ export class ReplayBuffer {
 
   forget(key: string): void {
     this.rings.delete(key);
+  }
+
+  /** Everything held, for a checkpoint (event-time retraining restarts where it stopped). */
+  snapshot(): BufferSnapshot {
+    const streams = [...this.rings.entries()].map(([key, r]) => ({
+      key, count: r.count, x: toBase64(r.x), t: toBase64(r.t), value: toBase64(r.value), mean: toBase64(r.mean), std: toBase64(r.std),
+      flags: toBase64(r.flags), pred: toBase64(r.pred),
+    }));
+    return { capacity: this.options.capacity, inputSize: this.options.inputSize, totalSteps: this.totalSteps, dropped: this.dropped, streams };
+  }
+
+  /** Replaces the contents with a snapshot's; throws when it was taken with other shapes. */
+  restore(s: BufferSnapshot): void {
+    if (s.capacity !== this.options.capacity || s.inputSize !== this.options.inputSize) {
+      throw new RangeError(`replay buffer snapshot holds ${s.capacity} steps of ${s.inputSize} inputs, this buffer ${this.options.capacity} of ${this.options.inputSize}`);
+    }
+    this.rings.clear();
+    for (const st of s.streams) {
+      const r = new StreamRing(s.capacity, s.inputSize);
+      r.count = st.count;
+      r.x.set(new Float32Array(bytesFromBase64(st.x).slice().buffer));
+      r.t.set(new Float64Array(bytesFromBase64(st.t).slice().buffer));
+      r.value.set(new Float64Array(bytesFromBase64(st.value).slice().buffer));
+      r.mean.set(new Float64Array(bytesFromBase64(st.mean).slice().buffer));
+      r.std.set(new Float64Array(bytesFromBase64(st.std).slice().buffer));
+      r.flags.set(bytesFromBase64(st.flags));
+      r.pred.set(new Float32Array(bytesFromBase64(st.pred).slice().buffer));
+      this.rings.set(st.key, r);
+    }
+    this.totalSteps = s.totalSteps;
+    this.dropped = s.dropped;
   }
 
   /**

@@ -17,6 +17,13 @@ export interface ScheduleOptions {
   readonly errorAlpha: number;
 }
 
+export interface ScheduleSnapshot {
+  readonly stepsSince: number;
+  readonly baselineSum: number;
+  readonly baselineCount: number;
+  readonly rollingError: number | null;
+}
+
 export class RetrainSchedule {
   private lastRunAt: number;
   private stepsSince = 0;
@@ -58,6 +65,19 @@ export class RetrainSchedule {
   started(now: number): void {
     this.lastRunAt = now;
     this.stepsSince = 0;
+  }
+
+  /** The counters, for a checkpoint (wall-clock time is not kept: it restarts on restore). */
+  snapshot(): ScheduleSnapshot {
+    return { stepsSince: this.stepsSince, baselineSum: this.baselineSum, baselineCount: this.baselineCount, rollingError: this.rollingError };
+  }
+
+  restore(s: ScheduleSnapshot): void {
+    this.stepsSince = s.stepsSince;
+    this.baselineSum = s.baselineSum;
+    this.baselineCount = s.baselineCount;
+    // JSON has no NaN: a missing rolling error comes back as null.
+    this.rollingError = s.rollingError ?? NaN;
   }
 
   /** A new model went live: its error level is learned afresh. */

@@ -1,3 +1,4 @@
+import { portableKernels } from '../models/kernels/portable.js';
 import { StackedModel } from '../models/stacked-model.js';
 import type { StateArena } from '../models/state-arena.js';
 import type { ModelCandidate, OnlineLearner } from '../runtime/online-learner.js';
@@ -7,7 +8,10 @@ import type { DataRange, ModelRegistry } from './model-registry.js';
 import { ReplayBuffer } from './replay-buffer.js';
 import { RetrainSchedule, type RetrainReason, type ScheduleOptions } from './retrain-schedule.js';
 import { rewarmRows, rewarmStates, type RewarmSeed } from './rewarm.js';
-import { flattenParams, loadParams, type TrainJobResult, type TrainSettings } from './train-job.js';
+import { flattenParams, loadParams, type TrainJobRequest, type TrainJobResult, type TrainSettings } from './train-job.js';
+import { jobFromSnapshot, jobSnapshot, type JobSnapshot } from './retrainer-snapshot.js';
+import type { BufferSnapshot } from './replay-buffer.js';
+import type { ScheduleSnapshot } from './retrain-schedule.js';
 import type { Trainer, TrainJobHandle } from './worker-trainer.js';
 
 // Background retraining of one pipeline's model. The live path only records steps (replay buffer,
@@ -81,12 +85,14 @@ interface PendingSwap { readonly model: StackedModel; readonly version: string; 
 
 /** A deterministic run between its trigger and the step its result is applied at. */
 interface EventJob {
+  readonly req: TrainJobRequest;
   readonly handle: TrainJobHandle;
   readonly applyAt: number;
   readonly reason: RetrainReason;
   readonly parent: string;
   readonly range: DataRange;
-  readonly rows: ReturnType<typeof rewarmRows> | undefined;
+  /** The streams and their step counts when the worker's re-warm rows were taken. */
+  readonly rows: { readonly keys: readonly string[]; readonly counts: Float64Array } | undefined;
   readonly t0: number;
 }
 
@@ -216,7 +222,7 @@ export class Retrainer implements OnlineLearner {
     for (let i = 0; i < weights.length; i++) {
       if (!Number.isFinite(weights[i])) throw new RangeError(`model version ${version} holds a non-finite weight at ${i}`);
     }
-    const model = new StackedModel(this.o.live.model.config, this.o.live.model.kernels);
+    const model = this.blankModel();
     loadParams(model, weights); // throws before registering when the shape does not match
     await this.o.registry.add(meta(version, this.o.live.version, null, 'remote', true, 'promoted by another instance (models topic)'), weights);
     this.pending = { model, version };
@@ -236,6 +242,39 @@ export class Retrainer implements OnlineLearner {
     await this.o.trainer.close();
   }
 
+  /**
+   * The event-time state, for the runtime's checkpoint (taken between two batches, with the engine's):
+   * buffer, schedule counters, event clock, the run in progress (its request: a restart runs it again
+   * and gets the same result). Undefined in wall-clock mode, whose runs depend on timing anyway.
+   */
+  snapshot(): RetrainerSnapshot | undefined {
+    if (!this.o.settings.deterministic) return undefined;
+    const job = this.job;
+    return {
+      steps: this.steps, seed: this.seed, versions: this.versions, live: this.o.live.version,
+      schedule: this.schedule.snapshot(), buffer: this.buffer.snapshot(),
+      job: job && { ...jobSnapshot(job.req), applyAt: job.applyAt, reason: job.reason, parent: job.parent, range: job.range, rows: job.rows && { keys: job.rows.keys, counts: Array.from(job.rows.counts) } },
+    };
+  }
+
+  /** Continues from a snapshot (see snapshot()); the run in progress is started again. */
+  restore(s: RetrainerSnapshot): void {
+    this.buffer.restore(s.buffer);
+    this.schedule.restore(s.schedule);
+    this.steps = s.steps;
+    this.seed = s.seed;
+    this.versions = s.versions;
+    this.job?.handle.cancel();
+    this.job = undefined;
+    if (s.job !== undefined) {
+      const req = jobFromSnapshot(s.job);
+      this.job = {
+        req, handle: this.o.trainer.start(req), applyAt: s.job.applyAt, reason: s.job.reason, parent: s.job.parent, range: s.job.range,
+        rows: s.job.rows && { keys: s.job.rows.keys, counts: Float64Array.from(s.job.rows.counts) }, t0: this.now(),
+      };
+    }
+  }
+
   /** Deterministic mode: starts a run on the buffer as of this step. */
   private trigger(reason: RetrainReason): void {
     const s = this.o.settings;
@@ -249,13 +288,14 @@ export class Retrainer implements OnlineLearner {
     const rows = W > 0 ? rewarmRows(this.buffer, W) : undefined;
     // No wall-clock budget: the epochs and patience alone bound a deterministic run.
     const train = { ...s.train, maxTimeMs: Infinity };
-    const handle = this.o.trainer.start({
+    const req: TrainJobRequest = {
       jobId: `${this.o.pipeline}-${this.seed}`, config: this.o.live.model.config, champion: flattenParams(this.o.live.model),
       steps: windows.steps, batch: windows.batch, inputs: windows.inputs, targets: windows.targets, settings: train, seed: this.seed,
       rewarm: rows && { streams: rows.keys.length, rows: W, inputs: rows.inputs, steps: rows.steps },
-    });
+    };
     this.job = {
-      handle, applyAt: this.steps + s.applyAfterSteps, reason, parent: this.o.live.version, rows, t0: this.now(),
+      req, handle: this.o.trainer.start(req), applyAt: this.steps + s.applyAfterSteps, reason, parent: this.o.live.version,
+      rows: rows && { keys: rows.keys, counts: rows.counts }, t0: this.now(),
       range: { from: windows.from, to: windows.to, streams: windows.batch, steps: windows.steps },
     };
     this.o.log?.debug({ reason, step: this.steps, applyAt: this.job.applyAt, streams: windows.batch }, 'Retraining started.');
@@ -282,11 +322,12 @@ export class Retrainer implements OnlineLearner {
       trainLoss: result.trainLoss, validationLoss: result.validationLoss, championLoss: result.championLoss, epochs: result.epochs,
     };
     const weights = result.weights;
+    // After a restart a run between the checkpoint and the stop is applied again: registered already.
     this.registering = this.registering
-      .then(() => this.o.registry.add(metaData, weights))
+      .then(() => (this.o.registry.get(version) === undefined ? this.o.registry.add(metaData, weights) : undefined))
       .catch((err: unknown) => log?.error({ err, version }, 'Registering the model version failed.'));
     if (promoted) {
-      const model = new StackedModel(this.o.live.model.config, this.o.live.model.kernels);
+      const model = this.blankModel();
       loadParams(model, weights);
       const seed = job.rows !== undefined && result.rewarmStates !== undefined ? { keys: job.rows.keys, counts: job.rows.counts, states: result.rewarmStates } : undefined;
       if (s.rewarmSteps > 0) rewarmStates(model, this.buffer, this.o.live.arena, s.rewarmSteps, seed);
@@ -330,8 +371,17 @@ export class Retrainer implements OnlineLearner {
     return p;
   }
 
+  /**
+   * A model to load a version into. On the portable kernels: a WASM kernel heap never frees, so
+   * models made per run would exhaust the live model's; inference runs on the fused stepper anyway
+   * (ModelRunner), and re-warm too (warmStates), both giving the same bits as every kernel.
+   */
+  private blankModel(): StackedModel {
+    return new StackedModel(this.o.live.model.config, portableKernels);
+  }
+
   private async modelOf(version: string): Promise<StackedModel> {
-    const model = new StackedModel(this.o.live.model.config, this.o.live.model.kernels);
+    const model = this.blankModel();
     loadParams(model, await this.o.registry.loadWeights(version));
     return model;
   }
@@ -370,7 +420,7 @@ export class Retrainer implements OnlineLearner {
       trainLoss: result.trainLoss, validationLoss: result.validationLoss, championLoss: result.championLoss, epochs: result.epochs,
     }, result.weights);
     if (promoted) {
-      const model = new StackedModel(this.o.live.model.config, this.o.live.model.kernels);
+      const model = this.blankModel();
       loadParams(model, result.weights);
       const seed = rows !== undefined && result.rewarmStates !== undefined ? { keys: rows.keys, counts: rows.counts, states: result.rewarmStates } : undefined;
       this.pending = { model, version, validationLoss: result.validationLoss, seed };
@@ -384,6 +434,20 @@ export class Retrainer implements OnlineLearner {
     this.record(run);
     return run;
   }
+}
+
+export interface RetrainerSnapshot {
+  readonly steps: number;
+  readonly seed: number;
+  readonly versions: number;
+  /** The live version when it was taken. */
+  readonly live: string;
+  readonly schedule: ScheduleSnapshot;
+  readonly buffer: BufferSnapshot;
+  readonly job?: JobSnapshot & {
+    readonly applyAt: number; readonly reason: RetrainReason; readonly parent: string; readonly range: DataRange;
+    readonly rows?: { readonly keys: readonly string[]; readonly counts: readonly number[] };
+  };
 }
 
 export function decide(challenger: number, champion: number, margin: number): { promoted: boolean; why: string } {

@@ -1,4 +1,8 @@
+import { TidecastError } from '../core/errors.js';
 import { BatchedStepper } from '../models/batched-stepper.js';
+import { fastStepSpec } from '../models/fast-step-spec.js';
+import { createFastStepper } from '../models/kernels/step-wasm.js';
+import type { FastStepper } from '../models/kernels/step-layout.js';
 import type { StackedModel } from '../models/stacked-model.js';
 import { StateArena } from '../models/state-arena.js';
 import type { ReplayBuffer } from './replay-buffer.js';
@@ -39,7 +43,9 @@ export function warmStates(model: StackedModel, S: number, R: number, inputs: Fl
   const temp = new StateArena(model.stateSize, Math.max(1, S));
   for (let s = 0; s < S; s++) temp.slotOf(String(s)); // slots 0..S-1
   if (initial !== undefined) temp.data.set(initial.subarray(0, S * model.stateSize));
-  const stepper = new BatchedStepper(model, temp, maxBatch);
+  // The fused stepper, as inference runs (same bits as BatchedStepper, which is the fallback).
+  const fused = fusedStepper(model, maxBatch);
+  const stepper = fused === null ? new BatchedStepper(model, temp, maxBatch) : undefined;
   const slots = new Int32Array(S);
   const x = new Float32Array(S * inSize);
   const y = new Float32Array(S * model.outputWidth);
@@ -51,9 +57,23 @@ export function warmStates(model: StackedModel, S: number, R: number, inputs: Fl
       x.set(inputs.subarray((r * S + s) * inSize, (r * S + s + 1) * inSize), c * inSize);
       c++;
     }
-    if (c > 0) stepper.step(slots, c, x, y);
+    if (c === 0) continue;
+    if (fused === null) stepper?.step(slots, c, x, y);
+    else for (let from = 0; from < c; from += maxBatch) {
+      const n = Math.min(maxBatch, c - from);
+      fused.step(slots.subarray(from, from + n), n, x.subarray(from * inSize), temp.data, y);
+    }
   }
   return temp.data.slice(0, S * model.stateSize);
+}
+
+function fusedStepper(model: StackedModel, maxBatch: number): FastStepper | null {
+  try {
+    return createFastStepper(fastStepSpec(model), maxBatch);
+  } catch (err) {
+    if (err instanceof TidecastError) return null; // activations the fused step does not have
+    throw err;
+  }
 }
 
 /** The last W rows of every buffered stream, as warmStates wants them. */

@@ -1,8 +1,11 @@
+import { createWasmKernels } from '../models/kernels/wasm-kernels.js';
 import { fastestKernels } from '../models/kernels/fastest-kernels.js';
+import type { Kernels } from '../models/kernels/kernels.js';
 import { StackedModel, type ModelConfig } from '../models/stacked-model.js';
 import { initialiseWeights } from '../training/init.js';
 import type { LossName } from '../training/losses.js';
 import { Adam } from '../training/optimisers.js';
+import { SequenceRunner } from '../training/sequence.js';
 import { evaluateLoss, TbpttTrainer, type SequenceBatch } from '../training/tbptt.js';
 import { warmStates } from './rewarm.js';
 
@@ -80,7 +83,8 @@ export function loadParams(model: StackedModel, flat: Float32Array): void {
   for (const p of model.params()) { p.data.set(flat.subarray(o, o + p.data.length)); o += p.data.length; }
 }
 
-export function runTrainJob(req: TrainJobRequest, now: () => number = () => performance.now()): TrainJobResult {
+/** kernels: fastestKernels() by default; the worker passes a fresh heap per job (see jobKernels). */
+export function runTrainJob(req: TrainJobRequest, now: () => number = () => performance.now(), kernels: Kernels = fastestKernels()): TrainJobResult {
   const t0 = now();
   const s = req.settings;
   const { steps: N, batch: B } = req;
@@ -89,10 +93,10 @@ export function runTrainJob(req: TrainJobRequest, now: () => number = () => perf
   const T = N - V;
   const train: SequenceBatch = { steps: T, batch: B, inputs: req.inputs, targets: maskTrainTargets(req.targets, T, B, H) };
   const valid: SequenceBatch = { steps: N, batch: B, inputs: req.inputs, targets: maskBefore(req.targets, T, B, H) };
-  const champion = new StackedModel(req.config, fastestKernels());
+  const champion = new StackedModel(req.config, kernels);
   loadParams(champion, req.champion);
   const championLoss = evaluateLoss(champion, valid, s.compareOn);
-  const model = new StackedModel(req.config, fastestKernels());
+  const model = new StackedModel(req.config, kernels);
   if (s.warmStart) loadParams(model, req.champion);
   else initialiseWeights(model, req.seed);
   const k1 = Math.min(s.k1, T);
@@ -100,13 +104,14 @@ export function runTrainJob(req: TrainJobRequest, now: () => number = () => perf
     k1, k2: Math.min(s.k2, T), loss: s.loss, optimiser: new Adam({ learningRate: s.learningRate }), clipNorm: s.clipNorm, seed: req.seed,
   }, B);
   let best = flattenParams(model);
-  let bestLoss = evaluateLoss(model, valid, s.compareOn);
+  const validRunner = new SequenceRunner(model, N, B);
+  let bestLoss = evaluateLoss(model, valid, s.compareOn, validRunner);
   let bestEpoch = 0, epochs = 0, trainLoss = NaN;
   while (epochs < s.maxEpochs && epochs - bestEpoch <= s.patience && now() - t0 < s.maxTimeMs) {
     trainer.resetState();
     trainLoss = trainer.train(train).meanLoss;
     epochs++;
-    const v = evaluateLoss(model, valid, s.compareOn);
+    const v = evaluateLoss(model, valid, s.compareOn, validRunner);
     if (v < bestLoss) { bestLoss = v; bestEpoch = epochs; flattenParams(model, best); }
   }
   if (!Number.isFinite(bestLoss)) best = req.champion.slice();
@@ -119,6 +124,15 @@ export function runTrainJob(req: TrainJobRequest, now: () => number = () => perf
     jobId: req.jobId, weights: best, epochs, bestEpoch, trainLoss, validationLoss: bestLoss, championLoss,
     trainSteps: T, validationSteps: V, seconds: (now() - t0) / 1000, rewarmStates: rewarmed,
   };
+}
+
+/**
+ * Kernels for one job in a long-lived worker: a WASM kernel heap never frees, so a shared one fills
+ * up after some runs; a fresh one per job is dropped with the job. Other kernels are shared.
+ */
+export function jobKernels(): Kernels {
+  const k = fastestKernels();
+  return 'freeBytes' in k ? createWasmKernels() : k;
 }
 
 /** Training targets: none at or after the split, and none reaching past it. */

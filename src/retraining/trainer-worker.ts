@@ -1,7 +1,7 @@
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, type MessagePort } from 'node:worker_threads';
-import { runTrainJob, type TrainJobRequest } from './train-job.js';
+import { jobKernels, runTrainJob, type TrainJobRequest } from './train-job.js';
 
 // The training worker: owns no live state. It receives the champion's weights and the windows as
 // transferred buffers, trains, and transfers the challenger's weights back. It lowers its own
@@ -37,7 +37,7 @@ export interface SyncJobMessage {
 
 function reply(req: TrainJobRequest): { message: WorkerReply; transfer: ArrayBuffer[] } {
   try {
-    const result = runTrainJob(req);
+    const result = runTrainJob(req, undefined, jobKernels());
     const transfer = [result.weights.buffer as ArrayBuffer];
     if (result.rewarmStates !== undefined) transfer.push(result.rewarmStates.buffer as ArrayBuffer);
     return { message: { type: 'done', result }, transfer };

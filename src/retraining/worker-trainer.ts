@@ -1,7 +1,7 @@
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { TidecastError } from '../core/errors.js';
 import type { TrainJobRequest, TrainJobResult } from './train-job.js';
-import { runTrainJob } from './train-job.js';
+import { jobKernels, runTrainJob } from './train-job.js';
 import type { SyncJobMessage, WorkerReply } from './trainer-worker.js';
 
 // Runs training jobs off the inference thread: one worker, one job at a time. Inputs, targets and
@@ -129,7 +129,7 @@ class WorkerJobHandle implements TrainJobHandle {
       if (this.worker.threadId === -1) {
         // The worker is gone: the job is pure, so this thread computes the same result.
         this.port.close();
-        this.result = runTrainJob(this.req);
+        this.result = runTrainJob(this.req, undefined, jobKernels());
         break;
       }
       Atomics.wait(this.flag, 0, 0, WAIT_SLICE_MS);
@@ -153,13 +153,13 @@ class WorkerJobHandle implements TrainJobHandle {
 /** Same contract on the calling thread: for tests and tiny models where a worker is not worth it. */
 export class InlineTrainer implements Trainer {
   async train(req: TrainJobRequest): Promise<TrainJobResult> {
-    return runTrainJob(req);
+    return runTrainJob(req, undefined, jobKernels());
   }
 
   start(req: TrainJobRequest): TrainJobHandle {
     let result: TrainJobResult | undefined;
     let failure: unknown;
-    try { result = runTrainJob(req); } catch (err) { failure = err; }
+    try { result = runTrainJob(req, undefined, jobKernels()); } catch (err) { failure = err; }
     const get = (): TrainJobResult => { if (result === undefined) throw failure; return result; };
     return { poll: get, wait: get, cancel: () => undefined };
   }

@@ -24,6 +24,8 @@ export interface Checkpoint {
   readonly engine: EngineSnapshot;
   /** The offline fit's window (steps per stream left unscored), so that a restart keeps it. */
   readonly fitWindow?: FitWindow;
+  /** Event-time retraining's state (OnlineLearner.snapshot), so that a restart swaps where an uninterrupted run would. */
+  readonly retraining?: unknown;
 }
 
 export interface FitWindow {

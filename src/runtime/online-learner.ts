@@ -17,5 +17,7 @@ export interface ModelCandidate {
 export interface OnlineLearner {
   /** Called after each processed batch; returns a model to swap in, or undefined. */
   afterBatch(engine: PipelineEngine): ModelCandidate | undefined;
+  /** State for the checkpoint, taken between two batches with the engine's (JSON-serialisable). */
+  snapshot?(): unknown;
   close?(): Promise<void>;
 }

@@ -51,6 +51,8 @@ export class PipelineRuntime {
   private lastCheckpoint = 0;
   private readonly log: Logger;
   startedFromCheckpoint = false;
+  /** The checkpoint's retraining state, for attachRetraining to continue from. */
+  restoredRetraining: unknown;
   private learner: OnlineLearner | undefined;
   /** What the offline fit trained on (left unscored); kept in the checkpoint. */
   private fitWindow: FitWindow | undefined;
@@ -107,6 +109,7 @@ export class PipelineRuntime {
       this.log.warn({ streams: alertsDropped.length, example: alertsDropped[0] }, 'Checkpointed alert state does not fit the alerting section (rules changed); those streams start alerting fresh.');
     }
     Object.assign(this.positions, cp.sources);
+    this.restoredRetraining = cp.retraining;
     if (cp.fitWindow !== undefined) this.setFitWindow(cp.fitWindow.steps, cp.fitWindow.streams);
     this.startedFromCheckpoint = true;
     this.log.info({ streams: cp.engine.streams.length, sources: cp.sources, writtenAt: cp.writtenAt }, 'State restored from checkpoint.');
@@ -175,10 +178,11 @@ export class PipelineRuntime {
       ? { pipeline: this.spec.name, inputSize: this.engine.runner.inputSize, stateSize: this.engine.runner.arena.stateSize, streams: [] }
       : this.engine.snapshot();
     const model = this.engine.runner.exportWeights();
+    const retraining = this.learner?.snapshot?.();
     const sources = { ...this.positions };
     try {
       await this.flushOutputs(true);
-      await writeCheckpoint(this.spec, { sources, model, engine, ...(this.fitWindow && { fitWindow: this.fitWindow }) }, new Date());
+      await writeCheckpoint(this.spec, { sources, model, engine, ...(this.fitWindow && { fitWindow: this.fitWindow }), ...(retraining !== undefined && { retraining }) }, new Date());
       this.options.metrics?.checkpoints.labels(this.spec.name, 'ok').inc();
       this.log.debug({ streams: engine.streams.length, sources }, 'Checkpoint written.');
     } catch (err) {

@@ -39,12 +39,36 @@ function series(): string {
   return `${lines.join('\n')}\n`;
 }
 
-function pipeline(dir: string, input: string, online: string): string {
+type Ref = Map<string, { v: string; mean: number[]; lower: number[]; upper: number[] }>;
+
+/** Every forecast of an in-process replay (the replay loop, 4096-record batches), keyed "stream|t". */
+async function replayForecasts(spec: PipelineSpec, input: string, stateDir: string): Promise<Ref> {
+  const ref: Ref = new Map();
+  const engine = new PipelineEngine({ ...spec, state: { ...spec.state, dir: stateDir } }, {
+    forecast: (f) => ref.set(`${f.key}|${f.t}`, { v: f.modelVersion, mean: Array.from(f.mean), lower: Array.from(f.lower), upper: Array.from(f.upper) }),
+  });
+  await replayInto(engine, input, silentLogger());
+  return ref;
+}
+
+/** Daemon forecasts that differ from the replay's (value or model version), with the first for the message. */
+function mismatches(written: readonly FileForecast[], ref: Ref): { count: number; first: string } {
+  let count = 0;
+  let first = '';
+  for (const f of written) {
+    const r = ref.get(`${f.stream}|${f.t}`);
+    const same = r !== undefined && r.v === f.model_version && JSON.stringify([r.mean, r.lower, r.upper]) === JSON.stringify([f.mean, f.lower, f.upper]);
+    if (!same) { count++; first ||= `${f.stream}|${f.t}: daemon ${JSON.stringify(f)} replay ${JSON.stringify(r)}`; }
+  }
+  return { count, first };
+}
+
+function pipeline(dir: string, input: string, online: string, speedup = 400_000_000): string {
   return `name: rt
 step_ms: ${HOUR}
 fields: [{ name: value, aggregation: mean }]
 sources:
-  - { kind: file, name: series, path: ${input}, key_column: stream, replay: { speedup: 400000000, max_batch_records: 37 } }
+  - { kind: file, name: series, path: ${input}, key_column: stream, replay: { speedup: ${speedup}, max_batch_records: 37 } }
 sinks:
   - { kind: file, forecasts_path: ${join(dir, 'forecasts.jsonl')} }
 model: { cell: gru, layers: 1, units: 8, horizon: 3, seed: 5 }
@@ -108,12 +132,7 @@ describe('retraining in event time', () => {
     await writeFile(file, pipeline(sub, input, ONLINE));
     const spec = (await loadPipelineFiles([file]))[0].pipelines[0] as PipelineSpec;
 
-    // In-process replay: the replay loop (4096-record batches) with the engine's forecasts kept.
-    const ref = new Map<string, { v: string; mean: number[]; lower: number[]; upper: number[] }>();
-    const engine = new PipelineEngine({ ...spec, state: { ...spec.state, dir: join(dir, 'ref-state') } }, {
-      forecast: (f) => ref.set(`${f.key}|${f.t}`, { v: f.modelVersion, mean: Array.from(f.mean), lower: Array.from(f.lower), upper: Array.from(f.upper) }),
-    });
-    await replayInto(engine, input, silentLogger());
+    const ref = await replayForecasts(spec, input, join(dir, 'ref-state'));
     const refVersions = new Set([...ref.values()].map((f) => f.v));
     expect(refVersions.size).toBeGreaterThanOrEqual(2);
 
@@ -126,14 +145,45 @@ describe('retraining in event time', () => {
     const written = await readJsonLines<FileForecast>(forecastsPath);
     // Live, the last step of each stream stays open (no more data closes it); replay flushes it.
     expect(written.length).toBeGreaterThanOrEqual(ref.size - STREAMS);
-    let mismatches = 0;
-    let first = '';
-    for (const f of written) {
-      const r = ref.get(`${f.stream}|${f.t}`);
-      const same = r !== undefined && r.v === f.model_version && JSON.stringify([r.mean, r.lower, r.upper]) === JSON.stringify([f.mean, f.lower, f.upper]);
-      if (!same) { mismatches++; first ||= `${f.stream}|${f.t}: daemon ${JSON.stringify(f)} replay ${JSON.stringify(r)}`; }
-    }
-    expect(mismatches, first).toBe(0);
+    const bad = mismatches(written, ref);
+    expect(bad.count, bad.first).toBe(0);
     expect(new Set(written.map((f) => f.model_version))).toEqual(refVersions);
+  }, 60_000);
+
+  it('restarted mid-file (SIGTERM, checkpoint, start again) writes each forecast once, equal to the uninterrupted replay', async () => {
+    const sub = join(dir, 'restart');
+    const file = join(dir, 'restart.yaml');
+    // About 4 s for the file, so that the stop falls inside it.
+    await writeFile(file, pipeline(sub, input, ONLINE, Math.round((STEPS * HOUR) / 4000)));
+    const spec = (await loadPipelineFiles([file]))[0].pipelines[0] as PipelineSpec;
+    const ref = await replayForecasts(spec, input, join(dir, 'ref-state-2'));
+    const forecastsPath = join(sub, 'forecasts.jsonl');
+
+    const first = await startDaemon(file);
+    // Stop after the first promotion and well before the end.
+    await waitFor('a promotion in the first run', async () => {
+      const rows = await readJsonLines<FileForecast>(forecastsPath);
+      return rows.some((f) => f.model_version.includes('promoted')) ? true : undefined;
+    }, 30_000, 50);
+    kill(first.child.pid as number, 'SIGTERM');
+    expect(await first.exited).toBe(0);
+    const before = (await readJsonLines<FileForecast>(forecastsPath)).length;
+    expect(before).toBeLessThan(ref.size - STREAMS * 100);
+
+    const second = await startDaemon(file);
+    await waitFor('the restarted daemon to read the rest of the file', async () => (second.lines.some((l) => l.msg === 'Source ended.') ? true : undefined), 45_000);
+    expect(second.lines.some((l) => l.msg === 'Retraining continues from the checkpoint.')).toBe(true);
+    kill(second.child.pid as number, 'SIGTERM');
+    expect(await second.exited).toBe(0);
+
+    const written = await readJsonLines<FileForecast>(forecastsPath);
+    const ids = written.map((f) => `${f.stream}|${f.t}`);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(written.length).toBeGreaterThanOrEqual(ref.size - STREAMS);
+    const bad = mismatches(written, ref);
+    expect(bad.count, bad.first).toBe(0);
+    // Promotions happened after the restart too.
+    const later = new Set(written.slice(before).map((f) => f.model_version));
+    expect([...later].some((v) => !written.slice(0, before).some((f) => f.model_version === v))).toBe(true);
   }, 60_000);
 });
