@@ -95,6 +95,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--horizons <which>', 'one: the 1-step layout; all: one row per forecast with forecast_1..H, lower_1..H, upper_1..H').choices(['one', 'all']).default('one'))
     .addOption(new Option('--format <format>', 'input format (default: by extension, else the file source\'s)').choices(['csv', 'json']))
     .option('--key-column <name>', 'column with the stream id (overrides the file source)')
+    .option('--no-key-column', 'a wide file: every value column is a stream (overrides the file source)')
     .option('--time-column <name>', 'column with the event time (overrides the file source)')
     .option('--value-columns <names>', 'comma-separated value columns (overrides the file source)', (v: string) => v.split(',').map((c) => c.trim()).filter((c) => c !== ''))
     .option('--key-prefix <prefix>', 'prepended to every stream key (overrides the file source)')
@@ -103,7 +104,7 @@ export function buildProgram(): Command {
       const log = createLogger({ level: opts.logLevel, destination: process.stderr as never });
       const spec = pickPipeline(await loadOrExit([file]), opts.pipeline);
       const columns: ReplayColumns = {
-        ...(opts.format && { format: opts.format }), ...(opts.keyColumn && { key_column: opts.keyColumn }),
+        ...(opts.format && { format: opts.format }), ...(opts.keyColumn !== undefined && { key_column: opts.keyColumn === false ? undefined : opts.keyColumn }),
         ...(opts.timeColumn && { time_column: opts.timeColumn }), ...(opts.valueColumns && { value_columns: opts.valueColumns }),
         ...(opts.keyPrefix !== undefined && { key_prefix: opts.keyPrefix }),
       };
@@ -173,7 +174,7 @@ interface ReplayCliOptions {
   alerts?: string | false;
   horizons: 'one' | 'all';
   format?: 'csv' | 'json';
-  keyColumn?: string;
+  keyColumn?: string | false;
   timeColumn?: string;
   valueColumns?: string[];
   keyPrefix?: string;

@@ -221,6 +221,13 @@ describe('tidecast replay as the alerting test bench', () => {
     // Columns on the command line override the file source's.
     await replay([withRules, '-i', input, '-o', join(dir, 'flags.csv'), '--key-column', 'id', '--time-column', 'ts']);
     expect(await readFile(join(dir, 'flags.csv'), 'utf8')).toBe(await readFile(join(dir, 'rules.csv'), 'utf8'));
+    // A wide file (each value column a stream) through a long-format pipeline.
+    const wide = join(dir, 'wide-in.csv');
+    await writeFile(wide, `date,a,b\n${Array.from({ length: 300 }, (_, i) => `${new Date(i * STEP).toISOString()},${Math.sin(i / 4)},${i % 7}`).join('\n')}\n`);
+    const w = await replay([withRules, '-i', wide, '-o', join(dir, 'wide-out.csv'), '--no-key-column', '--time-column', 'date', '--value-columns', 'a,b', '--key-prefix', 'w/']);
+    expect(w.summary).toMatchObject({ rows: 300, streams: 2, written: 2 * 299 });
+    const streams = new Set(csvRows(await readFile(join(dir, 'wide-out.csv'), 'utf8')).rows.map((r) => r[1]));
+    expect(streams).toEqual(new Set(['w/a', 'w/b']));
   });
 
   it('warns with the likely reason when it writes nothing', async () => {
