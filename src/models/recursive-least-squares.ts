@@ -1,5 +1,6 @@
 // Exponentially weighted recursive least squares: an online linear regression updated in O(D² + D·C)
-// per observation. Used as a forecasting head that learns from every new truth without gradient steps.
+// per observation (the arithmetic is rls-kernel.ts's). Used as a forecasting head that learns from every new truth without gradient steps.
+import { rlsPredict, rlsUpdate } from './rls-kernel.js';
 
 export interface RecursiveLeastSquaresOptions {
   /** Number of input features D (include a constant 1 feature yourself for a bias). */
@@ -52,56 +53,19 @@ export class RecursiveLeastSquares {
 
   /** out[c] = Σ_d x[d]·W[d, c]. */
   predict(x: ArrayLike<number>, out: Float64Array | Float32Array): void {
-    const { features: d, outputs: c, weights: w } = this;
-    for (let j = 0; j < c; j++) out[j] = 0;
-    for (let i = 0; i < d; i++) {
-      const xi = x[i];
-      if (xi === 0) continue;
-      const row = i * c;
-      for (let j = 0; j < c; j++) out[j] += xi * w[row + j];
-    }
+    rlsPredict(this.weights, 0, this.features, this.outputs, x, 0, out);
   }
 
   /** Learns from one (features, targets) pair; returns nothing and allocates nothing. */
   update(x: ArrayLike<number>, y: ArrayLike<number>): void {
-    const { features: d, outputs: c, weights: w, p, pf, error } = this;
+    const { outputs: c, error } = this;
     this.predict(x, error);
     for (let j = 0; j < c; j++) {
       const e = y[j] - error[j];
       error[j] = e;
       this.residualVariance[j] = this.residualDecay * this.residualVariance[j] + (1 - this.residualDecay) * e * e;
     }
-    let denominator = this.forgetting;
-    for (let i = 0; i < d; i++) {
-      let s = 0;
-      const row = i * d;
-      for (let k = 0; k < d; k++) s += p[row + k] * x[k];
-      pf[i] = s;
-      denominator += x[i] * s;
-    }
-    // Gain k = P·x / (λ + xᵀP·x); W += k·eᵀ; P = (P - k·(P·x)ᵀ) / λ.
-    const inverse = 1 / denominator;
-    for (let i = 0; i < d; i++) {
-      const gain = pf[i] * inverse;
-      if (gain === 0) continue;
-      const row = i * c;
-      for (let j = 0; j < c; j++) w[row + j] += gain * error[j];
-    }
-    let trace = 0;
-    for (let i = 0; i < d; i++) {
-      const row = i * d;
-      const gi = pf[i] * inverse;
-      for (let k = i; k < d; k++) {
-        const v = p[row + k] - gi * pf[k];
-        p[row + k] = v;
-        p[k * d + i] = v;
-      }
-      trace += p[row + i];
-    }
-    if (this.forgetting < 1 && trace / this.forgetting <= this.maxTrace) {
-      const scale = 1 / this.forgetting;
-      for (let i = 0; i < p.length; i++) p[i] *= scale;
-    }
+    rlsUpdate(this.weights, 0, this.p, 0, this.features, c, x, 0, error, this.forgetting, this.maxTrace, this.pf);
     this.updates++;
   }
 

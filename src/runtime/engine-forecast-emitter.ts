@@ -3,7 +3,8 @@ import type { Forecast } from '../core/types.js';
 import type { EngineListener, EngineStats } from './engine-listener.js';
 import type { PendingForecasts } from './engine-pending-forecasts.js';
 import type { ModelRunner } from './model-runner.js';
-import { fromLevel } from './shaping.js';
+import type { StreamReadouts } from '../forecasting/stream-readouts.js';
+import { clampToRange, fromLevel, type LevelRange } from './shaping.js';
 import type { TickBuffer } from './tick-buffer.js';
 
 // One stepped grid step's results: the model's outputs back to data units as a Forecast, the
@@ -38,6 +39,10 @@ export interface ForecastEmitterParts {
   readonly listener: EngineListener;
   readonly stats: EngineStats;
   readonly pending: PendingForecasts;
+  /** The online readouts that serve (model.forecaster hybrid / readout); undefined: the model's own head. */
+  readonly readouts: StreamReadouts | undefined;
+  /** model.range: forecasts and bands are kept inside it (data units). */
+  readonly range: LevelRange;
 }
 
 export class ForecastEmitter {
@@ -52,6 +57,11 @@ export class ForecastEmitter {
   private readonly stats: EngineStats;
   private readonly pending: PendingForecasts;
   private readonly alertInput: AlertInput;
+  private readonly readouts: StreamReadouts | undefined;
+  private readonly range: LevelRange;
+  /** The readouts' forecast changes and half-widths (units of the normaliser's scale), reused. */
+  private readonly delta: Float64Array;
+  private readonly half: Float64Array;
   /**
    * The offline fit's window: the first `fitSteps` steps of the `fitStreams` were trained on, so the
    * alert engine does not score them (in-sample residuals would flatter its scales and mean nothing).
@@ -71,6 +81,10 @@ export class ForecastEmitter {
     this.listener = p.listener;
     this.stats = p.stats;
     this.pending = p.pending;
+    this.readouts = p.readouts;
+    this.range = p.range;
+    this.delta = new Float64Array(p.horizon);
+    this.half = new Float64Array(p.horizon);
     const none = new Float64Array(0);
     this.alertInput = { t: 0, stepMs: 0, modelVersion: '', mean: none, lower: none, upper: none, logVar: new Float64Array(p.horizon) };
   }
@@ -92,14 +106,28 @@ export class ForecastEmitter {
     const mean = new Float64Array(H);
     const lower = new Float64Array(H);
     const upper = new Float64Array(H);
-    for (let h = 0; h < H; h++) {
-      const lv = Math.min(10, Math.max(-10, y[yOff + 2 * h + 1]));
-      const mu = u + sd * y[yOff + 2 * h];
-      const sigma = sd * Math.exp(0.5 * lv);
-      mean[h] = fromLevel(tr, mu);
-      lower[h] = fromLevel(tr, mu - z * sigma);
-      upper[h] = fromLevel(tr, mu + z * sigma);
+    const readouts = this.readouts;
+    if (readouts !== undefined) {
+      // The served forecast: the readouts' changes and calibrated half-widths (see stream-readouts.ts).
+      const ok = readouts.step(slot, t, u, ticks.centre[i], sd, imputed, ticks.reset[i] === 1, y, yOff, this.delta, this.half);
+      for (let h = 0; h < H; h++) {
+        const mu = ok ? u + sd * this.delta[h] : NaN;
+        const w = sd * this.half[h];
+        mean[h] = fromLevel(tr, mu);
+        lower[h] = fromLevel(tr, mu - w);
+        upper[h] = fromLevel(tr, mu + w);
+      }
+    } else {
+      for (let h = 0; h < H; h++) {
+        const lv = Math.min(10, Math.max(-10, y[yOff + 2 * h + 1]));
+        const mu = u + sd * y[yOff + 2 * h];
+        const sigma = sd * Math.exp(0.5 * lv);
+        mean[h] = fromLevel(tr, mu);
+        lower[h] = fromLevel(tr, mu - z * sigma);
+        upper[h] = fromLevel(tr, mu + z * sigma);
+      }
     }
+    if (this.range.bounded) clampToRange(this.range, mean, lower, upper);
     this.stats.steps++;
     this.listener.actual?.(key, t, actual, imputed);
     // No forecast where the level is unknown (a log transform of a value that is not > 0 is dead-lettered).

@@ -1,5 +1,6 @@
 import type { AlertEngine, AlertStreamSnapshot } from '../alerting/alert-engine.js';
-import { bytesFromBase64, toBase64 } from '../core/base64.js';
+import { bytesFromBase64, float64FromBase64, toBase64 } from '../core/base64.js';
+import type { StreamReadouts } from '../forecasting/stream-readouts.js';
 import type { StreamProcessor } from '../operators/stream-processor.js';
 import type { EngineStreamSlots } from './engine-stream-slots.js';
 import type { ModelRunner } from './model-runner.js';
@@ -23,6 +24,8 @@ export interface StreamSnapshot {
   readonly pending: readonly [number, number, number, number] | null;
   /** The stream's alert scoring and rule state (AlertEngine.exportStream); absent in older checkpoints. */
   readonly alerts?: AlertStreamSnapshot | null;
+  /** The served forecaster's readout record (StreamReadouts.exportSlot), base64 float64; absent without readouts. */
+  readonly readout?: string;
 }
 
 export interface EngineSnapshot {
@@ -40,6 +43,7 @@ export interface EngineStreamParts {
   readonly processor: StreamProcessor;
   readonly alerts: AlertEngine;
   readonly slots: EngineStreamSlots;
+  readonly readouts: StreamReadouts | undefined;
 }
 
 /** The snapshot of a stream the engine holds (its slot exists). */
@@ -52,6 +56,7 @@ export function snapshotStream(parts: EngineStreamParts, key: string): StreamSna
     key, shape: shape === undefined ? null : toBase64(shape), seen: slots.seen[slot],
     newest: Number.isNaN(slots.newest[slot]) ? null : slots.newest[slot],
     state: toBase64(state), pending: slots.pending.tupleOf(slot), alerts: alerts.exportStream(key),
+    ...(parts.readouts === undefined ? {} : { readout: toBase64(parts.readouts.exportSlot(slot)) }),
   };
 }
 
@@ -64,5 +69,10 @@ export function restoreStream(parts: EngineStreamParts, st: StreamSnapshot): boo
   slots.seen[slot] = st.seen;
   slots.newest[slot] = st.newest ?? NaN;
   slots.pending.restore(slot, st.pending);
+  // A record made with other readout settings (or none) is not used: the stream's readouts start afresh.
+  if (parts.readouts !== undefined) {
+    if (st.readout === undefined) parts.readouts.forget(slot);
+    else parts.readouts.importSlot(slot, float64FromBase64(st.readout));
+  }
   return !st.alerts || alerts.importStream(st.key, st.alerts);
 }

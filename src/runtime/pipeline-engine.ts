@@ -11,7 +11,9 @@ import { EngineStreamSlots } from './engine-stream-slots.js';
 import { restoreStream, snapshotStream, type EngineSnapshot, type EngineStreamParts, type StreamSnapshot } from './engine-stream-snapshot.js';
 import { ModelRunner } from './model-runner.js';
 import { OnlineHead } from './online-head.js';
-import { shapingFor, stepLevel, type Shaping } from './shaping.js';
+import { levelRange, shapingFor, stepLevel, type Shaping } from './shaping.js';
+import { readoutOptions } from '../forecasting/readout-settings.js';
+import { StreamReadouts } from '../forecasting/stream-readouts.js';
 import { TickBuffer } from './tick-buffer.js';
 
 // One pipeline's synchronous core: observations -> the stream pipeline (src/operators'
@@ -39,15 +41,17 @@ export class PipelineEngine {
   readonly processor: StreamProcessor;
   /** The multivariate online head (model.online_head), fed every step's target value. */
   readonly head: OnlineHead | undefined;
+  /** The served forecaster's online readouts (model.forecaster hybrid / readout). */
+  readonly readouts: StreamReadouts | undefined;
   private readonly shaping: Shaping;
   private readonly ticks: TickBuffer;
   private readonly slots = new EngineStreamSlots();
   private readonly stepper: EngineBatchStepper;
+  private readonly emitter: ForecastEmitter;
   /** What snapshotStream / restoreStream read and write. */
   private readonly streamParts: EngineStreamParts;
   private readonly onStep: (step: FeatureStep) => void;
 
-  private readonly emitter: ForecastEmitter;
   /** metrics: the stream pipeline's counters (imputed steps, broken gaps, late accepted, ...), per batch. */
   constructor(readonly spec: PipelineSpec, readonly listener: EngineListener = {}, metrics?: ComponentMetrics) {
     this.name = spec.name;
@@ -63,18 +67,21 @@ export class PipelineEngine {
     this.ticks = new TickBuffer(inputSize);
     const headSection = spec.model.online_head;
     this.head = headSection === undefined ? undefined : new OnlineHead(spec, headSection, (row) => this.listener.headRow?.(row));
+    const readoutSettings = readoutOptions(spec.model, spec.step_ms);
+    this.readouts = readoutSettings === undefined ? undefined : new StreamReadouts(readoutSettings);
     const emitter = new ForecastEmitter({
       pipeline: this.name, stepMs: this.stepMs, horizon: this.horizon, intervalZ: spec.model.interval_z, transform: this.shaping.transform,
       runner: this.runner, alerts: this.alerts, listener: this.listener, stats: this.stats, pending: this.slots.pending,
+      readouts: this.readouts, range: levelRange(spec.model.range),
     });
+    this.emitter = emitter;
     this.stepper = new EngineBatchStepper(this.ticks, this.runner, emitter, this.listener, this);
-    this.streamParts = { runner: this.runner, processor: this.processor, alerts: this.alerts, slots: this.slots };
+    this.streamParts = { runner: this.runner, processor: this.processor, alerts: this.alerts, slots: this.slots, readouts: this.readouts };
     const { field } = this.shaping;
     const slots = this.slots;
     this.onStep = (step) => {
       const slot = this.slotOf(step.key);
       const round = slots.nextRound(slot);
-    this.emitter = emitter;
       const seen = ++slots.seen[slot];
       const value = (step.values as Float64Array)[field];
       // A stream's first step and a step after an unfilled gap start the recurrent state afresh.
@@ -86,13 +93,6 @@ export class PipelineEngine {
     };
   }
 
-  /** Names of the model's inputs, in order. */
-  get inputNames(): string[] {
-    return [...this.processor.schema.names];
-  }
-
-  /** Streams known to the engine. */
-  keys(): IterableIterator<string> {
   /**
    * The offline fit trained on the first `steps` steps of `streams`: the alert engine leaves those
    * steps unscored (their StepRows have no score), as it does imputed ones.
@@ -102,6 +102,13 @@ export class PipelineEngine {
     this.emitter.fitStreams = new Set(streams);
   }
 
+  /** Names of the model's inputs, in order. */
+  get inputNames(): string[] {
+    return [...this.processor.schema.names];
+  }
+
+  /** Streams known to the engine. */
+  keys(): IterableIterator<string> {
     return this.runner.arena.keys();
   }
 
@@ -173,6 +180,7 @@ export class PipelineEngine {
     const slot = this.runner.arena.peek(key);
     if (slot < 0) return false;
     this.slots.forget(slot);
+    this.readouts?.forget(slot);
     this.processor.evict(key);
     this.alerts.dropStream(key);
     return this.runner.arena.release(key);

@@ -54,3 +54,27 @@ export function stepLevel(s: Shaping, step: FeatureStep, out: LevelColumns, i: n
 export function fromLevel(transform: number, u: number): number {
   return transform === TRANSFORM.none ? u : Math.exp(u);
 }
+
+/** model.range in data units: min/max (±Infinity where open); bounded: either is finite. */
+export interface LevelRange {
+  readonly min: number;
+  readonly max: number;
+  readonly bounded: boolean;
+}
+
+export function levelRange(r: 'positive' | { min?: number; max?: number } | undefined): LevelRange {
+  const min = r === undefined ? -Infinity : r === 'positive' ? 0 : (r.min ?? -Infinity);
+  const max = r === undefined || r === 'positive' ? Infinity : (r.max ?? Infinity);
+  return { min, max, bounded: min > -Infinity || max < Infinity };
+}
+
+/** Keeps forecasts and bands inside the range (a series that is never negative gets no negative band). */
+export function clampToRange(r: LevelRange, ...arrays: Float64Array[]): void {
+  for (const a of arrays) {
+    for (let i = 0; i < a.length; i++) {
+      const v = a[i];
+      if (v < r.min) a[i] = r.min;
+      else if (v > r.max) a[i] = r.max;
+    }
+  }
+}
