@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { formatIssue } from '../config/config-issue.js';
 import { ConfigError, loadPipelineFiles } from '../config/load-pipeline.js';
-import { PATHLESS_FILE_SOURCE, pathlessFileSources } from '../config/file-sources.js';
+import { fileSources, PATHLESS_FILE_SOURCE, pathlessFileSources } from '../config/file-sources.js';
+import { isAutoStep } from '../operators/step-setting.js';
 import { validatePipelineFile } from '../config/validate.js';
 import { createLogger, type LogLevel } from '../telemetry/logger.js';
 import { createMetrics } from '../telemetry/metrics.js';
@@ -47,7 +48,10 @@ export function buildProgram(): Command {
       const log = createLogger({ level: opts.logLevel });
       const loaded = await loadOrExit(files);
       // A file source without a path serves replay/train only (validate warns about it).
-      const refused = loaded.flatMap((f) => f.pipelines.flatMap((p) => pathlessFileSources(p).map((i) => `${f.file}: pipeline ${p.name}: sources[${i}]: ${PATHLESS_FILE_SOURCE}`)));
+      const refused = loaded.flatMap((f) => f.pipelines.flatMap((p) => [
+        ...pathlessFileSources(p).map((i) => `${f.file}: pipeline ${p.name}: sources[${i}]: ${PATHLESS_FILE_SOURCE}`),
+        ...(isAutoStep(p) && fileSources(p).length === 0 ? [`${f.file}: pipeline ${p.name}: step_ms: "auto" needs a file source with a path to infer the step from`] : []),
+      ]));
       if (refused.length > 0) {
         for (const line of refused) process.stderr.write(`${line}\n`);
         process.exit(2);
