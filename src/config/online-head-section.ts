@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isAutoStep } from '../operators/step-setting.js';
 
 // `model.online_head`: the multivariate online head (src/runtime/online-head.ts). Every grid row of
 // the listed streams is forecast together by src/forecasting's OnlineForecaster: one recursive
@@ -101,7 +102,8 @@ export function onlineHeadIssues(p: {
   if (streams === undefined) issues.push({ message: 'needs streams (no wide file source to take them from)', path: [...at, 'streams'] });
   else if (new Set(streams).size !== streams.length) issues.push({ message: 'streams must be distinct', path: [...at, 'streams'] });
   const horizon = head.horizon ?? p.model.horizon;
-  const season = head.season_steps ?? Math.max(1, Math.round(86_400_000 / p.step_ms));
+  // With step_ms: auto the step (so the default season) is known only at start: not checked here.
+  const season = head.season_steps ?? (isAutoStep(p) ? Infinity : Math.max(1, Math.round(86_400_000 / p.step_ms)));
   for (let h = 1; h <= horizon && head.profiles !== undefined; h++) {
     const covering = head.profiles.filter((q) => q.from_horizon <= h && h <= q.to_horizon);
     if (covering.length !== 1) {

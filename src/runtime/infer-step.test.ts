@@ -65,6 +65,9 @@ describe('inferring the step from the data', () => {
     expect(isAutoStep(spec)).toBe(true);
     expect((await resolveAutoStep(spec, [cfg])).step_ms).toBe(1_800_000);
     await expect(resolveAutoStep(spec, [])).rejects.toThrow(/no file source/);
+    // The online head's default season depends on the step: with auto it is checked at start, not here.
+    const head = PipelineSpec.safeParse({ name: 'p', step_ms: 'auto', sources: [{ kind: 'file', path, key_column: 'stream' }], model: { cell: 'gru', units: 4, horizon: 4, online_head: { streams: ['a', 'b'] } }, state: { dir: join(dir, 'state') } });
+    expect(head.error?.issues ?? []).toEqual([]);
     const fixed = PipelineSpec.parse({ name: 'p', step_ms: '1h', sources: [{ kind: 'file', path, key_column: 'stream' }], model: { cell: 'gru', units: 4, horizon: 2 }, state: { dir: join(dir, 'state') } });
     expect(await resolveAutoStep(fixed, [cfg])).toBe(fixed);
   });
