@@ -2,7 +2,9 @@
 // 400 rows, the training part, only initialise them; they are never scored):
 // - ewmaZ: per sensor, residual of x against its EWMA mean (alpha 0.1) over the EWMA residual sd
 //   (alpha 0.01, started from the training rows' residuals); asset = max |z| over sensors;
-// - mad: per sensor, |x - median| / (1.4826·MAD) over the previous 60 rows; asset = max;
+// - mad: per sensor, |x - median| / (1.4826·MAD) over the previous 60 rows (the scale at least a
+//   tenth of the sensor's sd over the training rows: a quantised sensor's window is often flat);
+//   asset = max;
 // - t2: Hotelling's T² on the 8 sensors exactly as the SKAB leaderboard ran it (reproduce_t2.py):
 //   standardised with the training mean and population sd, inverse covariance (ddof 1) of the
 //   standardised training rows, trailing 5-row median over the scored rows (first 4 NaN), flagged
@@ -62,14 +64,20 @@ export function madScores(f: SkabFile): Float64Array {
   const out = new Float64Array(f.rows - TRAIN_ROWS);
   const win = new Float64Array(MAD_WINDOW);
   const dev = new Float64Array(MAD_WINDOW);
+  const floor = new Float64Array(d);
+  for (let j = 0; j < d; j++) {
+    let s = 0, q = 0;
+    for (let r = 0; r < TRAIN_ROWS; r++) s += at(f, r, j);
+    for (let r = 0; r < TRAIN_ROWS; r++) q += (at(f, r, j) - s / TRAIN_ROWS) ** 2;
+    floor[j] = Math.max(0.1 * Math.sqrt(q / TRAIN_ROWS), 1e-12);
+  }
   for (let r = TRAIN_ROWS; r < f.rows; r++) {
     let best = 0;
     for (let j = 0; j < d; j++) {
       for (let k = 0; k < MAD_WINDOW; k++) win[k] = at(f, r - MAD_WINDOW + k, j);
       const med = median(win);
       for (let k = 0; k < MAD_WINDOW; k++) dev[k] = Math.abs(win[k] - med);
-      // A flat window (MAD 0, e.g. a quantised flow meter) falls back to a small share of the level.
-      const scale = Math.max(1.4826 * median(dev), 1e-6 * Math.abs(med), 1e-9);
+      const scale = Math.max(1.4826 * median(dev), floor[j]);
       const z = Math.abs(at(f, r, j) - med) / scale;
       if (z > best) best = z;
     }
