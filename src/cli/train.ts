@@ -50,7 +50,7 @@ export function trainCommand(program: Command, h: CliHelpers): void {
       const spec = { ...resolved, training: { ...base.training, offline } };
       const total = await countRows(opts.input, cfg.format === 'csv');
       const reading = createProgress({ label: 'Reading training data', unit: 'rows', total, log });
-      const data = await collectFitData(spec, [cfg], offline.steps, offline.max_streams, (n) => reading.update(n));
+      const data = await collectFitData(spec, [cfg], offline.steps, offline.read_streams, (n) => reading.update(n));
       reading.finish(data.rows);
       const runner = new ModelRunner(spec.model, shapingFor(spec, () => {}).inputSize);
       const fitting = createProgress({ label: 'Training', unit: 'epochs', total: offline.epochs, log });
@@ -61,6 +61,6 @@ export function trainCommand(program: Command, h: CliHelpers): void {
       fitting.finish(report.epochs);
       const out = opts.output ?? spec.model.path ?? `var/models/${spec.name}`;
       await writeModelFile(out, runner);
-      log.info({ ...report, streams: data.batch, steps: data.steps, output: out }, 'Model trained and written.');
+      log.info({ ...report, output: out }, 'Model trained and written.');
     });
 }

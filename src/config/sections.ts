@@ -44,12 +44,14 @@ export const ModelSection = z
 export const OfflineTrainingSection = z
   .object({
     enabled: z.boolean().default(true).describe('Fit at start when the model has no trained file.'),
-    steps: z.number().int().min(8).default(512).describe('Steps per stream from the start of the data used for the fit.'),
-    max_streams: z.number().int().min(1).default(32).describe('Most streams used for the fit.'),
-    epochs: z.number().int().min(1).default(8).describe('Passes over the fit window.'),
+    steps: z.number().int().min(8).default(512).describe('Steps per stream from the start of the data used for the fit (never scored for alerts).'),
+    max_streams: z.number().int().min(1).default(32).describe('Streams per training batch: every epoch trains on all streams read, in batches of this many drawn by a seeded shuffle (fair: each stream once per epoch).'),
+    read_streams: z.number().int().min(1).default(4096).describe('Most streams whose first `steps` steps are read for the fit (memory bound; the first ones seen).'),
+    epochs: z.number().int().min(1).default(8).describe('Passes over the fit window of every stream read.'),
+    max_batches: z.number().int().min(1).default(64).describe('Most training batches in all (bounds the work with many streams: the last epoch stops early, logged).'),
     tbptt_steps: z.number().int().min(2).default(32).describe('Truncated backpropagation window length.'),
     learning_rate: z.number().positive().default(0.01).describe('Adam learning rate.'),
-    max_time_ms: z.number().int().positive().default(20_000).describe('Stop the fit after this long (the epoch in progress finishes).'),
+    max_time_ms: z.number().int().positive().default(60_000).describe('Safety cap on the fit\'s wall time (the batch in progress finishes; logged as a warning: the fit then depends on timing). The budget is epochs and max_batches.'),
   })
   .strict();
 

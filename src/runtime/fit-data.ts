@@ -22,7 +22,7 @@ export interface FitData {
 
 interface Series { x: number[]; level: number[]; centre: number[]; scale: number[]; skip: boolean[]; reset: boolean[] }
 
-/** Reads up to `steps` grid steps of up to `maxStreams` streams from the files. */
+/** Reads the first `steps` grid steps of up to `maxStreams` streams (the first seen) from the files. */
 export async function collectFitData(
   spec: PipelineSpec, files: readonly FileSourceConfig[], steps: number, maxStreams: number,
   onRows?: (rows: number) => void, signal: AbortSignal = new AbortController().signal,

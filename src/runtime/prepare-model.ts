@@ -31,12 +31,15 @@ export async function prepareModel(
     log.info({ version: runner.version }, 'Model starts from its seeded init (a persistence forecast).');
     return 'initial';
   }
-  const data = await collectFitData(spec, files, o.steps, o.max_streams);
+  const data = await collectFitData(spec, files, o.steps, o.read_streams);
   const report = offlineFit(spec, runner, data);
   onFit?.(o.steps, data.streams);
   metrics?.trainingRuns.labels(spec.name, 'offline').inc();
   metrics?.trainingLoss.labels(spec.name, 'train').set(report.finalLoss);
   metrics?.trainingDuration.labels(spec.name).observe(report.seconds);
-  log.info({ ...report, streams: data.batch, steps: data.steps }, 'Model fitted offline on the start of the data.');
+  log.info(report, 'Model fitted offline on the start of the data.');
+  if (report.cut === 'max_time_ms') {
+    log.warn({ max_time_ms: o.max_time_ms, batches: report.batches }, 'The offline fit hit training.offline.max_time_ms before its epochs: the model now depends on timing (raise the cap or lower epochs / max_batches).');
+  }
   return 'offline';
 }
