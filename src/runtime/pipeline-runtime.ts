@@ -133,7 +133,19 @@ export class PipelineRuntime {
   start(): Promise<void> {
     this.loops = this.sources.map((s) => this.pump(s));
     this.startIdleFlush();
-    return Promise.all(this.loops).then(() => undefined);
+    return Promise.all(this.loops).then(() => this.closeEndedData());
+  }
+
+  /**
+   * Every source ended by itself (files read to the end): no record can still complete a stream's
+   * open step, so the last steps are closed and forecast now rather than never.
+   */
+  private async closeEndedData(): Promise<void> {
+    if (this.abort.signal.aborted) return;
+    this.engine.flush();
+    this.afterBatch();
+    await this.flushOutputs(false);
+    this.log.info({ streams: this.engine.runner.arena.size }, 'Every source ended: the last step of every stream was closed and forecast.');
   }
 
   /**
