@@ -12,22 +12,30 @@ import { buildOnnxStepModel } from './onnx/rnn-model.js';
 
 export type StepFn = () => unknown;
 
-let wasmReady: Promise<boolean> | null = null;
+let wasmConfigured = false;
 
-/** Registers the tfjs wasm backend with one thread; false when it cannot start here. */
-export function tfjsWasmReady(): Promise<boolean> {
-  wasmReady ??= (async () => {
+/**
+ * Switches tfjs to its wasm backend (one thread); false when it cannot start here. setBackend runs
+ * on every call: a cached promise once let later sizes run on whatever backend was active (cpu).
+ */
+export async function tfjsWasmReady(): Promise<boolean> {
+  if (!wasmConfigured) {
     const dir = dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
     setWasmPaths(pathToFileURL(dir).href + '/');
     setThreadsCount(1);
-    try { return await tf.setBackend('wasm'); } catch { return false; }
-  })();
-  return wasmReady;
+    wasmConfigured = true;
+  }
+  try {
+    return (await tf.setBackend('wasm')) && tf.getBackend() === 'wasm';
+  } catch {
+    return false;
+  }
 }
 
+/** Makes `name` the active tfjs backend and checks that it is (the bench prints which ran). */
 export async function useTfjsBackend(name: 'cpu' | 'wasm'): Promise<boolean> {
   if (name === 'wasm') return tfjsWasmReady();
-  return tf.setBackend('cpu');
+  return (await tf.setBackend('cpu')) && tf.getBackend() === 'cpu';
 }
 
 /** Per gate: LSTM w = [K_g; R_g] (on [x | h]); GRU w = K_g, wh = R_g. */
