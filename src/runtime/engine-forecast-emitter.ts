@@ -127,6 +127,10 @@ export class ForecastEmitter {
         upper[h] = fromLevel(tr, mu + z * sigma);
       }
     }
+    // The alert engine's variance comes from the band before the range cuts it (a band clipped at
+    // zero is no sign of a smaller error).
+    const logVar = this.alertInput.logVar;
+    for (let h = 0; h < H; h++) logVar[h] = 2 * Math.log((upper[h] - lower[h]) / (2 * z));
     if (this.range.bounded) clampToRange(this.range, mean, lower, upper);
     this.stats.steps++;
     this.listener.actual?.(key, t, actual, imputed);
@@ -145,7 +149,6 @@ export class ForecastEmitter {
       a.mean = mean;
       a.lower = lower;
       a.upper = upper;
-      for (let h = 0; h < H; h++) a.logVar[h] = 2 * Math.log((upper[h] - lower[h]) / (2 * z));
       input = a;
     }
     const inFit = ticks.seen[i] <= this.fitSteps && this.fitStreams.has(key);
