@@ -307,6 +307,7 @@ export class Retrainer implements OnlineLearner {
     const { pipeline, metrics, log } = this.o;
     const s = this.o.settings;
     let result: TrainJobResult;
+    const waitFrom = this.now();
     try {
       result = job.handle.wait();
     } catch (err) {
@@ -343,10 +344,11 @@ export class Retrainer implements OnlineLearner {
     this.record({
       version, reason: job.reason, promoted, why, seconds: (this.now() - job.t0) / 1000, streams: job.range.streams, steps: job.range.steps,
       epochs: result.epochs, trainLoss: result.trainLoss, validationLoss: result.validationLoss, championLoss: result.championLoss,
-    }, this.steps);
+    }, { step: this.steps, waitedMs: this.now() - waitFrom });
   }
 
-  private record(run: RetrainRun, step?: number): void {
+  /** at: deterministic mode: the step the result was applied at and how long inference waited for it. */
+  private record(run: RetrainRun, at?: { step: number; waitedMs: number }): void {
     const { pipeline, metrics, log } = this.o;
     this.runs.push(run);
     metrics?.trainingRuns.labels(pipeline, run.promoted ? 'promoted' : 'rejected').inc();
@@ -354,7 +356,7 @@ export class Retrainer implements OnlineLearner {
     metrics?.trainingLoss.labels(pipeline, 'train').set(run.trainLoss);
     metrics?.trainingLoss.labels(pipeline, 'validation').set(run.validationLoss);
     metrics?.trainingLoss.labels(pipeline, 'incumbent').set(run.championLoss);
-    log?.info({ ...run, step }, run.promoted ? 'Retrained model promoted.' : 'Retrained model rejected; the champion stays live.');
+    log?.info({ ...run, ...at }, run.promoted ? 'Retrained model promoted.' : 'Retrained model rejected; the champion stays live.');
   }
 
   private takePending(): ModelCandidate | undefined {
