@@ -43,7 +43,7 @@ export function benchAlerting(stepMs: number) {
  * (src/alerting/combined-detector.ts: spike, level, variance, seasonal and stuck parts on one
  * surprise scale). --combined=W sets its warning (default chosen on seed 0).
  */
-const COMBINED_WARNING = Number(process.argv.find((a) => a.startsWith('--combined='))?.slice(11) ?? 5);
+const COMBINED_WARNING = Number(process.argv.find((a) => a.startsWith('--combined='))?.slice(11) ?? 6);
 
 export function combinedAlerting(stepMs: number) {
   // The seasonal part's season: one day of steps where that is a whole number (not for daily stocks).
