@@ -30,6 +30,7 @@ export type JobResult =
     readonly streams: number;
     readonly seconds: number;
     readonly stepSeconds: number;
+    readonly stepCpuSeconds: number;
     readonly served: Record<string, BucketAccuracy>;
     readonly head?: Record<string, BucketAccuracy>;
   };
@@ -44,13 +45,25 @@ export async function runJobHere(job: AccuracyJob): Promise<JobResult> {
   const run = await replayScored(s.spec, job.input, { horizons: job.horizons, season: job.season, counts });
   const scaleOf = job.scale === undefined ? undefined : (key: string) => job.scale?.[key] ?? 1;
   return {
-    ok: true, rows: run.rows, steps: run.steps, streams: run.streams, seconds: run.seconds, stepSeconds: run.stepSeconds,
+    ok: true, rows: run.rows, steps: run.steps, streams: run.streams, seconds: run.seconds, stepSeconds: run.stepSeconds, stepCpuSeconds: run.stepCpuSeconds,
     served: run.served.summary(scaleOf), ...(run.head === undefined ? {} : { head: run.head.summary(scaleOf) }),
   };
 }
 
-/** Runs a job in a child process (node --import tsx); rejects with its stderr when it fails. */
-export function runJob(job: AccuracyJob): Promise<JobResult> {
+/**
+ * Runs a job in a child process (node --import tsx); one retry when the process fails (the team's
+ * shared working tree can be mid-edit), then rejects with the error from its stderr.
+ */
+export async function runJob(job: AccuracyJob, say: (line: string) => void = () => undefined): Promise<JobResult> {
+  try {
+    return await runJobOnce(job);
+  } catch (err) {
+    say(`${(err as Error).message}; retrying once`);
+    return runJobOnce(job);
+  }
+}
+
+function runJobOnce(job: AccuracyJob): Promise<JobResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -61,7 +74,12 @@ export function runJob(job: AccuracyJob): Promise<JobResult> {
     child.on('close', (code) => {
       const last = out.trim().split('\n').at(-1) ?? '';
       if (code === 0 && last.startsWith('{')) resolve(JSON.parse(last) as JobResult);
-      else reject(new Error(`accuracy job ${job.variant} over ${job.input} exited ${code}: ${err.trim().split('\n').slice(-5).join(' | ')}`));
+      else {
+        // The error's own line (and the first frames) say more than Node's trailer.
+        const lines = err.split('\n');
+        const at = Math.max(0, lines.findIndex((l) => /Error\b/.test(l)));
+        reject(new Error(`accuracy job ${job.variant} over ${job.input} exited ${code}: ${lines.slice(at, at + 4).map((l) => l.trim()).join(' | ')}`));
+      }
     });
   });
 }

@@ -1,5 +1,6 @@
 // One replay of a pipeline over a file, scored as it runs: the engine is driven by replayInto (the
-// loop of `tidecast replay`, model prepared by prepareModel as the daemon does), and its listener
+// loop of `tidecast replay`: model prepared by prepareModel as the daemon does, offline-fit window
+// unscored by alerting, retraining when the spec asks for it), and its listener
 // hands every grid step (actual) and every forecast to a ForecastAccuracy. With model.online_head
 // in the spec, the head's rows are scored by a second ForecastAccuracy the same way (its value at
 // t and its forecasts for t + 1 .. t + H made after seeing t).
@@ -8,7 +9,8 @@ import type { PipelineSpec } from '../src/config/pipeline-schema.js';
 import { ForecastAccuracy, type AccuracyOptions } from '../src/runtime/forecast-accuracy.js';
 import type { HeadRow } from '../src/runtime/online-head.js';
 import { PipelineEngine } from '../src/runtime/pipeline-engine.js';
-import { replayInto } from '../src/runtime/replay.js';
+import { resolveAutoStep } from '../src/runtime/infer-step.js';
+import { replayInto, replaySourceConfig } from '../src/runtime/replay.js';
 import { createLogger } from '../src/telemetry/logger.js';
 
 export interface ServedRun {
@@ -21,15 +23,23 @@ export interface ServedRun {
   readonly seconds: number;
   /** From the first grid step to the end: the stepping alone (reading and parsing the file included). */
   readonly stepSeconds: number;
+  /** Process CPU time (user + system) over the same span: less sensitive than wall time to a busy machine. */
+  readonly stepCpuSeconds: number;
 }
 
-export async function replayScored(spec: PipelineSpec, input: string, options: Omit<AccuracyOptions, 'stepMs'>): Promise<ServedRun> {
+export async function replayScored(fileSpec: PipelineSpec, input: string, options: Omit<AccuracyOptions, 'stepMs'>): Promise<ServedRun> {
+  // As replayFile: step_ms auto becomes the input's own spacing.
+  const spec = await resolveAutoStep(fileSpec, [replaySourceConfig(fileSpec, input)]);
   const served = new ForecastAccuracy({ ...options, stepMs: spec.step_ms });
   const head = spec.model.online_head === undefined ? undefined : new ForecastAccuracy({ ...options, stepMs: spec.step_ms });
   let firstStep = NaN;
+  let firstCpu: NodeJS.CpuUsage | undefined;
   const engine = new PipelineEngine(spec, {
     actual: (key, t, value, imputed) => {
-      if (Number.isNaN(firstStep)) firstStep = performance.now();
+      if (Number.isNaN(firstStep)) {
+        firstStep = performance.now();
+        firstCpu = process.cpuUsage();
+      }
       served.actual(key, t, value, imputed);
     },
     forecast: (f) => served.forecast(f.key, f.t, f.mean, f.lower, f.upper),
@@ -39,9 +49,11 @@ export async function replayScored(spec: PipelineSpec, input: string, options: O
   const log = createLogger({ level: 'warn', destination: process.stderr as never });
   const rows = await replayInto(engine, input, log);
   const end = performance.now();
+  const cpu = process.cpuUsage(firstCpu);
   return {
     served, head, rows, steps: engine.stats.steps, streams: engine.runner.arena.size,
     seconds: (end - started) / 1000, stepSeconds: (end - (Number.isNaN(firstStep) ? started : firstStep)) / 1000,
+    stepCpuSeconds: (cpu.user + cpu.system) / 1e6,
   };
 }
 

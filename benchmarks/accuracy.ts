@@ -58,7 +58,7 @@ async function runVariants(label: string, job: Omit<AccuracyJob, 'variant'>, wit
   const recurrentOk = (await variantSpec(job.file, 'recurrent', job.edit)).ok;
   for (const v of VARIANTS) {
     const head = withHead && (v === 'recurrent' || (v === 'served' && !recurrentOk));
-    const r = await runJob({ ...job, variant: v, edit: { ...job.edit, keepOnlineHead: head } });
+    const r = await runJob({ ...job, variant: v, edit: { ...job.edit, keepOnlineHead: head } }, say);
     if (!r.ok) {
       if (v === 'served') throw new Error(`${label}: ${r.reason}`);
       skipped.set(v, r.reason);
@@ -66,7 +66,7 @@ async function runVariants(label: string, job: Omit<AccuracyJob, 'variant'>, wit
       continue;
     }
     runs[v] = r;
-    say(`${label} ${v}${head ? ' (+ online head)' : ''}: ${r.rows} rows, ${r.streams} streams, ${r.steps} steps, replay ${r.seconds.toFixed(1)} s (stepping ${r.stepSeconds.toFixed(1)} s)`);
+    say(`${label} ${v}${head ? ' (+ online head)' : ''}: ${r.rows} rows, ${r.streams} streams, ${r.steps} steps, replay ${r.seconds.toFixed(1)} s (stepping ${r.stepSeconds.toFixed(1)} s, ${r.stepCpuSeconds.toFixed(1)} s CPU)`);
   }
   return runs;
 }
@@ -136,7 +136,7 @@ function domainSource(domain: (typeof DOMAINS)[number], dataDir: string, wthColu
 
 interface DomainResult {
   readonly table: Table;
-  readonly throughput?: { readonly steps: number; readonly stepsPerSec: number; readonly stepsPerSecWithFit: number };
+  readonly throughput?: { readonly steps: number; readonly stepsPerSec: number; readonly stepsPerCpuSec: number; readonly stepsPerSecWithFit: number };
 }
 
 async function measureDomain(domain: (typeof DOMAINS)[number], o: Options): Promise<DomainResult> {
@@ -162,7 +162,7 @@ async function measureDomain(domain: (typeof DOMAINS)[number], o: Options): Prom
     if (seasonal !== undefined) row.seasonalNaive = pick(seasonal, ['mse', 'mae', 'mseRatio', 'maeRatio']);
     table[k] = row;
   }
-  return { table, throughput: domain === 'stocks' ? { steps: s.steps, stepsPerSec: s.steps / s.stepSeconds, stepsPerSecWithFit: s.steps / s.seconds } : undefined };
+  return { table, throughput: domain === 'stocks' ? { steps: s.steps, stepsPerSec: s.steps / s.stepSeconds, stepsPerCpuSec: s.steps / s.stepCpuSeconds, stepsPerSecWithFit: s.steps / s.seconds } : undefined };
 }
 
 function printTable(result: Record<string, Table>, note: string): void {
@@ -220,7 +220,7 @@ async function main(): Promise<void> {
   }
   for (const [v, reason] of skipped) console.log(`n/a ${v}: the pipeline schema rejects model.forecaster: ${v} (${reason})`);
   if (throughput !== undefined) {
-    console.log(`\nstocks replay (505 tickers, served): ${throughput.steps} steps, ${Math.round(throughput.stepsPerSec)} steps/s stepping, ${Math.round(throughput.stepsPerSecWithFit)} steps/s with the offline fit`);
+    console.log(`\nstocks replay (505 tickers, served): ${throughput.steps} steps, ${Math.round(throughput.stepsPerSec)} steps/s stepping (wall), ${Math.round(throughput.stepsPerCpuSec)} per CPU second, ${Math.round(throughput.stepsPerSecWithFit)} steps/s wall with the offline fit`);
   }
   console.log(`total ${seconds.toFixed(1)} s`);
 }
