@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { gaussian, mulberry32 } from '../../benchmarks/alerts-random.js';
 import type { AlertEvent } from './alert-event.js';
 import { AlertEngine } from './alert-engine.js';
+import { CombinedDetector } from './combined-detector.js';
+import { surpriseFromZ } from './normal-tail.js';
 
 const HOUR = 3_600_000;
 const DAY = 24;
@@ -121,6 +123,32 @@ describe('combined detector', () => {
       expect(ratio, `threshold ${s}: ${above} of ${total}`).toBeGreaterThan(0.5);
       expect(ratio, `threshold ${s}: ${above} of ${total}`).toBeLessThan(1.15);
     }
+  });
+});
+
+describe('combined detector parts on autocorrelated residuals', () => {
+  it('the level part learns the EWMA variance of AR(1) residuals: near nominal, where the plain chart is far above', () => {
+    const phi = 0.6;
+    const d = new CombinedDetector({ levelSpan: 8, varianceWindow: 12, seasonSteps: 0, seasonalSpan: 6 });
+    const out = { residual: 0, surprise: 0, levelSurprise: 0, varianceSurprise: 0, seasonalSurprise: 0, flatSurprise: 0, combined: 0, driver: '' as const };
+    const g = gaussian(mulberry32(3));
+    let z = 0;
+    let m = 0;
+    let n = 0, learned = 0, plain = 0;
+    const alpha = 2 / 9;
+    for (let i = 0; i < 200_000; i++) {
+      z = phi * z + Math.sqrt(1 - phi * phi) * g(); // unit variance, lag-1 correlation 0.6
+      out.residual = z;
+      d.update(0, i * 1000, 1000, 0, z, out);
+      m += alpha * (z - m);
+      if (i < 5000) continue;
+      n++;
+      if (out.levelSurprise >= 2) learned++;
+      if (surpriseFromZ(m / Math.sqrt(alpha / (2 - alpha))) >= 2) plain++;
+    }
+    expect(learned / n / 0.01).toBeLessThan(1.3);
+    expect(learned / n / 0.01).toBeGreaterThan(0.7);
+    expect(plain / n / 0.01).toBeGreaterThan(5);
   });
 });
 
