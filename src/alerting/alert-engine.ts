@@ -13,7 +13,7 @@ import { Silences, type Silence } from './silences.js';
 import { loadSlot, saveSlot, slotWidth, SlotIndex, type SlotColumns } from './slot-arrays.js';
 import { StepScore, StepScorer } from './step-scorer.js';
 import { StormControl } from './storm-control.js';
-import { globToRegExp } from './stream-glob.js';
+import { compileGlob, type StreamGlob } from './stream-glob.js';
 
 /** Snapshot format: 2 added the CUSUM sums, 3 the anomaly likelihood and baseline deviation (12 doubles per stream); older snapshots are refused. */
 export const ALERT_SNAPSHOT_VERSION = 3;
@@ -41,7 +41,7 @@ export class AlertEngine {
   private readonly slots = new SlotIndex();
   private readonly scorer: StepScorer;
   private readonly rules: readonly AlertRuleOptions[];
-  private readonly ruleStreams: readonly RegExp[];
+  private readonly ruleStreams: readonly StreamGlob[];
   /** Per slot × rule: 1 if the rule applies to the stream, 2 if it does not, 0 not yet known. */
   private applies = new Uint8Array(0);
   private readonly state: AlertRuleState;
@@ -75,7 +75,7 @@ export class AlertEngine {
     saveSlot(new GroupRule(0, 'prefix', {}, () => {}).snapshotPart, 0, groupBlank);
     this.groupBlank = Float64Array.from(groupBlank);
     this.groupScore.scored = true;
-    this.ruleStreams = this.rules.map((r) => globToRegExp(r.streams));
+    this.ruleStreams = this.rules.map((r) => compileGlob(r.streams));
     this.state = new AlertRuleState(this.rules.length);
     this.storm = new StormControl(this.options.storm_control.max_per_minute);
     for (const s of this.options.silences) this.silences.addSilence(s);

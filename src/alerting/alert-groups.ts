@@ -6,7 +6,7 @@
 // typed arrays per group and bucket, grown by doubling: no allocation per step.
 import { AlertRuleState } from './alert-rule-state.js';
 import { grown, SlotIndex, type SlotColumns } from './slot-arrays.js';
-import { globToRegExp } from './stream-glob.js';
+import { compileGlob, type StreamGlob } from './stream-glob.js';
 import { fisherSurprise } from './surprise-tests.js';
 
 /** Open event times per group: a member may run this many steps ahead of another. */
@@ -51,7 +51,7 @@ export class GroupRule {
   private topSlot = new Int32Array(0);
   private topVal = new Float64Array(0);
   private readonly step = new GroupStep();
-  private readonly named: ReadonlyArray<readonly [string, RegExp[]]>;
+  private readonly named: ReadonlyArray<readonly [string, StreamGlob[]]>;
   /** Reports that came after their time had closed (dropped). */
   late = 0;
 
@@ -60,7 +60,7 @@ export class GroupRule {
     readonly rule: number, readonly by: GroupBy, named: Readonly<Record<string, readonly string[]>>,
     private readonly onClose: (rule: GroupRule, step: GroupStep) => void,
   ) {
-    this.named = Object.entries(named).map(([k, globs]) => [k, globs.map(globToRegExp)] as const);
+    this.named = Object.entries(named).map(([k, globs]) => [k, globs.map(compileGlob)] as const);
   }
 
   /** The group key of a stream key: its prefix up to the last '/', or its configured group; '' for none. */

@@ -2,7 +2,7 @@
 // back. The lifecycle goes on underneath, so an alert still firing when a silence ends is not lost.
 import { TidecastError } from '../core/errors.js';
 import { SilenceOptions } from './rule-options.js';
-import { globToRegExp } from './stream-glob.js';
+import { compileGlob, type StreamGlob } from './stream-glob.js';
 
 export interface Silence {
   readonly id: string;
@@ -14,7 +14,7 @@ export interface Silence {
 }
 
 export class Silences {
-  private readonly byId = new Map<string, { silence: Silence; re: RegExp }>();
+  private readonly byId = new Map<string, { silence: Silence; re: StreamGlob }>();
   private next = 1;
 
   /** Validates (snake_case, as in the pipeline file and the API body) and adds a silence. */
@@ -29,7 +29,7 @@ export class Silences {
       id: `silence-${this.next++}`, pattern: o.pattern, rule: o.rule,
       startsAt: o.starts_at, endsAt: o.ends_at, comment: o.comment,
     };
-    this.byId.set(silence.id, { silence, re: globToRegExp(o.pattern) });
+    this.byId.set(silence.id, { silence, re: compileGlob(o.pattern) });
     return silence;
   }
 
@@ -41,7 +41,7 @@ export class Silences {
     const silence = this.byId.has(saved.id) ? { ...saved, id: `silence-${this.next++}` } : saved;
     const n = /^silence-(\d+)$/.exec(silence.id);
     if (n !== null) this.next = Math.max(this.next, Number(n[1]) + 1);
-    this.byId.set(silence.id, { silence, re: globToRegExp(silence.pattern) });
+    this.byId.set(silence.id, { silence, re: compileGlob(silence.pattern) });
     return silence;
   }
 

@@ -1,6 +1,6 @@
 import { jsonReplacer } from '../../connectors/file/file-sink.js';
 import type { AlertEvent } from '../alerting/alert-event.js';
-import { globToRegExp } from '../alerting/stream-glob.js';
+import { compileGlob } from '../alerting/stream-glob.js';
 import { LineFile } from './line-file.js';
 
 // `tidecast replay`'s alerts file: every alert event the pipeline's rules produce (pending, firing,
@@ -21,7 +21,7 @@ export function alertLine(a: AlertEvent): string {
 /** Rules whose `streams` glob matches none of the streams seen: a test bench's most likely mistake. */
 export function rulesMatchingNothing(rules: readonly { readonly name: string; readonly streams: string }[], streams: Iterable<string>): string[] {
   const keys = [...streams];
-  return rules.filter((r) => !keys.some((k) => globToRegExp(r.streams).test(k))).map((r) => `${r.name} (streams: ${r.streams})`);
+  return rules.filter((r) => !keys.some((k) => compileGlob(r.streams).test(k))).map((r) => `${r.name} (streams: ${r.streams})`);
 }
 
 export class ReplayAlerts {
