@@ -95,6 +95,8 @@ describe('combined detector', () => {
     expect(drivers[argMax(combined, 20 * DAY, 21 * DAY)]).toBe('seasonal');
     // The residuals are the same N(0, 1) as before: only the seasonal part can see it.
     expect(e!.parts!.find((p) => p.name === 'spike')!.surprise).toBeLessThan(3);
+    // The broken day is not the next day's reference: no echo the day after.
+    expect(events.filter((x) => x.state === 'firing' && x.step >= 21 * DAY)).toEqual([]);
   });
 
   it('a stuck sensor fires on the stuck part', () => {

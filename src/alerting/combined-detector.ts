@@ -10,8 +10,8 @@
 //   within a few steps (bench:alerts --forecaster=rls, variance F1 0.55 with z, 0.89 with this);
 // - seasonal: the actual against the same phase one season ago (d = x_t - x_{t-S}), scaled by a
 //   running scale of d and averaged like the level part: the daily shape broke even where the
-//   one-step model follows it. A step the residual parts flag (surprise >= 3) leaves last season's
-//   value as the reference, so a spike or shift does not echo one season later;
+//   one-step model follows it. A step this part or the residual parts flag (surprise >= 3) leaves
+//   last season's value as the next reference (once), so an anomaly does not echo a season later;
 // - stuck: the flatline surprise of the current run of identical values.
 // The combined surprise is the largest part less log10 of the number of parts that had a value
 // (Bonferroni): never anti-conservative whatever the dependence between parts, and close to
@@ -98,7 +98,6 @@ export class CombinedDetector implements SlotColumns {
     const c = z > CLIP ? CLIP : z < -CLIP ? -CLIP : z;
     out.levelSurprise = this.ewmaTest(this.levelM, this.levelV, slot, c, this.levelAlpha, this.levelTheory);
     out.varianceSurprise = this.variance(slot, this.longRunZ(slot, out.residual, z));
-    // A step the residual parts call anomalous is not next season's reference (no echo a season later).
     const anomalous = out.surprise >= ECHO_GUARD || out.levelSurprise >= ECHO_GUARD || out.varianceSurprise >= ECHO_GUARD;
     out.seasonalSurprise = this.season > 0 ? this.seasonal(slot, t, stepMs, actual, anomalous) : NaN;
     let best = -1;
@@ -166,12 +165,22 @@ export class CombinedDetector implements SlotColumns {
     const S = this.season;
     const k = Math.round(t / stepMs) % S;
     const i = slot * S + (k < 0 ? k + S : k);
-    const matched = this.seasonTime[i] === t - S * stepMs;
-    const before = this.seasonVal[i];
-    if (!(anomalous && matched)) this.seasonVal[i] = actual;
-    this.seasonTime[i] = t;
-    if (!matched) return NaN;
-    const d = actual - before;
+    const lag = S * stepMs;
+    // The reference is the value one season ago, or two where last season's was left out as anomalous.
+    const age = t - this.seasonTime[i];
+    let surprise = NaN;
+    if (age === lag || age === 2 * lag) surprise = this.seasonalTest(slot, actual - this.seasonVal[i]);
+    // A step flagged here or by the residual parts (>= 3) is not next season's reference, once: a
+    // reference two seasons old is replaced whatever, so a lasting change becomes the new normal.
+    if (!(age === lag && (anomalous || surprise >= ECHO_GUARD))) {
+      this.seasonVal[i] = actual;
+      this.seasonTime[i] = t;
+    }
+    return surprise;
+  }
+
+  /** Scores a seasonal difference d against its running scale (NaN during warm-up), then learns it. */
+  private seasonalTest(slot: number, d: number): number {
     const n = this.dCount[slot];
     const sigma = Math.sqrt(this.dVar[slot]);
     // Scale of d: a running mean of d² during warm-up, then an EWMA of d² clipped at 5 scales.
@@ -184,6 +193,7 @@ export class CombinedDetector implements SlotColumns {
     const c = x > CLIP ? CLIP : x < -CLIP ? -CLIP : x;
     return this.ewmaTest(this.seasM, this.seasV, slot, c, this.seasonalAlpha, this.seasonalTheory);
   }
+
 
   columns() {
     return [
