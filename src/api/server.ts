@@ -46,7 +46,7 @@ export type { SilenceApi } from './silences-routes.js';
 export interface HttpServerOptions {
   /** Default 8080; 0 picks a free port. */
   readonly port?: number;
-  /** Default '0.0.0.0'. */
+  /** Default '127.0.0.1' (loopback). */
   readonly host?: string;
   readonly store: ForecastStore;
   readonly metrics: TidecastMetrics;
@@ -190,7 +190,7 @@ export function buildHttpApp(options: HttpServerOptions): { app: FastifyInstance
 /** Listens and resolves once the port is open. */
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const { app, closeFeeds } = buildHttpApp(options);
-  const host = options.host ?? '0.0.0.0';
+  const host = options.host ?? '127.0.0.1';
   await app.listen({ port: options.port ?? DEFAULT_HTTP_PORT, host });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : (options.port ?? DEFAULT_HTTP_PORT);

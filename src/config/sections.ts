@@ -103,7 +103,7 @@ export const StateSection = z
 export const HttpSection = z
   .object({
     port: z.number().int().min(0).max(65_535).default(8080).describe('Port of the API and dashboard (0: any free port).'),
-    host: z.string().default('0.0.0.0').describe('Interface to listen on.'),
+    host: z.string().default('127.0.0.1').describe('Interface to listen on (loopback by default: the API has write endpoints; 0.0.0.0 to serve other machines).'),
   })
   .strict();
 

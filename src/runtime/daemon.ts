@@ -95,7 +95,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const httpCfg = o.files.find((f) => f.http !== undefined)?.http;
   const http = await startHttpServer({
     port: o.port ?? httpCfg?.port ?? 8080,
-    host: o.host ?? httpCfg?.host ?? '0.0.0.0',
+    host: o.host ?? httpCfg?.host ?? '127.0.0.1',
     store,
     metrics: o.metrics,
     logger: componentLogger(log, 'api'),
