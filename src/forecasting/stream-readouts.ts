@@ -187,18 +187,25 @@ export class StreamReadouts {
       const r = y - D[base + L.served + o * H + hi];
       const s2 = D[base + L.s2 + hi];
       const w = D[base + L.s2w + hi];
+      // Errors beyond ROBUST_Z residual scales (an anomaly, a jump) count only up to that much in
+      // the scale and the readouts: a spike or a burst must not teach the forecaster to follow it
+      // (the alerts would go blind to it). Misses still count in full for the coverage factor.
+      let limit = Infinity;
       if (w > 0) {
         const sigma = Math.sqrt(s2 / w);
         const kOff = base + L.k + hi;
         const miss = Math.abs(r) > D[kOff] * sigma ? 1 : 0;
         D[kOff] = Math.min(50, Math.max(0.1, D[kOff] * (1 + this.o.bandRate * (miss - this.o.missRate))));
+        if (w >= this.o.bandWarmupWeight) limit = ROBUST_Z * sigma;
       }
-      D[base + L.s2 + hi] = bd * s2 + (1 - bd) * r * r;
+      const rc = r > limit ? limit : r < -limit ? -limit : r;
+      D[base + L.s2 + hi] = bd * s2 + (1 - bd) * rc * rc;
       D[base + L.s2w + hi] = bd * w + (1 - bd);
       for (let c = 0; c < C; c++) {
         const wOff = base + L.w + (c * H + hi) * d;
         rlsPredict(D, wOff, d, 1, D, featOff, this.prediction);
-        this.error[0] = y - this.prediction[0];
+        const e = y - this.prediction[0];
+        this.error[0] = e > limit ? limit : e < -limit ? -limit : e;
         rlsUpdate(D, wOff, D, base + L.p + (c * H + hi) * d * d, d, 1, D, featOff, this.error, lambda, this.maxTrace[c], this.pf);
       }
     }
@@ -296,6 +303,9 @@ export class StreamReadouts {
  * 2): on a random walk, noise alone would otherwise pick a readout half the time and lose a little.
  */
 const SERVE_MARGIN = 0.98;
+
+/** Residual scales beyond which an error is clipped where the readouts and bands learn from it. */
+const ROBUST_Z = 4;
 
 /** Targets beyond ±TARGET_CLIP scales (a level jump, a split) teach no more than that. */
 const TARGET_CLIP = 50;
