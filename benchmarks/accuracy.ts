@@ -193,6 +193,12 @@ async function main(): Promise<void> {
   const at = (flag: string) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
   const root = new URL('..', import.meta.url).pathname;
   const only = at('--only')?.split(',');
+  const unknown = only?.filter((n) => !([...DATASETS, ...DOMAINS] as readonly string[]).includes(n)) ?? [];
+  if (unknown.length > 0) {
+    console.error(`--only: unknown ${unknown.join(', ')} (known: ${[...DATASETS, ...DOMAINS].join(', ')})`);
+    process.exitCode = 2;
+    return;
+  }
   const wanted = (name: string) => (only === undefined ? !quick || ['ETTh2', 'health', 'stocks'].includes(name) : only.includes(name));
   const work = await mkdtemp(join(tmpdir(), 'tidecast-accuracy-'));
   const o: Options = {
