@@ -22,10 +22,10 @@ import { wideHeader, WideRows } from './replay-wide.js';
 // baseline: -log10 p of the value's deviation from the stream's slow baseline, also on unscored real steps)
 // (imputed steps, streams warming up). The model is prepared as the daemon prepares it (model.path, or a fit on the file's start). The input is read with the pipeline's first file source's column mapping (or the default
 // stream,timestamp,value layout), so a live pipeline and its replay see the same observations.
-
 // The rules' alert events go to an alerts file as the daemon writes them (replay-alerts.ts); the
 // offline fit's window is never scored, and the summary says why steps went unscored
 // (replay-unscored.ts); --horizons all writes every horizon (replay-wide.ts); folders: replay-folder.ts.
+
 export const REPLAY_HEADER = 'timestamp,stream,actual,forecast,lower,upper,anomaly_score,imputed,surprise,likelihood,baseline';
 /**
  * With model.online_head: two more columns. `forecaster` is `recurrent` (the per-stream rows above)
@@ -140,9 +140,9 @@ export async function replayFile(fileSpec: PipelineSpec, o: ReplayOptions): Prom
     stepMs: spec.step_ms, scored: tally.scored, unscored: tally.result(),
     ...(alerts === undefined ? {} : { alerts: { events: alerts.events, ...alerts.counts, byRule: { ...alerts.byRule } } }),
   };
-  if (written === 0) {
   const idle = rulesMatchingNothing(spec.alerting.rules, engine.keys());
   if (idle.length > 0) o.log.warn({ rules: idle, example: engine.keys().next().value }, 'Alert rules that match no stream of the input (check their streams glob).');
+  if (written === 0) {
     const facts = { ...summary, observations: engine.stats.observations, spacingMs: await fileSpacingMs(cfg).catch(() => NaN) };
     o.log.warn({ input: o.input, reason: nothingWrittenReason(spec, facts) }, 'Replay wrote no rows.');
   } else if (tally.scored === 0) {
