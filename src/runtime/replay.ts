@@ -8,13 +8,14 @@ import type { PipelineSpec } from '../config/pipeline-schema.js';
 import type { DeadLetter } from '../core/types.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { HeadRow } from './online-head.js';
-import { PipelineEngine, type StepRow } from './pipeline-engine.js';
+import { PipelineEngine } from './pipeline-engine.js';
 import { prepareModel } from './prepare-model.js';
 import { ReplayRetraining } from '../retraining/replay-retraining.js';
 import { fileSpacingMs, resolveAutoStep } from './infer-step.js';
 import { ReplayAlerts, rulesMatchingNothing } from './replay-alerts.js';
 import { nothingWrittenReason, UnscoredTally, type UnscoredCounts } from './replay-unscored.js';
 import { wideHeader, WideRows } from './replay-wide.js';
+import { csvCell, num, StepRowCsv } from './replay-step-csv.js';
 
 // `tidecast replay`: the daemon's engine over one file as fast as possible, one CSV row per forecast
 // step; anomaly_score is the alert engine's live calibrated score, empty where it scored nothing
@@ -89,6 +90,7 @@ export async function replayFile(fileSpec: PipelineSpec, o: ReplayOptions): Prom
   let chunk: string[] = [wide ? wideHeader(spec.model.horizon) : withHead ? REPLAY_HEAD_HEADER : REPLAY_HEADER];
   let written = 0;
   const tally = new UnscoredTally();
+  const rowCsv = new StepRowCsv();
   const alerts = o.alerts === undefined ? undefined : await ReplayAlerts.create(o.alerts);
   const engine = new PipelineEngine(spec, {
     actual: (key, t, value, imputed) => {
@@ -101,7 +103,7 @@ export async function replayFile(fileSpec: PipelineSpec, o: ReplayOptions): Prom
         wide.row(r);
         return;
       }
-      chunk.push(withHead ? `${csvRow(r)},recurrent,` : csvRow(r));
+      chunk.push(withHead ? `${rowCsv.line(r)},recurrent,` : rowCsv.line(r));
       written++;
     },
     forecast: wide && ((f) => {
@@ -196,10 +198,6 @@ export async function replayInto(
   return rows;
 }
 
-function csvRow(r: StepRow): string {
-  return `${new Date(r.t).toISOString()},${csvCell(r.key)},${r.actual},${r.forecast},${r.lower},${r.upper},${Number.isNaN(r.score) ? '' : r.score},${r.imputed ? 1 : 0},${num(r.surprise)},${num(r.likelihood)},${num(r.baseline)}`;
-}
-
 /** One line per stream of a head row (see REPLAY_HEAD_HEADER). */
 export function headCsvRows(r: HeadRow): string[] {
   const c = r.keys.length;
@@ -211,14 +209,6 @@ export function headCsvRows(r: HeadRow): string[] {
     lines.push(`${time},${csvCell(r.keys[j])},${num(r.actual[j])},${num(r.previous[j])},,,,${r.imputed[j]},,,,online_head,${f.join(';')}`);
   }
   return lines;
-}
-
-function num(x: number): string {
-  return Number.isFinite(x) ? String(x) : '';
-}
-
-function csvCell(s: string): string {
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 /** Data rows of a file (lines minus a CSV header), for progress totals. */
