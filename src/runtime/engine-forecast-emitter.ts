@@ -26,6 +26,9 @@ interface AlertInput {
   logVar: Float64Array;
 }
 
+/** The same without the model's variance: a stream still warming up (the alert engine then uses its own scale). */
+type WarmupInput = Omit<AlertInput, 'logVar'>;
+
 export interface ForecastEmitterParts {
   readonly pipeline: string;
   readonly stepMs: number;
@@ -63,6 +66,14 @@ export class ForecastEmitter {
   private readonly delta: Float64Array;
   private readonly half: Float64Array;
   /**
+   * Forecast arrays reused from step to step when the listener has no `forecast` callback: then
+   * nothing keeps them (the alert engine copies what it records), and a replay or a daemon without
+   * forecast sinks skips three arrays and an object per step. With the callback each forecast gets
+   * its own arrays, as the Forecast contract promises listeners.
+   */
+  private readonly reused: { readonly mean: Float64Array; readonly lower: Float64Array; readonly upper: Float64Array };
+  private readonly warmupInput: WarmupInput;
+  /**
    * The offline fit's window: the first `fitSteps` steps of the `fitStreams` were trained on, so the
    * alert engine does not score them (in-sample residuals would flatter its scales and mean nothing).
    */
@@ -87,6 +98,8 @@ export class ForecastEmitter {
     this.half = new Float64Array(p.horizon);
     const none = new Float64Array(0);
     this.alertInput = { t: 0, stepMs: 0, modelVersion: '', mean: none, lower: none, upper: none, logVar: new Float64Array(p.horizon) };
+    this.reused = { mean: new Float64Array(p.horizon), lower: new Float64Array(p.horizon), upper: new Float64Array(p.horizon) };
+    this.warmupInput = { t: 0, stepMs: 0, modelVersion: '', mean: none, lower: none, upper: none };
   }
 
   /** Emits tick i of `ticks`, whose model outputs are y[yOff ..] (mean, log-variance per horizon step). */
@@ -103,9 +116,11 @@ export class ForecastEmitter {
     const tr = this.transform;
     const z = this.intervalZ;
     const H = this.horizon;
-    const mean = new Float64Array(H);
-    const lower = new Float64Array(H);
-    const upper = new Float64Array(H);
+    // Read per step (not cached at construction): a listener's callbacks may be set later.
+    const wantsForecast = this.listener.forecast !== undefined;
+    const mean = wantsForecast ? new Float64Array(H) : this.reused.mean;
+    const lower = wantsForecast ? new Float64Array(H) : this.reused.lower;
+    const upper = wantsForecast ? new Float64Array(H) : this.reused.upper;
     const readouts = this.readouts;
     if (readouts !== undefined) {
       // The served forecast: the readouts' changes and calibrated half-widths (see stream-readouts.ts).
@@ -135,21 +150,16 @@ export class ForecastEmitter {
     this.stats.steps++;
     this.listener.actual?.(key, t, actual, imputed);
     // No forecast where the level is unknown (a log transform of a value that is not > 0 is dead-lettered).
-    const forecast: Forecast | undefined = Number.isFinite(mean[0])
+    const hasForecast = Number.isFinite(mean[0]);
+    const forecast: Forecast | undefined = hasForecast && wantsForecast
       ? { pipeline: this.pipeline, key, t, stepMs: this.stepMs, modelVersion: this.runner.version, mean, lower, upper }
       : undefined;
-    let input: Forecast | AlertInput | undefined = forecast;
     // Until the stream has a few steps its scale is unreliable: the alert engine then uses its own
     // warmed-up residual scale instead of the model's variance (data units, from the interval).
-    if (forecast !== undefined && ticks.seen[i] >= WARMUP_STEPS) {
-      const a = this.alertInput;
-      a.t = t;
-      a.stepMs = forecast.stepMs;
-      a.modelVersion = forecast.modelVersion;
-      a.mean = mean;
-      a.lower = lower;
-      a.upper = upper;
-      input = a;
+    let input: Forecast | WarmupInput | AlertInput | undefined;
+    if (hasForecast) {
+      input = ticks.seen[i] >= WARMUP_STEPS ? this.alertInput : (forecast ?? this.warmupInput);
+      if (input !== forecast) this.refill(input, t, mean, lower, upper);
     }
     const inFit = ticks.seen[i] <= this.fitSteps && this.fitStreams.has(key);
     const events = this.alerts.step(key, t, this.stepMs, actual, imputed || inFit, input);
@@ -158,13 +168,23 @@ export class ForecastEmitter {
       this.stats.alerts++;
       this.listener.alert?.(e);
     }
-    if (forecast === undefined) {
+    if (!hasForecast) {
       this.pending.clear(slot);
       return;
     }
     this.pending.set(slot, t + this.stepMs, mean[0], lower[0], upper[0]);
     this.stats.forecasts++;
-    this.listener.forecast?.(forecast, imputed ? null : actual);
+    if (forecast !== undefined) this.listener.forecast?.(forecast, imputed ? null : actual);
+  }
+
+  /** Points a reused alert input at this step's forecast. */
+  private refill(a: WarmupInput, t: number, mean: Float64Array, lower: Float64Array, upper: Float64Array): void {
+    a.t = t;
+    a.stepMs = this.stepMs;
+    a.modelVersion = this.runner.version;
+    a.mean = mean;
+    a.lower = lower;
+    a.upper = upper;
   }
 
   /** The StepRow of a step that had a one-step forecast pending for it, scored by the alert engine's last step. */

@@ -199,6 +199,22 @@ describe.each(['gru', 'lstm', 'rnn'])('PipelineEngine (%s)', (cell) => {
     expect(flat(small.forecasts)).toEqual(flat(whole.forecasts));
   });
 
+  it('scores and alerts the same without a forecast callback (reused arrays), and gives each forecast its own arrays', () => {
+    const withForecasts: Run = { forecasts: [], rows: [], dead: [] };
+    const alertsWith: AlertEvent[] = [];
+    withRandomHead(new PipelineEngine(spec(cell), { ...listener(withForecasts), alert: (a: AlertEvent) => alertsWith.push(a) })).ingest(observations());
+    const rowsOnly: StepRow[] = [];
+    const alertsWithout: AlertEvent[] = [];
+    withRandomHead(new PipelineEngine(spec(cell), { step: (r: StepRow) => rowsOnly.push(r), alert: (a: AlertEvent) => alertsWithout.push(a) })).ingest(observations());
+    expect(rowsOnly.length).toBeGreaterThan(100);
+    expect(rowsOnly).toEqual(withForecasts.rows);
+    expect(alertsWithout).toEqual(alertsWith);
+    const [a, b] = withForecasts.forecasts;
+    expect(a.mean).not.toBe(b.mean);
+    expect(a.lower).not.toBe(b.lower);
+    expect(a.upper).not.toBe(b.upper);
+  });
+
   it('dead-letters bad records with a code instead of dropping or throwing', () => {
     const run: Run = { forecasts: [], rows: [], dead: [] };
     const engine = new PipelineEngine(spec(cell), listener(run));
