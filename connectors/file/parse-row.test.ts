@@ -49,6 +49,18 @@ describe('RowParser', () => {
     expect(new RowParser(FileSourceConfig.parse({ path: 'x', key_column: 'id' })).setHeader('stream,timestamp,value')).toBe('columns id not in header [stream, timestamp, value]');
   });
 
+  it('reads each row\'s own time and key when rows repeat or alternate them (the reused last time and keys)', () => {
+    const p = new RowParser(FileSourceConfig.parse({ path: 'x', key_column: 'stream', key_prefix: 'w/' }));
+    p.setHeader('stream,timestamp,value');
+    const rows = ['a,2010-01-01,1', 'b,2010-01-01,2', 'a,2010-01-02,3', 'b,,4', 'a,2010-01-02,5', 'b,2010-01-01,6'];
+    const read = rows.map((line) => {
+      const r = p.parse(line, origin);
+      return r.ok ? [r.observations[0].key, r.observations[0].eventTime] : r.dead.code;
+    });
+    const day = (d: number) => Date.UTC(2010, 0, d);
+    expect(read).toEqual([['w/a', day(1)], ['w/b', day(1)], ['w/a', day(2)], 'parse_error', ['w/a', day(2)], ['w/b', day(1)]]);
+  });
+
   it('reads JSON lines', () => {
     const p = new RowParser(FileSourceConfig.parse({ path: 'x', format: 'json', key_column: 'id', time_column: 'ts' }));
     expect(p.parse('{"id":"k","ts":"2015-06-01","value":2}', origin)).toEqual({ ok: true, observations: [{ key: 'k', eventTime: Date.UTC(2015, 5, 1), fields: { value: 2 }, origin }] });

@@ -47,6 +47,12 @@ export class RowParser {
   private keyIdx = -1;
   private valueIdx: number[] = [];
   private readonly wanted: ReadonlySet<string> | undefined;
+  // Rows of one time usually come together (a long file: every stream's row of a date) and the same
+  // few keys recur: the last time cell's parse and each stream's prefixed key are reused rather than
+  // rebuilt per row (parseTime's regexes and Date.parse were a visible share of a replay's time).
+  private lastTimeCell = '';
+  private lastTime = NaN; // parseTime('')
+  private readonly prefixed = new Map<string, string>();
 
   constructor(readonly config: FileSourceConfig) {
     this.wanted = config.streams ? new Set(config.streams) : undefined;
@@ -70,18 +76,19 @@ export class RowParser {
   private parseCsv(line: string, origin: Origin): RowResult {
     const cells = splitCsv(line);
     if (cells.length !== this.header.length) return fail(line, 'parse_error', `${cells.length} columns, header has ${this.header.length}`, origin);
-    const t = parseTime(cells[this.timeIdx]);
+    const t = this.timeOf(cells[this.timeIdx]);
     if (!Number.isFinite(t)) return fail(line, 'parse_error', `unreadable time "${cells[this.timeIdx]}"`, origin);
     const c = this.config;
     if (this.keyIdx >= 0) {
       const id = cells[this.keyIdx];
       if (this.wanted && !this.wanted.has(id)) return { ok: true, observations: [] };
       const fields: Record<string, number> = {};
-      c.value_columns.forEach((name, j) => {
+      const names = c.value_columns;
+      for (let j = 0; j < names.length; j++) {
         const raw = cells[this.valueIdx[j]].trim();
-        if (raw !== '') fields[name] = Number(raw);
-      });
-      return { ok: true, observations: [{ key: c.key_prefix + id, eventTime: t, fields, origin }] };
+        if (raw !== '') fields[names[j]] = Number(raw);
+      }
+      return { ok: true, observations: [{ key: this.keyOf(id), eventTime: t, fields, origin }] };
     }
     const out: Observation[] = [];
     c.value_columns.forEach((name, j) => {
@@ -90,6 +97,24 @@ export class RowParser {
       out.push({ key: c.key_prefix + name, eventTime: t, fields: raw === '' ? {} : { value: Number(raw) }, origin });
     });
     return { ok: true, observations: out };
+  }
+
+  private timeOf(cell: string): number {
+    if (cell !== this.lastTimeCell) {
+      this.lastTimeCell = cell;
+      this.lastTime = parseTime(cell);
+    }
+    return this.lastTime;
+  }
+
+  /** key_prefix + id, one string per stream (the engine's lookups then hash it once). */
+  private keyOf(id: string): string {
+    let key = this.prefixed.get(id);
+    if (key === undefined) {
+      key = this.config.key_prefix + id;
+      this.prefixed.set(id, key);
+    }
+    return key;
   }
 
   private parseJson(line: string, origin: Origin): RowResult {
