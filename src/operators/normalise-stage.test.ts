@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { invertForecast } from './invert.js';
-import { NormaliseStage } from './normalise-stage.js';
+import { NormaliseStage, WINSOR_MIN_COUNT, WINSOR_SIGMAS } from './normalise-stage.js';
 import type { NormaliseOptions } from './options.js';
 import { p2Estimate, p2Update } from './p2-quantile.js';
 import { resolveOptions } from './resolved-options.js';
@@ -52,9 +52,10 @@ describe('NormaliseStage', () => {
     }
   }
 
+  // Up to WINSOR_MIN_COUNT + 1 values nothing is winsorised: any sequence is plain Welford.
   it('zscore equals an offline two-pass over the previous values (to 1e-9)', () => {
     fc.assert(
-      fc.property(fc.array(fc.double({ min: -1e3, max: 1e3, noNaN: true }), { minLength: 1, maxLength: 200 }), (xs) => {
+      fc.property(fc.array(fc.double({ min: -1e3, max: 1e3, noNaN: true }), { minLength: 1, maxLength: WINSOR_MIN_COUNT + 1 }), (xs) => {
         const h = harness({ method: 'zscore' });
         xs.forEach((x, t) => {
           const [z] = h.step(x);
@@ -71,6 +72,34 @@ describe('NormaliseStage', () => {
       }),
       { numRuns: 100 },
     );
+  });
+
+  it('zscore past its first values: values within WINSOR_SIGMAS scales learn as the two-pass; a stuck far-off stretch cannot blow the scale up', () => {
+    let seed = 11;
+    const rnd = (): number => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    // Uniform values never reach 4 scales (their max is 1.73 standard deviations): plain zscore.
+    const xs = Array.from({ length: 400 }, () => 5 + 2 * rnd());
+    const h = harness({ method: 'zscore' });
+    for (const x of xs) h.step(x);
+    const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const sd = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1));
+    const cs = h.stage.centreScaleOf(h.slot, 0);
+    expect(Math.abs(cs.centre - mean)).toBeLessThan(1e-9);
+    expect(Math.abs(cs.scale - sd)).toBeLessThan(1e-9);
+    // A sensor stuck 100 scales off for 100 steps (a quarter of the history): plain zscore's scale
+    // grows 40-fold (the two-pass below); winsorised, every stuck value learns as WINSOR_SIGMAS
+    // scales off, so the scale grows, but far less.
+    const stuck = [...xs, ...Array.from({ length: 100 }, () => mean - 100 * sd)];
+    const m2 = stuck.reduce((a, b) => a + b, 0) / stuck.length;
+    const plain = Math.sqrt(stuck.reduce((a, b) => a + (b - m2) ** 2, 0) / (stuck.length - 1));
+    expect(plain).toBeGreaterThan(30 * sd);
+    for (let t = 0; t < 100; t++) h.step(mean - 100 * sd);
+    const after = h.stage.centreScaleOf(h.slot, 0);
+    expect(after.scale).toBeGreaterThan(sd);
+    expect(after.scale).toBeLessThan(10 * sd);
+    // Back to normal, a normal value reads within a few scales of the centre (plain zscore: ~0.45).
+    const [z] = h.step(mean);
+    expect(Math.abs(z)).toBeLessThan(WINSOR_SIGMAS);
   });
 
   it('imputed values are scaled but neither learnt nor returned as targets', () => {

@@ -6,10 +6,15 @@ import { P2_SIZE, p2Estimate, p2Update } from './p2-quantile.js';
 // steps BEFORE it, then the statistics learn it: so the target at t+1 and a forecast made at t use
 // the same statistics, and `invert` after step t maps a forecast of step t+1 back exactly.
 // Only observed (not imputed) values update the statistics.
+// zscore learns each value winsorised at WINSOR_SIGMAS scales once it has WINSOR_MIN_COUNT values:
+// the model forecasts changes in units of this scale, so a fault stretch must not inflate it for good.
 // Slot layout (Float64) per field: previous level (log_return), count, then the method's numbers:
 // zscore: mean, M2 · ewm_zscore: mean, variance · minmax: min, max · robust: 3 P² estimators · none.
 
 const Q = [0.25, 0.5, 0.75];
+/** zscore: values learn winsorised at this many scales from the centre, after WINSOR_MIN_COUNT values. */
+export const WINSOR_SIGMAS = 4;
+export const WINSOR_MIN_COUNT = 64;
 
 export class NormaliseStage extends Stage {
   readonly size64: number;
@@ -119,6 +124,17 @@ export class NormaliseStage extends Stage {
     const m = b + 2;
     switch (this.method) {
       case NORM.zscore: {
+        // Winsorised: once the statistics have settled, a value learns as if it were at most
+        // WINSOR_SIGMAS scales from the centre, so a faulty stretch (a sensor stuck far off) cannot
+        // inflate the cumulative scale for the rest of the stream's life.
+        if (n > WINSOR_MIN_COUNT) {
+          this.centreScale(f, b);
+          const ac = Math.abs(this.c) > 1 ? Math.abs(this.c) : 1;
+          if (this.s > 1e-6 * ac) {
+            const lim = WINSOR_SIGMAS * this.s;
+            y = y > this.c + lim ? this.c + lim : y < this.c - lim ? this.c - lim : y;
+          }
+        }
         const d = y - f[m];
         f[m] += d / n;
         f[m + 1] += d * (y - f[m]);
