@@ -37,21 +37,23 @@ export function rlsUpdate(
     const row = wOff + i * c;
     for (let j = 0; j < c; j++) w[row + j] += gain * error[j];
   }
+  // The updated trace first (its diagonal terms, summed in the same order), so that the 1/λ scaling
+  // is applied in the same pass as the update instead of a second pass over P. The values are the
+  // same products as scaling afterwards (and × 1 is exact): bit-identical to the two-pass form.
   let trace = 0;
+  for (let i = 0; i < d; i++) {
+    const gi = pf[i] * inverse;
+    trace += p[pOff + i * d + i] - gi * pf[i];
+  }
+  const scale = forgetting < 1 && trace / forgetting <= maxTrace ? 1 / forgetting : 1;
   for (let i = 0; i < d; i++) {
     const row = pOff + i * d;
     const gi = pf[i] * inverse;
     for (let k = i; k < d; k++) {
-      const v = p[row + k] - gi * pf[k];
+      const v = (p[row + k] - gi * pf[k]) * scale;
       p[row + k] = v;
       p[pOff + k * d + i] = v;
     }
-    trace += p[row + i];
-  }
-  if (forgetting < 1 && trace / forgetting <= maxTrace) {
-    const scale = 1 / forgetting;
-    const end = pOff + d * d;
-    for (let i = pOff; i < end; i++) p[i] *= scale;
   }
 }
 
