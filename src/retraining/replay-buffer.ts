@@ -169,7 +169,9 @@ export class ReplayBuffer {
       if (Number.isFinite(e)) err = e * e;
     }
     const i = r.count % r.capacity;
-    r.x.set(x.subarray(xOff, xOff + inSize), i * inSize);
+    // A plain copy rather than set(subarray(..)): no view object per step on the hot path.
+    const to = i * inSize;
+    for (let j = 0; j < inSize; j++) r.x[to + j] = x[xOff + j];
     r.t[i] = t;
     r.value[i] = value;
     r.mean[i] = mean;
