@@ -219,13 +219,19 @@ export class StreamReadouts {
     const o = idx % O;
     const ring = base + L.ring;
     const inv = 1 / sd;
+    // The lagged changes and the mean reversion are the same for every h: computed once (into
+    // h = 1's row), then copied, instead of once per horizon (the same values: bit-identical).
+    const lagsAt = base + L.feat + o * H * d + 1;
+    for (let k = 1; k <= K; k++) D[lagsAt + k - 1] = idx - k >= 0 ? clip((D[ring + ((idx - k + 1) % R)] - D[ring + ((idx - k) % R)]) * inv) : 0;
+    const reversion = clip((u - centre) * inv);
     let profileSum = 0;
     for (let h = 1; h <= H; h++) {
       const hi = h - 1;
       const f = base + L.feat + (o * H + hi) * d;
       let j = 0;
       D[f + j++] = 1;
-      for (let k = 1; k <= K; k++) D[f + j++] = idx - k >= 0 ? clip((D[ring + ((idx - k + 1) % R)] - D[ring + ((idx - k) % R)]) * inv) : 0;
+      if (hi > 0) for (let k = 0; k < K; k++) D[f + j + k] = D[lagsAt + k];
+      j += K;
       if (S > 0) {
         // The change over the same h steps one season earlier (the seasonal naive forecast of the change).
         const from = idx - S;
@@ -238,7 +244,7 @@ export class StreamReadouts {
         D[f + j++] = clip(profileSum * inv);
       }
       // Mean reversion: where the level stands against the normaliser's centre.
-      D[f + j++] = clip((u - centre) * inv);
+      D[f + j++] = reversion;
       if (L.calendar) {
         const phase = (2 * Math.PI * ((((t + h * this.o.stepMs) % DAY_MS) + DAY_MS) % DAY_MS)) / DAY_MS;
         D[f + j++] = Math.sin(phase);
