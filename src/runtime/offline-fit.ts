@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import type { PipelineSpec } from '../config/pipeline-schema.js';
-import type { LossName } from '../training/losses.js';
 import { Adam } from '../training/optimisers.js';
 import { Prng } from '../training/prng.js';
 import { SequenceRunner } from '../training/sequence.js';
@@ -15,13 +14,6 @@ import type { ModelRunner } from './model-runner.js';
 // work is bounded by `max_batches` in all. The budget is counted, not timed, so the fit is a
 // function of the data and the settings; `max_time_ms` is only a safety cap, reported when it cuts.
 // The checkpoint keeps the result, so a restart never refits.
-// The most recent VALIDATION_FRACTION of every stream's window is held out (no training target
-// reaches into it): after each epoch the mean forecasts' MSE there is measured, and the fit keeps
-// the best epoch's weights, the seeded init (a persistence forecast) included. Without it, a fit of a
-// few thousand steps kept whatever the last epoch left, overfitted or not.
-
-/** Share of the fit window (its most recent steps) that picks the epoch instead of training. */
-export const VALIDATION_FRACTION = 0.2;
 
 export interface FitReport {
   /** Epochs begun (the last one may be partial when max_batches or the time cap cut it). */
@@ -31,13 +23,8 @@ export interface FitReport {
   readonly batchStreams: number;
   readonly streams: number;
   readonly steps: number;
-  /** Gaussian NLL over the training steps before and after. */
   readonly initialLoss: number;
   readonly finalLoss: number;
-  /** Steps per stream held out, the kept epoch (0: the init) and its validation MSE (mean forecasts, every horizon). */
-  readonly validationSteps: number;
-  readonly bestEpoch: number;
-  readonly validationMse: number;
   readonly seconds: number;
   readonly version: string;
   /** Why the fit stopped before `epochs` full passes, if it did. */
@@ -56,16 +43,11 @@ export function offlineFit(
   const perEpoch = Math.ceil(S / B);
   const planned = o.epochs * perEpoch;
   const total = Math.min(planned, o.max_batches);
-  const { train, valid, V } = splitForValidation(data, spec.model.horizon);
-  const batches = new StreamBatches(train, B, spec.model.seed);
-  const validBatches = valid === undefined ? undefined : new StreamBatches(valid, B, spec.model.seed);
+  const batches = new StreamBatches(data, B, spec.model.seed);
   // One runner for every loss evaluation: a WASM kernel heap never frees.
   const evalRunner = new SequenceRunner(model, data.steps, B);
   const initialLoss = meanLoss(model, batches, evalRunner);
-  let validationMse = validBatches === undefined ? NaN : meanLoss(model, validBatches, evalRunner, 'mse');
-  let bestEpoch = 0;
-  const best = model.params().map((p) => p.data.slice());
-  const k1 = Math.min(o.tbptt_steps, train.steps);
+  const k1 = Math.min(o.tbptt_steps, data.steps);
   const trainer = new TbpttTrainer(model, {
     k1, k2: k1, loss: 'gaussian-nll', optimiser: new Adam({ learningRate: o.learning_rate }), clipNorm: 1, seed: spec.model.seed,
   }, B);
@@ -78,29 +60,17 @@ export function offlineFit(
     epochLoss += trainer.train(batches.next()).meanLoss;
     done++;
     if (done % perEpoch === 0 || done === total) {
-      const epoch = Math.ceil(done / perEpoch);
-      onEpoch?.(epoch, epochLoss / (done % perEpoch || perEpoch));
+      onEpoch?.(Math.ceil(done / perEpoch), epochLoss / (done % perEpoch || perEpoch));
       epochLoss = 0;
-      if (validBatches !== undefined) {
-        const v = meanLoss(model, validBatches, evalRunner, 'mse');
-        if (v < validationMse || !Number.isFinite(validationMse)) {
-          validationMse = v;
-          bestEpoch = epoch;
-          model.params().forEach((p, i) => best[i].set(p.data));
-        }
-      }
     }
   }
-  if (validBatches === undefined) bestEpoch = Math.ceil(done / perEpoch);
-  else model.params().forEach((p, i) => p.data.set(best[i]));
   const finalLoss = meanLoss(model, batches, evalRunner);
   const hash = createHash('sha256');
   for (const p of model.params()) hash.update(new Uint8Array(p.data.buffer, p.data.byteOffset, p.data.byteLength));
   runner.version = `${spec.model.cell}-fit-${hash.digest('hex').slice(0, 8)}`;
   return {
     epochs: Math.ceil(done / perEpoch), batches: done, batchStreams: B, streams: S, steps: data.steps,
-    initialLoss, finalLoss, validationSteps: V, bestEpoch, validationMse,
-    seconds: (now() - t0) / 1000, version: runner.version, ...(cut && { cut }),
+    initialLoss, finalLoss, seconds: (now() - t0) / 1000, version: runner.version, ...(cut && { cut }),
   };
 }
 
@@ -184,39 +154,12 @@ export class StreamBatches {
   }
 }
 
-/**
- * The window split in time: training steps [0, T) with no target reaching T or past it, and the
- * whole window with targets only from T on (the state runs through the training steps first).
- * No split when the window is too short to spare steps for it.
- */
-export function splitForValidation(data: FitData, H: number): { train: FitData; valid: FitData | undefined; V: number } {
-  const N = data.steps;
-  const S = data.batch;
-  const V = Math.round(N * VALIDATION_FRACTION);
-  if (V < 1 || N - V < 2) return { train: data, valid: undefined, V: 0 };
-  const T = N - V;
-  const inSize = data.inputs.length / (N * S);
-  const trainTargets = data.targets.slice(0, T * S * H);
-  for (let t = Math.max(0, T - H); t < T; t++) {
-    for (let b = 0; b < S; b++) for (let h = T - t; h <= H; h++) trainTargets[(t * S + b) * H + h - 1] = NaN;
-  }
-  const validTargets = data.targets.slice();
-  validTargets.fill(NaN, 0, T * S * H);
-  // Nothing to validate on (every held-out step imputed, say): an MSE of 0 would keep the init.
-  if (!validTargets.some((y) => !Number.isNaN(y))) return { train: data, valid: undefined, V: 0 };
-  return {
-    train: { ...data, steps: T, inputs: data.inputs.subarray(0, T * S * inSize), targets: trainTargets },
-    valid: { ...data, targets: validTargets },
-    V,
-  };
-}
-
 /** Mean loss over every stream, evaluated in groups of B, weighted by the streams per group. */
-function meanLoss(model: ModelRunner['model'], batches: StreamBatches, runner: SequenceRunner, loss: LossName = 'gaussian-nll'): number {
+function meanLoss(model: ModelRunner['model'], batches: StreamBatches, runner: SequenceRunner): number {
   let sum = 0;
   let n = 0;
   for (const b of batches.all()) {
-    sum += evaluateLoss(model, b, loss, runner) * b.batch;
+    sum += evaluateLoss(model, b, 'gaussian-nll', runner) * b.batch;
     n += b.batch;
   }
   return sum / n;
