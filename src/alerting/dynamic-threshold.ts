@@ -130,8 +130,13 @@ export class DynamicThreshold implements SlotColumns {
     let above = 0;
     let seqs = 0;
     let prevAbove = false;
+    // Oldest to newest through the ring: an index that wraps instead of a modulo per value (this
+    // loop runs once per candidate z at every refit; the same order, so the same sums).
+    const end = base + this.w;
+    let i = base + oldest;
     for (let k = 0; k < this.w; k++) {
-      const v = this.ring[base + ((oldest + k) % this.w)];
+      const v = this.ring[i];
+      if (++i === end) i = base;
       if (v > eps) {
         above++;
         if (!prevAbove) seqs++;
