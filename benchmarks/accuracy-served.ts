@@ -43,6 +43,7 @@ export async function replayScored(fileSpec: PipelineSpec, input: string, option
       served.actual(key, t, value, imputed);
     },
     forecast: (f) => served.forecast(f.key, f.t, f.mean, f.lower, f.upper),
+    forecastCopies: true, // ForecastAccuracy copies the values it keeps
     headRow: head === undefined ? undefined : headScorer(head, spec.model.online_head?.horizon ?? spec.model.horizon),
   });
   const started = performance.now();

@@ -66,12 +66,12 @@ export class ForecastEmitter {
   private readonly delta: Float64Array;
   private readonly half: Float64Array;
   /**
-   * Forecast arrays reused from step to step when the listener has no `forecast` callback: then
-   * nothing keeps them (the alert engine copies what it records), and a replay or a daemon without
-   * forecast sinks skips three arrays and an object per step. With the callback each forecast gets
-   * its own arrays, as the Forecast contract promises listeners.
+   * The Forecast and its arrays reused from step to step when nothing keeps them: the listener has
+   * no `forecast` callback, or declares that it copies (forecastCopies); the alert engine copies what
+   * it records. A replay, a benchmark or a daemon without forecast sinks then allocates nothing per
+   * forecast. Otherwise each forecast gets its own arrays, as the Forecast contract promises listeners.
    */
-  private readonly reused: { readonly mean: Float64Array; readonly lower: Float64Array; readonly upper: Float64Array };
+  private readonly reused: { -readonly [K in keyof Forecast]: Forecast[K] };
   private readonly warmupInput: WarmupInput;
   /**
    * The offline fit's window: the first `fitSteps` steps of the `fitStreams` were trained on, so the
@@ -98,7 +98,10 @@ export class ForecastEmitter {
     this.half = new Float64Array(p.horizon);
     const none = new Float64Array(0);
     this.alertInput = { t: 0, stepMs: 0, modelVersion: '', mean: none, lower: none, upper: none, logVar: new Float64Array(p.horizon) };
-    this.reused = { mean: new Float64Array(p.horizon), lower: new Float64Array(p.horizon), upper: new Float64Array(p.horizon) };
+    this.reused = {
+      pipeline: p.pipeline, key: '', t: 0, stepMs: p.stepMs, modelVersion: '',
+      mean: new Float64Array(p.horizon), lower: new Float64Array(p.horizon), upper: new Float64Array(p.horizon),
+    };
     this.warmupInput = { t: 0, stepMs: 0, modelVersion: '', mean: none, lower: none, upper: none };
   }
 
@@ -118,9 +121,10 @@ export class ForecastEmitter {
     const H = this.horizon;
     // Read per step (not cached at construction): a listener's callbacks may be set later.
     const wantsForecast = this.listener.forecast !== undefined;
-    const mean = wantsForecast ? new Float64Array(H) : this.reused.mean;
-    const lower = wantsForecast ? new Float64Array(H) : this.reused.lower;
-    const upper = wantsForecast ? new Float64Array(H) : this.reused.upper;
+    const reuse = !wantsForecast || this.listener.forecastCopies === true;
+    const mean = reuse ? this.reused.mean : new Float64Array(H);
+    const lower = reuse ? this.reused.lower : new Float64Array(H);
+    const upper = reuse ? this.reused.upper : new Float64Array(H);
     const readouts = this.readouts;
     if (readouts !== undefined) {
       // The served forecast: the readouts' changes and calibrated half-widths (see stream-readouts.ts).
@@ -151,9 +155,7 @@ export class ForecastEmitter {
     this.listener.actual?.(key, t, actual, imputed);
     // No forecast where the level is unknown (a log transform of a value that is not > 0 is dead-lettered).
     const hasForecast = Number.isFinite(mean[0]);
-    const forecast: Forecast | undefined = hasForecast && wantsForecast
-      ? { pipeline: this.pipeline, key, t, stepMs: this.stepMs, modelVersion: this.runner.version, mean, lower, upper }
-      : undefined;
+    const forecast: Forecast | undefined = hasForecast && wantsForecast ? this.forecastOf(reuse, key, t, mean, lower, upper) : undefined;
     // Until the stream has a few steps its scale is unreliable: the alert engine then uses its own
     // warmed-up residual scale instead of the model's variance (data units, from the interval).
     let input: Forecast | WarmupInput | AlertInput | undefined;
@@ -175,6 +177,16 @@ export class ForecastEmitter {
     this.pending.set(slot, t + this.stepMs, mean[0], lower[0], upper[0]);
     this.stats.forecasts++;
     if (forecast !== undefined) this.listener.forecast?.(forecast, imputed ? null : actual);
+  }
+
+  /** This step's Forecast: the reused one refilled, or a new one. */
+  private forecastOf(reuse: boolean, key: string, t: number, mean: Float64Array, lower: Float64Array, upper: Float64Array): Forecast {
+    if (!reuse) return { pipeline: this.pipeline, key, t, stepMs: this.stepMs, modelVersion: this.runner.version, mean, lower, upper };
+    const f = this.reused;
+    f.key = key;
+    f.t = t;
+    f.modelVersion = this.runner.version;
+    return f;
   }
 
   /** Points a reused alert input at this step's forecast. */

@@ -37,6 +37,12 @@ export interface EngineListener {
   step?(row: StepRow): void;
   /** A forecast made at f.t, with the value observed at f.t (null where imputed). */
   forecast?(f: Forecast, actual: number | null): void;
+  /**
+   * true: `forecast` copies what it keeps (neither the Forecast nor its arrays outlive the call), so
+   * the engine hands it one object and arrays reused from step to step: no allocation per forecast.
+   * Absent: each forecast is the listener's own.
+   */
+  readonly forecastCopies?: boolean;
   alert?(a: AlertEvent): void;
   deadLetter?(d: DeadLetter): void;
   /** How far behind its stream's newest event time a record arrived (0 when in order), in ms. */

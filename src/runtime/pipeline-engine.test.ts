@@ -215,6 +215,23 @@ describe.each(['gru', 'lstm', 'rnn'])('PipelineEngine (%s)', (cell) => {
     expect(a.upper).not.toBe(b.upper);
   });
 
+  it('hands a listener that copies (forecastCopies) the same forecasts in a reused object', () => {
+    const own: Run = { forecasts: [], rows: [], dead: [] };
+    withRandomHead(new PipelineEngine(spec(cell), listener(own))).ingest(observations());
+    const copied: unknown[][] = [];
+    const seen = new Set<Forecast>();
+    withRandomHead(new PipelineEngine(spec(cell), {
+      forecastCopies: true,
+      forecast: (f: Forecast) => {
+        seen.add(f);
+        copied.push([f.key, f.t, f.modelVersion, Array.from(f.mean), Array.from(f.lower), Array.from(f.upper)]);
+      },
+    })).ingest(observations());
+    expect(copied.length).toBeGreaterThan(100);
+    expect(copied).toEqual(own.forecasts.map((f) => [f.key, f.t, f.modelVersion, Array.from(f.mean), Array.from(f.lower), Array.from(f.upper)]));
+    expect(seen.size).toBe(1);
+  });
+
   it('dead-letters bad records with a code instead of dropping or throwing', () => {
     const run: Run = { forecasts: [], rows: [], dead: [] };
     const engine = new PipelineEngine(spec(cell), listener(run));

@@ -110,6 +110,7 @@ export async function replayFile(fileSpec: PipelineSpec, o: ReplayOptions): Prom
       chunk.push(wide.line(f, csvCell));
       written++;
     }),
+    forecastCopies: true, // the wide line is built during the call
     alert: alerts && ((a) => alerts.add(a)),
     headRow: (r) => {
       for (const line of headCsvRows(r)) chunk.push(line);
