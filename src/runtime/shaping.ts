@@ -68,13 +68,20 @@ export function levelRange(r: 'positive' | { min?: number; max?: number } | unde
   return { min, max, bounded: min > -Infinity || max < Infinity };
 }
 
-/** Keeps forecasts and bands inside the range (a series that is never negative gets no negative band). */
-export function clampToRange(r: LevelRange, ...arrays: Float64Array[]): void {
-  for (const a of arrays) {
-    for (let i = 0; i < a.length; i++) {
-      const v = a[i];
-      if (v < r.min) a[i] = r.min;
-      else if (v > r.max) a[i] = r.max;
-    }
+/**
+ * Keeps forecasts and bands inside the range (a series that is never negative gets no negative band).
+ * Three fixed arrays rather than a rest parameter: it runs per forecast, and a rest array is an allocation.
+ */
+export function clampToRange(r: LevelRange, mean: Float64Array, lower: Float64Array, upper: Float64Array): void {
+  clampArray(r, mean);
+  clampArray(r, lower);
+  clampArray(r, upper);
+}
+
+function clampArray(r: LevelRange, a: Float64Array): void {
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i];
+    if (v < r.min) a[i] = r.min;
+    else if (v > r.max) a[i] = r.max;
   }
 }
