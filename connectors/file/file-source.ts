@@ -1,9 +1,8 @@
-import { createReadStream } from 'node:fs';
 import { access } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DeadLetter, Observation } from '../../src/core/types.js';
 import type { FileSourceConfig } from './config.js';
+import { lineChunks } from './line-chunks.js';
 import { RowParser } from './parse-row.js';
 
 // Replays a file: paced by event time (`replay.speedup` event-ms per wall-ms) for the live demo, or
@@ -48,7 +47,6 @@ export class FileSource {
     const parser = new RowParser(c);
     const now = this.options.now ?? Date.now;
     const max = this.options.paced ? c.replay.max_batch_records : 4096;
-    const lines = createInterface({ input: createReadStream(c.path, { encoding: 'utf8' }), crlfDelay: Infinity });
     let row = -1;
     let header = c.format === 'csv';
     let obs: Observation[] = [];
@@ -56,8 +54,9 @@ export class FileSource {
     let anchorEvent = NaN;
     let anchorWall = NaN;
     if (this.options.paced && c.replay.start_delay_ms > 0) await sleep(c.replay.start_delay_ms, undefined, { signal }).catch(() => undefined);
-    try {
-      for await (const line of lines) {
+    // Lines one read at a time (line-chunks.ts: readline's split without a promise per line).
+    for await (const lines of lineChunks(c.path)) {
+      for (const line of lines) {
         if (signal.aborted) return;
         if (header) {
           header = false;
@@ -95,9 +94,7 @@ export class FileSource {
           dead = [];
         }
       }
-      if (obs.length + dead.length > 0) yield { observations: obs, deadLetters: dead, position: row + 1 };
-    } finally {
-      lines.close();
     }
+    if (obs.length + dead.length > 0) yield { observations: obs, deadLetters: dead, position: row + 1 };
   }
 }
