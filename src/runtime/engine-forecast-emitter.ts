@@ -1,6 +1,6 @@
 import type { AlertEngine } from '../alerting/alert-engine.js';
 import type { Forecast } from '../core/types.js';
-import type { EngineListener, EngineStats } from './engine-listener.js';
+import type { EngineListener, EngineStats, StepRow } from './engine-listener.js';
 import type { PendingForecasts } from './engine-pending-forecasts.js';
 import type { ModelRunner } from './model-runner.js';
 import type { StreamReadouts } from '../forecasting/stream-readouts.js';
@@ -73,6 +73,8 @@ export class ForecastEmitter {
    */
   private readonly reused: { -readonly [K in keyof Forecast]: Forecast[K] };
   private readonly warmupInput: WarmupInput;
+  /** The StepRow refilled per step for a listener that copies what it keeps (stepCopies). */
+  private readonly row: { -readonly [K in keyof StepRow]: StepRow[K] };
   /**
    * The offline fit's window: the first `fitSteps` steps of the `fitStreams` were trained on, so the
    * alert engine does not score them (in-sample residuals would flatter its scales and mean nothing).
@@ -103,6 +105,10 @@ export class ForecastEmitter {
       mean: new Float64Array(p.horizon), lower: new Float64Array(p.horizon), upper: new Float64Array(p.horizon),
     };
     this.warmupInput = { t: 0, stepMs: 0, modelVersion: '', mean: none, lower: none, upper: none };
+    this.row = {
+      pipeline: p.pipeline, key: '', t: 0, actual: 0, imputed: false, forecast: 0, lower: 0, upper: 0,
+      score: 0, surprise: 0, likelihood: 0, baseline: 0,
+    };
   }
 
   /** Emits tick i of `ticks`, whose model outputs are y[yOff ..] (mean, log-variance per horizon step). */
@@ -204,10 +210,20 @@ export class ForecastEmitter {
     const pending = this.pending;
     if (pending.t[slot] !== t) return;
     const s = this.alerts.lastScore;
-    this.listener.step?.({
-      pipeline: this.pipeline, key, t, actual, imputed,
-      forecast: pending.mean[slot], lower: pending.lower[slot], upper: pending.upper[slot], score: s.scored ? s.score : NaN,
-      surprise: s.scored ? s.surprise : NaN, likelihood: s.scored ? s.likelihood : NaN, baseline: imputed ? NaN : s.baseline,
-    });
+    const listener = this.listener;
+    if (listener.step === undefined) return;
+    const r = listener.stepCopies === true ? this.row : { ...this.row };
+    r.key = key;
+    r.t = t;
+    r.actual = actual;
+    r.imputed = imputed;
+    r.forecast = pending.mean[slot];
+    r.lower = pending.lower[slot];
+    r.upper = pending.upper[slot];
+    r.score = s.scored ? s.score : NaN;
+    r.surprise = s.scored ? s.surprise : NaN;
+    r.likelihood = s.scored ? s.likelihood : NaN;
+    r.baseline = imputed ? NaN : s.baseline;
+    listener.step(r);
   }
 }

@@ -35,6 +35,8 @@ export interface EngineListener {
   actual?(key: string, t: number, value: number, imputed: boolean): void;
   /** Steps that had a one-step forecast. */
   step?(row: StepRow): void;
+  /** true: `step` copies what it keeps of a row, so the engine refills one StepRow per step (no allocation). */
+  readonly stepCopies?: boolean;
   /** A forecast made at f.t, with the value observed at f.t (null where imputed). */
   forecast?(f: Forecast, actual: number | null): void;
   /**

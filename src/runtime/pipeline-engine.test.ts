@@ -232,6 +232,24 @@ describe.each(['gru', 'lstm', 'rnn'])('PipelineEngine (%s)', (cell) => {
     expect(seen.size).toBe(1);
   });
 
+  it('hands a listener that copies (stepCopies) the same step rows in a reused object', () => {
+    const own: Run = { forecasts: [], rows: [], dead: [] };
+    withRandomHead(new PipelineEngine(spec(cell), listener(own))).ingest(observations());
+    const copied: StepRow[] = [];
+    const seen = new Set<StepRow>();
+    withRandomHead(new PipelineEngine(spec(cell), {
+      stepCopies: true,
+      step: (r: StepRow) => {
+        seen.add(r);
+        copied.push({ ...r });
+      },
+    })).ingest(observations());
+    expect(copied.length).toBeGreaterThan(100);
+    expect(copied).toEqual(own.rows);
+    expect(seen.size).toBe(1);
+    expect(new Set(own.rows).size).toBe(own.rows.length);
+  });
+
   it('dead-letters bad records with a code instead of dropping or throwing', () => {
     const run: Run = { forecasts: [], rows: [], dead: [] };
     const engine = new PipelineEngine(spec(cell), listener(run));

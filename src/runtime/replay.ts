@@ -106,6 +106,7 @@ export async function replayFile(fileSpec: PipelineSpec, o: ReplayOptions): Prom
       chunk.push(withHead ? `${rowCsv.line(r)},recurrent,` : rowCsv.line(r));
       written++;
     },
+    stepCopies: true, // the tally, the CSV line and WideRows read the row during the call
     forecast: wide && ((f) => {
       chunk.push(wide.line(f, csvCell));
       written++;
