@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { BucketAccuracy } from '../src/runtime/forecast-accuracy.js';
-import { replayScored } from './accuracy-served.js';
+import { replayScored, type ServedRun } from './accuracy-served.js';
 import { variantSpec, type SpecEdit, type Variant } from './accuracy-specs.js';
 
 export interface AccuracyJob {
@@ -23,17 +23,11 @@ export interface AccuracyJob {
 
 export type JobResult =
   | { readonly ok: false; readonly reason: string }
-  | {
+  | (Pick<ServedRun, 'rows' | 'steps' | 'streams' | 'seconds' | 'stepSeconds' | 'stepCpuSeconds'> & {
     readonly ok: true;
-    readonly rows: number;
-    readonly steps: number;
-    readonly streams: number;
-    readonly seconds: number;
-    readonly stepSeconds: number;
-    readonly stepCpuSeconds: number;
     readonly served: Record<string, BucketAccuracy>;
     readonly head?: Record<string, BucketAccuracy>;
-  };
+  });
 
 export async function runJobHere(job: AccuracyJob): Promise<JobResult> {
   const s = await variantSpec(job.file, job.variant, job.edit);

@@ -19,7 +19,7 @@ const DAY_MS = 86_400_000;
 const FEATURE_CLIP = 10;
 
 export class StreamReadouts {
-  readonly layout: ReadoutLayout;
+  private readonly layout: ReadoutLayout;
   private readonly o: StreamReadoutOptions;
   private data = new Float64Array(0);
   /** Slots whose record has been initialised. */
@@ -38,10 +38,6 @@ export class StreamReadouts {
     this.errDecay = Math.pow(0.5, 1 / options.errorHalfLife);
     this.bandDecay = Math.pow(0.5, 1 / options.bandHalfLife);
     this.maxTrace = options.priorVariances.map((v) => this.layout.d * v * 10);
-  }
-
-  get horizon(): number {
-    return this.o.horizon;
   }
 
   /**

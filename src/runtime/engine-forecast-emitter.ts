@@ -152,21 +152,24 @@ export class ForecastEmitter {
         upper[h] = fromLevel(tr, mu + z * sigma);
       }
     }
-    // The alert engine's variance comes from the band before the range cuts it (a band clipped at
-    // zero is no sign of a smaller error).
-    const logVar = this.alertInput.logVar;
-    for (let h = 0; h < H; h++) logVar[h] = 2 * Math.log((upper[h] - lower[h]) / (2 * z));
+    // Until the stream has a few steps its scale is unreliable: the alert engine then uses its own
+    // warmed-up residual scale instead of the model's variance (data units, from the interval).
+    const warm = ticks.seen[i] >= WARMUP_STEPS;
+    // That variance comes from the band before the range cuts it (a band clipped at zero is no sign
+    // of a smaller error).
+    if (warm) {
+      const logVar = this.alertInput.logVar;
+      for (let h = 0; h < H; h++) logVar[h] = 2 * Math.log((upper[h] - lower[h]) / (2 * z));
+    }
     if (this.range.bounded) clampToRange(this.range, mean, lower, upper);
     this.stats.steps++;
     this.listener.actual?.(key, t, actual, imputed);
     // No forecast where the level is unknown (a log transform of a value that is not > 0 is dead-lettered).
     const hasForecast = Number.isFinite(mean[0]);
     const forecast: Forecast | undefined = hasForecast && wantsForecast ? this.forecastOf(reuse, key, t, mean, lower, upper) : undefined;
-    // Until the stream has a few steps its scale is unreliable: the alert engine then uses its own
-    // warmed-up residual scale instead of the model's variance (data units, from the interval).
     let input: Forecast | WarmupInput | AlertInput | undefined;
     if (hasForecast) {
-      input = ticks.seen[i] >= WARMUP_STEPS ? this.alertInput : (forecast ?? this.warmupInput);
+      input = warm ? this.alertInput : (forecast ?? this.warmupInput);
       if (input !== forecast) this.refill(input, t, mean, lower, upper);
     }
     const inFit = ticks.seen[i] <= this.fitSteps && this.fitStreams.has(key);
