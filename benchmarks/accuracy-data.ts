@@ -1,7 +1,7 @@
 // Loads the ETT / WTH CSV files from ../shared/data (never copied into the repo: CC BY-ND) and
 // describes each data set's split under the online-forecasting protocol (FSNet, OneNet, LSTD).
 import { readFileSync } from 'node:fs';
-import type { ProtocolSplit } from '../src/runtime/online-head-score.js';
+import type { ProtocolSplit } from '../src/forecasting/online-head-score.js';
 
 export interface AccuracyDataset extends ProtocolSplit {
   readonly name: 'ETTh2' | 'ETTm1' | 'WTH';

@@ -2,7 +2,7 @@
 // driven directly over the z-scored CSV rows, with the settings of the pipelines' model.online_head.
 // The replay path must give the same errors (it runs the same mechanism inside the engine).
 import { OnlineForecaster, RecurrentReservoir, applyZScore, defaultProfiles, fitZScore } from '../src/forecasting/index.js';
-import type { HorizonScores } from '../src/runtime/online-head-score.js';
+import type { HorizonScores } from '../src/forecasting/online-head-score.js';
 import type { AccuracyDataset } from './accuracy-data.js';
 
 export function evaluateInProcess(ds: AccuracyDataset, horizons: readonly number[], horizon = 24): Record<string, HorizonScores> {

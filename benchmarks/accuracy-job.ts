@@ -4,7 +4,7 @@
 // in argv and reads one JSON result line from stdout.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { BucketAccuracy } from '../src/runtime/forecast-accuracy.js';
+import type { BucketAccuracy } from '../src/forecasting/forecast-accuracy.js';
 import { replayScored, type ServedRun } from './accuracy-served.js';
 import { variantSpec, type SpecEdit, type Variant } from './accuracy-specs.js';
 

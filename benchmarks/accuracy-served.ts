@@ -6,11 +6,11 @@
 // t and its forecasts for t + 1 .. t + H made after seeing t).
 import { performance } from 'node:perf_hooks';
 import type { PipelineSpec } from '../src/config/pipeline-schema.js';
-import { ForecastAccuracy, type AccuracyOptions } from '../src/runtime/forecast-accuracy.js';
-import type { HeadRow } from '../src/runtime/online-head.js';
-import { PipelineEngine } from '../src/runtime/pipeline-engine.js';
+import { ForecastAccuracy, type AccuracyOptions } from '../src/forecasting/forecast-accuracy.js';
+import type { HeadRow } from '../src/forecasting/online-head.js';
+import { PipelineEngine } from '../src/engine/pipeline-engine.js';
 import { resolveAutoStep } from '../src/runtime/infer-step.js';
-import { replayInto, replaySourceConfig } from '../src/runtime/replay.js';
+import { replayInto, replaySourceConfig } from '../src/runtime/replay/replay.js';
 import { createLogger } from '../src/telemetry/logger.js';
 
 export interface ServedRun {

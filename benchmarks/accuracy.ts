@@ -1,7 +1,7 @@
 // Forecast accuracy of what Tidecast serves, as one ablation run (issue 18). Every number comes from
 // the engine's own forecasts (listener.forecast, listener.actual) driven by replayInto, the loop of
 // `tidecast replay` (model prepared as the daemon does), scored as they are made by
-// src/runtime/forecast-accuracy.ts. Variants: served (the default model.forecaster), readout and
+// src/forecasting/forecast-accuracy.ts. Variants: served (the default model.forecaster), readout and
 // recurrent (model.forecaster set; 'n/a' where the pipeline schema rejects it), against naive
 // (persistence) and seasonal naive.
 // - ETTh2 / ETTm1 / WTH under the online-forecasting protocol (accuracy-data.ts): each column a
@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fitZScore } from '../src/forecasting/z-score.js';
-import type { MethodAccuracy } from '../src/runtime/forecast-accuracy.js';
+import type { MethodAccuracy } from '../src/forecasting/forecast-accuracy.js';
 import { loadDataset, protocolSplit } from './accuracy-data.js';
 import { evaluateInProcess } from './accuracy-in-process.js';
 import { runJob, type AccuracyJob, type JobResult } from './accuracy-job.js';

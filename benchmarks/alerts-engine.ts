@@ -8,9 +8,9 @@ import { FileSourceConfig } from '../connectors/file/config.js';
 import { PipelineSpec } from '../src/config/pipeline-schema.js';
 import type { Observation } from '../src/core/types.js';
 import { collectFitData } from '../src/runtime/fit-data.js';
-import type { SerializedWeights } from '../src/runtime/model-runner.js';
+import type { SerializedWeights } from '../src/engine/model-runner.js';
 import { offlineFit } from '../src/runtime/offline-fit.js';
-import { PipelineEngine } from '../src/runtime/pipeline-engine.js';
+import { PipelineEngine } from '../src/engine/pipeline-engine.js';
 import type { BenchStream } from './alerts-data.js';
 import { RESOLVE_STEPS, type TidecastRun } from './alerts-detectors.js';
 

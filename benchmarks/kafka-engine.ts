@@ -1,7 +1,7 @@
 import { dataPart, PipelineSpec } from '../src/config/pipeline-schema.js';
 import type { DeadLetter, Forecast, Observation, RawRecord } from '../src/core/types.js';
 import { RecordParser } from '../src/operators/parse.js';
-import { PipelineEngine } from '../src/runtime/pipeline-engine.js';
+import { PipelineEngine } from '../src/engine/pipeline-engine.js';
 
 // THE ENGINE HOOK of the Kafka benchmark: what runs between the Kafka source and the Kafka sink.
 // 'pipeline' is the daemon's own path: its RecordParser (JSON with a field mapping) -> PipelineEngine

@@ -1,7 +1,7 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { KafkaSink } from '../connectors/kafka/sink.js';
 import type { SourceBatch } from '../connectors/kafka/types.js';
-import type { KafkaChangelog } from '../src/state/changelog.js';
+import type { KafkaChangelog } from '../connectors/kafka/changelog/changelog.js';
 import type { BenchEngine } from './kafka-engine.js';
 
 // The Kafka benchmark's instance loop, in two overlapping stages so that the model never waits for the

@@ -4,7 +4,7 @@ import { KafkaConnection, KafkaSinkConfig } from '../connectors/kafka/config.js'
 import { forecastRecord } from '../connectors/kafka/records.js';
 import { KafkaProducerSink, type OutMessage } from '../connectors/kafka/sink.js';
 import type { Forecast } from '../src/core/types.js';
-import { PipelineEngine } from '../src/runtime/pipeline-engine.js';
+import { PipelineEngine } from '../src/engine/pipeline-engine.js';
 import { createTopic, uniqueTopic } from '../test/helpers/kafka-topics.js';
 import { benchSpec, STREAM_PREFIX } from './kafka-engine.js';
 

@@ -8,8 +8,8 @@ import { KafkaConnection, KafkaSinkConfig, KafkaSourceConfig } from '../connecto
 import { KafkaSink } from '../connectors/kafka/sink.js';
 import { KafkaSource } from '../connectors/kafka/source.js';
 import type { SourceBatch } from '../connectors/kafka/types.js';
-import { KafkaChangelogConfig } from '../src/state/changelog-config.js';
-import { KafkaChangelog } from '../src/state/changelog.js';
+import { KafkaChangelogConfig } from '../connectors/kafka/changelog/changelog-config.js';
+import { KafkaChangelog } from '../connectors/kafka/changelog/changelog.js';
 import { startKafkaBroker, type KafkaBroker } from '../test/helpers/kafka-broker.js';
 import { createTopic, testKafka, uniqueTopic } from '../test/helpers/kafka-topics.js';
 import { createEngine } from './kafka-engine.js';

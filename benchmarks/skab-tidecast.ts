@@ -1,5 +1,5 @@
 // Tidecast on SKAB through the product path: every file goes through `replayFile`
-// (src/runtime/replay.ts, what `tidecast replay` runs) with a pipeline built here the way a
+// (src/runtime/replay/replay.ts, what `tidecast replay` runs) with a pipeline built here the way a
 // daemon would be set up for one pump: 8 sensor streams from a wide file source, a model fitted
 // offline on the first 400 rows (the training part), the alert engine's default scorer. The replay
 // CSV's per-row surprise and likelihood columns are read back and combined per timestamp into one
@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AssetScore, type AssetScoreOptions } from '../src/alerting/asset-score.js';
 import { PipelineSpec } from '../src/config/pipeline-schema.js';
-import { replayFile } from '../src/runtime/replay.js';
+import { replayFile } from '../src/runtime/replay/replay.js';
 import { silentLogger } from '../src/telemetry/logger.js';
 import { TRAIN_ROWS, type SkabFile } from './skab-data.js';
 

@@ -3,7 +3,7 @@ import { FileSinkConfig, FileSourceConfig } from './file/config.js';
 import { KafkaSinkConfig, KafkaSourceConfig } from './kafka/config.js';
 import { InfluxSinkConfig, InfluxSourceConfig } from './influxdb/config.js';
 import { WebhookSinkOptions } from './webhook/webhook-options.js';
-import { KafkaSourceChangelog } from '../src/state/changelog-config.js';
+import { KafkaSourceChangelog } from './kafka/changelog/changelog-config.js';
 
 // Every connector a pipeline file can name, by `kind`. The pipeline schema embeds these unions; the
 // runtime's connector factory (src/runtime/connectors.ts) maps each kind to its implementation.

@@ -1,12 +1,12 @@
-import type { AlertEvent } from '../../src/alerting/alert-event.js';
+import type { AlertEvent } from '../../src/core/alert-event.js';
 import type { DeadLetter } from '../../src/core/types.js';
-import type { BatchOutputs, IngestBatch, OutputSink, RuntimeSource } from '../../src/runtime/ports.js';
+import type { BatchOutputs, IngestBatch, OutputSink, RuntimeSource } from '../../src/core/ports.js';
 import type { InfluxSinkOptions, InfluxSourceOptions } from './config.js';
 import type { AlertPointInput } from './points.js';
 import { InfluxSink, type InfluxSinkContext } from './sink.js';
 import { InfluxSource, type InfluxSourceContext, type TimeRange } from './source.js';
 
-// The InfluxDB source and sink behind the runtime's ports (src/runtime/ports.ts).
+// The InfluxDB source and sink behind the runtime's ports (src/core/ports.ts).
 
 export interface InfluxRuntimeOptions {
   readonly name: string;

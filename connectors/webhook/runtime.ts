@@ -2,7 +2,7 @@
 // Deliveries run in the background in order; flush waits for them. A delivery that fails after all
 // retries is counted and warned about, never thrown: a dead receiver must not stall ingestion or
 // checkpoints, since the alert is also in the log, the API and any Kafka/InfluxDB sink.
-import type { BatchOutputs, OutputSink } from '../../src/runtime/ports.js';
+import type { BatchOutputs, OutputSink } from '../../src/core/ports.js';
 import { WebhookSink, type WebhookSinkDeps } from './webhook-sink.js';
 
 export interface WebhookSinkContext extends WebhookSinkDeps {

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AlertEvent } from '../../src/alerting/alert-event.js';
+import type { AlertEvent } from '../../src/core/alert-event.js';
 import { TidecastError } from '../../src/core/errors.js';
 import { backoffDelay } from './backoff.js';
 import { verifySignature } from './signature.js';

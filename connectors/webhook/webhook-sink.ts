@@ -1,6 +1,6 @@
 // Alert events as signed JSON POSTs, retried with backoff on network errors, timeouts, 5xx and 429.
 // Other 4xx mean the receiver rejects the event itself: no retry, a non-retriable sink_rejected.
-import type { AlertEvent, AlertSink } from '../../src/alerting/alert-event.js';
+import type { AlertEvent, AlertSink } from '../../src/core/alert-event.js';
 import { TidecastError } from '../../src/core/errors.js';
 import { abortableSleep, backoffDelay, type BackoffPolicy } from './backoff.js';
 import { SIGNATURE_HEADER, signBody } from './signature.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TidecastError } from '../core/errors.js';
-import type { AlertEvent } from './alert-event.js';
+import type { AlertEvent } from '../core/alert-event.js';
 import { AlertEngine } from './alert-engine.js';
 import { scoreFromZ } from './normal-tail.js';
 

@@ -3,7 +3,7 @@
 // time (the steps' own times); the silence clock is injectable for live use.
 import { bytesFromBase64, toBase64 } from '../core/base64.js';
 import type { Clock } from '../core/clock.js';
-import { alertId, dashboardUrl, type AlertEvent, type AlertPart, type AlertSeverity, type StormSummary } from './alert-event.js';
+import { alertId, dashboardUrl, type AlertEvent, type AlertPart, type AlertSeverity, type StormSummary } from '../core/alert-event.js';
 import { GroupRule, type GroupStep } from './alert-groups.js';
 import { AlertRuleState, FIRING, INACTIVE, PENDING } from './alert-rule-state.js';
 import type { ForecastInput } from './forecast-ring.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { gaussian, mulberry32 } from '../../benchmarks/alerts-random.js';
-import type { AlertEvent } from './alert-event.js';
+import type { AlertEvent } from '../core/alert-event.js';
 import { AlertEngine } from './alert-engine.js';
 
 const MIN = 60_000;

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { AlertEvent, AlertSink } from './alert-event.js';
+import type { AlertEvent, AlertSink } from '../core/alert-event.js';
 import { FanOutSink } from './fan-out-sink.js';
 import { LogSink } from './log-sink.js';
 

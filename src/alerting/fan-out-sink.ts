@@ -1,6 +1,6 @@
 // Delivers each batch to several sinks at once; a failing sink is counted and reported, never thrown,
 // so one broken webhook cannot stop the log or Kafka from getting the alert.
-import type { AlertEvent, AlertSink } from './alert-event.js';
+import type { AlertEvent, AlertSink } from '../core/alert-event.js';
 
 export class FanOutSink implements AlertSink {
   readonly kind = 'fan-out';

@@ -1,6 +1,6 @@
 // Alert events to the process log (pino): firing at warn, pending and resolved at info.
 import type { Logger } from 'pino';
-import type { AlertEvent, AlertSink } from './alert-event.js';
+import type { AlertEvent, AlertSink } from '../core/alert-event.js';
 
 export class LogSink implements AlertSink {
   readonly kind = 'log';

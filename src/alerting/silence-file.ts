@@ -2,7 +2,7 @@ import { readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { SerialQueue } from '../core/serial-queue.js';
-import { atomicWrite } from '../runtime/atomic-write.js';
+import { atomicWrite } from '../state/atomic-write.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Silence } from './silences.js';
 

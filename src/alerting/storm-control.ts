@@ -1,6 +1,6 @@
 // Storm control: at most K notifications per minute-window per pipeline; the rest are held back and
 // one summary alert says how many, when the window closes (checked on every step, in event time).
-import type { StormSummary } from './alert-event.js';
+import type { StormSummary } from '../core/alert-event.js';
 
 const MAX_LISTED_STREAMS = 20;
 

@@ -1,4 +1,4 @@
-import type { AlertEvent, AlertSeverity } from '../alerting/alert-event.js';
+import type { AlertEvent, AlertSeverity } from '../core/alert-event.js';
 import type { Forecast, StreamKey } from '../core/types.js';
 import { ColumnRing } from './column-ring.js';
 import type { PipelineInfo, PipelineSummary, ModelVersionRecord } from './pipeline-info.js';

@@ -1,4 +1,4 @@
-import type { AlertEvent } from '../alerting/alert-event.js';
+import type { AlertEvent } from '../core/alert-event.js';
 import type { Forecast } from '../core/types.js';
 
 // Small builders for API tests: a forecast with given horizon values, an alert event with defaults.

@@ -2,12 +2,12 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { LogLevel } from '../telemetry/logger.js';
 import { createLogger } from '../telemetry/logger.js';
 import { collectFitData } from '../runtime/fit-data.js';
-import { writeModelFile } from '../runtime/model-file.js';
-import { ModelRunner } from '../runtime/model-runner.js';
+import { writeModelFile } from '../engine/model-file.js';
+import { ModelRunner } from '../engine/model-runner.js';
 import { offlineFit } from '../runtime/offline-fit.js';
-import { countRows, replaySourceConfig } from '../runtime/replay.js';
+import { countRows, replaySourceConfig } from '../runtime/replay/replay.js';
 import { resolveAutoStep } from '../runtime/infer-step.js';
-import { shapingFor } from '../runtime/shaping.js';
+import { shapingFor } from '../engine/shaping.js';
 import type { CliHelpers } from './main.js';
 import { createProgress } from './progress.js';
 

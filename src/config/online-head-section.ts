@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { isAutoStep } from '../operators/step-setting.js';
 
-// `model.online_head`: the multivariate online head (src/runtime/online-head.ts). Every grid row of
+// `model.online_head`: the multivariate online head (src/forecasting/online-head.ts). Every grid row of
 // the listed streams is forecast together by src/forecasting's OnlineForecaster: one recursive
 // least squares readout per horizon over [last values, lagged differences, calendar, seasonal
 // difference, the head's recurrent layers' state], learning online from values already observed.

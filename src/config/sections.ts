@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { KafkaChangelogConfig } from '../state/changelog-config.js';
+import { KafkaChangelogConfig } from '../../connectors/kafka/changelog/changelog-config.js';
 import { OnlineHeadSection } from './online-head-section.js';
 
 // The per-pipeline sections of a pipeline file that are not connectors or alert rules. snake_case,

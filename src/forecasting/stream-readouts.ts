@@ -8,7 +8,7 @@
 // observed, with the features stored at its origin. Each stream's results depend on that stream's
 // steps alone, so batching, restarts and moving a stream between instances change nothing.
 // All state is one Float64Array record per slot (grown by doubling): no allocation per step.
-import { grownTo } from '../runtime/grow.js';
+import { grownTo } from '../engine/grow.js';
 import { rlsPredict, rlsResetCovariance, rlsUpdate } from '../models/rls-kernel.js';
 import { readoutLayout, VARIANTS, type ReadoutLayout, type StreamReadoutOptions } from './readout-layout.js';
 

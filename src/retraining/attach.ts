@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { PipelineSpec } from '../config/pipeline-schema.js';
-import type { PipelineEngine } from '../runtime/pipeline-engine.js';
+import type { PipelineEngine } from '../engine/pipeline-engine.js';
 import type { PipelineRuntime } from '../runtime/pipeline-runtime.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { TidecastMetrics } from '../telemetry/metrics.js';

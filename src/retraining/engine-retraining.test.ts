@@ -8,7 +8,7 @@ import { buildProgram } from '../cli/main.js';
 import { parsePipelineText } from '../config/load-pipeline.js';
 import type { PipelineSpec } from '../config/pipeline-schema.js';
 import type { Observation } from '../core/types.js';
-import { PipelineEngine } from '../runtime/pipeline-engine.js';
+import { PipelineEngine } from '../engine/pipeline-engine.js';
 import { registryDir, retrainSettingsFrom } from './attach.js';
 import { engineTap } from './engine-tap.js';
 import { ModelRegistry } from './model-registry.js';

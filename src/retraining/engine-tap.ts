@@ -1,5 +1,5 @@
-import type { StepTap } from '../runtime/pipeline-engine.js';
-import type { TickBuffer } from '../runtime/tick-buffer.js';
+import type { StepTap } from '../engine/pipeline-engine.js';
+import type { TickBuffer } from '../engine/tick-buffer.js';
 import type { Retrainer } from './retrainer.js';
 
 // Feeds the engine's stepped rows to the retrainer: inputs, value, normaliser and the one-step

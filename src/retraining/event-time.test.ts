@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parsePipelineText } from '../config/load-pipeline.js';
 import type { PipelineSpec } from '../config/pipeline-schema.js';
 import type { Observation } from '../core/types.js';
-import { PipelineEngine } from '../runtime/pipeline-engine.js';
+import { PipelineEngine } from '../engine/pipeline-engine.js';
 import { silentLogger } from '../telemetry/logger.js';
 import { attachToEngine } from './attach.js';
 import type { Retrainer, RetrainerSnapshot } from './retrainer.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { TidecastError } from '../core/errors.js';
 import { SerialQueue } from '../core/serial-queue.js';
 import type { ModelConfig } from '../models/stacked-model.js';
-import { atomicWrite } from '../runtime/atomic-write.js';
+import { atomicWrite } from '../state/atomic-write.js';
 
 // Every model version a pipeline ever had, on disk: `index.json` (metadata of all versions, the
 // live one, the promotion history) and `versions/<version>.bin` (flat little-endian float32

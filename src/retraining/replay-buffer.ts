@@ -1,5 +1,5 @@
 import { bytesFromBase64, toBase64 } from '../core/base64.js';
-import { normalised } from '../runtime/features.js';
+import { normalised } from '../engine/features.js';
 import { Prng } from '../training/prng.js';
 
 // Bounded per-stream memory of what the live model saw: for each stream a ring of its last

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PipelineEngine } from '../runtime/pipeline-engine.js';
+import type { PipelineEngine } from '../engine/pipeline-engine.js';
 import type { Logger } from '../telemetry/logger.js';
 import { attachToEngine, retrainSettingsFrom } from './attach.js';
 import type { Retrainer } from './retrainer.js';

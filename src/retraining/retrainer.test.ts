@@ -8,7 +8,7 @@ import { LiveLoop, testRunner, testSettings, wave } from './testing-live.js';
 import { flattenParams } from './train-job.js';
 import { InlineTrainer } from './worker-trainer.js';
 import { Prng } from '../training/prng.js';
-import type { ModelRunner } from '../runtime/model-runner.js';
+import type { ModelRunner } from '../engine/model-runner.js';
 import type { RetrainSettings } from './retrainer.js';
 
 const KEYS = ['a', 'b', 'c', 'd'];

@@ -1,7 +1,7 @@
 import { portableKernels } from '../models/kernels/portable.js';
 import { StackedModel } from '../models/stacked-model.js';
 import type { StateArena } from '../models/state-arena.js';
-import type { ModelCandidate, OnlineLearner } from '../runtime/online-learner.js';
+import type { ModelCandidate, OnlineLearner } from '../forecasting/online-learner.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { TidecastMetrics } from '../telemetry/metrics.js';
 import type { DataRange, ModelRegistry } from './model-registry.js';

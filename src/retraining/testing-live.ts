@@ -1,5 +1,5 @@
 import type { ModelSection } from '../config/sections.js';
-import { ModelRunner } from '../runtime/model-runner.js';
+import { ModelRunner } from '../engine/model-runner.js';
 import type { Retrainer } from './retrainer.js';
 import type { RetrainSettings } from './retrainer.js';
 

@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { verifySignature } from '../../connectors/webhook/signature.js';
-import type { AlertEvent } from '../alerting/alert-event.js';
+import type { AlertEvent } from '../core/alert-event.js';
 import { parsePipelineText } from '../config/load-pipeline.js';
 import { dataPart } from '../config/pipeline-schema.js';
 import { createLogger } from '../telemetry/logger.js';

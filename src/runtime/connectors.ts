@@ -6,9 +6,9 @@ import { webhookOutputSink } from '../../connectors/webhook/runtime.js';
 import type { PipelineDataOptions } from '../operators/options.js';
 import { componentLogger, type Logger } from '../telemetry/logger.js';
 import { PATHLESS_FILE_SOURCE } from '../config/file-sources.js';
-import { kafkaOutputSink, kafkaRuntimeSource } from './kafka-adapter.js';
-import type { StreamStateStore } from './kafka-stream-states.js';
-import type { BatchOutputs, IngestBatch, OutputSink, RuntimeSource } from './ports.js';
+import { kafkaOutputSink, kafkaRuntimeSource } from '../../connectors/kafka/adapter.js';
+import type { StreamStateStore } from '../../connectors/kafka/stream-states.js';
+import type { BatchOutputs, IngestBatch, OutputSink, RuntimeSource } from '../core/ports.js';
 
 // Builds the runtime's sources and sinks from their pipeline-file configs.
 

@@ -11,7 +11,7 @@ import { PipelineRuntime } from './pipeline-runtime.js';
 import { attachRetraining } from '../retraining/attach.js';
 import { PersistedSilences, silencesPath } from '../alerting/silence-file.js';
 import { modelsApi } from '../retraining/models-api.js';
-import { followModelsTopic, modelsTopicFor } from '../retraining/models-topic.js';
+import { followModelsTopic, modelsTopicFor } from '../../connectors/kafka/models-topic.js';
 import type { Retrainer } from '../retraining/retrainer.js';
 
 // `tidecast run`: every pipeline of every file in one process, one HTTP server for all, periodic

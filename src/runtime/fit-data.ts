@@ -2,8 +2,8 @@ import type { FileSourceConfig } from '../../connectors/file/config.js';
 import { FileSource } from '../../connectors/file/file-source.js';
 import type { PipelineSpec } from '../config/pipeline-schema.js';
 import type { FeatureStep } from '../operators/feature-step.js';
-import { normalised } from './features.js';
-import { shapingFor, stepLevel } from './shaping.js';
+import { normalised } from '../engine/features.js';
+import { shapingFor, stepLevel } from '../engine/shaping.js';
 
 // Training windows from the start of the data, built with the engine's own shaping (the stream
 // pipeline) so that what the model learns is exactly what it sees live. Targets are the engine's

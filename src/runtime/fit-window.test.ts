@@ -6,9 +6,9 @@ import { parsePipelineText } from '../config/load-pipeline.js';
 import type { PipelineSpec } from '../config/pipeline-schema.js';
 import type { Observation } from '../core/types.js';
 import { createLogger } from '../telemetry/logger.js';
-import { readCheckpoint } from './checkpoint.js';
+import { readCheckpoint } from '../state/checkpoint.js';
 import { PipelineRuntime } from './pipeline-runtime.js';
-import type { StepRow } from './pipeline-engine.js';
+import type { StepRow } from '../engine/pipeline-engine.js';
 
 // The offline fit's window is left unscored by the daemon's runtime, and a restart from the
 // checkpoint keeps it: the steps the model trained on are never scored.

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parsePipelineText } from '../config/load-pipeline.js';
 import type { PipelineSpec } from '../config/pipeline-schema.js';
 import type { FitData } from './fit-data.js';
-import { ModelRunner } from './model-runner.js';
+import { ModelRunner } from '../engine/model-runner.js';
 import { offlineFit, StreamBatches } from './offline-fit.js';
 
 // The offline fit scales with the streams: every epoch covers every stream once in batches of

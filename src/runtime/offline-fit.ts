@@ -5,7 +5,7 @@ import { Prng } from '../training/prng.js';
 import { SequenceRunner } from '../training/sequence.js';
 import { evaluateLoss, TbpttTrainer, type SequenceBatch } from '../training/tbptt.js';
 import type { FitData } from './fit-data.js';
-import type { ModelRunner } from './model-runner.js';
+import type { ModelRunner } from '../engine/model-runner.js';
 
 // The quick fit a pipeline without a trained model file gets at start (and `tidecast train`):
 // TBPTT with a Gaussian negative log-likelihood on the mean and log-variance heads, from the

@@ -1,17 +1,17 @@
-import type { AlertEvent } from '../alerting/alert-event.js';
+import type { AlertEvent } from '../core/alert-event.js';
 import { dataPart, type PipelineSpec } from '../config/pipeline-schema.js';
 import type { DeadLetter, Forecast, Observation } from '../core/types.js';
 import type { Logger } from '../telemetry/logger.js';
 import { componentMetrics, type TidecastMetrics } from '../telemetry/metrics.js';
 import { fileSources } from '../config/file-sources.js';
-import { FiringEpisodes } from './firing-episodes.js';
-import { readCheckpoint, writeCheckpoint, type FitWindow } from './checkpoint.js';
+import { FiringEpisodes } from '../alerting/firing-episodes.js';
+import { readCheckpoint, writeCheckpoint, type FitWindow } from '../state/checkpoint.js';
 import { prepareModel, type ModelOrigin } from './prepare-model.js';
 import { createSink, createSource } from './connectors.js';
-import { statesLiveInKafka } from './kafka-adapter.js';
-import { PipelineEngine, type EngineListener, type StepRow } from './pipeline-engine.js';
-import type { OnlineLearner } from './online-learner.js';
-import type { OutputSink, RuntimeSource } from './ports.js';
+import { statesLiveInKafka } from '../../connectors/kafka/adapter.js';
+import { PipelineEngine, type EngineListener, type StepRow } from '../engine/pipeline-engine.js';
+import type { OnlineLearner } from '../forecasting/online-learner.js';
+import type { OutputSink, RuntimeSource } from '../core/ports.js';
 
 // One pipeline in the daemon: restore from its checkpoint, pull batches from every source through
 // the engine, hand the outputs to the sinks and the observer (API store), checkpoint periodically

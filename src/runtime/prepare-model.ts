@@ -3,8 +3,8 @@ import type { PipelineSpec } from '../config/pipeline-schema.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { TidecastMetrics } from '../telemetry/metrics.js';
 import { collectFitData } from './fit-data.js';
-import { loadModelFile } from './model-file.js';
-import type { ModelRunner } from './model-runner.js';
+import { loadModelFile } from '../engine/model-file.js';
+import type { ModelRunner } from '../engine/model-runner.js';
 import { offlineFit } from './offline-fit.js';
 
 // Weights for a pipeline that has no checkpoint: model.path if set; else a quick offline fit on the

@@ -6,8 +6,8 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPipelineFiles } from '../../src/config/load-pipeline.js';
 import type { PipelineSpec } from '../../src/config/pipeline-schema.js';
-import { PipelineEngine } from '../../src/runtime/pipeline-engine.js';
-import { replayInto } from '../../src/runtime/replay.js';
+import { PipelineEngine } from '../../src/engine/pipeline-engine.js';
+import { replayInto } from '../../src/runtime/replay/replay.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { CWD, demoCopy, getJson, readJsonLines, startDaemon, waitFor, type Daemon } from './daemon-harness.js';
 

@@ -1,4 +1,4 @@
-import type { AlertEvent } from '../../src/alerting/alert-event.js';
+import type { AlertEvent } from '../../src/core/alert-event.js';
 import type { ForecastStore } from '../../src/api/forecast-store.js';
 
 // A synthetic feeder for the dashboard when no runtime is wired: a few seasonal streams with noise,

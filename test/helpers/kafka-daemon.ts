@@ -1,8 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parsePipelineText } from '../../src/config/load-pipeline.js';
-import { PipelineEngine } from '../../src/runtime/pipeline-engine.js';
-import { writeModelFile } from '../../src/runtime/model-file.js';
+import { PipelineEngine } from '../../src/engine/pipeline-engine.js';
+import { writeModelFile } from '../../src/engine/model-file.js';
 import type { Daemon } from '../e2e/daemon-harness.js';
 import type { TestMessage } from './kafka-topics.js';
 

@@ -5,9 +5,9 @@ import { KafkaSinkConfig, KafkaSourceConfig } from '../../connectors/kafka/confi
 import { KafkaSink } from '../../connectors/kafka/sink.js';
 import { KafkaSource } from '../../connectors/kafka/source.js';
 import type { SourceBatch, TopicPartitions } from '../../connectors/kafka/types.js';
-import { KafkaChangelogConfig } from '../../src/state/changelog-config.js';
-import { KafkaChangelog } from '../../src/state/changelog.js';
-import { changelogHooks } from '../../src/state/changelog-hooks.js';
+import { KafkaChangelogConfig } from '../../connectors/kafka/changelog/changelog-config.js';
+import { KafkaChangelog } from '../../connectors/kafka/changelog/changelog.js';
+import { changelogHooks } from '../../connectors/kafka/changelog/changelog-hooks.js';
 import { decodeState, encodeState, initialState, isDeadLetter, parseEvent, PIPELINE, step, type StreamState } from './kafka-processor.js';
 import { testConnection } from './kafka-topics.js';
 

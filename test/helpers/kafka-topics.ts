@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type IHeaders, type KafkaMessage } from 'kafkajs';
 import { KafkaConnection } from '../../connectors/kafka/config.js';
-import { privateReader } from '../../src/state/changelog-reader.js';
+import { privateReader } from '../../connectors/kafka/changelog/changelog-reader.js';
 
 // Small tools for integration tests on a real broker: unique topics, producing inputs, reading outputs.
 

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { createKafka } from '../../connectors/kafka/client.js';
 import { MAX_REQUEST_RECORDS } from '../../connectors/kafka/sink.js';
-import { KafkaChangelogConfig } from '../../src/state/changelog-config.js';
-import { KafkaChangelog, type RestoredState } from '../../src/state/changelog.js';
-import { KafkaModelsTopic, type PublishedModel } from '../../src/state/changelog-models.js';
+import { KafkaChangelogConfig } from '../../connectors/kafka/changelog/changelog-config.js';
+import { KafkaChangelog, type RestoredState } from '../../connectors/kafka/changelog/changelog.js';
+import { KafkaModelsTopic, type PublishedModel } from '../../connectors/kafka/changelog/changelog-models.js';
 import { createTopic, testConnection, uniqueTopic, waitFor } from '../helpers/kafka-topics.js';
 
 // The changelog layer on its own: per-partition restore of the latest state per stream, tombstones, fencing

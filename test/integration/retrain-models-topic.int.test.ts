@@ -5,12 +5,12 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import { formatIssue } from '../../src/config/config-issue.js';
 import { parsePipelineText } from '../../src/config/load-pipeline.js';
 import { ModelRegistry } from '../../src/retraining/model-registry.js';
-import { followModelsTopic, modelsTopicFor } from '../../src/retraining/models-topic.js';
+import { followModelsTopic, modelsTopicFor } from '../../connectors/kafka/models-topic.js';
 import { Retrainer } from '../../src/retraining/retrainer.js';
 import { LiveLoop, testRunner, testSettings, wave } from '../../src/retraining/testing-live.js';
 import { flattenParams } from '../../src/retraining/train-job.js';
 import { InlineTrainer } from '../../src/retraining/worker-trainer.js';
-import { KafkaModelsTopic } from '../../src/state/changelog-models.js';
+import { KafkaModelsTopic } from '../../connectors/kafka/changelog/changelog-models.js';
 import { uniqueTopic, waitFor } from '../helpers/kafka-topics.js';
 
 // Two instances of one pipeline share state.models_topic: the one that retrains and promotes

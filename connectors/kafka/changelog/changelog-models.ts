@@ -1,0 +1,78 @@
+import type { Consumer, Kafka, Producer } from 'kafkajs';
+import { kafkajsRetry, silentLog, type KafkaLog } from '../client.js';
+import type { KafkaRetry } from '../config.js';
+import { ensureCompactedTopic } from './changelog.js';
+import { privateReader } from './changelog-reader.js';
+
+export const MODEL_VERSION_HEADER = 'tidecast-model-version';
+
+export interface PublishedModel {
+  /** The model's name, e.g. the pipeline's; the topic keeps the newest version per name. */
+  readonly name: string;
+  readonly version: string;
+  /** The serialised model. */
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * Model versions in a compacted, single-partition topic keyed by model name. Every instance tails it from
+ * the beginning with a private reader, so each sees every version in publication order and swaps to the last.
+ */
+export class KafkaModelsTopic {
+  private readonly producer: Producer;
+  private connected: Promise<void> | null = null;
+  private readonly readers: Consumer[] = [];
+
+  constructor(
+    private readonly kafka: Kafka,
+    readonly topic: string,
+    retry: KafkaRetry,
+    private readonly log: KafkaLog = silentLog,
+  ) {
+    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: kafkajsRetry(retry), allowAutoTopicCreation: false });
+  }
+
+  ensureTopic(replicationFactor = 1): Promise<void> {
+    return ensureCompactedTopic(this.kafka, this.topic, 1, { replication_factor: replicationFactor, min_compaction_lag_ms: 0 });
+  }
+
+  /** Durable when it resolves. */
+  async publish(m: PublishedModel): Promise<void> {
+    this.connected ??= this.producer.connect();
+    await this.connected;
+    await this.producer.send({
+      topic: this.topic,
+      acks: -1,
+      messages: [{ key: m.name, value: Buffer.from(m.bytes), partition: 0, headers: { [MODEL_VERSION_HEADER]: m.version } }],
+    });
+  }
+
+  /**
+   * Calls `onModel` for every version on the topic, old ones first, then for each new one as it is published.
+   * Resolves once the tail is running; the returned function stops it.
+   */
+  async watch(onModel: (m: PublishedModel) => void): Promise<() => Promise<void>> {
+    const reader = privateReader(this.kafka, this.topic, () => [0], 'tidecast-models');
+    this.readers.push(reader);
+    await reader.connect();
+    await reader.subscribe({ topics: [this.topic], fromBeginning: true });
+    await reader.run({
+      autoCommit: false,
+      eachMessage: async ({ message }) => {
+        if (message.key === null || message.value === null) return;
+        const version = message.headers?.[MODEL_VERSION_HEADER]?.toString() ?? `offset-${message.offset}`;
+        try {
+          onModel({ name: message.key.toString('utf8'), version, bytes: message.value });
+        } catch (err) {
+          this.log.error({ err: (err as Error).message, version }, 'Model swap failed; keeping the current model.');
+        }
+      },
+    });
+    return () => reader.disconnect();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.readers.map((r) => r.disconnect().catch(() => undefined)));
+    await this.producer.disconnect().catch(() => undefined);
+  }
+}
