@@ -85,6 +85,8 @@ export class ForecastStore {
   private readonly pipelinesByName = new Map<string, { info: PipelineInfo; versions: ModelVersionRecord[]; status: PipelineSummary['status'] }>();
   private readonly recentAlerts: AlertEvent[] = [];
   private readonly listeners = new Set<StoreListener>();
+  private streamsAdded = 0;
+  private streamsRemoved = 0;
 
   constructor(options: ForecastStoreOptions = {}) {
     this.capacity = options.capacity ?? 720;
@@ -166,13 +168,32 @@ export class ForecastStore {
 
   /** Forgets a stream (e.g. evicted as idle). */
   removeStream(key: StreamKey): boolean {
-    return this.streamsByKey.delete(key);
+    const removed = this.streamsByKey.delete(key);
+    if (removed) this.streamsRemoved++;
+    return removed;
   }
 
   // ---- reads (API) ----
 
   streamKeys(): StreamKey[] {
     return [...this.streamsByKey.keys()];
+  }
+
+  /** Streams ever added and removed: readers that index the key set (streams-page.ts) refresh on a change. */
+  get streamChanges(): { readonly added: number; readonly removed: number } {
+    return { added: this.streamsAdded, removed: this.streamsRemoved };
+  }
+
+  /** Every stream's key and pipeline in insertion order (oldest first), from the `skip`-th on. */
+  forEachStream(f: (key: StreamKey, pipeline: string) => void, skip = 0): void {
+    let i = 0;
+    for (const s of this.streamsByKey.values()) if (i++ >= skip) f(s.key, s.pipeline);
+  }
+
+  /** One stream's entry as `streams()` lists it, or undefined if unknown. */
+  summary(key: StreamKey): StreamSummary | undefined {
+    const s = this.streamsByKey.get(key);
+    return s === undefined ? undefined : this.summaryOf(s);
   }
 
   streams(pipeline?: string): StreamSummary[] {
@@ -227,6 +248,7 @@ export class ForecastStore {
     if (s === undefined) {
       s = new StreamBuffers(key, pipeline, this.capacity);
       this.streamsByKey.set(key, s);
+      this.streamsAdded++;
     }
     return s;
   }

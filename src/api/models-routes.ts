@@ -1,16 +1,24 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { TidecastError } from '../core/errors.js';
-import type { ModelsApi } from '../retraining/models-api.js';
+import type { ModelsApi, PipelineModels } from '../retraining/models-api.js';
+import type { PipelineSummary } from './pipeline-info.js';
 
 // Model registry over HTTP: the same operations as `tidecast models`.
-//   GET  /api/models                              every pipeline's versions and live version
+//   GET  /api/models                              every pipeline's versions and live version (always)
 //   POST /api/models/:pipeline/promote/:version   make a version live (at the next swap point)
 //   POST /api/models/:pipeline/rollback           back to the previously promoted version
 //   POST /api/models/:pipeline/train              run a retraining now; returns the run
 
-export function registerModelRoutes(app: FastifyInstance, api: ModelsApi | undefined): void {
+/** One pipeline in GET /api/models: its registry (empty without retraining) and whether retraining runs. */
+export interface PipelineModelsEntry extends PipelineModels {
+  readonly training: 'on' | 'off';
+  readonly model?: PipelineSummary['model'];
+}
+
+export function registerModelRoutes(app: FastifyInstance, api: ModelsApi | undefined, running?: () => readonly PipelineSummary[]): void {
+  // Always answers: pipelines without retraining list their current model with `training: "off"`.
+  app.get('/api/models', async () => ({ pipelines: listModels(api, running?.() ?? []) }));
   if (api === undefined) return;
-  app.get('/api/models', async () => ({ pipelines: api.list() }));
   app.post('/api/models/:pipeline/promote/:version', async (req, reply) => {
     const { pipeline, version } = req.params as { pipeline: string; version: string };
     return guarded(reply, async () => { await api.promote(pipeline, version); return { pipeline, live: version }; });
@@ -23,6 +31,17 @@ export function registerModelRoutes(app: FastifyInstance, api: ModelsApi | undef
     const { pipeline } = req.params as { pipeline: string };
     return guarded(reply, async () => ({ pipeline, run: (await api.train(pipeline)) ?? null }));
   });
+}
+
+/** Retrained pipelines from the registry (`training: "on"`), then the others with their current model. */
+export function listModels(api: ModelsApi | undefined, running: readonly PipelineSummary[]): PipelineModelsEntry[] {
+  const out: PipelineModelsEntry[] = (api?.list() ?? []).map((p) => ({ ...p, training: 'on' as const }));
+  const listed = new Set(out.map((p) => p.pipeline));
+  for (const p of running) {
+    if (listed.has(p.name)) continue;
+    out.push({ pipeline: p.name, live: p.modelVersion, versions: [], training: 'off', ...(p.model ? { model: p.model } : {}) });
+  }
+  return out;
 }
 
 async function guarded(reply: FastifyReply, f: () => Promise<unknown>): Promise<unknown> {

@@ -9,6 +9,7 @@ import { registerSilenceRoutes, type SilenceApi } from './silences-routes.js';
 import type { ModelsApi } from '../retraining/models-api.js';
 import type { ForecastStore, StoreEvent } from './forecast-store.js';
 import { loadDashboardAssets } from './static-assets.js';
+import { parseStreamsQuery, StreamsIndex } from './streams-page.js';
 
 // The daemon's HTTP face on fastify 5: the JSON API over the ForecastStore, health and readiness,
 // Prometheus metrics, a server-sent-events feed, the HTTP ingest source and the static dashboard.
@@ -105,9 +106,12 @@ export function buildHttpApp(options: HttpServerOptions): { app: FastifyInstance
 
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `No route for ${req.method} ${req.url}.` }));
 
-  app.get('/api/streams', async (req) => {
-    const { pipeline } = req.query as { pipeline?: string };
-    return { streams: store.streams(pipeline) };
+  // One page per request (streams-page.ts): never the whole list, which at 1M streams is ~1 GB.
+  const streamsIndex = new StreamsIndex(store);
+  app.get('/api/streams', async (req, reply) => {
+    const query = parseStreamsQuery(req.query as Record<string, unknown>);
+    if (!query.ok) return reply.code(400).send({ error: 'bad_request', message: query.message });
+    return streamsIndex.page(query.value);
   });
 
   // Keys contain '/': clients should URL-encode them (%2F), but a raw path works too, hence the wildcard.
@@ -176,7 +180,7 @@ export function buildHttpApp(options: HttpServerOptions): { app: FastifyInstance
   });
 
   registerSilenceRoutes(app, options.silences);
-  registerModelRoutes(app, options.models);
+  registerModelRoutes(app, options.models, () => store.pipelines());
 
   for (const [url, asset] of assets) {
     app.get(url, async (_req, reply) => reply.type(asset.contentType).header('cache-control', 'no-cache').send(asset.body));
