@@ -1,0 +1,77 @@
+import { TidecastError } from '../core/errors.js';
+import { glorotUniform, orthogonal } from '../training/init.js';
+import { Prng } from '../training/prng.js';
+import { makeParam, type Param } from './cell-config.js';
+import type { Kernels } from './kernels/kernels.js';
+import { portableKernels } from './kernels/portable.js';
+import { createStepCell, type Seq2SeqCellKind, type StepCell } from './seq2seq-cells.js';
+
+// Encoder-decoder forecaster (model.decoder: seq2seq). The encoder reads the recent window of
+// features; its final state starts the decoder, which unrolls the horizon one step at a time with
+// its own previous mean as input (the last observed value at the first step). A dense head on the
+// decoder state gives, per step, the change from the last observed value and a log-variance, so a
+// zero head is persistence. Univariate per stream: the model is shared by the streams (batched).
+
+export interface Seq2SeqConfig {
+  readonly kind: Seq2SeqCellKind;
+  /** Encoder input features per step. */
+  readonly inputSize: number;
+  readonly units: number;
+  readonly horizon: number;
+  readonly seed: number;
+}
+
+export class Seq2SeqModel {
+  readonly config: Seq2SeqConfig;
+  readonly kernels: Kernels;
+  readonly encoder: StepCell;
+  /** Input: the previous step's value (own mean or, in teacher forcing, the observed one). */
+  readonly decoder: StepCell;
+  /** [units × 2]: change of the mean from the last value, log-variance. */
+  readonly headKernel: Param;
+  readonly headBias: Param;
+
+  constructor(config: Seq2SeqConfig, kernels: Kernels = portableKernels) {
+    const bad = (['inputSize', 'units', 'horizon'] as const).filter((k) => !(Number.isInteger(config[k]) && config[k] > 0));
+    if (bad.length > 0 || (config.kind !== 'lstm' && config.kind !== 'gru')) {
+      throw new TidecastError(`Invalid seq2seq config: kind must be lstm or gru and ${['inputSize', 'units', 'horizon'].join(', ')} positive integers (${JSON.stringify(config)}).`, 'config_invalid', false);
+    }
+    this.config = config;
+    this.kernels = kernels;
+    this.encoder = createStepCell(config.kind, config.inputSize, config.units, kernels);
+    this.decoder = createStepCell(config.kind, 1, config.units, kernels);
+    this.headKernel = makeParam(kernels, 'head/kernel', [config.units, 2]);
+    this.headBias = makeParam(kernels, 'head/bias', [2]);
+  }
+
+  params(): Param[] {
+    return [...this.encoder.params, ...this.decoder.params, this.headKernel, this.headBias];
+  }
+
+  zeroGrads(): void {
+    for (const p of this.params()) p.grad.fill(0);
+  }
+
+  clone(): Seq2SeqModel {
+    const copy = new Seq2SeqModel(this.config, this.kernels);
+    const from = this.params();
+    copy.params().forEach((p, i) => p.data.set(from[i].data));
+    return copy;
+  }
+}
+
+/** Keras defaults, seeded: Glorot input kernels, orthogonal recurrent kernels, LSTM forget bias 1; head Glorot scaled down (starts near persistence). */
+export function initialiseSeq2Seq(model: Seq2SeqModel, seed = model.config.seed): void {
+  const rng = new Prng(seed);
+  const u = model.config.units;
+  for (const cell of [model.encoder, model.decoder]) {
+    const [w, rec, bias] = cell.params;
+    glorotUniform(rng, w.data, w.shape[0], w.shape[1]);
+    orthogonal(rng, rec.data, rec.shape[0], rec.shape[1]);
+    bias.data.fill(0);
+    if (cell.kind === 'lstm') bias.data.fill(1, u, 2 * u);
+  }
+  glorotUniform(rng, model.headKernel.data, u, 2);
+  for (let i = 0; i < model.headKernel.data.length; i++) model.headKernel.data[i] *= 0.1;
+  model.headBias.data.fill(0);
+}
