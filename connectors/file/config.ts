@@ -32,6 +32,12 @@ export const FileSourceConfig = z
     key_prefix: z.string().default('').describe('Prepended to every stream key, e.g. "weather/".'),
     streams: z.array(z.string().min(1)).optional().describe('Only these stream ids (before the prefix); all when absent.'),
     replay: FileReplayConfig.default(FileReplayConfig.parse({})).describe('Pacing of the replay in `run`; `replay` and `train` read as fast as possible.'),
+    loop: z
+      .boolean()
+      .default(false)
+      .describe(
+        '`run` only: replay the file forever, each lap with event times shifted forward by the sample\'s span (last - first time, plus its smallest step); a restart continues the lap it was in. `replay` and `train` read the file once.',
+      ),
   })
   .strict();
 

@@ -4,6 +4,7 @@ import type { DeadLetter, Observation } from '../../src/core/types.js';
 import type { FileSourceConfig } from './config.js';
 import { lineChunks } from './line-chunks.js';
 import { RowParser } from './parse-row.js';
+import { measureSampleLap } from './sample-lap.js';
 
 // Replays a file: paced by event time (`replay.speedup` event-ms per wall-ms) for the live demo, or
 // as fast as possible for `tidecast replay` and `train`. The position is the count of data rows
@@ -41,8 +42,28 @@ export class FileSource {
     }
   }
 
-  /** Batches from data row `from` on; ends at end of file or when the signal aborts. */
+  /**
+   * Batches from data row `from` on; ends at end of file or when the signal aborts. With `loop` (paced
+   * runs only) it never ends: lap n replays the file with event times shifted by n sample spans, and
+   * positions count on across laps (lap n, row r: n * rows + r), so a restore resumes mid-lap.
+   */
   async *batches(signal: AbortSignal, from = 0): AsyncGenerator<FileBatch> {
+    const c = this.config;
+    const pace: Pace = { anchorEvent: NaN, anchorWall: NaN };
+    if (this.options.paced && c.replay.start_delay_ms > 0) await sleep(c.replay.start_delay_ms, undefined, { signal }).catch(() => undefined);
+    const lap = this.options.paced && c.loop ? await measureSampleLap(c) : undefined;
+    if (lap === undefined || lap.observing === 0 || lap.shiftMs <= 0) {
+      yield* this.lap(signal, from, 0, 0, pace);
+      return;
+    }
+    for (let n = Math.floor(from / lap.rows); !signal.aborted; n++) {
+      const base = n * lap.rows;
+      yield* this.lap(signal, Math.max(0, from - base), base, n * lap.shiftMs, pace);
+    }
+  }
+
+  /** One read of the file from data row `from`; positions and offsets count from `base`, times shift by `shiftMs`. */
+  private async *lap(signal: AbortSignal, from: number, base: number, shiftMs: number, pace: Pace): AsyncGenerator<FileBatch> {
     const c = this.config;
     const parser = new RowParser(c);
     const now = this.options.now ?? Date.now;
@@ -51,9 +72,6 @@ export class FileSource {
     let header = c.format === 'csv';
     let obs: Observation[] = [];
     let dead: DeadLetter[] = [];
-    let anchorEvent = NaN;
-    let anchorWall = NaN;
-    if (this.options.paced && c.replay.start_delay_ms > 0) await sleep(c.replay.start_delay_ms, undefined, { signal }).catch(() => undefined);
     // Lines one read at a time (line-chunks.ts: readline's split without a promise per line).
     for await (const lines of lineChunks(c.path)) {
       for (const line of lines) {
@@ -67,19 +85,19 @@ export class FileSource {
         if (line.trim() === '') continue;
         row++;
         if (row < from) continue;
-        const r = parser.parse(line, { connector: this.name, partition: 0, offset: String(row) });
+        const r = parser.parse(line, { connector: this.name, partition: 0, offset: String(base + row) });
         if (!r.ok) {
           dead.push(r.dead);
           continue;
         }
         if (this.options.paced && r.observations.length > 0) {
-          const t = r.observations[0].eventTime;
-          if (Number.isNaN(anchorEvent)) [anchorEvent, anchorWall] = [t, now()];
-          const due = anchorWall + (t - anchorEvent) / c.replay.speedup;
+          const t = r.observations[0].eventTime + shiftMs;
+          if (Number.isNaN(pace.anchorEvent)) [pace.anchorEvent, pace.anchorWall] = [t, now()];
+          const due = pace.anchorWall + (t - pace.anchorEvent) / c.replay.speedup;
           const wait = due - now();
           if (wait > 0) {
             if (obs.length + dead.length > 0) {
-              yield { observations: obs, deadLetters: dead, position: row };
+              yield { observations: obs, deadLetters: dead, position: base + row };
               obs = [];
               dead = [];
             }
@@ -87,14 +105,21 @@ export class FileSource {
             if (signal.aborted) return;
           }
         }
-        for (const o of r.observations) obs.push(o);
+        if (shiftMs === 0) for (const o of r.observations) obs.push(o);
+        else for (const o of r.observations) obs.push({ ...o, eventTime: o.eventTime + shiftMs });
         if (obs.length >= max) {
-          yield { observations: obs, deadLetters: dead, position: row + 1 };
+          yield { observations: obs, deadLetters: dead, position: base + row + 1 };
           obs = [];
           dead = [];
         }
       }
     }
-    if (obs.length + dead.length > 0) yield { observations: obs, deadLetters: dead, position: row + 1 };
+    if (obs.length + dead.length > 0) yield { observations: obs, deadLetters: dead, position: base + row + 1 };
   }
+}
+
+/** Replay pacing anchor (first event time and the wall time it was read), kept across laps. */
+interface Pace {
+  anchorEvent: number;
+  anchorWall: number;
 }
