@@ -3,6 +3,7 @@ import type { KafkaConnection } from '../../connectors/kafka/config.js';
 import { SinkConfig, SourceConfig } from '../../connectors/registry.js';
 import { AlertingOptions } from '../alerting/rule-options.js';
 import { PipelineDataOptions } from '../operators/options.js';
+import { esnIssues } from './esn-section.js';
 import { onlineHeadIssues } from './online-head-section.js';
 import { HttpSection, ModelSection, StateSection, TrainingSection } from './sections.js';
 
@@ -37,6 +38,7 @@ export const PipelineSpec = z
       ctx.addIssue({ code: 'custom', message: 'needs a Kafka source or sink (their connection is used)', path: ['state', 'models_topic'] });
     }
     for (const issue of onlineHeadIssues(p)) ctx.addIssue({ code: 'custom', ...issue });
+    for (const issue of esnIssues(p)) ctx.addIssue({ code: 'custom', ...issue });
     const names = new Set<string>();
     p.sources.forEach((s, i) => {
       const name = s.name ?? `${s.kind}-${i}`;

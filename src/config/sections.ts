@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { KafkaChangelogConfig } from '../../connectors/kafka/changelog/changelog-config.js';
+import { EsnSection } from './esn-section.js';
 import { OnlineHeadSection } from './online-head-section.js';
 
 // The per-pipeline sections of a pipeline file that are not connectors or alert rules. snake_case,
@@ -24,7 +25,7 @@ export const ValueRange = z.union([
 
 export const ModelSection = z
   .object({
-    cell: z.enum(['rnn', 'lstm', 'lstm-peephole', 'gru']).describe('Recurrent cell.'),
+    cell: z.enum(['rnn', 'lstm', 'lstm-peephole', 'gru', 'esn']).describe('Recurrent cell (esn: echo state network, a fixed seeded reservoir whose readout alone is fitted, see model.esn).'),
     layers: z.number().int().min(1).max(8).default(1).describe('Stacked recurrent layers.'),
     units: z.number().int().min(1).max(1024).describe('Hidden units per layer.'),
     horizon: z.number().int().min(1).max(512).describe('Steps ahead forecast at every step.'),
@@ -37,6 +38,7 @@ export const ModelSection = z
       .describe('What is served: hybrid = per-stream online readouts per horizon over engineered features and the recurrent model\'s forecast, with calibrated bands; readout = the same readouts without the recurrent model; recurrent = the recurrent model\'s own head alone.'),
     readout: ReadoutSection.default(ReadoutSection.parse({})).describe('Settings of the online readouts (forecaster hybrid or readout).'),
     range: ValueRange.optional().describe('Values the series can take: forecasts and bands are kept inside (e.g. { min: 0 } or positive).'),
+    esn: EsnSection.optional().describe('Echo state network settings (model.cell: esn; defaults when absent).'),
     online_head: OnlineHeadSection.optional().describe('Multivariate online head: the listed streams forecast together by online RLS readouts (replay writes its forecasts; absent: off).'),
   })
   .strict();

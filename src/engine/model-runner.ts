@@ -1,4 +1,6 @@
+import { ESN_DEFAULTS } from '../config/esn-section.js';
 import type { ModelSection } from '../config/sections.js';
+import { initialiseEchoState } from '../models/esn-init.js';
 import { BatchedStepper } from '../models/batched-stepper.js';
 import { fastStepSpec } from '../models/fast-step-spec.js';
 import type { FastStepper } from '../models/kernels/step-layout.js';
@@ -41,10 +43,14 @@ export class ModelRunner {
   private readonly chunkRow: Int32Array;
 
   constructor(readonly spec: ModelSection, readonly inputSize: number, readonly maxBatch = 256) {
+    const esn = spec.cell === 'esn' ? spec.esn ?? ESN_DEFAULTS : undefined;
     const model = new StackedModel({
       kind: spec.cell, inputSize, units: spec.units, layers: spec.layers, horizon: spec.horizon, outputSize: 1, seed: spec.seed,
+      ...(esn === undefined ? {} : { leakRate: esn.leak_rate }),
     }, fastestKernels());
-    initialiseWeights(model, spec.seed);
+    // An ESN's reservoir is its own fixed random init (esn-init.ts); the readout is fitted later.
+    if (esn !== undefined) initialiseEchoState(model, { spectralRadius: esn.spectral_radius, inputScaling: esn.input_scaling, sparsity: esn.sparsity }, spec.seed);
+    else initialiseWeights(model, spec.seed);
     model.headKernel.data.fill(0);
     model.headBias.data.fill(0);
     this.current = model;

@@ -3,7 +3,7 @@ import type { Kernels } from './kernels/kernels.js';
 // What every recurrent cell shares: its configuration, its trainable parameters and the batched
 // step contract used both by online inference and by training.
 
-export type CellKind = 'rnn' | 'lstm' | 'lstm-peephole' | 'gru';
+export type CellKind = 'rnn' | 'lstm' | 'lstm-peephole' | 'gru' | 'esn';
 export type ActivationName = 'tanh' | 'relu' | 'linear';
 export type GateActivationName = 'sigmoid' | 'hard_sigmoid';
 
@@ -19,6 +19,8 @@ export interface CellConfig {
   readonly unitForgetBias: boolean;
   /** GRU: apply the reset gate after the recurrent matmul (Keras default, CuDNN-compatible). */
   readonly resetAfter: boolean;
+  /** ESN: the reservoir's leak rate in (0, 1] (default 1). */
+  readonly leakRate?: number;
 }
 
 /** A trainable array with its gradient accumulator; `shape` is the internal (row-major) shape. */

@@ -9,6 +9,8 @@ import type { StackedModel } from './stacked-model.js';
 export function fastStepSpec(model: StackedModel): FastStepSpec {
   const c = model.config;
   const cell0 = model.cells[0].config;
+  // The leaky ESN reservoir has no fused kernel: it steps on BatchedStepper.
+  if (c.kind === 'esn') throw new TidecastError('The fused stepper has no echo state (esn) cell.', 'config_invalid', false);
   if (cell0.activation !== 'tanh' || (c.kind !== 'rnn' && cell0.recurrentActivation !== 'sigmoid')) {
     throw new TidecastError(`The fused stepper needs tanh and sigmoid activations, the model has ${cell0.activation}/${cell0.recurrentActivation}.`, 'config_invalid', false);
   }

@@ -7,6 +7,7 @@ import {
 import { ElmanCell } from './elman-cell.js';
 import { LstmCell } from './lstm-cell.js';
 import { GruCell } from './gru-cell.js';
+import { EsnCell } from './esn-cell.js';
 
 // N recurrent layers and a dense head. For every step the head emits, per horizon 1..H and target
 // 1..O, a mean and a log-variance: output column ((h·O) + o)·2 + {0: mean, 1: log-variance}.
@@ -30,6 +31,8 @@ export interface ModelConfig {
   readonly resetAfter?: boolean;
   /** Dropout rate on the inputs of layers 2..N, training only. Default 0. */
   readonly dropout?: number;
+  /** ESN: leak rate of the reservoir in (0, 1]. Default 1. */
+  readonly leakRate?: number;
   readonly seed: number;
 }
 
@@ -125,6 +128,7 @@ function cellConfig(config: ModelConfig, inputSize: number, units: number): Cell
     recurrentActivation: config.recurrentActivation ?? 'sigmoid',
     unitForgetBias: config.unitForgetBias ?? true,
     resetAfter: config.resetAfter ?? true,
+    ...(config.leakRate === undefined ? {} : { leakRate: config.leakRate }),
   };
 }
 
@@ -134,6 +138,7 @@ export function createCell(k: Kernels, config: CellConfig): RecurrentCell {
     case 'lstm':
     case 'lstm-peephole': return new LstmCell(k, config);
     case 'gru': return new GruCell(k, config);
+    case 'esn': return new EsnCell(k, config);
   }
 }
 
@@ -143,7 +148,7 @@ function positiveInt(v: unknown): boolean {
 
 function validateConfig(c: ModelConfig): void {
   const problems: string[] = [];
-  if (!['rnn', 'lstm', 'lstm-peephole', 'gru'].includes(c.kind)) problems.push(`kind must be rnn, lstm, lstm-peephole or gru, got ${String(c.kind)}`);
+  if (!['rnn', 'lstm', 'lstm-peephole', 'gru', 'esn'].includes(c.kind)) problems.push(`kind must be rnn, lstm, lstm-peephole, gru or esn, got ${String(c.kind)}`);
   for (const key of ['inputSize', 'layers', 'horizon', 'outputSize'] as const) {
     if (!positiveInt(c[key])) problems.push(`${key} must be a positive integer, got ${String(c[key])}`);
   }

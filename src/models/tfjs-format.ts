@@ -36,8 +36,10 @@ export interface LoadOptions {
   readonly seed?: number;
 }
 
-const CLASS_OF: Record<CellKind, string> = { rnn: 'SimpleRNN', lstm: 'LSTM', 'lstm-peephole': PEEPHOLE_CLASS, gru: 'GRU' };
-const KIND_OF: Record<string, CellKind> = { SimpleRNN: 'rnn', LSTM: 'lstm', [PEEPHOLE_CLASS]: 'lstm-peephole', GRU: 'gru' };
+/** The echo state reservoir (esn-cell.ts): SimpleRNN weights plus a leak_rate; not a tfjs layer. */
+const ESN_CLASS = 'TidecastEchoState';
+const CLASS_OF: Record<CellKind, string> = { rnn: 'SimpleRNN', lstm: 'LSTM', 'lstm-peephole': PEEPHOLE_CLASS, gru: 'GRU', esn: ESN_CLASS };
+const KIND_OF: Record<string, CellKind> = { SimpleRNN: 'rnn', LSTM: 'lstm', [PEEPHOLE_CLASS]: 'lstm-peephole', GRU: 'gru', [ESN_CLASS]: 'esn' };
 
 /** model.json content and the weights.bin bytes. */
 export function toTfjs(model: StackedModel, weightsPath = 'weights.bin'): { modelJson: TfjsModelJson; weightData: ArrayBuffer } {
@@ -54,7 +56,8 @@ export function toTfjs(model: StackedModel, weightsPath = 'weights.bin'): { mode
       return_sequences: true, return_state: false, go_backwards: false, stateful: false, unroll: false, dropout: 0, recurrent_dropout: 0,
     };
     if (l === 0) config.batch_input_shape = [null, null, c.inputSize];
-    if (c.kind !== 'rnn') config.recurrent_activation = cell.config.recurrentActivation;
+    if (c.kind === 'esn') config.leak_rate = cell.config.leakRate ?? 1;
+    else if (c.kind !== 'rnn') config.recurrent_activation = cell.config.recurrentActivation;
     if (c.kind.startsWith('lstm')) config.unit_forget_bias = cell.config.unitForgetBias;
     if (c.kind === 'gru') config.reset_after = cell.config.resetAfter;
     layers.push({ class_name: CLASS_OF[c.kind], config });
@@ -148,6 +151,7 @@ export function fromArtifacts(
     activation: act, recurrentActivation: recAct,
     unitForgetBias: first.unit_forget_bias !== false, resetAfter: kind === 'gru' ? first.reset_after !== false : true,
     dropout: dropouts.length > 0 ? Number(dropouts[0].config.rate) : 0, seed: options.seed ?? meta.seed ?? 0,
+    ...(kind === 'esn' ? { leakRate: Number(first.leak_rate ?? 1) } : {}),
   };
   if (kind === 'gru' && rnn.some((l) => (l.config.reset_after !== false) !== config.resetAfter)) fail('GRU layers differ in reset_after');
   const model = new StackedModel(config, options.kernels ?? portableKernels);

@@ -4,6 +4,7 @@ import { Adam } from '../training/optimisers.js';
 import { Prng } from '../training/prng.js';
 import { SequenceRunner } from '../training/sequence.js';
 import { evaluateLoss, TbpttTrainer, type SequenceBatch } from '../training/tbptt.js';
+import { esnOfflineFit } from './esn-offline-fit.js';
 import type { FitData } from './fit-data.js';
 import type { ModelRunner } from '../engine/model-runner.js';
 
@@ -29,12 +30,17 @@ export interface FitReport {
   readonly version: string;
   /** Why the fit stopped before `epochs` full passes, if it did. */
   readonly cut?: 'max_batches' | 'max_time_ms';
+  /** model.cell esn: only the readout was fitted, by ridge regression (esn-offline-fit.ts). */
+  readonly method?: 'esn-ridge-readout';
+  readonly readout?: { readonly rows: number; readonly washout: number; readonly ridge: number; readonly trainMse: number; readonly zeroMse: number };
 }
 
 export function offlineFit(
   spec: PipelineSpec, runner: ModelRunner, data: FitData,
   onEpoch?: (epoch: number, loss: number) => void, now: () => number = () => performance.now(),
 ): FitReport {
+  // An echo state network's reservoir is fixed: its fit is the closed-form readout, never TBPTT.
+  if (spec.model.cell === 'esn') return esnOfflineFit(spec, runner, data, now);
   const o = spec.training.offline;
   const t0 = now();
   const model = runner.model;
