@@ -1,4 +1,6 @@
 import { startHttpServer, type HttpServer } from '../api/server.js';
+import { assertSafeBind, loadHttpAuth } from '../api/auth.js';
+import { loadTls } from '../api/tls.js';
 import { ForecastStore } from '../api/forecast-store.js';
 import type { LoadedFile } from '../config/load-pipeline.js';
 import type { PipelineSpec } from '../config/pipeline-schema.js';
@@ -34,10 +36,18 @@ export interface Daemon {
   stop(reason: string): Promise<void>;
   /** Resolves when stop() has finished. */
   readonly stopped: Promise<void>;
+  /** After stop: 0, or 1 when a pipeline's final checkpoint failed (its state on disk is stale). */
+  readonly exitCode: number;
 }
 
 export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const log = o.log;
+  // Security settings first: a bind that would expose the API without tokens fails before any work.
+  const httpCfg = o.files.find((f) => f.http !== undefined)?.http;
+  const httpHost = o.host ?? httpCfg?.host ?? '127.0.0.1';
+  const auth = await loadHttpAuth(httpCfg?.auth);
+  assertSafeBind(httpHost, auth);
+  const tls = await loadTls(httpCfg?.tls);
   const listed: { spec: PipelineSpec; file: string }[] = o.files.flatMap((f) => f.pipelines.map((spec) => ({ spec, file: f.file })));
   // step_ms: auto becomes the spacing of the pipeline's file sources' data (infer-step.ts).
   const specs = await Promise.all(listed.map(async ({ spec, file }) => {
@@ -92,14 +102,24 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     if (reason !== 'initial') store.setModelVersion(r.spec.name, { version: r.engine.runner.version, since: Date.now(), reason });
     store.setPipelineStatus(r.spec.name, 'running');
   }
-  const httpCfg = o.files.find((f) => f.http !== undefined)?.http;
   const http = await startHttpServer({
     port: o.port ?? httpCfg?.port ?? 8080,
-    host: o.host ?? httpCfg?.host ?? '127.0.0.1',
+    host: httpHost,
+    auth,
+    tls,
+    allowedOrigins: httpCfg?.allowed_origins,
     store,
     metrics: o.metrics,
     logger: componentLogger(log, 'api'),
-    health: () => ({ live: true, ready, details: Object.fromEntries(runtimes.map((r) => [r.spec.name, { streams: r.engine.runner.arena.size, ...r.engine.stats }])) }),
+    // A failing checkpoint makes the daemon not ready: a restart now would lose state silently otherwise.
+    health: () => ({
+      live: true,
+      ready: ready && runtimes.every((r) => r.checkpointFailure === undefined),
+      details: Object.fromEntries(runtimes.map((r) => [r.spec.name, {
+        streams: r.engine.runner.arena.size, ...r.engine.stats,
+        checkpoint: r.checkpointFailure === undefined ? { status: 'ok' } : { status: 'failing', ...r.checkpointFailure },
+      }])),
+    }),
     ingest: new Map(runtimes.map((r) => [r.spec.name, ingestHandler(r)])),
     models: retrainers.size > 0 ? modelsApi(retrainers) : undefined,
     silences,
@@ -115,6 +135,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   for (const r of runtimes) void r.maybeCheckpoint(Date.now());
 
   let stopping: Promise<void> | undefined;
+  let exitCode = 0;
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((res) => (resolveStopped = res));
   const stop = (reason: string): Promise<void> => {
@@ -128,10 +149,13 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       await Promise.all([...retrainers.values()].map((t) => t.close()));
       await Promise.allSettled(running);
       await http.close();
+      const failed = runtimes.filter((r) => r.finalCheckpointFailed).map((r) => r.spec.name);
+      exitCode = failed.length > 0 ? 1 : 0;
+      if (failed.length > 0) log.fatal({ pipelines: failed }, 'Stopped without a final checkpoint: exiting with status 1.');
       log.info({ pipelines: runtimes.map((r) => ({ name: r.spec.name, ...r.engine.stats })) }, 'Stopped.');
       resolveStopped();
     })();
     return stopping;
   };
-  return { runtimes, store, http, stop, stopped };
+  return { runtimes, store, http, stop, stopped, get exitCode() { return exitCode; } };
 }

@@ -11,7 +11,12 @@ import { createSink, createSource } from './connectors.js';
 import { statesLiveInKafka } from '../../connectors/kafka/adapter.js';
 import { PipelineEngine, type EngineListener, type StepRow } from '../engine/pipeline-engine.js';
 import type { OnlineLearner } from '../forecasting/online-learner.js';
-import type { OutputSink, RuntimeSource } from '../core/ports.js';
+import type { BatchOutputs, OutputSink, RuntimeSource } from '../core/ports.js';
+import { tap } from 'rxjs';
+import { fromSource } from '../pipeline/from-source.js';
+import { features, forecast, intake } from '../pipeline/engine-stages.js';
+import { deliver, toSinks, type DeliverOptions } from '../pipeline/to-sinks.js';
+import { commit, skipStale } from '../pipeline/commit.js';
 
 // One pipeline in the daemon: restore from its checkpoint, pull batches from every source through
 // the engine, hand the outputs to the sinks and the observer (API store), checkpoint periodically
@@ -36,6 +41,18 @@ export interface PipelineRuntimeOptions {
   readonly paced: boolean;
 }
 
+/** A checkpoint that could not be written (the previous one on disk is kept, and is stale). */
+export interface CheckpointFailure {
+  readonly error: string;
+  /** Failed attempts in a row. */
+  readonly failures: number;
+  /** Wall time of the first failure of this run of failures (epoch ms). */
+  readonly since: number;
+}
+
+/** Attempts of the final checkpoint on stop, and the waits between them. */
+const FINAL_CHECKPOINT_RETRY_MS = [250, 1_000];
+
 export class PipelineRuntime {
   readonly engine: PipelineEngine;
   readonly sources: RuntimeSource[];
@@ -57,6 +74,12 @@ export class PipelineRuntime {
   /** What the offline fit trained on (left unscored); kept in the checkpoint. */
   private fitWindow: FitWindow | undefined;
   private readonly lastWarned = new Map<string, number>();
+  /** The latest checkpoint failure, cleared by the next success: /readyz and /metrics report it. */
+  checkpointFailure: CheckpointFailure | undefined;
+  /** stop()'s final checkpoint failed after its retries: the daemon exits non-zero. */
+  finalCheckpointFailed = false;
+  /** ingestExternal's listener for the engine's dead letters, during its synchronous ingest only. */
+  private rejectedHere: ((d: DeadLetter) => void) | undefined;
 
   constructor(readonly spec: PipelineSpec, readonly options: PipelineRuntimeOptions) {
     this.log = options.log;
@@ -86,6 +109,7 @@ export class PipelineRuntime {
       // Every dead letter (source, parser or stream pipeline) passes here once and is counted here only.
       deadLetter: (d) => {
         this.dead.push(d);
+        this.rejectedHere?.(d);
         this.warnDeadLetter(d);
         obs?.deadLetter?.(spec.name, d);
         m?.deadLetters.labels(spec.name, 'pipeline', d.code, 'engine').inc();
@@ -167,39 +191,70 @@ export class PipelineRuntime {
   async stop(): Promise<void> {
     this.abort.abort();
     await Promise.allSettled(this.loops);
-    await this.checkpoint();
+    // The final checkpoint is retried a few times; if it still fails the daemon must not exit 0.
+    let ok = await this.checkpoint();
+    for (const wait of FINAL_CHECKPOINT_RETRY_MS) {
+      if (ok) break;
+      await new Promise((res) => setTimeout(res, wait));
+      ok = await this.checkpoint();
+    }
+    if (!ok) {
+      this.finalCheckpointFailed = true;
+      this.log.fatal({ failure: this.checkpointFailure }, 'The final checkpoint failed: the state on disk is stale, a restart would lose it.');
+    }
     await Promise.all(this.sources.map((s) => s.close()));
     await Promise.all(this.sinks.map((s) => s.close()));
   }
 
-  /** Periodic checkpoint if the interval has passed (called by the daemon's timer). */
-  maybeCheckpoint(now: number): Promise<void> {
-    if (now - this.lastCheckpoint < this.spec.state.checkpoint_interval_ms) return Promise.resolve();
+  /**
+   * Periodic checkpoint if the interval has passed (called by the daemon's timer). After a failure
+   * the next attempt comes sooner: 1 s, doubling up to the interval.
+   */
+  maybeCheckpoint(now: number): Promise<boolean> {
+    const f = this.checkpointFailure;
+    const interval = this.spec.state.checkpoint_interval_ms;
+    const wait = f === undefined ? interval : Math.min(interval, 1_000 * 2 ** Math.min(f.failures - 1, 16));
+    if (now - this.lastCheckpoint < wait) return Promise.resolve(true);
     this.lastCheckpoint = now;
     return this.checkpoint();
   }
 
-  checkpoint(): Promise<void> {
-    this.checkpointing = this.checkpointing.then(() => this.writeCheckpointNow());
-    return this.checkpointing;
+  /** Writes a checkpoint (after any in progress); resolves false when it failed (never rejects). */
+  checkpoint(): Promise<boolean> {
+    const next = this.checkpointing.then(() => this.writeCheckpointNow());
+    this.checkpointing = next.then(() => undefined);
+    return next;
   }
 
-  private async writeCheckpointNow(): Promise<void> {
-    // With a Kafka changelog the streams' states are there already: the checkpoint keeps the weights.
-    const engine = statesLiveInKafka(this.spec.sources)
-      ? { pipeline: this.spec.name, inputSize: this.engine.runner.inputSize, stateSize: this.engine.runner.arena.stateSize, streams: [] }
-      : this.engine.snapshot();
-    const model = this.engine.runner.exportWeights();
-    const retraining = this.learner?.snapshot?.();
-    const sources = { ...this.positions };
+  private checkpointFailed(err: unknown): void {
+    const prev = this.checkpointFailure;
+    const error = err instanceof Error ? err.message : String(err);
+    this.checkpointFailure = { error, failures: (prev?.failures ?? 0) + 1, since: prev?.since ?? Date.now() };
+    this.options.metrics?.checkpoints.labels(this.spec.name, 'failed').inc();
+    this.options.metrics?.checkpointFailing.labels(this.spec.name).set(1);
+    this.log.error({ err, failures: this.checkpointFailure.failures }, 'Checkpoint failed; the previous one is kept (stale) and the write is retried.');
+  }
+
+  private async writeCheckpointNow(): Promise<boolean> {
     try {
+      // With a Kafka changelog the streams' states are there already: the checkpoint keeps the weights.
+      const engine = statesLiveInKafka(this.spec.sources)
+        ? { pipeline: this.spec.name, inputSize: this.engine.runner.inputSize, stateSize: this.engine.runner.arena.stateSize, streams: [] }
+        : this.engine.snapshot();
+      const model = this.engine.runner.exportWeights();
+      const retraining = this.learner?.snapshot?.();
+      const sources = { ...this.positions };
       await this.flushOutputs(true);
       await writeCheckpoint(this.spec, { sources, model, engine, ...(this.fitWindow && { fitWindow: this.fitWindow }), ...(retraining !== undefined && { retraining }) }, new Date());
       this.options.metrics?.checkpoints.labels(this.spec.name, 'ok').inc();
+      this.options.metrics?.checkpointFailing.labels(this.spec.name).set(0);
+      if (this.checkpointFailure !== undefined) this.log.info({ after: this.checkpointFailure.failures }, 'Checkpoint written again after failures.');
+      this.checkpointFailure = undefined;
       this.log.debug({ streams: engine.streams.length, sources }, 'Checkpoint written.');
+      return true;
     } catch (err) {
-      this.options.metrics?.checkpoints.labels(this.spec.name, 'failed').inc();
-      this.log.error({ err }, 'Checkpoint failed; the previous one is kept.');
+      this.checkpointFailed(err);
+      return false;
     }
   }
 
@@ -226,67 +281,90 @@ export class PipelineRuntime {
     this.log.warn({ code: d.code, detail: d.detail, origin: d.origin, counts: this.engine.stats.deadLetters }, 'Records dead-lettered.');
   }
 
-  /** Observations from outside the sources (HTTP ingest); resolves when their outputs are written. */
-  async ingestExternal(observations: readonly Observation[], dead: readonly DeadLetter[]): Promise<void> {
+  /**
+   * Observations from outside the sources (HTTP ingest); resolves when their outputs are written.
+   * `rejected` hears every dead letter the engine raises while it takes these in (synchronously, so
+   * only this call's records and records they release): HTTP ingest answers exact counts from it.
+   */
+  async ingestExternal(observations: readonly Observation[], dead: readonly DeadLetter[], rejected?: (d: DeadLetter) => void): Promise<void> {
     for (const d of dead) this.engine.deadLetter(d);
-    this.engine.ingest(observations);
+    this.rejectedHere = rejected;
+    try {
+      this.engine.ingest(observations);
+    } finally {
+      this.rejectedHere = undefined;
+    }
     await this.flushOutputs(false);
   }
 
-  private async pump(source: RuntimeSource): Promise<void> {
+  /**
+   * One source's pipeline: batches pulled on demand (the source waits while a batch is in the
+   * engine or the sinks), committed only after their outputs are written; ends with the source.
+   */
+  private pump(source: RuntimeSource): Promise<void> {
     const m = this.options.metrics;
     const name = this.spec.name;
-    try {
-      for await (const batch of source.batches(this.abort.signal, this.positions[source.name])) {
-        if (batch.stale?.()) continue; // Kafka: revoked meanwhile; its records go to the partition's owner
-        m?.receivedEvents.labels(name, source.name).inc(batch.observations.length + batch.deadLetters.length);
-        m?.batchSize.labels(name, 'source').observe(batch.observations.length);
-        for (const d of batch.deadLetters) this.engine.deadLetter(d);
-        const t0 = performance.now();
-        this.engine.ingest(batch.observations);
-        m?.stepDuration.labels(name).observe((performance.now() - t0) / 1000);
-        if (batch.position !== undefined) this.positions[source.name] = batch.position;
-        m?.forecasts.labels(name).inc(this.forecasts.length);
-        m?.activeStreams.labels(name).set(this.engine.runner.arena.size);
-        this.afterBatch();
-        try {
-          await this.flushOutputs(false);
-          await batch.ack?.();
-        } catch (err) {
-          if (batch.retry === undefined || this.abort.signal.aborted) throw err;
-          this.log.warn({ err, source: source.name }, 'Batch outputs or state not written; the batch is undone and redelivered.');
-          await batch.retry();
-        }
-        if (this.abort.signal.aborted) break;
-      }
-      const how = this.abort.signal.aborted ? 'Source stopped.' : 'Source ended.';
-      this.log.info({ source: source.name, position: this.positions[source.name] }, how);
-    } catch (err) {
-      if (!this.abort.signal.aborted) this.log.error({ err, source: source.name }, 'Source failed; its intake stopped.');
-    }
-  }
-
-  private async flushOutputs(durable: boolean): Promise<void> {
-    const out = { forecasts: this.forecasts, actuals: this.actuals, alerts: this.alerts, deadLetters: this.dead };
-    this.forecasts = [];
-    this.actuals = [];
-    this.alerts = [];
-    this.dead = [];
     const signal = this.abort.signal;
-    const m = this.options.metrics;
-    const n = out.forecasts.length + out.alerts.length + out.deadLetters.length;
-    await Promise.all(
-      this.sinks.map(async (s) => {
-        try {
-          if (n > 0) await s.write(out, signal);
-          await s.flush(durable);
-        } catch (err) {
-          m?.sinkWrites.labels(this.spec.name, s.kind, 'failed').inc();
-          throw err;
-        }
-        // One write call per batch with outputs; empty flushes are not writes.
-        if (n > 0) m?.sinkWrites.labels(this.spec.name, s.kind, 'ok').inc();
+    const engine = this.engine;
+    let t0 = 0;
+    const batches$ = fromSource(source, { signal, from: this.positions[source.name] }).pipe(
+      skipStale(), // Kafka: revoked meanwhile; its records go to the partition's owner
+      intake(engine),
+      tap(({ input }) => {
+        m?.receivedEvents.labels(name, source.name).inc(input.observations.length + input.deadLetters.length);
+        m?.batchSize.labels(name, 'source').observe(input.observations.length);
+        t0 = performance.now();
+      }),
+      features(engine),
+      forecast(engine, this.pending),
+      tap(({ input, outputs }) => {
+        m?.stepDuration.labels(name).observe((performance.now() - t0) / 1000);
+        if (input.position !== undefined) this.positions[source.name] = input.position;
+        m?.forecasts.labels(name).inc(outputs.forecasts.length);
+        m?.activeStreams.labels(name).set(engine.runner.arena.size);
+        this.afterBatch();
+      }),
+      toSinks(this.sinks, this.deliverOptions(false)),
+      commit({
+        signal,
+        onRetry: (err) => this.log.warn({ err, source: source.name }, 'Batch outputs or state not written; the batch is undone and redelivered.'),
       }),
     );
+    return new Promise<void>((resolve) => {
+      batches$.subscribe({
+        complete: () => {
+          const how = signal.aborted ? 'Source stopped.' : 'Source ended.';
+          this.log.info({ source: source.name, position: this.positions[source.name] }, how);
+          resolve();
+        },
+        error: (err: unknown) => {
+          if (!signal.aborted) this.log.error({ err, source: source.name }, 'Source failed; its intake stopped.');
+          resolve();
+        },
+      });
+    });
+  }
+
+  /** The outputs gathered since the last take (the engine listener's), leaving none behind. */
+  private readonly pending = {
+    take: (): BatchOutputs => {
+      const out = { forecasts: this.forecasts, actuals: this.actuals, alerts: this.alerts, deadLetters: this.dead };
+      this.forecasts = [];
+      this.actuals = [];
+      this.alerts = [];
+      this.dead = [];
+      return out;
+    },
+  };
+
+  private deliverOptions(durable: boolean): DeliverOptions {
+    const m = this.options.metrics;
+    // One write call per batch with outputs; empty flushes are not writes.
+    const onWrite = m && ((s: OutputSink, ok: boolean) => m.sinkWrites.labels(this.spec.name, s.kind, ok ? 'ok' : 'failed').inc());
+    return { signal: this.abort.signal, durable, onWrite };
+  }
+
+  private flushOutputs(durable: boolean): Promise<void> {
+    return deliver(this.pending.take(), this.sinks, this.deliverOptions(durable));
   }
 }
