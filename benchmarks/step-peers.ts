@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { FastStepSpec } from '../src/models/kernels/step-layout.js';
 import { buildOnnxStepModel } from './onnx/rnn-model.js';
+import { loadOnnxRuntime, type OrtTensor } from './peers/onnx-runtime.js';
 
 // The peers of the fused step, each advancing B streams by one step per call and reading the
 // forecast back to JS: tfjs layers (cpu / wasm backends) and onnxruntime-node LSTM/GRU ops. States
@@ -36,6 +37,11 @@ export async function tfjsWasmReady(): Promise<boolean> {
 export async function useTfjsBackend(name: 'cpu' | 'wasm'): Promise<boolean> {
   if (name === 'wasm') return tfjsWasmReady();
   return (await tf.setBackend('cpu')) && tf.getBackend() === 'cpu';
+}
+
+/** The tfjs backend active now: read after each measurement, so a peer's row names what really ran. */
+export function activeTfjsBackend(): string {
+  return tf.getBackend();
 }
 
 /** Per gate: LSTM w = [K_g; R_g] (on [x | h]); GRU w = K_g, wh = R_g. */
@@ -139,20 +145,20 @@ export function tfjsPeer(spec: FastStepSpec, B: number, x: Float32Array): Peer {
 }
 
 export async function onnxPeer(spec: FastStepSpec, B: number, x: Float32Array): Promise<Peer | null> {
-  let ort: typeof import('onnxruntime-node');
-  try { ort = await import('onnxruntime-node'); } catch { return null; }
+  const ort = loadOnnxRuntime();
+  if (ort === null) return null;
   const { bytes, stateInputs } = buildOnnxStepModel(spec);
   const session = await ort.InferenceSession.create(bytes, {
     intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
   });
-  const feeds: Record<string, import('onnxruntime-node').Tensor> = {};
+  const feeds: Record<string, OrtTensor> = {};
   for (const s of stateInputs) feeds[s.name] = new ort.Tensor('float32', new Float32Array(B * s.units), [1, B, s.units]);
   return {
     step: async () => {
       feeds.x = new ort.Tensor('float32', x, [1, B, spec.inputSize]);
       const res = await session.run(feeds);
       void (res.y.data as Float32Array)[0];
-      for (const s of stateInputs) feeds[s.name] = res[s.output];
+      for (const s of stateInputs) feeds[s.name] = res[s.output] as OrtTensor;
     },
     dispose: () => { void session.release(); },
   };
@@ -160,8 +166,8 @@ export async function onnxPeer(spec: FastStepSpec, B: number, x: Float32Array): 
 
 /** Single-thread native SGEMM rate (MLAS via onnxruntime MatMul), GFLOP/s, or null without ORT. */
 export async function onnxGemmPeak(n: number, budgetMs: number, measure: (fn: StepFn, ms: number) => Promise<{ callsPerSec: number }>): Promise<number | null> {
-  let ort: typeof import('onnxruntime-node');
-  try { ort = await import('onnxruntime-node'); } catch { return null; }
+  const ort = loadOnnxRuntime();
+  if (ort === null) return null;
   const { matmulModel } = await import('./onnx/matmul-model.js');
   const session = await ort.InferenceSession.create(matmulModel(n), { intraOpNumThreads: 1, interOpNumThreads: 1 });
   const a = new ort.Tensor('float32', Float32Array.from({ length: n * n }, (_, i) => (i % 7) / 7), [n, n]);

@@ -6,7 +6,7 @@ import { createWasmStepper } from '../src/models/kernels/step-wasm.js';
 import { createWasmKernels } from '../src/models/kernels/wasm-kernels.js';
 import { portableKernels } from '../src/models/kernels/portable.js';
 import { measure, measureSync } from './step-measure.js';
-import { onnxGemmPeak, onnxPeer, tfjsPeer, useTfjsBackend, type Peer } from './step-peers.js';
+import { activeTfjsBackend, onnxGemmPeak, onnxPeer, tfjsPeer, useTfjsBackend, type Peer } from './step-peers.js';
 import { tfjsTrainer, tidecastTrainer, trainFlopsPerWindowStep, type TrainWorkload } from './step-train.js';
 import { fastestKernels } from '../src/models/kernels/fastest-kernels.js';
 
@@ -87,7 +87,25 @@ async function peerRate(impl: Impl, spec: FastStepSpec, B: number, x: Float32Arr
   const minCalls = B >= 16384 || quick ? 1 : 3;
   const rate = await measure(peer.step, BUDGET_MS, minCalls);
   peer.dispose();
+  if (!notePeerBackend(impl)) return null;
   return B * rate.callsPerSec;
+}
+
+/** What each peer ran on, checked after every measurement (meta.peerBackends; printed with the tables). */
+const peerBackends: Record<string, string> = {};
+
+/** Records the backend a tfjs row really ran on; false (the row is dropped) if it is not the one named. */
+function notePeerBackend(impl: string): boolean {
+  if (!impl.startsWith('tfjs-')) {
+    peerBackends[impl] ??= impl === 'onnxruntime' ? 'onnxruntime-node CPU execution provider, 1 intra-op thread' : impl;
+    return true;
+  }
+  const wanted = impl.slice('tfjs-'.length);
+  const ran = activeTfjsBackend();
+  const seen = peerBackends[impl];
+  peerBackends[impl] = seen === undefined || seen === ran ? ran : `${seen}+${ran}`;
+  if (ran !== wanted) log(`WARNING: ${impl} ran on the tfjs '${ran}' backend; its rate is dropped`);
+  return ran === wanted;
 }
 
 const fmt = (v: number | null): string => (v === null ? 'n/a' : v >= 1e6 ? `${(v / 1e6).toFixed(2)}M` : v >= 1e3 ? `${(v / 1e3).toFixed(1)}k` : v.toFixed(1));
@@ -126,14 +144,15 @@ async function main(): Promise<void> {
   for (const backend of ['cpu', 'wasm'] as const) {
     if (!(await useTfjsBackend(backend))) { train[`tfjs-${backend}`] = null; continue; }
     const t = tfjsTrainer(w);
-    train[`tfjs-${backend}`] = perCall * (await measure(t.step, BUDGET_MS * 2, quick ? 1 : 2)).callsPerSec;
+    const rate = perCall * (await measure(t.step, BUDGET_MS * 2, quick ? 1 : 2)).callsPerSec;
+    train[`tfjs-${backend}`] = notePeerBackend(`tfjs-${backend}`) ? rate : null;
     log(`train tfjs-${backend}: ${fmt(train[`tfjs-${backend}`])} window-steps/s`);
     t.dispose();
   }
   train.onnxruntime = null; // onnxruntime-node has no training API
   result.train = train;
   const meta = await peaks(result, flops, trainPortable);
-  result.meta = meta;
+  result.meta = { ...meta, peerBackends };
   if (asJson) process.stdout.write(`${JSON.stringify(result)}\n`);
   else printTables(result, meta);
 }
@@ -220,6 +239,7 @@ function printTables(result: Record<string, unknown>, meta: Record<string, numbe
   const g = (v: unknown): string => (typeof v === 'number' ? v.toFixed(1) : 'n/a');
   const p = (v: unknown): string => (typeof v === 'number' ? `${v.toFixed(0)}%` : 'n/a');
   log(`\nTidecast engine: ${meta.engine}`);
+  log(`Peers ran on: ${Object.entries(peerBackends).filter(([k]) => !k.startsWith('tidecast')).map(([k, v]) => `${k} = ${v}`).join('; ')}`);
   log(`GFLOP/s: WASM GEMM peak ${g(meta.wasmGemmPeakGflops)}, native MLAS SGEMM (onnxruntime, 1 thread) ${g(meta.nativeGemmPeakGflops)}`);
   log(`         AVX-512 register-only loop: mul+add ${g(meta.avx512MulAddPeakGflops)}, FMA ${g(meta.avx512FmaPeakGflops)}; nominal ${g(meta.avx512NominalPeakGflops)} (32 FLOP/cycle at the ${g(meta.cpuMHz)} MHz /proc/cpuinfo reports; turbo runs higher)`);
   log(`         LSTM step B=1024 ${g(meta.lstmStepGflopsAt1024)} = ${p(meta.lstmStepPctOfNativeGemm)} of MLAS SGEMM, ${p(meta.lstmStepPctOfMulAddPeak)} of the mul+add loop, ${p(meta.lstmStepPctOfNominalPeak)} of nominal`);
