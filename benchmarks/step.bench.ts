@@ -9,6 +9,7 @@ import { measure, measureSync } from './step-measure.js';
 import { activeTfjsBackend, onnxGemmPeak, onnxPeer, tfjsPeer, useTfjsBackend, type Peer } from './step-peers.js';
 import { tfjsTrainer, tidecastTrainer, trainFlopsPerWindowStep, type TrainWorkload } from './step-train.js';
 import { fastestKernels } from '../src/models/kernels/fastest-kernels.js';
+import { measureEsnRows, printEsnTable, type EsnTable } from './step-esn.js';
 
 // npm run bench:step [-- --json] [-- --quick]
 // Stream-steps per second of a 2-layer, 64-unit LSTM and GRU (8 inputs, dense head to 1 output) for
@@ -134,6 +135,8 @@ async function main(): Promise<void> {
     }
     result[kind] = table;
   }
+  // Echo state network rows (issue 13): the engine's own step path, beside a GRU on the same path.
+  result.esn = measureEsnRows(SIZES, BUDGET_MS, log);
   const w: TrainWorkload = { kind: 'lstm', inputSize: 8, units: 64, layers: 2, T: 32, B: 64 };
   const perCall = w.T * w.B;
   const train: Record<string, number | null> = {};
@@ -232,6 +235,7 @@ function printTables(result: Record<string, unknown>, meta: Record<string, numbe
     const b1 = t.tidecast['1'];
     if (b1) log(`B=1 latency: ${(1e6 / b1).toFixed(2)} µs per step`);
   }
+  printEsnTable(result.esn as EsnTable, SIZES, log);
   const tr = result.train as Record<string, number | null>;
   log('\nTraining (TBPTT window 32 × batch 64, MSE, Adam): window-steps/s');
   for (const [impl, v] of Object.entries(tr)) log(`${impl.padStart(12)} ${fmt(v).padStart(10)}   tidecast ${ratio(tr.tidecast, v)}`);

@@ -1,7 +1,6 @@
 import { TidecastError } from '../core/errors.js';
 import type { Kernels } from './kernels/kernels.js';
-import { tanh32 } from './kernels/activations.js';
-import { makeParam, type CellConfig, type LayerTape, type Param, type RecurrentCell } from './cell-config.js';
+import { ACT_TANH, makeParam, type CellConfig, type LayerTape, type Param, type RecurrentCell } from './cell-config.js';
 
 // Echo state network reservoir (leaky-integrator ESN, Jaeger 2007):
 //   h_t = (1 − a)·h_{t−1} + a·tanh(x_t·W_in + h_{t−1}·W + b)
@@ -59,13 +58,13 @@ export class EsnCell implements RecurrentCell {
     const a = Math.fround(this.leakRate);
     const keep = Math.fround(1 - a);
     k.gemm(batch, u, u, hPrev, hPrevOff, this.recurrent, 0, pre, preOff, 1);
-    const bias = this.bias;
-    for (let b = 0; b < batch; b++) {
-      const p = preOff + b * u, hp = hPrevOff + b * u, ho = hOutOff + b * u;
-      for (let j = 0; j < u; j++) {
-        const y = tanh32(Math.fround(pre[p + j] + bias[j]));
-        hOut[ho + j] = Math.fround(Math.fround(keep * hPrev[hp + j]) + Math.fround(a * y));
-      }
+    // tanh(pre + b) by the backend's fused Elman kernel (same bits on every backend), into hOut;
+    // then the leak mixes in the previous state.
+    k.elmanForward(batch, u, ACT_TANH, pre, preOff, this.bias, hOut, hOutOff, hOut, hOutOff);
+    if (a === 1) return;
+    const n = batch * u;
+    for (let i = 0; i < n; i++) {
+      hOut[hOutOff + i] = Math.fround(Math.fround(keep * hPrev[hPrevOff + i]) + Math.fround(a * hOut[hOutOff + i]));
     }
   }
 
