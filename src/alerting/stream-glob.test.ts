@@ -42,3 +42,29 @@ describe('compileGlob', () => {
     expect(compileGlob('').test('a')).toBe(false);
   });
 });
+
+describe('compileGlob work', () => {
+  it('takes steps linear in the key length on the backtracking pattern, within length x pattern size', () => {
+    const pattern = 'weather/*a*a*a*a*a*a*a*a*a*ab';
+    const steps = (n: number): number => {
+      const work = { steps: 0 };
+      const key = `weather/${'a'.repeat(n)}`;
+      expect(compileGlob(pattern, work).test(key)).toBe(false);
+      expect(work.steps).toBeLessThanOrEqual(key.length * (pattern.length + 1));
+      return work.steps;
+    };
+    const [s1, s2, s4] = [steps(1_000), steps(2_000), steps(4_000)];
+    // Doubling the key doubles the work (a backtracking matcher's would grow by a high power).
+    expect(s2 / s1).toBeGreaterThan(1.8);
+    expect(s2 / s1).toBeLessThan(2.2);
+    expect(s4 / s2).toBeLessThan(2.2);
+  });
+
+  it('is what silences match with: the backtracking pattern saved as a silence answers (a regex would hang the test)', async () => {
+    const { Silences } = await import('./silences.js');
+    const s = new Silences();
+    s.addSilence({ pattern: 'weather/*a*a*a*a*a*a*a*a*a*ab', starts_at: 0, ends_at: 10 });
+    expect(s.isSilenced(`weather/${'a'.repeat(20_000)}`, 'r', 5)).toBe(false);
+    expect(s.isSilenced(`weather/${'a'.repeat(41)}b`, 'r', 5)).toBe(true);
+  });
+});
