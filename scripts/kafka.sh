@@ -6,13 +6,14 @@
 #   scripts/kafka.sh stop   [--port N] [--keep-data]
 #   scripts/kafka.sh status [--port N]
 #
-# Environment: KAFKA_VERSION (3.9.2), KAFKA_PORT (19092), KAFKA_HEAP ("-Xms256m -Xmx768m"),
+# Environment: KAFKA_VERSION (4.1.2; 3.9.x still works), KAFKA_PORT (19092), KAFKA_HEAP ("-Xms256m -Xmx768m"),
 # KAFKA_START_TIMEOUT_SECS (120), KAFKA_CACHE_DIR (<repo>/.cache/kafka).
 # Runs without standard input (CI): Maven in batch mode, the broker detached from the terminal.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-VERSION="${KAFKA_VERSION:-3.9.2}"
+# 4.1.x: the newest line both clients (kafkajs 2.2.4, @platformatic/kafka 1.x: "3.5.0 to 4.1.0") cover.
+VERSION="${KAFKA_VERSION:-4.1.2}"
 CACHE="${KAFKA_CACHE_DIR:-$ROOT/.cache/kafka}"
 LIBS="$CACHE/$VERSION/libs"
 PORT="${KAFKA_PORT:-19092}"

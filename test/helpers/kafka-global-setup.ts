@@ -1,8 +1,9 @@
 import type { TestProject } from 'vitest/node';
 import { startKafkaBroker, type KafkaBroker } from './kafka-broker.js';
 
-// Integration project: one real Kafka broker (KRaft, loopback) for the whole run. KAFKA_BROKERS points the
-// tests at a running broker instead (then nothing is started or stopped here).
+// Integration project: one real Kafka broker (KRaft, loopback) for the whole run, on KAFKA_PORT when set (so that
+// parallel runs on one machine can keep to their own ports), else on a free port. KAFKA_BROKERS points the tests
+// at a running broker instead (then nothing is started or stopped here).
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -16,7 +17,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   if (given) {
     project.provide('kafkaBrokers', given);
   } else {
-    broker = await startKafkaBroker();
+    const port = process.env.KAFKA_PORT ? Number(process.env.KAFKA_PORT) : undefined;
+    broker = await startKafkaBroker({ port });
     project.provide('kafkaBrokers', broker.brokers);
   }
   return async () => {
