@@ -117,11 +117,24 @@ export class PipelineEngine {
     this.listener.deadLetter?.(d);
   }
 
-  /** Processes a batch of observations to completion (synchronously). */
+  /** Processes a batch of observations to completion (synchronously): shape, then step. */
   ingest(observations: readonly Observation[]): void {
+    this.shape(observations);
+    this.step();
+  }
+
+  /**
+   * The stream pipeline over a batch (order, resample, impute, normalise, features, fused in the
+   * processor): the grid steps it closes wait in the tick buffer for step(). The `features` operator.
+   */
+  shape(observations: readonly Observation[]): void {
     this.stats.batches++;
     this.stats.lastBatchSize = observations.length;
     for (const o of observations) this.accept(o);
+  }
+
+  /** Steps the model over the waiting grid steps: forecasts, step rows and alerts reach the listener. */
+  step(): void {
     this.run();
     this.processor.reportMetrics();
   }

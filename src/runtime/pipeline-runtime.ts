@@ -11,7 +11,12 @@ import { createSink, createSource } from './connectors.js';
 import { statesLiveInKafka } from '../../connectors/kafka/adapter.js';
 import { PipelineEngine, type EngineListener, type StepRow } from '../engine/pipeline-engine.js';
 import type { OnlineLearner } from '../forecasting/online-learner.js';
-import type { OutputSink, RuntimeSource } from '../core/ports.js';
+import type { BatchOutputs, OutputSink, RuntimeSource } from '../core/ports.js';
+import { tap } from 'rxjs';
+import { fromSource } from '../pipeline/from-source.js';
+import { features, forecast, intake } from '../pipeline/engine-stages.js';
+import { deliver, toSinks, type DeliverOptions } from '../pipeline/to-sinks.js';
+import { commit, skipStale } from '../pipeline/commit.js';
 
 // One pipeline in the daemon: restore from its checkpoint, pull batches from every source through
 // the engine, hand the outputs to the sinks and the observer (API store), checkpoint periodically
@@ -280,60 +285,74 @@ export class PipelineRuntime {
     await this.flushOutputs(false);
   }
 
-  private async pump(source: RuntimeSource): Promise<void> {
+  /**
+   * One source's pipeline: batches pulled on demand (the source waits while a batch is in the
+   * engine or the sinks), committed only after their outputs are written; ends with the source.
+   */
+  private pump(source: RuntimeSource): Promise<void> {
     const m = this.options.metrics;
     const name = this.spec.name;
-    try {
-      for await (const batch of source.batches(this.abort.signal, this.positions[source.name])) {
-        if (batch.stale?.()) continue; // Kafka: revoked meanwhile; its records go to the partition's owner
-        m?.receivedEvents.labels(name, source.name).inc(batch.observations.length + batch.deadLetters.length);
-        m?.batchSize.labels(name, 'source').observe(batch.observations.length);
-        for (const d of batch.deadLetters) this.engine.deadLetter(d);
-        const t0 = performance.now();
-        this.engine.ingest(batch.observations);
-        m?.stepDuration.labels(name).observe((performance.now() - t0) / 1000);
-        if (batch.position !== undefined) this.positions[source.name] = batch.position;
-        m?.forecasts.labels(name).inc(this.forecasts.length);
-        m?.activeStreams.labels(name).set(this.engine.runner.arena.size);
-        this.afterBatch();
-        try {
-          await this.flushOutputs(false);
-          await batch.ack?.();
-        } catch (err) {
-          if (batch.retry === undefined || this.abort.signal.aborted) throw err;
-          this.log.warn({ err, source: source.name }, 'Batch outputs or state not written; the batch is undone and redelivered.');
-          await batch.retry();
-        }
-        if (this.abort.signal.aborted) break;
-      }
-      const how = this.abort.signal.aborted ? 'Source stopped.' : 'Source ended.';
-      this.log.info({ source: source.name, position: this.positions[source.name] }, how);
-    } catch (err) {
-      if (!this.abort.signal.aborted) this.log.error({ err, source: source.name }, 'Source failed; its intake stopped.');
-    }
-  }
-
-  private async flushOutputs(durable: boolean): Promise<void> {
-    const out = { forecasts: this.forecasts, actuals: this.actuals, alerts: this.alerts, deadLetters: this.dead };
-    this.forecasts = [];
-    this.actuals = [];
-    this.alerts = [];
-    this.dead = [];
     const signal = this.abort.signal;
-    const m = this.options.metrics;
-    const n = out.forecasts.length + out.alerts.length + out.deadLetters.length;
-    await Promise.all(
-      this.sinks.map(async (s) => {
-        try {
-          if (n > 0) await s.write(out, signal);
-          await s.flush(durable);
-        } catch (err) {
-          m?.sinkWrites.labels(this.spec.name, s.kind, 'failed').inc();
-          throw err;
-        }
-        // One write call per batch with outputs; empty flushes are not writes.
-        if (n > 0) m?.sinkWrites.labels(this.spec.name, s.kind, 'ok').inc();
+    const engine = this.engine;
+    let t0 = 0;
+    const batches$ = fromSource(source, { signal, from: this.positions[source.name] }).pipe(
+      skipStale(), // Kafka: revoked meanwhile; its records go to the partition's owner
+      intake(engine),
+      tap(({ input }) => {
+        m?.receivedEvents.labels(name, source.name).inc(input.observations.length + input.deadLetters.length);
+        m?.batchSize.labels(name, 'source').observe(input.observations.length);
+        t0 = performance.now();
+      }),
+      features(engine),
+      forecast(engine, this.pending),
+      tap(({ input, outputs }) => {
+        m?.stepDuration.labels(name).observe((performance.now() - t0) / 1000);
+        if (input.position !== undefined) this.positions[source.name] = input.position;
+        m?.forecasts.labels(name).inc(outputs.forecasts.length);
+        m?.activeStreams.labels(name).set(engine.runner.arena.size);
+        this.afterBatch();
+      }),
+      toSinks(this.sinks, this.deliverOptions(false)),
+      commit({
+        signal,
+        onRetry: (err) => this.log.warn({ err, source: source.name }, 'Batch outputs or state not written; the batch is undone and redelivered.'),
       }),
     );
+    return new Promise<void>((resolve) => {
+      batches$.subscribe({
+        complete: () => {
+          const how = signal.aborted ? 'Source stopped.' : 'Source ended.';
+          this.log.info({ source: source.name, position: this.positions[source.name] }, how);
+          resolve();
+        },
+        error: (err: unknown) => {
+          if (!signal.aborted) this.log.error({ err, source: source.name }, 'Source failed; its intake stopped.');
+          resolve();
+        },
+      });
+    });
+  }
+
+  /** The outputs gathered since the last take (the engine listener's), leaving none behind. */
+  private readonly pending = {
+    take: (): BatchOutputs => {
+      const out = { forecasts: this.forecasts, actuals: this.actuals, alerts: this.alerts, deadLetters: this.dead };
+      this.forecasts = [];
+      this.actuals = [];
+      this.alerts = [];
+      this.dead = [];
+      return out;
+    },
+  };
+
+  private deliverOptions(durable: boolean): DeliverOptions {
+    const m = this.options.metrics;
+    // One write call per batch with outputs; empty flushes are not writes.
+    const onWrite = m && ((s: OutputSink, ok: boolean) => m.sinkWrites.labels(this.spec.name, s.kind, ok ? 'ok' : 'failed').inc());
+    return { signal: this.abort.signal, durable, onWrite };
+  }
+
+  private flushOutputs(durable: boolean): Promise<void> {
+    return deliver(this.pending.take(), this.sinks, this.deliverOptions(durable));
   }
 }
