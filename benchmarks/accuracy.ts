@@ -13,7 +13,10 @@
 // - Domains: the weather, stocks and health pipelines of pipelines/demo.yaml over WTH (every column a
 //   stream), the 505 S&P 500 tickers and the Fitbit heart rate, H = 1 and the domain's horizon, data
 //   units, ratios to persistence per stream averaged over streams; the offline fit's steps are not scored.
-// `npm run bench:accuracy [-- --json] [-- --data DIR] [-- --only NAME[,NAME]] [-- --quick] [-- --check] [-- --full]`
+// `npm run bench:accuracy [-- --json] [-- --data DIR] [-- --only NAME[,NAME]] [-- --quick] [-- --check] [-- --full] [-- --cells esn,lstm]`
+// --cells: the served and recurrent variants again with each listed cell instead of the pipeline's (rows
+// served:esn, recurrent:esn; the echo state network as accuracy-specs.ts ESN_BENCH, without online retraining).
+// `-- --seq2seq [-- --stride N]`: instead, the encoder-decoder beside the direct head at H = 24 and 96 (accuracy-seq2seq.ts).
 // --quick: ETTh2, health and stocks only, no onlineHead row; --check: the onlineHead row against the
 // in-process reference (accuracy-in-process.ts); --full: ETT files replayed whole, not cut at the test end.
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -25,6 +28,7 @@ import type { MethodAccuracy } from '../src/forecasting/forecast-accuracy.js';
 import { loadDataset, protocolSplit } from './accuracy-data.js';
 import { evaluateInProcess } from './accuracy-in-process.js';
 import { runJob, type AccuracyJob, type JobResult } from './accuracy-job.js';
+import { compareSeq2Seq, DEFAULT_SEQ2SEQ_BENCH, printSeq2SeqTable } from './accuracy-seq2seq.js';
 import { VARIANTS, rawPipeline, variantSpec, type Variant } from './accuracy-specs.js';
 
 const DATASETS = ['ETTh2', 'ETTm1', 'WTH'] as const;
@@ -37,7 +41,8 @@ const PUBLISHED: Record<string, Record<string, number>> = {
   LSTD: { ETTh2: 0.377, ETTm1: 0.081, WTH: 0.153 },
 };
 const DOMAINS = ['weather', 'stocks', 'health'] as const;
-type Row = 'served' | 'readout' | 'recurrent' | 'onlineHead' | 'naive' | 'seasonalNaive';
+/** `${variant}:${cell}`: a variant rerun with another recurrent cell (--cells). */
+type Row = 'served' | 'readout' | 'recurrent' | 'onlineHead' | 'naive' | 'seasonalNaive' | `${Variant}:${string}`;
 /** null: the variant could not run (its model.forecaster value rejected by the schema). */
 type Cell = Partial<MethodAccuracy> | null;
 type Table = Record<string, Partial<Record<Row, Cell>>>;
@@ -49,6 +54,8 @@ interface Options {
   readonly full: boolean;
   readonly check: boolean;
   readonly withHead: boolean;
+  /** --cells: recurrent cells run again beside the pipeline's own (served and recurrent variants). */
+  readonly cells: readonly string[];
   readonly say: (line: string) => void;
 }
 
@@ -78,6 +85,20 @@ async function runVariants(label: string, job: Omit<AccuracyJob, 'variant'>, wit
   return runs;
 }
 
+/** --cells: the served and recurrent variants again with each cell (rows "served:esn", "recurrent:esn"). */
+async function runCells(label: string, job: Omit<AccuracyJob, 'variant'>, cells: readonly string[], say: Options['say']): Promise<Record<string, Ran>> {
+  const out: Record<string, Ran> = {};
+  for (const cell of cells) {
+    for (const v of ['served', 'recurrent'] as const) {
+      const r = await runJob({ ...job, variant: v, edit: { ...job.edit, cell } }, say);
+      if (!r.ok) throw new Error(`${label} ${v}:${cell}: ${r.reason}`);
+      say(`${label} ${v}:${cell}: ${r.rows} rows, ${r.streams} streams, ${r.steps} steps, replay ${r.seconds.toFixed(1)} s (stepping ${r.stepSeconds.toFixed(1)} s, ${r.stepCpuSeconds.toFixed(1)} s CPU)`);
+      out[`${v}:${cell}`] = r;
+    }
+  }
+  return out;
+}
+
 function pick(m: MethodAccuracy, keys: readonly (keyof MethodAccuracy)[]): Partial<MethodAccuracy> {
   return Object.fromEntries(keys.map((k) => [k, m[k]]));
 }
@@ -101,10 +122,12 @@ async function measureDataset(name: (typeof DATASETS)[number], o: Options): Prom
   for (let r = 0; r < split.train; r++) lines[r + 1].split(',').slice(1).forEach((x, j) => (train[r * columns.length + j] = Number.parseFloat(x)));
   const z = fitZScore(train, columns.length, split.train);
   const scale = Object.fromEntries(columns.map((c, j) => [`${source.key_prefix ?? ''}${c}`, z.std[j]]));
-  const runs = await runVariants(name, {
+  const job = {
     file, edit: { source: { ...source, path: input } }, input, horizons: ETT_HORIZONS, season: split.season,
     window: { testStart: split.testStart, testEnd: split.testEnd }, scale,
-  }, o.withHead, o.say);
+  };
+  const runs = await runVariants(name, job, o.withHead, o.say);
+  const cellRuns = await runCells(name, job, o.cells, o.say);
   const out: Table = {};
   const head = Object.values(runs).find((r) => r?.head !== undefined)?.head;
   const base = (runs.served as Ran).served;
@@ -112,6 +135,7 @@ async function measureDataset(name: (typeof DATASETS)[number], o: Options): Prom
     const k = String(H);
     const row: Partial<Record<Row, Cell>> = {};
     for (const v of VARIANTS) row[v] = runs[v] === null ? null : pick(runs[v].served[k].model, ETT_KEYS);
+    for (const [key, r] of Object.entries(cellRuns)) row[key as Row] = pick(r.served[k].model, ETT_KEYS);
     if (head !== undefined) row.onlineHead = pick(head[k].model, ['mse', 'mae']);
     row.naive = pick(base[k].naive, ['mse', 'mae']);
     const seasonal = base[k].seasonalNaive;
@@ -157,13 +181,16 @@ async function measureDomain(domain: (typeof DOMAINS)[number], o: Options): Prom
   // Daily season where the step has one (hourly weather); the offline fit's first steps of every stream are not scored.
   const season = domain === 'weather' ? 24 : undefined;
   const input = source.path as string;
-  const runs = await runVariants(domain, { file, edit: { pipeline: domain, source }, input, horizons, season, window: { fromOrigin: fitSteps } }, false, o.say);
+  const job = { file, edit: { pipeline: domain, source }, input, horizons, season, window: { fromOrigin: fitSteps } };
+  const runs = await runVariants(domain, job, false, o.say);
+  const cellRuns = await runCells(domain, job, o.cells, o.say);
   const table: Table = {};
   const s = runs.served as Ran;
   for (const H of horizons) {
     const k = String(H);
     const row: Partial<Record<Row, Cell>> = {};
     for (const v of VARIANTS) row[v] = runs[v] === null ? null : pick(runs[v].served[k].model, DOMAIN_KEYS);
+    for (const [key, r] of Object.entries(cellRuns)) row[key as Row] = pick(r.served[k].model, DOMAIN_KEYS);
     row.naive = pick(s.served[k].naive, ['mse', 'mae', 'mseRatio', 'maeRatio']);
     const seasonal = s.served[k].seasonalNaive;
     if (seasonal !== undefined) row.seasonalNaive = pick(seasonal, ['mse', 'mae', 'mseRatio', 'maeRatio']);
@@ -200,10 +227,24 @@ async function main(): Promise<void> {
     return;
   }
   const wanted = (name: string) => (only === undefined ? !quick || ['ETTh2', 'health', 'stocks'].includes(name) : only.includes(name));
+  if (args.includes('--seq2seq')) {
+    // The encoder-decoder beside the direct head (accuracy-seq2seq.ts): in process, ETT / WTH only.
+    const started = performance.now();
+    const sets = DATASETS.filter((d) => wanted(d));
+    const o = { ...DEFAULT_SEQ2SEQ_BENCH, stride: Number(at('--stride') ?? DEFAULT_SEQ2SEQ_BENCH.stride) };
+    const result = compareSeq2Seq(at('--data') ?? resolve(root, '../shared/data'), sets, o, (line) => console.error(line));
+    const seconds = (performance.now() - started) / 1000;
+    if (json) console.log(JSON.stringify({ seq2seq: result, options: o, seconds }));
+    else {
+      printSeq2SeqTable(result, o);
+      console.log(`total ${seconds.toFixed(1)} s`);
+    }
+    return;
+  }
   const work = await mkdtemp(join(tmpdir(), 'tidecast-accuracy-'));
   const o: Options = {
     root, dataDir: at('--data') ?? resolve(root, '../shared/data'), work, full: args.includes('--full'), check: args.includes('--check'),
-    withHead: !quick, say: (line) => console.error(line),
+    withHead: !quick, cells: at('--cells')?.split(',') ?? [], say: (line) => console.error(line),
   };
   const started = performance.now();
   const datasets: Record<string, Table> = {};

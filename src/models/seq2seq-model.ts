@@ -18,12 +18,19 @@ export interface Seq2SeqConfig {
   readonly inputSize: number;
   readonly units: number;
   readonly horizon: number;
+  /**
+   * Translation-invariant: the encoder reads each value minus the last one and the decoder its
+   * previous value minus the last one (inputSize must be 1, the value). Default true: a level the
+   * fit window never saw looks like one it did (the drift of ETTh2's test years).
+   */
+  readonly relative?: boolean;
   readonly seed: number;
 }
 
 export class Seq2SeqModel {
   readonly config: Seq2SeqConfig;
   readonly kernels: Kernels;
+  readonly relative: boolean;
   readonly encoder: StepCell;
   /** Input: the previous step's value (own mean or, in teacher forcing, the observed one). */
   readonly decoder: StepCell;
@@ -36,7 +43,11 @@ export class Seq2SeqModel {
     if (bad.length > 0 || (config.kind !== 'lstm' && config.kind !== 'gru')) {
       throw new TidecastError(`Invalid seq2seq config: kind must be lstm or gru and ${['inputSize', 'units', 'horizon'].join(', ')} positive integers (${JSON.stringify(config)}).`, 'config_invalid', false);
     }
+    if (config.relative !== false && config.inputSize !== 1) {
+      throw new TidecastError(`A relative seq2seq reads the value only (inputSize 1, got ${config.inputSize}); set relative: false for more features.`, 'config_invalid', false);
+    }
     this.config = config;
+    this.relative = config.relative !== false;
     this.kernels = kernels;
     this.encoder = createStepCell(config.kind, config.inputSize, config.units, kernels);
     this.decoder = createStepCell(config.kind, 1, config.units, kernels);

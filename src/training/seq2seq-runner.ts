@@ -4,6 +4,7 @@ import type { Seq2SeqModel } from '../models/seq2seq-model.js';
 // from the zero state, the decoder unrolls H steps. Decoder input at step h > 1 is the observed value
 // of step h-1 where `teacher` says so (teacher forcing; scheduled sampling draws that mask), else the
 // model's own mean of step h-1 (free running), and the gradient flows back through that feedback.
+// A relative model (the default) reads values minus the last observed one.
 // Buffers are sized once for (maxWindow, maxBatch) and reused: nothing is allocated per call.
 
 export class Seq2SeqRunner {
@@ -69,8 +70,10 @@ export class Seq2SeqRunner {
     this.B = B;
     const plane = B * u;
     const cw = m.encoder.cacheWidth;
-    for (let i = 0; i < W * B * inputSize; i++) this.encIn[i] = inputs[inOff + i];
     for (let b = 0; b < B; b++) this.last[b] = last[b];
+    if (m.relative) for (let i = 0; i < W * B; i++) this.encIn[i] = inputs[inOff + i] - this.last[i % B];
+    else for (let i = 0; i < W * B * inputSize; i++) this.encIn[i] = inputs[inOff + i];
+    const base = m.relative ? this.last : null;
     this.h.fill(0, 0, plane);
     this.c.fill(0, 0, m.encoder.hasCellState ? plane : 0);
     for (let t = 0; t < W; t++) {
@@ -81,10 +84,11 @@ export class Seq2SeqRunner {
     for (let s = 0; s < H; s++) {
       for (let b = 0; b < B; b++) {
         const i = s * B + b;
-        if (s === 0) { this.decIn[i] = this.last[b]; this.fed[i] = 0; continue; }
+        const shift = base === null ? 0 : base[b];
+        if (s === 0) { this.decIn[i] = this.last[b] - shift; this.fed[i] = 0; continue; }
         const p = i - B;
         const useTeacher = teacher !== null && targets !== null && teacher[p] === 1 && !Number.isNaN(targets[p]);
-        this.decIn[i] = useTeacher ? (targets as Float32Array)[p] : out[2 * p];
+        this.decIn[i] = (useTeacher ? (targets as Float32Array)[p] : out[2 * p]) - shift;
         this.fed[i] = useTeacher ? 0 : 1;
       }
       const t = W + s;

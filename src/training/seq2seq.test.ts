@@ -11,15 +11,16 @@ import { fitSeq2Seq } from './seq2seq-trainer.js';
 
 const W = 5, H = 4, B = 3;
 
-function setup(kind: 'lstm' | 'gru', seed: number) {
-  const model = new Seq2SeqModel({ kind, inputSize: 2, units: 3, horizon: H, seed });
+function setup(kind: 'lstm' | 'gru', seed: number, relative = false) {
+  const inputSize = relative ? 1 : 2;
+  const model = new Seq2SeqModel({ kind, inputSize, units: 3, horizon: H, relative, seed });
   initialiseSeq2Seq(model);
   const rng = new Prng(seed + 10);
   // Bigger head than the init's so the feedback path carries a real gradient.
   for (const p of model.params()) for (let i = 0; i < p.data.length; i++) p.data[i] += rng.uniform(-0.4, 0.4);
   for (let i = 0; i < model.headKernel.data.length; i++) model.headKernel.data[i] *= 4;
   for (let i = 0; i < model.decoder.params[0].data.length; i++) model.decoder.params[0].data[i] *= 3;
-  const inputs = Float32Array.from({ length: W * B * 2 }, () => rng.uniform(-1, 1));
+  const inputs = Float32Array.from({ length: W * B * inputSize }, () => rng.uniform(-1, 1));
   const last = Float32Array.from({ length: B }, () => rng.uniform(-1, 1));
   const targets = Float32Array.from({ length: H * B }, () => rng.uniform(-1, 1));
   targets[4] = NaN; // a missing target is neither scored nor fed
@@ -28,10 +29,11 @@ function setup(kind: 'lstm' | 'gru', seed: number) {
 
 describe.each(['lstm', 'gru'] as const)('%s seq2seq', (kind) => {
   it.each([
-    ['free running', null],
-    ['mixed teacher forcing', Uint8Array.from({ length: H * B }, (_, i) => i % 2)],
-  ] as const)('gradients match central finite differences (%s)', (_name, teacher) => {
-    const { model, inputs, last, targets } = setup(kind, kind === 'lstm' ? 1 : 2);
+    ['free running', null, false],
+    ['mixed teacher forcing', Uint8Array.from({ length: H * B }, (_, i) => i % 2), false],
+    ['relative, mixed teacher forcing', Uint8Array.from({ length: H * B }, (_, i) => i % 2), true],
+  ] as const)('gradients match central finite differences (%s)', (_name, teacher, relative) => {
+    const { model, inputs, last, targets } = setup(kind, kind === 'lstm' ? 1 : 2, relative);
     const runner = new Seq2SeqRunner(model, W, B);
     const dOut = new Float32Array(H * B * 2);
     const lossOf = () => gaussianNllLoss(runner.forward(W, B, inputs, 0, last, targets, teacher), targets, H * B, dOut);
