@@ -2,10 +2,11 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { TidecastError } from '../core/errors.js';
 import type { ModelsApi, PipelineModels } from '../retraining/models-api.js';
 import type { PipelineSummary } from './pipeline-info.js';
+import { forceRequested, promoteRefusal } from './promote-guard.js';
 
 // Model registry over HTTP: the same operations as `tidecast models`.
 //   GET  /api/models                              every pipeline's versions and live version (always)
-//   POST /api/models/:pipeline/promote/:version   make a version live (at the next swap point)
+//   POST /api/models/:pipeline/promote/:version   make a version live (at the next swap point); a rejected one needs force
 //   POST /api/models/:pipeline/rollback           back to the previously promoted version
 //   POST /api/models/:pipeline/train              run a retraining now; returns the run
 
@@ -21,6 +22,8 @@ export function registerModelRoutes(app: FastifyInstance, api: ModelsApi | undef
   if (api === undefined) return;
   app.post('/api/models/:pipeline/promote/:version', async (req, reply) => {
     const { pipeline, version } = req.params as { pipeline: string; version: string };
+    const refusal = promoteRefusal(api, pipeline, version, forceRequested(req.query, req.body));
+    if (refusal !== undefined) return reply.code(refusal.status).send(refusal.body);
     return guarded(reply, async () => { await api.promote(pipeline, version); return { pipeline, live: version }; });
   });
   app.post('/api/models/:pipeline/rollback', async (req, reply) => {

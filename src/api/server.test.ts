@@ -127,7 +127,7 @@ describe('HTTP API', () => {
       calls.push([body, type]);
       const lines = body.split('\n').filter((l) => l.trim() !== '');
       const bad = lines.filter((l) => l.includes('bad')).length;
-      return { accepted: lines.length - bad, rejected: bad, errors: bad > 0 ? [{ at: 1, code: 'parse_error', detail: 'bad line' }] : [] };
+      return { accepted: lines.length - bad, rejected: bad, errors: bad > 0 ? [{ index: 0, code: 'parse_error', message: 'bad line' }] : [] };
     };
     const { app } = setup({ ingest: new Map([['weather', ingest]]) });
     const json = '{"stream":"s","timestamp":1,"value":2}';

@@ -2,7 +2,11 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import { TidecastError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../telemetry/logger.js';
 import { renderMetrics, type TidecastMetrics } from '../telemetry/metrics.js';
+import { registerAuth, assertSafeBind, type HttpAuth } from './auth.js';
 import { streamEvents } from './event-stream.js';
+import { IngestRefusal, rejectedStatus } from './ingest-limits.js';
+import type { TlsFiles } from './tls.js';
+import { registerWriteGuard } from './write-guard.js';
 import { registerModelRoutes } from './models-routes.js';
 import { refuse, selectPipeline } from './pipeline-target.js';
 import { registerSilenceRoutes, type SilenceApi } from './silences-routes.js';
@@ -25,22 +29,30 @@ export interface HealthReport {
   readonly details?: Readonly<Record<string, unknown>>;
 }
 
-export interface IngestError {
-  /** 1-based line (line protocol) or 0-based record index (JSON array). */
-  readonly at?: number;
+/** One rejected record of an ingest request. */
+export interface IngestRejection {
+  /** 0-based: the element of a JSON array, else the line of the body (blank and comment lines count). */
+  readonly index: number;
   readonly code: string;
-  readonly detail: string;
+  readonly message: string;
 }
 
+/** This request's records only: accepted + rejected = records read from the body. */
 export interface IngestResult {
   readonly accepted: number;
   readonly rejected: number;
-  /** The first few errors; all rejected records are also counted and dead-lettered by the runtime. */
-  readonly errors?: readonly IngestError[];
+  /** Every rejected record, by index; each is also dead-lettered and counted in the metrics. */
+  readonly errors: readonly IngestRejection[];
+}
+
+/** Per-request ingest options from the query string. */
+export interface IngestOptions {
+  /** Unit of numeric timestamps (s, ms, us, ns, auto); overrides the pipeline's input.time_unit. */
+  readonly timeUnit?: string;
 }
 
 /** POST /api/ingest body (raw text) and its content type; the runtime parses JSON or line protocol. */
-export type IngestHandler = (body: string, contentType: string) => Promise<IngestResult>;
+export type IngestHandler = (body: string, contentType: string, options?: IngestOptions) => Promise<IngestResult>;
 
 export type { SilenceApi } from './silences-routes.js';
 
@@ -62,6 +74,12 @@ export interface HttpServerOptions {
   readonly sseFlushMs?: number;
   /** Largest accepted request body. Default 10 MiB. */
   readonly bodyLimitBytes?: number;
+  /** Bearer tokens (auth.ts); undefined: none configured, refused on a non-loopback host. */
+  readonly auth?: HttpAuth;
+  /** Serve HTTPS with this certificate and key. */
+  readonly tls?: TlsFiles;
+  /** Origins besides the server's own allowed to write from a browser. */
+  readonly allowedOrigins?: readonly string[];
 }
 
 export interface HttpServer {
@@ -86,13 +104,19 @@ export function buildHttpApp(options: HttpServerOptions): { app: FastifyInstance
     bodyLimit: options.bodyLimitBytes ?? 10 * 1024 * 1024,
     // On shutdown, keep-alive sockets would otherwise hold close() for the client's idle timeout.
     forceCloseConnections: true,
-  });
+    // fastify types an https server apart; the routes below do not care which it is.
+    ...(options.tls === undefined ? {} : { https: { cert: options.tls.cert, key: options.tls.key } }),
+  }) as unknown as FastifyInstance;
   const assets = loadDashboardAssets();
   const feeds = new Set<() => void>();
 
   // Every body arrives as text: ingest hands it on untouched, the silences route parses its JSON.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => { done(null, body); });
+
+  // Tokens first (a refused request learns nothing more), then cross-origin writes and content types.
+  registerAuth(app, options.auth);
+  registerWriteGuard(app, { allowedOrigins: options.allowedOrigins });
 
   app.addHook('onResponse', async (req, reply) => {
     metrics.httpRequests.inc({ route: req.routeOptions.url ?? 'unmatched', method: req.method, status: String(reply.statusCode) });
@@ -170,9 +194,11 @@ export function buildHttpApp(options: HttpServerOptions): { app: FastifyInstance
     if (!target.ok) return refuse(reply, target);
     const body = typeof req.body === 'string' ? req.body : '';
     if (body.trim() === '') return reply.code(400).send({ error: 'bad_request', message: 'Empty body: send JSON or line protocol.' });
+    const { time_unit: timeUnit } = req.query as { time_unit?: string };
     try {
-      const result = await target.value(body, req.headers['content-type'] ?? 'text/plain');
-      const status = result.accepted === 0 && result.rejected > 0 ? 400 : 200;
+      const result = await target.value(body, req.headers['content-type'] ?? '', { timeUnit });
+      // Some records in: 200 with the rest's reasons; none: 429 when a stream limit was a reason, else 400.
+      const status = result.accepted === 0 && result.rejected > 0 ? rejectedStatus(result.errors.map((e) => e.code)) : 200;
       return reply.code(status).send(result);
     } catch (err) {
       return sendIngestFailure(reply, err);
@@ -193,14 +219,15 @@ export function buildHttpApp(options: HttpServerOptions): { app: FastifyInstance
 
 /** Listens and resolves once the port is open. */
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
-  const { app, closeFeeds } = buildHttpApp(options);
   const host = options.host ?? '127.0.0.1';
+  assertSafeBind(host, options.auth);
+  const { app, closeFeeds } = buildHttpApp(options);
   await app.listen({ port: options.port ?? DEFAULT_HTTP_PORT, host });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : (options.port ?? DEFAULT_HTTP_PORT);
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   return {
-    url: `http://${shownHost}:${port}`,
+    url: `${options.tls === undefined ? 'http' : 'https'}://${shownHost}:${port}`,
     port,
     app,
     close: async () => {
@@ -212,6 +239,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
 }
 
 function sendIngestFailure(reply: FastifyReply, err: unknown): FastifyReply {
+  if (err instanceof IngestRefusal) return reply.code(err.status).send({ error: err.code, message: err.message });
   if (err instanceof TidecastError) {
     // A retriable failure (pipeline paused, queue full) tells the client to come back.
     const status = err.retriable ? 503 : 400;

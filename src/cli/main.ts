@@ -1,3 +1,4 @@
+import { TidecastError } from '../core/errors.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -197,6 +198,11 @@ export async function main(argv: readonly string[] = process.argv): Promise<void
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   main().catch((err: unknown) => {
+    // A refused configuration (e.g. an open non-loopback bind) is the user's to fix: its message, no stack.
+    if (err instanceof TidecastError && err.code === 'config_invalid') {
+      process.stderr.write(`tidecast: ${err.message}\n`);
+      process.exit(2);
+    }
     process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);
   });

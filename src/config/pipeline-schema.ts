@@ -5,7 +5,7 @@ import { AlertingOptions } from '../alerting/rule-options.js';
 import { PipelineDataOptions } from '../operators/options.js';
 import { esnIssues } from './esn-section.js';
 import { onlineHeadIssues } from './online-head-section.js';
-import { HttpSection, ModelSection, StateSection, TrainingSection } from './sections.js';
+import { HttpSection, LimitsSection, ModelSection, StateSection, TrainingSection } from './sections.js';
 
 // A pipeline file holds either one pipeline, or a bundle `{ http, pipelines: [...] }` so that one
 // file (the embedded demo) can run several domains in one process.
@@ -26,6 +26,7 @@ export const PipelineSpec = z
     training: TrainingSection.default(TrainingSection.parse({})).describe('Offline fit at start and online retraining.'),
     alerting: AlertingOptions.default(AlertingOptions.parse({})).describe('Scoring of forecast deviations and alert rules.'),
     state: StateSection.describe('Checkpoints.'),
+    limits: LimitsSection.default(LimitsSection.parse({})).describe('Bounded work per HTTP ingest request and per pipeline.'),
     http: HttpSection.optional().describe('API and dashboard; a single-pipeline file may set it here.'),
   })
   .strict()

@@ -102,10 +102,47 @@ export const StateSection = z
   })
   .strict();
 
+/** One API token: its secret is read from an environment variable or a file, never written in the pipeline file. */
+export const HttpTokenSection = z
+  .object({
+    name: z.string().min(1).optional().describe('Label for logs and error messages (the token itself is never logged).'),
+    scope: z.enum(['read', 'write']).describe('read: GET endpoints and /metrics; write: also ingest, silences and model promote/rollback/train.'),
+    env: z.string().min(1).optional().describe('Environment variable holding the token.'),
+    file: z.string().min(1).optional().describe('File holding the token (surrounding whitespace is trimmed).'),
+  })
+  .strict()
+  .refine((t) => (t.env === undefined) !== (t.file === undefined), { message: 'give exactly one of env or file' });
+
+export const HttpAuthSection = z.union([
+  z.literal('none').describe('No tokens, said explicitly: needed to serve a non-loopback interface without tokens.'),
+  z.object({ tokens: z.array(HttpTokenSection).min(1).describe('Bearer tokens accepted by the API.') }).strict(),
+]);
+
+export const HttpTlsSection = z
+  .object({
+    cert: z.string().min(1).describe('PEM certificate (chain) file.'),
+    key: z.string().min(1).describe('PEM private key file.'),
+  })
+  .strict();
+
 export const HttpSection = z
   .object({
     port: z.number().int().min(0).max(65_535).default(8080).describe('Port of the API and dashboard (0: any free port).'),
     host: z.string().default('127.0.0.1').describe('Interface to listen on (loopback by default: the API has write endpoints; 0.0.0.0 to serve other machines).'),
+    auth: HttpAuthSection.optional().describe('Bearer tokens with read or write scope, or "none". A non-loopback host needs tokens or an explicit "none".'),
+    tls: HttpTlsSection.optional().describe('Serve HTTPS with this certificate and key.'),
+    allowed_origins: z.array(z.string().min(1)).default([]).describe('Browser origins besides the API\'s own allowed to write (e.g. a reverse proxy\'s public origin, "https://tidecast.example.com").'),
+  })
+  .strict();
+
+/** Bounded work per HTTP ingest request and per pipeline (docs/api.md, "Limits"). */
+export const LimitsSection = z
+  .object({
+    max_streams: z.number().int().min(1).default(20_000).describe('Most streams the pipeline holds; records of further new streams are rejected (stream_limit, HTTP 429).'),
+    max_new_streams_per_request: z.number().int().min(1).default(1_000).describe('Most new streams one ingest request may create (too_many_new_streams, HTTP 429).'),
+    max_stream_id_length: z.number().int().min(1).max(65_536).default(256).describe('Longest stream id in characters (stream_id_too_long, HTTP 400).'),
+    max_records_per_request: z.number().int().min(1).default(100_000).describe('Most records in one ingest request; a larger request is refused whole (too_many_records, HTTP 413).'),
+    max_future_ms: z.number().int().nonnegative().default(86_400_000).describe('Ingested records whose event time is further than this ahead of the wall clock are rejected (future_record).'),
   })
   .strict();
 
@@ -113,3 +150,6 @@ export type ModelSection = z.infer<typeof ModelSection>;
 export type TrainingSection = z.infer<typeof TrainingSection>;
 export type StateSection = z.infer<typeof StateSection>;
 export type HttpSection = z.infer<typeof HttpSection>;
+export type HttpAuthSection = z.infer<typeof HttpAuthSection>;
+export type HttpTlsSection = z.infer<typeof HttpTlsSection>;
+export type LimitsSection = z.infer<typeof LimitsSection>;

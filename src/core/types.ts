@@ -63,7 +63,13 @@ export type ErrorCode =
   | 'non_finite'
   | 'broker_down'
   | 'sink_rejected'
-  | 'state_corrupt';
+  | 'state_corrupt'
+  // Ingest limits (src/api/ingest-limits.ts): bounded work per request and per pipeline.
+  | 'stream_id_too_long'
+  | 'future_record'
+  | 'stream_limit'
+  | 'too_many_new_streams'
+  | 'too_many_records';
 
 /** A record that could not be processed, kept with the reason instead of being dropped. */
 export interface DeadLetter<T = unknown> {

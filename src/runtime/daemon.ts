@@ -1,4 +1,6 @@
 import { startHttpServer, type HttpServer } from '../api/server.js';
+import { assertSafeBind, loadHttpAuth } from '../api/auth.js';
+import { loadTls } from '../api/tls.js';
 import { ForecastStore } from '../api/forecast-store.js';
 import type { LoadedFile } from '../config/load-pipeline.js';
 import type { PipelineSpec } from '../config/pipeline-schema.js';
@@ -40,6 +42,12 @@ export interface Daemon {
 
 export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const log = o.log;
+  // Security settings first: a bind that would expose the API without tokens fails before any work.
+  const httpCfg = o.files.find((f) => f.http !== undefined)?.http;
+  const httpHost = o.host ?? httpCfg?.host ?? '127.0.0.1';
+  const auth = await loadHttpAuth(httpCfg?.auth);
+  assertSafeBind(httpHost, auth);
+  const tls = await loadTls(httpCfg?.tls);
   const listed: { spec: PipelineSpec; file: string }[] = o.files.flatMap((f) => f.pipelines.map((spec) => ({ spec, file: f.file })));
   // step_ms: auto becomes the spacing of the pipeline's file sources' data (infer-step.ts).
   const specs = await Promise.all(listed.map(async ({ spec, file }) => {
@@ -94,10 +102,12 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     if (reason !== 'initial') store.setModelVersion(r.spec.name, { version: r.engine.runner.version, since: Date.now(), reason });
     store.setPipelineStatus(r.spec.name, 'running');
   }
-  const httpCfg = o.files.find((f) => f.http !== undefined)?.http;
   const http = await startHttpServer({
     port: o.port ?? httpCfg?.port ?? 8080,
-    host: o.host ?? httpCfg?.host ?? '127.0.0.1',
+    host: httpHost,
+    auth,
+    tls,
+    allowedOrigins: httpCfg?.allowed_origins,
     store,
     metrics: o.metrics,
     logger: componentLogger(log, 'api'),

@@ -1,53 +1,132 @@
-import type { IngestError, IngestResult } from '../api/server.js';
+import { checkRecordCount, IngestRefusal, RequestLimits, type StreamCensus } from '../api/ingest-limits.js';
+import { jsonTooDeep, MAX_JSON_DEPTH } from '../api/json-depth.js';
+import type { IngestHandler, IngestOptions, IngestRejection, IngestResult } from '../api/server.js';
+import { mediaType } from '../api/write-guard.js';
+import { dataPart } from '../config/pipeline-schema.js';
 import type { DeadLetter, Observation, RawRecord } from '../core/types.js';
 import { RecordParser } from '../operators/parse.js';
-import { dataPart } from '../config/pipeline-schema.js';
+import type { TimeUnit } from '../operators/parse-time.js';
 import type { PipelineRuntime } from './pipeline-runtime.js';
 
-// POST /api/ingest: a JSON array/object or line protocol body becomes raw records, parsed with the
-// pipeline's own input mapping. HTTP ingest is at-most-once: it is not replayed after a restart.
+// POST /api/ingest: a JSON array/object, JSON lines or line protocol body becomes raw records, parsed
+// with the pipeline's own input mapping, checked against the pipeline's limits, then handed to the
+// engine. The answer counts this request's records only: parse and limit rejections are known here,
+// and the engine's own (duplicate, late, empty id, ...) are the dead letters it raises for these very
+// observation objects while it takes them in, synchronously, so concurrent requests cannot mix.
+// HTTP ingest is at-most-once: it is not replayed after a restart.
 
-export function ingestHandler(runtime: PipelineRuntime): (body: string, contentType: string) => Promise<IngestResult> {
-  const parser = new RecordParser(dataPart(runtime.spec));
-  return async (body, contentType) => {
-    const raws = toRawRecords(body, contentType);
+const TIME_UNITS = new Set<string>(['auto', 's', 'ms', 'us', 'ns']);
+
+/** A raw record and where it was in the body (array element, or 0-based line). */
+interface IndexedRecord {
+  readonly raw: RawRecord;
+  readonly index: number;
+}
+
+export function ingestHandler(runtime: PipelineRuntime, now: () => number = Date.now): IngestHandler {
+  const data = dataPart(runtime.spec);
+  const limits = runtime.spec.limits;
+  const parsers = new Map<string, RecordParser>([['', new RecordParser(data)]]);
+  // A request's time_unit overrides input.time_unit (JSON/CSV numbers) and, unless auto, input.line.precision.
+  const parserFor = (unit: string | undefined): RecordParser => {
+    const key = unit ?? '';
+    let p = parsers.get(key);
+    if (p !== undefined) return p;
+    if (!TIME_UNITS.has(key)) throw new IngestRefusal(400, 'bad_request', `time_unit must be one of ${[...TIME_UNITS].join(', ')}, got "${key}".`);
+    const u = key as TimeUnit;
+    const input = { ...data.input, time_unit: u, line: u === 'auto' ? data.input.line : { ...data.input.line, precision: u } };
+    p = new RecordParser({ ...data, input });
+    parsers.set(key, p);
+    return p;
+  };
+  const arena = runtime.engine.runner.arena;
+  const census: StreamCensus = { get size() { return arena.size; }, has: (k) => arena.peek(k) >= 0 };
+  const refused = runtime.options.metrics?.ingestRefused;
+
+  return async (body: string, contentType: string, options: IngestOptions = {}): Promise<IngestResult> => {
+    let records: IndexedRecord[];
+    let parser: RecordParser;
+    try {
+      parser = parserFor(options.timeUnit);
+      records = toRawRecords(body, contentType);
+      checkRecordCount(limits, records.length);
+    } catch (err) {
+      if (err instanceof IngestRefusal) refused?.labels(runtime.spec.name, err.code).inc();
+      throw err;
+    }
+    const check = new RequestLimits(limits, census, now());
     const observations: Observation[] = [];
+    const indexOf = new Map<Observation, number>();
     const dead: DeadLetter[] = [];
-    const errors: IngestError[] = [];
-    raws.forEach((raw, i) => {
-      parser.parse(raw, {
-        observation: (o) => observations.push(o),
-        deadLetter: (d) => {
-          dead.push(d);
-          if (errors.length < 10) errors.push({ at: raw.format === 'line' ? i + 1 : i, code: d.code, detail: d.detail });
-        },
-      });
-    });
-    const before = runtime.engine.stats.observations;
-    const deadBefore = Object.values(runtime.engine.stats.deadLetters).reduce((a, b) => a + b, 0);
-    await runtime.ingestExternal(observations, dead);
-    const rejectedInEngine = Object.values(runtime.engine.stats.deadLetters).reduce((a, b) => a + b, 0) - deadBefore - dead.length;
-    return {
-      accepted: runtime.engine.stats.observations - before - Math.max(0, rejectedInEngine),
-      rejected: dead.length + Math.max(0, rejectedInEngine),
-      errors,
+    const rejections: IngestRejection[] = [];
+    let index = 0;
+    const sink = {
+      observation: (o: Observation) => {
+        const limit = check.check(o.key, o.eventTime);
+        if (limit === null) {
+          observations.push(o);
+          indexOf.set(o, index);
+          return;
+        }
+        dead.push({ record: o, code: limit.code, detail: limit.message, origin: o.origin });
+        rejections.push({ index, code: limit.code, message: limit.message });
+      },
+      deadLetter: (d: DeadLetter<RawRecord>) => {
+        dead.push(d);
+        rejections.push({ index, code: d.code, message: d.detail });
+      },
     };
+    for (const r of records) {
+      index = r.index;
+      parser.parse(r.raw, sink);
+    }
+    let engineRejected = 0;
+    await runtime.ingestExternal(observations, dead, (d) => {
+      const i = indexOf.get(d.record as Observation);
+      if (i === undefined) return; // another request's record released now (e.g. late once its wait ended)
+      engineRejected++;
+      rejections.push({ index: i, code: d.code, message: d.detail });
+    });
+    rejections.sort((a, b) => a.index - b.index);
+    return { accepted: observations.length - engineRejected, rejected: rejections.length, errors: rejections };
   };
 }
 
-function toRawRecords(body: string, contentType: string): RawRecord[] {
-  const origin = (i: number) => ({ connector: 'http', partition: 0, offset: String(i) });
+/** The body's records by content type (see write-guard.ts for the accepted types). */
+export function toRawRecords(body: string, contentType: string): IndexedRecord[] {
+  const type = mediaType(contentType);
   const trimmed = body.trim();
-  if (contentType.includes('json') || trimmed.startsWith('[') || trimmed.startsWith('{')) {
+  const sniffedJson = type === '' && (trimmed.startsWith('[') || trimmed.startsWith('{'));
+  if (type === 'application/json' || sniffedJson) return jsonRecords(body, false);
+  if (type === 'application/x-ndjson' || type === 'application/jsonl') return jsonRecords(body, true);
+  return lines(body).filter((l) => l.text.trim() !== '' && !l.text.startsWith('#'))
+    .map((l) => ({ raw: { payload: l.text, format: 'line' as const, origin: origin(l.index) }, index: l.index }));
+}
+
+function jsonRecords(text: string, jsonLines: boolean): IndexedRecord[] {
+  if (jsonTooDeep(text)) {
+    throw new IngestRefusal(400, 'too_deep', `JSON nested more than ${MAX_JSON_DEPTH} levels deep: records are flat objects, or an array of them.`);
+  }
+  if (!jsonLines) {
     let parsed: unknown;
     try {
-      parsed = JSON.parse(trimmed);
+      parsed = JSON.parse(text);
     } catch {
-      // Not one JSON document: treat as JSON lines.
-      return trimmed.split('\n').filter((l) => l.trim() !== '').map((payload, i) => ({ payload, format: 'json' as const, origin: origin(i) }));
+      jsonLines = true; // not one JSON document: read it as JSON lines
     }
-    const items = Array.isArray(parsed) ? parsed : [parsed];
-    return items.map((item, i) => ({ payload: JSON.stringify(item), format: 'json' as const, origin: origin(i) }));
+    if (!jsonLines) {
+      const items = Array.isArray(parsed) ? parsed : [parsed];
+      return items.map((item, i) => ({ raw: { payload: JSON.stringify(item) ?? 'null', format: 'json' as const, origin: origin(i) }, index: i }));
+    }
   }
-  return body.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#')).map((payload, i) => ({ payload, format: 'line' as const, origin: origin(i) }));
+  return lines(text).filter((l) => l.text.trim() !== '')
+    .map((l) => ({ raw: { payload: l.text, format: 'json' as const, origin: origin(l.index) }, index: l.index }));
+}
+
+function lines(text: string): { text: string; index: number }[] {
+  return text.split('\n').map((t, index) => ({ text: t.endsWith('\r') ? t.slice(0, -1) : t, index }));
+}
+
+function origin(i: number): RawRecord['origin'] {
+  return { connector: 'http', partition: 0, offset: String(i) };
 }

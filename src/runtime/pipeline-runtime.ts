@@ -78,6 +78,8 @@ export class PipelineRuntime {
   checkpointFailure: CheckpointFailure | undefined;
   /** stop()'s final checkpoint failed after its retries: the daemon exits non-zero. */
   finalCheckpointFailed = false;
+  /** ingestExternal's listener for the engine's dead letters, during its synchronous ingest only. */
+  private rejectedHere: ((d: DeadLetter) => void) | undefined;
 
   constructor(readonly spec: PipelineSpec, readonly options: PipelineRuntimeOptions) {
     this.log = options.log;
@@ -107,6 +109,7 @@ export class PipelineRuntime {
       // Every dead letter (source, parser or stream pipeline) passes here once and is counted here only.
       deadLetter: (d) => {
         this.dead.push(d);
+        this.rejectedHere?.(d);
         this.warnDeadLetter(d);
         obs?.deadLetter?.(spec.name, d);
         m?.deadLetters.labels(spec.name, 'pipeline', d.code, 'engine').inc();
@@ -278,10 +281,19 @@ export class PipelineRuntime {
     this.log.warn({ code: d.code, detail: d.detail, origin: d.origin, counts: this.engine.stats.deadLetters }, 'Records dead-lettered.');
   }
 
-  /** Observations from outside the sources (HTTP ingest); resolves when their outputs are written. */
-  async ingestExternal(observations: readonly Observation[], dead: readonly DeadLetter[]): Promise<void> {
+  /**
+   * Observations from outside the sources (HTTP ingest); resolves when their outputs are written.
+   * `rejected` hears every dead letter the engine raises while it takes these in (synchronously, so
+   * only this call's records and records they release): HTTP ingest answers exact counts from it.
+   */
+  async ingestExternal(observations: readonly Observation[], dead: readonly DeadLetter[], rejected?: (d: DeadLetter) => void): Promise<void> {
     for (const d of dead) this.engine.deadLetter(d);
-    this.engine.ingest(observations);
+    this.rejectedHere = rejected;
+    try {
+      this.engine.ingest(observations);
+    } finally {
+      this.rejectedHere = undefined;
+    }
     await this.flushOutputs(false);
   }
 

@@ -61,6 +61,8 @@ export interface TidecastMetrics {
   readonly checkpointFailing: Gauge<'pipeline'>;
   /** HTTP requests served by the API, by route pattern (bounded) and status code. */
   readonly httpRequests: Counter<'route' | 'method' | 'status'>;
+  /** HTTP ingest requests refused whole before any record was read (too_many_records, too_deep, ...). */
+  readonly ingestRefused: Counter<'pipeline' | 'code'>;
 }
 
 export function createMetrics(options: MetricsOptions = {}): TidecastMetrics {
@@ -88,6 +90,7 @@ export function createMetrics(options: MetricsOptions = {}): TidecastMetrics {
     checkpoints: new Counter({ name: 'tidecast_checkpoints_total', help: 'State checkpoints, by outcome (ok, failed).', labelNames: ['pipeline', 'outcome'], registers: r }),
     checkpointFailing: new Gauge({ name: 'tidecast_checkpoint_failing', help: '1 while the latest checkpoint attempt failed (the state on disk is stale).', labelNames: ['pipeline'], registers: r }),
     httpRequests: new Counter({ name: 'tidecast_http_requests_total', help: 'HTTP API requests, by route pattern, method and status.', labelNames: ['route', 'method', 'status'], registers: r }),
+    ingestRefused: new Counter({ name: 'tidecast_ingest_refused_requests_total', help: 'HTTP ingest requests refused whole before any record was read, by code.', labelNames: ['pipeline', 'code'], registers: r }),
   };
 }
 
