@@ -18,7 +18,15 @@ export interface SpecEdit {
   readonly source?: Record<string, unknown>;
   /** Keep model.online_head (removed by default). */
   readonly keepOnlineHead?: boolean;
+  /**
+   * Another recurrent cell than the pipeline's (bench:accuracy --cells). esn gets ESN_BENCH's
+   * reservoir and no online retraining (an ESN is not trained by backpropagation: the schema rejects it).
+   */
+  readonly cell?: string;
 }
+
+/** The echo state network the accuracy bench runs with --cells esn (model.units and model.esn). */
+export const ESN_BENCH = { units: 64, esn: { spectral_radius: 0.9, leak_rate: 0.3, input_scaling: 0.5, sparsity: 0.9, ridge: 1e-3, washout_steps: 48 } };
 
 export type VariantSpec = { readonly ok: true; readonly spec: PipelineSpec } | { readonly ok: false; readonly reason: string };
 
@@ -42,6 +50,12 @@ export async function variantSpec(file: string, variant: Variant, edit: SpecEdit
   const model = raw.model as Record<string, unknown>;
   if (!edit.keepOnlineHead) delete model.online_head;
   if (variant !== 'served') model.forecaster = variant;
+  if (edit.cell !== undefined) model.cell = edit.cell;
+  if (edit.cell === 'esn') {
+    Object.assign(model, ESN_BENCH);
+    const training = (raw.training ?? {}) as Record<string, unknown>;
+    raw.training = { ...training, online: { ...(training.online as Record<string, unknown> | undefined), enabled: false } };
+  }
   const loaded = parsePipelineText(stringify(raw), file);
   if (!loaded.ok) return { ok: false, reason: loaded.issues.map((i) => `${i.path}: ${i.message}`).join('; ') };
   return { ok: true, spec: loaded.value.pipelines[0] };

@@ -206,7 +206,7 @@ function printTable(result: Record<string, Table>, note: string): void {
   for (const [set, table] of Object.entries(result)) {
     for (const [H, rows] of Object.entries(table)) {
       for (const [variant, c] of Object.entries(rows)) {
-        const cells = c === null ? ['n/a', '', '', '', '', ''] : [f(c.mse, 4), f(c.mae, 4), f(c.mseRatio), f(c.maeRatio), f(c.coverage95), f(c.width95, 4)];
+        const cells = c === null || c === undefined ? ['n/a', '', '', '', '', ''] : [f(c.mse, 4), f(c.mae, 4), f(c.mseRatio), f(c.maeRatio), f(c.coverage95), f(c.width95, 4)];
         console.log(`| ${set} | ${H} | ${variant} | ${cells.join(' | ')} |`);
       }
     }
