@@ -16,6 +16,8 @@ const DASHBOARD_FILES: Readonly<Record<string, string>> = {
   '/': 'index.html',
   '/app.js': 'app.js',
   '/charts.js': 'charts.js',
+  '/stream-pages.js': 'stream-pages.js',
+  '/virtual-list.js': 'virtual-list.js',
   '/style.css': 'style.css',
   '/favicon.svg': 'favicon.svg',
 };

@@ -1,13 +1,19 @@
 import { createDetailChart, drawSparkline, formatTime, formatValue, toChartData } from './charts.js';
+import { StreamPages } from './stream-pages.js';
+import { VirtualList } from './virtual-list.js';
 
-// The live dashboard: a stream list (polled every 2 s, cheap and robust) and a detail view of one
-// stream kept live by the server-sent-events feed, filtered to that stream. Route: #/streams/<key>.
+// The live dashboard: a virtualised stream list read page by page from the server (only the rows in
+// view exist in the DOM; every 2 s only the pages in view are re-read), a server-side search, and a
+// detail view of one stream kept live by the server-sent-events feed filtered to that stream.
+// Route: #/streams/<key>.
 
 const POINTS = 720;
+const ROW_H = 46;
+const SPARK_W = 96;   // CSS px: sparkline canvases have a fixed size, never measured
+const SPARK_H = 30;
 const $ = (id) => document.getElementById(id);
 
 const state = {
-  streams: [],
   selected: null,
   points: new Map(),   // t(ms) -> { a, m, l, u } for the selected stream
   latest: null,        // latest full-horizon forecast of the selected stream
@@ -16,6 +22,10 @@ const state = {
   chart: null,
   events: null,
   redrawQueued: false,
+  items: [],           // list items: { group } headers and { stream } rows, in list order
+  itemsOf: -1,         // pages.count the items were built from
+  inView: [0, 0],
+  pipelinesJson: '',
 };
 
 function selectedFromHash() {
@@ -31,59 +41,126 @@ async function getJson(url) {
 
 // ---- stream list ----
 
+const pages = new StreamPages(getJson);
+
 function shortName(s) {
   const prefix = s.pipeline + '/';
   return s.key.startsWith(prefix) ? s.key.slice(prefix.length) : s.key;
 }
 
-function renderList() {
-  const list = $('stream-list');
-  const q = $('filter').value.trim().toLowerCase();
-  const rows = state.streams.filter((s) => q === '' || s.key.toLowerCase().includes(q));
-  list.replaceChildren();
+/** Flattens the loaded pages into list items, a header before each pipeline's first stream. */
+function buildItems() {
+  const items = [];
   let group = null;
-  for (const s of rows) {
-    if (s.pipeline !== group) {
-      group = s.pipeline;
-      const g = document.createElement('div');
-      g.className = 'group';
-      g.textContent = group;
-      list.append(g);
+  for (const page of pages.pages) {
+    for (const s of page.streams) {
+      if (s.pipeline !== group) { group = s.pipeline; items.push({ group }); }
+      items.push({ stream: s });
     }
-    const row = document.createElement('div');
-    row.className = 'row' + (s.key === state.selected ? ' selected' : '');
-    row.setAttribute('role', 'listitem');
-    row.dataset.key = s.key;
-    row.dataset.alert = s.alert.level;
-    const name = document.createElement('div');
-    name.className = 'name';
-    name.title = s.key;
-    name.textContent = shortName(s);
-    if (s.alert.level !== 'ok') {
-      const pill = document.createElement('span');
-      pill.className = 'pill ' + s.alert.level;
-      pill.textContent = s.alert.level;
-      name.append(pill);
-    }
-    const val = document.createElement('div');
-    val.className = 'val';
-    const f = s.latestForecast;
-    val.textContent = s.lastActual
-      ? `${formatValue(s.lastActual.value)}${f ? `  →  ${formatValue(f.mean[0])}` : ''}`
-      : 'no data yet';
-    const canvas = document.createElement('canvas');
-    row.append(name, canvas, val);
-    row.addEventListener('click', () => { location.hash = '#/streams/' + encodeURIComponent(s.key); });
-    list.append(row);
-    drawSparkline(canvas, s.sparkline, s.alert.level);
   }
-  const firing = state.streams.filter((s) => s.alert.level === 'firing').length;
-  const badge = $('alert-count');
-  badge.hidden = firing === 0;
-  badge.textContent = `${firing} firing`;
+  state.items = items;
+  state.itemsOf = pages.count;
+  list.setCount(items.length);
+}
+
+function createRow() {
+  const el = document.createElement('div');
+  el.addEventListener('click', () => {
+    const key = el.dataset.key;
+    if (key) location.hash = '#/streams/' + encodeURIComponent(key);
+  });
+  return el;
+}
+
+/** Turns a recycled element into a stream row (children made once, then only refilled). */
+function asStreamRow(el) {
+  if (el.kind === 'row') return;
+  el.kind = 'row';
+  el.replaceChildren();
+  el.setAttribute('role', 'listitem');
+  const name = document.createElement('div');
+  name.className = 'name';
+  const label = document.createElement('span');
+  label.className = 'label';
+  const pill = document.createElement('span');
+  const canvas = document.createElement('canvas');
+  const dpr = window.devicePixelRatio || 1;
+  canvas.width = SPARK_W * dpr;
+  canvas.height = SPARK_H * dpr;
+  const val = document.createElement('div');
+  val.className = 'val';
+  name.append(label, pill);
+  el.append(name, canvas, val);
+  el.parts = { name, label, pill, canvas, val, drawn: null };
+}
+
+function asGroupRow(el) {
+  if (el.kind === 'group') return;
+  el.kind = 'group';
+  el.replaceChildren();
+  el.removeAttribute('role');
+  el.parts = null;
+  delete el.dataset.key;
+  delete el.dataset.alert;
+}
+
+function fillRow(el, index) {
+  const item = state.items[index];
+  if (el.className === '') el.kind = null;   // a spare row coming back: rebuild its children
+  if (item.group !== undefined) {
+    asGroupRow(el);
+    el.className = 'group';
+    if (el.textContent !== item.group) el.textContent = item.group;
+    return;
+  }
+  asStreamRow(el);
+  const s = item.stream;
+  el.className = 'row' + (s.key === state.selected ? ' selected' : '');
+  el.dataset.key = s.key;
+  el.dataset.alert = s.alert.level;
+  const p = el.parts;
+  p.name.title = s.key;
+  p.label.textContent = shortName(s);
+  p.pill.className = s.alert.level === 'ok' ? '' : 'pill ' + s.alert.level;
+  p.pill.hidden = s.alert.level === 'ok';
+  p.pill.textContent = s.alert.level === 'ok' ? '' : s.alert.level;
+  const f = s.latestForecast;
+  p.val.textContent = s.lastActual
+    ? `${formatValue(s.lastActual.value)}${f ? `  →  ${formatValue(f.mean[0])}` : ''}`
+    : 'no data yet';
+  // The same summary object is drawn once; a refresh brings new objects.
+  if (p.drawn !== s) {
+    p.drawn = s;
+    drawSparkline(p.canvas, s.sparkline, s.alert.level, SPARK_W, SPARK_H);
+  }
+}
+
+function onRange(first, last) {
+  state.inView = [first, last];
+  // Near the end of what is loaded: fetch the next page.
+  if (last + 40 >= state.items.length && !pages.done) {
+    void pages.loadMore().then((added) => { if (added) buildItems(); }).catch((err) => console.warn('Stream page failed.', err));
+  }
+}
+
+const list = new VirtualList($('stream-list'), ROW_H, createRow, fillRow, onRange);
+
+/** Item range -> stream index range (items include group headers, pages do not). */
+function streamRange(first, last) {
+  let a = 0;
+  let b = 0;
+  for (let i = 0; i < last && i < state.items.length; i++) {
+    if (state.items[i].stream === undefined) continue;
+    if (i < first) a++;
+    b++;
+  }
+  return [a, b];
 }
 
 function renderPipelines(pipelines) {
+  const json = JSON.stringify(pipelines.map((p) => [p.name, p.status, p.streams, p.modelVersion, p.modelVersions.length]));
+  if (json === state.pipelinesJson) return;
+  state.pipelinesJson = json;
   const box = $('pipelines');
   box.replaceChildren();
   for (const p of pipelines) {
@@ -102,20 +179,59 @@ function renderPipelines(pipelines) {
   }
 }
 
+function renderFiring(active) {
+  const firing = new Set(active.filter((a) => a.state === 'firing').map((a) => a.stream)).size;
+  const badge = $('alert-count');
+  badge.hidden = firing === 0;
+  badge.textContent = `${firing} firing`;
+}
+
+let refreshing = false;
 async function refreshList() {
+  if (refreshing) return;
+  refreshing = true;
   try {
-    const [{ streams }, { pipelines }] = await Promise.all([getJson('/api/streams'), getJson('/api/pipelines')]);
-    state.streams = streams;
+    const [{ pipelines }, alerts] = await Promise.all([getJson('/api/pipelines'), getJson('/api/alerts?limit=0')]);
     renderPipelines(pipelines);
-    if (state.selected === null && streams.length > 0) {
-      location.hash = '#/streams/' + encodeURIComponent(streams[0].key);
+    renderFiring(alerts.active);
+    if (pages.count === 0) {
+      await pages.loadMore();
+    } else {
+      const [a, b] = streamRange(state.inView[0], state.inView[1]);
+      await pages.refresh(a, Math.max(b, a + 1));
     }
-    renderList();
-    const mine = streams.find((s) => s.key === state.selected);
-    if (mine) { state.summary = mine; renderStats(); }
+    buildItems();
+    list.refresh();
+    if (state.selected === null && pages.count > 0) {
+      location.hash = '#/streams/' + encodeURIComponent(pages.at(0).key);
+    } else if (state.selected !== null) {
+      await refreshSummary();
+    }
   } catch (err) {
     console.warn('Stream list refresh failed.', err);
+  } finally {
+    refreshing = false;
   }
+}
+
+/** The selected stream's alert state and last values, without its history (limit=0). */
+async function refreshSummary() {
+  const key = state.selected;
+  const s = await getJson('/api/streams/' + encodeURIComponent(key) + '?limit=0');
+  if (state.selected !== key) return;
+  state.summary = s;
+  renderStats();
+}
+
+let searchTimer = 0;
+function onSearch() {
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(() => {
+    if (!pages.setFilter($('filter').value)) return;
+    buildItems();
+    $('stream-list').scrollTop = 0;
+    void pages.loadMore().then(() => { buildItems(); list.refresh(); }).catch((err) => console.warn('Search failed.', err));
+  }, 200);
 }
 
 // ---- detail ----
@@ -240,8 +356,8 @@ function connect(key) {
       if (state.markers.length > 200) state.markers.shift();
       renderAlerts();
       scheduleRedraw();
+      void refreshSummary().catch(() => undefined);
     }
-    refreshList();
   });
 }
 
@@ -253,13 +369,13 @@ async function select(key) {
   state.markers = [];
   $('empty').hidden = true;
   $('detail').hidden = false;
-  renderList();
+  list.refresh();
   connect(key);
   try { await loadDetail(key); } catch (err) { console.warn('Stream detail failed.', err); }
 }
 
 window.addEventListener('hashchange', () => { const k = selectedFromHash(); if (k) select(k); });
-$('filter').addEventListener('input', renderList);
+$('filter').addEventListener('input', onSearch);
 
 const initial = selectedFromHash();
 if (initial) select(initial);

@@ -3,11 +3,12 @@
 
 const COLORS = { actual: '#1f77b4', forecast: '#e8772e', band: 'rgba(232, 119, 46, 0.16)', future: '#9a4fd1', futureBand: 'rgba(154, 79, 209, 0.12)', firing: '#d93b3b', pending: '#d99a00', resolved: '#2e9e6a' };
 
-/** Draws values as a line on a canvas sized by CSS; `level` tints it when an alert is active. */
-export function drawSparkline(canvas, values, level) {
+/**
+ * Draws values as a line on a canvas of w x h CSS px (given, never measured: reading clientWidth
+ * after inserting rows forced a layout per row); `level` tints it when an alert is active.
+ */
+export function drawSparkline(canvas, values, level, w = 96, h = 30) {
   const dpr = window.devicePixelRatio || 1;
-  const w = canvas.clientWidth || 96;
-  const h = canvas.clientHeight || 30;
   if (canvas.width !== w * dpr) { canvas.width = w * dpr; canvas.height = h * dpr; }
   const ctx = canvas.getContext('2d');
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);

@@ -8,6 +8,7 @@ import { createMetrics } from '../../src/telemetry/metrics.js';
 import { launchChromium } from './dashboard-browser.js';
 import { startDemoDaemon } from './dashboard-daemon.js';
 import { DashboardFeeder, FEEDER_STREAMS } from './dashboard-feeder.js';
+import { DashboardLoad } from './dashboard-load.js';
 
 // The live dashboard in headless Chromium: the page loads, lists the streams, draws actual vs
 // forecast with its band, shows alert badges and markers, and keeps updating over SSE. Screenshots
@@ -64,6 +65,45 @@ describe('dashboard', () => {
       await page.close();
     } finally {
       feeder.stop();
+      await server.close();
+    }
+  });
+
+  it('lists 10,000 streams with only the rows in view in the DOM, loads more on scroll, searches on the server', async () => {
+    const store = new ForecastStore({ capacity: 64 });
+    const load = new DashboardLoad(store, 10_000);
+    load.advance(40);
+    const server = await startHttpServer({ port: 0, host: '127.0.0.1', store, metrics: createMetrics(), health: () => ({ live: true, ready: true }) });
+    try {
+      const { page, errors } = await openPage(server.url + '/');
+      await page.waitForFunction(() => Number(document.getElementById('chart')?.dataset.points ?? 0) > 0, null, { timeout: 30_000 });
+      const domRows = () => page.$$eval('#stream-list .row, #stream-list .group', (r) => r.length);
+      const keys = () => page.$$eval('#stream-list .row', (r) => r.map((x) => (x as HTMLElement).dataset.key as string));
+      expect(await domRows()).toBeLessThan(60);
+      const first = await keys();
+      // Sorted by pipeline then key: the list opens on health's first streams.
+      expect(first[0]).toBe('health/site00/s000000');
+      for (let i = 0; i < 30; i++) {
+        await page.evaluate(() => { (document.getElementById('stream-list') as HTMLElement).scrollTop += 2000; });
+        await page.waitForTimeout(60);
+      }
+      await page.waitForTimeout(500);
+      const scrolled = await keys();
+      expect(await domRows()).toBeLessThan(60);
+      expect(scrolled.every((k) => k > first[first.length - 1])).toBe(true);
+      // Search: a glob answered by the server; every stream of site42 and nothing else.
+      await page.fill('#filter', '*/site42/*');
+      await page.waitForFunction(() => {
+        const rows = Array.from(document.querySelectorAll('#stream-list .row')) as HTMLElement[];
+        return rows.length > 0 && rows.every((r) => r.dataset.key?.includes('/site42/'));
+      }, null, { timeout: 10_000 });
+      const found = await page.$eval('.vlist-spacer', (el) => Math.round(parseFloat((el as HTMLElement).style.height) / 46));
+      // 10,000 streams over 97 sites: 103 or 104 per site, plus three pipeline headers.
+      expect(found).toBe(store.streamKeys().filter((k) => k.includes('/site42/')).length + 3);
+      expect(errors).toEqual([]);
+      await page.close();
+    } finally {
+      load.stop();
       await server.close();
     }
   });
