@@ -7,6 +7,8 @@
 #   scripts/influxdb.sh stop  STATE_DIR
 #
 # INFLUX_PORT=N start ... reuses a port (a restart with the same data dir keeps the data).
+# INFLUX_ADMIN=user:password start influxdb ... starts it with auth-enabled = true and creates that admin
+# user (InfluxDB 1.x lets the first admin be created without credentials), so clients must log in.
 #
 # The packages' own services are never relied on (nor started when we can help it): each test run
 # starts its own process on a free port, so a system service or a parallel run cannot interfere.
@@ -50,7 +52,8 @@ install() {
 }
 
 start_influxdb() { # dir
-  local dir="$1" port bind_port
+  local dir="$1" port bind_port auth=false
+  [ -n "${INFLUX_ADMIN:-}" ] && auth=true
   port="${INFLUX_PORT:-$(free_port)}"; bind_port="$(free_port)"
   mkdir -p "$dir/meta" "$dir/data" "$dir/wal"
   cat >"$dir/influxdb.conf" <<CONF
@@ -65,7 +68,7 @@ bind-address = "127.0.0.1:${bind_port}"
 [http]
   enabled = true
   bind-address = "127.0.0.1:${port}"
-  auth-enabled = false
+  auth-enabled = ${auth}
   log-enabled = false
 [monitor]
   store-enabled = false
@@ -79,6 +82,13 @@ CONF
   influxd run -config "$dir/influxdb.conf" >"$dir/influxd.log" 2>&1 </dev/null &
   echo $! >"$dir/influxd.pid"
   wait_http "http://127.0.0.1:${port}/ping" "$(cat "$dir/influxd.pid")" "$dir/influxd.log"
+  if [ "$auth" = true ]; then
+    local user="${INFLUX_ADMIN%%:*}" pass="${INFLUX_ADMIN#*:}"
+    # Creates the admin on first start; on a restart with the same data it already exists (ask as it).
+    curl -fsS -o /dev/null -u "$user:$pass" -XPOST "http://127.0.0.1:${port}/query" \
+      --data-urlencode "q=CREATE USER \"$user\" WITH PASSWORD '$pass' WITH ALL PRIVILEGES" ||
+      { echo "could not create the InfluxDB admin user" >&2; return 1; }
+  fi
   echo "$port" >"$dir/influxd.port"
   echo "url=http://127.0.0.1:${port}"
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SecretValue } from '../../src/core/secret.js';
 
 // Pipeline-file schemas for the InfluxDB source and sink. The daemon's pipeline schema embeds these.
 
@@ -13,7 +14,7 @@ export const InfluxV1Connection = z
     database: z.string().min(1).describe('Database to read from or write to.'),
     retention_policy: z.string().min(1).optional().describe('Retention policy; the database default when absent.'),
     username: z.string().optional().describe('User for basic authentication.'),
-    password: z.string().optional().describe('Password for basic authentication.'),
+    password: SecretValue.optional().describe('Password for basic authentication: the value, {env: NAME} or {file: path}.'),
     timeout_ms: timeoutMs,
   })
   .strict();
@@ -23,7 +24,7 @@ export const InfluxV2Connection = z
   .object({
     api: z.literal('v2').describe('The v2 API through @influxdata/influxdb-client (Flux queries).'),
     url,
-    token: z.string().describe('API token (1.8+: "user:password").'),
+    token: SecretValue.describe('API token (1.8+: "user:password"): the value, {env: NAME} or {file: path}.'),
     org: z.string().describe('Organisation name (ignored by 1.8+).'),
     bucket: z.string().min(1).describe('Bucket (1.8+: "database/retention_policy").'),
     timeout_ms: timeoutMs,

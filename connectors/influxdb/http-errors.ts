@@ -10,6 +10,11 @@ export function isRejection(status: number): boolean {
 export function statusError(what: string, status: number, body: string): TidecastError {
   const detail = body.length > 500 ? `${body.slice(0, 500)}…` : body;
   const message = `InfluxDB ${what} failed: HTTP ${status}: ${detail.trim()}`;
+  // Credentials refused: said plainly. Retried (a sink keeps buffering, nothing lost) so that rotated
+  // credentials or a server whose users are still being created recover without a restart.
+  if (status === 401 || status === 403) {
+    return new TidecastError(`${message} (check the connection's username/password or token)`, 'auth_failed', true);
+  }
   // A refused write is the sink's to dead-letter; a refused query means the source is misconfigured.
   return isRejection(status)
     ? new TidecastError(message, what === 'write' ? 'sink_rejected' : 'config_invalid', false)

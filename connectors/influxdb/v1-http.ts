@@ -1,4 +1,5 @@
 import { TidecastError } from '../../src/core/errors.js';
+import { resolveSecret } from '../../src/core/secret.js';
 import type { InfluxV1ConnectionConfig } from './config.js';
 import { statusError, transportError } from './http-errors.js';
 
@@ -22,7 +23,7 @@ export class InfluxV1Http {
   constructor(private readonly cfg: InfluxV1ConnectionConfig) {
     this.auth =
       cfg.username !== undefined
-        ? `Basic ${Buffer.from(`${cfg.username}:${cfg.password ?? ''}`).toString('base64')}`
+        ? `Basic ${Buffer.from(`${cfg.username}:${cfg.password === undefined ? '' : resolveSecret(cfg.password, 'InfluxDB password')}`).toString('base64')}`
         : undefined;
   }
 

@@ -1,4 +1,5 @@
 import { HttpError, InfluxDB, type QueryApi } from '@influxdata/influxdb-client';
+import { resolveSecret } from '../../src/core/secret.js';
 import type { InfluxV2ConnectionConfig } from './config.js';
 import { statusError, transportError } from './http-errors.js';
 
@@ -10,7 +11,7 @@ export class InfluxV2Api {
   private readonly queryApi: QueryApi;
 
   constructor(private readonly cfg: InfluxV2ConnectionConfig) {
-    this.client = new InfluxDB({ url: cfg.url, token: cfg.token, timeout: cfg.timeout_ms });
+    this.client = new InfluxDB({ url: cfg.url, token: resolveSecret(cfg.token, 'InfluxDB token'), timeout: cfg.timeout_ms });
     this.queryApi = this.client.getQueryApi(cfg.org);
   }
 

@@ -62,6 +62,7 @@ export type ErrorCode =
   | 'duplicate'
   | 'non_finite'
   | 'broker_down'
+  | 'auth_failed'
   | 'sink_rejected'
   | 'state_corrupt'
   // Ingest limits (src/api/ingest-limits.ts): bounded work per request and per pipeline.

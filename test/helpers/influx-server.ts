@@ -28,17 +28,24 @@ export async function installInfluxServers(): Promise<void> {
   await run(INFLUX_SCRIPT, ['install'], { timeout: 280_000, maxBuffer: 16 << 20 });
 }
 
-async function startIn(kind: ServerKind, dir: string, port?: string): Promise<string> {
-  const env = port ? { ...process.env, INFLUX_PORT: port } : process.env;
+/** With `admin`, InfluxDB runs with auth-enabled and that admin user exists (scripts/influxdb.sh). */
+export interface StartOptions {
+  readonly admin?: { readonly user: string; readonly password: string };
+}
+
+async function startIn(kind: ServerKind, dir: string, port?: string, options: StartOptions = {}): Promise<string> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (port) env.INFLUX_PORT = port;
+  if (options.admin) env.INFLUX_ADMIN = `${options.admin.user}:${options.admin.password}`;
   const { stdout } = await run(INFLUX_SCRIPT, ['start', kind, dir], { timeout: 60_000, env });
   const m = /url=(\S+)/.exec(stdout);
   if (!m) throw new Error(`${INFLUX_SCRIPT} start ${kind} printed no url: ${stdout}`);
   return m[1];
 }
 
-export async function startLocalServer(kind: ServerKind): Promise<LocalServer> {
+export async function startLocalServer(kind: ServerKind, options: StartOptions = {}): Promise<LocalServer> {
   const dir = await mkdtemp(join(tmpdir(), `tidecast-${kind}-`));
-  const url = await startIn(kind, dir);
+  const url = await startIn(kind, dir, undefined, options);
   const port = new URL(url).port;
   const stop = async (): Promise<void> => {
     await run(INFLUX_SCRIPT, ['stop', dir], { timeout: 30_000 });
@@ -49,7 +56,7 @@ export async function startLocalServer(kind: ServerKind): Promise<LocalServer> {
     dir,
     stop,
     restart: async () => {
-      await startIn(kind, dir, port);
+      await startIn(kind, dir, port, options);
     },
     destroy: async () => {
       await stop();
