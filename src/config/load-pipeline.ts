@@ -38,7 +38,13 @@ export function parsePipelineText(text: string, file: string): LoadResult {
       }),
     };
   }
-  const data: unknown = doc.toJS();
+  // toJS resolves aliases: an unknown alias or an alias bomb (exponential expansion) throws there.
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    return { ok: false, issues: [{ file, line: 1, col: 1, path: '', message: (err as Error).message.split('\n')[0] ?? 'invalid YAML', hint: 'YAML aliases must name an earlier anchor and expand to a small document' }] };
+  }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     return { ok: false, issues: [{ file, line: 1, col: 1, path: '', message: 'expected a mapping at the top level', hint: 'a pipeline (name, step_ms, sources, ...) or `pipelines: [...]`' }] };
   }
