@@ -17,7 +17,8 @@ import { loadTls } from './tls.js';
 
 const READ = 'r-secret-token-1';
 const WRITE = 'w-secret-token-2';
-const AUTH: HttpAuth = { tokens: [apiToken(READ, 'read'), apiToken(WRITE, 'write')] };
+const TOKENS = [apiToken(READ, 'read'), apiToken(WRITE, 'write')];
+const AUTH: HttpAuth = { tokens: TOKENS };
 const root = await mkdtemp(join(tmpdir(), 'tidecast-http-security-'));
 afterAll(() => rm(root, { recursive: true, force: true }));
 
@@ -97,9 +98,9 @@ describe('bearer tokens', () => {
   });
 
   it('compares by digest against every token; the best scope wins', () => {
-    expect(scopeOf(AUTH !== 'none' ? AUTH.tokens : [], WRITE)).toBe('write');
-    expect(scopeOf(AUTH !== 'none' ? AUTH.tokens : [], READ)).toBe('read');
-    expect(scopeOf(AUTH !== 'none' ? AUTH.tokens : [], READ.slice(0, -1))).toBeUndefined();
+    expect(scopeOf(TOKENS, WRITE)).toBe('write');
+    expect(scopeOf(TOKENS, READ)).toBe('read');
+    expect(scopeOf(TOKENS, READ.slice(0, -1))).toBeUndefined();
     expect(scopeOf([apiToken('same', 'read'), apiToken('same', 'write')], 'same')).toBe('write');
   });
 
