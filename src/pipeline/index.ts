@@ -1,0 +1,10 @@
+// The composition surface: sources as Observables of batches, the engine's stages and the sinks as
+// operators over batches, acknowledgement after durable outputs (see README "Embedding").
+export { NO_OUTPUTS, pipelineBatch, type PipelineBatch } from './pipeline-batch.js';
+export { fromBatches, fromObservations, fromSource, type FromSourceOptions } from './from-source.js';
+export { parseRecords } from './parse-records.js';
+export { endOfData, features, forecast, intake, type PendingOutputs } from './engine-stages.js';
+export { deliver, toSink, toSinks, type DeliverOptions } from './to-sinks.js';
+export { commit, skipStale, type CommitOptions } from './commit.js';
+export { OutputBuffer } from './output-buffer.js';
+export { createEngine, type ComposedEngine } from './create-engine.js';
