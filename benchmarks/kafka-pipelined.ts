@@ -2,22 +2,26 @@ import { Observable, type OperatorFunction } from 'rxjs';
 import type { KafkaSink } from '../connectors/kafka/sink.js';
 import type { SourceBatch } from '../connectors/kafka/types.js';
 import type { KafkaChangelog } from '../connectors/kafka/changelog/changelog.js';
-import type { BenchEngine } from './kafka-engine.js';
+import type { DeadLetter, Forecast } from '../src/core/types.js';
+import type { BenchEngine, EngineOutput } from './kafka-engine.js';
+import { noStages, type StageObserver } from '../connectors/kafka/stage-latency.js';
+import { StateCuts } from '../connectors/kafka/state-cuts.js';
 
 // The Kafka benchmark's instance loop, in two overlapping stages so that the model never waits for the
-// brokers: (1) step each source batch through the engine as it arrives and start writing its outputs;
-// (2) in batch order, once a batch's outputs are durable, put its streams' states (taken right after its
-// step) into the changelog, flush, and only then ack the batch (its offsets become committable). Batches
-// whose outputs became durable while a flush was in flight share the next flush.
+// brokers: (1) step each source batch through the engine as it arrives and write the outputs of the
+// batches of one event-loop turn together;
+// (2) every changelog interval, a cut (connectors/kafka/state-cuts.ts) exports the state of each stream
+// stepped since the last cut once, waits for the outputs of the cut's batches to be durable, writes the
+// states to the changelog, flushes, and only then acks the batches (their offsets become committable).
 
 export interface PipelineProfile {
   calls: number;
   records: number;
-  /** Engine step (parse + pipeline + model) and taking the touched streams' states. */
+  /** Engine step (parse + pipeline + model). */
   stepMs: number;
-  /** Handing the outputs to the sink (with a producer thread: packing them for it). */
+  /** Handing the outputs to the sink (with a producer thread: packing them for it), once per turn. */
   writeCallMs: number;
-  /** Changelog puts and flushes. */
+  /** Taking the stepped streams' states for the changelog (once per stream and cut). */
   changelogMs: number;
 }
 
@@ -38,80 +42,74 @@ export interface PipelinedOptions {
    * later); forecasts do not.
    */
   readonly changelogIntervalMs?: number;
-}
-
-interface Stepped {
-  readonly batch: SourceBatch;
-  readonly states: readonly (readonly [key: string, partition: number, state: Uint8Array, offset: number])[];
-  durable: boolean;
+  /** Times the queue, engine, sink and changelog stages per batch. */
+  readonly stages?: StageObserver;
 }
 
 export function pipelined(o: PipelinedOptions): OperatorFunction<SourceBatch, void> {
   const { engine, sink, changelog, onDone, profile: prof } = o;
-  const maxInFlight = o.maxInFlightRecords ?? 50_000;
-  const interval = o.changelogIntervalMs ?? 200;
+  const maxInFlight = o.maxInFlightRecords ?? 16_000;
+  const stages = o.stages ?? noStages;
   return (source) =>
     new Observable<void>((sub) => {
       const waiting: SourceBatch[] = [];
-      const inFlight: Stepped[] = [];
       let inFlightRecords = 0;
-      let committing = false;
-      let lastFlush = -Infinity;
       const fail = (err: unknown) => sub.error(err);
+      const cuts = new StateCuts<SourceBatch>({
+        exportState: (key) => {
+          const t0 = performance.now();
+          const st = engine.exportState(key);
+          prof.changelogMs += performance.now() - t0;
+          return st;
+        },
+        changelog,
+        intervalMs: o.changelogIntervalMs ?? 200,
+        stages,
+        fail,
+        ack: (batch) => {
+          inFlightRecords -= batch.records.length;
+          batch.ack('done');
+          onDone(batch);
+          stepWaiting();
+        },
+      });
+
+      // Outputs of the batches stepped in one turn of the event loop (a fetch hands out one batch per
+      // partition) go out in one write: one produce request for them rather than one per batch.
+      let forecasts: Forecast[] = [];
+      let deadLetters: DeadLetter[] = [];
+      let stepped: { batch: SourceBatch; touched: EngineOutput['touched']; at: number }[] = [];
+      const writeStepped = () => {
+        const t0 = performance.now();
+        const durable = sink.write({ forecasts, deadLetters });
+        for (const s of stepped) {
+          durable.then(() => stages.observe('sink', performance.now() - s.at), fail);
+          cuts.add(s.batch, s.touched, durable);
+        }
+        forecasts = [];
+        deadLetters = [];
+        stepped = [];
+        prof.writeCallMs += performance.now() - t0;
+      };
 
       const step = (batch: SourceBatch) => {
         const t0 = performance.now();
+        if (batch.handedOutAt !== undefined) stages.observe('queue', Date.now() - batch.handedOutAt);
         const out = engine.step(batch.records);
-        const states: [string, number, Uint8Array, number][] = [];
-        for (const [key, { partition, offset }] of out.touched) {
-          const state = engine.exportState(key);
-          if (state !== undefined) states.push([key, partition, state, offset]);
-        }
         const t1 = performance.now();
-        const s: Stepped = { batch, states, durable: false };
-        inFlight.push(s);
+        stages.observe('engine', t1 - t0);
         inFlightRecords += batch.records.length;
-        sink.write({ forecasts: out.forecasts, deadLetters: out.deadLetters }).then(() => {
-          s.durable = true;
-          commit();
-        }, fail);
+        if (stepped.length === 0) setImmediate(writeStepped);
+        for (const f of out.forecasts) forecasts.push(f);
+        for (const d of out.deadLetters) deadLetters.push(d);
+        stepped.push({ batch, touched: out.touched, at: t1 });
         prof.calls++;
         prof.records += batch.records.length;
         prof.stepMs += t1 - t0;
-        prof.writeCallMs += performance.now() - t1;
       };
 
       const stepWaiting = () => {
         while (waiting.length > 0 && inFlightRecords < maxInFlight) step(waiting.shift()!);
-      };
-
-      const commit = () => {
-        if (committing) return;
-        committing = true;
-        void (async () => {
-          while (inFlight.length > 0 && inFlight[0].durable) {
-            const wait = lastFlush + interval - performance.now();
-            if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-            const t0 = performance.now();
-            const ready: Stepped[] = [];
-            while (inFlight.length > 0 && inFlight[0].durable) ready.push(inFlight.shift()!);
-            for (const r of ready) for (const [key, partition, state, offset] of r.states) changelog.put(key, partition, state, offset);
-            await changelog.flush();
-            lastFlush = performance.now();
-            prof.changelogMs += lastFlush - t0;
-            for (const r of ready) {
-              inFlightRecords -= r.batch.records.length;
-              r.batch.ack('done');
-              onDone(r.batch);
-            }
-            stepWaiting();
-          }
-        })()
-          .catch(fail)
-          .finally(() => {
-            committing = false;
-            if (inFlight.length > 0 && inFlight[0].durable) commit();
-          });
       };
 
       return source.subscribe({

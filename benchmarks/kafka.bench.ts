@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createKafka } from '../connectors/kafka/client.js';
+import { createKafkaClient } from '../connectors/kafka/clients/index.js';
 import { KafkaConnection, KafkaSinkConfig, KafkaSourceConfig } from '../connectors/kafka/config.js';
 import { KafkaSink } from '../connectors/kafka/sink.js';
 import { KafkaSource } from '../connectors/kafka/source.js';
@@ -15,9 +15,10 @@ import { createTopic, testKafka, uniqueTopic } from '../test/helpers/kafka-topic
 import { createEngine } from './kafka-engine.js';
 import { pipelined, type PipelineProfile } from './kafka-pipelined.js';
 import { rawProduce } from './kafka-raw-produce.js';
+import { StageRecorder, type StageObserver } from '../connectors/kafka/stage-latency.js';
 
 // npm run bench:kafka [-- --json] [--events N] [--streams M] [--partitions P] [--seconds S] [--inline-producer]
-//                     [--changelog-ms T] [--warmup S] [--skip produce,connector,e2e,latency] [--rate R: the latency run's rate instead of half the end-to-end rate]
+//                     [--changelog-ms T] [--warmup S] [--skip raw,produce,connector,e2e,latency] [--rate R: the latency run's rate instead of half the end-to-end rate]
 // On one topic of a real broker (KAFKA_BROKERS, or one started here): the raw kafkajs consume rate; the
 // raw produce rate of the run's forecast records (pre-encoded, the sink's producer settings, no engine:
 // with one output record per event, min(produce, consume) / consume bounds end to end / raw); the
@@ -100,22 +101,23 @@ async function startPipeline(
   stepMs: number,
   onDone: (b: SourceBatch) => void,
   onJoin: () => void = () => {},
+  stages?: StageObserver,
 ): Promise<Pipeline> {
   const connection = KafkaConnection.parse({ brokers: [brokers], client_id: 'bench' });
-  const kafka = createKafka(connection);
+  const kafka = createKafkaClient(connection);
   const engine = createEngine(kind, stepMs);
   const output = uniqueTopic('bench-forecasts');
   await createTopic(brokers, output, PARTITIONS);
-  const changelog = new KafkaChangelog(kafka, KafkaChangelogConfig.parse({ topic: `${topic}-changelog` }), connection);
+  const changelog = new KafkaChangelog(kafka, KafkaChangelogConfig.parse({ topic: `${topic}-changelog` }));
   await changelog.ensureTopic(topic);
   const sink = new KafkaSink(KafkaSinkConfig.parse({ connection, forecasts_topic: output, dead_letter_topic: output }), {
-    kafka,
+    client: kafka,
     producerThread: THREADED,
   });
   await sink.connect(); // the producer (and its thread) starts before the clock does
   const source = new KafkaSource(
-    KafkaSourceConfig.parse({ connection, topics: [topic], group_id: uniqueTopic('bench-e2e'), format: 'json', max_batch_records: 2_000, max_in_flight: 20_000 }),
-    { kafka, hooks: { onAssignment: onJoin } },
+    KafkaSourceConfig.parse({ connection, topics: [topic], group_id: uniqueTopic('bench-e2e'), format: 'json', max_batch_records: 2_000, max_in_flight: 5_000 }),
+    { client: kafka, hooks: { onAssignment: onJoin }, stages },
   );
   const prof: PipelineProfile = { calls: 0, records: 0, stepMs: 0, writeCallMs: 0, changelogMs: 0 };
   // CPU of this process (every thread) and busy time of this thread: load-independent costs per event.
@@ -124,7 +126,7 @@ async function startPipeline(
   const abort = new AbortController();
   const sub = source
     .start(abort.signal)
-    .pipe(pipelined({ engine, sink, changelog, onDone, profile: prof, changelogIntervalMs: CHANGELOG_MS }))
+    .pipe(pipelined({ engine, sink, changelog, onDone, profile: prof, changelogIntervalMs: CHANGELOG_MS, stages }))
     .subscribe({ error: (e: unknown) => note(`pipeline failed: ${String(e)}`) });
   return {
     output,
@@ -178,6 +180,8 @@ interface Latency {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly maxMs: number;
+  /** Per-stage waits of the measured part (ms per batch: p50, p99, max). */
+  readonly stages?: ReturnType<StageRecorder['summary']>;
 }
 
 async function latency(brokers: string, targetRate: number): Promise<Latency> {
@@ -187,8 +191,11 @@ async function latency(brokers: string, targetRate: number): Promise<Latency> {
   note(`latency at ${Math.round(rate)} events/s (step ${stepMs} ms) for ${SECONDS} s`);
   const topic = uniqueTopic('bench-latency');
   await createTopic(brokers, topic, PARTITIONS);
-  const p = await startPipeline(brokers, topic, 'pipeline', stepMs, () => {});
+  const stages = new StageRecorder();
+  const p = await startPipeline(brokers, topic, 'pipeline', stepMs, () => {}, () => {}, stages);
   await new Promise((r) => setTimeout(r, 3_000)); // the group settles before the clock starts
+  // The stages are timed after the warm-up, as the latencies are (the producer starts about 1 s from now).
+  setTimeout(() => stages.reset(), 1_000 + WARMUP_S * 1_000).unref();
   const loader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
   const job = JSON.stringify({ brokers, topic, forecastsTopic: p.output, streams: STREAMS, stepMs, seconds: SECONDS, warmupSeconds: WARMUP_S });
   const child = spawn(process.execPath, ['--import', loader, resolve(import.meta.dirname, 'kafka-paced-producer.ts'), job], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -197,7 +204,9 @@ async function latency(brokers: string, targetRate: number): Promise<Latency> {
   const code = await new Promise<number | null>((res) => child.on('exit', res));
   await p.stop();
   if (code !== 0) throw new Error(`paced producer exited with ${code}`);
-  return { rate, stepMs, ...(JSON.parse(stdout) as Omit<Latency, 'rate' | 'stepMs'>) };
+  const result = { rate, stepMs, ...(JSON.parse(stdout) as Omit<Latency, 'rate' | 'stepMs'>), stages: stages.summary() };
+  note(`latency stages at ${Math.round(rate)}/s (ms per batch): ${JSON.stringify(result.stages)}`);
+  return result;
 }
 
 let broker: KafkaBroker | null = null;
@@ -211,9 +220,11 @@ try {
   const topic = uniqueTopic('bench-in');
   await createTopic(brokers, topic, PARTITIONS);
   note(`producing ${EVENTS} events over ${STREAMS} streams into ${PARTITIONS} partitions`);
-  await prefill(brokers, topic);
+  // --skip raw leaves out the prefilled topic and its raw consume (only with connector and e2e skipped too).
+  const needsTopic = !SKIP.has('raw') || !SKIP.has('connector') || !SKIP.has('e2e');
+  if (needsTopic) await prefill(brokers, topic);
   note('raw kafkajs consume');
-  const raw = await rawConsume(brokers, topic);
+  const raw = needsTopic ? await rawConsume(brokers, topic) : NaN;
   note('raw kafkajs produce (forecast records, pre-encoded, the sink\'s producer settings)');
   const produce = SKIP.has('produce') ? NaN : await rawProduce(brokers, { events: EVENTS, streams: STREAMS, partitions: PARTITIONS, stepMs: STEP_MS, t0: T0 });
   /** What one output record per event through kafkajs allows end to end, as a share of raw consume. */

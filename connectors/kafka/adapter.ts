@@ -136,7 +136,7 @@ export async function* toAsyncIterable<T>(obs: Observable<T>, signal: AbortSigna
 }
 
 export function kafkaOutputSink(cfg: KafkaSinkConfig, pipeline: string): OutputSink {
-  const sink = new KafkaSink(cfg, { pipeline });
+  const sink = new KafkaSink(cfg, { pipeline, producerThread: cfg.producer_thread });
   let pending: BatchOutputs[] = [];
   return {
     kind: 'kafka',

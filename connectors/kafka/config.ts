@@ -89,6 +89,10 @@ export const KafkaSinkConfig = z
     dead_letter_topic: topic.optional().describe('Records that could not be processed, with the reason and their origin.'),
     compression: z.enum(['none', 'gzip']).default('none').describe('Compression of produced batches.'),
     acks: z.union([z.literal(-1), z.literal(1)]).default(-1).describe('-1: all in-sync replicas (needed for idempotence).'),
+    producer_thread: z
+      .boolean()
+      .default(false)
+      .describe('Encode and produce on a worker thread (a second core): same records and delivery, less work on the pipeline\'s thread.'),
   })
   .strict();
 

@@ -6,6 +6,7 @@ import type { KafkaSourceConfig } from './config.js';
 import type { ConsumerPauses } from './consumer-pauses.js';
 import type { SourceAssignment } from './source-assignment.js';
 import type { OffsetCommitter } from './source-commits.js';
+import type { StageObserver } from './stage-latency.js';
 import type { SourceBatch } from './types.js';
 
 type KafkaMessage = EachBatchPayload['batch']['messages'][number];
@@ -27,6 +28,8 @@ export interface BatchHandOutDeps {
   readonly assignment: SourceAssignment;
   readonly stats: HandOutStats;
   readonly log: KafkaLog;
+  /** Times the 'source' stage: producer timestamp -> handed out. */
+  readonly stages?: StageObserver;
   /** True once the source is closing: nothing more is handed out. */
   isClosing(): boolean;
 }
@@ -69,7 +72,8 @@ export class BatchHandOut {
       for (let i = start; i < end; i++) records[i - start] = this.toRecord(batch.topic, batch.partition, msgs[i]);
       d.stats.received += records.length;
       d.stats.batches++;
-      sub.next(this.makeBatch(batch.topic, batch.partition, records, id, tracker.generation, first));
+      const producedAt = Number(msgs[start].timestamp);
+      sub.next(this.makeBatch(batch.topic, batch.partition, records, id, tracker.generation, first, producedAt));
     }
     if (tracker.generation !== generation || p.isStale()) return;
     p.resolveOffset(batch.lastOffset());
@@ -93,12 +97,17 @@ export class BatchHandOut {
     id: number,
     generation: number,
     first: number,
+    producedAt: number,
   ): SourceBatch {
     let acked = false;
     const d = this.deps;
     const tracker = d.committer.tracker(topic, partition);
+    const handedOutAt = Date.now();
+    if (producedAt > 0) d.stages?.observe('source', handedOutAt - producedAt);
     return {
       records,
+      producedAt: producedAt > 0 ? producedAt : undefined,
+      handedOutAt,
       stale: () => tracker.generation !== generation,
       ack: (outcome) => {
         if (acked) return;

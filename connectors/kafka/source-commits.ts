@@ -1,6 +1,7 @@
 import type { Consumer } from 'kafkajs';
 import type { KafkaLog } from './client.js';
 import { PartitionTracker } from './offset-tracker.js';
+import type { StageObserver } from './stage-latency.js';
 
 /** Per-partition trackers of one consumer, and the serialised, throttled commits of their acked prefixes. */
 export class OffsetCommitter {
@@ -8,12 +9,15 @@ export class OffsetCommitter {
   private timer: NodeJS.Timeout | null = null;
   private inFlight: Promise<void> | null = null;
   private again = false;
+  /** Date.now() of the first ack not yet committed (the 'commit' stage runs from it); 0 when none. */
+  private oldestAck = 0;
   commits = 0;
 
   constructor(
     private readonly consumer: Consumer,
     private readonly intervalMs: number,
     private readonly log: KafkaLog,
+    private readonly stages?: StageObserver,
   ) {}
 
   tracker(topic: string, partition: number): PartitionTracker {
@@ -32,6 +36,7 @@ export class OffsetCommitter {
 
   /** Commits soon: right away with interval 0, else at most once per interval. */
   schedule(): void {
+    if (this.oldestAck === 0) this.oldestAck = Date.now();
     if (this.intervalMs === 0) {
       void this.commitNow();
       return;
@@ -77,8 +82,11 @@ export class OffsetCommitter {
         marks.push({ tracker, generation: tracker.generation, offset });
       }
       if (batch.length === 0) return;
+      const since = this.oldestAck;
+      this.oldestAck = 0;
       try {
         await this.consumer.commitOffsets(batch);
+        if (since > 0) this.stages?.observe('commit', Date.now() - since);
         this.commits++;
         for (const m of marks) if (m.tracker.generation === m.generation) m.tracker.markCommitted(m.offset);
       } catch (err) {

@@ -8,6 +8,7 @@ import { ConsumerRestart } from './consumer-restart.js';
 import { SourceAssignment } from './source-assignment.js';
 import { BatchHandOut } from './source-batches.js';
 import { OffsetCommitter } from './source-commits.js';
+import type { StageObserver } from './stage-latency.js';
 import type { Health, PartitionHooks, SourceBatch, SourceConnector, TopicPartitions } from './types.js';
 
 // The source wires its parts to one kafkajs consumer: BatchHandOut (eachBatch, backpressure, acks and
@@ -17,6 +18,8 @@ import type { Health, PartitionHooks, SourceBatch, SourceConnector, TopicPartiti
 export interface KafkaSourceContext {
   readonly log?: KafkaLog;
   readonly hooks?: PartitionHooks;
+  /** Times the 'source' (producer timestamp -> handed out) and 'commit' (ack -> committed) stages. */
+  readonly stages?: StageObserver;
   /** An existing client to share connections with; one is made from the config otherwise. */
   readonly kafka?: Kafka;
 }
@@ -46,6 +49,7 @@ export class KafkaSource implements SourceConnector {
   private committer: OffsetCommitter | null = null;
   private pauses: ConsumerPauses | null = null;
   private closing: Promise<void> | null = null;
+  private readonly stages: StageObserver | undefined;
 
   constructor(
     readonly config: KafkaSourceConfig,
@@ -55,6 +59,7 @@ export class KafkaSource implements SourceConnector {
     this.hooks = ctx.hooks ?? {};
     this.kafka = ctx.kafka ?? createKafka(config.connection, this.log);
     this.owned = new SourceAssignment(this.hooks, this.log);
+    this.stages = ctx.stages;
   }
 
   start(signal: AbortSignal): Observable<SourceBatch> {
@@ -107,14 +112,14 @@ export class KafkaSource implements SourceConnector {
       allowAutoTopicCreation: false,
       retry: kafkajsRetry(cfg.connection.retry),
     });
-    const committer = new OffsetCommitter(consumer, cfg.commit_interval_ms, this.log);
+    const committer = new OffsetCommitter(consumer, cfg.commit_interval_ms, this.log, this.stages);
     const pauses = new ConsumerPauses(consumer, this.stats);
     this.consumer = consumer;
     this.committer = committer;
     this.pauses = pauses;
     const isClosing = () => this.closing !== null;
     const handOut = new BatchHandOut({
-      config: cfg, consumer, committer, pauses, assignment: this.owned, stats: this.stats, log: this.log, isClosing,
+      config: cfg, consumer, committer, pauses, assignment: this.owned, stats: this.stats, log: this.log, isClosing, stages: this.stages,
     });
     const runConsumer = () =>
       consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => handOut.onBatch(payload, sub) });

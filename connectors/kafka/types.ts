@@ -18,6 +18,10 @@ export interface SourceBatch {
    * whoever owns the partition now) and do not touch state with it, since that state may be gone or moved.
    */
   stale(): boolean;
+  /** Producer timestamp (epoch ms) of the batch's first record, when the broker gave one. */
+  readonly producedAt?: number;
+  /** Date.now() when the source handed the batch out. */
+  readonly handedOutAt?: number;
 }
 
 export interface SourceConnector {
