@@ -18,13 +18,18 @@ export interface Daemon {
   readonly exited: Promise<number | null>;
 }
 
-/** Copies demo.yaml with its state and outputs under `dir` and its replay clocks `speedup`× faster. */
+/** Copies demo.yaml with its state and outputs under `dir`, its replay clocks `speedup`× faster and no loop. */
 export async function demoCopy(dir: string, speedup: number): Promise<string> {
   const doc = parseDocument(await readFile(join(REPO, 'pipelines/demo.yaml'), 'utf8'));
   const pipelines = (doc.toJS() as { pipelines: { name: string; sources: { replay?: { speedup?: number } }[]; sinks: Record<string, string>[] }[] }).pipelines;
   pipelines.forEach((p, i) => {
     doc.setIn(['pipelines', i, 'state', 'dir'], join(dir, 'state', p.name));
-    p.sources.forEach((s, j) => doc.setIn(['pipelines', i, 'sources', j, 'replay', 'speedup'], (s.replay?.speedup ?? 3600) * speedup));
+    p.sources.forEach((s, j) => {
+      doc.setIn(['pipelines', i, 'sources', j, 'replay', 'speedup'], (s.replay?.speedup ?? 3600) * speedup);
+      // One pass of each sample: the tests compare against one uninterrupted replay of the file
+      // (demo-loop.test.ts covers `loop`).
+      doc.setIn(['pipelines', i, 'sources', j, 'loop'], false);
+    });
     p.sinks.forEach((sink, j) => {
       for (const key of ['forecasts_path', 'alerts_path', 'dead_letters_path']) {
         if (sink[key] !== undefined) doc.setIn(['pipelines', i, 'sinks', j, key], join(dir, 'out', `${p.name}-${key.replace('_path', '')}.jsonl`));
