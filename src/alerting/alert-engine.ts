@@ -131,6 +131,12 @@ export class AlertEngine {
    * alert still resolves and the stream needs no new warm-up. null for an unknown stream.
    */
   exportStream(key: string): AlertStreamSnapshot | null {
+    const s = this.exportStreamValues(key);
+    return s === null ? null : { v: ALERT_SNAPSHOT_VERSION, layout: this.layout(), modelVersion: s.modelVersion, state: toBase64(s.values) };
+  }
+
+  /** exportStream's content without the JSON wrapping (binary checkpoints; layout() describes the values). */
+  exportStreamValues(key: string): { readonly modelVersion: string; readonly values: Float64Array } | null {
     const slot = this.slots.find(key);
     if (slot < 0) return null;
     const values: number[] = [];
@@ -140,14 +146,19 @@ export class AlertEngine {
       if (g >= 0) saveSlot(gr.snapshotPart, g, values);
       else for (const v of this.groupBlank) values.push(v);
     }
-    return { v: ALERT_SNAPSHOT_VERSION, layout: this.layout(), modelVersion: this.scorer.modelVersion(slot), state: toBase64(Float64Array.from(values)) };
+    return { modelVersion: this.scorer.modelVersion(slot), values: Float64Array.from(values) };
   }
 
   /** Restores a stream from exportStream; false (nothing changed) when rules or sizes differ. */
   importStream(key: string, snap: AlertStreamSnapshot): boolean {
     const bytes = bytesFromBase64(snap.state);
     if (snap.v !== ALERT_SNAPSHOT_VERSION || snap.layout !== this.layout() || bytes.byteLength !== 8 * this.width()) return false;
-    const src = new Float64Array(bytes.buffer);
+    return this.importStreamValues(key, snap.modelVersion, new Float64Array(bytes.buffer));
+  }
+
+  /** Restores exportStreamValues' content (the caller checked the layout); false when the size differs. */
+  importStreamValues(key: string, modelVersion: string, src: Float64Array): boolean {
+    if (src.length !== this.width()) return false;
     const slot = this.slots.slotOf(key);
     let off = 0;
     for (const p of this.parts()) off = loadSlot(p, slot, src, off);
@@ -157,7 +168,7 @@ export class AlertEngine {
       const g = this.groupFor(gr, slot, key);
       off = gr.restorable(g) ? loadSlot(gr.snapshotPart, g, src, off) : off + this.groupBlank.length;
     }
-    this.scorer.setModelVersion(slot, snap.modelVersion);
+    this.scorer.setModelVersion(slot, modelVersion);
     return true;
   }
 
@@ -183,6 +194,11 @@ export class AlertEngine {
 
   private width(): number {
     return this.parts().reduce((w, p) => w + slotWidth(p), 0) + this.groupRules.length * this.groupBlank.length;
+  }
+
+  /** layout() for binary checkpoints, which keep it once per file instead of once per stream. */
+  get snapshotLayout(): string {
+    return this.layout();
   }
 
   /** What a snapshot's entries mean: rules in order and the widths; a config change invalidates it. */

@@ -15,15 +15,37 @@ export class EngineStreamSlots {
   /** Slots with a non-zero round in the current batch. */
   readonly touched: number[] = [];
   readonly pending = new PendingForecasts();
+  /** 1 for a slot whose state changed since the last checkpoint capture (incremental checkpoints). */
+  changed = new Uint8Array(0);
+  /** The slots with changed = 1, in order of their first change. */
+  readonly changedSlots: number[] = [];
+  /** Every slot counts as changed (a watermark pass may have touched any of them). */
+  allChanged = true;
 
-  /** Makes room for `slot` (new slots: nothing seen, nothing pending). */
+  /**
+   * Makes room for `slot` (new slots: nothing seen, nothing pending) and marks it changed: every
+   * record and every step of a stream passes here first.
+   */
   ensure(slot: number): void {
-    if (this.rounds.length > slot) return;
-    this.rounds = grownTo(this.rounds, slot + 1);
-    const n = this.rounds.length;
-    this.seen = grownTo(this.seen, n);
-    this.newest = grownTo(this.newest, n, NaN);
-    this.pending.grow(n);
+    if (this.rounds.length <= slot) {
+      this.rounds = grownTo(this.rounds, slot + 1);
+      const n = this.rounds.length;
+      this.seen = grownTo(this.seen, n);
+      this.newest = grownTo(this.newest, n, NaN);
+      this.changed = grownTo(this.changed, n);
+      this.pending.grow(n);
+    }
+    if (this.changed[slot] === 0) {
+      this.changed[slot] = 1;
+      if (!this.allChanged) this.changedSlots.push(slot);
+    }
+  }
+
+  /** After a checkpoint captured the state: nothing has changed since. */
+  clearChanged(): void {
+    this.changed.fill(0);
+    this.changedSlots.length = 0;
+    this.allChanged = false;
   }
 
   /** Counts a step of the stream in this batch and returns its round (0 for the first). */

@@ -9,6 +9,8 @@ import { ForecastEmitter } from './engine-forecast-emitter.js';
 import { emptyEngineStats, type EngineListener, type EngineStats, type StepTap } from './engine-listener.js';
 import { EngineStreamSlots } from './engine-stream-slots.js';
 import { restoreStream, snapshotStream, type EngineSnapshot, type EngineStreamParts, type StreamSnapshot } from './engine-stream-snapshot.js';
+import { captureStreams, changedStreamCount, restoreStreams, streamRecordLayout, type StreamRecordLayout } from './engine-stream-records.js';
+import type { RecordChunk } from '../state/record-chunks.js';
 import { ModelRunner } from './model-runner.js';
 import { OnlineHead } from '../forecasting/online-head.js';
 import { levelRange, shapingFor, stepLevel, type Shaping } from './shaping.js';
@@ -141,6 +143,7 @@ export class PipelineEngine {
 
   /** Closes every stream's open steps (end of a replay) and processes them. */
   flush(): void {
+    this.slots.allChanged = true; // any stream's held records may have moved on
     this.processor.flush(this.onStep);
     this.head?.flush();
     this.run();
@@ -149,6 +152,7 @@ export class PipelineEngine {
 
   /** Live idle flush: releases records and closes steps the watermark has passed, then processes them. */
   advanceWatermark(watermarkMs: number): void {
+    this.slots.allChanged = true; // any stream's held records may have moved on
     this.processor.advanceWatermark(watermarkMs, this.onStep);
     this.run();
     this.processor.reportMetrics();
@@ -170,6 +174,36 @@ export class PipelineEngine {
     for (const st of s.streams) if (!restoreStream(this.streamParts, st)) alertsDropped.push(st.key);
     if (s.head !== undefined) this.head?.restore(s.head);
     return alertsDropped;
+  }
+
+  /**
+   * Binary checkpoint records of every stream, or of the streams changed since the last capture
+   * (records, steps; a watermark pass counts as changing all). Clears the change marks.
+   */
+  captureStreams(changedOnly: boolean): RecordChunk[] {
+    return captureStreams(this.streamParts, changedOnly);
+  }
+
+  /** Streams a captureStreams(true) would hold now. */
+  get changedStreams(): number {
+    return changedStreamCount(this.streamParts);
+  }
+
+  /** What captureStreams' records need to be read back (kept in the checkpoint's meta). */
+  get streamRecordLayout(): StreamRecordLayout {
+    return streamRecordLayout(this.streamParts);
+  }
+
+  /**
+   * Restores captured records, newest capture first (a stream's newest record wins); returns the
+   * keys whose alert state did not fit the alerting section. Nothing counts as changed afterwards.
+   */
+  restoreCaptured(newestFirst: readonly (readonly RecordChunk[])[], layout: StreamRecordLayout): string[] {
+    const done = newestFirst.length > 1 ? new Set<string>() : undefined;
+    const dropped: string[] = [];
+    for (const chunks of newestFirst) for (const c of chunks) for (const k of restoreStreams(this.streamParts, layout, c, done)) dropped.push(k);
+    this.slots.clearChanged();
+    return dropped;
   }
 
   /** One stream's snapshot (as in snapshot()), or undefined for a stream the engine does not hold. */

@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,7 +49,8 @@ const failingGauge = (text: string, p: string): string | undefined => text.match
 
 describe('a checkpoint that cannot be written', () => {
   it('is reported by /readyz and /metrics, retried until it succeeds, and the final one decides the exit code', async () => {
-    // A folder where the checkpoint's temp file goes: every write fails (even as root) until it is removed.
+    // A folder where the checkpoint's temp file goes (the first write is a base): every write fails,
+    // even as root, until it is removed.
     const stateDir = join(dir, 'state');
     const files = await loadPipelineFiles([await pipelineFile('blocked', stateDir)]);
     const blocker = `${checkpointPath(files[0].pipelines[0])}.tmp-${process.pid}`;
@@ -68,12 +69,12 @@ describe('a checkpoint that cannot be written', () => {
       await rm(blocker, { recursive: true });
       await waitFor('/readyz to be ready again', async () => ((await fetch(`${daemon.http.url}/readyz`)).status === 200 ? true : undefined));
       expect(failingGauge(await (await fetch(`${daemon.http.url}/metrics`)).text(), 'blocked')).toBe('0');
-      // Blocked again for the final checkpoint (sync calls: no checkpoint write can come between).
-      rmSync(blocker, { force: true });
-      mkdirSync(blocker);
+      // The final checkpoint fails too: the state directory becomes a file (sync calls: no write comes between).
+      rmSync(stateDir, { recursive: true, force: true });
+      writeFileSync(stateDir, 'not a directory');
     } finally {
       await daemon.stop('test');
-      await rm(blocker, { recursive: true, force: true });
+      await rm(stateDir, { recursive: true, force: true });
     }
     expect(daemon.runtimes[0].finalCheckpointFailed).toBe(true);
     expect(daemon.exitCode).toBe(1);

@@ -55,7 +55,7 @@ describe('the offline fit window in the daemon', () => {
     expect(await a.restore()).toBe(false);
     expect(await a.prepareModel()).toBe('offline');
     await a.checkpoint();
-    expect((await readCheckpoint(spec))?.fitWindow).toEqual({ steps: FIT, streams: ['s/a'] });
+    expect((await readCheckpoint(spec))?.meta.fitWindow).toEqual({ steps: FIT, streams: ['s/a'] });
 
     const rowsB: StepRow[] = [];
     const b = new PipelineRuntime(spec, { log, paced: false, observer: { step: (r) => rowsB.push(r) } });

@@ -5,7 +5,8 @@ import type { Logger } from '../telemetry/logger.js';
 import { componentMetrics, type TidecastMetrics } from '../telemetry/metrics.js';
 import { fileSources } from '../config/file-sources.js';
 import { FiringEpisodes } from '../alerting/firing-episodes.js';
-import { readCheckpoint, writeCheckpoint, type FitWindow } from '../state/checkpoint.js';
+import type { FitWindow } from '../state/checkpoint.js';
+import { RuntimeCheckpoints } from './runtime-checkpoints.js';
 import { prepareModel, type ModelOrigin } from './prepare-model.js';
 import { createSink, createSource } from './connectors.js';
 import { statesLiveInKafka } from '../../connectors/kafka/adapter.js';
@@ -65,6 +66,8 @@ export class PipelineRuntime {
   private readonly abort = new AbortController();
   private loops: Promise<void>[] = [];
   private checkpointing: Promise<void> = Promise.resolve();
+  /** Binary base + delta checkpoints (runtime-checkpoints.ts); `last` tells what the last write did. */
+  readonly checkpoints: RuntimeCheckpoints;
   private lastCheckpoint = 0;
   private readonly log: Logger;
   startedFromCheckpoint = false;
@@ -116,6 +119,7 @@ export class PipelineRuntime {
       },
     };
     this.engine = new PipelineEngine(spec, listener, m ? componentMetrics(m, spec.name, 'pipeline') : undefined);
+    this.checkpoints = new RuntimeCheckpoints(spec, this.engine, this.log);
     this.log.info({ inputs: this.engine.inputNames, model: spec.model }, 'Model inputs.');
     const ctx = { pipeline: spec.name, log: this.log, paced: options.paced, data: dataPart(spec), streams: this.engine };
     this.sources = spec.sources.map((s, i) => createSource(s, i, ctx));
@@ -124,19 +128,14 @@ export class PipelineRuntime {
 
   /** Restores the checkpoint if there is one; returns whether one was found. */
   async restore(): Promise<boolean> {
-    const cp = await readCheckpoint(this.spec);
-    if (cp === undefined) return false;
-    this.engine.runner.importWeights(cp.model);
     // With a Kafka changelog the streams' states live there, restored per partition on assignment.
-    const alertsDropped = statesLiveInKafka(this.spec.sources) ? [] : this.engine.restore(cp.engine);
-    if (alertsDropped.length > 0) {
-      this.log.warn({ streams: alertsDropped.length, example: alertsDropped[0] }, 'Checkpointed alert state does not fit the alerting section (rules changed); those streams start alerting fresh.');
-    }
+    const cp = await this.checkpoints.restore();
+    if (cp === undefined) return false;
     Object.assign(this.positions, cp.sources);
     this.restoredRetraining = cp.retraining;
     if (cp.fitWindow !== undefined) this.setFitWindow(cp.fitWindow.steps, cp.fitWindow.streams);
     this.startedFromCheckpoint = true;
-    this.log.info({ streams: cp.engine.streams.length, sources: cp.sources, writtenAt: cp.writtenAt }, 'State restored from checkpoint.');
+    this.log.info({ streams: cp.streams, sources: cp.sources, writtenAt: cp.writtenAt }, 'State restored from checkpoint.');
     return true;
   }
 
@@ -237,20 +236,17 @@ export class PipelineRuntime {
 
   private async writeCheckpointNow(): Promise<boolean> {
     try {
-      // With a Kafka changelog the streams' states are there already: the checkpoint keeps the weights.
-      const engine = statesLiveInKafka(this.spec.sources)
-        ? { pipeline: this.spec.name, inputSize: this.engine.runner.inputSize, stateSize: this.engine.runner.arena.stateSize, streams: [] }
-        : this.engine.snapshot();
-      const model = this.engine.runner.exportWeights();
+      // State first (synchronously, between batches), then the outputs it claims, then the file.
       const retraining = this.learner?.snapshot?.();
       const sources = { ...this.positions };
+      const captured = this.checkpoints.capture({ sources, ...(this.fitWindow && { fitWindow: this.fitWindow }), ...(retraining !== undefined && { retraining }) });
       await this.flushOutputs(true);
-      await writeCheckpoint(this.spec, { sources, model, engine, ...(this.fitWindow && { fitWindow: this.fitWindow }), ...(retraining !== undefined && { retraining }) }, new Date());
+      const written = await this.checkpoints.write(captured, new Date());
       this.options.metrics?.checkpoints.labels(this.spec.name, 'ok').inc();
       this.options.metrics?.checkpointFailing.labels(this.spec.name).set(0);
       if (this.checkpointFailure !== undefined) this.log.info({ after: this.checkpointFailure.failures }, 'Checkpoint written again after failures.');
       this.checkpointFailure = undefined;
-      this.log.debug({ streams: engine.streams.length, sources }, 'Checkpoint written.');
+      this.log.debug({ ...written, sources }, 'Checkpoint written.');
       return true;
     } catch (err) {
       this.checkpointFailed(err);

@@ -80,7 +80,7 @@ describe('tidecast run on pipelines/demo.yaml', () => {
   it('stops with exit code 0 on SIGTERM and leaves a checkpoint per pipeline', () => {
     expect(firstExit).toBe(0);
     expect(secondExit).toBe(0);
-    for (const p of specs) expect(existsSync(join(p.state.dir, 'checkpoint.json'))).toBe(true);
+    for (const p of specs) expect(existsSync(join(p.state.dir, 'checkpoint.bin'))).toBe(true);
   });
 
   it('serves forecasts that equal an uninterrupted run, before and after the restart', async () => {
