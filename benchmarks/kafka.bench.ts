@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createKafkaClient } from '../connectors/kafka/clients/index.js';
+import { createKafka } from '../connectors/kafka/client.js';
 import { KafkaConnection, KafkaSinkConfig, KafkaSourceConfig } from '../connectors/kafka/config.js';
 import { KafkaSink } from '../connectors/kafka/sink.js';
 import { KafkaSource } from '../connectors/kafka/source.js';
@@ -104,20 +104,20 @@ async function startPipeline(
   stages?: StageObserver,
 ): Promise<Pipeline> {
   const connection = KafkaConnection.parse({ brokers: [brokers], client_id: 'bench' });
-  const kafka = createKafkaClient(connection);
+  const kafka = createKafka(connection);
   const engine = createEngine(kind, stepMs);
   const output = uniqueTopic('bench-forecasts');
   await createTopic(brokers, output, PARTITIONS);
-  const changelog = new KafkaChangelog(kafka, KafkaChangelogConfig.parse({ topic: `${topic}-changelog` }));
+  const changelog = new KafkaChangelog(kafka, KafkaChangelogConfig.parse({ topic: `${topic}-changelog` }), connection);
   await changelog.ensureTopic(topic);
   const sink = new KafkaSink(KafkaSinkConfig.parse({ connection, forecasts_topic: output, dead_letter_topic: output }), {
-    client: kafka,
+    kafka,
     producerThread: THREADED,
   });
   await sink.connect(); // the producer (and its thread) starts before the clock does
   const source = new KafkaSource(
     KafkaSourceConfig.parse({ connection, topics: [topic], group_id: uniqueTopic('bench-e2e'), format: 'json', max_batch_records: 2_000, max_in_flight: 5_000 }),
-    { client: kafka, hooks: { onAssignment: onJoin }, stages },
+    { kafka, hooks: { onAssignment: onJoin }, stages },
   );
   const prof: PipelineProfile = { calls: 0, records: 0, stepMs: 0, writeCallMs: 0, changelogMs: 0 };
   // CPU of this process (every thread) and busy time of this thread: load-independent costs per event.
