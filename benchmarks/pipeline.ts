@@ -2,7 +2,12 @@
 // streams, and bytes of pipeline state per stream. `-- --json` prints one JSON object.
 // Each stream gets one observation per step (the usual live case); the first round creates the
 // streams and is not timed. Run alone: the number is per core and the machine is shared.
+// The RxJS-composed path (the daemon's: batches through an operator, src/operators/shape-batches.ts)
+// runs beside the direct loop at 100k streams (BENCH_RX_SIZES), on the same rounds in the same run,
+// alternating which goes first, each on its own processor; both rates and their ratio are printed.
+import { Subject } from 'rxjs';
 import type { Observation } from '../src/core/types.js';
+import { shapeBatches } from '../src/operators/shape-batches.js';
 import { testContext } from '../src/operators/context.js';
 import type { FeatureStep } from '../src/operators/feature-step.js';
 import type { PipelineDataOptionsInput } from '../src/operators/options.js';
@@ -69,12 +74,55 @@ function run(streams: number): { eventsPerSec: number; wallEventsPerSec: number;
   };
 }
 
+/** Direct loop vs the same processor work as an RxJS operator over batches, events per CPU second each. */
+function runComposed(streams: number): { direct: number; composed: number; ratio: number } {
+  let sink = 0;
+  const emit = (s: FeatureStep): void => { sink += s.x[0]; };
+  const direct = new StreamProcessor(benchOptions, testContext());
+  const composed = new StreamProcessor(benchOptions, testContext());
+  const batches = new Subject<{ readonly observations: readonly Observation[] }>();
+  batches.pipe(shapeBatches(composed, emit)).subscribe();
+  const level = new Float64Array(streams).fill(100);
+  const first = makeRound(streams, 0, level);
+  for (const o of first) direct.push(o, emit);
+  batches.next({ observations: first });
+  const R = rounds(streams);
+  const cpu = { direct: 0, composed: 0 };
+  const timeDirect = (batch: Observation[]): void => {
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < batch.length; i++) direct.push(batch[i], emit);
+    direct.reportMetrics(); // as the operator does once per batch
+    const c = process.cpuUsage(c0);
+    cpu.direct += c.user + c.system;
+  };
+  const timeComposed = (batch: Observation[]): void => {
+    const c0 = process.cpuUsage();
+    batches.next({ observations: batch });
+    const c = process.cpuUsage(c0);
+    cpu.composed += c.user + c.system;
+  };
+  let events = 0;
+  for (let r = 1; r <= R; r++) {
+    const batch = makeRound(streams, r, level);
+    if (r % 2 === 0) { timeDirect(batch); timeComposed(batch); } else { timeComposed(batch); timeDirect(batch); }
+    events += batch.length;
+  }
+  if (!Number.isFinite(sink)) throw new Error('non-finite features');
+  const d = Math.round(events / (cpu.direct / 1e6));
+  const c = Math.round(events / (cpu.composed / 1e6));
+  return { direct: d, composed: c, ratio: c / d };
+}
+
 const sizes = (process.env.BENCH_SIZES ?? "1000,100000,1000000").split(",").map(Number);
 const results = sizes.map((n) => ({ streams: n, ...run(n) }));
+const rxSizes = (process.env.BENCH_RX_SIZES ?? '100000').split(',').filter((x) => x !== '').map(Number);
+const composedResults = rxSizes.map((n) => ({ streams: n, ...runComposed(n) }));
 if (json) {
   const eventsPerSec: Record<string, number> = {};
   for (const r of results) eventsPerSec[String(r.streams)] = r.eventsPerSec;
-  process.stdout.write(JSON.stringify({ eventsPerSec, bytesPerStream: results[0].bytesPerStream }) + '\n');
+  const rxjs: Record<string, { direct: number; composed: number; ratio: number }> = {};
+  for (const r of composedResults) rxjs[String(r.streams)] = { direct: r.direct, composed: r.composed, ratio: Number(r.ratio.toFixed(3)) };
+  process.stdout.write(JSON.stringify({ eventsPerSec, bytesPerStream: results[0].bytesPerStream, rxjs }) + '\n');
 } else {
   console.log('stream pipeline: parsed observation -> feature vector, one core (target: >= 1e6 ev/s at 100k, <= 512 B/stream)');
   console.table(results.map((r) => ({
@@ -83,5 +131,12 @@ if (json) {
     'events/s (wall)': r.wallEventsPerSec.toLocaleString('en-US'),
     'state B/stream (arena)': r.bytesPerStream,
     'heap B/stream (arena + key map, approx.)': Math.round(r.heapBytesPerStream),
+  })));
+  console.log('the same work composed with RxJS (batches through shapeBatches) vs the direct loop, same rounds, same run (target: within 5%)');
+  console.table(composedResults.map((r) => ({
+    streams: r.streams,
+    'direct ev/s per core': r.direct.toLocaleString('en-US'),
+    'RxJS-composed ev/s per core': r.composed.toLocaleString('en-US'),
+    'composed / direct': r.ratio.toFixed(3),
   })));
 }

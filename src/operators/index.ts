@@ -17,3 +17,4 @@ export { microBatch, packFeatures, type MicroBatchConfig } from './micro-batch.j
 export { streamPipeline } from './stream-pipeline.js';
 export { FeatureBatcher, type FeatureBatch } from './feature-batch.js';
 export { streamPipelineBatches } from './stream-pipeline-batches.js';
+export { shapeBatches } from './shape-batches.js';
