@@ -13,6 +13,7 @@ import { sourceChangelog } from './changelog/changelog-config.js';
 import { changelogHooks } from './changelog/changelog-hooks.js';
 import { KafkaStreamStates, type StreamStateStore } from './stream-states.js';
 import type { BatchOutputs, IngestBatch, OutputSink, RuntimeSource } from '../../src/core/ports.js';
+import { noStages, type StageObserver } from './stage-latency.js';
 
 // The Kafka source and sink behind the runtime's ports. Raw records are parsed with the pipeline's
 // input mapping. With a changelog (the default), each batch goes: skip records its streams' states
@@ -29,6 +30,8 @@ export interface KafkaSourceContext {
   readonly log?: KafkaLog;
   /** The engine's per-stream state; without it (or with changelog: false) nothing goes to a changelog. */
   readonly streams?: StreamStateStore;
+  /** Times the source, queue, changelog and commit stages (the sink times its own). */
+  readonly stages?: StageObserver;
 }
 
 /**
@@ -51,12 +54,12 @@ export function kafkaRuntimeSource(cfg: KafkaSourceSection | KafkaSourceConfig, 
     const st = (states = new KafkaStreamStates(ctx.streams, c, log ?? silentLog));
     hooks = changelogHooks(c, st, { onRestored: (partitions) => st.restored(partitions) });
   }
-  const source = new KafkaSource(cfg, { kafka, log, hooks });
+  const source = new KafkaSource(cfg, { kafka, log, hooks, stages: ctx.stages });
   const parser = new RecordParser(ctx.data);
   return {
     kind: 'kafka',
     name,
-    batches: (signal) => batches(source, signal, parser, changelog, states, cfg.topics[0]),
+    batches: (signal) => batches(source, signal, parser, changelog, states, cfg.topics[0], ctx.stages ?? noStages),
     healthcheck: () => source.healthcheck(),
     close: async () => {
       await source.close();
@@ -67,12 +70,13 @@ export function kafkaRuntimeSource(cfg: KafkaSourceSection | KafkaSourceConfig, 
 
 async function* batches(
   source: KafkaSource, signal: AbortSignal, parser: RecordParser,
-  changelog: KafkaChangelog | undefined, states: KafkaStreamStates | undefined, inputTopic: string,
+  changelog: KafkaChangelog | undefined, states: KafkaStreamStates | undefined, inputTopic: string, stages: StageObserver,
 ): AsyncGenerator<IngestBatch> {
   await changelog?.ensureTopic(inputTopic);
   for await (const b of toAsyncIterable(source.start(signal), signal)) {
     // Its partition was revoked or rewound: the records come again, to whoever owns the partition now.
     if (b.stale()) continue;
+    if (b.handedOutAt !== undefined) stages.observe('queue', Date.now() - b.handedOutAt);
     const { observations, deadLetters } = parsed(b, parser);
     if (states === undefined) {
       yield { observations, deadLetters, ack: () => b.ack('done') };
@@ -85,7 +89,10 @@ async function* batches(
       stale: () => b.stale(),
       ack: async () => {
         // A fenced write leaves the batch unacked: the group's next generation redelivers it.
-        if (await states.persist(touched)) b.ack('done');
+        const t0 = performance.now();
+        const persisted = await states.persist(touched);
+        stages.observe('changelog', performance.now() - t0);
+        if (persisted) b.ack('done');
       },
       retry: async () => {
         // A stale batch's streams were dropped with their partition: nothing to undo, nothing to redeliver.
@@ -135,7 +142,7 @@ export async function* toAsyncIterable<T>(obs: Observable<T>, signal: AbortSigna
   }
 }
 
-export function kafkaOutputSink(cfg: KafkaSinkConfig, pipeline: string): OutputSink {
+export function kafkaOutputSink(cfg: KafkaSinkConfig, pipeline: string, stages: StageObserver = noStages): OutputSink {
   const sink = new KafkaSink(cfg, { pipeline, producerThread: cfg.producer_thread });
   let pending: BatchOutputs[] = [];
   return {
@@ -146,6 +153,7 @@ export function kafkaOutputSink(cfg: KafkaSinkConfig, pipeline: string): OutputS
     flush: async () => {
       const batches = pending;
       pending = [];
+      const t0 = performance.now();
       for (const out of batches) {
         await sink.write({
           forecasts: cfg.forecasts_topic ? out.forecasts : undefined,
@@ -153,6 +161,7 @@ export function kafkaOutputSink(cfg: KafkaSinkConfig, pipeline: string): OutputS
           deadLetters: cfg.dead_letter_topic ? out.deadLetters : undefined,
         });
       }
+      if (batches.length > 0) stages.observe('sink', performance.now() - t0);
     },
     close: () => sink.close(),
   };

@@ -9,6 +9,8 @@ import { PATHLESS_FILE_SOURCE } from '../config/file-sources.js';
 import { kafkaOutputSink, kafkaRuntimeSource } from '../../connectors/kafka/adapter.js';
 import type { StreamStateStore } from '../../connectors/kafka/stream-states.js';
 import type { BatchOutputs, IngestBatch, OutputSink, RuntimeSource } from '../core/ports.js';
+import type { TidecastMetrics } from '../telemetry/metrics.js';
+import { stageHistogram } from '../../connectors/kafka/stage-latency.js';
 
 // Builds the runtime's sources and sinks from their pipeline-file configs.
 
@@ -21,6 +23,8 @@ export interface ConnectorContext {
   readonly data: PipelineDataOptions;
   /** The engine's per-stream state (Kafka sources keep it in their changelog); absent: no changelog. */
   readonly streams?: StreamStateStore;
+  /** Where the Kafka connectors time their stages (tidecast_kafka_stage_seconds). */
+  readonly metrics?: TidecastMetrics;
 }
 
 export function sourceName(cfg: SourceConfig, index: number): string {
@@ -43,7 +47,9 @@ export function createSource(cfg: SourceConfig, index: number, ctx: ConnectorCon
       };
     }
     case 'kafka':
-      return kafkaRuntimeSource(cfg, name, { data: ctx.data, log: componentLogger(ctx.log, 'source', { connector: name }), streams: ctx.streams });
+      return kafkaRuntimeSource(cfg, name, {
+        data: ctx.data, log: componentLogger(ctx.log, 'source', { connector: name }), streams: ctx.streams, stages: kafkaStages(ctx),
+      });
     case 'influxdb':
       return influxRuntimeSource(cfg, { name, paced: ctx.paced, warn: (err, message) => ctx.log.warn({ err, source: name }, message) });
   }
@@ -65,7 +71,7 @@ export function createSink(cfg: SinkConfig, index: number, ctx: ConnectorContext
       };
     }
     case 'kafka':
-      return kafkaOutputSink(cfg, ctx.pipeline);
+      return kafkaOutputSink(cfg, ctx.pipeline, kafkaStages(ctx));
     case 'influxdb':
       return influxOutputSink(cfg, { pipeline: ctx.pipeline, warn: (err, message) => ctx.log.warn({ err, sink: index }, message) });
     case 'webhook': {
@@ -73,6 +79,10 @@ export function createSink(cfg: SinkConfig, index: number, ctx: ConnectorContext
       return webhookOutputSink(options, { warn: (err, message) => ctx.log.warn({ err, sink: index }, message) });
     }
   }
+}
+
+function kafkaStages(ctx: ConnectorContext) {
+  return ctx.metrics === undefined ? undefined : stageHistogram(ctx.metrics.kafkaStage, ctx.pipeline);
 }
 
 /** The forecast as written to files and the API: ISO time beside epoch ms. */

@@ -121,7 +121,7 @@ export class PipelineRuntime {
     this.engine = new PipelineEngine(spec, listener, m ? componentMetrics(m, spec.name, 'pipeline') : undefined);
     this.checkpoints = new RuntimeCheckpoints(spec, this.engine, this.log);
     this.log.info({ inputs: this.engine.inputNames, model: spec.model }, 'Model inputs.');
-    const ctx = { pipeline: spec.name, log: this.log, paced: options.paced, data: dataPart(spec), streams: this.engine };
+    const ctx = { pipeline: spec.name, log: this.log, paced: options.paced, data: dataPart(spec), streams: this.engine, metrics: m };
     this.sources = spec.sources.map((s, i) => createSource(s, i, ctx));
     this.sinks = spec.sinks.map((s, i) => createSink(s, i, ctx));
   }

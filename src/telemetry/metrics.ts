@@ -21,6 +21,8 @@ const BATCH_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_
 /** One batched model step: tens of microseconds for a few streams, milliseconds for thousands. */
 const STEP_BUCKETS = [1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 const TRAIN_BUCKETS = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
+/** Where an event waits on the Kafka path: a millisecond when idle, seconds when a queue grows. */
+const STAGE_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export interface TidecastMetrics {
   readonly registry: Registry;
@@ -63,6 +65,12 @@ export interface TidecastMetrics {
   readonly httpRequests: Counter<'route' | 'method' | 'status'>;
   /** HTTP ingest requests refused whole before any record was read (too_many_records, too_deep, ...). */
   readonly ingestRefused: Counter<'pipeline' | 'code'>;
+  /**
+   * Per batch, how long it spent in each stage of the Kafka path (connectors/kafka/stage-latency.ts):
+   * source (producer timestamp -> handed out), queue (-> picked up), sink (-> outputs durable),
+   * changelog (-> states durable), commit (ack -> offset committed).
+   */
+  readonly kafkaStage: Histogram<'pipeline' | 'stage'>;
 }
 
 export function createMetrics(options: MetricsOptions = {}): TidecastMetrics {
@@ -91,6 +99,7 @@ export function createMetrics(options: MetricsOptions = {}): TidecastMetrics {
     checkpointFailing: new Gauge({ name: 'tidecast_checkpoint_failing', help: '1 while the latest checkpoint attempt failed (the state on disk is stale).', labelNames: ['pipeline'], registers: r }),
     httpRequests: new Counter({ name: 'tidecast_http_requests_total', help: 'HTTP API requests, by route pattern, method and status.', labelNames: ['route', 'method', 'status'], registers: r }),
     ingestRefused: new Counter({ name: 'tidecast_ingest_refused_requests_total', help: 'HTTP ingest requests refused whole before any record was read, by code.', labelNames: ['pipeline', 'code'], registers: r }),
+    kafkaStage: new Histogram({ name: 'tidecast_kafka_stage_seconds', help: 'Time a batch spent in each stage of the Kafka path (source, queue, sink, changelog, commit).', labelNames: ['pipeline', 'stage'], buckets: STAGE_BUCKETS, registers: r }),
   };
 }
 
