@@ -56,6 +56,7 @@ export function formatTime(ms, stepMs) {
  * future mean, future lower, future upper. Alert markers are drawn in a hook from `markers`.
  */
 export function createDetailChart(container, markersRef) {
+  // Measured once, when the chart is made; later sizes come from the ResizeObserver below.
   const width = Math.max(320, container.clientWidth);
   const opts = {
     width,
@@ -86,8 +87,12 @@ export function createDetailChart(container, markersRef) {
   };
   const empty = [[], [], [], [], [], [], [], []];
   const chart = new uPlot(opts, empty, container);
-  const resize = () => chart.setSize({ width: Math.max(320, container.clientWidth), height: 380 });
-  window.addEventListener('resize', resize);
+  // Resizes come from a ResizeObserver (sizes handed over, no layout forced by reading them).
+  let shown = width;
+  new ResizeObserver((entries) => {
+    const w = Math.max(320, Math.floor(entries[entries.length - 1].contentRect.width));
+    if (w !== shown) { shown = w; chart.setSize({ width: w, height: 380 }); }
+  }).observe(container);
   return chart;
 }
 
