@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SecretValue } from '../../src/core/secret.js';
+import type { BackoffOptions } from '../../src/core/backoff.js';
 
 // Pipeline-file schemas for the InfluxDB source and sink. The daemon's pipeline schema embeds these.
 
@@ -81,6 +82,11 @@ export const RetryConfig = z
   })
   .strict();
 export type RetryOptions = z.infer<typeof RetryConfig>;
+
+/** The retry section as src/core/backoff options: a spread jitter, rounded to ms. */
+export function retryBackoff(r: RetryOptions): BackoffOptions {
+  return { initialMs: r.initial_ms, maxMs: r.max_ms, factor: r.factor, jitter: r.jitter };
+}
 
 export const InfluxSinkConfig = z
   .object({

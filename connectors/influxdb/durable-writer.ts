@@ -1,7 +1,7 @@
 import { TidecastError } from '../../src/core/errors.js';
 import type { DeadLetter } from '../../src/core/types.js';
-import { Backoff, timerSleep, type Sleep } from './backoff.js';
-import type { RetryOptions } from './config.js';
+import { Backoff, timerSleep, type Sleep } from '../../src/core/backoff.js';
+import { retryBackoff, type RetryOptions } from './config.js';
 import type { LineWriter } from './connect.js';
 import { SpillFile } from './spill-file.js';
 
@@ -67,7 +67,7 @@ export class DurableWriter {
     private readonly ctx: DurableWriterContext = {},
   ) {
     this.spill = new SpillFile(opts.spillPath);
-    this.backoff = new Backoff(opts.retry, ctx.random);
+    this.backoff = new Backoff(retryBackoff(opts.retry), ctx.random);
     this.sleep = ctx.sleep ?? timerSleep;
     this.pumpDone = this.pump();
   }

@@ -2,7 +2,7 @@ import type { Point } from '@influxdata/influxdb-client';
 import { createHash } from 'node:crypto';
 import type { DeadLetter, Forecast } from '../../src/core/types.js';
 import { ActualTracker } from './actual-tracker.js';
-import type { Sleep } from './backoff.js';
+import type { Sleep } from '../../src/core/backoff.js';
 import type { InfluxSinkOptions } from './config.js';
 import { connect, type LineWriter } from './connect.js';
 import { DurableWriter, type DurableWriterStats } from './durable-writer.js';

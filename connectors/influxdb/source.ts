@@ -2,8 +2,8 @@ import { Observable } from 'rxjs';
 import { systemClock, type Clock } from '../../src/core/clock.js';
 import { TidecastError } from '../../src/core/errors.js';
 import type { DeadLetter, Observation } from '../../src/core/types.js';
-import { Backoff, timerSleep, type Sleep } from './backoff.js';
-import type { InfluxSourceOptions, RetryOptions } from './config.js';
+import { Backoff, timerSleep, type Sleep } from '../../src/core/backoff.js';
+import { retryBackoff, type InfluxSourceOptions, type RetryOptions } from './config.js';
 import { connect } from './connect.js';
 import type { PageReader, PageRow } from './page-query.js';
 import { rowToObservation, type RowShape } from './row-to-observation.js';
@@ -65,7 +65,7 @@ export class InfluxSource {
     this.shape = { connector: 'influxdb', keyPrefix: cfg.key_prefix ?? cfg.measurement, fields: cfg.fields, tags: cfg.stream_tags };
     this.clock = ctx.clock ?? systemClock;
     this.sleep = ctx.sleep ?? timerSleep;
-    this.backoff = new Backoff(ctx.retry ?? DEFAULT_RETRY, ctx.random);
+    this.backoff = new Backoff(retryBackoff(ctx.retry ?? DEFAULT_RETRY), ctx.random);
   }
 
   /** The configured backfill range, or undefined when the source only tails. */

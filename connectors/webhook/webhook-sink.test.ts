@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AlertEvent } from '../../src/core/alert-event.js';
 import { TidecastError } from '../../src/core/errors.js';
-import { backoffDelay } from './backoff.js';
+import { backoffDelay } from '../../src/core/backoff.js';
 import { verifySignature } from './signature.js';
 import { WebhookSink } from './webhook-sink.js';
 
@@ -102,9 +102,9 @@ describe('WebhookSink against a local HTTP server', () => {
 
 describe('backoffDelay', () => {
   it('doubles the cap up to the maximum, scaled by the jitter', () => {
-    const p = { initialMs: 100, maxMs: 1000, random: () => 0.999 };
-    expect([1, 2, 3, 4, 5, 6].map((n) => backoffDelay(p, n))).toEqual([99, 199, 399, 799, 999, 999]);
-    expect(backoffDelay({ ...p, random: () => 0 }, 4)).toBe(0);
+    const p = { initialMs: 100, maxMs: 1000, jitter: 'full' as const };
+    expect([1, 2, 3, 4, 5, 6].map((n) => backoffDelay(p, n, () => 0.999))).toEqual([99, 199, 399, 799, 999, 999]);
+    expect(backoffDelay(p, 4, () => 0)).toBe(0);
   });
 });
 

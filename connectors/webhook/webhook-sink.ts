@@ -2,7 +2,7 @@
 // Other 4xx mean the receiver rejects the event itself: no retry, a non-retriable sink_rejected.
 import type { AlertEvent, AlertSink } from '../../src/core/alert-event.js';
 import { TidecastError } from '../../src/core/errors.js';
-import { abortableSleep, backoffDelay, type BackoffPolicy } from './backoff.js';
+import { abortableSleep, backoffDelay, type BackoffOptions } from '../../src/core/backoff.js';
 import { SIGNATURE_HEADER, signBody } from './signature.js';
 import { WebhookSinkOptions } from './webhook-options.js';
 
@@ -18,12 +18,14 @@ export class WebhookSink implements AlertSink {
   readonly kind = 'webhook';
   readonly options: WebhookSinkOptions;
   readonly stats = { sent: 0, attempts: 0, retries: 0, failed: 0 };
-  private readonly backoff: BackoffPolicy;
+  private readonly backoff: BackoffOptions;
+  private readonly random: () => number;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
 
   constructor(options: unknown, private readonly deps: WebhookSinkDeps = {}) {
     this.options = WebhookSinkOptions.parse(options);
-    this.backoff = { initialMs: this.options.backoff_initial_ms, maxMs: this.options.backoff_max_ms, random: deps.random ?? Math.random };
+    this.backoff = { initialMs: this.options.backoff_initial_ms, maxMs: this.options.backoff_max_ms, jitter: 'full' };
+    this.random = deps.random ?? Math.random;
     this.sleep = deps.sleep ?? abortableSleep;
   }
 
@@ -45,7 +47,7 @@ export class WebhookSink implements AlertSink {
     let lastError: unknown;
     for (let attempt = 1; attempt <= this.options.max_attempts; attempt++) {
       if (attempt > 1) {
-        const delay = backoffDelay(this.backoff, attempt - 1);
+        const delay = backoffDelay(this.backoff, attempt - 1, this.random);
         this.stats.retries++;
         this.deps.onRetry?.(attempt, delay, lastError);
         await this.sleep(delay, signal);
