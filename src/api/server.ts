@@ -80,6 +80,8 @@ export interface HttpServerOptions {
   readonly tls?: TlsFiles;
   /** Origins besides the server's own allowed to write from a browser. */
   readonly allowedOrigins?: readonly string[];
+  /** model.classify: a stream's classifier outputs for /api/streams/:id (undefined: none). */
+  readonly classification?: (key: string) => unknown;
 }
 
 export interface HttpServer {
@@ -148,7 +150,8 @@ export function buildHttpApp(options: HttpServerOptions): { app: FastifyInstance
     }
     const detail = store.stream(safeDecode(key), n);
     if (detail === undefined) return reply.code(404).send({ error: 'not_found', message: `Unknown stream "${safeDecode(key)}".` });
-    return detail;
+    const classification = options.classification?.(detail.key);
+    return classification === undefined ? detail : { ...detail, classification };
   });
 
   app.get('/api/alerts', async (req, reply) => {

@@ -39,6 +39,7 @@ export const ModelSection = z
     readout: ReadoutSection.default(ReadoutSection.parse({})).describe('Settings of the online readouts (forecaster hybrid or readout).'),
     range: ValueRange.optional().describe('Values the series can take: forecasts and bands are kept inside (e.g. { min: 0 } or positive).'),
     esn: EsnSection.optional().describe('Echo state network settings (model.cell: esn; defaults when absent).'),
+    classify: z.boolean().default(false).describe('Per-stream classifiers over the stream and its forecasts: the regime of the coming horizon (falling / flat / rising, in /api/streams/:id) and the kind of a deviation (spike / level shift / variance / stuck, on alert events as deviationKinds), learned online and leak-free.'),
     online_head: OnlineHeadSection.optional().describe('Multivariate online head: the listed streams forecast together by online RLS readouts (replay writes its forecasts; absent: off).'),
   })
   .strict();

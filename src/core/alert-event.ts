@@ -40,6 +40,8 @@ export interface AlertEvent {
   readonly group?: { readonly key: string; readonly scored: number; readonly reported: number };
   /** Storm control only: how many alerts were held back in the window and from which streams. */
   readonly summary?: StormSummary;
+  /** model.classify: probabilities of the deviation's kind over the stream's recent window (stream-classification.ts). */
+  readonly deviationKinds?: { readonly spike: number; readonly level_shift: number; readonly variance: number; readonly stuck: number };
 }
 
 /** One detector part or member stream and its surprise (-log10 p) at the event's step. */

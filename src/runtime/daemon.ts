@@ -121,6 +121,9 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       }])),
     }),
     ingest: new Map(runtimes.map((r) => [r.spec.name, ingestHandler(r)])),
+    classification: runtimes.some((r) => r.classification !== undefined)
+      ? (key) => { for (const r of runtimes) { const v = r.classification?.view(key); if (v !== undefined) return v; } return undefined; }
+      : undefined,
     models: retrainers.size > 0 ? modelsApi(retrainers) : undefined,
     silences,
   });

@@ -12,6 +12,7 @@ import { createSink, createSource } from './connectors.js';
 import { statesLiveInKafka } from '../../connectors/kafka/adapter.js';
 import { PipelineEngine, type EngineListener, type StepRow } from '../engine/pipeline-engine.js';
 import type { OnlineLearner } from '../forecasting/online-learner.js';
+import { StreamClassification } from '../forecasting/stream-classification.js';
 import type { BatchOutputs, OutputSink, RuntimeSource } from '../core/ports.js';
 import { tap } from 'rxjs';
 import { fromSource } from '../pipeline/from-source.js';
@@ -56,6 +57,8 @@ const FINAL_CHECKPOINT_RETRY_MS = [250, 1_000];
 
 export class PipelineRuntime {
   readonly engine: PipelineEngine;
+  /** model.classify: the regime and deviation-kind classifiers of this pipeline's streams. */
+  readonly classification: StreamClassification | undefined;
   readonly sources: RuntimeSource[];
   readonly sinks: OutputSink[];
   readonly positions: Record<string, number> = {};
@@ -91,17 +94,24 @@ export class PipelineRuntime {
     const lateness = m?.lateness.labels(spec.name);
     const modelBatch = m?.batchSize.labels(spec.name, 'model');
     const firing = new FiringEpisodes();
+    const classes = spec.model.classify ? new StreamClassification(spec.model.horizon, { seed: spec.model.seed }) : undefined;
+    this.classification = classes;
     const listener: EngineListener = {
       lateness: lateness ? (ms) => lateness.observe(ms / 1000) : undefined,
       modelBatch: modelBatch ? (n) => modelBatch.observe(n) : undefined,
-      actual: obs?.actual ? (k, t, v, imp) => obs.actual?.(spec.name, k, t, v, imp) : undefined,
+      actual: obs?.actual || classes ? (k, t, v, imp) => {
+        classes?.actual(k, v, imp);
+        obs?.actual?.(spec.name, k, t, v, imp);
+      } : undefined,
       step: obs?.step ? (r) => obs.step?.(r) : undefined,
       forecast: (f, actual) => {
+        classes?.forecast(f, actual);
         this.forecasts.push(f);
         this.actuals.push(actual);
         obs?.forecast?.(f);
       },
-      alert: (a) => {
+      alert: (raw) => {
+        const a = classes === undefined ? raw : classes.annotate(raw);
         this.alerts.push(a);
         obs?.alert?.(a);
         m?.alertEvents.labels(spec.name, a.severity, a.state).inc();
