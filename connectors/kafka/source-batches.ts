@@ -63,6 +63,13 @@ export class BatchHandOut {
     for (let start = from; start < msgs.length; start += max) {
       // A handler may fail synchronously inside next(): the retry seeks, and this batch's rest is stale.
       if (tracker.generation !== generation || p.isStale()) return;
+      if (tracker.unacked >= d.config.max_in_flight) {
+        // Back-pressure inside a fetch (which can hold a megabyte of records): hand out no more, pause, and
+        // leave the rest unresolved; it is fetched again, from there, once acks resume the partition.
+        d.pauses.pause(batch.topic, batch.partition);
+        if (start > 0) p.resolveOffset(msgs[start - 1].offset);
+        return;
+      }
       const end = Math.min(start + max, msgs.length);
       const first = Number(msgs[start].offset);
       const last = Number(msgs[end - 1].offset);
