@@ -58,7 +58,7 @@ describe('parsePipelineText', () => {
     expect(r.ok).toBe(false);
     const lines = r.ok ? [] : r.issues.map(formatIssue);
     expect(lines).toEqual([
-      `broken.yaml:${at(text, 'horizn')} horizn: unknown key (allowed keys: name, description, fields, step_ms, ordering, impute, normalise, features, input, batching, sources, sinks, model, training, alerting, state, http)`,
+      `broken.yaml:${at(text, 'horizn')} horizn: unknown key (allowed keys: name, description, fields, step_ms, ordering, impute, normalise, features, input, batching, sources, sinks, model, training, alerting, state, limits, http)`,
       `broken.yaml:${at(text, 'fiel')} sources[0].kind: must be one of "file" | "kafka" | "influxdb", got "fiel" (did you mean "file"?)`,
       `broken.yaml:${at(text, 'lstn')} model.cell: must be one of "rnn" | "lstm" | "lstm-peephole" | "gru" | "esn", got "lstn" (did you mean "lstm"?)`,
       `broken.yaml:${at(text, '0\n  horizon')} model.units: must be ≥ 1, got 0 (Hidden units per layer.)`,
