@@ -1,0 +1,256 @@
+import type { Kernels } from '../models/kernels/kernels.js';
+import { portableKernels } from '../models/kernels/portable.js';
+import { clipByGlobalNorm } from '../training/clip.js';
+import { Adam } from '../training/optimisers.js';
+import { Prng } from '../training/prng.js';
+import { deseasonalisedLinearFill, seasonalProfile } from './baselines.js';
+import { BidirectionalRnn, type RepairCell } from './bidirectional-rnn.js';
+
+// Gap repair by a bidirectional RNN that learns the residual of the seasonal-linear baseline
+// (baselines.ts): for a gap [a, b) the network reads the window [a − context, b + context) both
+// ways and outputs, per step, a correction to that baseline (in the series' z units). It is trained
+// on the series itself: random stretches of observed data are hidden and it learns to fill them
+// (fixed budget, seeded). Every fill reads its window alone (fillWindow gets a copy of it), so a
+// fill never depends on data past the window; observed values are copied, never changed.
+
+export interface RepairSettings {
+  readonly cell: RepairCell;
+  readonly units: number;
+  /** Observed steps read on each side of a gap. */
+  readonly contextSteps: number;
+  /** Longest gap filled (longer ones are left missing and counted). */
+  readonly maxGapSteps: number;
+  /** Steps per season (0 or 1: none). */
+  readonly period: number;
+  /** Training batches (the fixed budget) and windows per batch. */
+  readonly trainBatches: number;
+  readonly batch: number;
+  readonly learningRate: number;
+  readonly seed: number;
+}
+
+export const REPAIR_DEFAULTS: RepairSettings = {
+  cell: 'gru', units: 16, contextSteps: 48, maxGapSteps: 96, period: 24, trainBatches: 300, batch: 16, learningRate: 0.003, seed: 1,
+};
+
+/** One series: values (NaN = missing) and the season phase of its first step. */
+export interface RepairSeries {
+  readonly values: ArrayLike<number>;
+  readonly phase0: number;
+}
+
+/** Per-series scale and season, from its observed values (in live use: from the past only). */
+export interface SeriesScale {
+  readonly mean: number;
+  readonly std: number;
+  /** Seasonal profile in the series' units (length period, or 0). */
+  readonly profile: Float64Array;
+  readonly phase0: number;
+}
+
+export interface RepairResult {
+  /** Observed values unchanged, filled gaps filled, other missing values NaN. */
+  readonly values: Float64Array;
+  /** 1 where a value was filled. */
+  readonly imputed: Uint8Array;
+  readonly gapsFilled: number;
+  /** Gaps longer than maxGapSteps, and leading/trailing gaps (one side unknown), left missing. */
+  readonly gapsLeft: number;
+}
+
+export interface RepairFitReport {
+  readonly batches: number;
+  readonly seconds: number;
+  /** Held-out masked MSE (z units) of the baseline alone and with the network's correction. */
+  readonly baselineMse: number;
+  readonly networkMse: number;
+  /** Whether fills use the network (it beat the baseline on the held-out windows). */
+  readonly useNetwork: boolean;
+}
+
+const F = 5;
+
+export class GapRepairer {
+  readonly settings: RepairSettings;
+  readonly net: BidirectionalRnn;
+  useNetwork = true;
+  private readonly maxT: number;
+  private readonly x: Float32Array;
+  private readonly dOut: Float32Array;
+  private readonly targets: Float32Array;
+
+  constructor(settings: Partial<RepairSettings> = {}, kernels: Kernels = portableKernels) {
+    this.settings = { ...REPAIR_DEFAULTS, ...settings };
+    const s = this.settings;
+    this.maxT = s.maxGapSteps + 2 * s.contextSteps;
+    const maxB = Math.max(1, s.batch);
+    this.net = new BidirectionalRnn({ cell: s.cell, inputSize: F, units: s.units, seed: s.seed }, this.maxT, maxB, kernels);
+    // Start as the baseline: a zero correction.
+    this.net.forwardModel.headKernel.data.fill(0);
+    this.net.backwardModel.headKernel.data.fill(0);
+    this.net.forwardModel.headBias.data.fill(0);
+    this.x = new Float32Array(this.maxT * maxB * F);
+    this.dOut = new Float32Array(this.maxT * maxB);
+    this.targets = new Float32Array(this.maxT * maxB);
+  }
+
+  scaleOf(series: RepairSeries): SeriesScale {
+    const v = series.values;
+    let n = 0, sum = 0, sq = 0;
+    for (let t = 0; t < v.length; t++) if (Number.isFinite(v[t])) { n++; sum += v[t]; sq += v[t] * v[t]; }
+    const mean = n > 0 ? sum / n : 0;
+    const std = n > 1 ? Math.sqrt(Math.max(sq / n - mean * mean, 0)) : 0;
+    const P = this.settings.period;
+    return { mean, std: std > 1e-12 ? std : 1, profile: P >= 2 ? seasonalProfile(v, P) : new Float64Array(0), phase0: series.phase0 };
+  }
+
+  /** Self-supervised fit: hides random observed stretches of the series and learns to fill them. */
+  fit(series: readonly RepairSeries[], now: () => number = () => performance.now()): RepairFitReport {
+    const t0 = now();
+    const s = this.settings;
+    const scales = series.map((x) => this.scaleOf(x));
+    const rng = new Prng(s.seed);
+    const opt = new Adam({ learningRate: s.learningRate });
+    const params = this.net.params();
+    for (let i = 0; i < s.trainBatches; i++) {
+      const { T, B } = this.sampleBatch(series, scales, rng, s.batch);
+      const out = this.net.forward(T, B, this.x);
+      const n = this.maskedLoss(out, T * B);
+      if (n === 0) continue;
+      this.net.zeroGrads();
+      this.net.backward(this.dOut);
+      clipByGlobalNorm(params, 1);
+      opt.step(params);
+    }
+    // Held-out check on windows drawn with another seed: the network must beat the baseline.
+    const check = new Prng(s.seed + 7919);
+    let base = 0, net = 0, count = 0;
+    for (let i = 0; i < 24; i++) {
+      const { T, B } = this.sampleBatch(series, scales, check, s.batch);
+      const out = this.net.forward(T, B, this.x);
+      for (let j = 0; j < T * B; j++) {
+        const y = this.targets[j];
+        if (Number.isNaN(y)) continue;
+        base += y * y;
+        net += (y - out[j]) ** 2;
+        count++;
+      }
+    }
+    const baselineMse = count > 0 ? base / count : 0;
+    const networkMse = count > 0 ? net / count : 0;
+    this.useNetwork = networkMse < baselineMse;
+    return { batches: s.trainBatches, seconds: (now() - t0) / 1000, baselineMse, networkMse, useNetwork: this.useNetwork };
+  }
+
+  /** Fills every interior gap of up to maxGapSteps; observed values are copied as they are. */
+  repair(series: RepairSeries, scale: SeriesScale = this.scaleOf(series)): RepairResult {
+    const v = series.values;
+    const n = v.length;
+    const values = Float64Array.from({ length: n }, (_, t) => v[t]);
+    const imputed = new Uint8Array(n);
+    const C = this.settings.contextSteps;
+    let gapsFilled = 0, gapsLeft = 0;
+    let t = 0;
+    while (t < n) {
+      if (Number.isFinite(v[t])) { t++; continue; }
+      const a = t;
+      while (t < n && !Number.isFinite(v[t])) t++;
+      const b = t;
+      if (a === 0 || b === n || b - a > this.settings.maxGapSteps) { gapsLeft++; continue; }
+      const w0 = Math.max(0, a - C), w1 = Math.min(n, b + C);
+      const window = Float64Array.from({ length: w1 - w0 }, (_, i) => v[w0 + i]);
+      const fill = new Float64Array(b - a);
+      this.fillWindow(window, a - w0, b - w0, w0, scale, fill);
+      for (let i = 0; i < b - a; i++) { values[a + i] = fill[i]; imputed[a + i] = 1; }
+      gapsFilled++;
+    }
+    return { values, imputed, gapsFilled, gapsLeft };
+  }
+
+  /**
+   * Fills the gap [a, b) of `window` (series units, NaN = missing; its first step is step `offset`
+   * of the series, for the season's phase) into out (b − a values). Reads nothing but `window`.
+   */
+  fillWindow(window: Float64Array, a: number, b: number, offset: number, scale: SeriesScale, out: Float64Array): void {
+    const T = window.length;
+    const z = new Float64Array(T);
+    for (let t = 0; t < T; t++) z[t] = (window[t] - scale.mean) / scale.std;
+    const baseline = new Float64Array(T);
+    this.features(z, a, b, offset, scale, 1, 0, baseline);
+    const net = this.useNetwork ? this.net.forward(T, 1, this.x) : null;
+    for (let t = a; t < b; t++) out[t - a] = (baseline[t] + (net === null ? 0 : net[t])) * scale.std + scale.mean;
+  }
+
+  /**
+   * Writes the features of window z (z units, NaN missing; gap [a, b)) into this.x at batch column
+   * bCol of B, and the seasonal-linear baseline into `baseline`.
+   */
+  private features(z: Float64Array, a: number, b: number, offset: number, scale: SeriesScale, B: number, bCol: number, baseline: Float64Array): void {
+    const T = z.length;
+    const P = scale.profile.length;
+    const season = new Float64Array(T);
+    if (P > 0) for (let t = 0; t < T; t++) season[t] = scale.profile[(((scale.phase0 + offset + t) % P) + P) % P] / scale.std;
+    deseasonalisedLinearFill(z, season, baseline);
+    const x = this.x;
+    for (let t = 0; t < T; t++) {
+      const obs = Number.isFinite(z[t]);
+      const base = Number.isFinite(baseline[t]) ? baseline[t] : season[t];
+      baseline[t] = base;
+      const o = (t * B + bCol) * F;
+      x[o] = obs ? clip(z[t]) : 0;
+      x[o + 1] = obs ? 1 : 0;
+      x[o + 2] = clip(base);
+      x[o + 3] = clip(season[t]);
+      x[o + 4] = t >= a && t < b ? (t - a + 1) / (b - a + 1) : 0;
+    }
+  }
+
+  /** A batch of windows with one hidden stretch each (same length in the batch); targets = residuals. */
+  private sampleBatch(series: readonly RepairSeries[], scales: readonly SeriesScale[], rng: Prng, B: number): { T: number; B: number } {
+    const s = this.settings;
+    const g = 1 + rng.int(s.maxGapSteps);
+    const C = s.contextSteps;
+    const T = g + 2 * C;
+    const usable = series.map((x) => Math.max(0, x.values.length - T + 1));
+    const total = usable.reduce((p, q) => p + q, 0);
+    this.targets.fill(NaN, 0, T * B);
+    const z = new Float64Array(T);
+    const baseline = new Float64Array(T);
+    for (let bCol = 0; bCol < B; bCol++) {
+      if (total === 0) { z.fill(NaN); this.features(z, C, C + g, 0, scales[0], B, bCol, baseline); continue; }
+      // A window start drawn uniformly over all series; a few tries for a stretch with observed truth.
+      let si = 0, w0 = 0;
+      for (let tries = 0; tries < 8; tries++) {
+        let r = rng.int(total);
+        si = 0;
+        while (r >= usable[si]) { r -= usable[si]; si++; }
+        w0 = r;
+        if (Number.isFinite(series[si].values[w0 + C]) && Number.isFinite(series[si].values[w0 + C + g - 1])) break;
+      }
+      const v = series[si].values;
+      const sc = scales[si];
+      for (let t = 0; t < T; t++) z[t] = (v[w0 + t] - sc.mean) / sc.std;
+      const truth = z.slice(C, C + g);
+      z.fill(NaN, C, C + g);
+      this.features(z, C, C + g, w0, sc, B, bCol, baseline);
+      for (let i = 0; i < g; i++) if (Number.isFinite(truth[i])) this.targets[(C + i) * B + bCol] = clip(truth[i]) - baseline[C + i];
+    }
+    return { T, B };
+  }
+
+  /** MSE over the hidden steps with a truth; writes dOut. Returns how many steps were scored. */
+  private maskedLoss(out: Float32Array, count: number): number {
+    let n = 0;
+    for (let i = 0; i < count; i++) if (!Number.isNaN(this.targets[i])) n++;
+    for (let i = 0; i < count; i++) {
+      const y = this.targets[i];
+      this.dOut[i] = Number.isNaN(y) || n === 0 ? 0 : (2 * (out[i] - y)) / n;
+    }
+    return n;
+  }
+}
+
+/** Inputs bounded at ±8 z: one wild value must not saturate the network's view of a window. */
+function clip(v: number): number {
+  return v > 8 ? 8 : v < -8 ? -8 : v;
+}
