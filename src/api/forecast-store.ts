@@ -1,15 +1,17 @@
 import type { AlertEvent, AlertSeverity } from '../core/alert-event.js';
 import type { Forecast, StreamKey } from '../core/types.js';
-import { ColumnRing } from './column-ring.js';
+import { StreamHistory } from './stream-history.js';
 import type { PipelineInfo, PipelineSummary, ModelVersionRecord } from './pipeline-info.js';
 
 // What the API and dashboard read: per stream, bounded rings of recent actuals, one-step-ahead
 // forecasts (mean and interval, aligned with the actual they predict) and alert markers, plus the
 // latest full-horizon forecast and the alert rules active now. The runtime writes into it; readers
 // get JSON-ready copies. Writing allocates nothing per step unless someone is subscribed (SSE).
+// The rings and latest forecasts live in per-pipeline typed-array slots (stream-history.ts: float32
+// values, a configurable number of points, 0 for none); alert state only for streams with alerts.
 
 export interface ForecastStoreOptions {
-  /** Recent actuals and forecasts kept per stream. Default 720. */
+  /** Recent actuals and forecasts kept per stream (unless setHistoryPoints says otherwise). Default 720. */
   readonly capacity?: number;
   /** Alert markers kept per stream. Default 50. */
   readonly alertsPerStream?: number;
@@ -60,18 +62,19 @@ export type StoreEvent =
 export type StoreListener = (event: StoreEvent) => void;
 
 class StreamBuffers {
-  readonly actuals: ColumnRing;      // t, value, imputed (0/1)
-  readonly forecasts: ColumnRing;    // target t, mean, lower, upper (horizon 1)
-  readonly markers: AlertEvent[] = [];
-  readonly active = new Map<string, AlertEvent>();   // rule -> latest pending/firing event
-  stepMs: number;
-  latest: { t: number; modelVersion: string; mean: Float64Array; lower: Float64Array; upper: Float64Array } | null = null;
+  /** Alert markers and rule -> latest pending/firing event; created with the stream's first alert. */
+  markers: AlertEvent[] | undefined;
+  active: Map<string, AlertEvent> | undefined;
+  stepMs = 0;
 
-  constructor(readonly key: StreamKey, readonly pipeline: string, capacity: number) {
-    this.actuals = new ColumnRing(3, capacity);
-    this.forecasts = new ColumnRing(4, capacity);
-    this.stepMs = 0;
-  }
+  constructor(readonly key: StreamKey, readonly pipeline: string, readonly history: StreamHistory, readonly slot: number) {}
+}
+
+/** One pipeline's history slots and the slots its removed streams gave back. */
+interface PipelineHistory {
+  readonly history: StreamHistory;
+  readonly free: number[];
+  next: number;
 }
 
 const SEVERITY_RANK: Record<AlertSeverity, number> = { warning: 1, critical: 2 };
@@ -82,6 +85,8 @@ export class ForecastStore {
   private readonly alertHistory: number;
   private readonly sparklinePoints: number;
   private readonly streamsByKey = new Map<StreamKey, StreamBuffers>();
+  private readonly histories = new Map<string, PipelineHistory>();
+  private readonly historyPoints = new Map<string, number>();
   private readonly pipelinesByName = new Map<string, { info: PipelineInfo; versions: ModelVersionRecord[]; status: PipelineSummary['status'] }>();
   private readonly recentAlerts: AlertEvent[] = [];
   private readonly listeners = new Set<StoreListener>();
@@ -125,10 +130,18 @@ export class ForecastStore {
     this.emitPipeline(pipeline);
   }
 
+  /**
+   * Points of history kept per stream of `pipeline` (0: none, the last actual and latest forecast
+   * only); call before its first stream arrives (later calls do not resize).
+   */
+  setHistoryPoints(pipeline: string, points: number): void {
+    this.historyPoints.set(pipeline, points);
+  }
+
   /** One observed (or imputed) grid step of a stream. */
   recordActual(pipeline: string, key: StreamKey, t: number, value: number, imputed = false): void {
     const s = this.buffers(pipeline, key);
-    s.actuals.push(t, value, imputed ? 1 : 0);
+    s.history.pushActual(s.slot, t, value, imputed);
     if (this.listeners.size > 0) this.emit({ type: 'actual', pipeline, stream: key, t, value, imputed });
   }
 
@@ -138,17 +151,8 @@ export class ForecastStore {
     const h = f.mean.length;
     if (h === 0) return;
     s.stepMs = f.stepMs;
-    let latest = s.latest;
-    if (latest === null || latest.mean.length !== h) {
-      latest = { t: 0, modelVersion: '', mean: new Float64Array(h), lower: new Float64Array(h), upper: new Float64Array(h) };
-      s.latest = latest;
-    }
-    latest.t = f.t;
-    latest.modelVersion = f.modelVersion;
-    latest.mean.set(f.mean);
-    latest.lower.set(f.lower);
-    latest.upper.set(f.upper);
-    s.forecasts.push(f.t + f.stepMs, f.mean[0], f.lower[0], f.upper[0]);
+    s.history.setLatest(s.slot, f.t, f.modelVersion, f.mean, f.lower, f.upper);
+    s.history.pushForecast(s.slot, f.t + f.stepMs, f.mean[0], f.lower[0], f.upper[0]);
     if (this.listeners.size > 0) this.emit({ type: 'forecast', pipeline: f.pipeline, stream: f.key, forecast: latestOf(s) as LatestForecast });
   }
 
@@ -158,19 +162,23 @@ export class ForecastStore {
     if (this.recentAlerts.length > this.alertHistory) this.recentAlerts.splice(0, this.recentAlerts.length - this.alertHistory);
     const s = this.streamsByKey.get(event.stream) ?? (event.detector === 'storm_control' ? undefined : this.buffers(event.pipeline, event.stream));
     if (s !== undefined) {
-      s.markers.push(event);
-      if (s.markers.length > this.alertsPerStream) s.markers.splice(0, s.markers.length - this.alertsPerStream);
-      if (event.state === 'resolved') s.active.delete(event.rule);
-      else s.active.set(event.rule, event);
+      const markers = (s.markers ??= []);
+      markers.push(event);
+      if (markers.length > this.alertsPerStream) markers.splice(0, markers.length - this.alertsPerStream);
+      if (event.state === 'resolved') s.active?.delete(event.rule);
+      else (s.active ??= new Map()).set(event.rule, event);
     }
     if (this.listeners.size > 0) this.emit({ type: 'alert', alert: event });
   }
 
   /** Forgets a stream (e.g. evicted as idle). */
   removeStream(key: StreamKey): boolean {
-    const removed = this.streamsByKey.delete(key);
-    if (removed) this.streamsRemoved++;
-    return removed;
+    const s = this.streamsByKey.get(key);
+    if (s === undefined) return false;
+    this.streamsByKey.delete(key);
+    this.histories.get(s.pipeline)?.free.push(s.slot);
+    this.streamsRemoved++;
+    return true;
   }
 
   // ---- reads (API) ----
@@ -207,20 +215,19 @@ export class ForecastStore {
   stream(key: StreamKey, limit?: number): StreamDetail | undefined {
     const s = this.streamsByKey.get(key);
     if (s === undefined) return undefined;
-    const n = limit === undefined ? this.capacity : Math.max(0, Math.floor(limit));
-    const imputed = s.actuals.column(2, n);
+    const n = limit === undefined ? Infinity : Math.max(0, Math.floor(limit));
     return {
       ...this.summaryOf(s),
-      actuals: { t: s.actuals.column(0, n), value: s.actuals.column(1, n), imputed: imputed.map((v) => v === 1) },
-      forecasts: { t: s.forecasts.column(0, n), mean: s.forecasts.column(1, n), lower: s.forecasts.column(2, n), upper: s.forecasts.column(3, n) },
-      alerts: [...s.markers],
+      actuals: s.history.actuals(s.slot, n),
+      forecasts: s.history.forecasts(s.slot, n),
+      alerts: [...(s.markers ?? [])],
     };
   }
 
   /** Alerts active now (pending or firing, every stream) and the recent history, newest first. */
   alerts(limit = 100): { active: AlertEvent[]; recent: AlertEvent[] } {
     const active: AlertEvent[] = [];
-    for (const s of this.streamsByKey.values()) for (const a of s.active.values()) active.push(a);
+    for (const s of this.streamsByKey.values()) if (s.active !== undefined) for (const a of s.active.values()) active.push(a);
     active.sort((a, b) => b.time - a.time);
     const recent = this.recentAlerts.slice(Math.max(0, this.recentAlerts.length - limit)).reverse();
     return { active, recent };
@@ -246,7 +253,14 @@ export class ForecastStore {
   private buffers(pipeline: string, key: StreamKey): StreamBuffers {
     let s = this.streamsByKey.get(key);
     if (s === undefined) {
-      s = new StreamBuffers(key, pipeline, this.capacity);
+      let h = this.histories.get(pipeline);
+      if (h === undefined) {
+        h = { history: new StreamHistory(this.historyPoints.get(pipeline) ?? this.capacity), free: [], next: 0 };
+        this.histories.set(pipeline, h);
+      }
+      const slot = h.free.length > 0 ? (h.free.pop() as number) : h.next++;
+      h.history.reset(slot);
+      s = new StreamBuffers(key, pipeline, h.history, slot);
       this.streamsByKey.set(key, s);
       this.streamsAdded++;
     }
@@ -256,20 +270,19 @@ export class ForecastStore {
   private summaryOf(s: StreamBuffers): StreamSummary {
     let level: StreamAlertLevel = 'ok';
     let severity: AlertSeverity | null = null;
-    for (const a of s.active.values()) {
+    for (const a of s.active?.values() ?? []) {
       if (a.state === 'firing') level = 'firing';
       else if (level === 'ok') level = 'pending';
       if (severity === null || SEVERITY_RANK[a.severity] > SEVERITY_RANK[severity]) severity = a.severity;
     }
-    const lastT = s.actuals.last(0);
     return {
       key: s.key,
       pipeline: s.pipeline,
       stepMs: s.stepMs,
-      lastActual: Number.isNaN(lastT) ? null : { t: lastT, value: s.actuals.last(1) },
+      lastActual: s.history.lastActual(s.slot),
       latestForecast: latestOf(s),
-      alert: { level, severity, active: [...s.active.values()] },
-      sparkline: s.actuals.column(1, this.sparklinePoints),
+      alert: { level, severity, active: [...(s.active?.values() ?? [])] },
+      sparkline: s.history.values(s.slot, this.sparklinePoints),
     };
   }
 
@@ -296,7 +309,6 @@ export class ForecastStore {
 }
 
 function latestOf(s: StreamBuffers): LatestForecast | null {
-  const l = s.latest;
-  if (l === null) return null;
-  return { t: l.t, stepMs: s.stepMs, modelVersion: l.modelVersion, mean: Array.from(l.mean), lower: Array.from(l.lower), upper: Array.from(l.upper) };
+  const l = s.history.latestOf(s.slot);
+  return l === null ? null : { t: l.t, stepMs: s.stepMs, modelVersion: l.modelVersion, mean: l.mean, lower: l.lower, upper: l.upper };
 }

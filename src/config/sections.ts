@@ -144,6 +144,7 @@ export const LimitsSection = z
     max_stream_id_length: z.number().int().min(1).max(65_536).default(256).describe('Longest stream id in characters (stream_id_too_long, HTTP 400).'),
     max_records_per_request: z.number().int().min(1).default(100_000).describe('Most records in one ingest request; a larger request is refused whole (too_many_records, HTTP 413).'),
     max_future_ms: z.number().int().nonnegative().default(86_400_000).describe('Ingested records whose event time is further than this ahead of the wall clock are rejected (future_record).'),
+    history_points: z.number().int().min(0).max(100_000).default(60).describe('Recent actuals and one-step forecasts the API keeps per stream (float32, 33 bytes a point); 0 keeps only the last actual and the latest forecast.'),
   })
   .strict();
 

@@ -71,6 +71,7 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
         modelSwapped: (p, version, validationLoss) => store.setModelVersion(p, { version, since: Date.now(), reason: 'trained', validationLoss }),
       },
     });
+    store.setHistoryPoints(spec.name, spec.limits.history_points);
     store.upsertPipeline({
       name: spec.name, file, modelVersion: runtime.engine.runner.version, stepMs: spec.step_ms, startedAt,
       model: { cell: spec.model.cell, layers: spec.model.layers, units: spec.model.units, horizon: spec.model.horizon },
