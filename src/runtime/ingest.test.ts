@@ -31,6 +31,8 @@ function setup(limits = '') {
 step_ms: ${HOUR}
 ordering: { max_delay_ms: 0, allowed_lateness_ms: 0 }
 sources: [{ kind: file, path: ${dir}/none.csv, key_column: stream }]
+# A real sink: each request waits on file I/O after its records went in, so requests overlap.
+sinks: [{ kind: file, dead_letters_path: ${dir}/dead.jsonl, fsync: true }]
 model: { cell: gru, units: 4, horizon: 2, seed: 1 }
 state: { dir: ${dir}/state }
 ${limits}
