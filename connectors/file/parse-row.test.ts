@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FileSourceConfig } from './config.js';
-import { parseTime, RowParser, splitCsv } from './parse-row.js';
+import { parseTime, RowParser } from './parse-row.js';
 
 const origin = { connector: 'f', partition: 0, offset: '7' };
 
@@ -17,10 +17,15 @@ describe('parseTime', () => {
   });
 });
 
-describe('splitCsv', () => {
-  it('handles quotes and escaped quotes', () => {
-    expect(splitCsv('a,"b,c",d')).toEqual(['a', 'b,c', 'd']);
-    expect(splitCsv('"say ""hi""",2')).toEqual(['say "hi"', '2']);
+describe('CSV lines (split by the stream pipeline splitCsv)', () => {
+  it('handles quotes and escaped quotes; an unterminated quote is a dead letter, not a guess', () => {
+    const p = new RowParser(FileSourceConfig.parse({ path: 'x', key_column: 'stream' }));
+    expect(p.setHeader('stream,timestamp,value')).toBeUndefined();
+    const origin = { connector: 'f', partition: 0, offset: '2' };
+    expect(p.parse('"a,b",2024-01-01,"1"', origin)).toEqual({ ok: true, observations: [{ key: 'a,b', eventTime: Date.UTC(2024, 0, 1), fields: { value: 1 }, origin }] });
+    expect(p.parse('"say ""hi""",2024-01-01,2', origin)).toMatchObject({ ok: true, observations: [{ key: 'say "hi"' }] });
+    expect(p.parse('"a,2024-01-01,2', origin)).toMatchObject({ ok: false, dead: { code: 'parse_error', detail: 'unterminated quote' } });
+    expect(new RowParser(FileSourceConfig.parse({ path: 'x' })).setHeader('"stream,timestamp,value')).toBe('unterminated quote in the header');
   });
 });
 

@@ -1,27 +1,9 @@
 import type { DeadLetter, Observation, Origin } from '../../src/core/types.js';
+import { splitCsv } from '../../src/operators/parse-csv.js';
 import type { FileSourceConfig } from './config.js';
 
 // One line of a CSV or JSON-lines file -> observations (several for a wide CSV row), or a dead letter.
-
-/** Splits one CSV line; double quotes group, "" is a literal quote. */
-export function splitCsv(line: string): string[] {
-  if (!line.includes('"')) return line.split(',');
-  const out: string[] = [];
-  let cur = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i];
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') (cur += '"'), i++;
-      else if (ch === '"') quoted = false;
-      else cur += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') out.push(cur), (cur = '');
-    else cur += ch;
-  }
-  out.push(cur);
-  return out;
-}
+// Lines are split by the stream pipeline's splitCsv (one CSV splitter for the project).
 
 const US = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$/;
 
@@ -60,7 +42,9 @@ export class RowParser {
 
   /** CSV only: reads the header; returns a problem to report, or undefined. */
   setHeader(line: string): string | undefined {
-    this.header = splitCsv(line).map((h) => h.trim());
+    const cells = splitCsv(line, ',');
+    if (cells === null) return 'unterminated quote in the header';
+    this.header = cells.map((h) => h.trim());
     const c = this.config;
     this.timeIdx = this.header.indexOf(c.time_column);
     this.keyIdx = c.key_column === undefined ? -1 : this.header.indexOf(c.key_column);
@@ -74,7 +58,8 @@ export class RowParser {
   }
 
   private parseCsv(line: string, origin: Origin): RowResult {
-    const cells = splitCsv(line);
+    const cells = splitCsv(line, ',');
+    if (cells === null) return fail(line, 'parse_error', 'unterminated quote', origin);
     if (cells.length !== this.header.length) return fail(line, 'parse_error', `${cells.length} columns, header has ${this.header.length}`, origin);
     const t = this.timeOf(cells[this.timeIdx]);
     if (!Number.isFinite(t)) return fail(line, 'parse_error', `unreadable time "${cells[this.timeIdx]}"`, origin);
