@@ -94,6 +94,33 @@ describe('GET /api/streams pages', () => {
     expect(again.keys).toHaveLength(301);
     expect(again.keys).toContain('weather/a-late');
     expect(again.keys).not.toContain('weather/site0/s0');
+    // Removed and added again between two requests (its stale entry still indexed): listed once.
+    store.removeStream('weather/site1/s1' as StreamKey);
+    store.recordActual('weather', 'weather/site1/s1' as StreamKey, 2, 2);
+    const third = await walk(app, 'limit=50');
+    expect(third.keys).toEqual(again.keys);
+  });
+
+  it('stays exact under churn: removals, re-additions (also into another pipeline), rebuilds', async () => {
+    const { app, store } = setup();
+    const live = new Map<string, string>(); // key -> pipeline
+    const add = (pipeline: string, key: string) => { store.recordActual(pipeline, key as StreamKey, 0, 1); live.set(key, pipeline); };
+    for (const k of fill(store, 'weather', 3000)) live.set(k, 'weather');
+    let seed = 7;
+    const rand = (n: number) => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n; };
+    for (let round = 0; round < 6; round++) {
+      const keys = [...live.keys()];
+      const removed: string[] = [];
+      for (let i = 0; i < 400; i++) {
+        const k = keys[rand(keys.length)];
+        if (store.removeStream(k as StreamKey)) { live.delete(k); removed.push(k); }
+      }
+      for (let i = 0; i < 300; i++) add('weather', `weather/new${round}/s${i}`);
+      for (let i = 0; i < 50 && i < removed.length; i++) add(i % 2 === 0 ? 'weather' : 'stocks', removed[i]);
+      const { keys: listed } = await walk(app, 'limit=997');
+      const want = [...live].sort((x, y) => (x[1] === y[1] ? (x[0] < y[0] ? -1 : 1) : x[1] < y[1] ? -1 : 1)).map((e) => e[0]);
+      expect(listed, `round ${round}`).toEqual(want);
+    }
   });
 
   it('filters by pipeline, prefix and glob', async () => {
