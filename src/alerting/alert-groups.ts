@@ -60,7 +60,7 @@ export class GroupRule {
     readonly rule: number, readonly by: GroupBy, named: Readonly<Record<string, readonly string[]>>,
     private readonly onClose: (rule: GroupRule, step: GroupStep) => void,
   ) {
-    this.named = Object.entries(named).map(([k, globs]) => [k, globs.map(compileGlob)] as const);
+    this.named = Object.entries(named).map(([k, globs]) => [k, globs.map((g) => compileGlob(g))] as const);
   }
 
   /** The group key of a stream key: its prefix up to the last '/', or its configured group; '' for none. */
