@@ -3,7 +3,8 @@
 // stream steps once a second). Per size: first render (navigation start to the first list rows and
 // the selected stream's chart drawn), the longest main-thread task (PerformanceObserver 'longtask':
 // tasks over 50 ms; 0 = none) while loading, through three 2 s refreshes, while scrolling the list
-// and after a search, the list rows in the DOM, and the search's time to its filtered rows.
+// and after a search, the most thread CPU time one main-thread task used (a Chromium trace of the
+// same run), the list rows in the DOM, and the search's time to its filtered rows.
 // Targets (issue #14): first render < 1.5 s and no task > 100 ms at 10,000 streams.
 //
 //   npm run bench:dashboard                      a table
@@ -22,6 +23,27 @@ const HISTORY_STEPS = 120;
 
 interface Phase { readonly longestTaskMs: number; readonly longTasks: number }
 
+/** Renderer main-thread tasks from a Chromium trace: the longest by wall time and by thread CPU time. */
+interface TraceTasks { readonly longestWallMs: number; readonly longestCpuMs: number; readonly cpuOver50ms: number }
+
+function traceTasks(trace: Buffer): TraceTasks {
+  type Ev = { name: string; ph: string; pid: number; tid: number; dur?: number; tdur?: number; args?: { name?: string } };
+  const events = (JSON.parse(trace.toString('utf8')) as { traceEvents: Ev[] }).traceEvents;
+  const mains = events.filter((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
+  let longestWallMs = 0;
+  let longestCpuMs = 0;
+  let cpuOver50ms = 0;
+  for (const e of events) {
+    if (e.ph !== 'X' || e.name !== 'RunTask' || !mains.some((m) => m.pid === e.pid && m.tid === e.tid)) continue;
+    const wall = (e.dur ?? 0) / 1000;
+    const cpu = (e.tdur ?? e.dur ?? 0) / 1000;
+    longestWallMs = Math.max(longestWallMs, wall);
+    longestCpuMs = Math.max(longestCpuMs, cpu);
+    if (cpu > 50) cpuOver50ms++;
+  }
+  return { longestWallMs, longestCpuMs, cpuOver50ms };
+}
+
 interface SizeResult {
   readonly streams: number;
   readonly firstListMs: number;
@@ -31,6 +53,8 @@ interface SizeResult {
   readonly scroll: Phase;
   readonly search: Phase;
   readonly longestTaskMs: number;
+  /** The same run's trace: the longest main-thread task's wall time, and the most CPU time one task used. */
+  readonly trace: TraceTasks;
   readonly searchMs: number;
   readonly rowsLoadedAfterScroll: number;
   readonly domRows: number;
@@ -71,6 +95,7 @@ async function measure(browser: Browser, streams: number): Promise<SizeResult> {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
     await page.addInitScript(OBSERVE_LONG_TASKS);
+    await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline'] });
     await page.goto(server.url + '/');
     // Polled every frame inside the page: performance.now() is ms since navigation start.
     const firstListMs = (await (await page.waitForFunction(() => document.querySelector('#stream-list .row') !== null && performance.now(), null, { polling: 'raf', timeout: 120_000 })).jsonValue()) as number;
@@ -101,10 +126,11 @@ async function measure(browser: Browser, streams: number): Promise<SizeResult> {
     const searchMs = (await now(page)) - searchFrom;
     await page.waitForTimeout(2500);
     const search = await longTasksSince(page, searchFrom);
+    const trace = traceTasks(await browser.stopTracing());
     if (errors.length > 0) throw new Error(`page errors: ${errors.join('; ')}`);
     const longestTaskMs = Math.max(loadPhase.longestTaskMs, refresh.longestTaskMs, scroll.longestTaskMs, search.longestTaskMs);
     return {
-      streams, firstListMs, firstRenderMs, load: loadPhase, refresh, scroll, search, longestTaskMs, searchMs,
+      streams, firstListMs, firstRenderMs, load: loadPhase, refresh, scroll, search, longestTaskMs, trace, searchMs,
       rowsLoadedAfterScroll, domRows,
       meetsTargets: firstRenderMs < TARGET_FIRST_RENDER_MS && longestTaskMs <= TARGET_LONGEST_TASK_MS,
     };
@@ -147,12 +173,15 @@ async function main(): Promise<void> {
     'refresh': ms(r.refresh.longestTaskMs),
     'scroll': ms(r.scroll.longestTaskMs),
     'search': ms(r.search.longestTaskMs),
+    'most CPU in one task ms': ms(r.trace.longestCpuMs),
     'search ms': ms(r.searchMs),
     'rows loaded': r.rowsLoadedAfterScroll,
     'DOM rows': r.domRows,
     'meets targets': r.meetsTargets ? 'yes' : 'NO',
   })));
-  console.log(`Targets: first render < ${TARGET_FIRST_RENDER_MS} ms, no task > ${TARGET_LONGEST_TASK_MS} ms (long tasks are those over 50 ms; 0 = none). ${out.cpus} CPUs (load average ${out.loadAverage1m.toFixed(1)} at the end), Chromium ${out.chromium}.`);
+  console.log(`Targets: first render < ${TARGET_FIRST_RENDER_MS} ms, no task > ${TARGET_LONGEST_TASK_MS} ms (long tasks are those over 50 ms; 0 = none).`);
+  console.log('Long tasks are wall time: on a loaded machine the renderer waits for a core inside them; the trace\'s');
+  console.log(`thread CPU time per task ("most CPU in one task") is the page's own work. ${out.cpus} CPUs (load average ${out.loadAverage1m.toFixed(1)} at the end), Chromium ${out.chromium}.`);
 }
 
 await main();
