@@ -21,6 +21,8 @@ const TIME_UNITS = new Set<string>(['auto', 's', 'ms', 'us', 'ns']);
 interface IndexedRecord {
   readonly raw: RawRecord;
   readonly index: number;
+  /** An array inside the body's array: not a record (a parser would read it as several, or none). */
+  readonly nested?: boolean;
 }
 
 export function ingestHandler(runtime: PipelineRuntime, now: () => number = Date.now): IngestHandler {
@@ -78,7 +80,8 @@ export function ingestHandler(runtime: PipelineRuntime, now: () => number = Date
     };
     for (const r of records) {
       index = r.index;
-      parser.parse(r.raw, sink);
+      if (r.nested) sink.deadLetter({ record: r.raw, code: 'schema_mismatch', detail: `record ${r.index} is an array: a record is an object` });
+      else parser.parse(r.raw, sink);
     }
     let engineRejected = 0;
     await runtime.ingestExternal(observations, dead, (d) => {
@@ -116,11 +119,11 @@ function jsonRecords(text: string, jsonLines: boolean): IndexedRecord[] {
     }
     if (!jsonLines) {
       const items = Array.isArray(parsed) ? parsed : [parsed];
-      return items.map((item, i) => ({ raw: { payload: JSON.stringify(item) ?? 'null', format: 'json' as const, origin: origin(i) }, index: i }));
+      return items.map((item, i) => ({ raw: { payload: JSON.stringify(item) ?? 'null', format: 'json' as const, origin: origin(i) }, index: i, nested: Array.isArray(item) && Array.isArray(parsed) }));
     }
   }
   return lines(text).filter((l) => l.text.trim() !== '')
-    .map((l) => ({ raw: { payload: l.text, format: 'json' as const, origin: origin(l.index) }, index: l.index }));
+    .map((l) => ({ raw: { payload: l.text, format: 'json' as const, origin: origin(l.index) }, index: l.index, nested: l.text.trimStart().startsWith('[') }));
 }
 
 function lines(text: string): { text: string; index: number }[] {
