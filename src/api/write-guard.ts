@@ -36,9 +36,10 @@ export function crossOriginReason(req: Pick<FastifyRequest, 'headers' | 'protoco
   const site = req.headers['sec-fetch-site'];
   const origin = req.headers.origin;
   if (typeof origin === 'string') {
-    if (allowed.has(origin.toLowerCase())) return undefined;
-    const own = `${req.protocol}://${String(req.headers.host ?? '').toLowerCase()}`;
-    if (origin.toLowerCase() !== own) return `Origin ${origin} is not this server (${own})`;
+    const given = withoutDefaultPort(origin.toLowerCase());
+    if (allowed.has(given)) return undefined;
+    const own = withoutDefaultPort(`${req.protocol}://${String(req.headers.host ?? '').toLowerCase()}`);
+    if (given !== own) return `Origin ${origin} is not this server (${own})`;
   }
   // same-site is still another origin (another port of the same host counts as the same site).
   if (site === 'cross-site' || site === 'same-site') return `Sec-Fetch-Site is ${site}`;
@@ -46,7 +47,7 @@ export function crossOriginReason(req: Pick<FastifyRequest, 'headers' | 'protoco
 }
 
 export function registerWriteGuard(app: FastifyInstance, options: WriteGuardOptions = {}): void {
-  const allowed = new Set((options.allowedOrigins ?? []).map((o) => o.replace(/\/+$/, '').toLowerCase()));
+  const allowed = new Set((options.allowedOrigins ?? []).map((o) => withoutDefaultPort(o.replace(/\/+$/, '').toLowerCase())));
   app.addHook('onRequest', async (req, reply) => {
     if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return;
     const reason = crossOriginReason(req, allowed);
@@ -61,6 +62,11 @@ export function registerWriteGuard(app: FastifyInstance, options: WriteGuardOpti
       return refuse(reply, 415, 'unsupported_media_type', `${req.method} ${path} accepts ${accepted.join(', ')} (got ${type}).`);
     }
   });
+}
+
+/** Browsers leave the scheme's default port out of Origin; a Host header may carry it. */
+function withoutDefaultPort(origin: string): string {
+  return origin.replace(/^(http:\/\/[^/]*?):80$|^(https:\/\/[^/]*?):443$/, '$1$2');
 }
 
 function refuse(reply: FastifyReply, status: number, error: string, message: string): FastifyReply {
