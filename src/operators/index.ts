@@ -15,6 +15,7 @@ export { normalise, type NormalisedTick } from './normalise.js';
 export { engineerFeatures } from './engineer-features.js';
 export { microBatch, packFeatures, type MicroBatchConfig } from './micro-batch.js';
 export { streamPipeline } from './stream-pipeline.js';
+export { overBatches } from './keyed-operator.js';
 export { FeatureBatcher, type FeatureBatch } from './feature-batch.js';
 export { streamPipelineBatches } from './stream-pipeline-batches.js';
 export { shapeBatches } from './shape-batches.js';
