@@ -16,6 +16,7 @@ import { isFolder, listReplayInputs, replayFolder } from '../runtime/replay/repl
 import { createProgress } from './progress.js';
 import { trainCommand } from './train.js';
 import { modelsCommand } from './models-command.js';
+import { repairCommand } from './repair-command.js';
 
 // The `tidecast` command line. Pipelines are described by files; how the process runs (log level,
 // port override) by flags.
@@ -147,6 +148,7 @@ export function buildProgram(): Command {
 
   trainCommand(program, { loadOrExit, pickPipeline, logLevelOption });
   modelsCommand(program, { loadOrExit, pickPipeline, logLevelOption });
+  repairCommand(program, { loadOrExit, pickPipeline, logLevelOption });
   return program;
 }
 
