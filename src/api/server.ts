@@ -137,7 +137,7 @@ export function buildHttpApp(options: HttpServerOptions): { app: FastifyInstance
   app.get('/api/streams', async (req, reply) => {
     const query = parseStreamsQuery(req.query as Record<string, unknown>);
     if (!query.ok) return reply.code(400).send({ error: 'bad_request', message: query.message });
-    return streamsIndex.page(query.value);
+    return await streamsIndex.page(query.value);
   });
 
   // Keys contain '/': clients should URL-encode them (%2F), but a raw path works too, hence the wildcard.

@@ -149,16 +149,42 @@ describe('GET /api/streams pages', () => {
     }
   });
 
-  it('inspects at most the scan budget per request when a filter matches almost nothing', () => {
+  it('sorts a large index in chunks, letting the event loop run between them, and gets it exact', async () => {
+    const store = new ForecastStore({ capacity: 1, sparklinePoints: 1 });
+    const keys = fill(store, 'weather', 5000).concat(fill(store, 'stocks', 1000));
+    const index = new StreamsIndex(store, { syncMergeMax: 100, chunk: 256 });
+    let turns = 0;
+    const ticker = setInterval(() => turns++, 0);
+    const listed: string[] = [];
+    let cursor: string | undefined;
+    try {
+      do {
+        const page = await index.page({ limit: 5000, ...(cursor === undefined ? {} : { cursor }) });
+        listed.push(...page.streams.map((x) => x.key));
+        cursor = page.next_cursor ?? undefined;
+      } while (cursor !== undefined);
+    } finally {
+      clearInterval(ticker);
+    }
+    expect(turns).toBeGreaterThan(3);
+    const byPipeline = (p: string) => keys.filter((k) => k.startsWith(p + '/')).sort();
+    expect(listed).toEqual([...byPipeline('stocks'), ...byPipeline('weather')]);
+    // 150 more (over syncMergeMax): a chunked rebuild again, still exact.
+    const more = fill(store, 'health', 150);
+    const again = await index.page({ limit: 5000 });
+    expect(again.streams.slice(0, 150).map((x) => x.key)).toEqual([...more].sort());
+  });
+
+  it('inspects at most the scan budget per request when a filter matches almost nothing', async () => {
     const store = new ForecastStore({ capacity: 1, sparklinePoints: 1 });
     const budget = 1000;
     const n = budget + 10;
     for (let i = 0; i < n; i++) store.recordActual('p', `p/${String(i).padStart(7, '0')}` as StreamKey, 0, i);
-    const index = new StreamsIndex(store, budget);
-    const first = index.page({ limit: 10, glob: 'p/9999999' });
+    const index = new StreamsIndex(store, { scanBudget: budget });
+    const first = await index.page({ limit: 10, glob: 'p/9999999' });
     expect(first.streams).toEqual([]);
     expect(first.next_cursor).not.toBeNull();
-    const second = index.page({ limit: 10, prefix: `p/${String(n - 1).padStart(7, '0')}`, cursor: first.next_cursor as string });
+    const second = await index.page({ limit: 10, prefix: `p/${String(n - 1).padStart(7, '0')}`, cursor: first.next_cursor as string });
     expect(second.streams.map((s) => s.lastActual?.value)).toEqual([n - 1]);
     expect(second.next_cursor).toBeNull();
   });
