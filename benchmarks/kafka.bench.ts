@@ -16,6 +16,7 @@ import { createEngine } from './kafka-engine.js';
 import { pipelined, type PipelineProfile } from './kafka-pipelined.js';
 import { rawProduce } from './kafka-raw-produce.js';
 import { StageRecorder, type StageObserver } from '../connectors/kafka/stage-latency.js';
+import { takeoverRecovery } from './kafka-takeover.js';
 
 // npm run bench:kafka [-- --json] [--events N] [--streams M] [--partitions P] [--seconds S] [--inline-producer]
 //                     [--changelog-ms T] [--warmup S] [--skip raw,produce,connector,e2e,latency] [--rate R: the latency run's rate instead of half the end-to-end rate]
@@ -36,6 +37,8 @@ const flag = (name: string, dflt: number) => {
 };
 const JSON_OUT = argv.includes('--json');
 const THREADED = !argv.includes('--inline-producer');
+/** The producer of the run in progress: end to end runs once each way (--skip inline leaves the inline run out). */
+let producerThread = THREADED;
 const EVENTS = flag('events', 100_000);
 const STREAMS = flag('streams', 1_000);
 const PARTITIONS = flag('partitions', 4);
@@ -112,7 +115,7 @@ async function startPipeline(
   await changelog.ensureTopic(topic);
   const sink = new KafkaSink(KafkaSinkConfig.parse({ connection, forecasts_topic: output, dead_letter_topic: output }), {
     kafka,
-    producerThread: THREADED,
+    producerThread,
   });
   await sink.connect(); // the producer (and its thread) starts before the clock does
   const source = new KafkaSource(
@@ -238,6 +241,17 @@ try {
     ? { rate: NaN, stepMs: NaN, sent: 0, forecasts: 0, expected: 0, p50Ms: NaN, p99Ms: NaN, maxMs: NaN }
     : await latency(brokers, latencyRate);
   if (lat.forecasts < lat.expected) note(`latency: only ${lat.forecasts} of ${lat.expected} forecasts seen within 15 s of the last event`);
+  const tenthRate = flag('rate-tenth', e2e / 10);
+  const tenth = SKIP.has('latency') || Number.isNaN(tenthRate) ? null : await latency(brokers, tenthRate);
+  // Both cores (issue 17): the same end-to-end run with the forecasts produced on the pipeline's thread.
+  producerThread = !THREADED;
+  note(`end to end, producer ${producerThread ? 'on a worker thread' : 'inline'}`);
+  const e2eOther = SKIP.has('e2e') || SKIP.has('inline') ? NaN : await endToEnd(brokers, topic, 'pipeline');
+  producerThread = THREADED;
+  note('scale-out: three daemons, one SIGKILLed');
+  const takeover = SKIP.has('takeover')
+    ? null
+    : await takeoverRecovery(brokers, { streams: 240, rate: flag('takeover-rate', 1_200), beforeKillSec: 6, maxRecoverySec: 40, note });
   const result = {
     endToEndEventsPerSec: Math.round(e2e),
     rawConsumeEventsPerSec: Math.round(raw),
@@ -246,6 +260,16 @@ try {
     p99Ms: lat.p99Ms,
     connectorOnlyEventsPerSec: Math.round(connector),
     latencyRateEventsPerSec: Math.round(lat.rate),
+    p99MsAtTenth: tenth?.p99Ms ?? NaN,
+    p50MsAtTenth: tenth?.p50Ms ?? NaN,
+    latencyRateAtTenthEventsPerSec: Math.round(tenth?.rate ?? NaN),
+    /** Per-stage waits per batch at half rate (ms: p50, p99, max): where an event waits. */
+    latencyStages: 'stages' in lat ? lat.stages : null,
+    /** End to end with the producer on a worker thread and inline (THREADED picks which one is endToEnd). */
+    endToEndProducerThreadEventsPerSec: Math.round(THREADED ? e2e : e2eOther),
+    endToEndInlineProducerEventsPerSec: Math.round(THREADED ? e2eOther : e2e),
+    takeoverRecoverySec: takeover?.takeoverRecoverySec ?? NaN,
+    takeover,
   };
   if (JSON_OUT) {
     process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -264,6 +288,10 @@ try {
     });
     console.log(`ceiling = min(rawProduce, rawConsume)/rawConsume = ${(100 * ceiling).toFixed(0)}%: one forecast record per event through kafkajs allows at most that much of raw end to end`);
     console.log(`target: end to end >= 70% of raw (${e2e >= 0.7 * raw ? 'met' : 'NOT met'}), p99 < 50 ms at half rate (${lat.p99Ms < 50 ? 'met' : 'NOT met'})`);
+    console.log(`latency at a tenth (${result.latencyRateAtTenthEventsPerSec}/s): p50 ${result.p50MsAtTenth} ms, p99 ${result.p99MsAtTenth} ms (target < 20 ms)`);
+    console.log(`where an event waits at half rate (ms per batch): ${JSON.stringify(result.latencyStages)}`);
+    console.log(`end to end, producer on a worker thread ${result.endToEndProducerThreadEventsPerSec}/s, inline ${result.endToEndInlineProducerEventsPerSec}/s`);
+    if (takeover !== null) console.log(`scale-out: 3 instances, ${takeover.partitions} partitions, ${takeover.inputRate}/s; one SIGKILLed (${takeover.victimPartitions} partitions): throughput back to 90% after ${takeover.takeoverRecoverySec} s (lowest 1-s rate ${takeover.dipShare} of input)`);
   }
 } finally {
   await broker?.stop();

@@ -14,6 +14,7 @@ import { changelogHooks } from './changelog/changelog-hooks.js';
 import { KafkaStreamStates, type StreamStateStore } from './stream-states.js';
 import type { BatchOutputs, IngestBatch, OutputSink, RuntimeSource } from '../../src/core/ports.js';
 import { noStages, type StageObserver } from './stage-latency.js';
+import { toAsyncGroups } from './async-groups.js';
 
 // The Kafka source and sink behind the runtime's ports. Raw records are parsed with the pipeline's
 // input mapping. With a changelog (the default), each batch goes: skip records its streams' states
@@ -73,32 +74,57 @@ async function* batches(
   changelog: KafkaChangelog | undefined, states: KafkaStreamStates | undefined, inputTopic: string, stages: StageObserver,
 ): AsyncGenerator<IngestBatch> {
   await changelog?.ensureTopic(inputTopic);
-  for await (const b of toAsyncIterable(source.start(signal), signal)) {
-    // Its partition was revoked or rewound: the records come again, to whoever owns the partition now.
-    if (b.stale()) continue;
-    if (b.handedOutAt !== undefined) stages.observe('queue', Date.now() - b.handedOutAt);
-    const { observations, deadLetters } = parsed(b, parser);
+  // The batches that queued while the runtime was busy go through as one: one engine call, one output
+  // write and one changelog flush for all of them (each stream's state exported once), so a busy
+  // instance's batches grow with its backlog instead of its backlog growing with small batches.
+  // Up to max_batch_records in all: a test with tiny batches keeps them apart.
+  const max = source.config.max_batch_records;
+  for await (const group of toAsyncGroups(source.start(signal), signal, (b) => b.records.length, max)) {
+    // Batches of partitions revoked or rewound meanwhile: their records come again, to the partition's owner.
+    const live = group.filter((b) => !b.stale());
+    if (live.length === 0) continue;
+    const now = Date.now();
+    for (const b of live) if (b.handedOutAt !== undefined) stages.observe('queue', now - b.handedOutAt);
+    const observations: Observation[] = [];
+    const deadLetters: DeadLetter[] = [];
+    // Per source batch: admit() skips what each stream's state holds as of that batch (see stream-states.ts).
+    const touched: Set<string>[] = [];
+    for (const b of live) {
+      const out = parsed(b, parser);
+      for (const d of out.deadLetters) deadLetters.push(d);
+      if (states === undefined) {
+        for (const o of out.observations) observations.push(o);
+        continue;
+      }
+      const t = new Set<string>();
+      for (const o of states.admit(out.observations, t)) observations.push(o);
+      touched.push(t);
+    }
     if (states === undefined) {
-      yield { observations, deadLetters, ack: () => b.ack('done') };
+      yield { observations, deadLetters, ack: () => { for (const b of live) b.ack('done'); } };
       continue;
     }
-    const touched = new Set<string>();
+    const all = new Set<string>();
+    for (const t of touched) for (const key of t) all.add(key);
     yield {
-      observations: states.admit(observations, touched),
+      observations,
       deadLetters,
-      stale: () => b.stale(),
+      stale: () => live.every((b) => b.stale()),
       ack: async () => {
-        // A fenced write leaves the batch unacked: the group's next generation redelivers it.
+        // A fenced write leaves the batches unacked: the group's next generation redelivers them.
         const t0 = performance.now();
-        const persisted = await states.persist(touched);
+        const persisted = await states.persist(all);
         stages.observe('changelog', performance.now() - t0);
-        if (persisted) b.ack('done');
+        if (persisted) for (const b of live) b.ack('done');
       },
       retry: async () => {
         // A stale batch's streams were dropped with their partition: nothing to undo, nothing to redeliver.
-        if (b.stale()) return;
-        await states.rollback(touched, signal);
-        b.ack('retry');
+        const still = live.map((b, i) => [b, touched[i]] as const).filter(([b]) => !b.stale());
+        if (still.length === 0) return;
+        const undo = new Set<string>();
+        for (const [, t] of still) for (const key of t) undo.add(key);
+        await states.rollback(undo, signal);
+        for (const [b] of still) b.ack('retry');
       },
     };
   }
