@@ -24,6 +24,8 @@ export interface CheckpointWriteInfo {
   readonly streams: number;
   /** Capture plus write, in ms. */
   readonly ms: number;
+  /** The synchronous capture alone (the engine waits that long), in ms. */
+  readonly captureMs: number;
 }
 
 export interface RestoredRuntimeState {
@@ -87,7 +89,7 @@ export class RuntimeCheckpoints {
   async write(c: CapturedCheckpoint, now: Date): Promise<CheckpointWriteInfo> {
     const t0 = performance.now();
     const bytes = await this.writer.write(c.kind, c.state, c.chunks, now);
-    this.last = { kind: c.kind, bytes, streams: c.streams, ms: this.captureMs + performance.now() - t0 };
+    this.last = { kind: c.kind, bytes, streams: c.streams, ms: this.captureMs + performance.now() - t0, captureMs: this.captureMs };
     return this.last;
   }
 }
