@@ -5,13 +5,14 @@
 // over all hidden steps of a data set and gap length. Methods: linear interpolation, forward fill,
 // seasonal copy (one season earlier), seasonal-linear (linear on the deseasonalised series: the
 // repair's baseline) and the bidirectional repair (src/repair: a BiGRU trained on the data set
-// itself, with the hidden stretches already hidden, to correct the seasonal-linear baseline).
+// itself, with the hidden stretches already hidden, to correct its baseline: seasonal-linear, or
+// linear where the season does not help on the repairer's own held-out stretches).
 // The hidden gaps are placed where the truth is observed, at least `contextSteps` apart.
 // `npm run bench:repair [-- --json] [-- --data DIR] [-- --only ETTh2,WTH,heart] [-- --batches N] [-- --gaps K]`
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fastestKernels } from '../src/models/kernels/fastest-kernels.js';
-import { forwardFill, linearFill, seasonalCopy, seasonalLinearFill } from '../src/repair/baselines.js';
+import { forwardFill, linearFill, seasonalCopy, seasonalLinearFill, seasonalProfile } from '../src/repair/baselines.js';
 import { GapRepairer, REPAIR_DEFAULTS, type RepairSeries } from '../src/repair/gap-repairer.js';
 import { Prng } from '../src/training/prng.js';
 import { loadDataset } from './accuracy-data.js';
@@ -91,7 +92,7 @@ function measure(data: DataSet, o: { batches: number; perSeries: number; say: (s
   const repairer = new GapRepairer(settings, fastestKernels());
   const series: RepairSeries[] = masked.map((values, i) => ({ values, phase0: data.phase0[i] }));
   const fit = repairer.fit(series);
-  o.say(`${data.name}: ${data.series.length} series, ${hidden.length} hidden gaps; fit ${fit.seconds.toFixed(1)} s, held-out MSE baseline ${fit.baselineMse.toFixed(4)} -> network ${fit.networkMse.toFixed(4)} (use network: ${fit.useNetwork})`);
+  o.say(`${data.name}: ${data.series.length} series, ${hidden.length} hidden gaps; fit ${fit.seconds.toFixed(1)} s, held-out MSE baseline ${fit.baselineMse.toFixed(4)} -> network ${fit.networkMse.toFixed(4)} (use network: ${fit.useNetwork}, season in the baseline: ${fit.useSeason})`);
   const fills: Record<Method, Float64Array[]> = { linear: [], forwardFill: [], seasonalCopy: [], seasonalLinear: [], bidirectional: [] };
   const scales = series.map((s) => repairer.scaleOf(s));
   masked.forEach((m, i) => {
@@ -99,7 +100,7 @@ function measure(data: DataSet, o: { batches: number; perSeries: number; say: (s
     const lin = out(); linearFill(m, lin); fills.linear.push(lin);
     const ff = out(); forwardFill(m, ff); fills.forwardFill.push(ff);
     const sc = out(); seasonalCopy(m, data.period, sc); fills.seasonalCopy.push(sc);
-    const sl = out(); seasonalLinearFill(m, scales[i].profile, data.phase0[i], sl); fills.seasonalLinear.push(sl);
+    const sl = out(); seasonalLinearFill(m, seasonalProfile(m, data.period), data.phase0[i], sl); fills.seasonalLinear.push(sl);
     fills.bidirectional.push(repairer.repair(series[i], scales[i]).values);
   });
   const scores = {} as Scores;

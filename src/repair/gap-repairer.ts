@@ -66,14 +66,18 @@ export interface RepairFitReport {
   readonly networkMse: number;
   /** Whether fills use the network (it beat the baseline on the held-out windows). */
   readonly useNetwork: boolean;
+  /** Whether the baseline keeps the seasonal profile (it beat plain linear interpolation). */
+  readonly useSeason: boolean;
 }
 
-const F = 5;
+const F = 7;
 
 export class GapRepairer {
   readonly settings: RepairSettings;
   readonly net: BidirectionalRnn;
   useNetwork = true;
+  /** Whether the baseline uses the seasonal profile (fit() keeps it only where it beats linear). */
+  useSeason = true;
   private readonly maxT: number;
   private readonly x: Float32Array;
   private readonly dOut: Float32Array;
@@ -101,14 +105,23 @@ export class GapRepairer {
     const mean = n > 0 ? sum / n : 0;
     const std = n > 1 ? Math.sqrt(Math.max(sq / n - mean * mean, 0)) : 0;
     const P = this.settings.period;
-    return { mean, std: std > 1e-12 ? std : 1, profile: P >= 2 ? seasonalProfile(v, P) : new Float64Array(0), phase0: series.phase0 };
+    const profile = P >= 2 && this.useSeason ? seasonalProfile(v, P) : new Float64Array(0);
+    return { mean, std: std > 1e-12 ? std : 1, profile, phase0: series.phase0 };
   }
 
   /** Self-supervised fit: hides random observed stretches of the series and learns to fill them. */
   fit(series: readonly RepairSeries[], now: () => number = () => performance.now()): RepairFitReport {
     const t0 = now();
     const s = this.settings;
-    const scales = series.map((x) => this.scaleOf(x));
+    let scales = series.map((x) => this.scaleOf(x));
+    // The season only where it helps: the same hidden stretches filled with and without it.
+    if (s.period >= 2) {
+      const seasonal = this.residualMse(series, scales, s.seed + 31);
+      const flat = series.map((x, i) => ({ ...scales[i], profile: new Float64Array(0) }));
+      const linear = this.residualMse(series, flat, s.seed + 31);
+      this.useSeason = seasonal <= linear;
+      if (!this.useSeason) scales = flat;
+    }
     const rng = new Prng(s.seed);
     const opt = new Adam({ learningRate: s.learningRate });
     const params = this.net.params();
@@ -139,7 +152,18 @@ export class GapRepairer {
     const baselineMse = count > 0 ? base / count : 0;
     const networkMse = count > 0 ? net / count : 0;
     this.useNetwork = networkMse < baselineMse;
-    return { batches: s.trainBatches, seconds: (now() - t0) / 1000, baselineMse, networkMse, useNetwork: this.useNetwork };
+    return { batches: s.trainBatches, seconds: (now() - t0) / 1000, baselineMse, networkMse, useNetwork: this.useNetwork, useSeason: this.useSeason };
+  }
+
+  /** Mean squared residual of the baseline over hidden stretches drawn with `seed`. */
+  private residualMse(series: readonly RepairSeries[], scales: readonly SeriesScale[], seed: number): number {
+    const rng = new Prng(seed);
+    let sum = 0, n = 0;
+    for (let i = 0; i < 16; i++) {
+      const { T, B } = this.sampleBatch(series, scales, rng, this.settings.batch);
+      for (let j = 0; j < T * B; j++) if (!Number.isNaN(this.targets[j])) { sum += this.targets[j] ** 2; n++; }
+    }
+    return n > 0 ? sum / n : 0;
   }
 
   /** Fills every interior gap of up to maxGapSteps; observed values are copied as they are. */
@@ -202,6 +226,15 @@ export class GapRepairer {
       x[o + 2] = clip(base);
       x[o + 3] = clip(season[t]);
       x[o + 4] = t >= a && t < b ? (t - a + 1) / (b - a + 1) : 0;
+    }
+    // The same phase one season earlier and later, where the window holds it observed (else the
+    // baseline): what a seasonal copy would use, without reading outside the window.
+    const P2 = this.settings.period;
+    for (let t = 0; t < T; t++) {
+      const o = (t * B + bCol) * F;
+      const early = t - P2, late = t + P2;
+      x[o + 5] = clip(P2 >= 2 && early >= 0 && Number.isFinite(z[early]) ? z[early] - season[early] + season[t] : baseline[t]);
+      x[o + 6] = clip(P2 >= 2 && late < T && Number.isFinite(z[late]) ? z[late] - season[late] + season[t] : baseline[t]);
     }
   }
 
