@@ -24,13 +24,19 @@ export class JsonParser {
       sink.deadLetter({ record: raw, code: 'parse_error', detail: `invalid JSON: ${(e as Error).message}`, origin: raw.origin });
       return;
     }
-    const items = Array.isArray(doc) ? doc : [doc];
-    items.forEach((item, i) => {
+    this.parseValue(doc, raw, sink);
+  }
+
+  /** A JSON value parsed already (HTTP ingest parses the body once); `raw` is what dead letters carry. */
+  parseValue(doc: unknown, raw: RawRecord, sink: ParseSink): void {
+    if (!Array.isArray(doc)) {
+      const err = this.one(doc, raw, sink);
+      if (err !== null) sink.deadLetter({ record: raw, code: err[0], detail: err[1], origin: raw.origin });
+      return;
+    }
+    doc.forEach((item, i) => {
       const err = this.one(item, raw, sink);
-      if (err !== null) {
-        const where = Array.isArray(doc) ? `element ${i}: ` : '';
-        sink.deadLetter({ record: raw, code: err[0], detail: where + err[1], origin: raw.origin });
-      }
+      if (err !== null) sink.deadLetter({ record: raw, code: err[0], detail: `element ${i}: ${err[1]}`, origin: raw.origin });
     });
   }
 

@@ -23,6 +23,11 @@ export class RecordParser {
     this.csv = new CsvParser(cfg);
   }
 
+  /** One element of a JSON body parsed already (HTTP ingest); `raw` is what its dead letters carry. */
+  parseJsonValue(value: unknown, raw: RawRecord, sink: ParseSink): void {
+    this.json.parseValue(value, raw, sink);
+  }
+
   parse(raw: RawRecord, sink: ParseSink): void {
     if (raw === null || typeof raw !== 'object' || typeof raw.payload !== 'string') {
       sink.deadLetter({ record: raw, code: 'parse_error', detail: 'not a raw record with a string payload', origin: raw?.origin });

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -43,7 +43,7 @@ ${limits}
   const { app } = buildHttpApp({ store: new ForecastStore(), metrics, health: () => ({ live: true, ready: true }), ingest: new Map([['w', ingestHandler(rt, () => NOW)]]) });
   closers.push(() => app.close());
   const post = (payload: string, type = 'application/json', query = '') => app.inject({ method: 'POST', url: `/api/ingest${query}`, headers: type === '' ? {} : { 'content-type': type }, payload });
-  return { rt, metrics, post };
+  return { rt, metrics, post, dir };
 }
 
 const rec = (stream: string, hour: number, value: unknown = 1, extra: Record<string, unknown> = {}) => ({ stream, timestamp: T0 + hour * HOUR, value, ...extra });
@@ -55,7 +55,7 @@ async function deadLetters(m: ReturnType<typeof createMetrics>, code: string): P
 
 describe('POST /api/ingest counts', () => {
   it('answers this request\'s counts, and index, code and message for every rejected record (parser, limits, engine)', async () => {
-    const { post, metrics } = setup('limits: { max_stream_id_length: 12 }');
+    const { post, metrics, rt, dir } = setup('limits: { max_stream_id_length: 12 }');
     const body = [
       rec('a', 0), rec('a', 1), // 0, 1: in
       rec('a', 1), // 2: duplicate (engine)
@@ -77,6 +77,13 @@ describe('POST /api/ingest counts', () => {
     expect(out.errors[4].message).toContain('limit is 12');
     expect(out.errors[5].message).toContain('limits.max_future_ms');
     for (const code of ['duplicate', 'late_record', 'stream_id_too_long', 'future_record']) expect(await deadLetters(metrics, code)).toBe(1);
+    // The dead-letter sink gets the parser's rejection with the record's own JSON text.
+    await rt.checkpoint();
+    const written = (await readFile(join(dir, 'dead.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    expect(written).toHaveLength(6);
+    expect(written.find((d) => d.code === 'schema_mismatch' && d.record.payload !== undefined)?.record).toEqual({
+      payload: JSON.stringify(body[5]), format: 'json', origin: { connector: 'http', partition: 0, offset: '5' },
+    });
   });
 
   it('counts two concurrent requests exactly, each its own', async () => {

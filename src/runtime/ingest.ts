@@ -23,6 +23,9 @@ interface IndexedRecord {
   readonly index: number;
   /** An array inside the body's array: not a record (a parser would read it as several, or none). */
   readonly nested?: boolean;
+  /** An element of a JSON body parsed whole: handed to the parser as is (no second parse). */
+  readonly parsed?: boolean;
+  readonly value?: unknown;
 }
 
 export function ingestHandler(runtime: PipelineRuntime, now: () => number = Date.now): IngestHandler {
@@ -81,6 +84,7 @@ export function ingestHandler(runtime: PipelineRuntime, now: () => number = Date
     for (const r of records) {
       index = r.index;
       if (r.nested) sink.deadLetter({ record: r.raw, code: 'schema_mismatch', detail: `record ${r.index} is an array: a record is an object` });
+      else if (r.parsed === true) parser.parseJsonValue(r.value, r.raw, sink);
       else parser.parse(r.raw, sink);
     }
     let engineRejected = 0;
@@ -119,11 +123,37 @@ function jsonRecords(text: string, jsonLines: boolean): IndexedRecord[] {
     }
     if (!jsonLines) {
       const items = Array.isArray(parsed) ? parsed : [parsed];
-      return items.map((item, i) => ({ raw: { payload: JSON.stringify(item) ?? 'null', format: 'json' as const, origin: origin(i) }, index: i, nested: Array.isArray(item) && Array.isArray(parsed) }));
+      const outer = Array.isArray(parsed);
+      return items.map((item, i) => ({ raw: lazyJsonRecord(item, i), index: i, nested: outer && Array.isArray(item), parsed: true, value: item }));
     }
   }
   return lines(text).filter((l) => l.text.trim() !== '')
     .map((l) => ({ raw: { payload: l.text, format: 'json' as const, origin: origin(l.index) }, index: l.index, nested: l.text.trimStart().startsWith('[') }));
+}
+
+/**
+ * A JSON element's raw record: its text is made only when something reads it (a dead-letter sink),
+ * not for every record. A class, so the accessor sits on the prototype (object literals with getters
+ * are slow to make); toJSON gives sinks that serialise the record the same shape as a plain one.
+ */
+class LazyJsonRecord implements RawRecord {
+  readonly format = 'json' as const;
+  private text: string | undefined;
+
+  constructor(private readonly item: unknown, readonly origin: RawRecord['origin']) {}
+
+  get payload(): string {
+    this.text ??= JSON.stringify(this.item) ?? 'null';
+    return this.text;
+  }
+
+  toJSON(): RawRecord {
+    return { payload: this.payload, format: this.format, origin: this.origin };
+  }
+}
+
+function lazyJsonRecord(item: unknown, i: number): RawRecord {
+  return new LazyJsonRecord(item, origin(i));
 }
 
 function lines(text: string): { text: string; index: number }[] {
