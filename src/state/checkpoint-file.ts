@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { TidecastError } from '../core/errors.js';
 import type { RecordChunk } from './record-chunks.js';
@@ -7,7 +7,8 @@ import type { RecordChunk } from './record-chunks.js';
 // The binary checkpoint file: a small header with a JSON meta part (positions, weights, settings),
 // then the per-stream records in chunks as they were captured, then a trailer with the SHA-256 of
 // everything before it. Written streamed, chunk by chunk (never one giant buffer or string), to a
-// temp file that is fsynced and renamed, so a reader sees the old file or the new one, whole.
+// temp file that is fsynced and renamed, so a reader sees the old file or the new one, whole; read
+// back the same way, chunk by chunk, with the checksum checked before anything is used.
 //
 //   "TCCK" u32 | version u16 | 0 u16 | meta length u32 | meta (UTF-8 JSON)
 //   per chunk:  records u32 | bytes u32 | bytes          (records 0 ends the chunk list)
@@ -78,47 +79,68 @@ export async function writeCheckpointFile(path: string, meta: unknown, chunks: r
   return size;
 }
 
-/** Reads and verifies a checkpoint file; undefined when there is none. Corruption throws state_corrupt. */
+/**
+ * Reads and verifies a checkpoint file, chunk by chunk (no single buffer of the whole file, so no
+ * 2 GiB read limit); undefined when there is none. Corruption throws state_corrupt.
+ */
 export async function readCheckpointFile<M>(path: string): Promise<CheckpointFileContent<M> | undefined> {
-  let buf: Buffer;
+  let fh: FileHandle;
   try {
-    buf = await readFile(path);
+    fh = await open(path, 'r');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
-  return parseCheckpointFile<M>(buf, path);
-}
-
-export function parseCheckpointFile<M>(buf: Uint8Array, path: string): CheckpointFileContent<M> {
   const corrupt = (detail: string): TidecastError => new TidecastError(
     `Checkpoint ${path} is corrupt or truncated (${detail}); move it away to start fresh, or restore a backup.`, 'state_corrupt', false,
   );
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  if (buf.byteLength < 12 + 8 + 36 || view.getUint32(0, true) !== MAGIC) throw corrupt('not a Tidecast binary checkpoint');
-  const version = view.getUint16(4, true);
-  if (version !== CHECKPOINT_FILE_VERSION) throw corrupt(`format version ${version}, this build reads ${CHECKPOINT_FILE_VERSION}`);
-  const body = buf.byteLength - 36;
-  if (view.getUint32(body, true) !== END) throw corrupt('the end marker is missing: the file was cut short');
-  const digest = createHash('sha256').update(buf.subarray(0, body)).digest();
-  if (!digest.equals(buf.subarray(body + 4, body + 36))) throw corrupt('checksum mismatch');
-  const metaLen = view.getUint32(8, true);
-  let pos = 12 + metaLen;
-  if (pos > body) throw corrupt('meta part runs past the end');
-  const meta = JSON.parse(Buffer.from(buf.buffer, buf.byteOffset + 12, metaLen).toString('utf8')) as M;
-  const chunks: RecordChunk[] = [];
-  for (;;) {
-    if (pos + 8 > body) throw corrupt('chunk list runs past the end');
-    const records = view.getUint32(pos, true);
-    const bytes = view.getUint32(pos + 4, true);
-    pos += 8;
-    if (records === 0) break;
-    if (pos + bytes > body) throw corrupt('a chunk runs past the end');
-    chunks.push({ records, bytes: buf.subarray(pos, pos + bytes) });
-    pos += bytes;
+  try {
+    const size = (await fh.stat()).size;
+    const readAt = async (pos: number, n: number): Promise<Buffer> => {
+      const b = Buffer.allocUnsafe(n);
+      for (let off = 0; off < n;) {
+        const { bytesRead } = await fh.read(b, off, n - off, pos + off);
+        if (bytesRead === 0) throw corrupt('the file ended early');
+        off += bytesRead;
+      }
+      return b;
+    };
+    if (size < 12 + 8 + 36) throw corrupt('too short to be a Tidecast binary checkpoint');
+    const hash = createHash('sha256');
+    const head = await readAt(0, 12);
+    hash.update(head);
+    if (head.readUInt32LE(0) !== MAGIC) throw corrupt('not a Tidecast binary checkpoint');
+    const version = head.readUInt16LE(4);
+    if (version !== CHECKPOINT_FILE_VERSION) throw corrupt(`format version ${version}, this build reads ${CHECKPOINT_FILE_VERSION}`);
+    const body = size - 36;
+    const tail = await readAt(body, 36);
+    if (tail.readUInt32LE(0) !== END) throw corrupt('the end marker is missing: the file was cut short');
+    const metaLen = head.readUInt32LE(8);
+    if (12 + metaLen > body) throw corrupt('meta part runs past the end');
+    const metaBytes = await readAt(12, metaLen);
+    hash.update(metaBytes);
+    let pos = 12 + metaLen;
+    const chunks: RecordChunk[] = [];
+    for (;;) {
+      if (pos + 8 > body) throw corrupt('chunk list runs past the end');
+      const f = await readAt(pos, 8);
+      hash.update(f);
+      const records = f.readUInt32LE(0);
+      const bytes = f.readUInt32LE(4);
+      pos += 8;
+      if (records === 0) break;
+      if (pos + bytes > body) throw corrupt('a chunk runs past the end');
+      const data = await readAt(pos, bytes);
+      hash.update(data);
+      chunks.push({ records, bytes: data });
+      pos += bytes;
+    }
+    if (pos !== body) throw corrupt('bytes after the last chunk');
+    if (!hash.digest().equals(tail.subarray(4, 36))) throw corrupt('checksum mismatch');
+    return { meta: JSON.parse(metaBytes.toString('utf8')) as M, chunks };
+  } finally {
+    await fh.close();
   }
-  if (pos !== body) throw corrupt('bytes after the last chunk');
-  return { meta, chunks };
 }
 
 function frame(records: number, bytes: number): Uint8Array {
