@@ -8,10 +8,11 @@ import { ID_HEADER } from '../connectors/kafka/records.js';
 
 // bench:kafka's scale-out run: three `tidecast run` processes in one consumer group on a 12-partition
 // topic, input produced at a steady rate, forecasts counted as they reach the forecasts topic (each
-// tidecast-id once: replays after the take-over are not counted twice). One instance is SIGKILLed; the
-// recovery time is from the kill until the forecasts' rate over the last second is back to 90% of the
-// input rate. It includes the group noticing the death (session_timeout_ms: 6 s, the broker's least),
-// the rebalance, the survivors restoring the victim's streams from the changelog, and the catch-up.
+// tidecast-id once: replays after the take-over are not counted twice). Once the group keeps up, one
+// instance is SIGKILLed; the recovery time is from the kill until the forecasts of the streams on its
+// partitions come at 90% of their input rate again (over the last second). It includes the group noticing
+// the death (session_timeout_ms: 6 s, the broker's least), the rebalance, the survivors restoring the
+// victim's streams from the changelog, and their catch-up.
 
 export interface TakeoverOptions {
   readonly streams: number;
@@ -26,7 +27,7 @@ export interface TakeoverOptions {
 
 export interface TakeoverResult {
   readonly takeoverRecoverySec: number;
-  /** The lowest 1-s forecast rate after the kill, as a share of the input rate. */
+  /** The lowest 1-s forecast rate (all streams) after the kill, as a share of the input rate. */
   readonly dipShare: number;
   /** The 1-s forecast rate just before the kill, as a share of the input rate (about 1: the group kept up). */
   readonly beforeKillShare: number;
@@ -65,9 +66,13 @@ export async function takeoverRecovery(brokers: string, o: TakeoverOptions): Pro
       return parts.every((p) => p.length > 0) && parts.flat().length === PARTITIONS && new Set(parts.flat()).size === PARTITIONS;
     }, 60_000, 'three instances to split the partitions');
 
-    // Unique forecasts, bucketed by arrival in 100 ms slots from the start of the input.
+    // Unique forecasts, bucketed by arrival in 100 ms slots from the start of the input: all, and those of
+    // the victim's streams (its partitions are known at the kill).
     const seen = new Set<string>();
     const slots = new Float64Array(Math.ceil((30 + o.maxRecoverySec + 5) * 10));
+    const victimSlots = new Float64Array(slots.length);
+    let victimShare = new Set<number>();
+    let sampleId = '';
     let start = 0;
     const consumer = testKafka(brokers).consumer({ groupId: uniqueTopic('bench-to-read'), maxWaitTimeInMs: 20 });
     await consumer.connect();
@@ -78,8 +83,14 @@ export async function takeoverRecovery(brokers: string, o: TakeoverOptions): Pro
         for (const m of batch.messages) {
           const id = m.headers?.[ID_HEADER]?.toString();
           if (id === undefined || seen.has(id)) continue;
+          sampleId ||= id;
           seen.add(id);
-          if (start > 0 && slot >= 0 && slot < slots.length) slots[slot]++;
+          if (start > 0 && slot >= 0 && slot < slots.length) {
+            slots[slot]++;
+            // id: pipeline|stream|t|model version; stream "s<i>" is on input partition i mod 12.
+            const stream = /s(\d+)\|/.exec(id);
+            if (stream !== null && victimShare.has(Number(stream[1]) % PARTITIONS)) victimSlots[slot]++;
+          }
         }
       },
     });
@@ -107,15 +118,19 @@ export async function takeoverRecovery(brokers: string, o: TakeoverOptions): Pro
         await producer.send({ topic: input, messages, acks: 1 });
       }
       // The kill comes once the group keeps up (the last second's forecasts at 90% of the input rate).
-      const steady = windowRate(slots, Math.floor((now - start) / 100) - 1) >= 0.9 * o.rate || now - start > 30_000;
+      const nowSlot = Math.floor((now - start) / 100) - 1;
+      const steadyAt = (end: number) => Math.abs(windowRate(slots, end) / o.rate - 1) <= 0.1;
+      const steady = (steadyAt(nowSlot) && steadyAt(nowSlot - 10)) || now - start > 30_000;
       if (Number.isNaN(killedAt) && now - start >= o.beforeKillSec * 1_000 && steady) {
         const victim = daemons[1];
-        victimPartitions = assignedPartitions(victim)?.length ?? 0;
+        victimShare = new Set(assignedPartitions(victim) ?? []);
+        victimPartitions = victimShare.size;
         victim.child.kill('SIGKILL');
         killedAt = performance.now();
         o.note(`takeover: killed one of three instances (${victimPartitions} of ${PARTITIONS} partitions) after ${((killedAt - start) / 1_000).toFixed(1)} s at ${o.rate} events/s`);
       }
-      if (!Number.isNaN(killedAt)) recoveredAt = recovery(slots, (killedAt - start) / 100, (performance.now() - start) / 100, o.rate);
+      const victimRate = (o.rate * victimStreams(o.streams, victimShare)) / o.streams;
+      if (!Number.isNaN(killedAt)) recoveredAt = recovery(victimSlots, (killedAt - start) / 100, (performance.now() - start) / 100, victimRate);
       await new Promise((r) => setTimeout(r, TICK_MS));
     }
     await producer.disconnect();
@@ -125,7 +140,8 @@ export async function takeoverRecovery(brokers: string, o: TakeoverOptions): Pro
     let dip = Infinity;
     for (let i = Math.ceil(killSlot) + 10; i <= Math.min(lastSlot, slots.length); i++) dip = Math.min(dip, windowRate(slots, i) / o.rate);
     const perSecond = Array.from({ length: Math.floor(lastSlot / 10) }, (_, i) => windowRate(slots, 10 * (i + 1)));
-    o.note(`takeover: unique forecasts per second (kill at ${(killSlot / 10).toFixed(1)} s): ${perSecond.join(' ')}`);
+    const victimPerSecond = Array.from({ length: Math.floor(lastSlot / 10) }, (_, i) => windowRate(victimSlots, 10 * (i + 1)));
+    o.note(`takeover: unique forecasts per second (kill at ${(killSlot / 10).toFixed(1)} s): ${perSecond.join(' ')}; of the victim's streams: ${victimPerSecond.join(' ')} (ids like ${sampleId})`);
     return {
       takeoverRecoverySec: Number.isNaN(recoveredAt) ? NaN : Math.round((recoveredAt - killSlot) / 10 * 10) / 10,
       dipShare: Math.round(dip * 100) / 100,
@@ -139,6 +155,12 @@ export async function takeoverRecovery(brokers: string, o: TakeoverOptions): Pro
     await Promise.all(daemons.map((d) => d.exited));
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+function victimStreams(streams: number, partitions: ReadonlySet<number>): number {
+  let n = 0;
+  for (let s = 0; s < streams; s++) if (partitions.has(s % PARTITIONS)) n++;
+  return n;
 }
 
 /** Forecasts in the second ending at slot `end` (exclusive), per second. */
