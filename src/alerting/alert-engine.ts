@@ -10,7 +10,7 @@ import type { ForecastInput } from './forecast-ring.js';
 import { COMBINED_PARTS, partValue } from './combined-detector.js';
 import { AlertingOptions, toStepScorerOptions, usesCombined, type AlertRuleOptions } from './rule-options.js';
 import { Silences, type Silence } from './silences.js';
-import { loadSlot, saveSlot, slotWidth, SlotIndex, type SlotColumns } from './slot-arrays.js';
+import { loadSlot, saveSlot, saveSlotInto, slotWidth, SlotIndex, type SlotColumns } from './slot-arrays.js';
 import { StepScore, StepScorer } from './step-scorer.js';
 import { StormControl } from './storm-control.js';
 import { compileGlob, type StreamGlob } from './stream-glob.js';
@@ -139,14 +139,18 @@ export class AlertEngine {
   exportStreamValues(key: string): { readonly modelVersion: string; readonly values: Float64Array } | null {
     const slot = this.slots.find(key);
     if (slot < 0) return null;
-    const values: number[] = [];
-    for (const p of this.parts()) saveSlot(p, slot, values);
+    const values = new Float64Array(this.width());
+    let off = 0;
+    for (const p of this.parts()) off = saveSlotInto(p, slot, values, off);
     for (const gr of this.groupRules) {
       const g = this.groupFor(gr, slot, key);
-      if (g >= 0) saveSlot(gr.snapshotPart, g, values);
-      else for (const v of this.groupBlank) values.push(v);
+      if (g >= 0) off = saveSlotInto(gr.snapshotPart, g, values, off);
+      else {
+        values.set(this.groupBlank, off);
+        off += this.groupBlank.length;
+      }
     }
-    return { modelVersion: this.scorer.modelVersion(slot), values: Float64Array.from(values) };
+    return { modelVersion: this.scorer.modelVersion(slot), values };
   }
 
   /** Restores a stream from exportStream; false (nothing changed) when rules or sizes differ. */

@@ -81,9 +81,25 @@ export function saveSlot(c: SlotColumns, slot: number, out: number[]): void {
   for (const [arr, n] of c.columns()) for (let i = 0; i < n; i++) out.push(arr[slot * n + i]);
 }
 
+/** saveSlot into `out` at `off` (binary checkpoints: float64 columns copied whole); returns the offset after them. */
+export function saveSlotInto(c: SlotColumns, slot: number, out: Float64Array, off: number): number {
+  c.reserve(slot + 1);
+  for (const [arr, n] of c.columns()) {
+    if (arr instanceof Float64Array) out.set(arr.subarray(slot * n, slot * n + n), off);
+    else for (let i = 0; i < n; i++) out[off + i] = arr[slot * n + i];
+    off += n;
+  }
+  return off;
+}
+
 /** Reads one slot's entries from src at off; returns the offset after them. */
 export function loadSlot(c: SlotColumns, slot: number, src: Float64Array, off: number): number {
   c.reserve(slot + 1);
-  for (const [arr, n] of c.columns()) for (let i = 0; i < n; i++) arr[slot * n + i] = src[off++];
+  for (const [arr, n] of c.columns()) {
+    if (arr instanceof Float64Array) {
+      arr.set(src.subarray(off, off + n), slot * n);
+      off += n;
+    } else for (let i = 0; i < n; i++) arr[slot * n + i] = src[off++];
+  }
   return off;
 }
