@@ -4,10 +4,17 @@
 // streams and is not timed. Run alone: the number is per core and the machine is shared.
 // The RxJS-composed path (the daemon's: batches through an operator, src/operators/shape-batches.ts)
 // runs beside the direct loop at 100k streams (BENCH_RX_SIZES), on the same rounds in the same run,
-// alternating which goes first, each on its own processor; both rates and their ratio are printed.
+// alternating which goes first, each on its own processor; both rates (total events over total CPU
+// time) and the median over rounds of composed / direct rate are printed.
+// The daemon's path likewise (BENCH_DAEMON_SIZES, default 100k): engine.ingest per batch against
+// the batch through intake -> features -> forecast (model step, forecasts taken per batch).
 import { Subject } from 'rxjs';
 import type { Observation } from '../src/core/types.js';
 import { shapeBatches } from '../src/operators/shape-batches.js';
+import { parsePipelineText } from '../src/config/load-pipeline.js';
+import { createEngine } from '../src/pipeline/create-engine.js';
+import { features, forecast, intake } from '../src/pipeline/engine-stages.js';
+import { pipelineBatch, type PipelineBatch } from '../src/pipeline/pipeline-batch.js';
 import { testContext } from '../src/operators/context.js';
 import type { FeatureStep } from '../src/operators/feature-step.js';
 import type { PipelineDataOptionsInput } from '../src/operators/options.js';
@@ -74,6 +81,12 @@ function run(streams: number): { eventsPerSec: number; wallEventsPerSec: number;
   };
 }
 
+/** The middle of the per-round ratios: a round that another process slowed moves it little. */
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
 /** Direct loop vs the same processor work as an RxJS operator over batches, events per CPU second each. */
 function runComposed(streams: number): { direct: number; composed: number; ratio: number } {
   let sink = 0;
@@ -88,6 +101,7 @@ function runComposed(streams: number): { direct: number; composed: number; ratio
   batches.next({ observations: first });
   const R = rounds(streams);
   const cpu = { direct: 0, composed: 0 };
+  const ratios: number[] = [];
   const timeDirect = (batch: Observation[]): void => {
     const c0 = process.cpuUsage();
     for (let i = 0; i < batch.length; i++) direct.push(batch[i], emit);
@@ -104,25 +118,84 @@ function runComposed(streams: number): { direct: number; composed: number; ratio
   let events = 0;
   for (let r = 1; r <= R; r++) {
     const batch = makeRound(streams, r, level);
+    const before = { ...cpu };
     if (r % 2 === 0) { timeDirect(batch); timeComposed(batch); } else { timeComposed(batch); timeDirect(batch); }
+    ratios.push((cpu.direct - before.direct) / (cpu.composed - before.composed));
     events += batch.length;
   }
   if (!Number.isFinite(sink)) throw new Error('non-finite features');
   const d = Math.round(events / (cpu.direct / 1e6));
   const c = Math.round(events / (cpu.composed / 1e6));
-  return { direct: d, composed: c, ratio: c / d };
+  return { direct: d, composed: c, ratio: median(ratios) };
+}
+
+/** A pipeline file for the daemon's path: the bench's features, a small GRU, one-step forecasts. */
+const DAEMON_PIPELINE = [
+  'name: bench', `step_ms: ${STEP}`, 'fields: [{ name: value }]', 'sources: [{ kind: file, path: unused.csv }]',
+  'features: { lags: [1, 2, 3], diffs: [1], rolling_windows: [6, 12], rolling_stats: [mean, std, min, max] }',
+  'model: { cell: gru, units: 8, horizon: 1 }', 'state: { dir: var/bench-state }',
+].join('\n');
+
+/** The daemon's per-batch work, direct (engine.ingest) and composed (intake -> features -> forecast), events per CPU second. */
+function runDaemonPath(streams: number): { direct: number; composed: number; ratio: number } {
+  const loaded = parsePipelineText(DAEMON_PIPELINE, 'bench.yaml');
+  if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
+  const spec = loaded.value.pipelines[0];
+  const direct = createEngine(spec);
+  const composed = createEngine(spec);
+  const batches = new Subject<PipelineBatch>();
+  let forecasts = 0;
+  batches.pipe(intake(composed.engine), features(composed.engine), forecast(composed.engine, composed.outputs)).subscribe((b) => { forecasts += b.outputs.forecasts.length; });
+  const level = new Float64Array(streams).fill(100);
+  const first = makeRound(streams, 0, level);
+  direct.engine.ingest(first);
+  direct.outputs.take();
+  batches.next(pipelineBatch('bench', { observations: first, deadLetters: [] }));
+  const R = Math.max(8, Math.ceil(800_000 / streams));
+  const cpu = { direct: 0, composed: 0 };
+  const ratios: number[] = [];
+  const timeDirect = (batch: Observation[]): void => {
+    const c0 = process.cpuUsage();
+    direct.engine.ingest(batch);
+    forecasts -= direct.outputs.take().forecasts.length;
+    const c = process.cpuUsage(c0);
+    cpu.direct += c.user + c.system;
+  };
+  const timeComposed = (batch: Observation[]): void => {
+    const c0 = process.cpuUsage();
+    batches.next(pipelineBatch('bench', { observations: batch, deadLetters: [] }));
+    const c = process.cpuUsage(c0);
+    cpu.composed += c.user + c.system;
+  };
+  let events = 0;
+  for (let r = 1; r <= R; r++) {
+    const batch = makeRound(streams, r, level);
+    const before = { ...cpu };
+    if (r % 2 === 0) { timeDirect(batch); timeComposed(batch); } else { timeComposed(batch); timeDirect(batch); }
+    ratios.push((cpu.direct - before.direct) / (cpu.composed - before.composed));
+    events += batch.length;
+  }
+  // Both engines forecast the same steps.
+  if (forecasts !== 0 || direct.engine.stats.steps !== composed.engine.stats.steps) throw new Error('the two paths disagree');
+  const d = Math.round(events / (cpu.direct / 1e6));
+  const c = Math.round(events / (cpu.composed / 1e6));
+  return { direct: d, composed: c, ratio: median(ratios) };
 }
 
 const sizes = (process.env.BENCH_SIZES ?? "1000,100000,1000000").split(",").map(Number);
 const results = sizes.map((n) => ({ streams: n, ...run(n) }));
 const rxSizes = (process.env.BENCH_RX_SIZES ?? '100000').split(',').filter((x) => x !== '').map(Number);
 const composedResults = rxSizes.map((n) => ({ streams: n, ...runComposed(n) }));
+const daemonSizes = (process.env.BENCH_DAEMON_SIZES ?? '100000').split(',').filter((x) => x !== '').map(Number);
+const daemonResults = daemonSizes.map((n) => ({ streams: n, ...runDaemonPath(n) }));
 if (json) {
   const eventsPerSec: Record<string, number> = {};
   for (const r of results) eventsPerSec[String(r.streams)] = r.eventsPerSec;
   const rxjs: Record<string, { direct: number; composed: number; ratio: number }> = {};
   for (const r of composedResults) rxjs[String(r.streams)] = { direct: r.direct, composed: r.composed, ratio: Number(r.ratio.toFixed(3)) };
-  process.stdout.write(JSON.stringify({ eventsPerSec, bytesPerStream: results[0].bytesPerStream, rxjs }) + '\n');
+  const daemon: Record<string, { direct: number; composed: number; ratio: number }> = {};
+  for (const r of daemonResults) daemon[String(r.streams)] = { direct: r.direct, composed: r.composed, ratio: Number(r.ratio.toFixed(3)) };
+  process.stdout.write(JSON.stringify({ eventsPerSec, bytesPerStream: results[0].bytesPerStream, rxjs, daemon }) + '\n');
 } else {
   console.log('stream pipeline: parsed observation -> feature vector, one core (target: >= 1e6 ev/s at 100k, <= 512 B/stream)');
   console.table(results.map((r) => ({
@@ -137,6 +210,13 @@ if (json) {
     streams: r.streams,
     'direct ev/s per core': r.direct.toLocaleString('en-US'),
     'RxJS-composed ev/s per core': r.composed.toLocaleString('en-US'),
-    'composed / direct': r.ratio.toFixed(3),
+    'composed / direct (median of rounds)': r.ratio.toFixed(3),
+  })));
+  console.log("the daemon's path with the model step: engine.ingest per batch vs intake -> features -> forecast (GRU 8 units, H = 1)");
+  console.table(daemonResults.map((r) => ({
+    streams: r.streams,
+    'direct ev/s per core': r.direct.toLocaleString('en-US'),
+    'RxJS-composed ev/s per core': r.composed.toLocaleString('en-US'),
+    'composed / direct (median of rounds)': r.ratio.toFixed(3),
   })));
 }
