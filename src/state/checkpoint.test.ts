@@ -155,6 +155,22 @@ describe('binary checkpoints', () => {
     expect(compared).toBe(after.size);
   }, 60_000);
 
+  it('after a failed delta the next checkpoint is a full base (the failed delta\'s changes are in no file)', async () => {
+    const s = spec('faildelta');
+    const a = new PipelineEngine(s);
+    const w = new CheckpointWriter(s);
+    a.ingest(records(40, 0, 10));
+    await write(w, a);
+    a.ingest(records(40, 10, 11, (i) => i < 2));
+    expect(w.plan(a.changedStreams, a.runner.arena.size)).toBe('delta');
+    await mkdir(`${deltaPath(s, 1)}.tmp-${process.pid}`); // the delta's temp file cannot be created
+    await expect(write(w, a, 'delta')).rejects.toThrow(/EISDIR|directory/);
+    await rm(`${deltaPath(s, 1)}.tmp-${process.pid}`, { recursive: true });
+    expect(w.plan(a.changedStreams, a.runner.arena.size)).toBe('base');
+    expect(await write(w, a)).toEqual({ kind: 'base', streams: 40 });
+    expect(sortedSnapshot(await restored(s)).streams).toEqual(sortedSnapshot(a).streams);
+  });
+
   it('refuses a truncated or corrupt file with a clear error, and other model settings', async () => {
     const s = spec('bad');
     const a = new PipelineEngine(s);
