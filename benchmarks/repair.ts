@@ -7,8 +7,8 @@
 // repair's baseline) and the bidirectional repair (src/repair: a BiGRU trained on the data set
 // itself, with the hidden stretches already hidden, to correct its baseline: seasonal-linear, or
 // linear where the season does not help on the repairer's own held-out stretches).
-// The hidden gaps are placed where the truth is observed, at least `contextSteps` apart.
-// `npm run bench:repair [-- --json] [-- --data DIR] [-- --only ETTh2,WTH,heart] [-- --batches N] [-- --gaps K]`
+// The hidden gaps are placed where the truth is observed, at least 96 steps apart (seeded).
+// `npm run bench:repair [-- --json] [-- --data DIR] [-- --only ETTh2,WTH,heart] [-- --batches N] [-- --gaps K] [-- --units U] [-- --context C]`
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fastestKernels } from '../src/models/kernels/fastest-kernels.js';
@@ -86,9 +86,10 @@ function hide(data: DataSet, perSeries: number, margin: number, rng: Prng): { ma
 
 type Scores = Record<string, Record<Method, number> & { gaps: number; steps: number }>;
 
-function measure(data: DataSet, o: { batches: number; perSeries: number; say: (s: string) => void }): { scores: Scores; fit: Record<string, unknown> } {
-  const settings = { ...REPAIR_DEFAULTS, period: data.period, trainBatches: o.batches };
-  const { masked, hidden } = hide(data, o.perSeries, settings.contextSteps, new Prng(42));
+function measure(data: DataSet, o: { batches: number; perSeries: number; units: number; context: number; say: (s: string) => void }): { scores: Scores; fit: Record<string, unknown> } {
+  const settings = { ...REPAIR_DEFAULTS, period: data.period, trainBatches: o.batches, units: o.units, contextSteps: o.context };
+  // The same hidden stretches whatever the repair's settings: apart by the longest gap.
+  const { masked, hidden } = hide(data, o.perSeries, GAPS[GAPS.length - 1], new Prng(42));
   const repairer = new GapRepairer(settings, fastestKernels());
   const series: RepairSeries[] = masked.map((values, i) => ({ values, phase0: data.phase0[i] }));
   const fit = repairer.fit(series);
@@ -130,12 +131,14 @@ async function main(): Promise<void> {
   const only = at('--only')?.split(',') ?? ['ETTh2', 'WTH', 'heart'];
   const batches = Number(at('--batches') ?? REPAIR_DEFAULTS.trainBatches);
   const perSeries = Number(at('--gaps') ?? 12);
+  const units = Number(at('--units') ?? REPAIR_DEFAULTS.units);
+  const context = Number(at('--context') ?? REPAIR_DEFAULTS.contextSteps);
   const say = (s: string) => console.error(s);
   const started = performance.now();
   const result: Record<string, unknown> = {};
   for (const name of only) {
     const data = name === 'heart' ? heartRate(dir) : hourly(dir, name as 'ETTh2' | 'WTH');
-    result[name] = measure(data, { batches, perSeries, say });
+    result[name] = measure(data, { batches, perSeries, units, context, say });
   }
   const seconds = (performance.now() - started) / 1000;
   if (json) { console.log(JSON.stringify({ ...result, seconds })); return; }
