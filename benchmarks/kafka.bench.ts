@@ -19,7 +19,7 @@ import { StageRecorder, type StageObserver } from '../connectors/kafka/stage-lat
 import { takeoverRecovery } from './kafka-takeover.js';
 
 // npm run bench:kafka [-- --json] [--events N] [--streams M] [--partitions P] [--seconds S] [--inline-producer]
-//                     [--changelog-ms T] [--warmup S] [--skip raw,produce,connector,e2e,latency] [--rate R: the latency run's rate instead of half the end-to-end rate]
+//                     [--changelog-ms T] [--warmup S] [--skip raw,produce,connector,e2e,latency,tenth,inline,takeover] [--rate R: the latency run's rate instead of half the end-to-end rate]
 // On one topic of a real broker (KAFKA_BROKERS, or one started here): the raw kafkajs consume rate; the
 // raw produce rate of the run's forecast records (pre-encoded, the sink's producer settings, no engine:
 // with one output record per event, min(produce, consume) / consume bounds end to end / raw); the
@@ -242,7 +242,7 @@ try {
     : await latency(brokers, latencyRate);
   if (lat.forecasts < lat.expected) note(`latency: only ${lat.forecasts} of ${lat.expected} forecasts seen within 15 s of the last event`);
   const tenthRate = flag('rate-tenth', e2e / 10);
-  const tenth = SKIP.has('latency') || Number.isNaN(tenthRate) ? null : await latency(brokers, tenthRate);
+  const tenth = SKIP.has('latency') || SKIP.has('tenth') || Number.isNaN(tenthRate) ? null : await latency(brokers, tenthRate);
   // Both cores (issue 17): the same end-to-end run with the forecasts produced on the pipeline's thread.
   producerThread = !THREADED;
   note(`end to end, producer ${producerThread ? 'on a worker thread' : 'inline'}`);
