@@ -1,5 +1,6 @@
 import type { AlertEvent, AlertSeverity } from '../core/alert-event.js';
 import type { Forecast, StreamKey } from '../core/types.js';
+import { FiringTally } from './firing-tally.js';
 import { StreamHistory } from './stream-history.js';
 import type { PipelineInfo, PipelineSummary, ModelVersionRecord } from './pipeline-info.js';
 
@@ -90,6 +91,7 @@ export class ForecastStore {
   private readonly pipelinesByName = new Map<string, { info: PipelineInfo; versions: ModelVersionRecord[]; status: PipelineSummary['status'] }>();
   private readonly recentAlerts: AlertEvent[] = [];
   private readonly listeners = new Set<StoreListener>();
+  private readonly firing = new FiringTally();
   private streamsAdded = 0;
   private streamsRemoved = 0;
 
@@ -165,8 +167,10 @@ export class ForecastStore {
       const markers = (s.markers ??= []);
       markers.push(event);
       if (markers.length > this.alertsPerStream) markers.splice(0, markers.length - this.alertsPerStream);
+      this.firing.apply(s.pipeline, s.active, -1);
       if (event.state === 'resolved') s.active?.delete(event.rule);
       else (s.active ??= new Map()).set(event.rule, event);
+      this.firing.apply(s.pipeline, s.active, 1);
     }
     if (this.listeners.size > 0) this.emit({ type: 'alert', alert: event });
   }
@@ -176,6 +180,7 @@ export class ForecastStore {
     const s = this.streamsByKey.get(key);
     if (s === undefined) return false;
     this.streamsByKey.delete(key);
+    this.firing.apply(s.pipeline, s.active, -1);
     this.histories.get(s.pipeline)?.free.push(s.slot);
     this.streamsRemoved++;
     return true;
@@ -291,7 +296,7 @@ export class ForecastStore {
     if (p === undefined) return undefined;
     let streams = 0;
     for (const s of this.streamsByKey.values()) if (s.pipeline === name) streams++;
-    return { ...p.info, status: p.status, streams, modelVersions: [...p.versions] };
+    return { ...p.info, status: p.status, streams, modelVersions: [...p.versions], alerts_firing: this.firing.of(name) };
   }
 
   private emitPipeline(name: string): void {

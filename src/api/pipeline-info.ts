@@ -1,3 +1,5 @@
+import type { FiringCounts } from './firing-tally.js';
+
 // What GET /api/pipelines shows about each running pipeline; the runtime fills it from the pipeline file.
 
 export interface PipelineInfo {
@@ -29,4 +31,6 @@ export interface PipelineSummary extends PipelineInfo {
   readonly streams: number;
   /** Versions that went live, oldest first (the last is current). */
   readonly modelVersions: readonly ModelVersionRecord[];
+  /** Alerts firing now in this pipeline (the dashboard's badge), kept by the store as events arrive. */
+  readonly alerts_firing: FiringCounts;
 }
