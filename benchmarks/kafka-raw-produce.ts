@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { createKafka } from '../connectors/kafka/client.js';
+import { createKafkaClient } from '../connectors/kafka/clients/index.js';
+import type { KafkaClientKind } from '../connectors/kafka/clients/port.js';
 import { KafkaConnection, KafkaSinkConfig } from '../connectors/kafka/config.js';
 import { forecastRecord } from '../connectors/kafka/records.js';
 import { KafkaProducerSink, type OutMessage } from '../connectors/kafka/sink.js';
@@ -37,12 +38,15 @@ export function forecastMessages(topic: string, events: number, streams: number,
 }
 
 /** Records per second from the first send until the last is acknowledged by all in-sync replicas. */
-export async function rawProduce(brokers: string, opts: { events: number; streams: number; partitions: number; stepMs: number; t0: number }): Promise<number> {
+export async function rawProduce(
+  brokers: string,
+  opts: { events: number; streams: number; partitions: number; stepMs: number; t0: number; client?: KafkaClientKind },
+): Promise<number> {
   const topic = uniqueTopic('bench-raw-produce');
   await createTopic(brokers, topic, opts.partitions);
   const messages = forecastMessages(topic, opts.events, opts.streams, opts.stepMs, opts.t0);
-  const connection = KafkaConnection.parse({ brokers: [brokers], client_id: 'bench-raw-produce' });
-  const producer = new KafkaProducerSink(createKafka(connection), KafkaSinkConfig.parse({ connection, forecasts_topic: topic }));
+  const connection = KafkaConnection.parse({ brokers: [brokers], client_id: 'bench-raw-produce', client: opts.client });
+  const producer = new KafkaProducerSink(createKafkaClient(connection), KafkaSinkConfig.parse({ connection, forecasts_topic: topic }));
   await producer.connect();
   try {
     const cpu0 = process.cpuUsage();

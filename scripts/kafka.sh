@@ -2,12 +2,15 @@
 # A real single-node Apache Kafka broker (KRaft) on loopback, for development and tests.
 #
 #   scripts/kafka.sh fetch                          resolve the broker jars from Maven Central (cached)
-#   scripts/kafka.sh start  [--port N] [--controller-port N] [--data-dir DIR]
+#   scripts/kafka.sh start  [--port N] [--controller-port N] [--data-dir DIR] [--sasl-port N]
 #   scripts/kafka.sh stop   [--port N] [--keep-data]
 #   scripts/kafka.sh status [--port N]
 #
 # Environment: KAFKA_VERSION (4.1.2; 3.9.x still works), KAFKA_PORT (19092), KAFKA_HEAP ("-Xms256m -Xmx768m"),
 # KAFKA_START_TIMEOUT_SECS (120), KAFKA_CACHE_DIR (<repo>/.cache/kafka).
+# --sasl-port N adds a SASL_SSL listener on N (SCRAM-SHA-512 over TLS): a CA and a broker certificate for
+# 127.0.0.1/localhost are generated into <cache>/run/<port>/tls (the CA: ca.pem), and the user
+# KAFKA_SASL_USER (tidecast) with KAFKA_SASL_PASSWORD (tidecast-secret) is created when the storage is formatted.
 # Runs without standard input (CI): Maven in batch mode, the broker detached from the terminal.
 set -euo pipefail
 
@@ -20,6 +23,9 @@ PORT="${KAFKA_PORT:-19092}"
 CONTROLLER_PORT=""
 DATA_DIR=""
 KEEP_DATA=0
+SASL_PORT=""
+SASL_USER="${KAFKA_SASL_USER:-tidecast}"
+SASL_PASSWORD="${KAFKA_SASL_PASSWORD:-tidecast-secret}"
 HEAP="${KAFKA_HEAP:--Xms256m -Xmx768m}"
 TIMEOUT="${KAFKA_START_TIMEOUT_SECS:-120}"
 
@@ -33,6 +39,7 @@ parse_args() {
       --controller-port) CONTROLLER_PORT="$2"; shift 2 ;;
       --data-dir) DATA_DIR="$2"; shift 2 ;;
       --keep-data) KEEP_DATA=1; shift ;;
+      --sasl-port) SASL_PORT="$2"; shift 2 ;;
       *) die "unknown option: $1" ;;
     esac
   done
@@ -67,16 +74,39 @@ fetch() {
 
 java_cmd() { java $HEAP -XX:+UseSerialGC -Djava.awt.headless=true -cp "$LIBS/*" "$@"; }
 
+# A test CA and a broker certificate signed by it (SAN 127.0.0.1 and localhost), as a PKCS12 keystore.
+make_tls() {
+  local dir="$RUN/tls"
+  [[ -f "$dir/broker.p12" ]] && return 0
+  command -v openssl >/dev/null || die "openssl is required for --sasl-port"
+  mkdir -p "$dir"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=tidecast-test-ca" \
+    -keyout "$dir/ca.key" -out "$dir/ca.pem" >/dev/null 2>&1 || die "openssl: CA failed"
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$dir/broker.key" -out "$dir/broker.csr" \
+    >/dev/null 2>&1 || die "openssl: broker key failed"
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$dir/san.ext"
+  openssl x509 -req -in "$dir/broker.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial -days 3650 \
+    -extfile "$dir/san.ext" -out "$dir/broker.pem" >/dev/null 2>&1 || die "openssl: signing failed"
+  openssl pkcs12 -export -in "$dir/broker.pem" -inkey "$dir/broker.key" -certfile "$dir/ca.pem" \
+    -passout pass:tidecast-keystore -out "$dir/broker.p12" >/dev/null 2>&1 || die "openssl: keystore failed"
+}
+
 write_config() {
+  local listeners="PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT"
+  local advertised="PLAINTEXT://127.0.0.1:$PORT"
+  if [[ -n "$SASL_PORT" ]]; then
+    listeners="$listeners,SASL_SSL://127.0.0.1:$SASL_PORT"
+    advertised="$advertised,SASL_SSL://127.0.0.1:$SASL_PORT"
+  fi
   cat >"$RUN/server.properties" <<EOF
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$PORT
+listeners=$listeners
+advertised.listeners=$advertised
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL
 log.dirs=$DATA_DIR
 num.partitions=1
 auto.create.topics.enable=true
@@ -92,6 +122,17 @@ log.cleaner.threads=1
 log.cleaner.backoff.ms=1000
 log.segment.bytes=16777216
 EOF
+  if [[ -n "$SASL_PORT" ]]; then
+    cat >>"$RUN/server.properties" <<EOF
+sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+ssl.keystore.type=PKCS12
+ssl.keystore.location=$RUN/tls/broker.p12
+ssl.keystore.password=tidecast-keystore
+ssl.key.password=tidecast-keystore
+ssl.client.auth=none
+EOF
+  fi
   cat >"$RUN/log4j.properties" <<EOF
 log4j.rootLogger=INFO, file
 log4j.appender.file=org.apache.log4j.FileAppender
@@ -134,6 +175,7 @@ start() {
   [[ -n "$DATA_DIR" ]] || DATA_DIR="$(mktemp -d "${TMPDIR:-/tmp}/tidecast-kafka-$PORT.XXXXXX")"
   mkdir -p "$DATA_DIR"
   echo "$DATA_DIR" >"$RUN/data-dir"
+  [[ -z "$SASL_PORT" ]] || make_tls
   write_config
   if [[ ! -f "$DATA_DIR/meta.properties" ]]; then
     # A cluster id is 16 random bytes in URL-safe base64 without padding, as `kafka-storage random-uuid` makes.
@@ -141,8 +183,10 @@ start() {
     # One starting with "-" would be read as an option by kafka-storage: draw again.
     cluster_id="-"
     while [[ "$cluster_id" == -* ]]; do cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"; done
+    local scram=()
+    [[ -z "$SASL_PORT" ]] || scram=(--add-scram "SCRAM-SHA-512=[name=$SASL_USER,password=$SASL_PASSWORD]")
     java_cmd -Dlog4j.configuration="file:$RUN/log4j.properties" kafka.tools.StorageTool format \
-      -t "$cluster_id" -c "$RUN/server.properties" --ignore-formatted </dev/null >"$RUN/format.log" 2>&1 \
+      -t "$cluster_id" -c "$RUN/server.properties" --ignore-formatted "${scram[@]}" </dev/null >"$RUN/format.log" 2>&1 \
       || { cat "$RUN/format.log" >&2; rm -rf "$RUN"; die "formatting $DATA_DIR failed"; }
   fi
   : >"$RUN/server.log"
@@ -160,6 +204,7 @@ start() {
     sleep 0.2
   done
   log "ready on 127.0.0.1:$PORT (pid $(cat "$RUN/pid"), data $DATA_DIR)"
+  [[ -z "$SASL_PORT" ]] || log "SASL_SSL (SCRAM-SHA-512, user $SASL_USER) on 127.0.0.1:$SASL_PORT; CA $RUN/tls/ca.pem"
   echo "127.0.0.1:$PORT"
 }
 
@@ -208,5 +253,5 @@ case "$cmd" in
   start) start ;;
   stop) stop ;;
   status) status ;;
-  *) die "usage: $0 fetch|start|stop|status [--port N] [--controller-port N] [--data-dir DIR] [--keep-data]" ;;
+  *) die "usage: $0 fetch|start|stop|status [--port N] [--controller-port N] [--data-dir DIR] [--keep-data] [--sasl-port N]" ;;
 esac

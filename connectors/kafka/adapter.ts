@@ -1,5 +1,6 @@
 import type { Observable, Subscription } from 'rxjs';
-import { createKafka, silentLog, type KafkaLog } from './client.js';
+import { silentLog, type KafkaLog } from './client.js';
+import { createKafkaClient } from './clients/index.js';
 import type { KafkaSinkConfig, KafkaSourceConfig } from './config.js';
 import { KafkaSink } from './sink.js';
 import { KafkaSource } from './source.js';
@@ -45,17 +46,17 @@ export function statesLiveInKafka(sources: readonly SourceConfig[]): boolean {
 
 export function kafkaRuntimeSource(cfg: KafkaSourceSection | KafkaSourceConfig, name: string, ctx: KafkaSourceContext): RuntimeSource {
   const log = ctx.log;
-  const kafka = createKafka(cfg.connection, log);
+  const client = createKafkaClient(cfg.connection, log);
   const changelogCfg = ctx.streams === undefined ? undefined : sourceChangelog('changelog' in cfg ? cfg.changelog : undefined, cfg.group_id);
   let changelog: KafkaChangelog | undefined;
   let states: KafkaStreamStates | undefined;
   let hooks: PartitionHooks | undefined;
   if (ctx.streams !== undefined && changelogCfg !== undefined) {
-    const c = (changelog = new KafkaChangelog(kafka, changelogCfg, cfg.connection, log));
+    const c = (changelog = new KafkaChangelog(client, changelogCfg, log));
     const st = (states = new KafkaStreamStates(ctx.streams, c, log ?? silentLog));
     hooks = changelogHooks(c, st, { onRestored: (partitions) => st.restored(partitions) });
   }
-  const source = new KafkaSource(cfg, { kafka, log, hooks, stages: ctx.stages });
+  const source = new KafkaSource(cfg, { client, log, hooks, stages: ctx.stages });
   const parser = new RecordParser(ctx.data);
   return {
     kind: 'kafka',

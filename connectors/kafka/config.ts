@@ -41,10 +41,17 @@ export const KafkaRetry = z
   })
   .strict();
 
+/** The client library when `connection.client` is not set: the faster one by `npm run bench:kafka` (docs/kafka.md). */
+export const DEFAULT_KAFKA_CLIENT: 'kafkajs' | 'platformatic' = 'kafkajs';
+
 /** How to reach the cluster: shared by the source, the sinks and the changelog. */
 export const KafkaConnection = z
   .object({
     brokers: z.array(z.string().regex(/^[^\s:]+:\d+$/, 'host:port')).min(1).describe('Bootstrap brokers, host:port.'),
+    client: z
+      .enum(['kafkajs', 'platformatic'])
+      .default(DEFAULT_KAFKA_CLIENT)
+      .describe('Client library: kafkajs or @platformatic/kafka (pure TypeScript); the default is the faster one in bench:kafka.'),
     client_id: z.string().min(1).default('tidecast').describe('Client id the brokers see in logs and quotas.'),
     tls: z.union([z.boolean(), KafkaTls]).default(false).describe('true for TLS with defaults, or TLS options.'),
     sasl: KafkaSasl.optional().describe('SASL authentication; usually together with tls.'),

@@ -1,4 +1,4 @@
-import type { Consumer } from 'kafkajs';
+import type { GroupConsumerPort } from './clients/port.js';
 
 /**
  * Which partitions backpressure has paused, so each pause is counted once and resumed once. kafkajs keeps its
@@ -8,7 +8,7 @@ export class ConsumerPauses {
   private readonly paused = new Set<string>();
 
   constructor(
-    private readonly consumer: Consumer,
+    private readonly consumer: GroupConsumerPort,
     private readonly stats: { pauses: number },
   ) {}
 
@@ -17,20 +17,20 @@ export class ConsumerPauses {
     if (this.paused.has(k)) return;
     this.paused.add(k);
     this.stats.pauses++;
-    pauseOrResume(() => this.consumer.pause([{ topic, partitions: [partition] }]));
+    pauseOrResume(() => this.consumer.pause(topic, partition));
   }
 
   resume(topic: string, partition: number): void {
     const k = `${topic}\u0000${partition}`;
     if (!this.paused.delete(k)) return;
-    pauseOrResume(() => this.consumer.resume([{ topic, partitions: [partition] }]));
+    pauseOrResume(() => this.consumer.resume(topic, partition));
   }
 
   /** After a join every partition starts over from its committed offset, so nothing stays paused. */
   resumeAll(): void {
     for (const k of this.paused) {
       const [topic, partition] = k.split('\u0000');
-      this.consumer.resume([{ topic, partitions: [Number(partition)] }]);
+      this.consumer.resume(topic, Number(partition));
     }
     this.paused.clear();
   }

@@ -1,7 +1,7 @@
 import { KafkaJSConnectionError, KafkaJSSASLAuthenticationError } from 'kafkajs';
-import type { Consumer } from 'kafkajs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { silentLog } from './client.js';
+import type { GroupConsumerPort } from './clients/port.js';
 import { ConsumerRestart } from './consumer-restart.js';
 
 // A consumer whose connect() fails with the queued errors, then succeeds; the times of each call are kept.
@@ -17,7 +17,7 @@ function harness(connectErrors: Error[], opts: { initialDelayMs: number; maxDela
       const err = connectErrors.shift();
       return err === undefined ? Promise.resolve() : Promise.reject(err);
     },
-  } as unknown as Consumer;
+  } as unknown as GroupConsumerPort;
   const restart = new ConsumerRestart({
     consumer,
     log: silentLog,

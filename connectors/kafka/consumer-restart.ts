@@ -1,10 +1,10 @@
-import type { Consumer } from 'kafkajs';
+import type { GroupConsumerPort } from './clients/port.js';
 import { isBrokerOutage } from './broker-outage.js';
 import type { KafkaLog } from './client.js';
 
 /** What restarting a consumer needs from its source. */
 export interface ConsumerRestartTarget {
-  readonly consumer: Consumer;
+  readonly consumer: GroupConsumerPort;
   readonly log: KafkaLog;
   /** First pause after a crash; it doubles while the brokers stay away. */
   readonly initialDelayMs: number;

@@ -1,4 +1,5 @@
-import { createKafka, type KafkaLog } from './client.js';
+import type { KafkaLog } from './client.js';
+import { createKafkaClient } from './clients/index.js';
 import { kafkaConnectionOf, type PipelineSpec } from '../../src/config/pipeline-schema.js';
 import { KafkaModelsTopic, type PublishedModel } from './changelog/changelog-models.js';
 import type { Logger } from '../../src/telemetry/logger.js';
@@ -12,7 +13,7 @@ import type { Retrainer } from '../../src/retraining/retrainer.js';
 export function modelsTopicFor(spec: PipelineSpec, log?: Logger): KafkaModelsTopic | undefined {
   const conn = kafkaConnectionOf(spec);
   if (spec.state.models_topic === undefined || conn === undefined) return undefined;
-  return new KafkaModelsTopic(createKafka(conn, log as KafkaLog | undefined), spec.state.models_topic, conn.retry, log);
+  return new KafkaModelsTopic(createKafkaClient(conn, log as KafkaLog | undefined), spec.state.models_topic, log);
 }
 
 /**

@@ -1,13 +1,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { KafkaLog } from './client.js';
-import { createKafka } from './client.js';
+import { createKafkaClient } from './clients/index.js';
 import type { FromProducer, ProducerOptions, ToProducer } from './producer-messages.js';
 import { unpackForecasts } from './packed-forecasts.js';
 import { unpackRecords } from './packed-records.js';
 import { forecastRecord } from './records.js';
 import { KafkaProducerSink, type OutMessage } from './sink.js';
 
-// The producer thread of a ThreadedProducerSink: one idempotent kafkajs producer; sends go out in arrival
+// The producer thread of a ThreadedProducerSink: one idempotent producer (connection.client's library); sends go out in arrival
 // order and it says when each is durable. Its warnings go to the caller's log.
 
 const port = parentPort!;
@@ -19,7 +19,7 @@ const log: KafkaLog = {
   error: (fields, message) => post({ type: 'log', level: 'error', fields, message }),
 };
 const options = (workerData as { options: ProducerOptions }).options;
-const sink = new KafkaProducerSink(createKafka(options.connection, log), options, log);
+const sink = new KafkaProducerSink(createKafkaClient(options.connection, log), options, log);
 const inFlight = new Set<Promise<void>>();
 
 /** The send's records; its forecasts become JSON records here (the same code as KafkaSink's). */

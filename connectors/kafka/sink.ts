@@ -1,7 +1,7 @@
-import { CompressionTypes, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
 import { TidecastError } from '../../src/core/errors.js';
 import type { DeadLetter, Forecast } from '../../src/core/types.js';
-import { createKafka, kafkajsRetry, silentLog, type KafkaLog } from './client.js';
+import { silentLog, type KafkaLog } from './client.js';
+import { createKafkaClient, type KafkaClient, type ProducerPort } from './clients/index.js';
 import type { KafkaSinkConfig } from './config.js';
 import { alertRecord, deadLetterRecord, forecastRecord, type KafkaOutRecord } from './records.js';
 import { ThreadedProducerSink } from './producer-thread.js';
@@ -9,12 +9,13 @@ import type { SinkConnector } from './types.js';
 
 export interface KafkaSinkContext {
   readonly log?: KafkaLog;
-  readonly kafka?: Kafka;
+  /** An existing client to share connections with; one is made from the config otherwise. */
+  readonly client?: KafkaClient;
   /** Written into dead letters so a shared dead-letter topic says which pipeline rejected what. */
   readonly pipeline?: string;
   /**
    * Produce on a worker thread (ThreadedProducerSink): the encoding runs on another core, same delivery
-   * guarantees. Its client is made from the config (`kafka` is not used for it).
+   * guarantees. Its client is made from the config (`client` is not used for it).
    */
   readonly producerThread?: boolean;
 }
@@ -35,23 +36,17 @@ export interface OutputProducer extends SinkConnector<KafkaOutRecord> {
 export class KafkaProducerSink implements SinkConnector<KafkaOutRecord> {
   readonly kind = 'kafka';
   sent = 0;
-  private readonly producer: Producer;
+  private readonly producer: ProducerPort;
   private connected: Promise<void> | null = null;
   private readonly queue: { batch: readonly OutMessage[]; resolve: () => void; reject: (err: Error) => void }[] = [];
   private sending = false;
 
   constructor(
-    kafka: Kafka,
+    client: KafkaClient,
     private readonly options: Pick<KafkaSinkConfig, 'connection' | 'compression' | 'acks'>,
     private readonly log: KafkaLog = silentLog,
   ) {
-    const idempotent = options.acks === -1;
-    this.producer = kafka.producer({
-      idempotent,
-      maxInFlightRequests: idempotent ? 1 : undefined,
-      allowAutoTopicCreation: false,
-      retry: kafkajsRetry(options.connection.retry),
-    });
+    this.producer = client.producer({ idempotent: options.acks === -1 });
   }
 
   async write(batch: readonly KafkaOutRecord[], signal?: AbortSignal): Promise<void> {
@@ -103,11 +98,7 @@ export class KafkaProducerSink implements SinkConnector<KafkaOutRecord> {
       this.connected ??= this.producer.connect();
       await this.connected;
       for (const chunk of chunkByBytes(batch, MAX_REQUEST_BYTES, MAX_REQUEST_RECORDS)) {
-        await this.producer.sendBatch({
-          topicMessages: byTopic(chunk),
-          acks: this.options.acks,
-          compression: this.options.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
-        });
+        await this.producer.send(chunk, { acks: this.options.acks, compression: this.options.compression });
         this.sent += chunk.length;
       }
     } catch (err) {
@@ -167,16 +158,6 @@ export function* chunkByBytes<T extends { key?: string | Buffer | null; value: s
   if (start < records.length) yield start === 0 ? [...records] : records.slice(start);
 }
 
-function byTopic(records: readonly OutMessage[]): TopicMessages[] {
-  const map = new Map<string, Message[]>();
-  for (const r of records) {
-    let list = map.get(r.topic);
-    if (list === undefined) map.set(r.topic, (list = []));
-    list.push({ key: r.key, value: r.value, headers: r.headers, partition: r.partition });
-  }
-  return [...map].map(([topic, messages]) => ({ topic, messages }));
-}
-
 /** The forecasts, alerts and dead-letter topics of one pipeline, over one producer. */
 export class KafkaSink {
   readonly producer: OutputProducer;
@@ -189,7 +170,7 @@ export class KafkaSink {
     const log = ctx.log ?? silentLog;
     this.producer = ctx.producerThread
       ? new ThreadedProducerSink(config, log)
-      : new KafkaProducerSink(ctx.kafka ?? createKafka(config.connection, log), config, log);
+      : new KafkaProducerSink(ctx.client ?? createKafkaClient(config.connection, log), config, log);
     this.pipeline = ctx.pipeline ?? '';
   }
 

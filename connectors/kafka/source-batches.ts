@@ -1,15 +1,13 @@
 import type { Subscriber } from 'rxjs';
-import type { Consumer, EachBatchPayload } from 'kafkajs';
 import type { RawRecord } from '../../src/core/types.js';
 import type { KafkaLog } from './client.js';
+import type { BatchPayload, GroupConsumerPort, InMessage } from './clients/port.js';
 import type { KafkaSourceConfig } from './config.js';
 import type { ConsumerPauses } from './consumer-pauses.js';
 import type { SourceAssignment } from './source-assignment.js';
 import type { OffsetCommitter } from './source-commits.js';
 import type { StageObserver } from './stage-latency.js';
 import type { SourceBatch } from './types.js';
-
-type KafkaMessage = EachBatchPayload['batch']['messages'][number];
 
 /** The counters the hand-out keeps (a slice of KafkaSourceStats). */
 export interface HandOutStats {
@@ -22,7 +20,7 @@ export interface HandOutStats {
 /** What the hand-out shares with its source. */
 export interface BatchHandOutDeps {
   readonly config: KafkaSourceConfig;
-  readonly consumer: Consumer;
+  readonly consumer: GroupConsumerPort;
   readonly committer: OffsetCommitter;
   readonly pauses: ConsumerPauses;
   readonly assignment: SourceAssignment;
@@ -41,7 +39,7 @@ export interface BatchHandOutDeps {
 export class BatchHandOut {
   constructor(private readonly deps: BatchHandOutDeps) {}
 
-  async onBatch(p: EachBatchPayload, sub: Subscriber<SourceBatch>): Promise<void> {
+  async onBatch(p: BatchPayload, sub: Subscriber<SourceBatch>): Promise<void> {
     const { batch } = p;
     const d = this.deps;
     await d.assignment.awaitReady(() => p.heartbeat());
@@ -88,7 +86,7 @@ export class BatchHandOut {
     await p.heartbeat();
   }
 
-  private toRecord(topic: string, partition: number, m: KafkaMessage): RawRecord {
+  private toRecord(topic: string, partition: number, m: InMessage): RawRecord {
     return {
       payload: m.value === null ? '' : m.value.toString('utf8'),
       format: this.deps.config.format,
@@ -140,7 +138,7 @@ export class BatchHandOut {
     tracker.reset(from);
     // A crashed consumer cannot seek; its next join refetches from the committed offset, at or before `from`.
     try {
-      d.consumer.seek({ topic, partition, offset: String(from) });
+      d.consumer.seek(topic, partition, String(from));
     } catch (err) {
       d.log.warn({ err: (err as Error).message, topic, partition }, 'Kafka seek failed; the next join refetches from the committed offset.');
     }

@@ -1,5 +1,5 @@
-import type { Consumer } from 'kafkajs';
 import type { KafkaLog } from './client.js';
+import type { GroupConsumerPort } from './clients/port.js';
 import { PartitionTracker } from './offset-tracker.js';
 import type { StageObserver } from './stage-latency.js';
 
@@ -14,7 +14,7 @@ export class OffsetCommitter {
   commits = 0;
 
   constructor(
-    private readonly consumer: Consumer,
+    private readonly consumer: GroupConsumerPort,
     private readonly intervalMs: number,
     private readonly log: KafkaLog,
     private readonly stages?: StageObserver,

@@ -1,7 +1,7 @@
 import { Observable, type Subscriber } from 'rxjs';
-import type { Consumer, Kafka } from 'kafkajs';
 import { TidecastError } from '../../src/core/errors.js';
-import { createKafka, kafkajsRetry, silentLog, type KafkaLog } from './client.js';
+import { silentLog, type KafkaLog } from './client.js';
+import { createKafkaClient, type GroupConsumerPort, type KafkaClient } from './clients/index.js';
 import type { KafkaSourceConfig } from './config.js';
 import { ConsumerPauses } from './consumer-pauses.js';
 import { ConsumerRestart } from './consumer-restart.js';
@@ -11,7 +11,7 @@ import { OffsetCommitter } from './source-commits.js';
 import type { StageObserver } from './stage-latency.js';
 import type { Health, PartitionHooks, SourceBatch, SourceConnector, TopicPartitions } from './types.js';
 
-// The source wires its parts to one kafkajs consumer: BatchHandOut (eachBatch, backpressure, acks and
+// The source wires its parts to one group consumer (kafkajs or @platformatic/kafka, clients/port.ts): BatchHandOut (eachBatch, backpressure, acks and
 // retries), OffsetCommitter (commits of acked prefixes), SourceAssignment (rebalances and the restore gate)
 // and ConsumerRestart (running again after a broker outage).
 
@@ -21,7 +21,7 @@ export interface KafkaSourceContext {
   /** Times the 'source' (producer timestamp -> handed out) and 'commit' (ack -> committed) stages. */
   readonly stages?: StageObserver;
   /** An existing client to share connections with; one is made from the config otherwise. */
-  readonly kafka?: Kafka;
+  readonly client?: KafkaClient;
 }
 
 /** Counters for metrics and tests. */
@@ -41,11 +41,11 @@ export interface KafkaSourceStats {
 export class KafkaSource implements SourceConnector {
   readonly kind = 'kafka';
   readonly stats: KafkaSourceStats = { received: 0, batches: 0, staleAcks: 0, retries: 0, pauses: 0, rebalances: 0 };
-  private readonly kafka: Kafka;
+  private readonly client: KafkaClient;
   private readonly log: KafkaLog;
   private readonly hooks: PartitionHooks;
   private readonly owned: SourceAssignment;
-  private consumer: Consumer | null = null;
+  private consumer: GroupConsumerPort | null = null;
   private committer: OffsetCommitter | null = null;
   private pauses: ConsumerPauses | null = null;
   private closing: Promise<void> | null = null;
@@ -57,7 +57,7 @@ export class KafkaSource implements SourceConnector {
   ) {
     this.log = ctx.log ?? silentLog;
     this.hooks = ctx.hooks ?? {};
-    this.kafka = ctx.kafka ?? createKafka(config.connection, this.log);
+    this.client = ctx.client ?? createKafkaClient(config.connection, this.log);
     this.owned = new SourceAssignment(this.hooks, this.log);
     this.stages = ctx.stages;
   }
@@ -79,15 +79,12 @@ export class KafkaSource implements SourceConnector {
   }
 
   async healthcheck(): Promise<Health> {
-    const admin = this.kafka.admin();
     try {
-      await admin.connect();
-      await admin.fetchTopicMetadata({ topics: this.config.topics });
+      const admin = this.client.admin();
+      for (const topic of this.config.topics) await admin.partitionCount(topic);
       return { status: 'ok' };
     } catch (err) {
       return { status: 'down', detail: (err as Error).message };
-    } finally {
-      await admin.disconnect().catch(() => undefined);
     }
   }
 
@@ -103,14 +100,12 @@ export class KafkaSource implements SourceConnector {
 
   private async run(sub: Subscriber<SourceBatch>): Promise<void> {
     const cfg = this.config;
-    const consumer = this.kafka.consumer({
+    const consumer = this.client.groupConsumer({
       groupId: cfg.group_id,
-      sessionTimeout: cfg.session_timeout_ms,
-      heartbeatInterval: cfg.heartbeat_interval_ms,
+      sessionTimeoutMs: cfg.session_timeout_ms,
+      heartbeatIntervalMs: cfg.heartbeat_interval_ms,
       maxBytesPerPartition: cfg.max_bytes_per_partition,
-      maxWaitTimeInMs: cfg.max_wait_ms,
-      allowAutoTopicCreation: false,
-      retry: kafkajsRetry(cfg.connection.retry),
+      maxWaitMs: cfg.max_wait_ms,
     });
     const committer = new OffsetCommitter(consumer, cfg.commit_interval_ms, this.log, this.stages);
     const pauses = new ConsumerPauses(consumer, this.stats);
@@ -121,8 +116,7 @@ export class KafkaSource implements SourceConnector {
     const handOut = new BatchHandOut({
       config: cfg, consumer, committer, pauses, assignment: this.owned, stats: this.stats, log: this.log, isClosing, stages: this.stages,
     });
-    const runConsumer = () =>
-      consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => handOut.onBatch(payload, sub) });
+    const runConsumer = () => consumer.run((payload) => handOut.onBatch(payload, sub));
     const restart = new ConsumerRestart({
       consumer,
       log: this.log,
@@ -132,11 +126,11 @@ export class KafkaSource implements SourceConnector {
       run: runConsumer,
       fail: (err) => sub.error(this.wrap(err)),
     });
-    consumer.on(consumer.events.REBALANCING, () => this.onRebalancing());
-    consumer.on(consumer.events.GROUP_JOIN, (e) => this.onJoin(e.payload.memberAssignment));
-    consumer.on(consumer.events.CRASH, (e) => restart.onCrash(e.payload.error, e.payload.restart));
+    consumer.onRebalancing(() => this.onRebalancing());
+    consumer.onJoin((assignment) => this.onJoin(assignment));
+    consumer.onCrash((error, restarting) => restart.onCrash(error, restarting));
     await consumer.connect();
-    await consumer.subscribe({ topics: cfg.topics, fromBeginning: cfg.from_beginning });
+    await consumer.subscribe(cfg.topics, cfg.from_beginning);
     await runConsumer();
   }
 

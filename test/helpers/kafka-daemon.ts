@@ -5,6 +5,7 @@ import { PipelineEngine } from '../../src/engine/pipeline-engine.js';
 import { writeModelFile } from '../../src/engine/model-file.js';
 import type { Daemon } from '../e2e/daemon-harness.js';
 import type { TestMessage } from './kafka-topics.js';
+import { currentKafkaClient } from './kafka-clients.js';
 
 // `tidecast run` on Kafka in tests: a pipeline file with a Kafka source (and its changelog) and a Kafka sink,
 // a small LSTM whose head is not zero (so forecasts depend on the recurrent state, not only on the last
@@ -29,7 +30,10 @@ export interface DaemonPipelineOptions {
 }
 
 export function pipelineSpec(o: DaemonPipelineOptions): Record<string, unknown> {
-  const connection = { brokers: o.brokers.split(','), client_id: 'tidecast-daemon-test', retry: { retries: 5, initial_retry_ms: 100, max_retry_ms: 2_000 } };
+  const connection = {
+    brokers: o.brokers.split(','), client: currentKafkaClient(), client_id: 'tidecast-daemon-test',
+    retry: { retries: 5, initial_retry_ms: 100, max_retry_ms: 2_000 },
+  };
   return {
     name: PIPELINE,
     step_ms: STEP_MS,

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
+import { currentKafkaClient } from './kafka-clients.js';
 import type { TestPipelineOptions } from './kafka-pipeline.js';
 
 // Runs one consumer-group instance (kafka-instance-main.ts) as a child process and follows its reports.
@@ -30,7 +31,8 @@ export interface Instance {
 type Options = Omit<TestPipelineOptions, 'log' | 'onBatch' | 'onAssigned'>;
 
 export function spawnInstance(options: Options): Instance {
-  const child = spawn(process.execPath, ['--import', pathToFileURL(TSX_LOADER).href, MAIN, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = JSON.stringify({ client: currentKafkaClient(), ...options });
+  const child = spawn(process.execPath, ['--import', pathToFileURL(TSX_LOADER).href, MAIN, args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const reports: InstanceReport[] = [];
   const stderr: string[] = [];
   const waiters = new Set<() => void>();

@@ -1,7 +1,9 @@
 import { concatMap, from, type Subscription } from 'rxjs';
 import type { DeadLetter, Forecast, RawRecord } from '../../src/core/types.js';
-import { createKafka, type KafkaLog } from '../../connectors/kafka/client.js';
-import { KafkaSinkConfig, KafkaSourceConfig } from '../../connectors/kafka/config.js';
+import type { KafkaLog } from '../../connectors/kafka/client.js';
+import { createKafkaClient } from '../../connectors/kafka/clients/index.js';
+import type { KafkaClientKind } from '../../connectors/kafka/clients/port.js';
+import { KafkaSinkConfig, KafkaSourceConfig, type KafkaConnection } from '../../connectors/kafka/config.js';
 import { KafkaSink } from '../../connectors/kafka/sink.js';
 import { KafkaSource } from '../../connectors/kafka/source.js';
 import type { SourceBatch, TopicPartitions } from '../../connectors/kafka/types.js';
@@ -9,6 +11,7 @@ import { KafkaChangelogConfig } from '../../connectors/kafka/changelog/changelog
 import { KafkaChangelog } from '../../connectors/kafka/changelog/changelog.js';
 import { changelogHooks } from '../../connectors/kafka/changelog/changelog-hooks.js';
 import { decodeState, encodeState, initialState, isDeadLetter, parseEvent, PIPELINE, step, type StreamState } from './kafka-processor.js';
+import { currentKafkaClient } from './kafka-clients.js';
 import { testConnection } from './kafka-topics.js';
 
 // Source -> deterministic stateful processor -> sink + changelog -> ack, the way the daemon wires it:
@@ -28,6 +31,10 @@ export interface TestPipelineOptions {
   readonly maxInFlight?: number;
   /** Client retries (more for a test that restarts the broker). */
   readonly retries?: number;
+  /** The client library (default: the one the conformance suite runs now); set for child processes. */
+  readonly client?: KafkaClientKind;
+  /** TLS and SASL for `brokers` (a SASL_SSL listener). */
+  readonly secure?: Pick<KafkaConnection, 'tls' | 'sasl'>;
   readonly log?: KafkaLog;
   /** Fails this many batches after they were computed (as a failed sink write would): exercises redelivery. */
   readonly failBatches?: number;
@@ -46,12 +53,12 @@ export interface TestPipeline {
 }
 
 export async function startTestPipeline(o: TestPipelineOptions): Promise<TestPipeline> {
-  const connection = testConnection(o.brokers, o.retries ?? 5);
-  const kafka = createKafka(connection, o.log);
-  const changelog = new KafkaChangelog(kafka, KafkaChangelogConfig.parse({ topic: o.changelog }), connection, o.log);
+  const connection = { ...testConnection(o.brokers, o.retries ?? 5, o.client ?? currentKafkaClient()), ...o.secure };
+  const kafka = createKafkaClient(connection, o.log);
+  const changelog = new KafkaChangelog(kafka, KafkaChangelogConfig.parse({ topic: o.changelog }), o.log);
   await changelog.ensureTopic(o.input);
   const sink = new KafkaSink(KafkaSinkConfig.parse({ connection, forecasts_topic: o.output, dead_letter_topic: o.deadLetters }), {
-    kafka,
+    client: kafka,
     log: o.log,
     pipeline: PIPELINE,
   });
@@ -81,7 +88,7 @@ export async function startTestPipeline(o: TestPipelineOptions): Promise<TestPip
       heartbeat_interval_ms: 500,
       commit_interval_ms: 50,
     }),
-    { kafka, log: o.log, hooks },
+    { client: kafka, log: o.log, hooks },
   );
   let processed = 0;
   let failures = 0;

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { Kafka, logLevel, type IHeaders, type KafkaMessage } from 'kafkajs';
+import { Kafka, logLevel, type IHeaders } from 'kafkajs';
+import { KafkajsClient } from '../../connectors/kafka/clients/kafkajs-client.js';
+import type { InMessage } from '../../connectors/kafka/clients/port.js';
 import { KafkaConnection } from '../../connectors/kafka/config.js';
-import { privateReader } from '../../connectors/kafka/changelog/changelog-reader.js';
+import { currentKafkaClient } from './kafka-clients.js';
 
 // Small tools for integration tests on a real broker: unique topics, producing inputs, reading outputs.
 
@@ -10,9 +12,14 @@ export function uniqueTopic(name: string): string {
   return `${name}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 }
 
-/** Test connection settings: short retries so failures show quickly, unless a test needs patience. */
-export function testConnection(brokers: string, retries = 5) {
-  return KafkaConnection.parse({ brokers: brokers.split(','), client_id: 'tidecast-test', retry: { retries, initial_retry_ms: 100, max_retry_ms: 2_000 } });
+/**
+ * Test connection settings: short retries so failures show quickly, unless a test needs patience; the client
+ * library is the one the conformance suite runs now (kafka-clients.ts).
+ */
+export function testConnection(brokers: string, retries = 5, client = currentKafkaClient()) {
+  return KafkaConnection.parse({
+    brokers: brokers.split(','), client, client_id: 'tidecast-test', retry: { retries, initial_retry_ms: 100, max_retry_ms: 2_000 },
+  });
 }
 
 export function testKafka(brokers: string): Kafka {
@@ -87,10 +94,9 @@ export async function readUntil(
   await admin.connect();
   const partitions = (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0].partitions.map((p) => p.partitionId);
   await admin.disconnect();
-  const consumer = privateReader(kafka, topic, () => partitions, 'tidecast-test-read');
+  // The observer reads with kafkajs whichever client the connectors under test use.
+  const consumer = new KafkajsClient(testConnection(brokers, 5, 'kafkajs'), undefined, kafka).partitionReader(topic, partitions, 'tidecast-test-read');
   const seen: ReadMessage[] = [];
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
   try {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`readUntil(${topic}): condition not met in ${timeoutMs} ms after ${seen.length} messages`)), timeoutMs);
@@ -102,11 +108,9 @@ export async function readUntil(
       };
       check();
       consumer
-        .run({
-          eachBatch: async ({ batch }) => {
-            for (const m of batch.messages) seen.push(toRead(batch.partition, m));
-            check();
-          },
+        .run((partition, messages) => {
+          for (const m of messages) seen.push(toRead(partition, m));
+          check();
         })
         .catch(reject);
     });
@@ -116,7 +120,7 @@ export async function readUntil(
   return seen;
 }
 
-function toRead(partition: number, m: KafkaMessage): ReadMessage {
+function toRead(partition: number, m: InMessage): ReadMessage {
   return { partition, offset: m.offset, key: m.key?.toString('utf8') ?? null, value: m.value?.toString('utf8') ?? null, headers: headersOf(m.headers) };
 }
 

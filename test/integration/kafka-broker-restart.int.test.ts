@@ -1,10 +1,11 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { ID_HEADER } from '../../connectors/kafka/records.js';
 import { startKafkaBroker, type KafkaBroker } from '../helpers/kafka-broker.js';
 import { startTestPipeline, type TestPipeline } from '../helpers/kafka-pipeline.js';
 import { expectOutputsEqual, uniqueOutputs } from '../helpers/kafka-outputs.js';
 import { encodeEvent, makeEvents, referenceOutputs } from '../helpers/kafka-processor.js';
 import { createTopic, produce, readUntil, uniqueTopic, waitFor } from '../helpers/kafka-topics.js';
+import { describeEachClient } from '../helpers/kafka-clients.js';
 
 // The broker is restarted (same port, same data) while the pipeline runs: the source, the sink and the
 // changelog reconnect by themselves and nothing is lost. This test runs its own broker, not the shared one.
@@ -16,7 +17,7 @@ afterAll(async () => {
   await broker?.stop();
 });
 
-describe('Kafka broker restart', () => {
+describeEachClient('Kafka broker restart', () => {
   it('reconnects and loses nothing', async () => {
     broker = await startKafkaBroker();
     const brokers = broker.brokers;

@@ -1,10 +1,11 @@
-import { afterEach, describe, expect, inject, it } from 'vitest';
-import { createKafka } from '../../connectors/kafka/client.js';
+import { afterEach, expect, inject, it } from 'vitest';
+import { createKafkaClient } from '../../connectors/kafka/clients/index.js';
 import { MAX_REQUEST_RECORDS } from '../../connectors/kafka/sink.js';
 import { KafkaChangelogConfig } from '../../connectors/kafka/changelog/changelog-config.js';
 import { KafkaChangelog, type RestoredState } from '../../connectors/kafka/changelog/changelog.js';
 import { KafkaModelsTopic, type PublishedModel } from '../../connectors/kafka/changelog/changelog-models.js';
 import { createTopic, testConnection, uniqueTopic, waitFor } from '../helpers/kafka-topics.js';
+import { describeEachClient } from '../helpers/kafka-clients.js';
 
 // The changelog layer on its own: per-partition restore of the latest state per stream, tombstones, fencing
 // of partitions an instance no longer owns; and the models topic that every instance follows.
@@ -17,14 +18,14 @@ afterEach(async () => {
 
 function changelogFor(input: string): KafkaChangelog {
   const connection = testConnection(brokers);
-  const c = new KafkaChangelog(createKafka(connection), KafkaChangelogConfig.parse({ topic: `${input}-changelog` }), connection);
+  const c = new KafkaChangelog(createKafkaClient(connection), KafkaChangelogConfig.parse({ topic: `${input}-changelog` }));
   closers.push(() => c.close());
   return c;
 }
 
 const bytes = (...xs: number[]) => new Uint8Array(Float64Array.from(xs).buffer);
 
-describe('KafkaChangelog', () => {
+describeEachClient('KafkaChangelog', () => {
   it('restores the latest state of each stream of the asked partitions only', async () => {
     const input = uniqueTopic('in');
     await createTopic(brokers, input, 3);
@@ -94,18 +95,18 @@ describe('KafkaChangelog', () => {
   });
 });
 
-describe('KafkaModelsTopic', () => {
+describeEachClient('KafkaModelsTopic', () => {
   it('shows every instance every version in order, so all end on the newest', async () => {
     const topic = uniqueTopic('models');
     const connection = testConnection(brokers);
-    const publisher = new KafkaModelsTopic(createKafka(connection), topic, connection.retry);
+    const publisher = new KafkaModelsTopic(createKafkaClient(connection), topic);
     closers.push(() => publisher.close());
     await publisher.ensureTopic();
     await publisher.publish({ name: 'weather', version: 'v1', bytes: new TextEncoder().encode('one') });
 
     const seen: PublishedModel[][] = [[], []];
     for (const list of seen) {
-      const follower = new KafkaModelsTopic(createKafka(connection), topic, connection.retry);
+      const follower = new KafkaModelsTopic(createKafkaClient(connection), topic);
       closers.push(() => follower.close());
       await follower.watch((m) => list.push(m));
     }

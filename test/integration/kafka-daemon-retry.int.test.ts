@@ -1,12 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, expect, inject, it } from 'vitest';
 import { ID_HEADER } from '../../connectors/kafka/records.js';
 import { startDaemon, type Daemon } from '../e2e/daemon-harness.js';
 import { daemonInput, MALFORMED, restores, writePipelineFile, writeTestModel, type DaemonPipelineOptions } from '../helpers/kafka-daemon.js';
 import { expectOutputsEqual, uniqueOutputs } from '../helpers/kafka-outputs.js';
 import { committedOffsets, createTopic, endOffsets, produce, readUntil, uniqueTopic, waitFor } from '../helpers/kafka-topics.js';
+import { describeEachClient } from '../helpers/kafka-clients.js';
 
 // A write of a batch's outputs fails mid-stream (its dead-letter topic does not exist yet): the daemon puts
 // the batch's streams back to their changelog states and has the partition redelivered, again and again,
@@ -43,7 +44,7 @@ async function forecasts(topic: string) {
   return uniqueOutputs(await readUntil(brokers, topic, (m) => m.length >= total, 30_000));
 }
 
-describe('tidecast run on Kafka when an output write fails', () => {
+describeEachClient('tidecast run on Kafka when an output write fails', () => {
   it('undoes the batch from the changelog and replays it until the write succeeds', async () => {
     dir = await mkdtemp(join(tmpdir(), 'tidecast-kretry-'));
     const input = uniqueTopic('kr-in');

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, expect, inject, it } from 'vitest';
 import { ID_HEADER } from '../../connectors/kafka/records.js';
 import { startDaemon, type Daemon } from '../e2e/daemon-harness.js';
 import {
@@ -11,6 +11,7 @@ import { expectOutputsEqual, uniqueOutputs } from '../helpers/kafka-outputs.js';
 import {
   createTopic, endOffsets, produce, readAll as readAllOf, uniqueTopic, waitFor, waitForCommittedEnd, type ReadMessage, type TestMessage,
 } from '../helpers/kafka-topics.js';
+import { describeEachClient } from '../helpers/kafka-clients.js';
 
 // Two `tidecast run` processes in one consumer group over a 4-partition topic of 12 streams, their states
 // in the changelog. One is SIGKILLed mid-stream; the survivor takes its partitions over and restores their
@@ -46,7 +47,7 @@ function deadLetterCodes(messages: readonly ReadMessage[]): string[] {
   return [...byId.values()].map((d) => `${d.pipeline}:${d.code}`).sort();
 }
 
-describe('tidecast run on Kafka', () => {
+describeEachClient('tidecast run on Kafka', () => {
   it('hands a SIGKILLed instance\'s streams to the survivor with their state, outputs equal to an uninterrupted run', async () => {
     dir = await mkdtemp(join(tmpdir(), 'tidecast-kdaemon-'));
     const input = uniqueTopic('kd-in');

@@ -1,9 +1,10 @@
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, expect, inject, it } from 'vitest';
 import { ID_HEADER } from '../../connectors/kafka/records.js';
 import { startTestPipeline, type TestPipeline } from '../helpers/kafka-pipeline.js';
 import { expectOutputsEqual, uniqueOutputs } from '../helpers/kafka-outputs.js';
 import { encodeEvent, makeEvents, referenceOutputs } from '../helpers/kafka-processor.js';
 import { createTopic, produce, readUntil, uniqueTopic, type TestMessage } from '../helpers/kafka-topics.js';
+import { describeEachClient } from '../helpers/kafka-clients.js';
 
 // Malformed messages land in the dead-letter topic with the reason, the original payload and where they came
 // from; every valid event still produces its output.
@@ -24,7 +25,7 @@ const MALFORMED: { message: TestMessage; code: string; reason: RegExp }[] = [
   { message: { key: 'test/s1/v', value: null }, code: 'parse_error', reason: /invalid JSON/ },
 ];
 
-describe('Kafka dead letters', () => {
+describeEachClient('Kafka dead letters', () => {
   it('dead-letters malformed messages with reason and origin and loses nothing else', async () => {
     const input = uniqueTopic('in');
     const output = uniqueTopic('out');

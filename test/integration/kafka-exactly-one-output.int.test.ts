@@ -1,9 +1,10 @@
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, expect, inject, it } from 'vitest';
 import { ID_HEADER } from '../../connectors/kafka/records.js';
 import { startTestPipeline, type TestPipeline } from '../helpers/kafka-pipeline.js';
 import { encodeEvent, makeEvents, referenceOutputs } from '../helpers/kafka-processor.js';
 import { committedOffsets, createTopic, endOffsets, produce, readUntil, uniqueTopic, waitFor } from '../helpers/kafka-topics.js';
 import { expectOutputsEqual, uniqueOutputs } from '../helpers/kafka-outputs.js';
+import { describeEachClient } from '../helpers/kafka-clients.js';
 
 // N events over M streams in, exactly one output per (stream, step) after dedupe by key, none missing,
 // values equal to an uninterrupted in-memory run, and offsets committed to the end once all is durable.
@@ -14,7 +15,7 @@ afterEach(async () => {
   await Promise.all(running.splice(0).map((p) => p.stop()));
 });
 
-describe('Kafka source -> processor -> sink', () => {
+describeEachClient('Kafka source -> processor -> sink', () => {
   it('produces exactly one output per (stream, step) and commits only what is durable', async () => {
     const input = uniqueTopic('in');
     const output = uniqueTopic('out');

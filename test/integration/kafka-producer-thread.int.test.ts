@@ -1,9 +1,10 @@
-import { describe, expect, inject, it } from 'vitest';
+import { expect, inject, it } from 'vitest';
 import { KafkaSinkConfig } from '../../connectors/kafka/config.js';
 import { deadLetterRecord, forecastRecord, ID_HEADER } from '../../connectors/kafka/records.js';
 import { KafkaSink } from '../../connectors/kafka/sink.js';
 import type { DeadLetter, Forecast } from '../../src/core/types.js';
 import { createTopic, readUntil, testConnection, uniqueTopic } from '../helpers/kafka-topics.js';
+import { describeEachClient } from '../helpers/kafka-clients.js';
 
 // KafkaSink with producerThread: the records that reach the brokers are the ones the in-thread producer
 // would write (same keys, values, headers, key partitioning), writes resolve only once durable, and a
@@ -19,7 +20,7 @@ function forecast(i: number): Forecast {
   };
 }
 
-describe('Kafka sink on a producer thread', () => {
+describeEachClient('Kafka sink on a producer thread', () => {
   it('writes every record durably, byte for byte as the in-thread producer would', async () => {
     const output = uniqueTopic('thread-out');
     const dlq = uniqueTopic('thread-dlq');

@@ -1,9 +1,10 @@
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, expect, inject, it } from 'vitest';
 import { ID_HEADER } from '../../connectors/kafka/records.js';
 import { spawnInstance, type Instance } from '../helpers/kafka-instance.js';
 import { expectOutputsEqual, uniqueOutputs } from '../helpers/kafka-outputs.js';
 import { encodeEvent, makeEvents, referenceOutputs } from '../helpers/kafka-processor.js';
 import { createTopic, produce, readUntil, uniqueTopic } from '../helpers/kafka-topics.js';
+import { describeEachClient } from '../helpers/kafka-clients.js';
 
 // Two instances of one consumer group, each a child process with per-stream state in the changelog. One is
 // SIGKILLed mid-stream; the survivor takes its partitions over, restores their states from the changelog,
@@ -18,7 +19,7 @@ afterEach(async (ctx) => {
   await Promise.all(instances.splice(0).map((i) => i.kill('SIGKILL')));
 });
 
-describe('Kafka consumer group with a state changelog', () => {
+describeEachClient('Kafka consumer group with a state changelog', () => {
   it('moves state to the survivor when an instance is killed', async () => {
     const input = uniqueTopic('in');
     const output = uniqueTopic('out');

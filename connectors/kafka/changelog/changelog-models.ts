@@ -1,8 +1,6 @@
-import type { Consumer, Kafka, Producer } from 'kafkajs';
-import { kafkajsRetry, silentLog, type KafkaLog } from '../client.js';
-import type { KafkaRetry } from '../config.js';
+import { silentLog, type KafkaLog } from '../client.js';
+import type { KafkaClient, PartitionReaderPort, ProducerPort } from '../clients/port.js';
 import { ensureCompactedTopic } from './changelog.js';
-import { privateReader } from './changelog-reader.js';
 
 export const MODEL_VERSION_HEADER = 'tidecast-model-version';
 
@@ -19,17 +17,16 @@ export interface PublishedModel {
  * the beginning with a private reader, so each sees every version in publication order and swaps to the last.
  */
 export class KafkaModelsTopic {
-  private readonly producer: Producer;
+  private readonly producer: ProducerPort;
   private connected: Promise<void> | null = null;
-  private readonly readers: Consumer[] = [];
+  private readonly readers: PartitionReaderPort[] = [];
 
   constructor(
-    private readonly kafka: Kafka,
+    private readonly kafka: KafkaClient,
     readonly topic: string,
-    retry: KafkaRetry,
     private readonly log: KafkaLog = silentLog,
   ) {
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: kafkajsRetry(retry), allowAutoTopicCreation: false });
+    this.producer = kafka.producer({ idempotent: true });
   }
 
   ensureTopic(replicationFactor = 1): Promise<void> {
@@ -40,11 +37,10 @@ export class KafkaModelsTopic {
   async publish(m: PublishedModel): Promise<void> {
     this.connected ??= this.producer.connect();
     await this.connected;
-    await this.producer.send({
-      topic: this.topic,
-      acks: -1,
-      messages: [{ key: m.name, value: Buffer.from(m.bytes), partition: 0, headers: { [MODEL_VERSION_HEADER]: m.version } }],
-    });
+    await this.producer.send(
+      [{ topic: this.topic, key: m.name, value: Buffer.from(m.bytes), partition: 0, headers: { [MODEL_VERSION_HEADER]: m.version } }],
+      { acks: -1 },
+    );
   }
 
   /**
@@ -52,21 +48,19 @@ export class KafkaModelsTopic {
    * Resolves once the tail is running; the returned function stops it.
    */
   async watch(onModel: (m: PublishedModel) => void): Promise<() => Promise<void>> {
-    const reader = privateReader(this.kafka, this.topic, () => [0], 'tidecast-models');
+    const reader = this.kafka.partitionReader(this.topic, [0], 'tidecast-models');
     this.readers.push(reader);
-    await reader.connect();
-    await reader.subscribe({ topics: [this.topic], fromBeginning: true });
-    await reader.run({
-      autoCommit: false,
-      eachMessage: async ({ message }) => {
-        if (message.key === null || message.value === null) return;
+    reader.onCrash((error) => this.log.error({ err: error.message }, 'Models topic reader stopped.'));
+    await reader.run((_partition, messages) => {
+      for (const message of messages) {
+        if (message.key === null || message.value === null) continue;
         const version = message.headers?.[MODEL_VERSION_HEADER]?.toString() ?? `offset-${message.offset}`;
         try {
           onModel({ name: message.key.toString('utf8'), version, bytes: message.value });
         } catch (err) {
           this.log.error({ err: (err as Error).message, version }, 'Model swap failed; keeping the current model.');
         }
-      },
+      }
     });
     return () => reader.disconnect();
   }

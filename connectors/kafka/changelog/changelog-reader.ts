@@ -1,11 +1,12 @@
-import { randomUUID } from 'node:crypto';
-import { AssignerProtocol, type Consumer, type Kafka, type KafkaMessage, type PartitionAssigner } from 'kafkajs';
+import { AssignerProtocol, type PartitionAssigner } from 'kafkajs';
 import { TidecastError } from '../../../src/core/errors.js';
 import { silentLog, type KafkaLog } from '../client.js';
+import type { InMessage, KafkaClient } from '../clients/port.js';
 
 // kafkajs has no manual partition assignment, only groups. To read chosen partitions of a topic (a restore,
-// the models topic) we join a throwaway group whose assigner hands its only member exactly those partitions.
-// The group never commits, so the broker forgets it as soon as the member leaves.
+// the models topic) we join a throwaway group whose assigner hands its only member exactly those partitions
+// (clients/*-client.ts partitionReader). The group never commits, so the broker forgets it as soon as the
+// member leaves.
 
 export function fixedAssigner(topic: string, partitions: () => readonly number[]): PartitionAssigner {
   const name = 'TidecastFixedAssigner';
@@ -28,18 +29,6 @@ export function fixedAssigner(topic: string, partitions: () => readonly number[]
   });
 }
 
-/** A consumer of its own group reading `partitions` of `topic` from the beginning. */
-export function privateReader(kafka: Kafka, topic: string, partitions: () => readonly number[], prefix: string): Consumer {
-  return kafka.consumer({
-    groupId: `${prefix}-${randomUUID()}`,
-    partitionAssigners: [fixedAssigner(topic, partitions)],
-    maxWaitTimeInMs: 100,
-    allowAutoTopicCreation: false,
-    sessionTimeout: 10_000,
-    heartbeatInterval: 1_000,
-  });
-}
-
 export interface ReadOptions {
   readonly log?: KafkaLog;
   readonly timeoutMs?: number;
@@ -52,53 +41,41 @@ export interface ReadOptions {
  * partition. Resolves with the number of records read.
  */
 export async function readToEnd(
-  kafka: Kafka,
+  kafka: KafkaClient,
   topic: string,
   partitions: readonly number[],
-  onMessage: (partition: number, message: KafkaMessage) => void,
+  onMessage: (partition: number, message: InMessage) => void,
   options: ReadOptions = {},
 ): Promise<number> {
   const log = options.log ?? silentLog;
-  const admin = kafka.admin();
-  await admin.connect();
-  let ends: Map<number, number>;
-  try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    ends = new Map(offsets.filter((o) => partitions.includes(o.partition) && Number(o.high) > Number(o.low)).map((o) => [o.partition, Number(o.high)]));
-  } finally {
-    await admin.disconnect();
-  }
+  const offsets = await kafka.admin().topicOffsets(topic);
+  const ends = new Map(offsets.filter((o) => partitions.includes(o.partition) && o.high > o.low).map((o) => [o.partition, o.high]));
   if (ends.size === 0) return 0;
   const wanted = [...ends.keys()];
-  const consumer = privateReader(kafka, topic, () => wanted, 'tidecast-restore');
+  const consumer = kafka.partitionReader(topic, wanted, 'tidecast-restore');
   let records = 0;
   let done = false;
   const timer = setInterval(() => options.onProgress?.(records), 10_000);
   try {
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
       const deadline = setTimeout(
         () => reject(new TidecastError(`Reading ${topic} ${JSON.stringify(wanted)} did not finish in ${options.timeoutMs} ms.`, 'broker_down', true)),
         options.timeoutMs ?? 120_000,
       );
-      consumer.on(consumer.events.CRASH, (e) => {
-        if (!e.payload.restart) reject(e.payload.error);
+      consumer.onCrash((error, restarting) => {
+        if (!restarting) reject(error);
       });
       consumer
-        .run({
-          autoCommit: false,
-          eachBatch: async ({ batch }) => {
-            if (done || !ends.has(batch.partition)) return;
-            for (const m of batch.messages) onMessage(batch.partition, m);
-            records += batch.messages.length;
-            if (Number(batch.lastOffset()) + 1 >= ends.get(batch.partition)!) ends.delete(batch.partition);
-            if (ends.size === 0) {
-              done = true;
-              clearTimeout(deadline);
-              resolve();
-            }
-          },
+        .run((partition, messages) => {
+          if (done || !ends.has(partition)) return;
+          for (const m of messages) onMessage(partition, m);
+          records += messages.length;
+          if (Number(messages[messages.length - 1].offset) + 1 >= ends.get(partition)!) ends.delete(partition);
+          if (ends.size === 0) {
+            done = true;
+            clearTimeout(deadline);
+            resolve();
+          }
         })
         .catch(reject);
     });

@@ -1,14 +1,16 @@
-import type { Kafka, Message, Producer } from 'kafkajs';
 import { TidecastError } from '../../../src/core/errors.js';
 import type { StreamKey } from '../../../src/core/types.js';
-import { kafkajsRetry, silentLog, type KafkaLog } from '../client.js';
-import type { KafkaConnection } from '../config.js';
+import { silentLog, type KafkaLog } from '../client.js';
+import type { KafkaClient, OutMessage, ProducerPort } from '../clients/port.js';
 import { chunkByBytes, MAX_REQUEST_BYTES, MAX_REQUEST_RECORDS } from '../sink.js';
 import type { KafkaChangelogConfig } from './changelog-config.js';
 import { readToEnd } from './changelog-reader.js';
 
 /** Header with the input offset up to which (inclusive) a state includes the stream's records. */
 export const OFFSET_HEADER = 'tidecast-input-offset';
+
+/** A buffered state record: the stream's key, its partition, the state bytes (null: a tombstone). */
+type StateMessage = OutMessage & { readonly partition: number };
 
 export interface RestoredState {
   readonly key: StreamKey;
@@ -36,20 +38,19 @@ export class KafkaChangelog {
   readonly stats: ChangelogStats = { written: 0, flushes: 0, restored: 0, fenced: 0 };
   /** Produce requests sent: a flush takes one per MAX_REQUEST_RECORDS states (or MAX_REQUEST_BYTES). */
   requests = 0;
-  private readonly producer: Producer;
+  private readonly producer: ProducerPort;
   private connected: Promise<void> | null = null;
-  private pending = new Map<StreamKey, Message>();
+  private pending = new Map<StreamKey, StateMessage>();
   private chain: Promise<void> = Promise.resolve();
   /** Partitions this instance may write; null: all (no group). */
   private owned: Set<number> | null = null;
 
   constructor(
-    private readonly kafka: Kafka,
+    private readonly kafka: KafkaClient,
     readonly config: KafkaChangelogConfig,
-    connection: Pick<KafkaConnection, 'retry'>,
     private readonly log: KafkaLog = silentLog,
   ) {
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: kafkajsRetry(connection.retry), allowAutoTopicCreation: false });
+    this.producer = kafka.producer({ idempotent: true });
   }
 
   /** Creates the compacted topic with the input's partition count, or checks that an existing one matches. */
@@ -75,7 +76,7 @@ export class KafkaChangelog {
   setOwned(partitions: readonly number[]): void {
     this.owned = new Set(partitions);
     for (const [key, m] of this.pending) {
-      if (!this.owned.has(m.partition!)) {
+      if (!this.owned.has(m.partition)) {
         this.pending.delete(key);
         this.stats.fenced++;
       }
@@ -86,13 +87,13 @@ export class KafkaChangelog {
   put(key: StreamKey, partition: number, value: Uint8Array, inputOffset: number): void {
     if (this.fence(partition)) return;
     const copy = Buffer.from(value.buffer.slice(value.byteOffset, value.byteOffset + value.byteLength));
-    this.pending.set(key, { key, value: copy, partition, headers: { [OFFSET_HEADER]: String(inputOffset) } });
+    this.pending.set(key, { topic: this.config.topic, key, value: copy, partition, headers: { [OFFSET_HEADER]: String(inputOffset) } });
   }
 
   /** Buffers a tombstone: compaction removes the stream's state. */
   delete(key: StreamKey, partition: number): void {
     if (this.fence(partition)) return;
-    this.pending.set(key, { key, value: null, partition });
+    this.pending.set(key, { topic: this.config.topic, key, value: null, partition });
   }
 
   /** Makes every put so far durable. Flushes run one after the other, so a stream's states stay in order. */
@@ -140,13 +141,13 @@ export class KafkaChangelog {
     await this.producer.disconnect().catch(() => undefined);
   }
 
-  private async send(messages: Message[]): Promise<void> {
+  private async send(messages: StateMessage[]): Promise<void> {
     try {
       this.connected ??= this.producer.connect();
       await this.connected;
       // Capped in records too: kafkajs's per-partition grouping is quadratic in a request's records.
       for (const chunk of chunkByBytes(messages, MAX_REQUEST_BYTES, MAX_REQUEST_RECORDS)) {
-        await this.producer.send({ topic: this.config.topic, messages: chunk, acks: -1 });
+        await this.producer.send(chunk, { acks: -1 });
         this.requests++;
         this.stats.written += chunk.length;
       }
@@ -158,43 +159,22 @@ export class KafkaChangelog {
   }
 }
 
-export async function partitionCount(kafka: Kafka, topic: string): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const meta = await admin.fetchTopicMetadata({ topics: [topic] });
-    return meta.topics[0].partitions.length;
-  } finally {
-    await admin.disconnect();
-  }
+export function partitionCount(kafka: KafkaClient, topic: string): Promise<number> {
+  return kafka.admin().partitionCount(topic);
 }
 
 export async function ensureCompactedTopic(
-  kafka: Kafka,
+  kafka: KafkaClient,
   topic: string,
   partitions: number,
   cfg: Pick<KafkaChangelogConfig, 'replication_factor' | 'min_compaction_lag_ms'>,
 ): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const existing = await admin.listTopics();
-    if (existing.includes(topic)) return;
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [
-        {
-          topic,
-          numPartitions: partitions,
-          replicationFactor: cfg.replication_factor,
-          configEntries: [
-            { name: 'cleanup.policy', value: 'compact' },
-            { name: 'min.compaction.lag.ms', value: String(cfg.min_compaction_lag_ms) },
-          ],
-        },
-      ],
-    });
-  } finally {
-    await admin.disconnect();
-  }
+  await kafka.admin().createTopics([
+    {
+      topic,
+      numPartitions: partitions,
+      replicationFactor: cfg.replication_factor,
+      configs: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': String(cfg.min_compaction_lag_ms) },
+    },
+  ]);
 }
