@@ -63,3 +63,14 @@ it('adds deviation-kind probabilities to alert events once it has learned, and a
   expect(c.annotate(alertOf({ stream: 'group/asset', state: 'firing', time: 10 }))).not.toHaveProperty('deviationKinds');
   expect(c.annotate(alertOf({ stream: KEY, state: 'resolved', time: 20, episodeStart: 10 }))).not.toHaveProperty('deviationKinds');
 });
+
+it('stops learning deviations while an alert episode is open, and again after it resolves', () => {
+  const { c, level } = fed();
+  const before = c.deviation.model.examples;
+  c.annotate(alertOf({ stream: KEY, state: 'pending', time: 100 }));
+  for (let i = 0; i < 64; i++) c.actual(KEY, level + 0.01 * i, false);
+  expect(c.deviation.model.examples).toBe(before);
+  c.annotate(alertOf({ stream: KEY, state: 'resolved', time: 200, episodeStart: 100 }));
+  for (let i = 0; i < 64; i++) c.actual(KEY, level + 0.1 * Math.sin(i), false);
+  expect(c.deviation.model.examples).toBeGreaterThan(before);
+});

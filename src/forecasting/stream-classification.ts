@@ -27,6 +27,7 @@ export class StreamClassification {
   private seen = new Float64Array(0);
   private forecastChange = new Float64Array(0);
   private openAlerts = new Int32Array(0);
+  private lastAlertAt = new Float64Array(0); // the stream's value count at its latest open alert event
   private readonly window: Float64Array;
   private readonly probs = new Float64Array(DEVIATION_KINDS.length);
   private readonly regimeProbs = new Float64Array(REGIMES.length);
@@ -46,7 +47,10 @@ export class StreamClassification {
     const W = this.deviation.window;
     const n = this.seen[s]++;
     this.ring[s * W + (n % W)] = value;
-    if (n + 1 >= W && this.openAlerts[s] === 0 && (n + 1) % this.learnEvery === 0) {
+    // No learning while an episode is open (its windows are not clean), unless its events stopped
+    // long ago (an episode whose resolution never came must not stop learning for good).
+    const open = this.openAlerts[s] > 0 && n - this.lastAlertAt[s] < 10 * W;
+    if (n + 1 >= W && !open && (n + 1) % this.learnEvery === 0) {
       this.unroll(s);
       this.deviation.learnFromClean(this.window, W);
     }
@@ -69,6 +73,7 @@ export class StreamClassification {
     if (s === undefined) return null; // e.g. a group rule's asset key
     if (opened) this.openAlerts[s]++;
     else if (state === 'resolved' && this.openAlerts[s] > 0) this.openAlerts[s]--;
+    if (state !== 'resolved') this.lastAlertAt[s] = this.seen[s];
     const W = this.deviation.window;
     if (state === 'resolved' || this.seen[s] < W) return null;
     this.unroll(s);
@@ -114,6 +119,7 @@ export class StreamClassification {
       this.forecastChange = grow(this.forecastChange, 1);
       this.forecastChange.fill(Number.NaN, this.capacity);
       const o = new Int32Array(cap); o.set(this.openAlerts); this.openAlerts = o;
+      this.lastAlertAt = grow(this.lastAlertAt, 1);
       this.capacity = cap;
     }
     this.slots.set(key, s);
