@@ -132,7 +132,7 @@ async function main(): Promise<void> {
     for (;;) {
       await new Promise((r) => setTimeout(r, 2_000));
       metricsText = await (await fetch(`${url}/metrics`)).text();
-      const read = metric(metricsText, 'tidecast_received_events_total', 'component="source');
+      const read = metric(metricsText, 'tidecast_received_events_total', 'component="pipeline"');
       const at = (Date.now() - started) / 1000;
       // prom-client resets the delay histogram at every scrape: each sample is the last 2 s.
       samples.push({ at, rss: await rssBytes(child.pid ?? 0), lagP99: metric(metricsText, 'tidecast_nodejs_eventloop_lag_p99_seconds'), read });

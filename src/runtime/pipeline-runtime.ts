@@ -370,7 +370,10 @@ export class PipelineRuntime {
     return { signal: this.abort.signal, durable, onWrite };
   }
 
+  /** Outputs made outside a source's batch (HTTP ingest, idle flush, the end of data), counted like a batch's. */
   private flushOutputs(durable: boolean): Promise<void> {
-    return deliver(this.pending.take(), this.sinks, this.deliverOptions(durable));
+    const outputs = this.pending.take();
+    this.options.metrics?.forecasts.labels(this.spec.name).inc(outputs.forecasts.length);
+    return deliver(outputs, this.sinks, this.deliverOptions(durable));
   }
 }
