@@ -15,7 +15,11 @@ export interface StaticAsset {
 const DASHBOARD_FILES: Readonly<Record<string, string>> = {
   '/': 'index.html',
   '/app.js': 'app.js',
+  '/api-session.js': 'api-session.js',
   '/charts.js': 'charts.js',
+  '/event-feed.js': 'event-feed.js',
+  '/sign-in.js': 'sign-in.js',
+  '/sse-parser.js': 'sse-parser.js',
   '/stream-pages.js': 'stream-pages.js',
   '/virtual-list.js': 'virtual-list.js',
   '/style.css': 'style.css',

@@ -1,10 +1,14 @@
+import { ApiSession } from './api-session.js';
 import { createDetailChart, drawSparkline, formatTime, formatValue, toChartData } from './charts.js';
+import { EventFeed } from './event-feed.js';
+import { SignInBox } from './sign-in.js';
 import { StreamPages } from './stream-pages.js';
 import { VirtualList } from './virtual-list.js';
 
 // The live dashboard: a virtualised stream list read page by page from the server (only the rows in
 // view exist in the DOM; every 2 s only the pages in view are re-read), a server-side search, and a
 // detail view of one stream kept live by the server-sent-events feed filtered to that stream.
+// With API tokens (http.auth.tokens) every call carries the one the user signed in with (api-session.js).
 // Route: #/streams/<key>.
 
 const POINTS = 720;
@@ -33,11 +37,29 @@ function selectedFromHash() {
   return m ? decodeURIComponent(m[1]) : null;
 }
 
-async function getJson(url) {
-  const res = await fetch(url, { cache: 'no-store' });
-  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
-  return res.json();
+// ---- session (tokens) ----
+
+const signIn = new SignInBox($('signin'), (token) => session.signIn(token), onSignedIn);
+const session = new ApiSession((message) => signIn.show(message));
+const getJson = (url) => session.getJson(url);
+/** Logged unless it is a 401 (the sign-in box already says so). */
+const warn = (what) => (err) => { if (err?.name !== 'AuthRequired') console.warn(what, err); };
+
+function onSignedIn() {
+  $('signout').hidden = false;
+  const key = state.selected;
+  state.selected = null;
+  if (key !== null) void select(key);
+  void refreshList();
 }
+
+$('signout').hidden = !session.signedIn;
+$('signout').addEventListener('click', (e) => {
+  e.preventDefault();
+  session.forget();
+  // A fresh page: nothing read with the token stays on screen; the first call asks for one again.
+  location.reload();
+});
 
 // ---- stream list ----
 
@@ -139,7 +161,7 @@ function onRange(first, last) {
   state.inView = [first, last];
   // Near the end of what is loaded: fetch the next page.
   if (last + 40 >= state.items.length && !pages.done) {
-    void pages.loadMore().then((added) => { if (added) buildItems(); }).catch((err) => console.warn('Stream page failed.', err));
+    void pages.loadMore().then((added) => { if (added) buildItems(); }).catch(warn('Stream page failed.'));
   }
 }
 
@@ -179,21 +201,32 @@ function renderPipelines(pipelines) {
   }
 }
 
-function renderFiring(active) {
-  const firing = new Set(active.filter((a) => a.state === 'firing').map((a) => a.stream)).size;
+/** Streams with a firing alert, from each pipeline's counts (never the list of every active alert). */
+function renderFiring(pipelines) {
+  let streams = 0;
+  let critical = 0;
+  let warning = 0;
+  for (const p of pipelines) {
+    const f = p.alerts_firing;
+    if (f === undefined) continue;
+    streams += f.streams;
+    critical += f.critical;
+    warning += f.warning;
+  }
   const badge = $('alert-count');
-  badge.hidden = firing === 0;
-  badge.textContent = `${firing} firing`;
+  badge.hidden = streams === 0;
+  badge.textContent = `${streams} firing`;
+  badge.title = `${streams} stream(s) with firing alerts: ${critical} critical, ${warning} warning rule(s)`;
 }
 
 let refreshing = false;
 async function refreshList() {
-  if (refreshing) return;
+  if (refreshing || signIn.open) return;
   refreshing = true;
   try {
-    const [{ pipelines }, alerts] = await Promise.all([getJson('/api/pipelines'), getJson('/api/alerts?limit=0')]);
+    const { pipelines } = await getJson('/api/pipelines');
     renderPipelines(pipelines);
-    renderFiring(alerts.active);
+    renderFiring(pipelines);
     if (pages.count === 0) {
       await pages.loadMore();
     } else {
@@ -208,7 +241,7 @@ async function refreshList() {
       await refreshSummary();
     }
   } catch (err) {
-    console.warn('Stream list refresh failed.', err);
+    warn('Stream list refresh failed.')(err);
   } finally {
     refreshing = false;
   }
@@ -230,7 +263,7 @@ function onSearch() {
     if (!pages.setFilter($('filter').value)) return;
     buildItems();
     $('stream-list').scrollTop = 0;
-    void pages.loadMore().then(() => { buildItems(); list.refresh(); }).catch((err) => console.warn('Search failed.', err));
+    void pages.loadMore().then(() => { buildItems(); list.refresh(); }).catch(warn('Search failed.'));
   }, 200);
 }
 
@@ -323,42 +356,52 @@ function scheduleRedraw() {
 
 // ---- live feed ----
 
+const CONN_TEXT = { connecting: 'connecting…', live: 'live', reconnecting: 'reconnecting…', 'signed-out': 'signed out' };
+
+const feedHandlers = {
+  actual: onActual,
+  forecast: onForecast,
+  alert: onAlert,
+};
+
 function connect(key) {
   if (state.events) state.events.close();
-  const es = new EventSource('/api/events?stream=' + encodeURIComponent(key));
-  state.events = es;
   const conn = $('conn');
-  es.addEventListener('hello', () => { conn.textContent = 'live'; conn.className = 'conn conn-on'; });
-  es.onerror = () => { conn.textContent = 'reconnecting…'; conn.className = 'conn conn-off'; };
-  es.addEventListener('actual', (e) => {
-    const d = JSON.parse(e.data);
-    if (d.stream !== state.selected) return;
-    point(d.t).a = d.value;
-    if (state.summary) state.summary = { ...state.summary, lastActual: { t: d.t, value: d.value } };
-    trim();
+  state.events = new EventFeed('/api/events?stream=' + encodeURIComponent(key), {
+    open: (url, signal) => session.fetch(url, { signal, headers: { accept: 'text/event-stream' } }),
+    onEvent: (type, data) => feedHandlers[type]?.(JSON.parse(data)),
+    onState: (s) => { conn.textContent = CONN_TEXT[s]; conn.className = 'conn ' + (s === 'live' ? 'conn-on' : 'conn-off'); },
+  });
+  state.events.start();
+}
+
+function onActual(d) {
+  if (d.stream !== state.selected) return;
+  point(d.t).a = d.value;
+  if (state.summary) state.summary = { ...state.summary, lastActual: { t: d.t, value: d.value } };
+  trim();
+  scheduleRedraw();
+}
+
+function onForecast(d) {
+  if (d.stream !== state.selected) return;
+  const f = d.forecast;
+  const p = point(f.t + f.stepMs);
+  p.m = f.mean[0]; p.l = f.lower[0]; p.u = f.upper[0];
+  state.latest = f;
+  trim();
+  renderStats();
+  scheduleRedraw();
+}
+
+function onAlert(d) {
+  if (d.alert.stream === state.selected) {
+    state.markers.push(d.alert);
+    if (state.markers.length > 200) state.markers.shift();
+    renderAlerts();
     scheduleRedraw();
-  });
-  es.addEventListener('forecast', (e) => {
-    const d = JSON.parse(e.data);
-    if (d.stream !== state.selected) return;
-    const f = d.forecast;
-    const p = point(f.t + f.stepMs);
-    p.m = f.mean[0]; p.l = f.lower[0]; p.u = f.upper[0];
-    state.latest = f;
-    trim();
-    renderStats();
-    scheduleRedraw();
-  });
-  es.addEventListener('alert', (e) => {
-    const d = JSON.parse(e.data);
-    if (d.alert.stream === state.selected) {
-      state.markers.push(d.alert);
-      if (state.markers.length > 200) state.markers.shift();
-      renderAlerts();
-      scheduleRedraw();
-      void refreshSummary().catch(() => undefined);
-    }
-  });
+    void refreshSummary().catch(() => undefined);
+  }
 }
 
 async function select(key) {
@@ -371,7 +414,7 @@ async function select(key) {
   $('detail').hidden = false;
   list.refresh();
   connect(key);
-  try { await loadDetail(key); } catch (err) { console.warn('Stream detail failed.', err); }
+  try { await loadDetail(key); } catch (err) { warn('Stream detail failed.')(err); }
 }
 
 window.addEventListener('hashchange', () => { const k = selectedFromHash(); if (k) select(k); });

@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiToken } from '../../src/api/auth.js';
 import { ForecastStore } from '../../src/api/forecast-store.js';
 import { startHttpServer } from '../../src/api/server.js';
 import { createMetrics } from '../../src/telemetry/metrics.js';
@@ -28,10 +30,11 @@ afterAll(async () => {
 
 const pointsShown = (page: Page) => page.$eval('#chart', (el) => Number((el as HTMLElement).dataset.points ?? 0));
 
-async function openPage(url: string): Promise<{ page: Page; errors: string[] }> {
+async function openPage(url: string, beforeLoad?: (page: Page) => void): Promise<{ page: Page; errors: string[] }> {
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.stack ?? String(e)));
+  beforeLoad?.(page);
   await page.goto(url);
   return { page, errors };
 }
@@ -53,6 +56,10 @@ describe('dashboard', () => {
       expect(await page.$eval('#d-badge', (b) => b.textContent)).toContain('firing');
       expect(await page.$$eval('#alert-rows tr', (r) => r.length)).toBe(1);
       expect(await page.$eval('#s-model', (e) => e.textContent)).toBe('weather-v1');
+      // From GET /api/pipelines' alerts_firing; no tokens configured: no sign-in box.
+      await page.waitForFunction(() => document.getElementById('alert-count')?.textContent === '1 firing', null, { timeout: 5_000 });
+      expect(await page.isHidden('#signin')).toBe(true);
+      expect(await page.isHidden('#signout')).toBe(true);
 
       // Live: new steps arrive over SSE and the chart grows without a reload.
       const before = await pointsShown(page);
@@ -61,6 +68,82 @@ describe('dashboard', () => {
       feeder.stop();
       await page.waitForTimeout(400);
       await page.screenshot({ path: join(RESULTS, 'dashboard-synthetic.png') });
+      expect(errors).toEqual([]);
+      await page.close();
+    } finally {
+      feeder.stop();
+      await server.close();
+    }
+  });
+
+  it('asks for a token when the API has tokens, refuses a wrong one, then lists and stays live with the token in a header only', async () => {
+    const secret = `read-${randomBytes(12).toString('hex')}`;
+    const store = new ForecastStore();
+    const feeder = new DashboardFeeder(store);
+    feeder.advance(102);
+    const server = await startHttpServer({
+      port: 0, host: '127.0.0.1', store, metrics: createMetrics(), health: () => ({ live: true, ready: true }),
+      auth: { tokens: [apiToken(secret, 'read', 'dashboard')] },
+    });
+    try {
+      const alerted = FEEDER_STREAMS[0].key;
+      const urls: string[] = [];
+      const feedAuth: (string | undefined)[] = [];
+      const { page, errors } = await openPage(`${server.url}/#/streams/${encodeURIComponent(alerted)}`, (p) => {
+        p.on('request', (r) => {
+          urls.push(r.url());
+          if (r.url().includes('/api/events')) feedAuth.push(r.headers().authorization);
+        });
+      });
+      const storedToken = () => page.evaluate(() => sessionStorage.getItem('tidecast.token'));
+      await page.waitForSelector('#signin', { state: 'visible', timeout: 10_000 });
+      expect(await page.isHidden('#signin-error')).toBe(true);
+      expect(await page.$$eval('.row', (r) => r.length)).toBe(0);
+
+      // A wrong token: the box stays, with the server's reason.
+      await page.fill('#signin-token', 'not-the-token');
+      await page.click('#signin button');
+      await page.waitForSelector('#signin-error', { state: 'visible', timeout: 5_000 });
+      expect(await page.textContent('#signin-error')).toContain('invalid_token');
+      expect(await page.isVisible('#signin')).toBe(true);
+      expect(await storedToken()).toBeNull();
+      await page.screenshot({ path: join(RESULTS, 'dashboard-signin.png') });
+
+      // The right one: the list, the chart and the badge come; the live feed (fetch, not EventSource) connects.
+      await page.fill('#signin-token', secret);
+      await page.click('#signin button');
+      await page.waitForSelector('#signin', { state: 'hidden', timeout: 5_000 });
+      await page.waitForFunction(() => Number(document.getElementById('chart')?.dataset.points ?? 0) >= 100, null, { timeout: 15_000 });
+      expect(await page.$$eval('.row', (rows) => rows.length)).toBe(FEEDER_STREAMS.length);
+      await page.waitForFunction(() => document.getElementById('conn')?.textContent === 'live', null, { timeout: 10_000 });
+      await page.waitForFunction(() => document.getElementById('alert-count')?.textContent === '1 firing', null, { timeout: 5_000 });
+      expect(await storedToken()).toBe(secret);
+      expect(await page.evaluate(() => localStorage.length)).toBe(0);
+      expect(await page.isVisible('#signout')).toBe(true);
+
+      const before = await pointsShown(page);
+      feeder.start(50);
+      await page.waitForFunction((n) => Number(document.getElementById('chart')?.dataset.points ?? 0) >= n + 5, before, { timeout: 10_000 });
+      feeder.stop();
+      expect(feedAuth.length).toBeGreaterThan(0);
+      expect(feedAuth.at(-1)).toBe(`Bearer ${secret}`);
+      expect(urls.filter((u) => u.includes(secret))).toEqual([]);
+      await page.screenshot({ path: join(RESULTS, 'dashboard-token.png') });
+
+      // The tab's token stops being accepted (say the daemon's tokens changed): the box again, with an error.
+      await page.evaluate(() => sessionStorage.setItem('tidecast.token', 'stale-token'));
+      await page.reload();
+      await page.waitForSelector('#signin-error', { state: 'visible', timeout: 10_000 });
+      expect(await page.textContent('#signin-error')).toContain('refused');
+      expect(await storedToken()).toBeNull();
+
+      // Sign in again, then sign out: the token is gone and the box is back.
+      await page.fill('#signin-token', secret);
+      await page.click('#signin button');
+      await page.waitForFunction(() => document.querySelectorAll('.row').length > 0, null, { timeout: 10_000 });
+      await page.click('#signout');
+      await page.waitForSelector('#signin', { state: 'visible', timeout: 10_000 });
+      expect(await storedToken()).toBeNull();
       expect(errors).toEqual([]);
       await page.close();
     } finally {
