@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createKafka } from '../connectors/kafka/client.js';
+import { createKafkaClient } from '../connectors/kafka/clients/index.js';
 import { KafkaConnection, KafkaSinkConfig, KafkaSourceConfig } from '../connectors/kafka/config.js';
 import { KafkaSink } from '../connectors/kafka/sink.js';
 import { KafkaSource } from '../connectors/kafka/source.js';
@@ -15,11 +15,14 @@ import { createTopic, testKafka, uniqueTopic } from '../test/helpers/kafka-topic
 import { createEngine } from './kafka-engine.js';
 import { pipelined, type PipelineProfile } from './kafka-pipelined.js';
 import { rawProduce } from './kafka-raw-produce.js';
+import { clientFigures } from './kafka-clients.js';
+import type { KafkaClientKind } from '../connectors/kafka/clients/port.js';
+import { DEFAULT_KAFKA_CLIENT } from '../connectors/kafka/config.js';
 import { StageRecorder, type StageObserver } from '../connectors/kafka/stage-latency.js';
 import { takeoverRecovery } from './kafka-takeover.js';
 
 // npm run bench:kafka [-- --json] [--events N] [--streams M] [--partitions P] [--seconds S] [--inline-producer]
-//                     [--changelog-ms T] [--warmup S] [--skip raw,produce,connector,e2e,latency,tenth,inline,takeover] [--rate R: the latency run's rate instead of half the end-to-end rate]
+//                     [--changelog-ms T] [--warmup S] [--skip raw,produce,connector,e2e,latency,tenth,inline,takeover,clients] [--rate R: the latency run's rate instead of half the end-to-end rate]
 // On one topic of a real broker (KAFKA_BROKERS, or one started here): the raw kafkajs consume rate; the
 // raw produce rate of the run's forecast records (pre-encoded, the sink's producer settings, no engine:
 // with one output record per event, min(produce, consume) / consume bounds end to end / raw); the
@@ -105,22 +108,23 @@ async function startPipeline(
   onDone: (b: SourceBatch) => void,
   onJoin: () => void = () => {},
   stages?: StageObserver,
+  client: KafkaClientKind = DEFAULT_KAFKA_CLIENT,
 ): Promise<Pipeline> {
-  const connection = KafkaConnection.parse({ brokers: [brokers], client_id: 'bench' });
-  const kafka = createKafka(connection);
+  const connection = KafkaConnection.parse({ brokers: [brokers], client_id: 'bench', client });
+  const kafka = createKafkaClient(connection);
   const engine = createEngine(kind, stepMs);
   const output = uniqueTopic('bench-forecasts');
   await createTopic(brokers, output, PARTITIONS);
-  const changelog = new KafkaChangelog(kafka, KafkaChangelogConfig.parse({ topic: `${topic}-changelog` }), connection);
+  const changelog = new KafkaChangelog(kafka, KafkaChangelogConfig.parse({ topic: `${topic}-changelog` }));
   await changelog.ensureTopic(topic);
   const sink = new KafkaSink(KafkaSinkConfig.parse({ connection, forecasts_topic: output, dead_letter_topic: output }), {
-    kafka,
+    client: kafka,
     producerThread,
   });
   await sink.connect(); // the producer (and its thread) starts before the clock does
   const source = new KafkaSource(
     KafkaSourceConfig.parse({ connection, topics: [topic], group_id: uniqueTopic('bench-e2e'), format: 'json', max_batch_records: 2_000, max_in_flight: 5_000 }),
-    { kafka, hooks: { onAssignment: onJoin }, stages },
+    { client: kafka, hooks: { onAssignment: onJoin }, stages },
   );
   const prof: PipelineProfile = { calls: 0, records: 0, stepMs: 0, writeCallMs: 0, changelogMs: 0 };
   // CPU of this process (every thread) and busy time of this thread: load-independent costs per event.
@@ -150,7 +154,7 @@ async function startPipeline(
   };
 }
 
-async function endToEnd(brokers: string, topic: string, kind: EngineKind): Promise<number> {
+async function endToEnd(brokers: string, topic: string, kind: EngineKind, client: KafkaClientKind = DEFAULT_KAFKA_CLIENT): Promise<number> {
   let n = 0;
   let joined = 0;
   let last = 0;
@@ -167,6 +171,8 @@ async function endToEnd(brokers: string, topic: string, kind: EngineKind): Promi
       if (n >= EVENTS) done();
     },
     () => (joined ||= performance.now()),
+    undefined,
+    client,
   );
   await finished;
   await p.stop();
@@ -252,6 +258,13 @@ try {
   const takeover = SKIP.has('takeover')
     ? null
     : await takeoverRecovery(brokers, { streams: 240, rate: flag('takeover-rate', 1_200), beforeKillSec: 6, maxRecoverySec: 40, note });
+  // Per client library (connection.client): the default is the faster one by these figures.
+  const clients = SKIP.has('clients') || !needsTopic
+    ? null
+    : await clientFigures({
+      brokers, topic, events: EVENTS, streams: STREAMS, partitions: PARTITIONS, stepMs: STEP_MS, t0: T0, note,
+      endToEnd: (client) => endToEnd(brokers, topic, 'pipeline', client),
+    });
   const result = {
     endToEndEventsPerSec: Math.round(e2e),
     rawConsumeEventsPerSec: Math.round(raw),
@@ -270,6 +283,7 @@ try {
     endToEndInlineProducerEventsPerSec: Math.round(THREADED ? e2eOther : e2e),
     takeoverRecoverySec: takeover?.takeoverRecoverySec ?? NaN,
     takeover,
+    clients,
   };
   if (JSON_OUT) {
     process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -286,6 +300,7 @@ try {
         'events/s': result.latencyRateEventsPerSec, 'vs raw': '', 'p50 ms': result.p50Ms, 'p99 ms': result.p99Ms,
       },
     });
+    if (clients !== null) console.table(clients);
     console.log(`ceiling = min(rawProduce, rawConsume)/rawConsume = ${(100 * ceiling).toFixed(0)}%: one forecast record per event through kafkajs allows at most that much of raw end to end`);
     console.log(`target: end to end >= 70% of raw (${e2e >= 0.7 * raw ? 'met' : 'NOT met'}), p99 < 50 ms at half rate (${lat.p99Ms < 50 ? 'met' : 'NOT met'})`);
     console.log(`latency at a tenth (${result.latencyRateAtTenthEventsPerSec}/s): p50 ${result.p50MsAtTenth} ms, p99 ${result.p99MsAtTenth} ms (target < 20 ms)`);
