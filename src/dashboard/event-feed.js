@@ -14,7 +14,9 @@ export class EventFeed {
    *   open: (url: string, signal: AbortSignal) => Promise<Response>,
    *   onEvent: (type: string, data: string) => void,
    *   onState: (state: 'connecting' | 'live' | 'reconnecting' | 'signed-out') => void,
-   * }} options  open: the session's fetch (adds the token; throws an AuthRequired error on 401)
+   *   retryMs?: number,
+   * }} options  open: the session's fetch (adds the token; throws an AuthRequired error on 401);
+   *   retryMs: the first reconnection delay until the server sends its own (default 1000)
    */
   constructor(url, options) {
     this.url = url;
@@ -23,7 +25,7 @@ export class EventFeed {
     this.controller = null;
     this.timer = 0;
     this.failures = 0;        // in a row; a 'hello' resets it
-    this.retryMs = 1000;
+    this.retryMs = options.retryMs ?? 1000;
   }
 
   start() {
