@@ -20,13 +20,12 @@ function setup() {
   const { app } = buildHttpApp({ store, metrics: createMetrics(), health: () => ({ live: true, ready: true }) });
   apps.push(app);
   for (const name of ['weather', 'stocks']) store.upsertPipeline({ name, modelVersion: 'v1', startedAt: 1 });
-  const firing = async () => {
-    const { pipelines } = (await app.inject({ method: 'GET', url: '/api/pipelines' })).json() as {
-      pipelines: { name: string; alerts_firing: { warning: number; critical: number; streams: number } }[];
-    };
-    return Object.fromEntries(pipelines.map((p) => [p.name, p.alerts_firing]));
+  const read = async () => (await app.inject({ method: 'GET', url: '/api/pipelines' })).json() as {
+    pipelines: { name: string; streams: number; alerts_firing: { warning: number; critical: number; streams: number } }[];
   };
-  return { store, firing };
+  const firing = async () => Object.fromEntries((await read()).pipelines.map((p) => [p.name, p.alerts_firing]));
+  const streams = async () => Object.fromEntries((await read()).pipelines.map((p) => [p.name, p.streams]));
+  return { store, firing, streams };
 }
 
 /** The same counts by walking GET /api/alerts' active list (what the dashboard used to fetch). */
@@ -59,10 +58,10 @@ describe('GET /api/pipelines alerts_firing', () => {
     expect(await firing()).toEqual({ stocks: { warning: 0, critical: 1, streams: 1 }, weather: { warning: 0, critical: 0, streams: 0 } });
   });
 
-  it('equals a walk over every active alert after a long random sequence of events', async () => {
-    const { store, firing } = setup();
+  it('equals a walk over every active alert (and stream) after a long random sequence of events', async () => {
+    const { store, firing, streams } = setup();
     let seed = 7;
-    const rand = (n: number) => { seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0; return seed % n; };
+    const rand = (n: number) => { seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0; return (seed >>> 8) % n; };
     const states: AlertState[] = ['pending', 'firing', 'firing', 'resolved'];
     const severities: AlertSeverity[] = ['warning', 'critical'];
     for (let i = 0; i < 3000; i++) {
@@ -78,5 +77,9 @@ describe('GET /api/pipelines alerts_firing', () => {
       expect(counts[p]).toEqual(walked(store, p));
       expect(counts[p].streams).toBeGreaterThan(0);
     }
+    // The pipelines' stream counts (live history slots) after removals and re-additions.
+    const held = await streams();
+    for (const p of ['weather', 'stocks']) expect(held[p]).toBe(store.streamKeys().filter((k) => k.startsWith(`${p}/`)).length);
+    expect(store.streamChanges.removed).toBeGreaterThan(0);
   });
 });

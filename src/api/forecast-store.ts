@@ -294,8 +294,10 @@ export class ForecastStore {
   private pipelineSummary(name: string): PipelineSummary | undefined {
     const p = this.pipelinesByName.get(name);
     if (p === undefined) return undefined;
-    let streams = 0;
-    for (const s of this.streamsByKey.values()) if (s.pipeline === name) streams++;
+    // Every stream holds one history slot of its pipeline: the live ones are those handed out and not
+    // given back (no walk over every stream: /api/pipelines is polled by each open dashboard).
+    const h = this.histories.get(name);
+    const streams = h === undefined ? 0 : h.next - h.free.length;
     return { ...p.info, status: p.status, streams, modelVersions: [...p.versions], alerts_firing: this.firing.of(name) };
   }
 
