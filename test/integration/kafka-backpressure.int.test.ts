@@ -1,8 +1,9 @@
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, expect, inject, it } from 'vitest';
 import { KafkaSourceConfig } from '../../connectors/kafka/config.js';
 import { KafkaSource } from '../../connectors/kafka/source.js';
 import type { SourceBatch } from '../../connectors/kafka/types.js';
 import { createTopic, produce, testConnection, uniqueTopic, waitFor, waitForCommittedEnd } from '../helpers/kafka-topics.js';
+import { describeEachClient } from '../helpers/kafka-clients.js';
 
 // Back-pressure on a real broker: a pipeline that holds its batches (acks nothing) makes the source pause
 // each partition once max_in_flight records are unacked, so what it has handed out stays bounded however
@@ -20,7 +21,7 @@ afterEach(async () => {
   for (const stop of stops.splice(0)) await stop();
 });
 
-describe('Kafka source back-pressure', () => {
+describeEachClient('Kafka source back-pressure', () => {
   it('pauses partitions while max_in_flight records are unacked and resumes them without loss', async () => {
     const input = uniqueTopic('bp-in');
     const group = uniqueTopic('bp-group');

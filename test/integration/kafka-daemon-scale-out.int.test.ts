@@ -1,13 +1,14 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, expect, inject, it } from 'vitest';
 import { startDaemon, type Daemon } from '../e2e/daemon-harness.js';
 import {
   assignedPartitions, daemonInput, PIPELINE, pipelineSpec, restores, writeTestModel, type DaemonPipelineOptions,
 } from '../helpers/kafka-daemon.js';
 import { expectOutputsEqual, uniqueOutputs } from '../helpers/kafka-outputs.js';
 import { createTopic, endOffsets, produce, readAll, uniqueTopic, waitFor, waitForCommittedEnd, type TestMessage } from '../helpers/kafka-topics.js';
+import { describeEachClient } from '../helpers/kafka-clients.js';
 
 // Scale-out (issue 17): three `tidecast run` processes in one consumer group over a 12-partition topic of
 // 24 streams, their states in the changelog, producing on a worker thread (`producer_thread: true`). One is
@@ -45,7 +46,7 @@ async function pipelineFile(name: string, o: DaemonPipelineOptions, producerThre
 
 const owned = (ds: readonly Daemon[]) => ds.map((d) => assignedPartitions(d) ?? []);
 
-describe('tidecast run on Kafka, scaled out', () => {
+describeEachClient('tidecast run on Kafka, scaled out', () => {
   it('three instances on 12 partitions: a SIGKILLed one\'s partitions move to the two survivors, outputs equal to an uninterrupted run', async () => {
     dir = await mkdtemp(join(tmpdir(), 'tidecast-kscale-'));
     const input = uniqueTopic('ks-in');
