@@ -65,7 +65,8 @@ function hide(data: DataSet, perSeries: number, margin: number, rng: Prng): { ma
   const hidden: Hidden[] = [];
   data.series.forEach((s, si) => {
     const used = new Uint8Array(s.length);
-    for (const g of GAPS) {
+    // Longest first: the long stretches are the hardest to place among a series' own gaps.
+    for (const g of [...GAPS].reverse()) {
       let placed = 0;
       for (let tries = 0; placed < perSeries && tries < perSeries * 200; tries++) {
         const a = margin + rng.int(Math.max(1, s.length - g - 2 * margin));
