@@ -1,4 +1,4 @@
-import { afterAll, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { ID_HEADER } from '../../connectors/kafka/records.js';
 import { startKafkaBroker, type KafkaBroker } from '../helpers/kafka-broker.js';
 import { startTestPipeline, type TestPipeline } from '../helpers/kafka-pipeline.js';
@@ -12,9 +12,12 @@ import { describeEachClient } from '../helpers/kafka-clients.js';
 
 let broker: KafkaBroker | null = null;
 let pipeline: TestPipeline | null = null;
-afterAll(async () => {
+// After each test, not all: each client's run starts a broker of its own.
+afterEach(async () => {
   await pipeline?.stop();
   await broker?.stop();
+  pipeline = null;
+  broker = null;
 });
 
 describeEachClient('Kafka broker restart', () => {

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, expect, inject, it } from 'vitest';
+import { afterEach, expect, inject, it } from 'vitest';
 import { startDaemon, type Daemon } from '../e2e/daemon-harness.js';
 import { startKafkaBroker, type KafkaBroker } from '../helpers/kafka-broker.js';
 import { daemonInput, PIPELINE, writePipelineFile, writeTestModel, type DaemonPipelineOptions } from '../helpers/kafka-daemon.js';
@@ -30,10 +30,11 @@ afterEach(async (ctx) => {
     if (d.child.exitCode === null && d.child.signalCode === null) d.child.kill('SIGKILL');
     await d.exited;
   }
-});
-afterAll(async () => {
+  // Each client's run starts a broker of its own.
   await broker?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
+  broker = null;
+  dir = null;
 });
 
 /** Forecasts written to the topic so far. */

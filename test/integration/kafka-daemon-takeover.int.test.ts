@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, expect, inject, it } from 'vitest';
+import { afterEach, expect, inject, it } from 'vitest';
 import { ID_HEADER } from '../../connectors/kafka/records.js';
 import { startDaemon, type Daemon } from '../e2e/daemon-harness.js';
 import {
@@ -33,8 +33,7 @@ afterEach(async (ctx) => {
     if (d.child.exitCode === null && d.child.signalCode === null) d.child.kill('SIGKILL');
     await d.exited;
   }
-});
-afterAll(async () => {
+  // Each client's run makes a directory of its own.
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
