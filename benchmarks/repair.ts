@@ -94,7 +94,7 @@ function measure(data: DataSet, o: { batches: number; perSeries: number; units: 
   const repairer = new GapRepairer(settings, fastestKernels());
   const series: RepairSeries[] = masked.map((values, i) => ({ values, phase0: data.phase0[i] }));
   const fit = repairer.fit(series);
-  o.say(`${data.name}: ${data.series.length} series, ${hidden.length} hidden gaps; fit ${fit.seconds.toFixed(1)} s, held-out MSE baseline ${fit.baselineMse.toFixed(4)} -> network ${fit.networkMse.toFixed(4)} (use network: ${fit.useNetwork}, season in the baseline: ${fit.useSeason})`);
+  o.say(`${data.name}: ${data.series.length} series, ${hidden.length} hidden gaps; fit ${fit.seconds.toFixed(1)} s, held-out MSE baseline ${fit.baselineMse.toFixed(4)} -> network ${fit.networkMse.toFixed(4)} (use network: ${fit.useNetworkFor}; season in the baseline: ${fit.useSeason})`);
   const fills: Record<Method, Float64Array[]> = { linear: [], forwardFill: [], seasonalCopy: [], seasonalLinear: [], bidirectional: [] };
   const scales = series.map((s) => repairer.scaleOf(s));
   masked.forEach((m, i) => {

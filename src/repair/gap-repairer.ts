@@ -66,16 +66,27 @@ export interface RepairFitReport {
   readonly networkMse: number;
   /** Whether fills use the network (it beat the baseline on the held-out windows). */
   readonly useNetwork: boolean;
+  /** Per band of gap lengths ("1-8: true, ..."): whether fills there use the network. */
+  readonly useNetworkFor: string;
   /** Whether the baseline keeps the seasonal profile (it beat plain linear interpolation). */
   readonly useSeason: boolean;
 }
 
 const F = 7;
 
+/** Bands of gap lengths, each with its own held-out verdict: short (<= 8), medium (<= 32), long. */
+const GAP_BANDS = ['1-8', '9-32', '33+'] as const;
+
+function bandOf(gap: number): number {
+  return gap <= 8 ? 0 : gap <= 32 ? 1 : 2;
+}
+
 export class GapRepairer {
   readonly settings: RepairSettings;
   readonly net: BidirectionalRnn;
   useNetwork = true;
+  /** Per gap-length band (GAP_BANDS): whether the network beat the baseline there on held-out stretches. */
+  readonly useNetworkFor: boolean[] = GAP_BANDS.map(() => true);
   /** Whether the baseline uses the seasonal profile (fit() keeps it only where it beats linear). */
   useSeason = true;
   private readonly maxT: number;
@@ -135,24 +146,33 @@ export class GapRepairer {
       clipByGlobalNorm(params, 1);
       opt.step(params);
     }
-    // Held-out check on windows drawn with another seed: the network must beat the baseline.
+    // Held-out check on windows drawn with another seed: the network must beat the baseline, overall
+    // and per band of gap lengths (fills of a band where it does not use the baseline alone).
     const check = new Prng(s.seed + 7919);
     let base = 0, net = 0, count = 0;
-    for (let i = 0; i < 24; i++) {
+    const bandBase = GAP_BANDS.map(() => 0), bandNet = GAP_BANDS.map(() => 0);
+    for (let i = 0; i < 48; i++) {
       const { T, B } = this.sampleBatch(series, scales, check, s.batch);
+      const band = bandOf(T - 2 * s.contextSteps);
       const out = this.net.forward(T, B, this.x);
       for (let j = 0; j < T * B; j++) {
         const y = this.targets[j];
         if (Number.isNaN(y)) continue;
         base += y * y;
         net += (y - out[j]) ** 2;
+        bandBase[band] += y * y;
+        bandNet[band] += (y - out[j]) ** 2;
         count++;
       }
     }
     const baselineMse = count > 0 ? base / count : 0;
     const networkMse = count > 0 ? net / count : 0;
     this.useNetwork = networkMse < baselineMse;
-    return { batches: s.trainBatches, seconds: (now() - t0) / 1000, baselineMse, networkMse, useNetwork: this.useNetwork, useSeason: this.useSeason };
+    GAP_BANDS.forEach((_, k) => (this.useNetworkFor[k] = this.useNetwork && bandNet[k] <= bandBase[k]));
+    return {
+      batches: s.trainBatches, seconds: (now() - t0) / 1000, baselineMse, networkMse, useNetwork: this.useNetwork,
+      useNetworkFor: GAP_BANDS.map((b, k) => `${b}: ${this.useNetworkFor[k]}`).join(', '), useSeason: this.useSeason,
+    };
   }
 
   /** Mean squared residual of the baseline over hidden stretches drawn with `seed`. */
@@ -201,7 +221,7 @@ export class GapRepairer {
     for (let t = 0; t < T; t++) z[t] = (window[t] - scale.mean) / scale.std;
     const baseline = new Float64Array(T);
     this.features(z, a, b, offset, scale, 1, 0, baseline);
-    const net = this.useNetwork ? this.net.forward(T, 1, this.x) : null;
+    const net = this.useNetworkFor[bandOf(b - a)] ? this.net.forward(T, 1, this.x) : null;
     for (let t = a; t < b; t++) out[t - a] = (baseline[t] + (net === null ? 0 : net[t])) * scale.std + scale.mean;
   }
 
