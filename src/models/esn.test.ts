@@ -5,6 +5,7 @@ import { initialiseEchoState, spectralRadiusEstimate } from './esn-init.js';
 import { fitEsnReadout } from './esn-readout.js';
 import { StackedModel } from './stacked-model.js';
 import { StateArena } from './state-arena.js';
+import { fromArtifacts, toTfjs } from './tfjs-format.js';
 
 const SETTINGS = { spectralRadius: 0.9, inputScaling: 0.5, sparsity: 0.8 };
 
@@ -135,6 +136,24 @@ describe('echo state network', () => {
       const got = [...Array.from({ length: units }, (_, j) => m.headKernel.data[j * m.outputWidth + 2 * h]), m.headBias.data[2 * h]];
       for (let j = 0; j < d; j++) expect(got[j]).toBeCloseTo(w[j], 4);
     }
+  });
+
+  it('saves and loads in the tfjs-layers format with its leak rate (model files, tidecast train)', () => {
+    const m = esn(12, 2, 3, 0.4);
+    m.headKernel.data.forEach((_, i) => (m.headKernel.data[i] = Math.sin(i)));
+    const { modelJson, weightData } = toTfjs(m);
+    const back = fromArtifacts(modelJson.modelTopology, modelJson.weightsManifest.flatMap((g) => g.weights), weightData, modelJson.userDefinedMetadata);
+    expect([back.config.kind, back.config.leakRate, back.config.horizon]).toEqual(['esn', 0.4, 3]);
+    const x = Float32Array.from({ length: 20 }, (_, i) => Math.cos(i));
+    const run = (model: StackedModel) => {
+      const arena = new StateArena(model.stateSize, 1);
+      const slot = new Int32Array([arena.slotOf('x')]);
+      const stepper = new BatchedStepper(model, arena, 1);
+      const out = new Float32Array(model.outputWidth);
+      for (let t = 0; t < 10; t++) stepper.step(slot, 1, x.subarray(2 * t, 2 * t + 2), out);
+      return Array.from(out);
+    };
+    expect(run(back)).toEqual(run(m));
   });
 
   it('refuses backpropagation through the fixed reservoir', () => {
