@@ -28,7 +28,9 @@ export function parseTime(text: string): number {
 }
 
 export function loadDataset(dir: string, name: AccuracyDataset['name']): AccuracyDataset {
-  const lines = readFileSync(`${dir}/${name}.csv`, 'utf8').split('\n').filter((l) => l.trim() !== '');
+  const lines = readFileSync(`${dir}/${name}.csv`, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
   const columns = lines[0].split(',').length - 1;
   const rows = lines.length - 1;
   const values = new Float64Array(rows * columns);

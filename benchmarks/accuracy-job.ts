@@ -24,23 +24,29 @@ export interface AccuracyJob {
 export type JobResult =
   | { readonly ok: false; readonly reason: string }
   | (Pick<ServedRun, 'rows' | 'steps' | 'streams' | 'seconds' | 'stepSeconds' | 'stepCpuSeconds'> & {
-    readonly ok: true;
-    readonly served: Record<string, BucketAccuracy>;
-    readonly head?: Record<string, BucketAccuracy>;
-  });
+      readonly ok: true;
+      readonly served: Record<string, BucketAccuracy>;
+      readonly head?: Record<string, BucketAccuracy>;
+    });
 
 export async function runJobHere(job: AccuracyJob): Promise<JobResult> {
   const s = await variantSpec(job.file, job.variant, job.edit);
   if (!s.ok) return { ok: false, reason: s.reason };
   const w = job.window;
-  const counts = 'fromOrigin' in w
-    ? (o: number) => o >= w.fromOrigin
-    : (o: number, H: number) => o + 1 >= w.testStart && o + H <= w.testEnd - 1;
+  const counts =
+    'fromOrigin' in w ? (o: number) => o >= w.fromOrigin : (o: number, H: number) => o + 1 >= w.testStart && o + H <= w.testEnd - 1;
   const run = await replayScored(s.spec, job.input, { horizons: job.horizons, season: job.season, counts });
   const scaleOf = job.scale === undefined ? undefined : (key: string) => job.scale?.[key] ?? 1;
   return {
-    ok: true, rows: run.rows, steps: run.steps, streams: run.streams, seconds: run.seconds, stepSeconds: run.stepSeconds, stepCpuSeconds: run.stepCpuSeconds,
-    served: run.served.summary(scaleOf), ...(run.head === undefined ? {} : { head: run.head.summary(scaleOf) }),
+    ok: true,
+    rows: run.rows,
+    steps: run.steps,
+    streams: run.streams,
+    seconds: run.seconds,
+    stepSeconds: run.stepSeconds,
+    stepCpuSeconds: run.stepCpuSeconds,
+    served: run.served.summary(scaleOf),
+    ...(run.head === undefined ? {} : { head: run.head.summary(scaleOf) }),
   };
 }
 
@@ -59,7 +65,9 @@ export async function runJob(job: AccuracyJob, say: (line: string) => void = () 
 
 function runJobOnce(job: AccuracyJob): Promise<JobResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), JSON.stringify(job)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -71,8 +79,18 @@ function runJobOnce(job: AccuracyJob): Promise<JobResult> {
       else {
         // The error's own line (and the first frames) say more than Node's trailer.
         const lines = err.split('\n');
-        const at = Math.max(0, lines.findIndex((l) => /Error\b/.test(l)));
-        reject(new Error(`accuracy job ${job.variant} over ${job.input} exited ${code}: ${lines.slice(at, at + 4).map((l) => l.trim()).join(' | ')}`));
+        const at = Math.max(
+          0,
+          lines.findIndex((l) => /Error\b/.test(l)),
+        );
+        reject(
+          new Error(
+            `accuracy job ${job.variant} over ${job.input} exited ${code}: ${lines
+              .slice(at, at + 4)
+              .map((l) => l.trim())
+              .join(' | ')}`,
+          ),
+        );
       }
     });
   });

@@ -36,14 +36,31 @@ export interface Seq2SeqBenchOptions {
 }
 
 export const DEFAULT_SEQ2SEQ_BENCH: Seq2SeqBenchOptions = {
-  horizons: SEQ2SEQ_HORIZONS, units: 16, window: 96, stride: 4, directEpochs: 4, seq2seqUpdates: 600, seq2seqBatch: 32, seed: 9,
+  horizons: SEQ2SEQ_HORIZONS,
+  units: 16,
+  window: 96,
+  stride: 4,
+  directEpochs: 4,
+  seq2seqUpdates: 600,
+  seq2seqBatch: 32,
+  seed: 9,
 };
 
-export interface MethodScore { readonly mse: number; readonly mae: number; readonly coverage95?: number }
-export type Seq2SeqRow = Record<'direct' | 'directChanges' | 'seq2seq' | 'naive' | 'seasonalNaive', MethodScore> & { readonly origins: number; readonly fitSeconds: Record<'direct' | 'seq2seq', number> };
+export interface MethodScore {
+  readonly mse: number;
+  readonly mae: number;
+  readonly coverage95?: number;
+}
+export type Seq2SeqRow = Record<'direct' | 'directChanges' | 'seq2seq' | 'naive' | 'seasonalNaive', MethodScore> & {
+  readonly origins: number;
+  readonly fitSeconds: Record<'direct' | 'seq2seq', number>;
+};
 
 class Scores {
-  se = 0; ae = 0; n = 0; inside = 0;
+  se = 0;
+  ae = 0;
+  n = 0;
+  inside = 0;
   add(forecast: number, y: number, logVar = NaN): void {
     const e = forecast - y;
     this.se += e * e;
@@ -72,7 +89,8 @@ function directInputs(z: Float32Array, S: number, changes: boolean): Float32Arra
 }
 
 function fitDirect(z: Float32Array, x: Float32Array, ds: AccuracyDataset, H: number, o: Seq2SeqBenchOptions): StackedModel {
-  const S = ds.columns, N = ds.train;
+  const S = ds.columns,
+    N = ds.train;
   const model = new StackedModel({ kind: 'gru', inputSize: 1, units: o.units, layers: 1, horizon: H, outputSize: 1, seed: o.seed });
   initialiseWeights(model);
   const inputs = x.slice(0, N * S);
@@ -83,7 +101,11 @@ function fitDirect(z: Float32Array, x: Float32Array, ds: AccuracyDataset, H: num
       for (let h = 0; h < H; h++) targets[(t * S + s) * H + h] = t + 1 + h < N ? z[(t + 1 + h) * S + s] - z[t * S + s] : NaN;
     }
   }
-  const trainer = new TbpttTrainer(model, { k1: 32, k2: 32, loss: 'gaussian-nll', optimiser: new Adam({ learningRate: 0.01 }), clipNorm: 1, seed: o.seed }, S);
+  const trainer = new TbpttTrainer(
+    model,
+    { k1: 32, k2: 32, loss: 'gaussian-nll', optimiser: new Adam({ learningRate: 0.01 }), clipNorm: 1, seed: o.seed },
+    S,
+  );
   for (let e = 0; e < o.directEpochs; e++) {
     trainer.resetState();
     trainer.train({ steps: N, batch: S, inputs, targets });
@@ -95,7 +117,12 @@ function fitEncoderDecoder(z: Float32Array, ds: AccuracyDataset, H: number, o: S
   const model = new Seq2SeqModel({ kind: 'gru', inputSize: 1, units: o.units, horizon: H, seed: o.seed });
   initialiseSeq2Seq(model);
   fitSeq2Seq(model, z.subarray(0, ds.train * ds.columns), ds.train, ds.columns, {
-    window: o.window, updates: o.seq2seqUpdates, batch: o.seq2seqBatch, learningRate: 0.005, clipNorm: 1, seed: o.seed,
+    window: o.window,
+    updates: o.seq2seqUpdates,
+    batch: o.seq2seqBatch,
+    learningRate: 0.005,
+    clipNorm: 1,
+    seed: o.seed,
   });
   return model;
 }
@@ -107,8 +134,17 @@ function origins(ds: AccuracyDataset, H: number, stride: number): number[] {
   return out;
 }
 
-function scoreDirect(model: StackedModel, z: Float32Array, x: Float32Array, ds: AccuracyDataset, H: number, at: readonly number[], sc: Scores): void {
-  const S = ds.columns, chunk = 512;
+function scoreDirect(
+  model: StackedModel,
+  z: Float32Array,
+  x: Float32Array,
+  ds: AccuracyDataset,
+  H: number,
+  at: readonly number[],
+  sc: Scores,
+): void {
+  const S = ds.columns,
+    chunk = 512;
   const runner = new SequenceRunner(model, chunk, S);
   const state = new Float32Array(S * model.stateSize);
   const wanted = new Set(at);
@@ -130,13 +166,24 @@ function scoreDirect(model: StackedModel, z: Float32Array, x: Float32Array, ds: 
   }
 }
 
-function scoreSeq2Seq(model: Seq2SeqModel, z: Float32Array, ds: AccuracyDataset, H: number, at: readonly number[], W: number, sc: Scores): void {
-  const S = ds.columns, per = 32; // origins per batch
+function scoreSeq2Seq(
+  model: Seq2SeqModel,
+  z: Float32Array,
+  ds: AccuracyDataset,
+  H: number,
+  at: readonly number[],
+  W: number,
+  sc: Scores,
+): void {
+  const S = ds.columns,
+    per = 32; // origins per batch
   const B = per * S;
   const runner = new Seq2SeqRunner(model, W, B);
-  const inputs = new Float32Array(W * B), last = new Float32Array(B);
+  const inputs = new Float32Array(W * B),
+    last = new Float32Array(B);
   for (let k = 0; k < at.length; k += per) {
-    const n = Math.min(per, at.length - k), b = n * S;
+    const n = Math.min(per, at.length - k),
+      b = n * S;
     for (let j = 0; j < n; j++) {
       const t = at[k + j];
       for (let w = 0; w < W; w++) for (let s = 0; s < S; s++) inputs[w * b + j * S + s] = z[(t - W + w) * S + s];
@@ -145,13 +192,15 @@ function scoreSeq2Seq(model: Seq2SeqModel, z: Float32Array, ds: AccuracyDataset,
     const out = runner.forward(W, b, inputs, 0, last);
     for (let j = 0; j < n; j++) {
       const t = at[k + j];
-      for (let s = 0; s < S; s++) for (let h = 0; h < H; h++) sc.add(out[(h * b + j * S + s) * 2], z[(t + h) * S + s], out[(h * b + j * S + s) * 2 + 1]);
+      for (let s = 0; s < S; s++)
+        for (let h = 0; h < H; h++) sc.add(out[(h * b + j * S + s) * 2], z[(t + h) * S + s], out[(h * b + j * S + s) * 2 + 1]);
     }
   }
 }
 
 function scoreBaselines(z: Float32Array, ds: AccuracyDataset, H: number, at: readonly number[], naive: Scores, seasonal: Scores): void {
-  const S = ds.columns, P = ds.season;
+  const S = ds.columns,
+    P = ds.season;
   for (const t of at) {
     for (let s = 0; s < S; s++) {
       for (let h = 0; h < H; h++) {
@@ -164,7 +213,12 @@ function scoreBaselines(z: Float32Array, ds: AccuracyDataset, H: number, at: rea
   }
 }
 
-export function compareSeq2Seq(dataDir: string, names: readonly string[], o: Seq2SeqBenchOptions, say: (line: string) => void): Record<string, Record<string, Seq2SeqRow>> {
+export function compareSeq2Seq(
+  dataDir: string,
+  names: readonly string[],
+  o: Seq2SeqBenchOptions,
+  say: (line: string) => void,
+): Record<string, Record<string, Seq2SeqRow>> {
   const result: Record<string, Record<string, Seq2SeqRow>> = {};
   for (const name of SEQ2SEQ_DATASETS) {
     if (!names.includes(name)) continue;
@@ -181,29 +235,46 @@ export function compareSeq2Seq(dataDir: string, names: readonly string[], o: Seq
       t0 = performance.now();
       const s2s = fitEncoderDecoder(z, ds, H, o);
       const s2sSeconds = (performance.now() - t0) / 1000;
-      const sc = { direct: new Scores(), directChanges: new Scores(), seq2seq: new Scores(), naive: new Scores(), seasonalNaive: new Scores() };
+      const sc = {
+        direct: new Scores(),
+        directChanges: new Scores(),
+        seq2seq: new Scores(),
+        naive: new Scores(),
+        seasonalNaive: new Scores(),
+      };
       scoreDirect(direct, z, z, ds, H, at, sc.direct);
       scoreDirect(directChanges, z, changes, ds, H, at, sc.directChanges);
       scoreSeq2Seq(s2s, z, ds, H, at, o.window, sc.seq2seq);
       scoreBaselines(z, ds, H, at, sc.naive, sc.seasonalNaive);
       result[name][String(H)] = {
-        direct: sc.direct.result(true), directChanges: sc.directChanges.result(true), seq2seq: sc.seq2seq.result(true), naive: sc.naive.result(false), seasonalNaive: sc.seasonalNaive.result(false),
-        origins: at.length, fitSeconds: { direct: directSeconds, seq2seq: s2sSeconds },
+        direct: sc.direct.result(true),
+        directChanges: sc.directChanges.result(true),
+        seq2seq: sc.seq2seq.result(true),
+        naive: sc.naive.result(false),
+        seasonalNaive: sc.seasonalNaive.result(false),
+        origins: at.length,
+        fitSeconds: { direct: directSeconds, seq2seq: s2sSeconds },
       };
-      say(`${name} H=${H}: direct ${sc.direct.result(false).mse.toFixed(4)}, direct on changes ${sc.directChanges.result(false).mse.toFixed(4)}, seq2seq ${sc.seq2seq.result(false).mse.toFixed(4)}, naive ${sc.naive.result(false).mse.toFixed(4)} (fit ${directSeconds.toFixed(1)} s / ${s2sSeconds.toFixed(1)} s, ${at.length} origins)`);
+      say(
+        `${name} H=${H}: direct ${sc.direct.result(false).mse.toFixed(4)}, direct on changes ${sc.directChanges.result(false).mse.toFixed(4)}, seq2seq ${sc.seq2seq.result(false).mse.toFixed(4)}, naive ${sc.naive.result(false).mse.toFixed(4)} (fit ${directSeconds.toFixed(1)} s / ${s2sSeconds.toFixed(1)} s, ${at.length} origins)`,
+      );
     }
   }
   return result;
 }
 
 export function printSeq2SeqTable(result: Record<string, Record<string, Seq2SeqRow>>, o: Seq2SeqBenchOptions): void {
-  console.log(`\nEncoder-decoder vs direct multi-horizon head: fit on the training rows only, z scale, every ${o.stride}th test origin, errors over h = 1..H (GRU ${o.units} units, encoder window ${o.window})`);
+  console.log(
+    `\nEncoder-decoder vs direct multi-horizon head: fit on the training rows only, z scale, every ${o.stride}th test origin, errors over h = 1..H (GRU ${o.units} units, encoder window ${o.window})`,
+  );
   console.log('| set | H | method | MSE | MAE | MSE / naive | coverage95 |\n|---|---|---|---|---|---|---|');
   for (const [set, rows] of Object.entries(result)) {
     for (const [H, row] of Object.entries(rows)) {
       for (const m of ['direct', 'directChanges', 'seq2seq', 'naive', 'seasonalNaive'] as const) {
         const c = row[m];
-        console.log(`| ${set} | ${H} | ${m} | ${c.mse.toFixed(4)} | ${c.mae.toFixed(4)} | ${(c.mse / row.naive.mse).toFixed(3)} | ${c.coverage95 === undefined ? '' : c.coverage95.toFixed(3)} |`);
+        console.log(
+          `| ${set} | ${H} | ${m} | ${c.mse.toFixed(4)} | ${c.mae.toFixed(4)} | ${(c.mse / row.naive.mse).toFixed(3)} | ${c.coverage95 === undefined ? '' : c.coverage95.toFixed(3)} |`,
+        );
       }
     }
   }

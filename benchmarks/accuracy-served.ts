@@ -52,8 +52,13 @@ export async function replayScored(fileSpec: PipelineSpec, input: string, option
   const end = performance.now();
   const cpu = process.cpuUsage(firstCpu);
   return {
-    served, head, rows, steps: engine.stats.steps, streams: engine.runner.arena.size,
-    seconds: (end - started) / 1000, stepSeconds: (end - (Number.isNaN(firstStep) ? started : firstStep)) / 1000,
+    served,
+    head,
+    rows,
+    steps: engine.stats.steps,
+    streams: engine.runner.arena.size,
+    seconds: (end - started) / 1000,
+    stepSeconds: (end - (Number.isNaN(firstStep) ? started : firstStep)) / 1000,
     stepCpuSeconds: (cpu.user + cpu.system) / 1e6,
   };
 }

@@ -26,7 +26,10 @@ export interface SpecEdit {
 }
 
 /** The echo state network the accuracy bench runs with --cells esn (model.units and model.esn). */
-export const ESN_BENCH = { units: 64, esn: { spectral_radius: 0.9, leak_rate: 0.3, input_scaling: 0.5, sparsity: 0.9, ridge: 1e-3, washout_steps: 48 } };
+export const ESN_BENCH = {
+  units: 64,
+  esn: { spectral_radius: 0.9, leak_rate: 0.3, input_scaling: 0.5, sparsity: 0.9, ridge: 1e-3, washout_steps: 48 },
+};
 
 export type VariantSpec = { readonly ok: true; readonly spec: PipelineSpec } | { readonly ok: false; readonly reason: string };
 

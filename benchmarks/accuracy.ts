@@ -67,7 +67,12 @@ type Ran = Extract<JobResult, { ok: true }>;
  * Runs every variant (served first), each replay in its own process; the head, when asked, rides
  * in the recurrent run (or served's when recurrent cannot run). null: the schema rejected the variant.
  */
-async function runVariants(label: string, job: Omit<AccuracyJob, 'variant'>, withHead: boolean, say: Options['say']): Promise<Record<Variant, Ran | null>> {
+async function runVariants(
+  label: string,
+  job: Omit<AccuracyJob, 'variant'>,
+  withHead: boolean,
+  say: Options['say'],
+): Promise<Record<Variant, Ran | null>> {
   const runs = {} as Record<Variant, Ran | null>;
   const recurrentOk = (await variantSpec(job.file, 'recurrent', job.edit)).ok;
   for (const v of VARIANTS) {
@@ -80,19 +85,28 @@ async function runVariants(label: string, job: Omit<AccuracyJob, 'variant'>, wit
       continue;
     }
     runs[v] = r;
-    say(`${label} ${v}${head ? ' (+ online head)' : ''}: ${r.rows} rows, ${r.streams} streams, ${r.steps} steps, replay ${r.seconds.toFixed(1)} s (stepping ${r.stepSeconds.toFixed(1)} s, ${r.stepCpuSeconds.toFixed(1)} s CPU)`);
+    say(
+      `${label} ${v}${head ? ' (+ online head)' : ''}: ${r.rows} rows, ${r.streams} streams, ${r.steps} steps, replay ${r.seconds.toFixed(1)} s (stepping ${r.stepSeconds.toFixed(1)} s, ${r.stepCpuSeconds.toFixed(1)} s CPU)`,
+    );
   }
   return runs;
 }
 
 /** --cells: the served and recurrent variants again with each cell (rows "served:esn", "recurrent:esn"). */
-async function runCells(label: string, job: Omit<AccuracyJob, 'variant'>, cells: readonly string[], say: Options['say']): Promise<Record<string, Ran>> {
+async function runCells(
+  label: string,
+  job: Omit<AccuracyJob, 'variant'>,
+  cells: readonly string[],
+  say: Options['say'],
+): Promise<Record<string, Ran>> {
   const out: Record<string, Ran> = {};
   for (const cell of cells) {
     for (const v of ['served', 'recurrent'] as const) {
       const r = await runJob({ ...job, variant: v, edit: { ...job.edit, cell } }, say);
       if (!r.ok) throw new Error(`${label} ${v}:${cell}: ${r.reason}`);
-      say(`${label} ${v}:${cell}: ${r.rows} rows, ${r.streams} streams, ${r.steps} steps, replay ${r.seconds.toFixed(1)} s (stepping ${r.stepSeconds.toFixed(1)} s, ${r.stepCpuSeconds.toFixed(1)} s CPU)`);
+      say(
+        `${label} ${v}:${cell}: ${r.rows} rows, ${r.streams} streams, ${r.steps} steps, replay ${r.seconds.toFixed(1)} s (stepping ${r.stepSeconds.toFixed(1)} s, ${r.stepCpuSeconds.toFixed(1)} s CPU)`,
+      );
       out[`${v}:${cell}`] = r;
     }
   }
@@ -109,7 +123,11 @@ const DOMAIN_KEYS = ['mse', 'mae', 'mseRatio', 'maeRatio', 'coverage95', 'width9
 async function measureDataset(name: (typeof DATASETS)[number], o: Options): Promise<Table> {
   const file = resolve(o.root, 'pipelines', `${name.toLowerCase()}.yaml`);
   const raw = await rawPipeline(file);
-  const source = (raw.sources as Record<string, unknown>[]).find((s) => s.kind === 'file') as { path: string; key_prefix?: string; time_column?: string };
+  const source = (raw.sources as Record<string, unknown>[]).find((s) => s.kind === 'file') as {
+    path: string;
+    key_prefix?: string;
+    time_column?: string;
+  };
   const data = join(o.dataDir, `${name}.csv`);
   const lines = (await readFile(data, 'utf8')).split('\n').filter((l) => l.trim() !== '');
   const split = protocolSplit(name, lines.length - 1);
@@ -119,12 +137,23 @@ async function measureDataset(name: (typeof DATASETS)[number], o: Options): Prom
   // Errors on the z scale of each column, fitted on the training rows only (as the protocol).
   const columns = lines[0].split(',').slice(1);
   const train = new Float64Array(split.train * columns.length);
-  for (let r = 0; r < split.train; r++) lines[r + 1].split(',').slice(1).forEach((x, j) => (train[r * columns.length + j] = Number.parseFloat(x)));
+  for (let r = 0; r < split.train; r++)
+    lines[r + 1]
+      .split(',')
+      .slice(1)
+      .forEach((x, j) => {
+        train[r * columns.length + j] = Number.parseFloat(x);
+      });
   const z = fitZScore(train, columns.length, split.train);
   const scale = Object.fromEntries(columns.map((c, j) => [`${source.key_prefix ?? ''}${c}`, z.std[j]]));
   const job = {
-    file, edit: { source: { ...source, path: input } }, input, horizons: ETT_HORIZONS, season: split.season,
-    window: { testStart: split.testStart, testEnd: split.testEnd }, scale,
+    file,
+    edit: { source: { ...source, path: input } },
+    input,
+    horizons: ETT_HORIZONS,
+    season: split.season,
+    window: { testStart: split.testStart, testEnd: split.testEnd },
+    scale,
   };
   const runs = await runVariants(name, job, o.withHead, o.say);
   const cellRuns = await runCells(name, job, o.cells, o.say);
@@ -148,11 +177,15 @@ async function measureDataset(name: (typeof DATASETS)[number], o: Options): Prom
     for (const H of ETT_HORIZONS) {
       const k = String(H);
       const pairs: [MethodAccuracy | undefined, { mse: number; mae: number }][] = [
-        [head[k].model, ref[k].tidecast], [head[k].naive, ref[k].naive], [head[k].seasonalNaive, ref[k].seasonalNaive],
+        [head[k].model, ref[k].tidecast],
+        [head[k].naive, ref[k].naive],
+        [head[k].seasonalNaive, ref[k].seasonalNaive],
       ];
       for (const [a, b] of pairs) worst = Math.max(worst, Math.abs((a?.mse ?? NaN) - b.mse), Math.abs((a?.mae ?? NaN) - b.mae));
     }
-    o.say(`${name}: largest |onlineHead (replay, ForecastAccuracy) - in-process reference| over MSE/MAE of head, naive, seasonal naive: ${worst.toExponential(2)}`);
+    o.say(
+      `${name}: largest |onlineHead (replay, ForecastAccuracy) - in-process reference| over MSE/MAE of head, naive, seasonal naive: ${worst.toExponential(2)}`,
+    );
   }
   return out;
 }
@@ -160,21 +193,35 @@ async function measureDataset(name: (typeof DATASETS)[number], o: Options): Prom
 /** The domain pipelines of pipelines/demo.yaml over the shared data sets. */
 function domainSource(domain: (typeof DOMAINS)[number], dataDir: string, wthColumns: readonly string[]): Record<string, unknown> {
   const prefix = `${domain}/`;
-  if (domain === 'weather') return { kind: 'file', name: 'wth', path: join(dataDir, 'WTH.csv'), time_column: 'date', value_columns: [...wthColumns], key_prefix: prefix };
-  if (domain === 'stocks') return { kind: 'file', name: 'sp500', path: join(dataDir, 'stocks/sp500_daily.csv'), key_column: 'stream', key_prefix: prefix };
+  if (domain === 'weather')
+    return {
+      kind: 'file',
+      name: 'wth',
+      path: join(dataDir, 'WTH.csv'),
+      time_column: 'date',
+      value_columns: [...wthColumns],
+      key_prefix: prefix,
+    };
+  if (domain === 'stocks')
+    return { kind: 'file', name: 'sp500', path: join(dataDir, 'stocks/sp500_daily.csv'), key_column: 'stream', key_prefix: prefix };
   return { kind: 'file', name: 'fitbit', path: join(dataDir, 'health/fitbit_heartrate.csv'), key_column: 'stream', key_prefix: prefix };
 }
 
 interface DomainResult {
   readonly table: Table;
-  readonly throughput?: { readonly steps: number; readonly stepsPerSec: number; readonly stepsPerCpuSec: number; readonly stepsPerSecWithFit: number };
+  readonly throughput?: {
+    readonly steps: number;
+    readonly stepsPerSec: number;
+    readonly stepsPerCpuSec: number;
+    readonly stepsPerSecWithFit: number;
+  };
 }
 
 async function measureDomain(domain: (typeof DOMAINS)[number], o: Options): Promise<DomainResult> {
   const file = resolve(o.root, 'pipelines/demo.yaml');
   const raw = await rawPipeline(file, domain);
   const horizon = (raw.model as { horizon: number }).horizon;
-  const fitSteps = ((raw.training as { offline?: { steps?: number } } | undefined)?.offline?.steps) ?? 512;
+  const fitSteps = (raw.training as { offline?: { steps?: number } } | undefined)?.offline?.steps ?? 512;
   const wth = (await readFile(join(o.dataDir, 'WTH.csv'), 'utf8')).slice(0, 1000).split('\n')[0].split(',').slice(1);
   const source = domainSource(domain, o.dataDir, wth);
   const horizons = [1, horizon];
@@ -196,17 +243,33 @@ async function measureDomain(domain: (typeof DOMAINS)[number], o: Options): Prom
     if (seasonal !== undefined) row.seasonalNaive = pick(seasonal, ['mse', 'mae', 'mseRatio', 'maeRatio']);
     table[k] = row;
   }
-  return { table, throughput: domain === 'stocks' ? { steps: s.steps, stepsPerSec: s.steps / s.stepSeconds, stepsPerCpuSec: s.steps / s.stepCpuSeconds, stepsPerSecWithFit: s.steps / s.seconds } : undefined };
+  return {
+    table,
+    throughput:
+      domain === 'stocks'
+        ? {
+            steps: s.steps,
+            stepsPerSec: s.steps / s.stepSeconds,
+            stepsPerCpuSec: s.steps / s.stepCpuSeconds,
+            stepsPerSecWithFit: s.steps / s.seconds,
+          }
+        : undefined,
+  };
 }
 
 function printTable(result: Record<string, Table>, note: string): void {
   const f = (x: number | null | undefined, d = 3) => (x === null || x === undefined || !Number.isFinite(x) ? '' : x.toFixed(d));
   console.log(`\n${note}`);
-  console.log('| set | H | variant | MSE | MAE | MSE / pers. | MAE / pers. | coverage95 | width95 |\n|---|---|---|---|---|---|---|---|---|');
+  console.log(
+    '| set | H | variant | MSE | MAE | MSE / pers. | MAE / pers. | coverage95 | width95 |\n|---|---|---|---|---|---|---|---|---|',
+  );
   for (const [set, table] of Object.entries(result)) {
     for (const [H, rows] of Object.entries(table)) {
       for (const [variant, c] of Object.entries(rows)) {
-        const cells = c === null || c === undefined ? ['n/a', '', '', '', '', ''] : [f(c.mse, 4), f(c.mae, 4), f(c.mseRatio), f(c.maeRatio), f(c.coverage95), f(c.width95, 4)];
+        const cells =
+          c === null || c === undefined
+            ? ['n/a', '', '', '', '', '']
+            : [f(c.mse, 4), f(c.mae, 4), f(c.mseRatio), f(c.maeRatio), f(c.coverage95), f(c.width95, 4)];
         console.log(`| ${set} | ${H} | ${variant} | ${cells.join(' | ')} |`);
       }
     }
@@ -243,8 +306,14 @@ async function main(): Promise<void> {
   }
   const work = await mkdtemp(join(tmpdir(), 'tidecast-accuracy-'));
   const o: Options = {
-    root, dataDir: at('--data') ?? resolve(root, '../shared/data'), work, full: args.includes('--full'), check: args.includes('--check'),
-    withHead: !quick, cells: at('--cells')?.split(',') ?? [], say: (line) => console.error(line),
+    root,
+    dataDir: at('--data') ?? resolve(root, '../shared/data'),
+    work,
+    full: args.includes('--full'),
+    check: args.includes('--check'),
+    withHead: !quick,
+    cells: at('--cells')?.split(',') ?? [],
+    say: (line) => console.error(line),
   };
   const started = performance.now();
   const datasets: Record<string, Table> = {};
@@ -267,16 +336,28 @@ async function main(): Promise<void> {
     return;
   }
   if (Object.keys(datasets).length > 0) {
-    printTable(datasets, 'Online-forecasting protocol: z scale (fitted on the training rows), test windows only, H = 1 and 24 (errors over h = 1..H)');
+    printTable(
+      datasets,
+      'Online-forecasting protocol: z scale (fitted on the training rows), test windows only, H = 1 and 24 (errors over h = 1..H)',
+    );
     const names = Object.keys(datasets);
-    console.log(`published H = 1 MSE (${names.join(' / ')}): ${Object.entries(PUBLISHED).map(([m, r]) => `${m} ${names.map((d) => r[d].toFixed(3)).join(' / ')}`).join('; ')}`);
+    console.log(
+      `published H = 1 MSE (${names.join(' / ')}): ${Object.entries(PUBLISHED)
+        .map(([m, r]) => `${m} ${names.map((d) => r[d].toFixed(3)).join(' / ')}`)
+        .join('; ')}`,
+    );
   }
   if (Object.keys(domains).length > 0) {
-    printTable(domains, 'Domains (pipelines/demo.yaml): data units, ratios to persistence per stream averaged over streams, errors over h = 1..H');
+    printTable(
+      domains,
+      'Domains (pipelines/demo.yaml): data units, ratios to persistence per stream averaged over streams, errors over h = 1..H',
+    );
   }
   for (const [v, reason] of skipped) console.log(`n/a ${v}: the pipeline schema rejects model.forecaster: ${v} (${reason})`);
   if (throughput !== undefined) {
-    console.log(`\nstocks replay (505 tickers, served): ${throughput.steps} steps, ${Math.round(throughput.stepsPerSec)} steps/s stepping (wall), ${Math.round(throughput.stepsPerCpuSec)} per CPU second, ${Math.round(throughput.stepsPerSecWithFit)} steps/s wall with the offline fit`);
+    console.log(
+      `\nstocks replay (505 tickers, served): ${throughput.steps} steps, ${Math.round(throughput.stepsPerSec)} steps/s stepping (wall), ${Math.round(throughput.stepsPerCpuSec)} per CPU second, ${Math.round(throughput.stepsPerSecWithFit)} steps/s wall with the offline fit`,
+    );
   }
   console.log(`total ${seconds.toFixed(1)} s`);
 }

@@ -23,7 +23,9 @@ export function dataDir(): string {
 }
 
 function lines(path: string): string[] {
-  return readFileSync(path, 'utf8').split('\n').filter((l) => l.length > 0);
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l.length > 0);
 }
 
 /** WTH.csv: hourly NOAA weather, a few columns as separate streams, from row `offset` on. */
@@ -35,7 +37,15 @@ export function weatherStreams(dir: string, columns: readonly string[], steps: n
     if (col < 0) throw new Error(`WTH.csv has no column ${c}`);
     const values = new Float64Array(Math.max(0, Math.min(steps, rows.length - 1 - offset)));
     for (let i = 0; i < values.length; i++) values[i] = Number(rows[i + 1 + offset].split(',')[col]);
-    return { key: `weather/WTH/${c}`, domain: 'weather', stepMs: HOUR, t0: Date.UTC(2010, 0, 1) + offset * HOUR, values, imputed: new Uint8Array(values.length), season: 24 };
+    return {
+      key: `weather/WTH/${c}`,
+      domain: 'weather',
+      stepMs: HOUR,
+      t0: Date.UTC(2010, 0, 1) + offset * HOUR,
+      values,
+      imputed: new Uint8Array(values.length),
+      season: 24,
+    };
   });
 }
 
@@ -51,7 +61,15 @@ export function stockStreams(dir: string, tickers: readonly string[]): BenchStre
   }
   return tickers.map((t) => {
     const values = Float64Array.from(wanted.get(t) ?? []);
-    return { key: `stocks/${t}/close`, domain: 'stocks', stepMs: DAY, t0: Date.UTC(2013, 1, 8), values, imputed: new Uint8Array(values.length), season: 0 };
+    return {
+      key: `stocks/${t}/close`,
+      domain: 'stocks',
+      stepMs: DAY,
+      t0: Date.UTC(2013, 1, 8),
+      values,
+      imputed: new Uint8Array(values.length),
+      season: 0,
+    };
   });
 }
 
@@ -69,7 +87,10 @@ export function heartRateStreams(dir: string, users: number, minSteps: number, m
     let m = byUser.get(user);
     if (!m) byUser.set(user, (m = new Map()));
     const acc = m.get(minute);
-    if (acc) { acc[0] += Number(v); acc[1]++; } else m.set(minute, [Number(v), 1]);
+    if (acc) {
+      acc[0] += Number(v);
+      acc[1]++;
+    } else m.set(minute, [Number(v), 1]);
   }
   const out: BenchStream[] = [];
   const ranked = [...byUser.entries()].sort((a, b) => b[1].size - a[1].size).slice(0, users);
@@ -80,8 +101,13 @@ export function heartRateStreams(dir: string, users: number, minSteps: number, m
       const n = Math.min(seg.values.length, left);
       left -= n;
       out.push({
-        key: `health/${user}/hr@${seg.start}`, domain: 'health', stepMs: MIN, t0: seg.start * MIN,
-        values: seg.values.slice(0, n), imputed: seg.imputed.slice(0, n), season: 0,
+        key: `health/${user}/hr@${seg.start}`,
+        domain: 'health',
+        stepMs: MIN,
+        t0: seg.start * MIN,
+        values: seg.values.slice(0, n),
+        imputed: seg.imputed.slice(0, n),
+        season: 0,
       });
     }
   }
@@ -105,7 +131,8 @@ function segments(m: Map<number, [number, number]>, maxGap: number) {
       imputed[minutes[k] - start] = 0;
     }
     for (let k = i; k < j; k++) {
-      const a = minutes[k] - start, b = minutes[k + 1] - start;
+      const a = minutes[k] - start,
+        b = minutes[k + 1] - start;
       for (let x = a + 1; x < b; x++) values[x] = values[a] + ((values[b] - values[a]) * (x - a)) / (b - a);
     }
     segs.push({ start, values, imputed });

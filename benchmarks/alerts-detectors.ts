@@ -33,16 +33,30 @@ export interface TidecastRun {
 
 /** The real alerting path: forecaster -> AlertEngine.step with the bench's rules. */
 export function runTidecast(
-  stream: BenchStream, values: Float64Array, forecaster: Forecaster, slot: number, alerting: unknown, from: number,
+  stream: BenchStream,
+  values: Float64Array,
+  forecaster: Forecaster,
+  slot: number,
+  alerting: unknown,
+  from: number,
 ): TidecastRun {
   const engine = new AlertEngine('bench', alerting);
   const buf = forecastBuffers(forecaster.horizons);
-  const f = { t: 0, stepMs: stream.stepMs, modelVersion: forecaster.name, mean: buf.mean, lower: buf.lower, upper: buf.upper, logVar: forecaster.hasVariance ? buf.logVar : undefined };
+  const f = {
+    t: 0,
+    stepMs: stream.stepMs,
+    modelVersion: forecaster.name,
+    mean: buf.mean,
+    lower: buf.lower,
+    upper: buf.upper,
+    logVar: forecaster.hasVariance ? buf.logVar : undefined,
+  };
   const onsets: number[] = [];
   const rules: string[] = [];
   const open = new Set<string>();
   let lastOnset = -Infinity;
-  let scored = 0, above = 0;
+  let scored = 0,
+    above = 0;
   for (let i = 0; i < values.length; i++) {
     const t = stream.t0 + i * stream.stepMs;
     const imputed = stream.imputed[i] === 1;
@@ -70,10 +84,14 @@ export function runTidecast(
 
 /** Static bounds from the warm-up stretch: mean ± k·std of the values before `from`. */
 export function runThreshold(stream: BenchStream, values: Float64Array, from: number, k: number): number[] {
-  let n = 0, s = 0, s2 = 0;
+  let n = 0,
+    s = 0,
+    s2 = 0;
   for (let i = 0; i < from; i++) {
     if (stream.imputed[i]) continue;
-    n++; s += values[i]; s2 += values[i] * values[i];
+    n++;
+    s += values[i];
+    s2 += values[i] * values[i];
   }
   const mean = s / n;
   const sd = Math.sqrt(Math.max(0, s2 / n - mean * mean));
@@ -89,7 +107,9 @@ export function runThreshold(stream: BenchStream, values: Float64Array, from: nu
 /** Rolling z-score: |x - mean| > k·std over the previous `window` real values. */
 export function runZScore(stream: BenchStream, values: Float64Array, from: number, window: number, k: number): number[] {
   const ring = new Float64Array(window);
-  let n = 0, s = 0, s2 = 0;
+  let n = 0,
+    s = 0,
+    s2 = 0;
   const ep = new EpisodeTracker();
   const onsets: number[] = [];
   for (let i = 0; i < values.length; i++) {
@@ -101,10 +121,12 @@ export function runZScore(stream: BenchStream, values: Float64Array, from: numbe
       const flagged = Math.abs(x - mean) > k * sd;
       if (ep.next(flagged) && i >= from) onsets.push(i);
       const old = ring[n % window];
-      s -= old; s2 -= old * old;
+      s -= old;
+      s2 -= old * old;
     }
     ring[n % window] = x;
-    s += x; s2 += x * x;
+    s += x;
+    s2 += x * x;
     n++;
   }
   return onsets;

@@ -4,7 +4,7 @@
 // through a fresh engine with those weights.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FileSourceConfig } from '../connectors/file/config.js';
+import type { FileSourceConfig } from '../connectors/file/config.js';
 import { PipelineSpec } from '../src/config/pipeline-schema.js';
 import type { Observation } from '../src/core/types.js';
 import { collectFitData } from '../src/runtime/fit-data.js';
@@ -26,11 +26,18 @@ const WORK = '/tmp/tidecast-bench-alerts';
 
 /** The domain's pipeline spec, with the bench's alerting section. */
 export function engineSpec(
-  name: string, stepMs: number, model: Record<string, unknown>, features: Record<string, unknown>, normaliseHalfLife: number,
-  alerting: unknown, fitSteps: number, csv: string,
+  name: string,
+  stepMs: number,
+  model: Record<string, unknown>,
+  features: Record<string, unknown>,
+  normaliseHalfLife: number,
+  alerting: unknown,
+  fitSteps: number,
+  csv: string,
 ): PipelineSpec {
   return PipelineSpec.parse({
-    name, step_ms: stepMs,
+    name,
+    step_ms: stepMs,
     fields: [{ name: 'value', aggregation: 'last' }],
     sources: [{ kind: 'file', path: csv, key_column: 'stream' }],
     impute: { method: 'linear', max_gap_steps: 6 },
@@ -44,12 +51,18 @@ export function engineSpec(
 }
 
 /** Fits the model on the first `fitSteps` (clean) steps of every stream of a domain. */
-export async function fitDomain(name: string, streams: readonly BenchStream[], fitSteps: number, build: (csv: string) => PipelineSpec): Promise<EngineDomain> {
+export async function fitDomain(
+  name: string,
+  streams: readonly BenchStream[],
+  fitSteps: number,
+  build: (csv: string) => PipelineSpec,
+): Promise<EngineDomain> {
   mkdirSync(WORK, { recursive: true });
   const csv = join(WORK, `${name}-fit.csv`);
   const rows = ['stream,timestamp,value'];
   for (const s of streams) {
-    for (let i = 0; i < Math.min(fitSteps, s.values.length); i++) if (!s.imputed[i]) rows.push(`${s.key},${s.t0 + i * s.stepMs},${s.values[i]}`);
+    for (let i = 0; i < Math.min(fitSteps, s.values.length); i++)
+      if (!s.imputed[i]) rows.push(`${s.key},${s.t0 + i * s.stepMs},${s.values[i]}`);
   }
   writeFileSync(csv, `${rows.join('\n')}\n`);
   const spec = build(csv);
@@ -57,7 +70,13 @@ export async function fitDomain(name: string, streams: readonly BenchStream[], f
   const file = spec.sources[0] as FileSourceConfig & { kind: 'file' };
   const data = await collectFitData(spec, [file], fitSteps, streams.length);
   const report = offlineFit(spec, engine.runner, data);
-  return { name, spec, weights: engine.runner.exportWeights(), fitSeconds: report.seconds, fitLoss: [report.initialLoss, report.finalLoss] };
+  return {
+    name,
+    spec,
+    weights: engine.runner.exportWeights(),
+    fitSeconds: report.seconds,
+    fitLoss: [report.initialLoss, report.finalLoss],
+  };
 }
 
 /**
@@ -65,9 +84,21 @@ export async function fitDomain(name: string, streams: readonly BenchStream[], f
  * per stream, the alert onsets (step indices; rules of one stream within RESOLVE_STEPS merged)
  * and the calibration counts from step `from` on.
  */
-export function runEngine(domain: EngineDomain, streams: readonly BenchStream[], values: readonly Float64Array[], from: number): TidecastRun[] {
+export function runEngine(
+  domain: EngineDomain,
+  streams: readonly BenchStream[],
+  values: readonly Float64Array[],
+  from: number,
+): TidecastRun[] {
   const index = new Map(streams.map((s, k) => [s.key, k]));
-  const runs = streams.map(() => ({ onsets: [] as number[], rules: [] as string[], scored: 0, above099: 0, lastOnset: -Infinity, open: new Set<string>() }));
+  const runs = streams.map(() => ({
+    onsets: [] as number[],
+    rules: [] as string[],
+    scored: 0,
+    above099: 0,
+    lastOnset: -Infinity,
+    open: new Set<string>(),
+  }));
   const stepOf = (k: number, t: number) => Math.round((t - streams[k].t0) / streams[k].stepMs);
   const engine: PipelineEngine = new PipelineEngine(domain.spec, {
     forecast: (f) => {
@@ -95,7 +126,8 @@ export function runEngine(domain: EngineDomain, streams: readonly BenchStream[],
   // All streams' observations in event-time order, in batches, as a live feed would deliver them.
   const obs: Observation[] = [];
   streams.forEach((s, k) => {
-    for (let i = 0; i < values[k].length; i++) if (!s.imputed[i]) obs.push({ key: s.key, eventTime: s.t0 + i * s.stepMs, fields: { value: values[k][i] } });
+    for (let i = 0; i < values[k].length; i++)
+      if (!s.imputed[i]) obs.push({ key: s.key, eventTime: s.t0 + i * s.stepMs, fields: { value: values[k][i] } });
   });
   obs.sort((a, b) => a.eventTime - b.eventTime);
   for (let i = 0; i < obs.length; i += 512) engine.ingest(obs.slice(i, i + 512));

@@ -21,7 +21,12 @@ export interface Forecaster {
 }
 
 export function forecastBuffers(horizons: number): ForecastBuffers {
-  return { mean: new Float64Array(horizons), lower: new Float64Array(horizons), upper: new Float64Array(horizons), logVar: new Float64Array(horizons) };
+  return {
+    mean: new Float64Array(horizons),
+    lower: new Float64Array(horizons),
+    upper: new Float64Array(horizons),
+    logVar: new Float64Array(horizons),
+  };
 }
 
 const LAGS = 4;
@@ -48,7 +53,10 @@ export class RlsArForecaster implements Forecaster {
   private readonly states: RlsState[] = [];
   private readonly work: Float64Array;
 
-  constructor(readonly horizons: number, private readonly seasons: readonly number[]) {
+  constructor(
+    readonly horizons: number,
+    private readonly seasons: readonly number[],
+  ) {
     this.work = new Float64Array(horizons);
   }
 
@@ -73,8 +81,17 @@ export class RlsArForecaster implements Forecaster {
     const w = new Float64Array(d);
     w[1] = 1; // start from persistence
     return {
-      season, d, w, p, hist: new Float64Array(Math.max(LAGS, season + 1) + this.horizons), phi: new Float64Array(d),
-      pphi: new Float64Array(d), n: 0, center: first, scale: Math.max(1e-6, Math.abs(first) * 0.01), var1: 1,
+      season,
+      d,
+      w,
+      p,
+      hist: new Float64Array(Math.max(LAGS, season + 1) + this.horizons),
+      phi: new Float64Array(d),
+      pphi: new Float64Array(d),
+      n: 0,
+      center: first,
+      scale: Math.max(1e-6, Math.abs(first) * 0.01),
+      var1: 1,
     };
   }
 

@@ -23,18 +23,26 @@ export interface InjectOptions {
 }
 
 export function diffScale(values: Float64Array, imputed: Uint8Array): number {
-  let n = 0, s = 0, s2 = 0;
+  let n = 0,
+    s = 0,
+    s2 = 0;
   for (let i = 1; i < values.length; i++) {
     if (imputed[i] || imputed[i - 1]) continue;
     const d = values[i] - values[i - 1];
-    n++; s += d; s2 += d * d;
+    n++;
+    s += d;
+    s2 += d * d;
   }
   return n > 1 ? Math.sqrt(Math.max(1e-12, s2 / n - (s / n) ** 2)) : 1;
 }
 
 /** Returns a copy of values with anomalies of one kind, and their windows. */
 export function inject(
-  values: Float64Array, imputed: Uint8Array, kind: AnomalyKind, o: InjectOptions, random: () => number,
+  values: Float64Array,
+  imputed: Uint8Array,
+  kind: AnomalyKind,
+  o: InjectOptions,
+  random: () => number,
 ): { values: Float64Array; windows: AnomalyWindow[] } {
   const out = values.slice();
   const sd = diffScale(values, imputed);

@@ -43,16 +43,32 @@ function row(score: SkabScore, threshold: number, rule: string): SkabRow {
   const o = score.outlier;
   const c = score.changepoint;
   return {
-    f1: r2(o.f1), far: r2(o.far_pct), mar: r2(o.mar_pct),
+    f1: r2(o.f1),
+    far: r2(o.far_pct),
+    mar: r2(o.mar_pct),
     nab: { standard: r2(c.nab_standard), lowFP: r2(c.nab_low_fp), lowFN: r2(c.nab_low_fn) },
-    threshold, thresholdRule: rule, missedCps: c.missed_cps, falseCps: c.false_positives, unrounded: score,
+    threshold,
+    thresholdRule: rule,
+    missedCps: c.missed_cps,
+    falseCps: c.false_positives,
+    unrounded: score,
   };
 }
 
 /** Scores of every detector per file (scored rows). */
-async function detectorScores(files: readonly SkabFile[], work: string, onFile?: (path: string) => void): Promise<Record<string, Map<string, Float64Array>>> {
+async function detectorScores(
+  files: readonly SkabFile[],
+  work: string,
+  onFile?: (path: string) => void,
+): Promise<Record<string, Map<string, Float64Array>>> {
   const d: Record<string, Map<string, Float64Array>> = {
-    tidecast: new Map(), tidecastSurprise: new Map(), tidecastLikelihood: new Map(), tidecastBaseline: new Map(), ewmaZ: new Map(), mad: new Map(), t2: new Map(),
+    tidecast: new Map(),
+    tidecastSurprise: new Map(),
+    tidecastLikelihood: new Map(),
+    tidecastBaseline: new Map(),
+    ewmaZ: new Map(),
+    mad: new Map(),
+    t2: new Map(),
   };
   for (const f of files) {
     const tc = await tidecastScores(f, work);
@@ -88,8 +104,11 @@ export async function runSkab(dataDir: string, predictionsDir: string, work: str
   const t2Threshold = t2Scores(files[0]).threshold;
   emit('t2', new Map([...scores.t2].map(([p, s]) => [p, flag(s, t2Threshold)])), t2Threshold, 'leaderboard: 2·UCL');
   return {
-    rows, files: files.length, rowsScored: files.reduce((n, f) => n + f.rows - 400, 0),
-    predictions: predictionsDir, seconds: Math.round((performance.now() - started) / 100) / 10,
+    rows,
+    files: files.length,
+    rowsScored: files.reduce((n, f) => n + f.rows - 400, 0),
+    predictions: predictionsDir,
+    seconds: Math.round((performance.now() - started) / 100) / 10,
   };
 }
 
@@ -97,15 +116,30 @@ export async function runSkab(dataDir: string, predictionsDir: string, work: str
 export function skabJson(r: SkabResult): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, x] of Object.entries(r.rows)) {
-    out[name] = { f1: x.f1, far: x.far, mar: x.mar, nab: x.nab, threshold: x.threshold, thresholdRule: x.thresholdRule, missedCps: x.missedCps, falseCps: x.falseCps };
+    out[name] = {
+      f1: x.f1,
+      far: x.far,
+      mar: x.mar,
+      nab: x.nab,
+      threshold: x.threshold,
+      thresholdRule: x.thresholdRule,
+      missedCps: x.missedCps,
+      falseCps: x.falseCps,
+    };
   }
   return out;
 }
 
 export function printSkab(r: SkabResult): void {
-  console.log(`SKAB v0.9 (${r.files} labelled files, first 400 rows of each never scored, ${r.rowsScored} rows scored), ${r.seconds} s; predictions in ${r.predictions}/<detector>`);
-  console.log(`${'detector'.padEnd(20)}${'F1'.padStart(6)}${'FAR%'.padStart(8)}${'MAR%'.padStart(8)}${'NAB std'.padStart(9)}${'lowFP'.padStart(8)}${'lowFN'.padStart(8)}${'missCP'.padStart(8)}${'fpCP'.padStart(6)}   threshold`);
+  console.log(
+    `SKAB v0.9 (${r.files} labelled files, first 400 rows of each never scored, ${r.rowsScored} rows scored), ${r.seconds} s; predictions in ${r.predictions}/<detector>`,
+  );
+  console.log(
+    `${'detector'.padEnd(20)}${'F1'.padStart(6)}${'FAR%'.padStart(8)}${'MAR%'.padStart(8)}${'NAB std'.padStart(9)}${'lowFP'.padStart(8)}${'lowFN'.padStart(8)}${'missCP'.padStart(8)}${'fpCP'.padStart(6)}   threshold`,
+  );
   for (const [name, x] of Object.entries(r.rows)) {
-    console.log(`${name.padEnd(20)}${x.f1.toFixed(2).padStart(6)}${x.far.toFixed(2).padStart(8)}${x.mar.toFixed(2).padStart(8)}${x.nab.standard.toFixed(2).padStart(9)}${x.nab.lowFP.toFixed(2).padStart(8)}${x.nab.lowFN.toFixed(2).padStart(8)}${String(x.missedCps).padStart(8)}${String(x.falseCps).padStart(6)}   ${x.threshold.toPrecision(5)} (${x.thresholdRule})`);
+    console.log(
+      `${name.padEnd(20)}${x.f1.toFixed(2).padStart(6)}${x.far.toFixed(2).padStart(8)}${x.mar.toFixed(2).padStart(8)}${x.nab.standard.toFixed(2).padStart(9)}${x.nab.lowFP.toFixed(2).padStart(8)}${x.nab.lowFN.toFixed(2).padStart(8)}${String(x.missedCps).padStart(8)}${String(x.falseCps).padStart(6)}   ${x.threshold.toPrecision(5)} (${x.thresholdRule})`,
+    );
   }
 }

@@ -94,17 +94,58 @@ function domains(): Domain[] {
   const evalKeys = new Set(health.map((s) => s.key));
   return [
     {
-      name: 'weather', streams: weatherStreams(dir, weather, 6000), fitStreams: weatherStreams(dir, weather, FIT_STEPS, 8760),
-      from: 300, length: 24, minGap: 150, maxGap: 300, features: { lags: [1, 2, 3, 24], diffs: [1], calendar: true }, normaliseHalfLife: 336,
+      name: 'weather',
+      streams: weatherStreams(dir, weather, 6000),
+      fitStreams: weatherStreams(dir, weather, FIT_STEPS, 8760),
+      from: 300,
+      length: 24,
+      minGap: 150,
+      maxGap: 300,
+      features: { lags: [1, 2, 3, 24], diffs: [1], calendar: true },
+      normaliseHalfLife: 336,
     },
     {
-      name: 'stocks', streams: stockStreams(dir, ['CVX', 'HD', 'JNJ', 'JPM', 'KO', 'MMM', 'PEP', 'PG', 'T', 'XOM']),
-      fitStreams: stockStreams(dir, ['ABT', 'ADP', 'AFL', 'APD', 'BDX', 'CL', 'CLX', 'COST', 'DUK', 'ED', 'GIS', 'HSY', 'KMB', 'LMT', 'MCD', 'MDT', 'NEE', 'SO', 'WM', 'VZ']),
-      from: 300, length: 10, minGap: 60, maxGap: 120, features: { lags: [1, 2, 3], diffs: [1], calendar: false }, normaliseHalfLife: 60,
+      name: 'stocks',
+      streams: stockStreams(dir, ['CVX', 'HD', 'JNJ', 'JPM', 'KO', 'MMM', 'PEP', 'PG', 'T', 'XOM']),
+      fitStreams: stockStreams(dir, [
+        'ABT',
+        'ADP',
+        'AFL',
+        'APD',
+        'BDX',
+        'CL',
+        'CLX',
+        'COST',
+        'DUK',
+        'ED',
+        'GIS',
+        'HSY',
+        'KMB',
+        'LMT',
+        'MCD',
+        'MDT',
+        'NEE',
+        'SO',
+        'WM',
+        'VZ',
+      ]),
+      from: 300,
+      length: 10,
+      minGap: 60,
+      maxGap: 120,
+      features: { lags: [1, 2, 3], diffs: [1], calendar: false },
+      normaliseHalfLife: 60,
     },
     {
-      name: 'health', streams: health, fitStreams: heartRateStreams(dir, 8, 300, 100_000).filter((s) => !evalKeys.has(s.key)),
-      from: 300, length: 20, minGap: 100, maxGap: 200, features: { lags: [1, 2, 3], diffs: [1], calendar: true }, normaliseHalfLife: 336,
+      name: 'health',
+      streams: health,
+      fitStreams: heartRateStreams(dir, 8, 300, 100_000).filter((s) => !evalKeys.has(s.key)),
+      from: 300,
+      length: 20,
+      minGap: 100,
+      maxGap: 200,
+      features: { lags: [1, 2, 3], diffs: [1], calendar: true },
+      normaliseHalfLife: 336,
     },
   ];
 }
@@ -117,10 +158,13 @@ async function engineRunner(ds: readonly Domain[]): Promise<{ run: TidecastRunne
   const fitted = new Map<string, EngineDomain>();
   for (const d of ds) {
     const name = `bench-${d.name}`;
-    const spec = (csv: string) => engineSpec(name, d.streams[0].stepMs, MODEL, d.features, d.normaliseHalfLife, benchAlerting(d.streams[0].stepMs), FIT_STEPS, csv);
+    const spec = (csv: string) =>
+      engineSpec(name, d.streams[0].stepMs, MODEL, d.features, d.normaliseHalfLife, benchAlerting(d.streams[0].stepMs), FIT_STEPS, csv);
     fitted.set(d.name, await fitDomain(name, d.fitStreams, FIT_STEPS, spec));
   }
-  const fit = [...fitted.values()].map((f) => `${f.name} NLL ${f.fitLoss[0].toFixed(3)} -> ${f.fitLoss[1].toFixed(3)} in ${f.fitSeconds.toFixed(1)} s`).join('; ');
+  const fit = [...fitted.values()]
+    .map((f) => `${f.name} NLL ${f.fitLoss[0].toFixed(3)} -> ${f.fitLoss[1].toFixed(3)} in ${f.fitSeconds.toFixed(1)} s`)
+    .join('; ');
   return {
     run: (d, values, alerting) => {
       const f = fitted.get(d.name)!;
@@ -136,7 +180,10 @@ async function engineRunner(ds: readonly Domain[]): Promise<{ run: TidecastRunne
 function rlsRunner(): { run: TidecastRunner; name: string; fit: string } {
   return {
     run: (d, values, alerting) => {
-      const forecaster = new RlsArForecaster(HORIZONS, d.streams.map((s) => s.season));
+      const forecaster = new RlsArForecaster(
+        HORIZONS,
+        d.streams.map((s) => s.season),
+      );
       return d.streams.map((s, k) => runTidecast(s, values[k], forecaster, k, alerting ?? benchAlerting(s.stepMs), d.from));
     },
     name: new RlsArForecaster(HORIZONS, []).name,
@@ -173,9 +220,18 @@ async function main(): Promise<void> {
   let steps = 0;
   KINDS.forEach((kind, ki) => {
     for (const d of ds) {
-      const injected = d.streams.map((s, k) => inject(s.values, s.imputed, kind, d, mulberry32(1000 * ki + 100 * ds.indexOf(d) + k + 1 + SEED)));
-      const runs = runner.run(d, injected.map((x) => x.values));
-      const combined = runner.run(d, injected.map((x) => x.values), combinedAlerting(d.streams[0].stepMs));
+      const injected = d.streams.map((s, k) =>
+        inject(s.values, s.imputed, kind, d, mulberry32(1000 * ki + 100 * ds.indexOf(d) + k + 1 + SEED)),
+      );
+      const runs = runner.run(
+        d,
+        injected.map((x) => x.values),
+      );
+      const combined = runner.run(
+        d,
+        injected.map((x) => x.values),
+        combinedAlerting(d.streams[0].stepMs),
+      );
       d.streams.forEach((s, k) => {
         const { values, windows } = injected[k];
         tally(kind, 'tidecast').add(windows, runs[k].onsets, TOLERANCE);
@@ -186,26 +242,35 @@ async function main(): Promise<void> {
         }
         tally(kind, 'threshold').add(windows, runThreshold(s, values, d.from, THRESHOLD_K), TOLERANCE);
         tally(kind, 'zscore').add(windows, runZScore(s, values, d.from, ZSCORE_WINDOW, ZSCORE_K), TOLERANCE);
-        if (byRule) runs[k].onsets.forEach((o, i) => {
-          const inside = windows.some((w) => o >= w.start && o <= w.end + TOLERANCE);
-          const key = `${kind} ${s.domain} ${runs[k].rules[i]} ${inside ? 'hit' : 'false'}`;
-          byRule.set(key, (byRule.get(key) ?? 0) + 1);
-        });
+        if (byRule)
+          runs[k].onsets.forEach((o, i) => {
+            const inside = windows.some((w) => o >= w.start && o <= w.end + TOLERANCE);
+            const key = `${kind} ${s.domain} ${runs[k].rules[i]} ${inside ? 'hit' : 'false'}`;
+            byRule.set(key, (byRule.get(key) ?? 0) + 1);
+          });
         steps += values.length;
       });
     }
   });
   // Calibration on the streams as they are (no injected anomalies).
   // Every alert on the streams as they are counts as a false alarm: per rule, per 1000 scored steps.
-  let scored = 0, above = 0;
+  let scored = 0,
+    above = 0;
   const cleanAlarms: Record<string, number> = {};
   for (const d of ds) {
-    for (const r of runner.run(d, d.streams.map((s) => s.values))) {
+    for (const r of runner.run(
+      d,
+      d.streams.map((s) => s.values),
+    )) {
       scored += r.scored;
       above += r.above099;
       for (const rule of r.rules) cleanAlarms[rule] = (cleanAlarms[rule] ?? 0) + 1;
     }
-    for (const r of runner.run(d, d.streams.map((s) => s.values), combinedAlerting(d.streams[0].stepMs))) {
+    for (const r of runner.run(
+      d,
+      d.streams.map((s) => s.values),
+      combinedAlerting(d.streams[0].stepMs),
+    )) {
       for (const rule of r.rules) cleanAlarms[rule] = (cleanAlarms[rule] ?? 0) + 1;
     }
     steps += d.streams.reduce((n, s) => n + s.values.length, 0);
@@ -215,8 +280,13 @@ async function main(): Promise<void> {
   const result = {
     kinds,
     calibration: {
-      shareAbove099: Math.round((above / scored) * 1e5) / 1e5, scoredSteps: scored,
-      alarmsPer1kSteps: Object.fromEntries(Object.entries(cleanAlarms).sort().map(([k, n]) => [k, Math.round((1e6 * n) / scored) / 1e3])),
+      shareAbove099: Math.round((above / scored) * 1e5) / 1e5,
+      scoredSteps: scored,
+      alarmsPer1kSteps: Object.fromEntries(
+        Object.entries(cleanAlarms)
+          .sort()
+          .map(([k, n]) => [k, Math.round((1e6 * n) / scored) / 1e3]),
+      ),
     },
     forecaster: runner.name,
     fit: runner.fit,
@@ -225,7 +295,9 @@ async function main(): Promise<void> {
     seconds: Math.round((performance.now() - started) / 100) / 10,
   };
   if (byRule) for (const [k, v] of [...byRule].sort()) console.error(`${k}: ${v}`);
-  if (byRule) for (const [k, v] of [...tallies].sort()) if (k.includes('@')) console.error(k, JSON.stringify(v.summary()), v.detected, v.missed, v.falseAlarms);
+  if (byRule)
+    for (const [k, v] of [...tallies].sort())
+      if (k.includes('@')) console.error(k, JSON.stringify(v.summary()), v.detected, v.missed, v.falseAlarms);
   const skab = process.argv.includes('--real') ? await realPart(json) : null;
   if (json) {
     process.stdout.write(`${JSON.stringify(skab ? { skab: skabJson(skab), synthetic: result } : result)}\n`);
@@ -238,24 +310,51 @@ async function main(): Promise<void> {
   }
 }
 
-function printTable(result: { kinds: Record<string, Record<string, ReturnType<EventTally['summary']>>>; calibration: { shareAbove099: number; scoredSteps: number; alarmsPer1kSteps: Record<string, number> }; forecaster: string; fit: string; streams: number; steps: number; seconds: number }, ds: Domain[]): void {
-  console.log(`Alerting bench: ${result.streams} real streams (${ds.map((d) => `${d.streams.length} ${d.streams[0]?.domain}`).join(', ')}), ${result.steps} steps, ${result.seconds} s`);
+function printTable(
+  result: {
+    kinds: Record<string, Record<string, ReturnType<EventTally['summary']>>>;
+    calibration: { shareAbove099: number; scoredSteps: number; alarmsPer1kSteps: Record<string, number> };
+    forecaster: string;
+    fit: string;
+    streams: number;
+    steps: number;
+    seconds: number;
+  },
+  ds: Domain[],
+): void {
+  console.log(
+    `Alerting bench: ${result.streams} real streams (${ds.map((d) => `${d.streams.length} ${d.streams[0]?.domain}`).join(', ')}), ${result.steps} steps, ${result.seconds} s`,
+  );
   console.log(`Forecaster: ${result.forecaster}`);
   console.log(`Fit: ${result.fit}`);
-  console.log(`Baselines: threshold = |x - mean| > ${THRESHOLD_K}·std of the warm-up; zscore = |x - mean| > ${ZSCORE_K}·std over the previous ${ZSCORE_WINDOW} steps; tolerance ${TOLERANCE} steps after a window.`);
+  console.log(
+    `Baselines: threshold = |x - mean| > ${THRESHOLD_K}·std of the warm-up; zscore = |x - mean| > ${ZSCORE_K}·std over the previous ${ZSCORE_WINDOW} steps; tolerance ${TOLERANCE} steps after a window.`,
+  );
   console.log('');
-  console.log(`${'kind'.padEnd(12)}${'detector'.padEnd(11)}${'precision'.padStart(10)}${'recall'.padStart(8)}${'f1'.padStart(7)}${'delay'.padStart(7)}   f1 margin`);
+  console.log(
+    `${'kind'.padEnd(12)}${'detector'.padEnd(11)}${'precision'.padStart(10)}${'recall'.padStart(8)}${'f1'.padStart(7)}${'delay'.padStart(7)}   f1 margin`,
+  );
   for (const [kind, byDet] of Object.entries(result.kinds)) {
     const best = Math.max(byDet.threshold.f1, byDet.zscore.f1);
     for (const d of DETECTORS) {
       const m = byDet[d];
       const margin = d === 'tidecast' || d === 'combined' ? `   ${(m.f1 - best >= 0 ? '+' : '') + (m.f1 - best).toFixed(3)}` : '';
-      console.log(`${kind.padEnd(12)}${d.padEnd(11)}${m.precision.toFixed(3).padStart(10)}${m.recall.toFixed(3).padStart(8)}${m.f1.toFixed(3).padStart(7)}${String(m.medianDelaySteps).padStart(7)}${margin}`);
+      console.log(
+        `${kind.padEnd(12)}${d.padEnd(11)}${m.precision.toFixed(3).padStart(10)}${m.recall.toFixed(3).padStart(8)}${m.f1.toFixed(3).padStart(7)}${String(m.medianDelaySteps).padStart(7)}${margin}`,
+      );
     }
   }
   console.log('');
-  console.log(`Calibration on anomaly-free streams: share of scores > 0.99 = ${(100 * result.calibration.shareAbove099).toFixed(2)}% of ${result.calibration.scoredSteps} scored steps (target 0.5% to 2%).`);
-  console.log(`Alerts on anomaly-free streams per 1000 scored steps, by rule: ${Object.entries(result.calibration.alarmsPer1kSteps).map(([r, n]) => `${r} ${n}`).join(', ') || 'none'}.`);
+  console.log(
+    `Calibration on anomaly-free streams: share of scores > 0.99 = ${(100 * result.calibration.shareAbove099).toFixed(2)}% of ${result.calibration.scoredSteps} scored steps (target 0.5% to 2%).`,
+  );
+  console.log(
+    `Alerts on anomaly-free streams per 1000 scored steps, by rule: ${
+      Object.entries(result.calibration.alarmsPer1kSteps)
+        .map(([r, n]) => `${r} ${n}`)
+        .join(', ') || 'none'
+    }.`,
+  );
 }
 
 if (process.argv[1]?.endsWith('alerts.ts')) {

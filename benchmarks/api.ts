@@ -17,10 +17,16 @@ const STEP = 60_000;
 
 /** The peer: what one would write first, objects per step, trimmed with shift(). */
 class NaiveStore {
-  private readonly byKey = new Map<string, { actuals: { t: number; v: number }[]; forecasts: { t: number; mean: number[]; lower: number[]; upper: number[] }[] }>();
+  private readonly byKey = new Map<
+    string,
+    { actuals: { t: number; v: number }[]; forecasts: { t: number; mean: number[]; lower: number[]; upper: number[] }[] }
+  >();
   record(key: string, t: number, v: number, f: Forecast): void {
     let s = this.byKey.get(key);
-    if (s === undefined) { s = { actuals: [], forecasts: [] }; this.byKey.set(key, s); }
+    if (s === undefined) {
+      s = { actuals: [], forecasts: [] };
+      this.byKey.set(key, s);
+    }
     s.actuals.push({ t, v });
     s.forecasts.push({ t: f.t, mean: Array.from(f.mean), lower: Array.from(f.lower), upper: Array.from(f.upper) });
     if (s.actuals.length > CAPACITY) s.actuals.shift();
@@ -30,8 +36,14 @@ class NaiveStore {
 
 function forecasts(): Forecast[] {
   return Array.from({ length: STREAMS }, (_, i) => ({
-    pipeline: 'bench', key: `bench/s${i}`, t: 0, stepMs: STEP, modelVersion: 'v1',
-    mean: new Float64Array(HORIZON).fill(i), lower: new Float64Array(HORIZON).fill(i - 1), upper: new Float64Array(HORIZON).fill(i + 1),
+    pipeline: 'bench',
+    key: `bench/s${i}`,
+    t: 0,
+    stepMs: STEP,
+    modelVersion: 'v1',
+    mean: new Float64Array(HORIZON).fill(i),
+    lower: new Float64Array(HORIZON).fill(i - 1),
+    upper: new Float64Array(HORIZON).fill(i + 1),
   }));
 }
 
@@ -60,12 +72,20 @@ async function main(): Promise<void> {
   await bench.run();
 
   // Full rings for the read side.
-  for (let k = 0; k < CAPACITY; k++) for (let i = 0; i < STREAMS; i++) { store.recordActual('bench', fs[i].key, k * STEP, i); store.recordForecast(fs[i]); }
+  for (let k = 0; k < CAPACITY; k++)
+    for (let i = 0; i < STREAMS; i++) {
+      store.recordActual('bench', fs[i].key, k * STEP, i);
+      store.recordForecast(fs[i]);
+    }
   const { app } = buildHttpApp({ store, metrics: createMetrics(), health: () => ({ live: true, ready: true }) });
   const reads = new Bench({ time: 800, warmupTime: 200 });
   reads
-    .add(`GET /api/streams (first page of 500 of ${STREAMS} streams)`, async () => { await app.inject({ method: 'GET', url: '/api/streams' }); })
-    .add(`GET /api/streams/:key (${CAPACITY} points)`, async () => { await app.inject({ method: 'GET', url: '/api/streams/bench%2Fs7' }); });
+    .add(`GET /api/streams (first page of 500 of ${STREAMS} streams)`, async () => {
+      await app.inject({ method: 'GET', url: '/api/streams' });
+    })
+    .add(`GET /api/streams/:key (${CAPACITY} points)`, async () => {
+      await app.inject({ method: 'GET', url: '/api/streams/bench%2Fs7' });
+    });
   await reads.run();
   await app.close();
 
@@ -75,16 +95,26 @@ async function main(): Promise<void> {
   });
   const perStepNs = (i: number) => (rows[i].meanMs * 1e6) / STREAMS;
   const result = {
-    streams: STREAMS, horizon: HORIZON, capacity: CAPACITY, node: process.version,
-    writeNsPerStreamStep: perStepNs(0), naiveWriteNsPerStreamStep: perStepNs(1),
-    listStreamsMs: rows[2].meanMs, streamDetailMs: rows[3].meanMs, rows,
+    streams: STREAMS,
+    horizon: HORIZON,
+    capacity: CAPACITY,
+    node: process.version,
+    writeNsPerStreamStep: perStepNs(0),
+    naiveWriteNsPerStreamStep: perStepNs(1),
+    listStreamsMs: rows[2].meanMs,
+    streamDetailMs: rows[3].meanMs,
+    rows,
   };
   if (json) {
-    process.stdout.write(JSON.stringify(result) + '\n');
+    process.stdout.write(`${JSON.stringify(result)}\n`);
     return;
   }
-  console.table(rows.map((r) => ({ task: r.name, 'mean ms': r.meanMs.toFixed(3), 'p99 ms': r.p99Ms.toFixed(3), 'ops/s': r.opsPerSec.toFixed(0) })));
-  console.log(`write per stream step: ForecastStore ${result.writeNsPerStreamStep.toFixed(0)} ns, naive objects ${result.naiveWriteNsPerStreamStep.toFixed(0)} ns`);
+  console.table(
+    rows.map((r) => ({ task: r.name, 'mean ms': r.meanMs.toFixed(3), 'p99 ms': r.p99Ms.toFixed(3), 'ops/s': r.opsPerSec.toFixed(0) })),
+  );
+  console.log(
+    `write per stream step: ForecastStore ${result.writeNsPerStreamStep.toFixed(0)} ns, naive objects ${result.naiveWriteNsPerStreamStep.toFixed(0)} ns`,
+  );
 }
 
 await main();

@@ -21,18 +21,31 @@ import { Prng } from '../src/training/prng.js';
 import { heartRateStreams, stockStreams, weatherStreams, type BenchStream } from './alerts-data.js';
 import { diffScale } from './alerts-inject.js';
 
-interface Score { readonly accuracy: number; readonly macroF1: number; readonly n: number }
+interface Score {
+  readonly accuracy: number;
+  readonly macroF1: number;
+  readonly n: number;
+}
 type Block = Record<'classifier' | 'majority' | 'sameAsLast', Score>;
 
 /** Accuracy and macro-F1 (mean F1 over the classes that occur as truth or prediction). */
 function score(truth: readonly number[], pred: readonly number[], classes: number): Score {
-  const tp = new Float64Array(classes), fp = new Float64Array(classes), fn = new Float64Array(classes);
+  const tp = new Float64Array(classes),
+    fp = new Float64Array(classes),
+    fn = new Float64Array(classes);
   let right = 0;
   truth.forEach((y, i) => {
     const p = pred[i];
-    if (p === y) { right++; tp[y]++; } else { fp[p]++; fn[y]++; }
+    if (p === y) {
+      right++;
+      tp[y]++;
+    } else {
+      fp[p]++;
+      fn[y]++;
+    }
   });
-  let f1 = 0, used = 0;
+  let f1 = 0,
+    used = 0;
   for (let k = 0; k < classes; k++) {
     if (tp[k] + fp[k] + fn[k] === 0) continue;
     f1 += (2 * tp[k]) / (2 * tp[k] + fp[k] + fn[k]);
@@ -48,7 +61,11 @@ function majorityOf(truth: readonly number[], classes: number): number[] {
   return truth.map(() => top);
 }
 
-const argmax = (p: Float64Array) => { let k = 0; for (let i = 1; i < p.length; i++) if (p[i] > p[k]) k = i; return k; };
+const argmax = (p: Float64Array) => {
+  let k = 0;
+  for (let i = 1; i < p.length; i++) if (p[i] > p[k]) k = i;
+  return k;
+};
 
 function regimeBench(streams: readonly BenchStream[], horizon: number): Block & { classes: Record<string, number> } {
   const c = new RegimeClassifier({ horizon });
@@ -66,11 +83,15 @@ function regimeBench(streams: readonly BenchStream[], horizon: number): Block & 
       if (t >= horizon) truth[j][t - horizon] = c.lastRegime(s.key);
     });
   }
-  const ys: number[] = [], ps: number[] = [], ls: number[] = [];
+  const ys: number[] = [],
+    ps: number[] = [],
+    ls: number[] = [];
   streams.forEach((s, j) => {
     for (let t = Math.floor(0.2 * s.values.length); t < s.values.length; t++) {
       if (truth[j][t] < 0 || pred[j][t] < 0 || last[j][t] < 0) continue;
-      ys.push(truth[j][t]); ps.push(pred[j][t]); ls.push(last[j][t]);
+      ys.push(truth[j][t]);
+      ps.push(pred[j][t]);
+      ls.push(last[j][t]);
     }
   });
   const classes = Object.fromEntries(REGIMES.map((r, k) => [r, ys.filter((y) => y === k).length / ys.length]));
@@ -83,9 +104,12 @@ function deviationBench(streams: readonly BenchStream[], seed: number): Block {
   // Self-supervised learning on the first 40% of every stream, interleaved across streams.
   const maxLen = Math.max(...streams.map((s) => s.values.length));
   for (let end = c.window; end < 0.4 * maxLen; end += 3) {
-    for (const s of streams) if (end < 0.4 * s.values.length && !s.imputed.subarray(end - c.window, end).some((v) => v === 1)) c.learnFromClean(s.values, end);
+    for (const s of streams)
+      if (end < 0.4 * s.values.length && !s.imputed.subarray(end - c.window, end).some((v) => v === 1)) c.learnFromClean(s.values, end);
   }
-  const ys: number[] = [], ps: number[] = [], ls: number[] = [];
+  const ys: number[] = [],
+    ps: number[] = [],
+    ls: number[] = [];
   const p = new Float64Array(DEVIATION_KINDS.length);
   for (const s of streams) {
     const sd = diffScale(s.values, s.imputed);
@@ -95,7 +119,8 @@ function deviationBench(streams: readonly BenchStream[], seed: number): Block {
       const kind = rng.int(DEVIATION_KINDS.length);
       const len = kind === 0 ? 1 : 24;
       const sign = rng.next() < 0.5 ? -1 : 1;
-      const shift = sign * rng.uniform(4, 6) * sd, noise = rng.uniform(3, 4) * sd;
+      const shift = sign * rng.uniform(4, 6) * sd,
+        noise = rng.uniform(3, 4) * sd;
       for (let i = start; i < start + len; i++) {
         if (kind === 0) v[i] += sign * rng.uniform(6, 9) * sd;
         else if (kind === 1) v[i] += shift;
@@ -104,7 +129,9 @@ function deviationBench(streams: readonly BenchStream[], seed: number): Block {
       }
       const at = start + (kind === 0 ? 0 : rng.int(Math.min(len, c.recent)));
       if (!c.classify(v, at + 1, p)) continue;
-      ys.push(kind); ps.push(argmax(p)); ls.push(previous < 0 ? 0 : previous);
+      ys.push(kind);
+      ps.push(argmax(p));
+      ls.push(previous < 0 ? 0 : previous);
       previous = kind;
     }
   }
@@ -117,7 +144,15 @@ function main(): void {
   const dir = args.includes('--data') ? args[args.indexOf('--data') + 1] : (process.env.TIDECAST_DATA ?? '/work/shared/data');
   const started = performance.now();
   const wth = readFileSync(join(dir, 'WTH.csv'), 'utf8').slice(0, 2000).split('\n')[0].split(',').slice(1);
-  const tickers = [...new Set(readFileSync(join(dir, 'stocks', 'sp500_daily.csv'), 'utf8').split('\n').slice(1, 4000).map((l) => l.slice(0, l.indexOf(','))).filter((t) => t !== ''))];
+  const tickers = [
+    ...new Set(
+      readFileSync(join(dir, 'stocks', 'sp500_daily.csv'), 'utf8')
+        .split('\n')
+        .slice(1, 4000)
+        .map((l) => l.slice(0, l.indexOf(',')))
+        .filter((t) => t !== ''),
+    ),
+  ];
   const domains: Record<string, { streams: BenchStream[]; horizon: number }> = {
     weather: { streams: weatherStreams(dir, wth, 40_000), horizon: 12 },
     stocks: { streams: stockStreams(dir, tickers), horizon: 5 },
@@ -127,22 +162,41 @@ function main(): void {
   for (const [name, d] of Object.entries(domains)) {
     const streams = d.streams.filter((s) => s.values.length >= 200);
     result[name] = {
-      streams: streams.length, steps: streams.reduce((a, s) => a + s.values.length, 0),
-      regime: regimeBench(streams, d.horizon), deviation: deviationBench(streams, 7),
+      streams: streams.length,
+      steps: streams.reduce((a, s) => a + s.values.length, 0),
+      regime: regimeBench(streams, d.horizon),
+      deviation: deviationBench(streams, 7),
     };
     console.error(`${name}: ${streams.length} streams done`);
   }
   const seconds = (performance.now() - started) / 1000;
-  if (json) { console.log(JSON.stringify({ ...result, seconds })); return; }
+  if (json) {
+    console.log(JSON.stringify({ ...result, seconds }));
+    return;
+  }
   console.log('\nRegime of the coming horizon (falling / flat / rising) and deviation kind at injected anomalies: accuracy / macro-F1');
-  console.log('| domain | task | streams | scored | classifier acc | classifier F1 | majority acc | majority F1 | same as last acc | same as last F1 |\n|---|---|---|---|---|---|---|---|---|---|');
+  console.log(
+    '| domain | task | streams | scored | classifier acc | classifier F1 | majority acc | majority F1 | same as last acc | same as last F1 |\n|---|---|---|---|---|---|---|---|---|---|',
+  );
   for (const [name, r] of Object.entries(result)) {
-    for (const [task, b] of [['regime', r.regime], ['deviation', r.deviation]] as const) {
+    for (const [task, b] of [
+      ['regime', r.regime],
+      ['deviation', r.deviation],
+    ] as const) {
       const f = (s: Score) => `${s.accuracy.toFixed(3)} | ${s.macroF1.toFixed(3)}`;
       console.log(`| ${name} | ${task} | ${r.streams} | ${b.classifier.n} | ${f(b.classifier)} | ${f(b.majority)} | ${f(b.sameAsLast)} |`);
     }
   }
-  console.log(`regime class shares: ${Object.entries(result).map(([n, r]) => `${n} ${Object.entries(r.regime.classes).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(' ')}`).join('; ')}`);
+  console.log(
+    `regime class shares: ${Object.entries(result)
+      .map(
+        ([n, r]) =>
+          `${n} ${Object.entries(r.regime.classes)
+            .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+            .join(' ')}`,
+      )
+      .join('; ')}`,
+  );
   console.log(`total ${seconds.toFixed(1)} s`);
 }
 

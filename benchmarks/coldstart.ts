@@ -33,18 +33,30 @@ function scaled(x: Float32Array): Float32Array {
   return x.map((v) => v / s);
 }
 
-interface DomainResult { readonly train: number; readonly fresh: number; readonly mse: Record<Method, number>; readonly ratio: Record<Method, number>; readonly fitSeconds: number }
+interface DomainResult {
+  readonly train: number;
+  readonly fresh: number;
+  readonly mse: Record<Method, number>;
+  readonly ratio: Record<Method, number>;
+  readonly fitSeconds: number;
+}
 
 function domain(streams: BenchStream[], maxNew: number, seed: number): DomainResult {
   const rng = new Prng(seed);
   const order = streams.map((_, i) => i);
-  for (let i = order.length - 1; i > 0; i--) { const j = rng.int(i + 1); [order[i], order[j]] = [order[j], order[i]]; }
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [order[i], order[j]] = [order[j], order[i]];
+  }
   const nNew = Math.min(maxNew, Math.max(2, Math.round(0.2 * streams.length)));
   const fresh = order.slice(0, nNew).map((i) => streams[i]);
   const train = order.slice(nNew).map((i) => streams[i]);
   const t0 = performance.now();
   const emb = new StreamEmbeddings({ units: 16, dims: 4, seed });
-  emb.fit(train.map((s) => scaled(changes(s.values, 0, Math.min(s.values.length, 2000)))), { updates: 800, batch: 16, window: 48 });
+  emb.fit(
+    train.map((s) => scaled(changes(s.values, 0, Math.min(s.values.length, 2000)))),
+    { updates: 800, batch: 16, window: 48 },
+  );
   const fitSeconds = (performance.now() - t0) / 1000;
   const sse = Object.fromEntries(METHODS.map((m) => [m, 0])) as Record<Method, number>;
   const ratio = Object.fromEntries(METHODS.map((m) => [m, 0])) as Record<Method, number>;
@@ -54,19 +66,31 @@ function domain(streams: BenchStream[], maxNew: number, seed: number): DomainRes
   for (const s of fresh) {
     const d = changes(s.values, 0, N);
     // Leak-free scaling: change t divided by the RMS of changes 1..t (the scale known at step t).
-    const x = new Float32Array(N), scale = new Float64Array(N);
+    const x = new Float32Array(N),
+      scale = new Float64Array(N);
     let s2 = 0;
-    for (let t = 1; t < N; t++) { s2 += d[t] * d[t]; scale[t] = Math.sqrt(s2 / t) || 1; x[t] = d[t] / scale[t]; }
+    for (let t = 1; t < N; t++) {
+      s2 += d[t] * d[t];
+      scale[t] = Math.sqrt(s2 / t) || 1;
+      x[t] = d[t] / scale[t];
+    }
     emb.coldForecasts(x, N, 'neighbours', out.coldStart);
     emb.coldForecasts(x, N, 'zero', out.zeroEmbedding);
     scratchForecasts(x, N, out.scratch, { units: 16, seed });
     const rls = new RecursiveLeastSquares({ features: 3, outputs: 1, forgetting: 1 });
-    const f = new Float64Array(3), y = new Float64Array(1), p = new Float64Array(1);
+    const f = new Float64Array(3),
+      y = new Float64Array(1),
+      p = new Float64Array(1);
     for (let t = 0; t < N; t++) {
-      f[0] = x[t]; f[1] = t >= 1 ? x[t - 1] : 0; f[2] = t >= 2 ? x[t - 2] : 0;
+      f[0] = x[t];
+      f[1] = t >= 1 ? x[t - 1] : 0;
+      f[2] = t >= 2 ? x[t - 2] : 0;
       rls.predict(f, p);
       out.rls[t] = p[0];
-      if (t + 1 < N) { y[0] = x[t + 1]; rls.update(f, y); }
+      if (t + 1 < N) {
+        y[0] = x[t + 1];
+        rls.update(f, y);
+      }
     }
     out.naive.fill(0);
     const own = Object.fromEntries(METHODS.map((m) => [m, 0])) as Record<Method, number>;
@@ -78,10 +102,16 @@ function domain(streams: BenchStream[], maxNew: number, seed: number): DomainRes
       }
     }
     const steps = N - 2;
-    for (const m of METHODS) { sse[m] += own[m] / steps; ratio[m] += own.naive > 0 ? own[m] / own.naive : 1; }
+    for (const m of METHODS) {
+      sse[m] += own[m] / steps;
+      ratio[m] += own.naive > 0 ? own[m] / own.naive : 1;
+    }
     n++;
   }
-  for (const m of METHODS) { sse[m] /= n; ratio[m] /= n; }
+  for (const m of METHODS) {
+    sse[m] /= n;
+    ratio[m] /= n;
+  }
   return { train: train.length, fresh: n, mse: sse, ratio, fitSeconds };
 }
 
@@ -91,24 +121,45 @@ function main(): void {
   const dir = args.includes('--data') ? args[args.indexOf('--data') + 1] : (process.env.TIDECAST_DATA ?? '/work/shared/data');
   const started = performance.now();
   const wth = readFileSync(join(dir, 'WTH.csv'), 'utf8').slice(0, 2000).split('\n')[0].split(',').slice(1);
-  const tickers = [...new Set(readFileSync(join(dir, 'stocks', 'sp500_daily.csv'), 'utf8').split('\n').slice(1, 4000).map((l) => l.slice(0, l.indexOf(','))).filter((t) => t !== ''))];
+  const tickers = [
+    ...new Set(
+      readFileSync(join(dir, 'stocks', 'sp500_daily.csv'), 'utf8')
+        .split('\n')
+        .slice(1, 4000)
+        .map((l) => l.slice(0, l.indexOf(',')))
+        .filter((t) => t !== ''),
+    ),
+  ];
   const sets: Record<string, BenchStream[]> = {
     weather: weatherStreams(dir, wth, 4000),
     stocks: stockStreams(dir, tickers).filter((s) => s.values.length > 200),
-    health: heartRateStreams(dir, 12, 200, 20_000).filter((s) => s.values.length > 200 && !s.imputed.subarray(0, STEPS + 1).some((v) => v === 1)),
+    health: heartRateStreams(dir, 12, 200, 20_000).filter(
+      (s) => s.values.length > 200 && !s.imputed.subarray(0, STEPS + 1).some((v) => v === 1),
+    ),
   };
   const result: Record<string, DomainResult> = {};
   for (const [name, streams] of Object.entries(sets)) {
     result[name] = domain(streams, 60, 5);
-    console.error(`${name}: ${result[name].train} training streams, ${result[name].fresh} new, fit ${result[name].fitSeconds.toFixed(1)} s`);
+    console.error(
+      `${name}: ${result[name].train} training streams, ${result[name].fresh} new, fit ${result[name].fitSeconds.toFixed(1)} s`,
+    );
   }
   const seconds = (performance.now() - started) / 1000;
-  if (json) { console.log(JSON.stringify({ ...result, seconds })); return; }
-  console.log(`\nNew streams' first ${STEPS} steps, one-step forecasts: MSE (data units, mean over new streams) and MSE / naive per stream (mean)`);
-  console.log(`| domain | train / new | ${METHODS.map((m) => `${m} MSE`).join(' | ')} | ${METHODS.map((m) => `${m} / naive`).join(' | ')} |`);
+  if (json) {
+    console.log(JSON.stringify({ ...result, seconds }));
+    return;
+  }
+  console.log(
+    `\nNew streams' first ${STEPS} steps, one-step forecasts: MSE (data units, mean over new streams) and MSE / naive per stream (mean)`,
+  );
+  console.log(
+    `| domain | train / new | ${METHODS.map((m) => `${m} MSE`).join(' | ')} | ${METHODS.map((m) => `${m} / naive`).join(' | ')} |`,
+  );
   console.log(`|---|---|${METHODS.map(() => '---|').join('')}${METHODS.map(() => '---|').join('')}`);
   for (const [name, r] of Object.entries(result)) {
-    console.log(`| ${name} | ${r.train} / ${r.fresh} | ${METHODS.map((m) => r.mse[m].toPrecision(4)).join(' | ')} | ${METHODS.map((m) => r.ratio[m].toFixed(3)).join(' | ')} |`);
+    console.log(
+      `| ${name} | ${r.train} / ${r.fresh} | ${METHODS.map((m) => r.mse[m].toPrecision(4)).join(' | ')} | ${METHODS.map((m) => r.ratio[m].toFixed(3)).join(' | ')} |`,
+    );
   }
   console.log(`total ${seconds.toFixed(1)} s`);
 }

@@ -21,10 +21,17 @@ const TARGET_FIRST_RENDER_MS = 1500;
 const TARGET_LONGEST_TASK_MS = 100;
 const HISTORY_STEPS = 120;
 
-interface Phase { readonly longestTaskMs: number; readonly longTasks: number }
+interface Phase {
+  readonly longestTaskMs: number;
+  readonly longTasks: number;
+}
 
 /** Renderer main-thread tasks from a Chromium trace: the longest by wall time and by thread CPU time. */
-interface TraceTasks { readonly longestWallMs: number; readonly longestCpuMs: number; readonly cpuOver50ms: number }
+interface TraceTasks {
+  readonly longestWallMs: number;
+  readonly longestCpuMs: number;
+  readonly cpuOver50ms: number;
+}
 
 function traceTasks(trace: Buffer): TraceTasks {
   type Ev = { name: string; ph: string; pid: number; tid: number; dur?: number; tdur?: number; args?: { name?: string } };
@@ -87,7 +94,13 @@ async function measure(browser: Browser, streams: number): Promise<SizeResult> {
   const store = new ForecastStore({ capacity: 240 });
   const load = new DashboardLoad(store, streams);
   load.advance(HISTORY_STEPS);
-  const server = await startHttpServer({ port: 0, host: '127.0.0.1', store, metrics: createMetrics(), health: () => ({ live: true, ready: true }) });
+  const server = await startHttpServer({
+    port: 0,
+    host: '127.0.0.1',
+    store,
+    metrics: createMetrics(),
+    health: () => ({ live: true, ready: true }),
+  });
   load.start(1000);
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
   try {
@@ -96,10 +109,20 @@ async function measure(browser: Browser, streams: number): Promise<SizeResult> {
     page.on('pageerror', (e) => errors.push(String(e)));
     await page.addInitScript(OBSERVE_LONG_TASKS);
     await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline'] });
-    await page.goto(server.url + '/');
+    await page.goto(`${server.url}/`);
     // Polled every frame inside the page: performance.now() is ms since navigation start.
-    const firstListMs = (await (await page.waitForFunction(() => document.querySelector('#stream-list .row') !== null && performance.now(), null, { polling: 'raf', timeout: 120_000 })).jsonValue()) as number;
-    const firstRenderMs = (await (await page.waitForFunction(() => Number(document.getElementById('chart')?.dataset.points ?? 0) > 0 && performance.now(), null, { polling: 'raf', timeout: 120_000 })).jsonValue()) as number;
+    const firstListMs = (await (
+      await page.waitForFunction(() => document.querySelector('#stream-list .row') !== null && performance.now(), null, {
+        polling: 'raf',
+        timeout: 120_000,
+      })
+    ).jsonValue()) as number;
+    const firstRenderMs = (await (
+      await page.waitForFunction(() => Number(document.getElementById('chart')?.dataset.points ?? 0) > 0 && performance.now(), null, {
+        polling: 'raf',
+        timeout: 120_000,
+      })
+    ).jsonValue()) as number;
     const loadPhase = await longTasksSince(page, 0);
 
     const refreshFrom = await now(page);
@@ -108,7 +131,10 @@ async function measure(browser: Browser, streams: number): Promise<SizeResult> {
 
     const scrollFrom = await now(page);
     for (let i = 0; i < 40; i++) {
-      await page.evaluate(() => { const l = document.getElementById('stream-list') as HTMLElement; l.scrollTop += 1500; });
+      await page.evaluate(() => {
+        const l = document.getElementById('stream-list') as HTMLElement;
+        l.scrollTop += 1500;
+      });
       await page.waitForTimeout(50);
     }
     await page.waitForTimeout(1000);
@@ -119,10 +145,14 @@ async function measure(browser: Browser, streams: number): Promise<SizeResult> {
 
     const searchFrom = await now(page);
     await page.fill('#filter', 'site42/');
-    await page.waitForFunction(() => {
-      const rows = Array.from(document.querySelectorAll('#stream-list .row')) as HTMLElement[];
-      return rows.length > 0 && rows.every((r) => r.dataset.key?.includes('site42/'));
-    }, null, { polling: 'raf', timeout: 60_000 });
+    await page.waitForFunction(
+      () => {
+        const rows = Array.from(document.querySelectorAll('#stream-list .row')) as HTMLElement[];
+        return rows.length > 0 && rows.every((r) => r.dataset.key?.includes('site42/'));
+      },
+      null,
+      { polling: 'raf', timeout: 60_000 },
+    );
     const searchMs = (await now(page)) - searchFrom;
     await page.waitForTimeout(2500);
     const search = await longTasksSince(page, searchFrom);
@@ -130,8 +160,18 @@ async function measure(browser: Browser, streams: number): Promise<SizeResult> {
     if (errors.length > 0) throw new Error(`page errors: ${errors.join('; ')}`);
     const longestTaskMs = Math.max(loadPhase.longestTaskMs, refresh.longestTaskMs, scroll.longestTaskMs, search.longestTaskMs);
     return {
-      streams, firstListMs, firstRenderMs, load: loadPhase, refresh, scroll, search, longestTaskMs, trace, searchMs,
-      rowsLoadedAfterScroll, domRows,
+      streams,
+      firstListMs,
+      firstRenderMs,
+      load: loadPhase,
+      refresh,
+      scroll,
+      search,
+      longestTaskMs,
+      trace,
+      searchMs,
+      rowsLoadedAfterScroll,
+      domRows,
       meetsTargets: firstRenderMs < TARGET_FIRST_RENDER_MS && longestTaskMs <= TARGET_LONGEST_TASK_MS,
     };
   } finally {
@@ -155,33 +195,43 @@ async function main(): Promise<void> {
   const os = await import('node:os');
   const cpus = os.cpus();
   const out = {
-    node: process.version, cpus: cpus.length, cpu: cpus[0]?.model ?? '', chromium,
+    node: process.version,
+    cpus: cpus.length,
+    cpu: cpus[0]?.model ?? '',
+    chromium,
     // Long tasks are wall time: on a loaded machine the renderer waits for a core inside them.
     loadAverage1m: os.loadavg()[0],
-    targets: { firstRenderMs: TARGET_FIRST_RENDER_MS, longestTaskMs: TARGET_LONGEST_TASK_MS }, streams: results,
+    targets: { firstRenderMs: TARGET_FIRST_RENDER_MS, longestTaskMs: TARGET_LONGEST_TASK_MS },
+    streams: results,
   };
   if (json) {
-    process.stdout.write(JSON.stringify(out) + '\n');
+    process.stdout.write(`${JSON.stringify(out)}\n`);
     return;
   }
   const ms = (v: number) => v.toFixed(0);
-  console.table(Object.values(results).map((r) => ({
-    streams: r.streams,
-    'first rows ms': ms(r.firstListMs),
-    'first render ms': ms(r.firstRenderMs),
-    'longest task ms (load)': ms(r.load.longestTaskMs),
-    'refresh': ms(r.refresh.longestTaskMs),
-    'scroll': ms(r.scroll.longestTaskMs),
-    'search': ms(r.search.longestTaskMs),
-    'most CPU in one task ms': ms(r.trace.longestCpuMs),
-    'search ms': ms(r.searchMs),
-    'rows loaded': r.rowsLoadedAfterScroll,
-    'DOM rows': r.domRows,
-    'meets targets': r.meetsTargets ? 'yes' : 'NO',
-  })));
-  console.log(`Targets: first render < ${TARGET_FIRST_RENDER_MS} ms, no task > ${TARGET_LONGEST_TASK_MS} ms (long tasks are those over 50 ms; 0 = none).`);
-  console.log('Long tasks are wall time: on a loaded machine the renderer waits for a core inside them; the trace\'s');
-  console.log(`thread CPU time per task ("most CPU in one task") is the page's own work. ${out.cpus} CPUs (load average ${out.loadAverage1m.toFixed(1)} at the end), Chromium ${out.chromium}.`);
+  console.table(
+    Object.values(results).map((r) => ({
+      streams: r.streams,
+      'first rows ms': ms(r.firstListMs),
+      'first render ms': ms(r.firstRenderMs),
+      'longest task ms (load)': ms(r.load.longestTaskMs),
+      refresh: ms(r.refresh.longestTaskMs),
+      scroll: ms(r.scroll.longestTaskMs),
+      search: ms(r.search.longestTaskMs),
+      'most CPU in one task ms': ms(r.trace.longestCpuMs),
+      'search ms': ms(r.searchMs),
+      'rows loaded': r.rowsLoadedAfterScroll,
+      'DOM rows': r.domRows,
+      'meets targets': r.meetsTargets ? 'yes' : 'NO',
+    })),
+  );
+  console.log(
+    `Targets: first render < ${TARGET_FIRST_RENDER_MS} ms, no task > ${TARGET_LONGEST_TASK_MS} ms (long tasks are those over 50 ms; 0 = none).`,
+  );
+  console.log("Long tasks are wall time: on a loaded machine the renderer waits for a core inside them; the trace's");
+  console.log(
+    `thread CPU time per task ("most CPU in one task") is the page's own work. ${out.cpus} CPUs (load average ${out.loadAverage1m.toFixed(1)} at the end), Chromium ${out.chromium}.`,
+  );
 }
 
 await main();

@@ -3,7 +3,7 @@
 // library's own WriteApi (default batching) for v2.
 //   npm run bench:influxdb            a table
 //   npm run bench:influxdb -- --json  one JSON object on stdout
-import { InfluxDB, Point } from '@influxdata/influxdb-client';
+import { InfluxDB, type Point } from '@influxdata/influxdb-client';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,12 +24,26 @@ const T0 = Date.UTC(2024, 0, 1);
 
 const forecasts: Forecast[] = Array.from({ length: FORECASTS }, (_, i) => {
   const m = Float64Array.from({ length: H }, (_, h) => 20 + Math.sin((i + h) / 24) * 5);
-  return { pipeline: 'bench', key: `bench/s${i % 20}`, t: T0 + Math.floor(i / 20) * STEP, stepMs: STEP, modelVersion: 'v1', mean: m, lower: m.map((x) => x - 1), upper: m.map((x) => x + 1) };
+  return {
+    pipeline: 'bench',
+    key: `bench/s${i % 20}`,
+    t: T0 + Math.floor(i / 20) * STEP,
+    stepMs: STEP,
+    modelVersion: 'v1',
+    mean: m,
+    lower: m.map((x) => x - 1),
+    upper: m.map((x) => x + 1),
+  };
 });
 const POINTS = FORECASTS * H;
 const lines = forecasts.flatMap((f) => forecastPoints('peer', f).map((p) => toLine(p) as string));
 
-interface Row { readonly case: string; readonly peer: boolean; readonly perSec: number; readonly unit: string }
+interface Row {
+  readonly case: string;
+  readonly peer: boolean;
+  readonly perSec: number;
+  readonly unit: string;
+}
 
 async function median(run: (i: number) => Promise<void>): Promise<number> {
   const ms: number[] = [];
@@ -58,7 +72,9 @@ async function main(): Promise<void> {
     rows.push({ case: 'encode forecasts with Point', peer: false, perSec: POINTS / (encode / 1000), unit: 'points/s' });
 
     const sinkV1 = await median(async (i) => {
-      const sink = new InfluxSink(InfluxSinkConfig.parse({ connection: { api: 'v1', url: influx.url, database: `bench${i}` }, spill_path: join(dir, `v1-${i}`) }));
+      const sink = new InfluxSink(
+        InfluxSinkConfig.parse({ connection: { api: 'v1', url: influx.url, database: `bench${i}` }, spill_path: join(dir, `v1-${i}`) }),
+      );
       await sink.writeForecasts(forecasts.map((forecast) => ({ forecast })));
       await sink.close();
     });
@@ -69,7 +85,12 @@ async function main(): Promise<void> {
     rows.push({ case: 'bare POST /write, same batches (peer)', peer: true, perSec: POINTS / (rawV1 / 1000), unit: 'points/s' });
 
     const sinkV2 = await median(async (i) => {
-      const sink = new InfluxSink(InfluxSinkConfig.parse({ connection: { api: 'v2', url: vm.url, token: 't', org: 'o', bucket: `b${i}` }, spill_path: join(dir, `v2-${i}`) }));
+      const sink = new InfluxSink(
+        InfluxSinkConfig.parse({
+          connection: { api: 'v2', url: vm.url, token: 't', org: 'o', bucket: `b${i}` },
+          spill_path: join(dir, `v2-${i}`),
+        }),
+      );
       await sink.writeForecasts(forecasts.map((forecast) => ({ forecast })));
       await sink.close();
     });
@@ -82,7 +103,15 @@ async function main(): Promise<void> {
     rows.push({ case: 'client WriteApi, default batching (peer)', peer: true, perSec: POINTS / (libV2 / 1000), unit: 'points/s' });
 
     const src = (page: number) =>
-      new InfluxSource(InfluxSourceConfig.parse({ connection: { api: 'v1', url: influx.url, database: 'bench0' }, measurement: 'tidecast_forecast', fields: ['mean', 'lower', 'upper'], stream_tags: ['stream', 'horizon'], page_size: page }));
+      new InfluxSource(
+        InfluxSourceConfig.parse({
+          connection: { api: 'v1', url: influx.url, database: 'bench0' },
+          measurement: 'tidecast_forecast',
+          fields: ['mean', 'lower', 'upper'],
+          stream_tags: ['stream', 'horizon'],
+          page_size: page,
+        }),
+      );
     const backfill = await median(async () => {
       let n = 0;
       for await (const page of src(5000).backfill({ start: T0, stop: T0 + 10 * 86_400_000 })) n += page.length;
@@ -90,7 +119,9 @@ async function main(): Promise<void> {
     });
     rows.push({ case: 'v1 backfill, pages of 5000', peer: false, perSec: POINTS / (backfill / 1000), unit: 'rows/s' });
     const single = await median(async () => {
-      const [s] = await http('bench0').query(`SELECT "mean", "lower", "upper", "stream"::tag, "horizon"::tag FROM "tidecast_forecast" ORDER BY time ASC`);
+      const [s] = await http('bench0').query(
+        `SELECT "mean", "lower", "upper", "stream"::tag, "horizon"::tag FROM "tidecast_forecast" ORDER BY time ASC`,
+      );
       if (s.values.length !== POINTS) throw new Error(`query read ${s.values.length}`);
     });
     rows.push({ case: 'one unpaged InfluxQL query (peer)', peer: true, perSec: POINTS / (single / 1000), unit: 'rows/s' });
@@ -99,7 +130,9 @@ async function main(): Promise<void> {
   }
   const round = (r: Row) => ({ ...r, perSec: Math.round(r.perSec) });
   if (JSON_OUT) {
-    process.stdout.write(`${JSON.stringify({ benchmark: 'influxdb', points: POINTS, runs: RUNS, statistic: 'median', results: rows.map(round) })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ benchmark: 'influxdb', points: POINTS, runs: RUNS, statistic: 'median', results: rows.map(round) })}\n`,
+    );
   } else {
     console.log(`InfluxDB connector, ${POINTS} points (${FORECASTS} forecasts x ${H} horizons), median of ${RUNS}`);
     console.table(rows.map(round));

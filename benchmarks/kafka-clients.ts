@@ -26,7 +26,11 @@ export interface ClientFigures {
 export async function rawConsumeWith(client: KafkaClientKind, brokers: string, topic: string, events: number): Promise<number> {
   const kafka = createKafkaClient(KafkaConnection.parse({ brokers: [brokers], client_id: 'bench-raw-consume', client }));
   const consumer = kafka.groupConsumer({
-    groupId: uniqueTopic('bench-raw'), sessionTimeoutMs: 30_000, heartbeatIntervalMs: 3_000, maxBytesPerPartition: 1_048_576, maxWaitMs: 100,
+    groupId: uniqueTopic('bench-raw'),
+    sessionTimeoutMs: 30_000,
+    heartbeatIntervalMs: 3_000,
+    maxBytesPerPartition: 1_048_576,
+    maxWaitMs: 100,
   });
   let n = 0;
   let joined = 0;

@@ -33,9 +33,7 @@ export function benchSpec(stepMs: number): PipelineSpec {
     name: 'bench',
     step_ms: stepMs,
     fields: [{ name: 'value', aggregation: 'mean' }],
-    sources: [
-      { kind: 'kafka', connection: { brokers: ['127.0.0.1:9092'] }, topics: ['bench.in'], group_id: 'bench', format: 'json' },
-    ],
+    sources: [{ kind: 'kafka', connection: { brokers: ['127.0.0.1:9092'] }, topics: ['bench.in'], group_id: 'bench', format: 'json' }],
     input: { json: { stream_keys: ['stream'], time_key: 't', fields: { v: 'value' } }, stream_prefix: STREAM_PREFIX },
     // Forecast a step as soon as the stream's next step arrives (no reordering delay).
     ordering: { max_delay_ms: 0, allowed_lateness_ms: 0 },
@@ -108,7 +106,16 @@ function connectorOnly(stepMs: number): BenchEngine {
       s[0] = o.eventTime;
       s[1] = v;
       // A persistence "forecast" in the same record shape as the engine's.
-      forecasts.push({ pipeline: spec.name, key: o.key, t: o.eventTime, stepMs, modelVersion: 'none', mean: Float64Array.of(v), lower: Float64Array.of(v), upper: Float64Array.of(v) });
+      forecasts.push({
+        pipeline: spec.name,
+        key: o.key,
+        t: o.eventTime,
+        stepMs,
+        modelVersion: 'none',
+        mean: Float64Array.of(v),
+        lower: Float64Array.of(v),
+        upper: Float64Array.of(v),
+      });
       if (o.origin !== undefined) touched.set(o.key, { partition: o.origin.partition, offset: Number(o.origin.offset) });
     },
     deadLetter: (d: DeadLetter) => deadLetters.push(d),

@@ -26,8 +26,14 @@ export function forecastMessages(topic: string, events: number, streams: number,
     // Denormalised model output: full-precision doubles, like the engine's.
     const mean = Math.sin(k / 10 + s) * 10 + Math.cos(j) / 7;
     const f: Forecast = {
-      pipeline: spec.name, key: `${STREAM_PREFIX}s${s}`, t: t0 + k * stepMs, stepMs, modelVersion,
-      mean: Float64Array.of(mean), lower: Float64Array.of(mean - 1.959963984540054 * 1.1), upper: Float64Array.of(mean + 1.959963984540054 * 1.1),
+      pipeline: spec.name,
+      key: `${STREAM_PREFIX}s${s}`,
+      t: t0 + k * stepMs,
+      stepMs,
+      modelVersion,
+      mean: Float64Array.of(mean),
+      lower: Float64Array.of(mean - 1.959963984540054 * 1.1),
+      upper: Float64Array.of(mean + 1.959963984540054 * 1.1),
     };
     const r = forecastRecord(topic, f);
     const headers: Record<string, Buffer> = {};
@@ -56,7 +62,9 @@ export async function rawProduce(
     const cpu = process.cpuUsage(cpu0);
     // CPU per record tells encoding cost from waiting on the broker (acks=all, one request in flight).
     const cpuUs = (cpu.user + cpu.system) / opts.events;
-    process.stderr.write(`kafka bench: raw produce: ${Math.round(elapsed)} ms, process CPU ${cpuUs.toFixed(1)} µs/record, ${messages[0].value.length} B values\n`);
+    process.stderr.write(
+      `kafka bench: raw produce: ${Math.round(elapsed)} ms, process CPU ${cpuUs.toFixed(1)} µs/record, ${messages[0].value.length} B values\n`,
+    );
     if (producer.sent !== opts.events) throw new Error(`raw produce: ${producer.sent} of ${opts.events} records durable`);
     return (opts.events / elapsed) * 1_000;
   } finally {

@@ -46,13 +46,26 @@ export async function takeoverRecovery(brokers: string, o: TakeoverOptions): Pro
   try {
     const input = uniqueTopic('bench-to-in');
     const options: DaemonPipelineOptions = {
-      brokers, input, forecasts: uniqueTopic('bench-to-out'), deadLetters: uniqueTopic('bench-to-dlq'), group: uniqueTopic('bench-to'),
-      changelog: uniqueTopic('bench-to-changelog'), stateDir: join(dir, 'state'), modelDir: join(dir, 'model'),
+      brokers,
+      input,
+      forecasts: uniqueTopic('bench-to-out'),
+      deadLetters: uniqueTopic('bench-to-dlq'),
+      group: uniqueTopic('bench-to'),
+      changelog: uniqueTopic('bench-to-changelog'),
+      stateDir: join(dir, 'state'),
+      modelDir: join(dir, 'model'),
     };
-    await Promise.all([createTopic(brokers, input, PARTITIONS), createTopic(brokers, options.forecasts, PARTITIONS), createTopic(brokers, options.deadLetters, 1)]);
+    await Promise.all([
+      createTopic(brokers, input, PARTITIONS),
+      createTopic(brokers, options.forecasts, PARTITIONS),
+      createTopic(brokers, options.deadLetters, 1),
+    ]);
     await writeTestModel(options);
     for (const name of ['a', 'b', 'c']) {
-      const spec = pipelineSpec({ ...options, stateDir: join(dir, name) }) as { sources: Record<string, unknown>[]; sinks: Record<string, unknown>[] };
+      const spec = pipelineSpec({ ...options, stateDir: join(dir, name) }) as {
+        sources: Record<string, unknown>[];
+        sinks: Record<string, unknown>[];
+      };
       // The tests' tiny batches (20 records) make take-overs quick to provoke; a deployment keeps the defaults.
       spec.sources[0].max_batch_records = 1_000;
       spec.sources[0].max_in_flight = 10_000;
@@ -61,10 +74,14 @@ export async function takeoverRecovery(brokers: string, o: TakeoverOptions): Pro
       await writeFile(file, JSON.stringify(spec));
       daemons.push(await startDaemon(file));
     }
-    await until(() => {
-      const parts = daemons.map((d) => assignedPartitions(d) ?? []);
-      return parts.every((p) => p.length > 0) && parts.flat().length === PARTITIONS && new Set(parts.flat()).size === PARTITIONS;
-    }, 60_000, 'three instances to split the partitions');
+    await until(
+      () => {
+        const parts = daemons.map((d) => assignedPartitions(d) ?? []);
+        return parts.every((p) => p.length > 0) && parts.flat().length === PARTITIONS && new Set(parts.flat()).size === PARTITIONS;
+      },
+      60_000,
+      'three instances to split the partitions',
+    );
 
     // Unique forecasts, bucketed by arrival in 100 ms slots from the start of the input: all, and those of
     // the victim's streams (its partitions are known at the kill).
@@ -113,7 +130,11 @@ export async function takeoverRecovery(brokers: string, o: TakeoverOptions): Pro
         for (; sent < due; sent++) {
           const k = Math.floor(sent / o.streams);
           const s = sent % o.streams;
-          messages.push({ key: `s${s}`, partition: s % PARTITIONS, value: `{"stream":"s${s}","t":${T0 + k * STEP_MS},"v":${(10 + 5 * Math.sin(k / 7 + s)).toFixed(4)}}` });
+          messages.push({
+            key: `s${s}`,
+            partition: s % PARTITIONS,
+            value: `{"stream":"s${s}","t":${T0 + k * STEP_MS},"v":${(10 + 5 * Math.sin(k / 7 + s)).toFixed(4)}}`,
+          });
         }
         await producer.send({ topic: input, messages, acks: 1 });
       }
@@ -127,10 +148,13 @@ export async function takeoverRecovery(brokers: string, o: TakeoverOptions): Pro
         victimPartitions = victimShare.size;
         victim.child.kill('SIGKILL');
         killedAt = performance.now();
-        o.note(`takeover: killed one of three instances (${victimPartitions} of ${PARTITIONS} partitions) after ${((killedAt - start) / 1_000).toFixed(1)} s at ${o.rate} events/s`);
+        o.note(
+          `takeover: killed one of three instances (${victimPartitions} of ${PARTITIONS} partitions) after ${((killedAt - start) / 1_000).toFixed(1)} s at ${o.rate} events/s`,
+        );
       }
       const victimRate = (o.rate * victimStreams(o.streams, victimShare)) / o.streams;
-      if (!Number.isNaN(killedAt)) recoveredAt = recovery(victimSlots, (killedAt - start) / 100, (performance.now() - start) / 100, victimRate);
+      if (!Number.isNaN(killedAt))
+        recoveredAt = recovery(victimSlots, (killedAt - start) / 100, (performance.now() - start) / 100, victimRate);
       await new Promise((r) => setTimeout(r, TICK_MS));
     }
     await producer.disconnect();
@@ -141,9 +165,11 @@ export async function takeoverRecovery(brokers: string, o: TakeoverOptions): Pro
     for (let i = Math.ceil(killSlot) + 10; i <= Math.min(lastSlot, slots.length); i++) dip = Math.min(dip, windowRate(slots, i) / o.rate);
     const perSecond = Array.from({ length: Math.floor(lastSlot / 10) }, (_, i) => windowRate(slots, 10 * (i + 1)));
     const victimPerSecond = Array.from({ length: Math.floor(lastSlot / 10) }, (_, i) => windowRate(victimSlots, 10 * (i + 1)));
-    o.note(`takeover: unique forecasts per second (kill at ${(killSlot / 10).toFixed(1)} s): ${perSecond.join(' ')}; of the victim's streams: ${victimPerSecond.join(' ')} (ids like ${sampleId})`);
+    o.note(
+      `takeover: unique forecasts per second (kill at ${(killSlot / 10).toFixed(1)} s): ${perSecond.join(' ')}; of the victim's streams: ${victimPerSecond.join(' ')} (ids like ${sampleId})`,
+    );
     return {
-      takeoverRecoverySec: Number.isNaN(recoveredAt) ? NaN : Math.round((recoveredAt - killSlot) / 10 * 10) / 10,
+      takeoverRecoverySec: Number.isNaN(recoveredAt) ? NaN : Math.round(((recoveredAt - killSlot) / 10) * 10) / 10,
       dipShare: Math.round(dip * 100) / 100,
       beforeKillShare: Math.round((windowRate(slots, Math.floor(killSlot)) / o.rate) * 100) / 100,
       partitions: PARTITIONS,

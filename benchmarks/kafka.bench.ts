@@ -123,7 +123,14 @@ async function startPipeline(
   });
   await sink.connect(); // the producer (and its thread) starts before the clock does
   const source = new KafkaSource(
-    KafkaSourceConfig.parse({ connection, topics: [topic], group_id: uniqueTopic('bench-e2e'), format: 'json', max_batch_records: 2_000, max_in_flight: 5_000 }),
+    KafkaSourceConfig.parse({
+      connection,
+      topics: [topic],
+      group_id: uniqueTopic('bench-e2e'),
+      format: 'json',
+      max_batch_records: 2_000,
+      max_in_flight: 5_000,
+    }),
     { client: kafka, hooks: { onAssignment: onJoin }, stages },
   );
   const prof: PipelineProfile = { calls: 0, records: 0, stepMs: 0, writeCallMs: 0, changelogMs: 0 };
@@ -141,10 +148,18 @@ async function startPipeline(
       if (process.env.BENCH_PROFILE) {
         const cpu = process.cpuUsage(cpu0);
         const elu = performance.eventLoopUtilization(elu0);
-        const perK = (ms: number) => Math.round((1_000 * ms) / Math.max(1, prof.records) * 100) / 100;
-        const all = { ...prof, processCpuMs: (cpu.user + cpu.system) / 1_000, mainBusyMs: elu.active, produced: sink.producer.sent, changelogWritten: changelog.stats.written };
+        const perK = (ms: number) => Math.round(((1_000 * ms) / Math.max(1, prof.records)) * 100) / 100;
+        const all = {
+          ...prof,
+          processCpuMs: (cpu.user + cpu.system) / 1_000,
+          mainBusyMs: elu.active,
+          produced: sink.producer.sent,
+          changelogWritten: changelog.stats.written,
+        };
         note(`profile ${kind}: ${JSON.stringify(all, (_k, v: unknown) => (typeof v === 'number' ? Math.round(v) : v))}`);
-        note(`  per 1k events: process CPU ${perK(all.processCpuMs)} ms, main thread busy ${perK(elu.active)} ms, engine ${perK(prof.stepMs)} ms, sink call ${perK(prof.writeCallMs)} ms`);
+        note(
+          `  per 1k events: process CPU ${perK(all.processCpuMs)} ms, main thread busy ${perK(elu.active)} ms, engine ${perK(prof.stepMs)} ms, sink call ${perK(prof.writeCallMs)} ms`,
+        );
       }
       abort.abort();
       await source.close();
@@ -201,13 +216,31 @@ async function latency(brokers: string, targetRate: number): Promise<Latency> {
   const topic = uniqueTopic('bench-latency');
   await createTopic(brokers, topic, PARTITIONS);
   const stages = new StageRecorder();
-  const p = await startPipeline(brokers, topic, 'pipeline', stepMs, () => {}, () => {}, stages);
+  const p = await startPipeline(
+    brokers,
+    topic,
+    'pipeline',
+    stepMs,
+    () => {},
+    () => {},
+    stages,
+  );
   await new Promise((r) => setTimeout(r, 3_000)); // the group settles before the clock starts
   // The stages are timed after the warm-up, as the latencies are (the producer starts about 1 s from now).
   setTimeout(() => stages.reset(), 1_000 + WARMUP_S * 1_000).unref();
   const loader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-  const job = JSON.stringify({ brokers, topic, forecastsTopic: p.output, streams: STREAMS, stepMs, seconds: SECONDS, warmupSeconds: WARMUP_S });
-  const child = spawn(process.execPath, ['--import', loader, resolve(import.meta.dirname, 'kafka-paced-producer.ts'), job], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const job = JSON.stringify({
+    brokers,
+    topic,
+    forecastsTopic: p.output,
+    streams: STREAMS,
+    stepMs,
+    seconds: SECONDS,
+    warmupSeconds: WARMUP_S,
+  });
+  const child = spawn(process.execPath, ['--import', loader, resolve(import.meta.dirname, 'kafka-paced-producer.ts'), job], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let stdout = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   const code = await new Promise<number | null>((res) => child.on('exit', res));
@@ -234,8 +267,10 @@ try {
   if (needsTopic) await prefill(brokers, topic);
   note('raw kafkajs consume');
   const raw = needsTopic ? await rawConsume(brokers, topic) : NaN;
-  note('raw kafkajs produce (forecast records, pre-encoded, the sink\'s producer settings)');
-  const produce = SKIP.has('produce') ? NaN : await rawProduce(brokers, { events: EVENTS, streams: STREAMS, partitions: PARTITIONS, stepMs: STEP_MS, t0: T0 });
+  note("raw kafkajs produce (forecast records, pre-encoded, the sink's producer settings)");
+  const produce = SKIP.has('produce')
+    ? NaN
+    : await rawProduce(brokers, { events: EVENTS, streams: STREAMS, partitions: PARTITIONS, stepMs: STEP_MS, t0: T0 });
   /** What one output record per event through kafkajs allows end to end, as a share of raw consume. */
   const ceiling = Math.min(produce, raw) / raw;
   note(`connector path (${createEngine('none', STEP_MS).name}), producer ${THREADED ? 'on a worker thread' : 'inline'}`);
@@ -243,9 +278,10 @@ try {
   note(`end to end (${createEngine('pipeline', STEP_MS).name})`);
   const e2e = SKIP.has('e2e') ? NaN : await endToEnd(brokers, topic, 'pipeline');
   const latencyRate = flag('rate', e2e / 2);
-  const lat = SKIP.has('latency') || Number.isNaN(latencyRate)
-    ? { rate: NaN, stepMs: NaN, sent: 0, forecasts: 0, expected: 0, p50Ms: NaN, p99Ms: NaN, maxMs: NaN }
-    : await latency(brokers, latencyRate);
+  const lat =
+    SKIP.has('latency') || Number.isNaN(latencyRate)
+      ? { rate: NaN, stepMs: NaN, sent: 0, forecasts: 0, expected: 0, p50Ms: NaN, p99Ms: NaN, maxMs: NaN }
+      : await latency(brokers, latencyRate);
   if (lat.forecasts < lat.expected) note(`latency: only ${lat.forecasts} of ${lat.expected} forecasts seen within 15 s of the last event`);
   const tenthRate = flag('rate-tenth', e2e / 10);
   const tenth = SKIP.has('latency') || SKIP.has('tenth') || Number.isNaN(tenthRate) ? null : await latency(brokers, tenthRate);
@@ -259,12 +295,20 @@ try {
     ? null
     : await takeoverRecovery(brokers, { streams: 240, rate: flag('takeover-rate', 1_200), beforeKillSec: 6, maxRecoverySec: 40, note });
   // Per client library (connection.client): the default is the faster one by these figures.
-  const clients = SKIP.has('clients') || !needsTopic
-    ? null
-    : await clientFigures({
-      brokers, topic, events: EVENTS, streams: STREAMS, partitions: PARTITIONS, stepMs: STEP_MS, t0: T0, note,
-      endToEnd: (client) => endToEnd(brokers, topic, 'pipeline', client),
-    });
+  const clients =
+    SKIP.has('clients') || !needsTopic
+      ? null
+      : await clientFigures({
+          brokers,
+          topic,
+          events: EVENTS,
+          streams: STREAMS,
+          partitions: PARTITIONS,
+          stepMs: STEP_MS,
+          t0: T0,
+          note,
+          endToEnd: (client) => endToEnd(brokers, topic, 'pipeline', client),
+        });
   const result = {
     endToEndEventsPerSec: Math.round(e2e),
     rawConsumeEventsPerSec: Math.round(raw),
@@ -292,21 +336,48 @@ try {
     console.table({
       'raw kafkajs consume': { 'events/s': result.rawConsumeEventsPerSec, 'vs raw': '100%', 'p50 ms': '', 'p99 ms': '' },
       [`raw kafkajs produce, forecast records (ceiling = min(rawProduce, rawConsume)/rawConsume = ${pct(Math.min(produce, raw))})`]: {
-        'events/s': result.rawProduceEventsPerSec, 'vs raw': pct(produce), 'p50 ms': '', 'p99 ms': '',
+        'events/s': result.rawProduceEventsPerSec,
+        'vs raw': pct(produce),
+        'p50 ms': '',
+        'p99 ms': '',
       },
-      'connector path, no engine (1 instance)': { 'events/s': result.connectorOnlyEventsPerSec, 'vs raw': pct(connector), 'p50 ms': '', 'p99 ms': '' },
-      'end to end, daemon pipeline + LSTM (1 instance)': { 'events/s': result.endToEndEventsPerSec, 'vs raw': pct(e2e), 'p50 ms': '', 'p99 ms': '' },
+      'connector path, no engine (1 instance)': {
+        'events/s': result.connectorOnlyEventsPerSec,
+        'vs raw': pct(connector),
+        'p50 ms': '',
+        'p99 ms': '',
+      },
+      'end to end, daemon pipeline + LSTM (1 instance)': {
+        'events/s': result.endToEndEventsPerSec,
+        'vs raw': pct(e2e),
+        'p50 ms': '',
+        'p99 ms': '',
+      },
       [`latency at ${result.latencyRateEventsPerSec}/s, step ${lat.stepMs} ms (${lat.forecasts} forecasts)`]: {
-        'events/s': result.latencyRateEventsPerSec, 'vs raw': '', 'p50 ms': result.p50Ms, 'p99 ms': result.p99Ms,
+        'events/s': result.latencyRateEventsPerSec,
+        'vs raw': '',
+        'p50 ms': result.p50Ms,
+        'p99 ms': result.p99Ms,
       },
     });
     if (clients !== null) console.table(clients);
-    console.log(`ceiling = min(rawProduce, rawConsume)/rawConsume = ${(100 * ceiling).toFixed(0)}%: one forecast record per event through kafkajs allows at most that much of raw end to end`);
-    console.log(`target: end to end >= 70% of raw (${e2e >= 0.7 * raw ? 'met' : 'NOT met'}), p99 < 50 ms at half rate (${lat.p99Ms < 50 ? 'met' : 'NOT met'})`);
-    console.log(`latency at a tenth (${result.latencyRateAtTenthEventsPerSec}/s): p50 ${result.p50MsAtTenth} ms, p99 ${result.p99MsAtTenth} ms (target < 20 ms)`);
+    console.log(
+      `ceiling = min(rawProduce, rawConsume)/rawConsume = ${(100 * ceiling).toFixed(0)}%: one forecast record per event through kafkajs allows at most that much of raw end to end`,
+    );
+    console.log(
+      `target: end to end >= 70% of raw (${e2e >= 0.7 * raw ? 'met' : 'NOT met'}), p99 < 50 ms at half rate (${lat.p99Ms < 50 ? 'met' : 'NOT met'})`,
+    );
+    console.log(
+      `latency at a tenth (${result.latencyRateAtTenthEventsPerSec}/s): p50 ${result.p50MsAtTenth} ms, p99 ${result.p99MsAtTenth} ms (target < 20 ms)`,
+    );
     console.log(`where an event waits at half rate (ms per batch): ${JSON.stringify(result.latencyStages)}`);
-    console.log(`end to end, producer on a worker thread ${result.endToEndProducerThreadEventsPerSec}/s, inline ${result.endToEndInlineProducerEventsPerSec}/s`);
-    if (takeover !== null) console.log(`scale-out: 3 instances, ${takeover.partitions} partitions, ${takeover.inputRate}/s; one SIGKILLed (${takeover.victimPartitions} partitions): throughput back to 90% after ${takeover.takeoverRecoverySec} s (lowest 1-s rate ${takeover.dipShare} of input)`);
+    console.log(
+      `end to end, producer on a worker thread ${result.endToEndProducerThreadEventsPerSec}/s, inline ${result.endToEndInlineProducerEventsPerSec}/s`,
+    );
+    if (takeover !== null)
+      console.log(
+        `scale-out: 3 instances, ${takeover.partitions} partitions, ${takeover.inputRate}/s; one SIGKILLed (${takeover.victimPartitions} partitions): throughput back to 90% after ${takeover.takeoverRecoverySec} s (lowest 1-s rate ${takeover.dipShare} of input)`,
+      );
   }
 } finally {
   await broker?.stop();

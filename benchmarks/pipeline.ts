@@ -40,7 +40,7 @@ function makeRound(streams: number, r: number, level: Float64Array): Observation
   for (let i = 0; i < streams; i++) {
     level[i] += Math.sin(i + r) * 0.5;
     // A fresh key string per record, like JSON.parse gives.
-    out[i] = { key: 'bench/' + i, eventTime: T0 + r * STEP, fields: { value: level[i] } };
+    out[i] = { key: `bench/${i}`, eventTime: T0 + r * STEP, fields: { value: level[i] } };
   }
   return out;
 }
@@ -48,7 +48,9 @@ function makeRound(streams: number, r: number, level: Float64Array): Observation
 function run(streams: number): { eventsPerSec: number; wallEventsPerSec: number; bytesPerStream: number; heapBytesPerStream: number } {
   const p = new StreamProcessor(benchOptions, testContext());
   let sink = 0;
-  const emit = (s: FeatureStep): void => { sink += s.x[0]; };
+  const emit = (s: FeatureStep): void => {
+    sink += s.x[0];
+  };
   const level = new Float64Array(streams).fill(100);
   const first = makeRound(streams, 0, level);
   const heap0 = process.memoryUsage();
@@ -90,7 +92,9 @@ function median(xs: number[]): number {
 /** Direct loop vs the same processor work as an RxJS operator over batches, events per CPU second each. */
 function runComposed(streams: number): { direct: number; composed: number; ratio: number } {
   let sink = 0;
-  const emit = (s: FeatureStep): void => { sink += s.x[0]; };
+  const emit = (s: FeatureStep): void => {
+    sink += s.x[0];
+  };
   const direct = new StreamProcessor(benchOptions, testContext());
   const composed = new StreamProcessor(benchOptions, testContext());
   const batches = new Subject<{ readonly observations: readonly Observation[] }>();
@@ -119,7 +123,13 @@ function runComposed(streams: number): { direct: number; composed: number; ratio
   for (let r = 1; r <= R; r++) {
     const batch = makeRound(streams, r, level);
     const before = { ...cpu };
-    if (r % 2 === 0) { timeDirect(batch); timeComposed(batch); } else { timeComposed(batch); timeDirect(batch); }
+    if (r % 2 === 0) {
+      timeDirect(batch);
+      timeComposed(batch);
+    } else {
+      timeComposed(batch);
+      timeDirect(batch);
+    }
     ratios.push((cpu.direct - before.direct) / (cpu.composed - before.composed));
     events += batch.length;
   }
@@ -131,9 +141,13 @@ function runComposed(streams: number): { direct: number; composed: number; ratio
 
 /** A pipeline file for the daemon's path: the bench's features, a small GRU, one-step forecasts. */
 const DAEMON_PIPELINE = [
-  'name: bench', `step_ms: ${STEP}`, 'fields: [{ name: value }]', 'sources: [{ kind: file, path: unused.csv }]',
+  'name: bench',
+  `step_ms: ${STEP}`,
+  'fields: [{ name: value }]',
+  'sources: [{ kind: file, path: unused.csv }]',
   'features: { lags: [1, 2, 3], diffs: [1], rolling_windows: [6, 12], rolling_stats: [mean, std, min, max] }',
-  'model: { cell: gru, units: 8, horizon: 1 }', 'state: { dir: var/bench-state }',
+  'model: { cell: gru, units: 8, horizon: 1 }',
+  'state: { dir: var/bench-state }',
 ].join('\n');
 
 /** The daemon's per-batch work, direct (engine.ingest) and composed (intake -> features -> forecast), events per CPU second. */
@@ -145,7 +159,9 @@ function runDaemonPath(streams: number): { direct: number; composed: number; rat
   const composed = createEngine(spec);
   const batches = new Subject<PipelineBatch>();
   let forecasts = 0;
-  batches.pipe(intake(composed.engine), features(composed.engine), forecast(composed.engine, composed.outputs)).subscribe((b) => { forecasts += b.outputs.forecasts.length; });
+  batches.pipe(intake(composed.engine), features(composed.engine), forecast(composed.engine, composed.outputs)).subscribe((b) => {
+    forecasts += b.outputs.forecasts.length;
+  });
   const level = new Float64Array(streams).fill(100);
   const first = makeRound(streams, 0, level);
   direct.engine.ingest(first);
@@ -171,7 +187,13 @@ function runDaemonPath(streams: number): { direct: number; composed: number; rat
   for (let r = 1; r <= R; r++) {
     const batch = makeRound(streams, r, level);
     const before = { ...cpu };
-    if (r % 2 === 0) { timeDirect(batch); timeComposed(batch); } else { timeComposed(batch); timeDirect(batch); }
+    if (r % 2 === 0) {
+      timeDirect(batch);
+      timeComposed(batch);
+    } else {
+      timeComposed(batch);
+      timeDirect(batch);
+    }
     ratios.push((cpu.direct - before.direct) / (cpu.composed - before.composed));
     events += batch.length;
   }
@@ -182,11 +204,17 @@ function runDaemonPath(streams: number): { direct: number; composed: number; rat
   return { direct: d, composed: c, ratio: median(ratios) };
 }
 
-const sizes = (process.env.BENCH_SIZES ?? "1000,100000,1000000").split(",").map(Number);
+const sizes = (process.env.BENCH_SIZES ?? '1000,100000,1000000').split(',').map(Number);
 const results = sizes.map((n) => ({ streams: n, ...run(n) }));
-const rxSizes = (process.env.BENCH_RX_SIZES ?? '100000').split(',').filter((x) => x !== '').map(Number);
+const rxSizes = (process.env.BENCH_RX_SIZES ?? '100000')
+  .split(',')
+  .filter((x) => x !== '')
+  .map(Number);
 const composedResults = rxSizes.map((n) => ({ streams: n, ...runComposed(n) }));
-const daemonSizes = (process.env.BENCH_DAEMON_SIZES ?? '100000').split(',').filter((x) => x !== '').map(Number);
+const daemonSizes = (process.env.BENCH_DAEMON_SIZES ?? '100000')
+  .split(',')
+  .filter((x) => x !== '')
+  .map(Number);
 const daemonResults = daemonSizes.map((n) => ({ streams: n, ...runDaemonPath(n) }));
 if (json) {
   const eventsPerSec: Record<string, number> = {};
@@ -195,28 +223,36 @@ if (json) {
   for (const r of composedResults) rxjs[String(r.streams)] = { direct: r.direct, composed: r.composed, ratio: Number(r.ratio.toFixed(3)) };
   const daemon: Record<string, { direct: number; composed: number; ratio: number }> = {};
   for (const r of daemonResults) daemon[String(r.streams)] = { direct: r.direct, composed: r.composed, ratio: Number(r.ratio.toFixed(3)) };
-  process.stdout.write(JSON.stringify({ eventsPerSec, bytesPerStream: results[0].bytesPerStream, rxjs, daemon }) + '\n');
+  process.stdout.write(`${JSON.stringify({ eventsPerSec, bytesPerStream: results[0].bytesPerStream, rxjs, daemon })}\n`);
 } else {
   console.log('stream pipeline: parsed observation -> feature vector, one core (target: >= 1e6 ev/s at 100k, <= 512 B/stream)');
-  console.table(results.map((r) => ({
-    streams: r.streams,
-    'events/s per core (CPU time)': r.eventsPerSec.toLocaleString('en-US'),
-    'events/s (wall)': r.wallEventsPerSec.toLocaleString('en-US'),
-    'state B/stream (arena)': r.bytesPerStream,
-    'heap B/stream (arena + key map, approx.)': Math.round(r.heapBytesPerStream),
-  })));
-  console.log('the same work composed with RxJS (batches through shapeBatches) vs the direct loop, same rounds, same run (target: within 5%)');
-  console.table(composedResults.map((r) => ({
-    streams: r.streams,
-    'direct ev/s per core': r.direct.toLocaleString('en-US'),
-    'RxJS-composed ev/s per core': r.composed.toLocaleString('en-US'),
-    'composed / direct (median of rounds)': r.ratio.toFixed(3),
-  })));
+  console.table(
+    results.map((r) => ({
+      streams: r.streams,
+      'events/s per core (CPU time)': r.eventsPerSec.toLocaleString('en-US'),
+      'events/s (wall)': r.wallEventsPerSec.toLocaleString('en-US'),
+      'state B/stream (arena)': r.bytesPerStream,
+      'heap B/stream (arena + key map, approx.)': Math.round(r.heapBytesPerStream),
+    })),
+  );
+  console.log(
+    'the same work composed with RxJS (batches through shapeBatches) vs the direct loop, same rounds, same run (target: within 5%)',
+  );
+  console.table(
+    composedResults.map((r) => ({
+      streams: r.streams,
+      'direct ev/s per core': r.direct.toLocaleString('en-US'),
+      'RxJS-composed ev/s per core': r.composed.toLocaleString('en-US'),
+      'composed / direct (median of rounds)': r.ratio.toFixed(3),
+    })),
+  );
   console.log("the daemon's path with the model step: engine.ingest per batch vs intake -> features -> forecast (GRU 8 units, H = 1)");
-  console.table(daemonResults.map((r) => ({
-    streams: r.streams,
-    'direct ev/s per core': r.direct.toLocaleString('en-US'),
-    'RxJS-composed ev/s per core': r.composed.toLocaleString('en-US'),
-    'composed / direct (median of rounds)': r.ratio.toFixed(3),
-  })));
+  console.table(
+    daemonResults.map((r) => ({
+      streams: r.streams,
+      'direct ev/s per core': r.direct.toLocaleString('en-US'),
+      'RxJS-composed ev/s per core': r.composed.toLocaleString('en-US'),
+      'composed / direct (median of rounds)': r.ratio.toFixed(3),
+    })),
+  );
 }

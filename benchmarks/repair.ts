@@ -21,7 +21,12 @@ const GAPS = [6, 24, 96] as const;
 const METHODS = ['linear', 'forwardFill', 'seasonalCopy', 'seasonalLinear', 'bidirectional'] as const;
 type Method = (typeof METHODS)[number];
 
-interface DataSet { readonly name: string; readonly period: number; readonly series: Float64Array[]; readonly phase0: number[] }
+interface DataSet {
+  readonly name: string;
+  readonly period: number;
+  readonly series: Float64Array[];
+  readonly phase0: number[];
+}
 
 function hourly(dir: string, name: 'ETTh2' | 'WTH'): DataSet {
   const d = loadDataset(dir, name);
@@ -42,22 +47,34 @@ function heartRate(dir: string): DataSet {
     if (!Number.isFinite(t) || !Number.isFinite(v)) continue;
     let s = byStream.get(stream);
     if (s === undefined) byStream.set(stream, (s = { t: [], v: [] }));
-    s.t.push(t); s.v.push(v);
+    s.t.push(t);
+    s.v.push(v);
   }
   const series: Float64Array[] = [];
   const phase0: number[] = [];
   for (const { t, v } of byStream.values()) {
-    const start = Math.floor(Math.min(...t) / 60_000), end = Math.floor(Math.max(...t) / 60_000);
+    const start = Math.floor(Math.min(...t) / 60_000),
+      end = Math.floor(Math.max(...t) / 60_000);
     if (end - start < 1440) continue; // under a day: too short to hide gaps in
-    const sum = new Float64Array(end - start + 1), cnt = new Float64Array(end - start + 1);
-    for (let i = 0; i < t.length; i++) { const m = Math.floor(t[i] / 60_000) - start; sum[m] += v[i]; cnt[m]++; }
+    const sum = new Float64Array(end - start + 1),
+      cnt = new Float64Array(end - start + 1);
+    for (let i = 0; i < t.length; i++) {
+      const m = Math.floor(t[i] / 60_000) - start;
+      sum[m] += v[i];
+      cnt[m]++;
+    }
     series.push(Float64Array.from(sum, (s, m) => (cnt[m] > 0 ? s / cnt[m] : NaN)));
     phase0.push(start % 1440);
   }
   return { name: 'heart', period: 1440, series, phase0 };
 }
 
-interface Hidden { readonly series: number; readonly start: number; readonly length: number; readonly truth: Float64Array }
+interface Hidden {
+  readonly series: number;
+  readonly start: number;
+  readonly length: number;
+  readonly truth: Float64Array;
+}
 
 /** Hides `perSeries` stretches of each gap length in every series (truth observed, apart by `margin`). */
 function hide(data: DataSet, perSeries: number, margin: number, rng: Prng): { masked: Float64Array[]; hidden: Hidden[] } {
@@ -87,33 +104,50 @@ function hide(data: DataSet, perSeries: number, margin: number, rng: Prng): { ma
 
 type Scores = Record<string, Record<Method, number> & { gaps: number; steps: number }>;
 
-function measure(data: DataSet, o: { batches: number; perSeries: number; units: number; context: number; say: (s: string) => void }): { scores: Scores; fit: Record<string, unknown> } {
+function measure(
+  data: DataSet,
+  o: { batches: number; perSeries: number; units: number; context: number; say: (s: string) => void },
+): { scores: Scores; fit: Record<string, unknown> } {
   const settings = { ...REPAIR_DEFAULTS, period: data.period, trainBatches: o.batches, units: o.units, contextSteps: o.context };
   // The same hidden stretches whatever the repair's settings: apart by the longest gap.
   const { masked, hidden } = hide(data, o.perSeries, GAPS[GAPS.length - 1], new Prng(42));
   const repairer = new GapRepairer(settings, fastestKernels());
   const series: RepairSeries[] = masked.map((values, i) => ({ values, phase0: data.phase0[i] }));
   const fit = repairer.fit(series);
-  o.say(`${data.name}: ${data.series.length} series, ${hidden.length} hidden gaps; fit ${fit.seconds.toFixed(1)} s, held-out MSE baseline ${fit.baselineMse.toFixed(4)} -> network ${fit.networkMse.toFixed(4)} (use network: ${fit.useNetworkFor}; season in the baseline: ${fit.useSeason})`);
+  o.say(
+    `${data.name}: ${data.series.length} series, ${hidden.length} hidden gaps; fit ${fit.seconds.toFixed(1)} s, held-out MSE baseline ${fit.baselineMse.toFixed(4)} -> network ${fit.networkMse.toFixed(4)} (use network: ${fit.useNetworkFor}; season in the baseline: ${fit.useSeason})`,
+  );
   const fills: Record<Method, Float64Array[]> = { linear: [], forwardFill: [], seasonalCopy: [], seasonalLinear: [], bidirectional: [] };
   const scales = series.map((s) => repairer.scaleOf(s));
   masked.forEach((m, i) => {
     const out = () => new Float64Array(m.length);
-    const lin = out(); linearFill(m, lin); fills.linear.push(lin);
-    const ff = out(); forwardFill(m, ff); fills.forwardFill.push(ff);
-    const sc = out(); seasonalCopy(m, data.period, sc); fills.seasonalCopy.push(sc);
-    const sl = out(); seasonalLinearFill(m, seasonalProfile(m, data.period), data.phase0[i], sl); fills.seasonalLinear.push(sl);
+    const lin = out();
+    linearFill(m, lin);
+    fills.linear.push(lin);
+    const ff = out();
+    forwardFill(m, ff);
+    fills.forwardFill.push(ff);
+    const sc = out();
+    seasonalCopy(m, data.period, sc);
+    fills.seasonalCopy.push(sc);
+    const sl = out();
+    seasonalLinearFill(m, seasonalProfile(m, data.period), data.phase0[i], sl);
+    fills.seasonalLinear.push(sl);
     fills.bidirectional.push(repairer.repair(series[i], scales[i]).values);
   });
   const scores = {} as Scores;
   for (const g of GAPS) {
     const row = { gaps: 0, steps: 0 } as Scores[string];
     for (const m of METHODS) {
-      let sse = 0, n = 0;
+      let sse = 0,
+        n = 0;
       for (const h of hidden) {
         if (h.length !== g) continue;
         const std = scales[h.series].std;
-        for (let i = 0; i < g; i++) { sse += ((fills[m][h.series][h.start + i] - h.truth[i]) / std) ** 2; n++; }
+        for (let i = 0; i < g; i++) {
+          sse += ((fills[m][h.series][h.start + i] - h.truth[i]) / std) ** 2;
+          n++;
+        }
       }
       row[m] = sse / n;
       row.steps = n;
@@ -121,7 +155,19 @@ function measure(data: DataSet, o: { batches: number; perSeries: number; units: 
     row.gaps = hidden.filter((h) => h.length === g).length;
     scores[String(g)] = row;
   }
-  return { scores, fit: { ...fit, series: data.series.length, period: data.period, batches: o.batches, batch: settings.batch, units: settings.units, cell: settings.cell, contextSteps: settings.contextSteps } };
+  return {
+    scores,
+    fit: {
+      ...fit,
+      series: data.series.length,
+      period: data.period,
+      batches: o.batches,
+      batch: settings.batch,
+      units: settings.units,
+      cell: settings.cell,
+      contextSteps: settings.contextSteps,
+    },
+  };
 }
 
 async function main(): Promise<void> {
@@ -142,12 +188,19 @@ async function main(): Promise<void> {
     result[name] = measure(data, { batches, perSeries, units, context, say });
   }
   const seconds = (performance.now() - started) / 1000;
-  if (json) { console.log(JSON.stringify({ ...result, seconds })); return; }
+  if (json) {
+    console.log(JSON.stringify({ ...result, seconds }));
+    return;
+  }
   console.log('\nGap repair: MSE of the filled values (z units per series), hidden stretches of 6 / 24 / 96 steps');
-  console.log(`| set | gap | gaps | ${METHODS.join(' | ')} | bidirectional / linear |\n|---|---|---|${METHODS.map(() => '---|').join('')}---|`);
+  console.log(
+    `| set | gap | gaps | ${METHODS.join(' | ')} | bidirectional / linear |\n|---|---|---|${METHODS.map(() => '---|').join('')}---|`,
+  );
   for (const [name, r] of Object.entries(result)) {
     for (const [g, row] of Object.entries((r as { scores: Scores }).scores)) {
-      console.log(`| ${name} | ${g} | ${row.gaps} | ${METHODS.map((m) => row[m].toFixed(4)).join(' | ')} | ${(row.bidirectional / row.linear).toFixed(2)}x |`);
+      console.log(
+        `| ${name} | ${g} | ${row.gaps} | ${METHODS.map((m) => row[m].toFixed(4)).join(' | ')} | ${(row.bidirectional / row.linear).toFixed(2)}x |`,
+      );
     }
   }
   console.log(`total ${seconds.toFixed(1)} s`);

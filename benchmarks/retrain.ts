@@ -11,7 +11,9 @@ import { LiveLoop, testRunner, testSettings, wave } from '../src/retraining/test
 import { WorkerTrainer } from '../src/retraining/worker-trainer.js';
 
 const json = process.argv.includes('--json');
-const STREAMS = 256, UNITS = 32, TRAIN_MS = 4000;
+const STREAMS = 256,
+  UNITS = 32,
+  TRAIN_MS = 4000;
 
 function quantile(xs: number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -23,7 +25,11 @@ const keys = Array.from({ length: STREAMS }, (_, i) => `s${i}`);
 const runner = testRunner(UNITS);
 const registry = await ModelRegistry.open(dir, 'bench', runner.model.config);
 const trainer = new WorkerTrainer();
-const settings = testSettings({ bufferStreams: STREAMS, windowStreams: 64, train: { ...testSettings().train, maxEpochs: 100_000, patience: 100_000, maxTimeMs: TRAIN_MS } });
+const settings = testSettings({
+  bufferStreams: STREAMS,
+  windowStreams: 64,
+  train: { ...testSettings().train, maxEpochs: 100_000, patience: 100_000, maxTimeMs: TRAIN_MS },
+});
 const retrainer = await Retrainer.create({ pipeline: 'bench', live: runner, registry, trainer, settings });
 const loop = new LiveLoop(runner, keys, retrainer);
 const v = new Float64Array(STREAMS);
@@ -44,7 +50,9 @@ while (performance.now() - tIdle < TRAIN_MS) {
 }
 const during: number[] = [];
 let done = false;
-const run = retrainer.run().finally(() => { done = true; });
+const run = retrainer.run().finally(() => {
+  done = true;
+});
 while (!done) {
   for (let i = 0; i < 20; i++) during.push(step());
   await new Promise((r) => setImmediate(r));
@@ -67,7 +75,9 @@ await retrainer.close();
 await rm(dir, { recursive: true, force: true });
 
 const out = {
-  streams: STREAMS, units: UNITS, cell: 'gru',
+  streams: STREAMS,
+  units: UNITS,
+  cell: 'gru',
   idle: { steps: idle.length, p50Ms: quantile(idle, 0.5), p99Ms: quantile(idle, 0.99) },
   training: { steps: during.length, p50Ms: quantile(during, 0.5), p99Ms: quantile(during, 0.99) },
   p99Ratio: quantile(during, 0.99) / quantile(idle, 0.99),
@@ -84,7 +94,9 @@ if (json) {
     'training in worker': { steps: out.training.steps, 'p50 ms': out.training.p50Ms.toFixed(3), 'p99 ms': out.training.p99Ms.toFixed(3) },
   });
   console.log(`p99 ratio ${out.p99Ratio.toFixed(2)} (target ≤ 2), worker niced: ${out.workerNiced}`);
-  console.log(`training run: ${out.run.seconds?.toFixed(2)} s, ${out.run.epochs} epochs on ${out.run.windowStreams}×${out.run.windowSteps}`);
+  console.log(
+    `training run: ${out.run.seconds?.toFixed(2)} s, ${out.run.epochs} epochs on ${out.run.windowStreams}×${out.run.windowSteps}`,
+  );
   console.log(`swap pause (worker seed + catch-up of ${seeded.rounds} steps, ${seeded.streams} streams): ${seededMs.toFixed(1)} ms`);
   console.log(`full re-warm on the inference thread (${rw.streams} streams × ${rw.rounds} steps, fallback): ${rewarmMs.toFixed(1)} ms`);
 }

@@ -64,11 +64,26 @@ async function run(): Promise<Record<string, number>> {
   const held = rt.engine.runner.arena.size;
   await daemon.stop('bench');
   return {
-    streams: held, rows, rssBytes: mem.rss, rssBeforeBytes: rssBefore, heapUsedBytes: mem.heapUsed, arrayBuffersBytes: mem.arrayBuffers,
-    eventsPerSec: rows / (ingestMs / 1000), checkpointBytes: full.bytes, checkpointMs: full.ms,
-    checkpointCaptureMs: full.captureMs, checkpointCpuMs: fullCpuMs, incrementalCpuMs, ingestCpuMs, incrementalBytes: incr.bytes, incrementalStreams: incr.streams, incrementalCheckpointMs: incr.ms,
-    processorBytesPerStream: rt.engine.processor.bytesPerStream, recurrentBytesPerStream: rt.engine.runner.arena.stateSize * 4,
-    readoutBytesPerStream: 8 * (rt.engine.readouts?.exportSlot(0).length ?? 0), alertBytesPerStream: 8 * (rt.engine.alerts.exportStreamValues('scale/s0')?.values.length ?? 0),
+    streams: held,
+    rows,
+    rssBytes: mem.rss,
+    rssBeforeBytes: rssBefore,
+    heapUsedBytes: mem.heapUsed,
+    arrayBuffersBytes: mem.arrayBuffers,
+    eventsPerSec: rows / (ingestMs / 1000),
+    checkpointBytes: full.bytes,
+    checkpointMs: full.ms,
+    checkpointCaptureMs: full.captureMs,
+    checkpointCpuMs: fullCpuMs,
+    incrementalCpuMs,
+    ingestCpuMs,
+    incrementalBytes: incr.bytes,
+    incrementalStreams: incr.streams,
+    incrementalCheckpointMs: incr.ms,
+    processorBytesPerStream: rt.engine.processor.bytesPerStream,
+    recurrentBytesPerStream: rt.engine.runner.arena.stateSize * 4,
+    readoutBytesPerStream: 8 * (rt.engine.readouts?.exportSlot(0).length ?? 0),
+    alertBytesPerStream: 8 * (rt.engine.alerts.exportStreamValues('scale/s0')?.values.length ?? 0),
   };
 }
 

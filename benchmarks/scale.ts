@@ -31,7 +31,8 @@ const sizes = (option('sizes') ?? '10000,100000,1000000').split(',').map(Number)
 const steps = Number(option('steps') ?? 30);
 const historyPoints = Number(option('history-points') ?? 60);
 const forecaster = option('forecaster');
-if (sizes.some((n) => !Number.isInteger(n) || n < 100) || !Number.isInteger(steps) || steps < 2) throw new Error('--sizes: integers >= 100, --steps: integer >= 2');
+if (sizes.some((n) => !Number.isInteger(n) || n < 100) || !Number.isInteger(steps) || steps < 2)
+  throw new Error('--sizes: integers >= 100, --steps: integer >= 2');
 
 /** streams x steps rows, step-major (as a live feed arrives), one-minute steps. */
 async function writeData(path: string, streams: number): Promise<void> {
@@ -74,7 +75,11 @@ state: { dir: ${join(dir, 'state')}, checkpoint_interval_ms: 86400000 }
 
 function child(args: string[]): Promise<Record<string, number>> {
   return new Promise((res, rej) => {
-    const p = spawn(process.execPath, ['--expose-gc', '--max-old-space-size=16384', '--import', 'tsx', join(REPO, 'benchmarks/scale-child.ts'), ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
+    const p = spawn(
+      process.execPath,
+      ['--expose-gc', '--max-old-space-size=16384', '--import', 'tsx', join(REPO, 'benchmarks/scale-child.ts'), ...args],
+      { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     let out = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
     p.on('exit', (code) => {
@@ -105,7 +110,8 @@ for (const n of sizes) {
     const common = [file, String(n), String(steps), String(T0), String(STEP_MS)];
     const r = await child(['run', ...common]);
     const rr = await child(['restore', ...common]);
-    if (r.streams !== n || rr.restoredStreams !== n) throw new Error(`expected ${n} streams, held ${r.streams}, restored ${rr.restoredStreams}`);
+    if (r.streams !== n || rr.restoredStreams !== n)
+      throw new Error(`expected ${n} streams, held ${r.streams}, restored ${rr.restoredStreams}`);
     results[n] = {
       rssBytesPerStream: Math.round(r.rssBytes / n),
       checkpointBytesPerStream: Math.round(r.checkpointBytes / n),
@@ -123,13 +129,21 @@ for (const n of sizes) {
 
 if (json) {
   const streams = Object.fromEntries(Object.entries(results).map(([n, { detail: _d, ...row }]) => [n, row]));
-  process.stdout.write(`${JSON.stringify({ streams, meta: { steps, historyPoints, forecaster: forecaster ?? 'default', details: Object.fromEntries(Object.entries(results).map(([n, r]) => [n, r.detail])) } })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ streams, meta: { steps, historyPoints, forecaster: forecaster ?? 'default', details: Object.fromEntries(Object.entries(results).map(([n, r]) => [n, r.detail])) } })}\n`,
+  );
 } else {
   const head = ['streams', 'RSS B/stream', 'ckpt B/stream', 'full ckpt ms', 'incr (1%) ms', 'restore ms', 'events/s'];
-  const rows = Object.entries(results).map(([n, r]) => [n, r.rssBytesPerStream, r.checkpointBytesPerStream, r.checkpointMs, r.incrementalCheckpointMs, r.restoreMs, r.eventsPerSec].map(String));
+  const rows = Object.entries(results).map(([n, r]) =>
+    [n, r.rssBytesPerStream, r.checkpointBytesPerStream, r.checkpointMs, r.incrementalCheckpointMs, r.restoreMs, r.eventsPerSec].map(
+      String,
+    ),
+  );
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]): string => cells.map((c, i) => c.padStart(w[i])).join('  ');
   console.log(line(head));
   for (const r of rows) console.log(line(r));
-  console.log(`(${steps} steps per stream, GRU 1x16, horizon 15, forecaster ${forecaster ?? 'default'}, one alert rule, limits.history_points ${historyPoints}; RSS = whole process / streams)`);
+  console.log(
+    `(${steps} steps per stream, GRU 1x16, horizon 15, forecaster ${forecaster ?? 'default'}, one alert rule, limits.history_points ${historyPoints}; RSS = whole process / streams)`,
+  );
 }

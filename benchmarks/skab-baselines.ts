@@ -66,7 +66,8 @@ export function madScores(f: SkabFile): Float64Array {
   const dev = new Float64Array(MAD_WINDOW);
   const floor = new Float64Array(d);
   for (let j = 0; j < d; j++) {
-    let s = 0, q = 0;
+    let s = 0,
+      q = 0;
     for (let r = 0; r < TRAIN_ROWS; r++) s += at(f, r, j);
     for (let r = 0; r < TRAIN_ROWS; r++) q += (at(f, r, j) - s / TRAIN_ROWS) ** 2;
     floor[j] = Math.max(0.1 * Math.sqrt(q / TRAIN_ROWS), 1e-12);
@@ -89,8 +90,11 @@ export function madScores(f: SkabFile): Float64Array {
 // ----------------------------------------------------------------- Hotelling T²
 
 function betacf(a: number, b: number, x: number): number {
-  const tiny = 1e-300, eps = 1e-16;
-  const qab = a + b, qap = a + 1, qam = a - 1;
+  const tiny = 1e-300,
+    eps = 1e-16;
+  const qab = a + b,
+    qap = a + 1,
+    qam = a - 1;
   let c = 1;
   let d = 1 - (qab * x) / qap;
   d = 1 / (Math.abs(d) > tiny ? d : tiny);
@@ -117,8 +121,10 @@ function betacf(a: number, b: number, x: number): number {
 
 function lgamma(x: number): number {
   // Lanczos (g = 7, n = 9): ~1e-15 relative, plenty for a grid search on a CDF.
-  const g = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
-    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+  const g = [
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905,
+    -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+  ];
   if (x < 0.5) return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - lgamma(1 - x);
   x -= 1;
   let a = g[0];
@@ -143,13 +149,15 @@ function fCdf(x: number, d1: number, d2: number): number {
 export function t2Ucl(m: number, n: number): number {
   const grid = (i: number) => (i === 9999 ? 15 : i * (15 / 9999));
   const below = (i: number) => fCdf(grid(i), m, n - m) < 0.999;
-  let lo = 0, hi = 9999;
+  let lo = 0,
+    hi = 9999;
   if (below(hi)) lo = hi;
-  else while (hi - lo > 1) {
-    const mid = (lo + hi) >> 1;
-    if (below(mid)) lo = mid;
-    else hi = mid;
-  }
+  else
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      if (below(mid)) lo = mid;
+      else hi = mid;
+    }
   return ((m * (n - 1) * (n + 1)) / (n * (n - m))) * grid(lo);
 }
 
@@ -160,10 +168,11 @@ function invert(a: Float64Array, n: number): Float64Array {
   for (let c = 0; c < n; c++) {
     let p = c;
     for (let r = c + 1; r < n; r++) if (Math.abs(m[r * n + c]) > Math.abs(m[p * n + c])) p = r;
-    if (p !== c) for (let k = 0; k < n; k++) {
-      [m[c * n + k], m[p * n + k]] = [m[p * n + k], m[c * n + k]];
-      [inv[c * n + k], inv[p * n + k]] = [inv[p * n + k], inv[c * n + k]];
-    }
+    if (p !== c)
+      for (let k = 0; k < n; k++) {
+        [m[c * n + k], m[p * n + k]] = [m[p * n + k], m[c * n + k]];
+        [inv[c * n + k], inv[p * n + k]] = [inv[p * n + k], inv[c * n + k]];
+      }
     const piv = m[c * n + c];
     for (let k = 0; k < n; k++) {
       m[c * n + k] /= piv;
@@ -186,10 +195,14 @@ function invert(a: Float64Array, n: number): Float64Array {
 export function t2Scores(f: SkabFile): { scores: Float64Array; threshold: number } {
   const all = f.sensors.length;
   // Columns constant over the training rows are dropped (none are in SKAB v0.9).
-  const keep = [...Array(all).keys()].filter((j) => { for (let r = 1; r < TRAIN_ROWS; r++) if (at(f, r, j) !== at(f, 0, j)) return true; return false; });
+  const keep = [...Array(all).keys()].filter((j) => {
+    for (let r = 1; r < TRAIN_ROWS; r++) if (at(f, r, j) !== at(f, 0, j)) return true;
+    return false;
+  });
   const d = keep.length;
   const n = TRAIN_ROWS;
-  const mu = new Float64Array(d), sd = new Float64Array(d);
+  const mu = new Float64Array(d),
+    sd = new Float64Array(d);
   keep.forEach((j, k) => {
     let s = 0;
     for (let r = 0; r < n; r++) s += at(f, r, j);
@@ -201,13 +214,18 @@ export function t2Scores(f: SkabFile): { scores: Float64Array; threshold: number
   const z = (r: number, k: number) => (at(f, r, keep[k]) - mu[k]) / sd[k];
   // Covariance (ddof 1) of the standardised training rows (their mean is ~0 but is subtracted, as np.cov does).
   const zm = new Float64Array(d);
-  for (let k = 0; k < d; k++) { let s = 0; for (let r = 0; r < n; r++) s += z(r, k); zm[k] = s / n; }
-  const cov = new Float64Array(d * d);
-  for (let a = 0; a < d; a++) for (let b = a; b < d; b++) {
+  for (let k = 0; k < d; k++) {
     let s = 0;
-    for (let r = 0; r < n; r++) s += (z(r, a) - zm[a]) * (z(r, b) - zm[b]);
-    cov[a * d + b] = cov[b * d + a] = s / (n - 1);
+    for (let r = 0; r < n; r++) s += z(r, k);
+    zm[k] = s / n;
   }
+  const cov = new Float64Array(d * d);
+  for (let a = 0; a < d; a++)
+    for (let b = a; b < d; b++) {
+      let s = 0;
+      for (let r = 0; r < n; r++) s += (z(r, a) - zm[a]) * (z(r, b) - zm[b]);
+      cov[a * d + b] = cov[b * d + a] = s / (n - 1);
+    }
   const inv = invert(cov, d);
   const m = f.rows - TRAIN_ROWS;
   const raw = new Float64Array(m);
@@ -215,7 +233,11 @@ export function t2Scores(f: SkabFile): { scores: Float64Array; threshold: number
   for (let i = 0; i < m; i++) {
     for (let k = 0; k < d; k++) x[k] = z(TRAIN_ROWS + i, k);
     let q = 0;
-    for (let a = 0; a < d; a++) { let s = 0; for (let b = 0; b < d; b++) s += x[b] * inv[b * d + a]; q += s * x[a]; }
+    for (let a = 0; a < d; a++) {
+      let s = 0;
+      for (let b = 0; b < d; b++) s += x[b] * inv[b * d + a];
+      q += s * x[a];
+    }
     raw[i] = q;
   }
   const scores = new Float64Array(m).fill(NaN);

@@ -47,7 +47,9 @@ function csvFiles(dir: string): string[] {
 export function loadSkab(dir: string): SkabFile[] {
   const files: SkabFile[] = [];
   for (const p of csvFiles(dir)) {
-    const lines = readFileSync(p, 'utf8').split(/\r?\n/).filter((l) => l.length > 0);
+    const lines = readFileSync(p, 'utf8')
+      .split(/\r?\n/)
+      .filter((l) => l.length > 0);
     const header = lines[0].split(';').map((h) => h.trim());
     const ia = header.indexOf('anomaly');
     const ic = header.indexOf('changepoint');
@@ -64,11 +66,22 @@ export function loadSkab(dir: string): SkabFile[] {
       const c = lines[r + 1].split(';');
       datetimes.push(c[it]);
       t[r] = skabTime(c[it]);
-      cols.forEach((j, k) => (x[r * cols.length + k] = Number(c[j])));
+      cols.forEach((j, k) => {
+        x[r * cols.length + k] = Number(c[j]);
+      });
       anomaly[r] = Number(c[ia]) === 1 ? 1 : 0;
       changepoint[r] = Number(c[ic]) === 1 ? 1 : 0;
     }
-    files.push({ path: relative(dir, p).split(sep).join('/'), datetimes, t, sensors: cols.map((i) => header[i]), x, anomaly, changepoint, rows });
+    files.push({
+      path: relative(dir, p).split(sep).join('/'),
+      datetimes,
+      t,
+      sensors: cols.map((i) => header[i]),
+      x,
+      anomaly,
+      changepoint,
+      rows,
+    });
   }
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

@@ -31,8 +31,13 @@ export interface SkabPrediction {
 export interface SkabScore {
   readonly outlier: { f1: number; far_pct: number; mar_pct: number; tp: number; fp: number; fn: number; tn: number };
   readonly changepoint: {
-    nab_standard: number; nab_low_fp: number; nab_low_fn: number;
-    changepoints: number; missed_cps: number; false_positives: number; mean_delay_s: number | null;
+    nab_standard: number;
+    nab_low_fp: number;
+    nab_low_fn: number;
+    changepoints: number;
+    missed_cps: number;
+    false_positives: number;
+    mean_delay_s: number | null;
   };
 }
 
@@ -58,12 +63,18 @@ function nabCurve(aTp: number, aFp: number): Float64Array {
   const y = new Float64Array(DETAIL);
   for (let i = 0; i < DETAIL; i++) {
     const x = i === DETAIL - 1 ? stop : i * step + start;
-    y[i] = ((half * -1 * Math.tanh(x)) / t) + half + aFp;
+    y[i] = (half * -1 * Math.tanh(x)) / t + half + aFp;
   }
   return y;
 }
 
-interface NabFile { windows: number; fp: number; events: number[]; missed: number; delays: number[] }
+interface NabFile {
+  windows: number;
+  fp: number;
+  events: number[];
+  missed: number;
+  delays: number[];
+}
 
 function nabFile(t: Float64Array, cpTrue: Uint8Array, cpPred: Uint8Array): NabFile {
   const starts: number[] = [];
@@ -96,7 +107,10 @@ function nabFile(t: Float64Array, cpTrue: Uint8Array, cpPred: Uint8Array): NabFi
 
 /** Scores predictions (by file path) against the corpus; every labelled file must have one. */
 export function scoreSkab(files: readonly SkabFile[], preds: ReadonlyMap<string, SkabPrediction>): SkabScore {
-  let tp = 0, tn = 0, fp = 0, fn = 0;
+  let tp = 0,
+    tn = 0,
+    fp = 0,
+    fn = 0;
   const nab: NabFile[] = [];
   for (const f of files) {
     const p = preds.get(f.path);
@@ -116,7 +130,9 @@ export function scoreSkab(files: readonly SkabFile[], preds: ReadonlyMap<string,
   const nabScores: Record<string, number> = {};
   for (const [name, aTp, aFp, aFn] of PROFILES) {
     const curve = nabCurve(aTp, aFp);
-    let s = 0, sNull = 0, sPerfect = 0;
+    let s = 0,
+      sNull = 0,
+      sPerfect = 0;
     for (const r of nab) {
       let score = 0;
       score += aFp * r.fp;
@@ -134,10 +150,15 @@ export function scoreSkab(files: readonly SkabFile[], preds: ReadonlyMap<string,
       f1: tp + fp + fn ? tp / (tp + (fn + fp) / 2) : NaN,
       far_pct: fp + tn ? (fp / (fp + tn)) * 100 : NaN,
       mar_pct: fn + tp ? (fn / (fn + tp)) * 100 : NaN,
-      tp, fp, fn, tn,
+      tp,
+      fp,
+      fn,
+      tn,
     },
     changepoint: {
-      nab_standard: nabScores.standard, nab_low_fp: nabScores.low_fp, nab_low_fn: nabScores.low_fn,
+      nab_standard: nabScores.standard,
+      nab_low_fp: nabScores.low_fp,
+      nab_low_fn: nabScores.low_fn,
       changepoints: nab.reduce((a, r) => a + r.windows, 0),
       missed_cps: nab.reduce((a, r) => a + r.missed, 0),
       false_positives: nab.reduce((a, r) => a + r.fp, 0),

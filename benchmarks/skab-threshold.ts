@@ -9,9 +9,17 @@ import type { SkabPrediction } from './skab-score.js';
 export const MAX_FAR_PCT = 15;
 const QUANTILES = 2000;
 
-export interface Chosen { readonly threshold: number; readonly f1: number; readonly farPct: number }
+export interface Chosen {
+  readonly threshold: number;
+  readonly f1: number;
+  readonly farPct: number;
+}
 
-export function chooseThreshold(files: readonly SkabFile[], scores: ReadonlyMap<string, Float64Array>, extra: readonly number[] = []): Chosen {
+export function chooseThreshold(
+  files: readonly SkabFile[],
+  scores: ReadonlyMap<string, Float64Array>,
+  extra: readonly number[] = [],
+): Chosen {
   const pooled: number[] = [];
   const labels: number[] = [];
   for (const f of files) {
@@ -25,12 +33,17 @@ export function chooseThreshold(files: readonly SkabFile[], scores: ReadonlyMap<
   const order = pooled.map((_, i) => i).sort((a, b) => pooled[b] - pooled[a]);
   const pos = labels.reduce((a, b) => a + b, 0);
   const neg = labels.length - pos;
-  const sorted = order.map((i) => pooled[i]).filter(Number.isFinite).sort((a, b) => a - b);
+  const sorted = order
+    .map((i) => pooled[i])
+    .filter(Number.isFinite)
+    .sort((a, b) => a - b);
   const cands = new Set<number>(extra);
   for (let q = 0; q < QUANTILES; q++) cands.add(sorted[Math.floor((q / QUANTILES) * sorted.length)]);
   const thresholds = [...cands].filter(Number.isFinite).sort((a, b) => b - a);
   let best: Chosen = { threshold: Infinity, f1: 0, farPct: 0 };
-  let k = 0, tp = 0, fp = 0;
+  let k = 0,
+    tp = 0,
+    fp = 0;
   for (const thr of thresholds) {
     // Rows with score > thr are flagged.
     while (k < order.length && pooled[order[k]] > thr) {

@@ -64,7 +64,11 @@ export async function tidecastScores(f: SkabFile, work: string): Promise<Tidecas
   // Read the replay back by its header (other columns may come and go).
   const [header, ...rows] = readFileSync(out, 'utf8').trimEnd().split('\n');
   const col = header.split(',');
-  const iT = col.indexOf('timestamp'), iS = col.indexOf('stream'), iSur = col.indexOf('surprise'), iLik = col.indexOf('likelihood'), iBase = col.indexOf('baseline');
+  const iT = col.indexOf('timestamp'),
+    iS = col.indexOf('stream'),
+    iSur = col.indexOf('surprise'),
+    iLik = col.indexOf('likelihood'),
+    iBase = col.indexOf('baseline');
   if (iSur < 0 || iLik < 0 || iBase < 0) throw new Error(`replay output lacks surprise/likelihood/baseline columns: ${header}`);
   const rowOf = new Map<number, number>();
   for (let r = TRAIN_ROWS; r < f.rows; r++) rowOf.set(f.t[r], r - TRAIN_ROWS);
@@ -86,10 +90,16 @@ export async function tidecastScores(f: SkabFile, work: string): Promise<Tidecas
 }
 
 /** The asset score per scored row from per-sensor step scores (held) and persistent scores (rows × sensors). */
-export function assetScores(perSensor: Float64Array, sensors: number, persistent?: Float64Array, options?: AssetScoreOptions): Float64Array {
+export function assetScores(
+  perSensor: Float64Array,
+  sensors: number,
+  persistent?: Float64Array,
+  options?: AssetScoreOptions,
+): Float64Array {
   const asset = new AssetScore(options);
   const n = perSensor.length / sensors;
   const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = asset.update(perSensor.subarray(i * sensors, (i + 1) * sensors), persistent?.subarray(i * sensors, (i + 1) * sensors));
+  for (let i = 0; i < n; i++)
+    out[i] = asset.update(perSensor.subarray(i * sensors, (i + 1) * sensors), persistent?.subarray(i * sensors, (i + 1) * sensors));
   return out;
 }

@@ -26,7 +26,11 @@ function arg(name: string, fallback: number): number {
   return v;
 }
 
-interface Load { readonly streams: number; readonly rate: number; readonly minutes: number }
+interface Load {
+  readonly streams: number;
+  readonly rate: number;
+  readonly minutes: number;
+}
 
 /** Rows for `steps` steps of every stream; returns how many rows are malformed. */
 async function writeData(path: string, load: Load, steps: number): Promise<{ rows: number; bad: number }> {
@@ -121,12 +125,16 @@ async function main(): Promise<void> {
     const file = join(dir, 'soak.yaml');
     await writeFile(file, pipelineYaml(dir, load));
 
-    const child = spawn(process.execPath, [join(REPO, 'bin/tidecast.js'), 'run', file, '--port', '0'], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [join(REPO, 'bin/tidecast.js'), 'run', file, '--port', '0'], {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const url = await new Promise<string>((res, rej) => {
       let buf = '';
       child.stdout.on('data', (d: Buffer) => {
         buf += d.toString();
-        const m = /"msg":"Tidecast is running\."[^\n]*"url":"([^"]+)"/.exec(buf) ?? /"url":"([^"]+)"[^\n]*"msg":"Tidecast is running\."/.exec(buf);
+        const m =
+          /"msg":"Tidecast is running\."[^\n]*"url":"([^"]+)"/.exec(buf) ?? /"url":"([^"]+)"[^\n]*"msg":"Tidecast is running\."/.exec(buf);
         if (m?.[1]) res(m[1]);
         if (buf.length > 1 << 20) buf = buf.slice(-4096);
       });
@@ -144,7 +152,12 @@ async function main(): Promise<void> {
       const read = metric(metricsText, 'tidecast_received_events_total', 'component="file-0"'); // the unnamed file source
       const at = (Date.now() - started) / 1000;
       // prom-client resets the delay histogram at every scrape: each sample is the last 2 s.
-      samples.push({ at, rss: await rssBytes(child.pid ?? 0), lagP99: metric(metricsText, 'tidecast_nodejs_eventloop_lag_p99_seconds'), read });
+      samples.push({
+        at,
+        rss: await rssBytes(child.pid ?? 0),
+        lagP99: metric(metricsText, 'tidecast_nodejs_eventloop_lag_p99_seconds'),
+        read,
+      });
       if (read >= data.rows && Number.isNaN(readDoneSec)) readDoneSec = at;
       const done = read >= data.rows && accounted(metricsText) >= data.rows;
       if (done || (Date.now() - started) / 1000 > 3 * expectedSec + 60) break;
@@ -188,10 +201,16 @@ async function main(): Promise<void> {
     log(`\nbench:soak: ${load.streams} streams at ${load.rate} records/s for ${load.minutes} min (${result.backend})`);
     log(`| measure | value | target |\n|---|---|---|`);
     log(`| records in (malformed) | ${data.rows} (${data.bad}) | |`);
-    log(`| forecasts out - imputed steps + dead letters | ${forecasts} - ${imputedSteps} + ${deadLetters} = ${accounted(metricsText)} | = records in: ${result.nothingLost ? 'yes' : 'NO'} |`);
-    log(`| achieved rate (source read to the end) | ${result.achievedRate}/s in ${readDoneSec.toFixed(0)} s; all accounted for after ${result.elapsedSec} s | ${load.rate}/s |`);
+    log(
+      `| forecasts out - imputed steps + dead letters | ${forecasts} - ${imputedSteps} + ${deadLetters} = ${accounted(metricsText)} | = records in: ${result.nothingLost ? 'yes' : 'NO'} |`,
+    );
+    log(
+      `| achieved rate (source read to the end) | ${result.achievedRate}/s in ${readDoneSec.toFixed(0)} s; all accounted for after ${result.elapsedSec} s | ${load.rate}/s |`,
+    );
     log(`| RSS after warm-up -> end | ${mb(rssStart)} -> ${mb(rssEnd)} (${result.rssGrowthPct}%) | <= 5% |`);
-    log(`| event-loop delay p99 after warm-up, 2 s windows: max / median | ${result.eventLoopLagP99Ms} / ${result.eventLoopLagP99MedianMs} ms | |`);
+    log(
+      `| event-loop delay p99 after warm-up, 2 s windows: max / median | ${result.eventLoopLagP99Ms} / ${result.eventLoopLagP99MedianMs} ms | |`,
+    );
     log(`| daemon exit code on SIGTERM | ${code} | 0 |`);
   } finally {
     await rm(dir, { recursive: true, force: true });

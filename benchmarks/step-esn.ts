@@ -17,8 +17,16 @@ function runnerFor(row: EsnRow, B: number): ModelRunner {
   const [cell, size] = row.split(' ');
   const units = Number(size.split('×')[1]);
   const spec = {
-    cell, layers: 1, units, horizon: 1, seed: 1, interval_z: 1.96, forecaster: 'hybrid',
-    ...(cell === 'esn' ? { esn: { spectral_radius: 0.9, leak_rate: 0.3, input_scaling: 0.5, sparsity: 0.9, ridge: 1e-3, washout_steps: 48 } } : {}),
+    cell,
+    layers: 1,
+    units,
+    horizon: 1,
+    seed: 1,
+    interval_z: 1.96,
+    forecaster: 'hybrid',
+    ...(cell === 'esn'
+      ? { esn: { spectral_radius: 0.9, leak_rate: 0.3, input_scaling: 0.5, sparsity: 0.9, ridge: 1e-3, washout_steps: 48 } }
+      : {}),
   } as ModelSection;
   return new ModelRunner(spec, 8, B);
 }
@@ -46,7 +54,9 @@ export function printEsnTable(t: EsnTable, sizes: readonly number[], log: (s: st
   log(`${'B'.padStart(6)} ${ESN_ROWS.map((r) => r.padStart(12)).join(' ')}   esn 1×64 vs gru 1×64`);
   for (const B of sizes) {
     const k = String(B);
-    log(`${k.padStart(6)} ${ESN_ROWS.map((r) => fmt(t[r][k]).padStart(12)).join(' ')}   ${(t['esn 1×64'][k] / t['gru 1×64'][k]).toFixed(2)}x`);
+    log(
+      `${k.padStart(6)} ${ESN_ROWS.map((r) => fmt(t[r][k]).padStart(12)).join(' ')}   ${(t['esn 1×64'][k] / t['gru 1×64'][k]).toFixed(2)}x`,
+    );
   }
   log(`Engines: ${ESN_ROWS.map((r) => `${r} ${t.engines[r]}`).join(', ')}`);
 }
@@ -59,7 +69,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
   const json = args.includes('--json');
   const sizes = [1, 64, 1024, 16384];
-  const log = (s: string): void => { (json ? process.stderr : process.stdout).write(`${s}\n`); };
+  const log = (s: string): void => {
+    (json ? process.stderr : process.stdout).write(`${s}\n`);
+  };
   const t = measureEsnRows(sizes, args.includes('--quick') ? 250 : 1000, log);
   if (json) process.stdout.write(`${JSON.stringify(t)}\n`);
   else printEsnTable(t, sizes, log);

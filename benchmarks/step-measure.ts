@@ -9,10 +9,16 @@ export interface Rate {
 export async function measure(fn: () => unknown, budgetMs: number, minCalls = 3): Promise<Rate> {
   const warmEnd = performance.now() + Math.min(300, budgetMs / 3);
   let warm = 0;
-  while (warm < 1 || performance.now() < warmEnd) { await fn(); warm++; }
+  while (warm < 1 || performance.now() < warmEnd) {
+    await fn();
+    warm++;
+  }
   const start = performance.now();
   let calls = 0;
-  while (calls < minCalls || performance.now() - start < budgetMs) { await fn(); calls++; }
+  while (calls < minCalls || performance.now() - start < budgetMs) {
+    await fn();
+    calls++;
+  }
   return { callsPerSec: calls / ((performance.now() - start) / 1000), calls };
 }
 
@@ -20,7 +26,10 @@ export async function measure(fn: () => unknown, budgetMs: number, minCalls = 3)
 export function measureSync(fn: () => void, budgetMs: number, minCalls = 3): Rate {
   const warmEnd = performance.now() + Math.min(300, budgetMs / 3);
   let warm = 0;
-  while (warm < 2 || performance.now() < warmEnd) { fn(); warm++; }
+  while (warm < 2 || performance.now() < warmEnd) {
+    fn();
+    warm++;
+  }
   const start = performance.now();
   let calls = 0;
   while (calls < minCalls || performance.now() - start < budgetMs) {

@@ -22,7 +22,7 @@ let wasmConfigured = false;
 export async function tfjsWasmReady(): Promise<boolean> {
   if (!wasmConfigured) {
     const dir = dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
-    setWasmPaths(pathToFileURL(dir).href + '/');
+    setWasmPaths(`${pathToFileURL(dir).href}/`);
     setThreadsCount(1);
     wasmConfigured = true;
   }
@@ -45,7 +45,12 @@ export function activeTfjsBackend(): string {
 }
 
 /** Per gate: LSTM w = [K_g; R_g] (on [x | h]); GRU w = K_g, wh = R_g. */
-interface TfGate { w: tf.Tensor2D; b: tf.Tensor1D; wh?: tf.Tensor2D; bh?: tf.Tensor1D }
+interface TfGate {
+  w: tf.Tensor2D;
+  b: tf.Tensor1D;
+  wh?: tf.Tensor2D;
+  bh?: tf.Tensor1D;
+}
 
 /** Columns [g·u, (g+1)·u) of a rows×(G·u) Keras matrix. */
 function gateCols(m: Float32Array, rows: number, u: number, G: number, g: number): Float32Array {
@@ -65,15 +70,20 @@ function tfjsWeights(spec: FastStepSpec): { layers: TfGate[][]; hw: tf.Tensor2D;
   const layers = spec.layers.map((l) => {
     const u = l.units;
     const gates = Array.from({ length: G }, (_, g): TfGate => {
-      const k = gateCols(l.kernel, input, u, G, g), r = gateCols(l.recurrentKernel, u, u, G, g);
+      const k = gateCols(l.kernel, input, u, G, g),
+        r = gateCols(l.recurrentKernel, u, u, G, g);
       if (lstm) {
         const both = new Float32Array(k.length + r.length);
         both.set(k);
         both.set(r, k.length);
         return { w: tf.tensor2d(both, [input + u, u]), b: tf.tensor1d(l.bias.subarray(g * u, (g + 1) * u)) };
       }
-      return { w: tf.tensor2d(k, [input, u]), b: tf.tensor1d(l.bias.subarray(g * u, (g + 1) * u)),
-        wh: tf.tensor2d(r, [u, u]), bh: tf.tensor1d(l.bias.subarray((3 + g) * u, (4 + g) * u)) };
+      return {
+        w: tf.tensor2d(k, [input, u]),
+        b: tf.tensor1d(l.bias.subarray(g * u, (g + 1) * u)),
+        wh: tf.tensor2d(r, [u, u]),
+        bh: tf.tensor1d(l.bias.subarray((3 + g) * u, (4 + g) * u)),
+      };
     });
     input = u;
     return gates;
@@ -137,7 +147,12 @@ export function tfjsPeer(spec: FastStepSpec, B: number, x: Float32Array): Peer {
     },
     dispose: () => {
       for (const s of states) s.dispose();
-      for (const G of W.layers.flat()) { G.w.dispose(); G.b.dispose(); G.wh?.dispose(); G.bh?.dispose(); }
+      for (const G of W.layers.flat()) {
+        G.w.dispose();
+        G.b.dispose();
+        G.wh?.dispose();
+        G.bh?.dispose();
+      }
       W.hw.dispose();
       W.hb.dispose();
     },
@@ -149,7 +164,10 @@ export async function onnxPeer(spec: FastStepSpec, B: number, x: Float32Array): 
   if (ort === null) return null;
   const { bytes, stateInputs } = buildOnnxStepModel(spec);
   const session = await ort.InferenceSession.create(bytes, {
-    intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
   });
   const feeds: Record<string, OrtTensor> = {};
   for (const s of stateInputs) feeds[s.name] = new ort.Tensor('float32', new Float32Array(B * s.units), [1, B, s.units]);
@@ -160,18 +178,30 @@ export async function onnxPeer(spec: FastStepSpec, B: number, x: Float32Array): 
       void (res.y.data as Float32Array)[0];
       for (const s of stateInputs) feeds[s.name] = res[s.output] as OrtTensor;
     },
-    dispose: () => { void session.release(); },
+    dispose: () => {
+      void session.release();
+    },
   };
 }
 
 /** Single-thread native SGEMM rate (MLAS via onnxruntime MatMul), GFLOP/s, or null without ORT. */
-export async function onnxGemmPeak(n: number, budgetMs: number, measure: (fn: StepFn, ms: number) => Promise<{ callsPerSec: number }>): Promise<number | null> {
+export async function onnxGemmPeak(
+  n: number,
+  budgetMs: number,
+  measure: (fn: StepFn, ms: number) => Promise<{ callsPerSec: number }>,
+): Promise<number | null> {
   const ort = loadOnnxRuntime();
   if (ort === null) return null;
   const { matmulModel } = await import('./onnx/matmul-model.js');
   const session = await ort.InferenceSession.create(matmulModel(n), { intraOpNumThreads: 1, interOpNumThreads: 1 });
-  const a = new ort.Tensor('float32', Float32Array.from({ length: n * n }, (_, i) => (i % 7) / 7), [n, n]);
-  const rate = await measure(async () => { await session.run({ a, b: a }); }, budgetMs);
+  const a = new ort.Tensor(
+    'float32',
+    Float32Array.from({ length: n * n }, (_, i) => (i % 7) / 7),
+    [n, n],
+  );
+  const rate = await measure(async () => {
+    await session.run({ a, b: a });
+  }, budgetMs);
   void session.release();
   return (2 * n ** 3 * rate.callsPerSec) / 1e9;
 }

@@ -43,21 +43,37 @@ export function trainFlopsPerWindowStep(w: TrainWorkload): number {
 }
 
 export function tidecastTrainer(w: TrainWorkload, kernels: Kernels = fastestKernels()): StepFn {
-  const model = new StackedModel({
-    kind: w.kind, inputSize: w.inputSize, units: w.units, layers: w.layers, horizon: 1, outputSize: 1, seed: 1,
-  }, kernels);
+  const model = new StackedModel(
+    {
+      kind: w.kind,
+      inputSize: w.inputSize,
+      units: w.units,
+      layers: w.layers,
+      horizon: 1,
+      outputSize: 1,
+      seed: 1,
+    },
+    kernels,
+  );
   initialiseWeights(model);
   const trainer = new TbpttTrainer(model, { k1: w.T, k2: w.T, loss: 'mse', optimiser: new Adam() }, w.B);
   const { x, y } = data(w);
   const batch = { steps: w.T, batch: w.B, inputs: x, targets: y };
-  return () => { trainer.train(batch); };
+  return () => {
+    trainer.train(batch);
+  };
 }
 
 export function tfjsTrainer(w: TrainWorkload): { step: StepFn; dispose(): void } {
   const model = tf.sequential();
   for (let l = 0; l < w.layers; l++) {
-    const args = { units: w.units, returnSequences: true, recurrentActivation: 'sigmoid' as const, recurrentInitializer: 'glorotUniform' as const,
-      ...(l === 0 ? { inputShape: [w.T, w.inputSize] } : {}) };
+    const args = {
+      units: w.units,
+      returnSequences: true,
+      recurrentActivation: 'sigmoid' as const,
+      recurrentInitializer: 'glorotUniform' as const,
+      ...(l === 0 ? { inputShape: [w.T, w.inputSize] } : {}),
+    };
     model.add(w.kind === 'lstm' ? tf.layers.lstm(args) : tf.layers.gru(args));
   }
   model.add(tf.layers.dense({ units: 1 }));
@@ -67,7 +83,13 @@ export function tfjsTrainer(w: TrainWorkload): { step: StepFn; dispose(): void }
   const xt = tf.tensor3d(x, [w.B, w.T, w.inputSize]);
   const yt = tf.tensor3d(y, [w.B, w.T, 1]);
   return {
-    step: async () => { await model.trainOnBatch(xt, yt); },
-    dispose: () => { xt.dispose(); yt.dispose(); model.dispose(); },
+    step: async () => {
+      await model.trainOnBatch(xt, yt);
+    },
+    dispose: () => {
+      xt.dispose();
+      yt.dispose();
+      model.dispose();
+    },
   };
 }

@@ -30,7 +30,9 @@ const NATIVE = nativeStep();
 const IMPLS: readonly Impl[] = NATIVE ? [...BASE_IMPLS, 'tidecast-wasm'] : BASE_IMPLS;
 const MAX_CALL_SEC = quick ? 1 : 4;
 const skipped: string[] = [];
-const log = (s: string): void => { (asJson ? process.stderr : process.stdout).write(`${s}\n`); };
+const log = (s: string): void => {
+  (asJson ? process.stderr : process.stdout).write(`${s}\n`);
+};
 
 const CORE = process.env.TIDECAST_BENCH_CPU ?? '0'; // another core on a shared machine
 
@@ -38,16 +40,23 @@ const CORE = process.env.TIDECAST_BENCH_CPU ?? '0'; // another core on a shared 
 function pinToOneCore(): void {
   if (process.env.TIDECAST_BENCH_PINNED === '1') return;
   const probe = spawnSync('taskset', ['-c', CORE, 'true']);
-  if (probe.status !== 0) { log('taskset unavailable: running unpinned.'); return; }
+  if (probe.status !== 0) {
+    log('taskset unavailable: running unpinned.');
+    return;
+  }
   const res = spawnSync('taskset', ['-c', CORE, process.execPath, ...process.execArgv, ...process.argv.slice(1)], {
-    stdio: 'inherit', env: { ...process.env, TIDECAST_BENCH_PINNED: '1', OMP_NUM_THREADS: '1' },
+    stdio: 'inherit',
+    env: { ...process.env, TIDECAST_BENCH_PINNED: '1', OMP_NUM_THREADS: '1' },
   });
   process.exit(res.status ?? 1);
 }
 
 function rand(seed: number): () => number {
   let s = seed;
-  return () => { s = (s * 1664525 + 1013904223) >>> 0; return s / 4294967296 - 0.5; };
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 4294967296 - 0.5;
+  };
 }
 
 function workload(kind: 'lstm' | 'gru'): FastStepSpec {
@@ -56,7 +65,12 @@ function workload(kind: 'lstm' | 'gru'): FastStepSpec {
   const g = kind === 'lstm' ? 4 : 3;
   let input = 8;
   const layers = [64, 64].map((u) => {
-    const l = { units: u, kernel: f(input * g * u, 0.4), recurrentKernel: f(u * g * u, 0.4), bias: f((kind === 'gru' ? 2 : 1) * g * u, 0.2) };
+    const l = {
+      units: u,
+      kernel: f(input * g * u, 0.4),
+      recurrentKernel: f(u * g * u, 0.4),
+      bias: f((kind === 'gru' ? 2 : 1) * g * u, 0.2),
+    };
     input = u;
     return l;
   });
@@ -65,8 +79,12 @@ function workload(kind: 'lstm' | 'gru'): FastStepSpec {
 
 function flopsPerStreamStep(spec: FastStepSpec): number {
   const g = spec.kind === 'lstm' ? 4 : 3;
-  let input = spec.inputSize, flops = 0;
-  for (const l of spec.layers) { flops += 2 * (input + l.units) * g * l.units; input = l.units; }
+  let input = spec.inputSize,
+    flops = 0;
+  for (const l of spec.layers) {
+    flops += 2 * (input + l.units) * g * l.units;
+    input = l.units;
+  }
   return flops + 2 * input * (spec.head?.bias.length ?? 0);
 }
 
@@ -109,7 +127,8 @@ function notePeerBackend(impl: string): boolean {
   return ran === wanted;
 }
 
-const fmt = (v: number | null): string => (v === null ? 'n/a' : v >= 1e6 ? `${(v / 1e6).toFixed(2)}M` : v >= 1e3 ? `${(v / 1e3).toFixed(1)}k` : v.toFixed(1));
+const fmt = (v: number | null): string =>
+  v === null ? 'n/a' : v >= 1e6 ? `${(v / 1e6).toFixed(2)}M` : v >= 1e3 ? `${(v / 1e3).toFixed(1)}k` : v.toFixed(1);
 const ratio = (a: number | null, b: number | null): string => (a === null || b === null ? 'n/a' : `${(a / b).toFixed(2)}x`);
 
 async function main(): Promise<void> {
@@ -142,10 +161,15 @@ async function main(): Promise<void> {
   const train: Record<string, number | null> = {};
   const trainKernels = fastestKernels(); // native AVX-512 where built, else WASM (same bits)
   train.tidecast = perCall * (await measure(tidecastTrainer(w, trainKernels), BUDGET_MS * 2)).callsPerSec;
-  log(`train tidecast (${trainKernels.name}): ${fmt(train.tidecast)} window-steps/s, ${((train.tidecast * trainFlopsPerWindowStep(w)) / 1e9).toFixed(1)} GFLOP/s`);
+  log(
+    `train tidecast (${trainKernels.name}): ${fmt(train.tidecast)} window-steps/s, ${((train.tidecast * trainFlopsPerWindowStep(w)) / 1e9).toFixed(1)} GFLOP/s`,
+  );
   const trainPortable = perCall * (await measure(tidecastTrainer(w, portableKernels), BUDGET_MS)).callsPerSec;
   for (const backend of ['cpu', 'wasm'] as const) {
-    if (!(await useTfjsBackend(backend))) { train[`tfjs-${backend}`] = null; continue; }
+    if (!(await useTfjsBackend(backend))) {
+      train[`tfjs-${backend}`] = null;
+      continue;
+    }
     const t = tfjsTrainer(w);
     const rate = perCall * (await measure(t.step, BUDGET_MS * 2, quick ? 1 : 2)).callsPerSec;
     train[`tfjs-${backend}`] = notePeerBackend(`tfjs-${backend}`) ? rate : null;
@@ -160,12 +184,23 @@ async function main(): Promise<void> {
   else printTables(result, meta);
 }
 
-async function peaks(result: Record<string, unknown>, flops: Record<string, number>, trainPortable: number): Promise<Record<string, number | string | null>> {
+async function peaks(
+  result: Record<string, unknown>,
+  flops: Record<string, number>,
+  trainPortable: number,
+): Promise<Record<string, number | string | null>> {
   const k = createWasmKernels({ heapBytes: 16 << 20 });
   let wasmPeak = 0;
-  for (const [m, n, kk] of [[256, 256, 256], [1024, 256, 72], [512, 512, 128]]) {
-    const a = k.alloc(m * kk), b = k.alloc(kk * n), c = k.alloc(m * n);
-    a.fill(0.5); b.fill(0.25);
+  for (const [m, n, kk] of [
+    [256, 256, 256],
+    [1024, 256, 72],
+    [512, 512, 128],
+  ]) {
+    const a = k.alloc(m * kk),
+      b = k.alloc(kk * n),
+      c = k.alloc(m * n);
+    a.fill(0.5);
+    b.fill(0.25);
     const r = measureSync(() => k.gemm(m, n, kk, a, 0, b, 0, c, 0, 0), BUDGET_MS / 2);
     wasmPeak = Math.max(wasmPeak, (2 * m * n * kk * r.callsPerSec) / 1e9);
   }
@@ -191,8 +226,9 @@ async function peaks(result: Record<string, unknown>, flops: Record<string, numb
     lstmFlopsPerStreamStep: flops.lstm,
     gruFlopsPerStreamStep: flops.gru,
     pinned: process.env.TIDECAST_BENCH_PINNED === '1' ? `taskset -c ${CORE}` : 'no',
-    notes: 'tfjs peers run raw tf ops (tf.layers predict is slower); tfjs training uses tf.layers + trainOnBatch; onnxruntime-node has no training API.'
-      + (skipped.length > 0 ? ` Skipped (a call would exceed ${MAX_CALL_SEC} s): ${skipped.join(', ')}.` : ''),
+    notes:
+      'tfjs peers run raw tf ops (tf.layers predict is slower); tfjs training uses tf.layers + trainOnBatch; onnxruntime-node has no training API.' +
+      (skipped.length > 0 ? ` Skipped (a call would exceed ${MAX_CALL_SEC} s): ${skipped.join(', ')}.` : ''),
   };
 }
 
@@ -201,12 +237,19 @@ async function peaks(result: Record<string, unknown>, flops: Record<string, numb
  * FMA, on Zen 4) × the clock /proc/cpuinfo reports (often the base clock, below turbo); measured =
  * the addon's register-only loops, the limit that counts.
  */
-function corePeaks(): { cpuMHz: number | null; avx512NominalPeakGflops: number | null; avx512MulAddPeakGflops: number | null; avx512FmaPeakGflops: number | null } {
+function corePeaks(): {
+  cpuMHz: number | null;
+  avx512NominalPeakGflops: number | null;
+  avx512MulAddPeakGflops: number | null;
+  avx512FmaPeakGflops: number | null;
+} {
   let mhz: number | null = null;
   try {
     const m = /cpu MHz\s*:\s*([\d.]+)/.exec(readFileSync('/proc/cpuinfo', 'utf8'));
     mhz = m ? Number(m[1]) : null;
-  } catch { /* not Linux */ }
+  } catch {
+    /* not Linux */
+  }
   const avx512 = NATIVE?.isa === 'avx512';
   const best = (fused: boolean): number | null => {
     if (!avx512) return null;
@@ -226,10 +269,16 @@ function printTables(result: Record<string, unknown>, meta: Record<string, numbe
   for (const kind of ['lstm', 'gru'] as const) {
     const t = result[kind] as Record<Impl, Record<string, number | null>>;
     log(`\n${kind.toUpperCase()} 2×64, 8 in → 1 out: stream-steps/s (one core)`);
-    log(`${'B'.padStart(6)} ${IMPLS.map((i) => i.padStart(12)).join(' ')}   tidecast vs: ${IMPLS.slice(1).map((i) => i.padStart(11)).join(' ')}`);
+    log(
+      `${'B'.padStart(6)} ${IMPLS.map((i) => i.padStart(12)).join(' ')}   tidecast vs: ${IMPLS.slice(1)
+        .map((i) => i.padStart(11))
+        .join(' ')}`,
+    );
     for (const B of SIZES) {
       const row = IMPLS.map((i) => fmt(t[i][String(B)]).padStart(12)).join(' ');
-      const ratios = IMPLS.slice(1).map((i) => ratio(t.tidecast[String(B)], t[i][String(B)]).padStart(11)).join(' ');
+      const ratios = IMPLS.slice(1)
+        .map((i) => ratio(t.tidecast[String(B)], t[i][String(B)]).padStart(11))
+        .join(' ');
       log(`${String(B).padStart(6)} ${row}   ${''.padStart(11)} ${ratios}`);
     }
     const b1 = t.tidecast['1'];
@@ -243,10 +292,19 @@ function printTables(result: Record<string, unknown>, meta: Record<string, numbe
   const g = (v: unknown): string => (typeof v === 'number' ? v.toFixed(1) : 'n/a');
   const p = (v: unknown): string => (typeof v === 'number' ? `${v.toFixed(0)}%` : 'n/a');
   log(`\nTidecast engine: ${meta.engine}`);
-  log(`Peers ran on: ${Object.entries(peerBackends).filter(([k]) => !k.startsWith('tidecast')).map(([k, v]) => `${k} = ${v}`).join('; ')}`);
+  log(
+    `Peers ran on: ${Object.entries(peerBackends)
+      .filter(([k]) => !k.startsWith('tidecast'))
+      .map(([k, v]) => `${k} = ${v}`)
+      .join('; ')}`,
+  );
   log(`GFLOP/s: WASM GEMM peak ${g(meta.wasmGemmPeakGflops)}, native MLAS SGEMM (onnxruntime, 1 thread) ${g(meta.nativeGemmPeakGflops)}`);
-  log(`         AVX-512 register-only loop: mul+add ${g(meta.avx512MulAddPeakGflops)}, FMA ${g(meta.avx512FmaPeakGflops)}; nominal ${g(meta.avx512NominalPeakGflops)} (32 FLOP/cycle at the ${g(meta.cpuMHz)} MHz /proc/cpuinfo reports; turbo runs higher)`);
-  log(`         LSTM step B=1024 ${g(meta.lstmStepGflopsAt1024)} = ${p(meta.lstmStepPctOfNativeGemm)} of MLAS SGEMM, ${p(meta.lstmStepPctOfMulAddPeak)} of the mul+add loop, ${p(meta.lstmStepPctOfNominalPeak)} of nominal`);
+  log(
+    `         AVX-512 register-only loop: mul+add ${g(meta.avx512MulAddPeakGflops)}, FMA ${g(meta.avx512FmaPeakGflops)}; nominal ${g(meta.avx512NominalPeakGflops)} (32 FLOP/cycle at the ${g(meta.cpuMHz)} MHz /proc/cpuinfo reports; turbo runs higher)`,
+  );
+  log(
+    `         LSTM step B=1024 ${g(meta.lstmStepGflopsAt1024)} = ${p(meta.lstmStepPctOfNativeGemm)} of MLAS SGEMM, ${p(meta.lstmStepPctOfMulAddPeak)} of the mul+add loop, ${p(meta.lstmStepPctOfNominalPeak)} of nominal`,
+  );
   log(`         GRU step B=1024 ${g(meta.gruStepGflopsAt1024)}, training ${g(meta.trainGflops)}`);
   log(`Pinned: ${meta.pinned}. ${meta.notes}`);
 }

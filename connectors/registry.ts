@@ -19,9 +19,19 @@ export const SourceConfig = z.discriminatedUnion('kind', [
     kind: z.literal('file').describe('Replays a local CSV or JSON-lines file.'),
     name: sourceName,
     // A pipeline used only with `tidecast replay`/`train` declares its columns here; their --input is the file.
-    path: z.string().min(1).optional().describe('File to read, relative to the working directory. Optional for `replay`/`train` (--input names the file); `run` refuses a file source without one.'),
+    path: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'File to read, relative to the working directory. Optional for `replay`/`train` (--input names the file); `run` refuses a file source without one.',
+      ),
   }),
-  KafkaSourceConfig.extend({ kind: z.literal('kafka').describe('Consumes Kafka topics as a consumer group.'), name: sourceName, changelog: KafkaSourceChangelog.optional() }),
+  KafkaSourceConfig.extend({
+    kind: z.literal('kafka').describe('Consumes Kafka topics as a consumer group.'),
+    name: sourceName,
+    changelog: KafkaSourceChangelog.optional(),
+  }),
   InfluxSourceConfig.extend({ kind: z.literal('influxdb').describe('Backfills and tails an InfluxDB measurement.'), name: sourceName }),
 ]);
 

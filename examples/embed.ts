@@ -7,8 +7,22 @@
 // In your own project import from 'tidecast' instead of '../src/index.js'.
 import { lastValueFrom, merge, reduce, tap } from 'rxjs';
 import {
-  commit, createEngine, createSink, createSource, dataPart, endOfData, features, fileSources, forecast, fromSource,
-  intake, loadPipelineFiles, prepareModel, silentLogger, toSinks, type Logger,
+  commit,
+  createEngine,
+  createSink,
+  createSource,
+  dataPart,
+  endOfData,
+  features,
+  fileSources,
+  forecast,
+  fromSource,
+  intake,
+  loadPipelineFiles,
+  prepareModel,
+  silentLogger,
+  toSinks,
+  type Logger,
 } from '../src/index.js';
 
 export interface EmbeddedRun {
@@ -19,7 +33,11 @@ export interface EmbeddedRun {
 }
 
 export async function runEmbedded(file: string, log: Logger = silentLogger(), signal = new AbortController().signal): Promise<EmbeddedRun> {
-  const [{ pipelines: [spec] }] = await loadPipelineFiles([file]);
+  const [
+    {
+      pipelines: [spec],
+    },
+  ] = await loadPipelineFiles([file]);
   const { engine, outputs } = createEngine(spec);
   // Weights as the daemon gets them: model.path, or a quick fit on the start of the file sources
   // (whose steps are then left unscored, in-sample).
@@ -35,12 +53,15 @@ export async function runEmbedded(file: string, log: Logger = silentLogger(), si
     toSinks(sinks), // write and flush the batch's outputs
     commit(), // acknowledge the batch; its source may read the next one
     tap((b) => log.debug({ source: b.source, forecasts: b.outputs.forecasts.length }, 'Batch done.')),
-    reduce((n, b) => ({
-      batches: n.batches + 1,
-      forecasts: n.forecasts + b.outputs.forecasts.length,
-      alerts: n.alerts + b.outputs.alerts.length,
-      deadLetters: n.deadLetters + b.outputs.deadLetters.length,
-    }), { batches: 0, forecasts: 0, alerts: 0, deadLetters: 0 }),
+    reduce(
+      (n, b) => ({
+        batches: n.batches + 1,
+        forecasts: n.forecasts + b.outputs.forecasts.length,
+        alerts: n.alerts + b.outputs.alerts.length,
+        deadLetters: n.deadLetters + b.outputs.deadLetters.length,
+      }),
+      { batches: 0, forecasts: 0, alerts: 0, deadLetters: 0 },
+    ),
   );
   try {
     return await lastValueFrom(run$);

@@ -22,9 +22,15 @@ typedef __m512 vf;
 #define MUL _mm512_mul_ps
 #define DIV _mm512_div_ps
 
-static inline __mmask16 tail_mask(int left) { return left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u); }
-static inline vf load(const float *p, __mmask16 k) { return _mm512_maskz_loadu_ps(k, p); }
-static inline void store(float *p, vf v, __mmask16 k) { _mm512_mask_storeu_ps(p, k, v); }
+static inline __mmask16 tail_mask(int left) {
+  return left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u);
+}
+static inline vf load(const float *p, __mmask16 k) {
+  return _mm512_maskz_loadu_ps(k, p);
+}
+static inline void store(float *p, vf v, __mmask16 k) {
+  _mm512_mask_storeu_ps(p, k, v);
+}
 
 // ---------------------------------------------------------------------------------------------
 // GEMM: C[m×n] (row stride n) = beta·C + A·B, A(i,p) = a[i·ars + p·acs], B row-major (stride ldb).
@@ -34,9 +40,9 @@ static inline void store(float *p, vf v, __mmask16 k) { _mm512_mask_storeu_ps(p,
 #define NV_MAX 4
 #define COLS (16 * NV_MAX)
 
-static inline __attribute__((always_inline)) void tile(
-    const int MR, const int NV, int k, const float *a, long ars, long acs, const float *b, long ldb,
-    float *c, long ldc, int beta, __mmask16 last) {
+static inline __attribute__((always_inline)) void tile(const int MR, const int NV, int k, const float *a, long ars,
+                                                       long acs, const float *b, long ldb, float *c, long ldc, int beta,
+                                                       __mmask16 last) {
   vf acc[6][NV_MAX];
   for (int r = 0; r < MR; r++)
     for (int v = 0; v < NV; v++) acc[r][v] = _mm512_setzero_ps();
@@ -61,12 +67,12 @@ static inline __attribute__((always_inline)) void tile(
   }
 }
 
-#define ROWS_FOR(NV)                                                                                        \
-  for (; i + 4 <= m; i += 4) tile(4, NV, k, a + i * ars, ars, acs, b, ldb, c + i * ldc, ldc, beta, last);   \
+#define ROWS_FOR(NV)                                                                                                   \
+  for (; i + 4 <= m; i += 4) tile(4, NV, k, a + i * ars, ars, acs, b, ldb, c + i * ldc, ldc, beta, last);              \
   for (; i < m; i++) tile(1, NV, k, a + i * ars, ars, acs, b, ldb, c + i * ldc, ldc, beta, last);
 
-static void gemm_core(int m, int n, int k, const float *a, long ars, long acs, const float *b0, long ldb,
-                      float *c0, int beta) {
+static void gemm_core(int m, int n, int k, const float *a, long ars, long acs, const float *b0, long ldb, float *c0,
+                      int beta) {
   const long ldc = n;
   for (int j = 0; j < n; j += COLS) {
     const int w = n - j < COLS ? n - j : COLS;
@@ -76,10 +82,14 @@ static void gemm_core(int m, int n, int k, const float *a, long ars, long acs, c
     float *c = c0 + j;
     int i = 0;
     switch (nv) {
-      case 1: ROWS_FOR(1) break;
-      case 2: ROWS_FOR(2) break;
-      case 3: ROWS_FOR(3) break;
-      default: ROWS_FOR(4) break;
+    case 1:
+      ROWS_FOR(1) break;
+    case 2:
+      ROWS_FOR(2) break;
+    case 3:
+      ROWS_FOR(3) break;
+    default:
+      ROWS_FOR(4) break;
     }
   }
 }
@@ -144,15 +154,19 @@ enum { ACT_TANH = 0, ACT_RELU = 1, ACT_LINEAR = 2, ACT_SIGMOID = 3, ACT_HARD_SIG
 
 static inline vf v_act(int code, vf x) {
   switch (code) {
-    case ACT_TANH: return x_tanh(x);
-    case ACT_RELU: return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_GT_OQ), x);
-    case ACT_SIGMOID: return x_sigmoid(x);
-    case ACT_HARD_SIGMOID: {
-      vf y = ADD(MUL(SPLAT(0.2), x), SPLAT(0.5));
-      y = _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_LT_OQ), _mm512_setzero_ps());
-      return _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(y, SPLAT(1), _CMP_GT_OQ), SPLAT(1));
-    }
-    default: return x;
+  case ACT_TANH:
+    return x_tanh(x);
+  case ACT_RELU:
+    return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_GT_OQ), x);
+  case ACT_SIGMOID:
+    return x_sigmoid(x);
+  case ACT_HARD_SIGMOID: {
+    vf y = ADD(MUL(SPLAT(0.2), x), SPLAT(0.5));
+    y = _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(y, _mm512_setzero_ps(), _CMP_LT_OQ), _mm512_setzero_ps());
+    return _mm512_mask_mov_ps(y, _mm512_cmp_ps_mask(y, SPLAT(1), _CMP_GT_OQ), SPLAT(1));
+  }
+  default:
+    return x;
   }
 }
 
@@ -160,22 +174,26 @@ static inline vf v_act(int code, vf x) {
 static inline vf v_slope(int code, vf y) {
   const vf zero = _mm512_setzero_ps(), one = SPLAT(1);
   switch (code) {
-    case ACT_TANH: return SUB(one, MUL(y, y));
-    case ACT_RELU: return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(y, zero, _CMP_GT_OQ), one);
-    case ACT_SIGMOID: return MUL(y, SUB(one, y));
-    case ACT_HARD_SIGMOID: {
-      __mmask16 in = _mm512_cmp_ps_mask(y, zero, _CMP_GT_OQ) & _mm512_cmp_ps_mask(y, one, _CMP_LT_OQ);
-      return _mm512_maskz_mov_ps(in, SPLAT(0.2));
-    }
-    default: return one;
+  case ACT_TANH:
+    return SUB(one, MUL(y, y));
+  case ACT_RELU:
+    return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(y, zero, _CMP_GT_OQ), one);
+  case ACT_SIGMOID:
+    return MUL(y, SUB(one, y));
+  case ACT_HARD_SIGMOID: {
+    __mmask16 in = _mm512_cmp_ps_mask(y, zero, _CMP_GT_OQ) & _mm512_cmp_ps_mask(y, one, _CMP_LT_OQ);
+    return _mm512_maskz_mov_ps(in, SPLAT(0.2));
+  }
+  default:
+    return one;
   }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Pointwise training kernels (the TS reference is portable-pointwise.ts, same names and order).
 
-static void lstm_forward(int batch, int u, int gate, int act, const float *pre, const float *bias,
-                         const float *peep, const float *c_prev, float *h_out, float *c_out, float *cache) {
+static void lstm_forward(int batch, int u, int gate, int act, const float *pre, const float *bias, const float *peep,
+                         const float *c_prev, float *h_out, float *c_out, float *cache) {
   for (int b = 0; b < batch; b++) {
     const float *p = pre + (long)b * 4 * u;
     const float *cpr = c_prev + (long)b * u;
@@ -208,8 +226,8 @@ static void lstm_forward(int batch, int u, int gate, int act, const float *pre, 
 }
 
 static void lstm_backward(int batch, int u, int gate, int act, const float *cache, const float *c_prev,
-                          const float *c_cur, const float *dh_in, float *dc_io, float *da,
-                          const float *peep, float *peep_grad) {
+                          const float *c_cur, const float *dh_in, float *dc_io, float *da, const float *peep,
+                          float *peep_grad) {
   for (int b = 0; b < batch; b++) {
     const float *q = cache + (long)b * 5 * u;
     float *a = da + (long)b * 4 * u;
@@ -253,7 +271,8 @@ static void gru_forward(int batch, int u, int gate, int act, const float *pre, c
     for (int j = 0; j < u; j += 16) {
       const __mmask16 k = tail_mask(u - j);
       vf z = v_act(gate, ADD(ADD(load(p + j, k), load(bias + j, k)), ADD(load(r0 + j, k), load(rb + j, k))));
-      vf r = v_act(gate, ADD(ADD(load(p + u + j, k), load(bias + u + j, k)), ADD(load(r0 + u + j, k), load(rb + u + j, k))));
+      vf r = v_act(gate,
+                   ADD(ADD(load(p + u + j, k), load(bias + u + j, k)), ADD(load(r0 + u + j, k), load(rb + u + j, k))));
       vf rh = ADD(load(r0 + 2 * u + j, k), load(rb + 2 * u + j, k));
       vf n = v_act(act, ADD(ADD(load(p + 2 * u + j, k), load(bias + 2 * u + j, k)), MUL(r, rh)));
       vf h = ADD(MUL(z, load(h_prev + s + j, k)), MUL(SUB(SPLAT(1), z), n));
@@ -281,8 +300,12 @@ static void gru_backward(int batch, int u, int gate, int act, const float *cache
       vf dan = MUL(MUL(dh, SUB(SPLAT(1), z)), v_slope(act, n));
       vf dar_ = MUL(MUL(dan, rh), v_slope(gate, r));
       vf daz = MUL(MUL(dh, SUB(hp, n)), v_slope(gate, z));
-      store(a + j, daz, k); store(a + u + j, dar_, k); store(a + 2 * u + j, dan, k);
-      store(ar + j, daz, k); store(ar + u + j, dar_, k); store(ar + 2 * u + j, MUL(dan, r), k);
+      store(a + j, daz, k);
+      store(a + u + j, dar_, k);
+      store(a + 2 * u + j, dan, k);
+      store(ar + j, daz, k);
+      store(ar + u + j, dar_, k);
+      store(ar + 2 * u + j, MUL(dan, r), k);
       if (dh_prev) store(dh_prev + s + j, ADD(load(dh_prev + s + j, k), MUL(dh, z)), k);
     }
   }
@@ -310,7 +333,8 @@ static void column_sums(int rows, int cols, const float *m, float *out) {
   for (int j = 0; j < cols; j += COLS) {
     const int w = cols - j < COLS ? cols - j : COLS;
     vf s[NV_MAX];
-    for (int v = 0; v < NV_MAX; v++) s[v] = 16 * v < w ? load(out + j + 16 * v, tail_mask(w - 16 * v)) : _mm512_setzero_ps();
+    for (int v = 0; v < NV_MAX; v++)
+      s[v] = 16 * v < w ? load(out + j + 16 * v, tail_mask(w - 16 * v)) : _mm512_setzero_ps();
     for (int r = 0; r < rows; r++) {
       const float *row = m + (long)r * cols + j;
       for (int v = 0; v < NV_MAX; v++)
@@ -322,7 +346,8 @@ static void column_sums(int rows, int cols, const float *m, float *out) {
 }
 
 static void adam(int n, float *data, const float *grad, float *m, float *v, float lr, float b1, float b2, float eps) {
-  const vf vb1 = _mm512_set1_ps(b1), vb2 = _mm512_set1_ps(b2), c1 = _mm512_set1_ps(1.0f - b1), c2 = _mm512_set1_ps(1.0f - b2);
+  const vf vb1 = _mm512_set1_ps(b1), vb2 = _mm512_set1_ps(b2), c1 = _mm512_set1_ps(1.0f - b1),
+           c2 = _mm512_set1_ps(1.0f - b2);
   const vf veps = _mm512_set1_ps(eps), vlr = _mm512_set1_ps(lr);
   for (int i = 0; i < n; i += 16) {
     const __mmask16 k = tail_mask(n - i);
@@ -363,19 +388,23 @@ static bool args_init(Args *s, napi_env env, napi_callback_info info, size_t wan
 static void fail(Args *s, const char *msg, bool range) {
   if (s->failed) return;
   s->failed = true;
-  if (range) napi_throw_range_error(s->env, NULL, msg);
-  else napi_throw_type_error(s->env, NULL, msg);
+  if (range)
+    napi_throw_range_error(s->env, NULL, msg);
+  else
+    napi_throw_type_error(s->env, NULL, msg);
 }
 
 static int arg_int(Args *s, int i) {
   int32_t v = 0;
-  if (!s->failed && napi_get_value_int32(s->env, s->argv[i], &v) != napi_ok) fail(s, "expected an integer argument", false);
+  if (!s->failed && napi_get_value_int32(s->env, s->argv[i], &v) != napi_ok)
+    fail(s, "expected an integer argument", false);
   return v;
 }
 
 static double arg_num(Args *s, int i) {
   double v = 0;
-  if (!s->failed && napi_get_value_double(s->env, s->argv[i], &v) != napi_ok) fail(s, "expected a number argument", false);
+  if (!s->failed && napi_get_value_double(s->env, s->argv[i], &v) != napi_ok)
+    fail(s, "expected a number argument", false);
   return v;
 }
 
@@ -420,20 +449,31 @@ static napi_value gemm_any(napi_env env, napi_callback_info info, GemmKind kind)
   float *c = arg_f32(&s, 7, arg_int(&s, 8), mn, false);
   const int beta = arg_int(&s, 9);
   if (s.failed || m == 0 || n == 0) return NULL;
-  if (kind == PLAIN) gemm_core(m, n, k, a, k, 1, b, n, c, beta);
-  else if (kind == TRANS_A) gemm_core(m, n, k, a, 1, m, b, n, c, beta);
+  if (kind == PLAIN)
+    gemm_core(m, n, k, a, k, 1, b, n, c, beta);
+  else if (kind == TRANS_A)
+    gemm_core(m, n, k, a, 1, m, b, n, c, beta);
   else {
     float *bt = take_scratch((size_t)kn);
-    if (bt == NULL && kn > 0) { napi_throw_error(env, NULL, "gemmTransB: out of memory"); return NULL; }
+    if (bt == NULL && kn > 0) {
+      napi_throw_error(env, NULL, "gemmTransB: out of memory");
+      return NULL;
+    }
     transpose(n, k, b, bt);
     gemm_core(m, n, k, a, k, 1, bt, n, c, beta);
   }
   return NULL;
 }
 
-static napi_value js_gemm(napi_env env, napi_callback_info info) { return gemm_any(env, info, PLAIN); }
-static napi_value js_gemm_trans_a(napi_env env, napi_callback_info info) { return gemm_any(env, info, TRANS_A); }
-static napi_value js_gemm_trans_b(napi_env env, napi_callback_info info) { return gemm_any(env, info, TRANS_B); }
+static napi_value js_gemm(napi_env env, napi_callback_info info) {
+  return gemm_any(env, info, PLAIN);
+}
+static napi_value js_gemm_trans_a(napi_env env, napi_callback_info info) {
+  return gemm_any(env, info, TRANS_A);
+}
+static napi_value js_gemm_trans_b(napi_env env, napi_callback_info info) {
+  return gemm_any(env, info, TRANS_B);
+}
 
 /** addColumnSums(rows, cols, m, mOff, out, outOff) */
 static napi_value js_column_sums(napi_env env, napi_callback_info info) {
@@ -447,7 +487,8 @@ static napi_value js_column_sums(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/** lstmForward(batch, units, gate, act, pre, preOff, bias, peep, cPrev, cPrevOff, hOut, hOutOff, cOut, cOutOff, cache, cacheOff) */
+/** lstmForward(batch, units, gate, act, pre, preOff, bias, peep, cPrev, cPrevOff, hOut, hOutOff, cOut, cOutOff, cache,
+ * cacheOff) */
 static napi_value js_lstm_forward(napi_env env, napi_callback_info info) {
   Args s;
   if (!args_init(&s, env, info, 16, "lstmForward(...16 arguments)")) return NULL;
@@ -465,7 +506,8 @@ static napi_value js_lstm_forward(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/** lstmBackward(batch, units, gate, act, cache, cacheOff, c, cPrevOff, cOff, dH, dHOff, dC, dA, dAOff, peep, peepGrad) */
+/** lstmBackward(batch, units, gate, act, cache, cacheOff, c, cPrevOff, cOff, dH, dHOff, dC, dA, dAOff, peep, peepGrad)
+ */
 static napi_value js_lstm_backward(napi_env env, napi_callback_info info) {
   Args s;
   if (!args_init(&s, env, info, 16, "lstmBackward(...16 arguments)")) return NULL;
@@ -558,7 +600,8 @@ static napi_value js_adam(napi_env env, napi_callback_info info) {
   const float *grad = arg_f32(&s, 2, 0, n, false);
   float *m = arg_f32(&s, 3, 0, n, false);
   float *v = arg_f32(&s, 4, 0, n, false);
-  const float lr = (float)arg_num(&s, 5), b1 = (float)arg_num(&s, 6), b2 = (float)arg_num(&s, 7), eps = (float)arg_num(&s, 8);
+  const float lr = (float)arg_num(&s, 5), b1 = (float)arg_num(&s, 6), b2 = (float)arg_num(&s, 7),
+              eps = (float)arg_num(&s, 8);
   if (!s.failed) adam(n, data, grad, m, v, lr, b1, b2, eps);
   return NULL;
 }
@@ -575,11 +618,21 @@ NAPI_MODULE_INIT() {
   napi_get_boolean(env, ok, &flag);
   napi_set_named_property(env, exports, "avx512", flag);
   if (!ok) return exports; // built here, run elsewhere: the loader falls back
-  static const struct { const char *name; napi_callback fn; } fns[] = {
-    {"gemm", js_gemm}, {"gemmTransA", js_gemm_trans_a}, {"gemmTransB", js_gemm_trans_b},
-    {"addColumnSums", js_column_sums}, {"lstmForward", js_lstm_forward}, {"lstmBackward", js_lstm_backward},
-    {"gruForward", js_gru_forward}, {"gruBackward", js_gru_backward}, {"elmanForward", js_elman_forward},
-    {"elmanBackward", js_elman_backward}, {"adam", js_adam},
+  static const struct {
+    const char *name;
+    napi_callback fn;
+  } fns[] = {
+      {"gemm", js_gemm},
+      {"gemmTransA", js_gemm_trans_a},
+      {"gemmTransB", js_gemm_trans_b},
+      {"addColumnSums", js_column_sums},
+      {"lstmForward", js_lstm_forward},
+      {"lstmBackward", js_lstm_backward},
+      {"gruForward", js_gru_forward},
+      {"gruBackward", js_gru_backward},
+      {"elmanForward", js_elman_forward},
+      {"elmanBackward", js_elman_backward},
+      {"adam", js_adam},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value f;

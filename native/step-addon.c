@@ -35,7 +35,11 @@ static void *typed(napi_env env, napi_value v, napi_typedarray_type want, size_t
   return data;
 }
 
-#define FAIL(kind, msg) do { napi_throw_##kind(env, NULL, msg); return NULL; } while (0)
+#define FAIL(kind, msg)                                                                                                \
+  do {                                                                                                                 \
+    napi_throw_##kind(env, NULL, msg);                                                                                 \
+    return NULL;                                                                                                       \
+  } while (0)
 
 // step(memory, planOffset, count, slots: Int32Array, x: Float32Array, state: Float32Array, out: Float32Array)
 static napi_value run_step(napi_env env, napi_callback_info info, step_fn fn) {
@@ -45,7 +49,8 @@ static napi_value run_step(napi_env env, napi_callback_info info, step_fn fn) {
     FAIL(type_error, "step(memory, plan, count, slots, x, state, out)");
   void *mem = NULL;
   size_t memLength = 0;
-  if (napi_get_arraybuffer_info(env, argv[0], &mem, &memLength) != napi_ok) FAIL(type_error, "step: memory must be an ArrayBuffer");
+  if (napi_get_arraybuffer_info(env, argv[0], &mem, &memLength) != napi_ok)
+    FAIL(type_error, "step: memory must be an ArrayBuffer");
   int32_t planAt = 0, count = 0;
   if (napi_get_value_int32(env, argv[1], &planAt) != napi_ok || planAt < 0 || (planAt & 3) != 0 ||
       (size_t)planAt + 16 * 4 > memLength)
@@ -106,14 +111,19 @@ static napi_value peak_gflops(napi_env env, napi_callback_info info) {
   int64_t iters = 0;
   bool fused = false;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 2 ||
-      napi_get_value_int64(env, argv[0], &iters) != napi_ok || napi_get_value_bool(env, argv[1], &fused) != napi_ok || iters <= 0)
+      napi_get_value_int64(env, argv[0], &iters) != napi_ok || napi_get_value_bool(env, argv[1], &fused) != napi_ok ||
+      iters <= 0)
     FAIL(type_error, "peakGflops(iterations, fused)");
   napi_create_double(env, avx512_ok ? x_peak(iters, fused) : 0, &result);
   return result;
 }
 
-static napi_value step_best(napi_env env, napi_callback_info info) { return run_step(env, info, avx512_ok ? step_avx512 : step); }
-static napi_value step_sse(napi_env env, napi_callback_info info) { return run_step(env, info, step); }
+static napi_value step_best(napi_env env, napi_callback_info info) {
+  return run_step(env, info, avx512_ok ? step_avx512 : step);
+}
+static napi_value step_sse(napi_env env, napi_callback_info info) {
+  return run_step(env, info, step);
+}
 
 NAPI_MODULE_INIT() {
   napi_value fn, isa;

@@ -16,7 +16,9 @@
 #define X_MR 6 // rows per micro-kernel
 #define X_NV 4 // 16-column vectors per micro-kernel: 6 × 4 = 24 accumulators of 32 registers
 
-static inline __mmask16 x_mask(int lanes) { return lanes >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << lanes) - 1u); }
+static inline __mmask16 x_mask(int lanes) {
+  return lanes >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << lanes) - 1u);
+}
 
 #include "avx512-activations.h"
 
@@ -43,18 +45,29 @@ static inline __attribute__((always_inline)) void x_block(const int mr, const in
   }
 }
 
-#define X_ROWS(nv)                                                                               \
-  do {                                                                                           \
-    int i = 0;                                                                                   \
-    for (; i + X_MR <= rows; i += X_MR) x_block(X_MR, nv, k, a + i * lda, lda, wq, pstride, cq + i * ldc, ldc, bq); \
-    switch (rows - i) {                                                                          \
-      case 5: x_block(5, nv, k, a + i * lda, lda, wq, pstride, cq + i * ldc, ldc, bq); break;    \
-      case 4: x_block(4, nv, k, a + i * lda, lda, wq, pstride, cq + i * ldc, ldc, bq); break;    \
-      case 3: x_block(3, nv, k, a + i * lda, lda, wq, pstride, cq + i * ldc, ldc, bq); break;    \
-      case 2: x_block(2, nv, k, a + i * lda, lda, wq, pstride, cq + i * ldc, ldc, bq); break;    \
-      case 1: x_block(1, nv, k, a + i * lda, lda, wq, pstride, cq + i * ldc, ldc, bq); break;    \
-      default: break;                                                                            \
-    }                                                                                            \
+#define X_ROWS(nv)                                                                                                     \
+  do {                                                                                                                 \
+    int i = 0;                                                                                                         \
+    for (; i + X_MR <= rows; i += X_MR) x_block(X_MR, nv, k, a + i * lda, lda, wq, pstride, cq + i * ldc, ldc, bq);    \
+    switch (rows - i) {                                                                                                \
+    case 5:                                                                                                            \
+      x_block(5, nv, k, a + i * lda, lda, wq, pstride, cq + i * ldc, ldc, bq);                                         \
+      break;                                                                                                           \
+    case 4:                                                                                                            \
+      x_block(4, nv, k, a + i * lda, lda, wq, pstride, cq + i * ldc, ldc, bq);                                         \
+      break;                                                                                                           \
+    case 3:                                                                                                            \
+      x_block(3, nv, k, a + i * lda, lda, wq, pstride, cq + i * ldc, ldc, bq);                                         \
+      break;                                                                                                           \
+    case 2:                                                                                                            \
+      x_block(2, nv, k, a + i * lda, lda, wq, pstride, cq + i * ldc, ldc, bq);                                         \
+      break;                                                                                                           \
+    case 1:                                                                                                            \
+      x_block(1, nv, k, a + i * lda, lda, wq, pstride, cq + i * ldc, ldc, bq);                                         \
+      break;                                                                                                           \
+    default:                                                                                                           \
+      break;                                                                                                           \
+    }                                                                                                                  \
   } while (0)
 
 // Column blocks outer, row blocks inner: a block's weight panels (k × 64 floats) are reused by every
@@ -71,17 +84,28 @@ static void x_gemm(int rows, int np, int k, const f32 *a, int lda, const f32 *w,
   const f32 *wq = w + q * pstride, *bq = bias ? bias + 16 * q : 0;
   f32 *cq = c + 16 * q;
   switch (nvec - q) {
-    case 3: X_ROWS(3); break;
-    case 2: X_ROWS(2); break;
-    case 1: X_ROWS(1); break;
-    default: break;
+  case 3:
+    X_ROWS(3);
+    break;
+  case 2:
+    X_ROWS(2);
+    break;
+  case 1:
+    X_ROWS(1);
+    break;
+  default:
+    break;
   }
 }
 
 // ---- Pointwise gate updates, 16 units at a time (masked tail) -------------------------------------
 
-static inline v16 x_ld(const f32 *p, __mmask16 m) { return _mm512_maskz_loadu_ps(m, p); }
-static inline void x_st(f32 *p, v16 v, __mmask16 m) { _mm512_mask_storeu_ps(p, m, v); }
+static inline v16 x_ld(const f32 *p, __mmask16 m) {
+  return _mm512_maskz_loadu_ps(m, p);
+}
+static inline void x_st(f32 *p, v16 v, __mmask16 m) {
+  _mm512_mask_storeu_ps(p, m, v);
+}
 
 static void x_lstm_pointwise(int rows, int u, const f32 *g, int ldg, const f32 *peep, f32 *state, int ss,
                              const int32_t *slots, int so) {
@@ -106,7 +130,8 @@ static void x_lstm_pointwise(int rows, int u, const f32 *g, int ldg, const f32 *
   }
 }
 
-static void x_elman_pointwise(int rows, int u, const f32 *g, int ldg, f32 *state, int ss, const int32_t *slots, int so) {
+static void x_elman_pointwise(int rows, int u, const f32 *g, int ldg, f32 *state, int ss, const int32_t *slots,
+                              int so) {
   for (int r = 0; r < rows; r++) {
     f32 *h = state + (size_t)slots[r] * ss + so;
     for (int j = 0; j < u; j += 16) {
@@ -121,8 +146,8 @@ static inline v16 x_gru_mix(v16 z, v16 h, v16 hh) {
   return _mm512_add_ps(_mm512_mul_ps(z, h), _mm512_mul_ps(_mm512_sub_ps(_mm512_set1_ps(1.0f), z), hh));
 }
 
-static void x_gru_after_pointwise(int rows, int u, const f32 *g1, int ld1, const f32 *g2, int ld2, const f32 *g3, int ld3,
-                                  f32 *state, int ss, const int32_t *slots, int so) {
+static void x_gru_after_pointwise(int rows, int u, const f32 *g1, int ld1, const f32 *g2, int ld2, const f32 *g3,
+                                  int ld3, f32 *state, int ss, const int32_t *slots, int so) {
   for (int r = 0; r < rows; r++) {
     const f32 *a = g1 + r * ld1, *x = g2 + r * ld2, *y = g3 + r * ld3;
     f32 *h = state + (size_t)slots[r] * ss + so;
@@ -185,7 +210,10 @@ static void x_step_layer(int kind, const int32_t *L, int rows, const int32_t *sl
     x_lstm_pointwise(rows, u, G1, n1, kind == K_LSTM_PEEP ? P(L[9]) : 0, state, ss, slots, so);
     return;
   }
-  if (kind == K_ELMAN) { x_elman_pointwise(rows, u, G1, n1, state, ss, slots, so); return; }
+  if (kind == K_ELMAN) {
+    x_elman_pointwise(rows, u, G1, n1, state, ss, slots, so);
+    return;
+  }
   int n2 = L[11], n3 = L[15];
   f32 *G2 = P(L[13]), *G3 = P(L[17]);
   x_gemm(rows, n2, in, A, lda, P(L[10]), G2, n2, P(L[12]));
@@ -214,8 +242,10 @@ static void x_head_row(int k, int n, const f32 *h, const f32 *w, const f32 *bias
 // sums its products over p in order): the per-row form above is one long dependent add chain when
 // the head is narrow. hin holds the rows' last h, row-major with stride k.
 static void x_head_rows(int rows, int k, int n, const f32 *hin, const f32 *w, const f32 *bias, f32 *out) {
-  const __m512i lane = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi32(k));
-  const __m512i outLane = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi32(n));
+  const __m512i lane =
+      _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi32(k));
+  const __m512i outLane =
+      _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi32(n));
   for (int r0 = 0; r0 < rows; r0 += 16) {
     __mmask16 m = x_mask(rows - r0);
     const f32 *h = hin + (size_t)r0 * k;
@@ -245,7 +275,8 @@ static void step_avx512(const int32_t *plan, int count, const int32_t *slots, co
       x_head_rows(rows, last[1], outSize, hin, P(plan[5]), P(plan[6]), out + (size_t)r0 * outSize);
     } else {
       for (int r = 0; outSize > 0 && r < rows; r++)
-        x_head_row(last[1], outSize, state + (size_t)sl[r] * ss + last[2], P(plan[5]), P(plan[6]), out + (size_t)(r0 + r) * outSize);
+        x_head_row(last[1], outSize, state + (size_t)sl[r] * ss + last[2], P(plan[5]), P(plan[6]),
+                   out + (size_t)(r0 + r) * outSize);
     }
   }
 }

@@ -35,7 +35,11 @@ function nodeHeaders() {
   return candidates.find((d) => existsSync(join(d, 'node_api.h'))) ?? null;
 }
 
-const addons = existsSync(nativeDir) ? readdirSync(nativeDir).filter((f) => f.endsWith('-addon.c')).sort() : [];
+const addons = existsSync(nativeDir)
+  ? readdirSync(nativeDir)
+      .filter((f) => f.endsWith('-addon.c'))
+      .sort()
+  : [];
 if (addons.length === 0) process.exit(0);
 if (process.arch !== 'x64') skip(`the addons need x86-64, this is ${process.arch}`);
 const cc = process.env.CC ?? 'gcc';
@@ -46,7 +50,11 @@ if (headers === null) skip('Node headers (node_api.h) not found; set TIDECAST_NO
 // Any source an addon may include: everything in native/ and wasm/ (small trees).
 const sources = ['native', 'wasm'].flatMap((d) => {
   const dir = join(root, d);
-  return existsSync(dir) ? readdirSync(dir).filter((f) => /\.(c|h)$/.test(f)).map((f) => join(dir, f)) : [];
+  return existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => /\.(c|h)$/.test(f))
+        .map((f) => join(dir, f))
+    : [];
 });
 const newestSource = Math.max(...sources.map((f) => statSync(f).mtimeMs), statSync(fileURLToPath(import.meta.url)).mtimeMs);
 
@@ -57,16 +65,35 @@ function compile(file) {
   const tmp = `${target}.${process.pid}.tmp`;
   // -ffp-contract=off: mul and add stay separate (no FMA), so results equal the portable TS and
   // WASM paths bit for bit. -march=native: the addon is built on the machine that runs it.
-  const flags = ['-O3', '-march=native', '-ffp-contract=off', '-fno-strict-aliasing', '-shared', '-fPIC',
-    '-Wall', '-Wno-unused-function', `-I${headers}`, '-o', tmp, join(nativeDir, file)];
+  const flags = [
+    '-O3',
+    '-march=native',
+    '-ffp-contract=off',
+    '-fno-strict-aliasing',
+    '-shared',
+    '-fPIC',
+    '-Wall',
+    '-Wno-unused-function',
+    `-I${headers}`,
+    '-o',
+    tmp,
+    join(nativeDir, file),
+  ];
   return new Promise((done) => {
     const child = spawn(cc, flags, { stdio: ['ignore', 'inherit', 'pipe'] });
     let stderr = '';
-    child.stderr.on('data', (d) => { stderr += d; });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
     child.on('error', (err) => done({ name, status: 'failed', detail: String(err) }));
     child.on('close', (code) => {
-      if (code === 0) { renameSync(tmp, target); done({ name, status: 'built', detail: stderr }); }
-      else { rmSync(tmp, { force: true }); done({ name, status: 'failed', detail: stderr }); }
+      if (code === 0) {
+        renameSync(tmp, target);
+        done({ name, status: 'built', detail: stderr });
+      } else {
+        rmSync(tmp, { force: true });
+        done({ name, status: 'failed', detail: stderr });
+      }
     });
   });
 }

@@ -50,7 +50,10 @@ export async function weatherRows(file: string): Promise<string[]> {
   let first: number | null = null;
   for await (const line of lines(file)) {
     const cells = line.split(',');
-    if (header === null) { header = cells; continue; }
+    if (header === null) {
+      header = cells;
+      continue;
+    }
     const iso = usToIso(cells[0]);
     const t = Date.parse(`${iso}Z`);
     first ??= t;
@@ -68,7 +71,10 @@ export async function stockRows(file: string): Promise<string[]> {
   const wanted = new Set(STOCK_TICKERS);
   let header = true;
   for await (const line of lines(file)) {
-    if (header) { header = false; continue; }
+    if (header) {
+      header = false;
+      continue;
+    }
     const [stream, day, close] = line.split(',');
     if (wanted.has(stream) && day >= STOCK_FROM && day <= STOCK_TO) out.push(`${stream},${day},${close}`);
   }
@@ -80,7 +86,10 @@ export async function healthRows(file: string): Promise<string[]> {
   const wanted = new Set(HEALTH_USERS);
   let header = true;
   for await (const line of lines(file)) {
-    if (header) { header = false; continue; }
+    if (header) {
+      header = false;
+      continue;
+    }
     const [stream, ts, bpm] = line.split(',');
     if (wanted.has(stream) && ts >= HEALTH_FROM && ts < HEALTH_TO) out.push(`${stream},${ts},${bpm}`);
   }
@@ -89,14 +98,20 @@ export async function healthRows(file: string): Promise<string[]> {
 
 /** Sorted by timestamp, then stream: the order a live feed would give. */
 function toCsv(rows: string[]): string {
-  const keyed = rows.map((r) => { const [s, t] = r.split(','); return { r, s, t }; });
+  const keyed = rows.map((r) => {
+    const [s, t] = r.split(',');
+    return { r, s, t };
+  });
   keyed.sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : a.s < b.s ? -1 : a.s > b.s ? 1 : 0));
   return `stream,timestamp,value\n${keyed.map((k) => k.r).join('\n')}\n`;
 }
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const arg = (name: string, dflt: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : dflt; };
+  const arg = (name: string, dflt: string) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1] : dflt;
+  };
   const from = resolve(ROOT, arg('--from', '../shared/data'));
   const out = resolve(ROOT, arg('--out', 'data'));
   const check = args.includes('--check');

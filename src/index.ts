@@ -4,7 +4,14 @@
 // shows it whole; examples/embed.ts runs it.
 
 // Pipeline files
-export { ConfigError, loadPipelineFile, loadPipelineFiles, parsePipelineText, type LoadedFile, type LoadResult } from './config/load-pipeline.js';
+export {
+  ConfigError,
+  loadPipelineFile,
+  loadPipelineFiles,
+  parsePipelineText,
+  type LoadedFile,
+  type LoadResult,
+} from './config/load-pipeline.js';
 export { dataPart, PipelineSpec } from './config/pipeline-schema.js';
 export { fileSources } from './config/file-sources.js';
 

@@ -29,20 +29,26 @@ typedef v128_t vf;
 #define EPI_BIAS 2
 
 static inline void epi4(f32 *c, vf s, int mode, const f32 *bias) {
-  if (mode == EPI_STORE) wasm_v128_store(c, s);
-  else if (mode == EPI_ADD_C) wasm_v128_store(c, wasm_f32x4_add(wasm_v128_load(c), s));
-  else wasm_v128_store(c, wasm_f32x4_add(s, wasm_v128_load(bias)));
+  if (mode == EPI_STORE)
+    wasm_v128_store(c, s);
+  else if (mode == EPI_ADD_C)
+    wasm_v128_store(c, wasm_f32x4_add(wasm_v128_load(c), s));
+  else
+    wasm_v128_store(c, wasm_f32x4_add(s, wasm_v128_load(bias)));
 }
 
 static inline void epi1(f32 *c, f32 s, int mode, const f32 *bias) {
-  if (mode == EPI_STORE) *c = s;
-  else if (mode == EPI_ADD_C) *c = *c + s;
-  else *c = s + *bias;
+  if (mode == EPI_STORE)
+    *c = s;
+  else if (mode == EPI_ADD_C)
+    *c = *c + s;
+  else
+    *c = s + *bias;
 }
 
 // A(i,p) = a[i*ars + p*acs]; B(p,j) = panel[p*ldb + j] where the panel holds columns j0..j0+7.
-static inline void mk_4x8(int k, const f32 *a, int ars, int acs, const f32 *b, int ldb,
-                          f32 *c, int ldc, int mode, const f32 *bias) {
+static inline void mk_4x8(int k, const f32 *a, int ars, int acs, const f32 *b, int ldb, f32 *c, int ldc, int mode,
+                          const f32 *bias) {
   vf s00 = wasm_f32x4_const_splat(0), s01 = s00, s10 = s00, s11 = s00;
   vf s20 = s00, s21 = s00, s30 = s00, s31 = s00;
   const f32 *a0 = a, *a1 = a + ars, *a2 = a + 2 * ars, *a3 = a + 3 * ars;
@@ -50,55 +56,74 @@ static inline void mk_4x8(int k, const f32 *a, int ars, int acs, const f32 *b, i
     vf b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4);
     vf x;
     x = wasm_v128_load32_splat(a0);
-    s00 = wasm_f32x4_add(s00, wasm_f32x4_mul(x, b0)); s01 = wasm_f32x4_add(s01, wasm_f32x4_mul(x, b1));
+    s00 = wasm_f32x4_add(s00, wasm_f32x4_mul(x, b0));
+    s01 = wasm_f32x4_add(s01, wasm_f32x4_mul(x, b1));
     x = wasm_v128_load32_splat(a1);
-    s10 = wasm_f32x4_add(s10, wasm_f32x4_mul(x, b0)); s11 = wasm_f32x4_add(s11, wasm_f32x4_mul(x, b1));
+    s10 = wasm_f32x4_add(s10, wasm_f32x4_mul(x, b0));
+    s11 = wasm_f32x4_add(s11, wasm_f32x4_mul(x, b1));
     x = wasm_v128_load32_splat(a2);
-    s20 = wasm_f32x4_add(s20, wasm_f32x4_mul(x, b0)); s21 = wasm_f32x4_add(s21, wasm_f32x4_mul(x, b1));
+    s20 = wasm_f32x4_add(s20, wasm_f32x4_mul(x, b0));
+    s21 = wasm_f32x4_add(s21, wasm_f32x4_mul(x, b1));
     x = wasm_v128_load32_splat(a3);
-    s30 = wasm_f32x4_add(s30, wasm_f32x4_mul(x, b0)); s31 = wasm_f32x4_add(s31, wasm_f32x4_mul(x, b1));
-    a0 += acs; a1 += acs; a2 += acs; a3 += acs; b += ldb;
+    s30 = wasm_f32x4_add(s30, wasm_f32x4_mul(x, b0));
+    s31 = wasm_f32x4_add(s31, wasm_f32x4_mul(x, b1));
+    a0 += acs;
+    a1 += acs;
+    a2 += acs;
+    a3 += acs;
+    b += ldb;
   }
-  epi4(c, s00, mode, bias); epi4(c + 4, s01, mode, bias + 4); c += ldc;
-  epi4(c, s10, mode, bias); epi4(c + 4, s11, mode, bias + 4); c += ldc;
-  epi4(c, s20, mode, bias); epi4(c + 4, s21, mode, bias + 4); c += ldc;
-  epi4(c, s30, mode, bias); epi4(c + 4, s31, mode, bias + 4);
+  epi4(c, s00, mode, bias);
+  epi4(c + 4, s01, mode, bias + 4);
+  c += ldc;
+  epi4(c, s10, mode, bias);
+  epi4(c + 4, s11, mode, bias + 4);
+  c += ldc;
+  epi4(c, s20, mode, bias);
+  epi4(c + 4, s21, mode, bias + 4);
+  c += ldc;
+  epi4(c, s30, mode, bias);
+  epi4(c + 4, s31, mode, bias + 4);
 }
 
-static inline void mk_1x8(int k, const f32 *a, int acs, const f32 *b, int ldb,
-                          f32 *c, int mode, const f32 *bias) {
+static inline void mk_1x8(int k, const f32 *a, int acs, const f32 *b, int ldb, f32 *c, int mode, const f32 *bias) {
   vf s0 = wasm_f32x4_const_splat(0), s1 = s0;
   for (int p = 0; p < k; p++) {
     vf x = wasm_v128_load32_splat(a);
     s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(x, wasm_v128_load(b)));
     s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(x, wasm_v128_load(b + 4)));
-    a += acs; b += ldb;
+    a += acs;
+    b += ldb;
   }
-  epi4(c, s0, mode, bias); epi4(c + 4, s1, mode, bias + 4);
+  epi4(c, s0, mode, bias);
+  epi4(c + 4, s1, mode, bias + 4);
 }
 
-static inline void mk_1x4(int k, const f32 *a, int acs, const f32 *b, int ldb,
-                          f32 *c, int mode, const f32 *bias) {
+static inline void mk_1x4(int k, const f32 *a, int acs, const f32 *b, int ldb, f32 *c, int mode, const f32 *bias) {
   vf s0 = wasm_f32x4_const_splat(0);
   for (int p = 0; p < k; p++) {
     s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(wasm_v128_load32_splat(a), wasm_v128_load(b)));
-    a += acs; b += ldb;
+    a += acs;
+    b += ldb;
   }
   epi4(c, s0, mode, bias);
 }
 
-static inline void mk_1x1(int k, const f32 *a, int acs, const f32 *b, int ldb,
-                          f32 *c, int mode, const f32 *bias) {
+static inline void mk_1x1(int k, const f32 *a, int acs, const f32 *b, int ldb, f32 *c, int mode, const f32 *bias) {
   f32 s = 0.0f;
-  for (int p = 0; p < k; p++) { s = s + *a * *b; a += acs; b += ldb; }
+  for (int p = 0; p < k; p++) {
+    s = s + *a * *b;
+    a += acs;
+    b += ldb;
+  }
   epi1(c, s, mode, bias);
 }
 
 // C[m x n] (ldc) <- epilogue(A · B). B columns j live in panel (j / 8) at b + (j/8)*pstride, row
 // stride ldb inside the panel; for a plain row-major B pass pstride = 8, ldb = n. Columns past the
 // last full panel are read as plain row-major (only the unpacked case has them).
-static void gemm_core(int m, int n, int k, const f32 *a, int ars, int acs,
-                      const f32 *b, int ldb, int pstride, f32 *c, int ldc, int mode, const f32 *bias) {
+static void gemm_core(int m, int n, int k, const f32 *a, int ars, int acs, const f32 *b, int ldb, int pstride, f32 *c,
+                      int ldc, int mode, const f32 *bias) {
   int nfull = n & ~(NR - 1);
   int i = 0;
   for (; i + MR <= m; i += MR) {
@@ -139,8 +164,8 @@ EXPORT("transpose") void transpose(int rows, int cols, const f32 *src, f32 *dst)
 // 2^n built from bits (n stays within [-126, 126], so 2^n is a normal float).
 static inline vf v_exp(vf x) {
   x = wasm_f32x4_min(wasm_f32x4_max(x, wasm_f32x4_splat(-87.0f)), wasm_f32x4_splat(87.0f));
-  vf n = wasm_f32x4_floor(wasm_f32x4_add(wasm_f32x4_mul(x, wasm_f32x4_splat(1.44269504088896341f)),
-                                         wasm_f32x4_splat(0.5f)));
+  vf n = wasm_f32x4_floor(
+      wasm_f32x4_add(wasm_f32x4_mul(x, wasm_f32x4_splat(1.44269504088896341f)), wasm_f32x4_splat(0.5f)));
   vf r = wasm_f32x4_sub(x, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693359375f)));
   r = wasm_f32x4_sub(r, wasm_f32x4_mul(n, wasm_f32x4_splat(-2.12194440e-4f)));
   vf z = wasm_f32x4_mul(r, r);
@@ -197,37 +222,51 @@ EXPORT("vtanh") void vtanh(const f32 *x, f32 *y, int n) {
 
 enum { ACT_TANH = 0, ACT_RELU = 1, ACT_LINEAR = 2, ACT_SIGMOID = 3, ACT_HARD_SIGMOID = 4 };
 
-static inline vf pw_ld(const f32 *p, int lanes) { return lanes == 4 ? wasm_v128_load(p) : wasm_v128_load32_splat(p); }
-static inline void pw_st(f32 *p, vf v, int lanes) {
-  if (lanes == 4) wasm_v128_store(p, v);
-  else *p = wasm_f32x4_extract_lane(v, 0);
+static inline vf pw_ld(const f32 *p, int lanes) {
+  return lanes == 4 ? wasm_v128_load(p) : wasm_v128_load32_splat(p);
 }
-static inline vf pw_gt0(vf x) { return wasm_f32x4_gt(x, wasm_f32x4_splat(0.0f)); }
+static inline void pw_st(f32 *p, vf v, int lanes) {
+  if (lanes == 4)
+    wasm_v128_store(p, v);
+  else
+    *p = wasm_f32x4_extract_lane(v, 0);
+}
+static inline vf pw_gt0(vf x) {
+  return wasm_f32x4_gt(x, wasm_f32x4_splat(0.0f));
+}
 
 static inline vf v_act(int code, vf x) {
   switch (code) {
-    case ACT_TANH: return v_tanh(x);
-    case ACT_RELU: return wasm_v128_and(x, pw_gt0(x)); // x > 0 ? x : 0 (NaN -> 0)
-    case ACT_SIGMOID: return v_sigmoid(x);
-    case ACT_HARD_SIGMOID: {
-      vf y = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_splat(0.2f), x), wasm_f32x4_splat(0.5f));
-      vf zero = wasm_f32x4_splat(0.0f), one = wasm_f32x4_splat(1.0f);
-      y = wasm_v128_bitselect(zero, y, wasm_f32x4_lt(y, zero));
-      return wasm_v128_bitselect(one, y, wasm_f32x4_gt(y, one));
-    }
-    default: return x;
+  case ACT_TANH:
+    return v_tanh(x);
+  case ACT_RELU:
+    return wasm_v128_and(x, pw_gt0(x)); // x > 0 ? x : 0 (NaN -> 0)
+  case ACT_SIGMOID:
+    return v_sigmoid(x);
+  case ACT_HARD_SIGMOID: {
+    vf y = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_splat(0.2f), x), wasm_f32x4_splat(0.5f));
+    vf zero = wasm_f32x4_splat(0.0f), one = wasm_f32x4_splat(1.0f);
+    y = wasm_v128_bitselect(zero, y, wasm_f32x4_lt(y, zero));
+    return wasm_v128_bitselect(one, y, wasm_f32x4_gt(y, one));
+  }
+  default:
+    return x;
   }
 }
 
 static inline vf v_slope(int code, vf y) {
   vf zero = wasm_f32x4_splat(0.0f), one = wasm_f32x4_splat(1.0f);
   switch (code) {
-    case ACT_TANH: return wasm_f32x4_sub(one, wasm_f32x4_mul(y, y));
-    case ACT_RELU: return wasm_v128_and(one, pw_gt0(y));
-    case ACT_SIGMOID: return wasm_f32x4_mul(y, wasm_f32x4_sub(one, y));
-    case ACT_HARD_SIGMOID:
-      return wasm_v128_and(wasm_f32x4_splat(0.2f), wasm_v128_and(wasm_f32x4_gt(y, zero), wasm_f32x4_lt(y, one)));
-    default: return one;
+  case ACT_TANH:
+    return wasm_f32x4_sub(one, wasm_f32x4_mul(y, y));
+  case ACT_RELU:
+    return wasm_v128_and(one, pw_gt0(y));
+  case ACT_SIGMOID:
+    return wasm_f32x4_mul(y, wasm_f32x4_sub(one, y));
+  case ACT_HARD_SIGMOID:
+    return wasm_v128_and(wasm_f32x4_splat(0.2f), wasm_v128_and(wasm_f32x4_gt(y, zero), wasm_f32x4_lt(y, one)));
+  default:
+    return one;
   }
 }
 
@@ -235,8 +274,9 @@ static inline vf v_slope(int code, vf y) {
 #define PW_SUB wasm_f32x4_sub
 #define PW_MUL wasm_f32x4_mul
 
-EXPORT("lstm_forward") void lstm_forward(int batch, int u, int gate, int act, const f32 *pre, const f32 *bias,
-    const f32 *peep, const f32 *c_prev, f32 *h_out, f32 *c_out, f32 *cache) {
+EXPORT("lstm_forward")
+void lstm_forward(int batch, int u, int gate, int act, const f32 *pre, const f32 *bias, const f32 *peep,
+                  const f32 *c_prev, f32 *h_out, f32 *c_out, f32 *cache) {
   for (int b = 0; b < batch; b++) {
     const f32 *p = pre + b * 4 * u, *cpr = c_prev + b * u;
     f32 *q = cache + b * 5 * u, *ho = h_out + b * u, *co = c_out + b * u;
@@ -257,15 +297,19 @@ EXPORT("lstm_forward") void lstm_forward(int batch, int u, int gate, int act, co
       vf o = v_act(gate, ao), ac = v_act(act, c);
       pw_st(co + j, c, n);
       pw_st(ho + j, PW_MUL(o, ac), n);
-      pw_st(q + j, i, n); pw_st(q + u + j, f, n); pw_st(q + 2 * u + j, g, n);
-      pw_st(q + 3 * u + j, o, n); pw_st(q + 4 * u + j, ac, n);
+      pw_st(q + j, i, n);
+      pw_st(q + u + j, f, n);
+      pw_st(q + 2 * u + j, g, n);
+      pw_st(q + 3 * u + j, o, n);
+      pw_st(q + 4 * u + j, ac, n);
       j += n;
     }
   }
 }
 
-EXPORT("lstm_backward") void lstm_backward(int batch, int u, int gate, int act, const f32 *cache, const f32 *c_prev,
-    const f32 *c_cur, const f32 *dh_in, f32 *dc_io, f32 *da, const f32 *peep, f32 *peep_grad) {
+EXPORT("lstm_backward")
+void lstm_backward(int batch, int u, int gate, int act, const f32 *cache, const f32 *c_prev, const f32 *c_cur,
+                   const f32 *dh_in, f32 *dc_io, f32 *da, const f32 *peep, f32 *peep_grad) {
   for (int b = 0; b < batch; b++) {
     const f32 *q = cache + b * 5 * u;
     f32 *a = da + b * 4 * u;
@@ -281,7 +325,10 @@ EXPORT("lstm_backward") void lstm_backward(int batch, int u, int gate, int act, 
       vf dai = PW_MUL(PW_MUL(dc, g), v_slope(gate, i));
       vf daf = PW_MUL(PW_MUL(dc, cp), v_slope(gate, f));
       vf dag = PW_MUL(PW_MUL(dc, i), v_slope(act, g));
-      pw_st(a + j, dai, n); pw_st(a + u + j, daf, n); pw_st(a + 2 * u + j, dag, n); pw_st(a + 3 * u + j, dao, n);
+      pw_st(a + j, dai, n);
+      pw_st(a + u + j, daf, n);
+      pw_st(a + 2 * u + j, dag, n);
+      pw_st(a + 3 * u + j, dao, n);
       dc = PW_MUL(dc, f);
       if (peep) dc = PW_ADD(PW_ADD(dc, PW_MUL(dai, pw_ld(peep + j, n))), PW_MUL(daf, pw_ld(peep + u + j, n)));
       pw_st(dc_io + s + j, dc, n);
@@ -295,8 +342,9 @@ EXPORT("lstm_backward") void lstm_backward(int batch, int u, int gate, int act, 
   }
 }
 
-EXPORT("gru_forward") void gru_forward(int batch, int u, int gate, int act, const f32 *pre, const f32 *rec,
-    const f32 *bias, const f32 *h_prev, f32 *h_out, f32 *cache) {
+EXPORT("gru_forward")
+void gru_forward(int batch, int u, int gate, int act, const f32 *pre, const f32 *rec, const f32 *bias,
+                 const f32 *h_prev, f32 *h_out, f32 *cache) {
   const int g3 = 3 * u;
   const f32 *rb = bias + g3;
   for (int b = 0; b < batch; b++) {
@@ -305,21 +353,26 @@ EXPORT("gru_forward") void gru_forward(int batch, int u, int gate, int act, cons
     const int s = b * u;
     for (int j = 0; j < u;) {
       const int n = u - j >= 4 ? 4 : 1;
-      vf z = v_act(gate, PW_ADD(PW_ADD(pw_ld(p + j, n), pw_ld(bias + j, n)), PW_ADD(pw_ld(r0 + j, n), pw_ld(rb + j, n))));
+      vf z =
+          v_act(gate, PW_ADD(PW_ADD(pw_ld(p + j, n), pw_ld(bias + j, n)), PW_ADD(pw_ld(r0 + j, n), pw_ld(rb + j, n))));
       vf r = v_act(gate, PW_ADD(PW_ADD(pw_ld(p + u + j, n), pw_ld(bias + u + j, n)),
                                 PW_ADD(pw_ld(r0 + u + j, n), pw_ld(rb + u + j, n))));
       vf rh = PW_ADD(pw_ld(r0 + 2 * u + j, n), pw_ld(rb + 2 * u + j, n));
       vf nn = v_act(act, PW_ADD(PW_ADD(pw_ld(p + 2 * u + j, n), pw_ld(bias + 2 * u + j, n)), PW_MUL(r, rh)));
       vf h = PW_ADD(PW_MUL(z, pw_ld(h_prev + s + j, n)), PW_MUL(PW_SUB(wasm_f32x4_splat(1.0f), z), nn));
       pw_st(h_out + s + j, h, n);
-      pw_st(q + j, z, n); pw_st(q + u + j, r, n); pw_st(q + 2 * u + j, nn, n); pw_st(q + 3 * u + j, rh, n);
+      pw_st(q + j, z, n);
+      pw_st(q + u + j, r, n);
+      pw_st(q + 2 * u + j, nn, n);
+      pw_st(q + 3 * u + j, rh, n);
       j += n;
     }
   }
 }
 
-EXPORT("gru_backward") void gru_backward(int batch, int u, int gate, int act, const f32 *cache, const f32 *h_prev,
-    const f32 *dh_in, f32 *dh_prev, f32 *da, f32 *dar) {
+EXPORT("gru_backward")
+void gru_backward(int batch, int u, int gate, int act, const f32 *cache, const f32 *h_prev, const f32 *dh_in,
+                  f32 *dh_prev, f32 *da, f32 *dar) {
   const int g3 = 3 * u;
   for (int b = 0; b < batch; b++) {
     const f32 *q = cache + b * 4 * u;
@@ -332,15 +385,20 @@ EXPORT("gru_backward") void gru_backward(int batch, int u, int gate, int act, co
       vf dan = PW_MUL(PW_MUL(dh, PW_SUB(wasm_f32x4_splat(1.0f), z)), v_slope(act, nn));
       vf dr = PW_MUL(PW_MUL(dan, rh), v_slope(gate, r));
       vf dz = PW_MUL(PW_MUL(dh, PW_SUB(hp, nn)), v_slope(gate, z));
-      pw_st(a + j, dz, n); pw_st(a + u + j, dr, n); pw_st(a + 2 * u + j, dan, n);
-      pw_st(ar + j, dz, n); pw_st(ar + u + j, dr, n); pw_st(ar + 2 * u + j, PW_MUL(dan, r), n);
+      pw_st(a + j, dz, n);
+      pw_st(a + u + j, dr, n);
+      pw_st(a + 2 * u + j, dan, n);
+      pw_st(ar + j, dz, n);
+      pw_st(ar + u + j, dr, n);
+      pw_st(ar + 2 * u + j, PW_MUL(dan, r), n);
       if (dh_prev) pw_st(dh_prev + s + j, PW_ADD(pw_ld(dh_prev + s + j, n), PW_MUL(dh, z)), n);
       j += n;
     }
   }
 }
 
-EXPORT("elman_forward") void elman_forward(int batch, int u, int act, const f32 *pre, const f32 *bias, f32 *h_out, f32 *cache) {
+EXPORT("elman_forward")
+void elman_forward(int batch, int u, int act, const f32 *pre, const f32 *bias, f32 *h_out, f32 *cache) {
   for (int b = 0; b < batch; b++)
     for (int j = 0; j < u;) {
       const int n = u - j >= 4 ? 4 : 1;

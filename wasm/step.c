@@ -15,8 +15,8 @@
 
 #define P(x) ((f32 *)(MEM_BASE + (uintptr_t)(x)))
 
-static inline void packed_gemm(int rows, int n, int k, const f32 *a, int lda, const f32 *w, f32 *c,
-                               int mode, const f32 *bias) {
+static inline void packed_gemm(int rows, int n, int k, const f32 *a, int lda, const f32 *w, f32 *c, int mode,
+                               const f32 *bias) {
   gemm_core(rows, n, k, a, lda, 1, w, NR, k * NR, c, n, mode, bias);
 }
 
@@ -25,12 +25,17 @@ static inline void copy_f(f32 *dst, const f32 *src, int n) {
 }
 
 // LSTM cell update for 4 lanes; the scalar tail runs it on splats and keeps lane 0.
-static inline void lstm_lanes(vf zi, vf zf, vf zc, vf zo, vf c, const f32 *peep, int j, int u,
-                              int lanes, vf *hOut, vf *cOut) {
+static inline void lstm_lanes(vf zi, vf zf, vf zc, vf zo, vf c, const f32 *peep, int j, int u, int lanes, vf *hOut,
+                              vf *cOut) {
   if (peep) {
     vf pi, pf;
-    if (lanes == 4) { pi = wasm_v128_load(peep + j); pf = wasm_v128_load(peep + u + j); }
-    else { pi = wasm_v128_load32_splat(peep + j); pf = wasm_v128_load32_splat(peep + u + j); }
+    if (lanes == 4) {
+      pi = wasm_v128_load(peep + j);
+      pf = wasm_v128_load(peep + u + j);
+    } else {
+      pi = wasm_v128_load32_splat(peep + j);
+      pf = wasm_v128_load32_splat(peep + u + j);
+    }
     zi = wasm_f32x4_add(zi, wasm_f32x4_mul(pi, c));
     zf = wasm_f32x4_add(zf, wasm_f32x4_mul(pf, c));
   }
@@ -45,13 +50,18 @@ static inline void lstm_lanes(vf zi, vf zf, vf zc, vf zo, vf c, const f32 *peep,
   *hOut = wasm_f32x4_mul(o, v_tanh(cn));
 }
 
-static inline vf ld(const f32 *p, int lanes) { return lanes == 4 ? wasm_v128_load(p) : wasm_v128_load32_splat(p); }
+static inline vf ld(const f32 *p, int lanes) {
+  return lanes == 4 ? wasm_v128_load(p) : wasm_v128_load32_splat(p);
+}
 static inline void st(f32 *p, vf v, int lanes) {
-  if (lanes == 4) wasm_v128_store(p, v); else *p = wasm_f32x4_extract_lane(v, 0);
+  if (lanes == 4)
+    wasm_v128_store(p, v);
+  else
+    *p = wasm_f32x4_extract_lane(v, 0);
 }
 
-static void lstm_pointwise(int rows, int u, const f32 *g, int ldg, const f32 *peep,
-                           f32 *state, int ss, const int32_t *slots, int stateOff) {
+static void lstm_pointwise(int rows, int u, const f32 *g, int ldg, const f32 *peep, f32 *state, int ss,
+                           const int32_t *slots, int stateOff) {
   for (int r = 0; r < rows; r++) {
     const f32 *gr = g + r * ldg;
     f32 *h = state + slots[r] * ss + stateOff, *c = h + u;
@@ -67,8 +77,8 @@ static void lstm_pointwise(int rows, int u, const f32 *g, int ldg, const f32 *pe
   }
 }
 
-static void elman_pointwise(int rows, int u, const f32 *g, int ldg, f32 *state, int ss,
-                            const int32_t *slots, int stateOff) {
+static void elman_pointwise(int rows, int u, const f32 *g, int ldg, f32 *state, int ss, const int32_t *slots,
+                            int stateOff) {
   for (int r = 0; r < rows; r++) {
     const f32 *gr = g + r * ldg;
     f32 *h = state + slots[r] * ss + stateOff;
@@ -86,8 +96,8 @@ static inline vf gru_mix(vf z, vf h, vf hh) {
 }
 
 // reset_after: hh = tanh(G2 + r·G3) with G3 = h·Rh + b_rec.
-static void gru_after_pointwise(int rows, int u, const f32 *g1, int ld1, const f32 *g2, int ld2,
-                                const f32 *g3, int ld3, f32 *state, int ss, const int32_t *slots, int stateOff) {
+static void gru_after_pointwise(int rows, int u, const f32 *g1, int ld1, const f32 *g2, int ld2, const f32 *g3, int ld3,
+                                f32 *state, int ss, const int32_t *slots, int stateOff) {
   for (int r = 0; r < rows; r++) {
     const f32 *a = g1 + r * ld1, *x = g2 + r * ld2, *y = g3 + r * ld3;
     f32 *h = state + slots[r] * ss + stateOff;
@@ -102,8 +112,8 @@ static void gru_after_pointwise(int rows, int u, const f32 *g1, int ld1, const f
 }
 
 // reset_before, phase 1: z kept in G1 (in place), A3 = r·h for the (r·h)·Rh product.
-static void gru_before_gates(int rows, int u, f32 *g1, int ld1, f32 *a3, const f32 *state, int ss,
-                             const int32_t *slots, int stateOff) {
+static void gru_before_gates(int rows, int u, f32 *g1, int ld1, f32 *a3, const f32 *state, int ss, const int32_t *slots,
+                             int stateOff) {
   for (int r = 0; r < rows; r++) {
     f32 *a = g1 + r * ld1;
     const f32 *h = state + slots[r] * ss + stateOff;
@@ -117,8 +127,8 @@ static void gru_before_gates(int rows, int u, f32 *g1, int ld1, f32 *a3, const f
 }
 
 // reset_before, phase 2: hh = tanh(G2 + G3).
-static void gru_before_update(int rows, int u, const f32 *g1, int ld1, const f32 *g2, int ld2,
-                              const f32 *g3, int ld3, f32 *state, int ss, const int32_t *slots, int stateOff) {
+static void gru_before_update(int rows, int u, const f32 *g1, int ld1, const f32 *g2, int ld2, const f32 *g3, int ld3,
+                              f32 *state, int ss, const int32_t *slots, int stateOff) {
   for (int r = 0; r < rows; r++) {
     const f32 *a = g1 + r * ld1, *x = g2 + r * ld2, *y = g3 + r * ld3;
     f32 *h = state + slots[r] * ss + stateOff;
@@ -131,8 +141,8 @@ static void gru_before_update(int rows, int u, const f32 *g1, int ld1, const f32
   }
 }
 
-static void step_layer(int kind, const int32_t *L, int rows, const int32_t *slots, const f32 *xin, int xld,
-                       f32 *state, int ss) {
+static void step_layer(int kind, const int32_t *L, int rows, const int32_t *slots, const f32 *xin, int xld, f32 *state,
+                       int ss) {
   int in = L[0], u = L[1], so = L[2], lda = L[4];
   f32 *A = P(L[3]);
   // Gather [layer input | own previous h] rows.
@@ -147,7 +157,10 @@ static void step_layer(int kind, const int32_t *L, int rows, const int32_t *slot
     lstm_pointwise(rows, u, G1, n1, kind == K_LSTM_PEEP ? P(L[9]) : 0, state, ss, slots, so);
     return;
   }
-  if (kind == K_ELMAN) { elman_pointwise(rows, u, G1, n1, state, ss, slots, so); return; }
+  if (kind == K_ELMAN) {
+    elman_pointwise(rows, u, G1, n1, state, ss, slots, so);
+    return;
+  }
   int n2 = L[11], n3 = L[15];
   f32 *G2 = P(L[13]), *G3 = P(L[17]);
   packed_gemm(rows, n2, in, A, lda, P(L[10]), G2, EPI_BIAS, P(L[12]));
@@ -177,8 +190,8 @@ EXPORT("step") void step(const int32_t *plan, int count, const int32_t *slots, c
       step_layer(kind, plan + 16 + 24 * l, rows, sl, l == 0 ? x + r0 * inSize : 0, inSize, state, ss);
     if (outSize > 0) {
       for (int r = 0; r < rows; r++) copy_f(headIn + r * ulast, state + sl[r] * ss + last[2], ulast);
-      gemm_core(rows, outSize, ulast, headIn, ulast, 1, P(plan[5]), outSize, NR, out + r0 * outSize, outSize,
-                EPI_BIAS, P(plan[6]));
+      gemm_core(rows, outSize, ulast, headIn, ulast, 1, P(plan[5]), outSize, NR, out + r0 * outSize, outSize, EPI_BIAS,
+                P(plan[6]));
     }
   }
 }

@@ -10,7 +10,11 @@ function valueInfo(name: string, n: number): Message {
 
 export function matmulModel(n: number): Uint8Array {
   const node = new Message().string(1, 'a').string(1, 'b').string(2, 'c').string(4, 'MatMul');
-  const graph = new Message().message(1, node).string(2, 'matmul')
-    .message(11, valueInfo('a', n)).message(11, valueInfo('b', n)).message(12, valueInfo('c', n));
+  const graph = new Message()
+    .message(1, node)
+    .string(2, 'matmul')
+    .message(11, valueInfo('a', n))
+    .message(11, valueInfo('b', n))
+    .message(12, valueInfo('c', n));
   return new Message().int(1, 8).message(7, graph).message(8, new Message().string(1, '').int(2, 14)).encode();
 }

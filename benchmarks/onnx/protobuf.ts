@@ -6,7 +6,10 @@ export type Bytes = Uint8Array;
 function varint(v: number | bigint): number[] {
   let x = BigInt.asUintN(64, BigInt(v));
   const out: number[] = [];
-  while (x >= 0x80n) { out.push(Number(x & 0x7fn) | 0x80); x >>= 7n; }
+  while (x >= 0x80n) {
+    out.push(Number(x & 0x7fn) | 0x80);
+    x >>= 7n;
+  }
   out.push(Number(x));
   return out;
 }
@@ -38,14 +41,19 @@ export class Message {
   encode(): Bytes {
     const blobAt = new Map(this.blobs.map((b) => [b.at, b.bytes]));
     let length = 0;
-    this.parts.forEach((p, i) => { length += p.length + (blobAt.get(i)?.length ?? 0); });
+    this.parts.forEach((p, i) => {
+      length += p.length + (blobAt.get(i)?.length ?? 0);
+    });
     const out = new Uint8Array(length);
     let o = 0;
     this.parts.forEach((p, i) => {
       out.set(p, o);
       o += p.length;
       const blob = blobAt.get(i);
-      if (blob) { out.set(blob, o); o += blob.length; }
+      if (blob) {
+        out.set(blob, o);
+        o += blob.length;
+      }
     });
     return out;
   }

@@ -18,7 +18,9 @@ function tensor(name: string, dims: readonly number[], data: Float32Array): Mess
 function int64Tensor(name: string, values: readonly number[]): Message {
   const raw = new Uint8Array(values.length * 8);
   const dv = new DataView(raw.buffer);
-  values.forEach((v, i) => dv.setBigInt64(i * 8, BigInt(v), true));
+  values.forEach((v, i) => {
+    dv.setBigInt64(i * 8, BigInt(v), true);
+  });
   return new Message().int(1, values.length).int(2, INT64).string(8, name).bytes(9, raw);
 }
 
@@ -52,7 +54,9 @@ function toOnnxGates(k: Float32Array, rows: number, u: number, order: readonly n
 
 function reorder(v: Float32Array, u: number, order: readonly number[]): Float32Array {
   const out = new Float32Array(order.length * u);
-  order.forEach((kg, og) => out.set(v.subarray(kg * u, kg * u + u), og * u));
+  order.forEach((kg, og) => {
+    out.set(v.subarray(kg * u, kg * u + u), og * u);
+  });
   return out;
 }
 
@@ -87,7 +91,11 @@ export function buildOnnxStepModel(spec: FastStepSpec): OnnxStepModel {
     const rnnIn = [prev, `W${i}`, `R${i}`, `B${i}`, '', `h${i}`];
     const rnnOut = [`Y${i}`, `h${i}_next`];
     states.push({ name: `h${i}`, output: `h${i}_next`, units: u });
-    if (lstm) { rnnIn.push(`c${i}`); rnnOut.push(`c${i}_next`); states.push({ name: `c${i}`, output: `c${i}_next`, units: u }); }
+    if (lstm) {
+      rnnIn.push(`c${i}`);
+      rnnOut.push(`c${i}_next`);
+      states.push({ name: `c${i}`, output: `c${i}_next`, units: u });
+    }
     const attrs = [intAttr('hidden_size', u)];
     if (!lstm) attrs.push(intAttr('linear_before_reset', resetAfter ? 1 : 0));
     graph.message(1, node(lstm ? 'LSTM' : 'GRU', rnnIn, rnnOut, attrs));
@@ -110,7 +118,6 @@ export function buildOnnxStepModel(spec: FastStepSpec): OnnxStepModel {
   for (const i of inputs) graph.message(11, i);
   graph.message(12, valueInfo('y', [1, 'B', out]));
   for (const o of outputs) graph.message(12, o);
-  const model = new Message().int(1, 8).string(2, 'tidecast-bench').message(7, graph)
-    .message(8, new Message().string(1, '').int(2, 14));
+  const model = new Message().int(1, 8).string(2, 'tidecast-bench').message(7, graph).message(8, new Message().string(1, '').int(2, 14));
   return { bytes: model.encode(), stateInputs: states };
 }

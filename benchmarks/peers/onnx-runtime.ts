@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url';
 // onnxruntime-node as bench:step loads it: from var/peers (benchmarks/peers/install-peers.mjs), not
 // from the product's dependencies. Typed by the few calls the peers make.
 
-export interface OrtTensor { readonly data: unknown }
+export interface OrtTensor {
+  readonly data: unknown;
+}
 export interface OrtSession {
   run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>;
   release(): Promise<void>;

@@ -23,7 +23,11 @@ export const FileSourceConfig = z
       .min(1)
       .optional()
       .describe('Column (or JSON field) holding the stream id; absent for wide files, where each value column is a stream.'),
-    time_column: z.string().min(1).default('timestamp').describe('Column with the event time: ISO 8601 (no zone = UTC), YYYY-MM-DD, M/D/YYYY H:MM or epoch ms.'),
+    time_column: z
+      .string()
+      .min(1)
+      .default('timestamp')
+      .describe('Column with the event time: ISO 8601 (no zone = UTC), YYYY-MM-DD, M/D/YYYY H:MM or epoch ms.'),
     value_columns: z
       .array(z.string().min(1))
       .min(1)
@@ -31,12 +35,14 @@ export const FileSourceConfig = z
       .describe('Numeric columns read as fields; in a wide file (no key_column) each becomes its own stream.'),
     key_prefix: z.string().default('').describe('Prepended to every stream key, e.g. "weather/".'),
     streams: z.array(z.string().min(1)).optional().describe('Only these stream ids (before the prefix); all when absent.'),
-    replay: FileReplayConfig.default(FileReplayConfig.parse({})).describe('Pacing of the replay in `run`; `replay` and `train` read as fast as possible.'),
+    replay: FileReplayConfig.default(FileReplayConfig.parse({})).describe(
+      'Pacing of the replay in `run`; `replay` and `train` read as fast as possible.',
+    ),
     loop: z
       .boolean()
       .default(false)
       .describe(
-        '`run` only: replay the file forever, each lap with event times shifted forward by the sample\'s span (last - first time, plus its smallest step); a restart continues the lap it was in. `replay` and `train` read the file once.',
+        "`run` only: replay the file forever, each lap with event times shifted forward by the sample's span (last - first time, plus its smallest step); a restart continues the lap it was in. `replay` and `train` read the file once.",
       ),
   })
   .strict();

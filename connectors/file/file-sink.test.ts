@@ -54,13 +54,18 @@ describe('FileSink', () => {
     await closing;
 
     expect(openDescriptorsOn(path)).toEqual([]);
-    const lines = (await readFile(path, 'utf8')).trim().split('\n').map((l) => (JSON.parse(l) as { i: number }).i);
+    const lines = (await readFile(path, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { i: number }).i);
     expect(lines).toEqual([0, 1, 2, 3, 4, 5, 6]);
   });
 
   it('leaves no FileHandle for garbage collection to close (no DEP0137)', async () => {
     const warnings: string[] = [];
-    const onWarning = (w: Error & { code?: string }): void => { warnings.push(`${w.code ?? w.name}: ${w.message}`); };
+    const onWarning = (w: Error & { code?: string }): void => {
+      warnings.push(`${w.code ?? w.name}: ${w.message}`);
+    };
     process.on('warning', onWarning);
     try {
       const sink = new FileSink(FileSinkConfig.parse({ forecasts_path: join(dir, 'f.jsonl'), alerts_path: join(dir, 'a.jsonl') }));

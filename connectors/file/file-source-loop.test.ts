@@ -15,7 +15,12 @@ const T0 = Date.UTC(2024, 0, 1);
 let dir: string;
 let path: string;
 
-interface Rec { offset: number; key: string; t: number; value: number }
+interface Rec {
+  offset: number;
+  key: string;
+  t: number;
+  value: number;
+}
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'tidecast-loop-'));
@@ -56,7 +61,11 @@ async function read(src: FileSource, from: number, untilOffset: number): Promise
 
 describe('file source loop', () => {
   it('measures the lap: 11 data rows, shift = 4 h span + 1 h step', async () => {
-    expect(await measureSampleLap(FileSourceConfig.parse({ path, key_column: 'stream' }))).toEqual({ rows: 11, observing: 10, shiftMs: 5 * H });
+    expect(await measureSampleLap(FileSourceConfig.parse({ path, key_column: 'stream' }))).toEqual({
+      rows: 11,
+      observing: 10,
+      shiftMs: 5 * H,
+    });
   });
 
   it('replays forever with each lap shifted by the span, positions counting on', async () => {
@@ -66,7 +75,11 @@ describe('file source loop', () => {
     expect(lap(1)).toHaveLength(10);
     expect(lap(0).map((r) => r.t)).toEqual([0, 0, 1, 1, 2, 2, 3, 3, 4, 4].map((i) => T0 + i * H));
     expect(lap(1).map((r) => r.t)).toEqual(lap(0).map((r) => r.t + 5 * H));
-    expect(lap(2).map((r) => r.t)).toEqual(lap(0).slice(0, lap(2).length).map((r) => r.t + 10 * H));
+    expect(lap(2).map((r) => r.t)).toEqual(
+      lap(0)
+        .slice(0, lap(2).length)
+        .map((r) => r.t + 10 * H),
+    );
     expect(lap(1).map((r) => [r.key, r.value])).toEqual(lap(0).map((r) => [r.key, r.value]));
     // Every stream's times keep increasing across the lap boundaries.
     for (const key of ['a', 'b']) {

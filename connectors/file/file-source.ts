@@ -29,7 +29,10 @@ export class FileSource {
   readonly kind = 'file';
   readonly name: string;
 
-  constructor(readonly config: FileSourceConfig, readonly options: FileSourceOptions) {
+  constructor(
+    readonly config: FileSourceConfig,
+    readonly options: FileSourceOptions,
+  ) {
     this.name = options.name;
   }
 
@@ -50,7 +53,8 @@ export class FileSource {
   async *batches(signal: AbortSignal, from = 0): AsyncGenerator<FileBatch> {
     const c = this.config;
     const pace: Pace = { anchorEvent: NaN, anchorWall: NaN };
-    if (this.options.paced && c.replay.start_delay_ms > 0) await sleep(c.replay.start_delay_ms, undefined, { signal }).catch(() => undefined);
+    if (this.options.paced && c.replay.start_delay_ms > 0)
+      await sleep(c.replay.start_delay_ms, undefined, { signal }).catch(() => undefined);
     const lap = this.options.paced && c.loop ? await measureSampleLap(c) : undefined;
     if (lap === undefined || lap.observing === 0 || lap.shiftMs <= 0) {
       yield* this.lap(signal, from, 0, 0, pace);

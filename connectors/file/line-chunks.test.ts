@@ -22,8 +22,18 @@ describe('lineChunks', () => {
   it('splits exactly as readline (crlfDelay Infinity): \\n, \\r\\n, lone \\r, blank lines, no final newline, breaks across reads', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'line-chunks-'));
     const texts = [
-      '', '\n', '\r\n', '\r', 'a', 'a\n', 'a\r\nb\r\n', 'a\rb\rc', 'a\n\nb\r\n\r\nc\r\r\nd', 'x,1\r\ny,2\n\rz,3\r',
-      'é,ü\r\nß,漢字\n', `${'long,line,'.repeat(40)}\r\n${'b'.repeat(97)}\r\r\n\n`,
+      '',
+      '\n',
+      '\r\n',
+      '\r',
+      'a',
+      'a\n',
+      'a\r\nb\r\n',
+      'a\rb\rc',
+      'a\n\nb\r\n\r\nc\r\r\nd',
+      'x,1\r\ny,2\n\rz,3\r',
+      'é,ü\r\nß,漢字\n',
+      `${'long,line,'.repeat(40)}\r\n${'b'.repeat(97)}\r\r\n\n`,
     ];
     for (const [n, text] of texts.entries()) {
       const path = join(dir, `t${n}.csv`);

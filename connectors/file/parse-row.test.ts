@@ -22,10 +22,15 @@ describe('CSV lines (split by the stream pipeline splitCsv)', () => {
     const p = new RowParser(FileSourceConfig.parse({ path: 'x', key_column: 'stream' }));
     expect(p.setHeader('stream,timestamp,value')).toBeUndefined();
     const origin = { connector: 'f', partition: 0, offset: '2' };
-    expect(p.parse('"a,b",2024-01-01,"1"', origin)).toEqual({ ok: true, observations: [{ key: 'a,b', eventTime: Date.UTC(2024, 0, 1), fields: { value: 1 }, origin }] });
+    expect(p.parse('"a,b",2024-01-01,"1"', origin)).toEqual({
+      ok: true,
+      observations: [{ key: 'a,b', eventTime: Date.UTC(2024, 0, 1), fields: { value: 1 }, origin }],
+    });
     expect(p.parse('"say ""hi""",2024-01-01,2', origin)).toMatchObject({ ok: true, observations: [{ key: 'say "hi"' }] });
     expect(p.parse('"a,2024-01-01,2', origin)).toMatchObject({ ok: false, dead: { code: 'parse_error', detail: 'unterminated quote' } });
-    expect(new RowParser(FileSourceConfig.parse({ path: 'x' })).setHeader('"stream,timestamp,value')).toBe('unterminated quote in the header');
+    expect(new RowParser(FileSourceConfig.parse({ path: 'x' })).setHeader('"stream,timestamp,value')).toBe(
+      'unterminated quote in the header',
+    );
   });
 });
 
@@ -33,28 +38,39 @@ describe('RowParser', () => {
   it('reads long CSV rows into one observation, with the key prefix', () => {
     const p = new RowParser(FileSourceConfig.parse({ path: 'x', key_column: 'stream', key_prefix: 'w/' }));
     expect(p.setHeader('stream,timestamp,value')).toBeUndefined();
-    expect(p.parse('a,2010-01-01T01:00,3.5', origin)).toEqual({ ok: true, observations: [{ key: 'w/a', eventTime: Date.UTC(2010, 0, 1, 1), fields: { value: 3.5 }, origin }] });
+    expect(p.parse('a,2010-01-01T01:00,3.5', origin)).toEqual({
+      ok: true,
+      observations: [{ key: 'w/a', eventTime: Date.UTC(2010, 0, 1, 1), fields: { value: 3.5 }, origin }],
+    });
   });
 
   it('reads wide CSV rows into one observation per value column', () => {
     const p = new RowParser(FileSourceConfig.parse({ path: 'x', time_column: 'date', value_columns: ['t', 'h'], key_prefix: 'wx/' }));
     p.setHeader('date,t,h,other');
     const r = p.parse('1/1/2010 0:00,-9,67,x', origin);
-    expect(r).toEqual({ ok: true, observations: [
-      { key: 'wx/t', eventTime: Date.UTC(2010, 0, 1), fields: { value: -9 }, origin },
-      { key: 'wx/h', eventTime: Date.UTC(2010, 0, 1), fields: { value: 67 }, origin },
-    ] });
+    expect(r).toEqual({
+      ok: true,
+      observations: [
+        { key: 'wx/t', eventTime: Date.UTC(2010, 0, 1), fields: { value: -9 }, origin },
+        { key: 'wx/h', eventTime: Date.UTC(2010, 0, 1), fields: { value: 67 }, origin },
+      ],
+    });
   });
 
   it('turns bad rows into dead letters with a code and the place they came from', () => {
     const p = new RowParser(FileSourceConfig.parse({ path: 'x', key_column: 'stream' }));
     p.setHeader('stream,timestamp,value');
-    expect(p.parse('a,b', origin)).toEqual({ ok: false, dead: { record: 'a,b', code: 'parse_error', detail: '2 columns, header has 3', origin } });
+    expect(p.parse('a,b', origin)).toEqual({
+      ok: false,
+      dead: { record: 'a,b', code: 'parse_error', detail: '2 columns, header has 3', origin },
+    });
     expect(p.parse('a,soon,1', origin)).toMatchObject({ ok: false, dead: { code: 'parse_error', detail: 'unreadable time "soon"' } });
-    expect(new RowParser(FileSourceConfig.parse({ path: 'x', key_column: 'id' })).setHeader('stream,timestamp,value')).toBe('columns id not in header [stream, timestamp, value]');
+    expect(new RowParser(FileSourceConfig.parse({ path: 'x', key_column: 'id' })).setHeader('stream,timestamp,value')).toBe(
+      'columns id not in header [stream, timestamp, value]',
+    );
   });
 
-  it('reads each row\'s own time and key when rows repeat or alternate them (the reused last time and keys)', () => {
+  it("reads each row's own time and key when rows repeat or alternate them (the reused last time and keys)", () => {
     const p = new RowParser(FileSourceConfig.parse({ path: 'x', key_column: 'stream', key_prefix: 'w/' }));
     p.setHeader('stream,timestamp,value');
     const rows = ['a,2010-01-01,1', 'b,2010-01-01,2', 'a,2010-01-02,3', 'b,,4', 'a,2010-01-02,5', 'b,2010-01-01,6'];
@@ -68,7 +84,10 @@ describe('RowParser', () => {
 
   it('reads JSON lines', () => {
     const p = new RowParser(FileSourceConfig.parse({ path: 'x', format: 'json', key_column: 'id', time_column: 'ts' }));
-    expect(p.parse('{"id":"k","ts":"2015-06-01","value":2}', origin)).toEqual({ ok: true, observations: [{ key: 'k', eventTime: Date.UTC(2015, 5, 1), fields: { value: 2 }, origin }] });
+    expect(p.parse('{"id":"k","ts":"2015-06-01","value":2}', origin)).toEqual({
+      ok: true,
+      observations: [{ key: 'k', eventTime: Date.UTC(2015, 5, 1), fields: { value: 2 }, origin }],
+    });
     expect(p.parse('{"id":"k"', origin)).toMatchObject({ ok: false, dead: { code: 'parse_error' } });
   });
 });

@@ -21,7 +21,9 @@ export function parseTime(s: string): number {
   return Date.parse(v);
 }
 
-export type RowResult = { readonly ok: true; readonly observations: readonly Observation[] } | { readonly ok: false; readonly dead: DeadLetter };
+export type RowResult =
+  | { readonly ok: true; readonly observations: readonly Observation[] }
+  | { readonly ok: false; readonly dead: DeadLetter };
 
 export class RowParser {
   private header: string[] = [];
@@ -60,7 +62,8 @@ export class RowParser {
   private parseCsv(line: string, origin: Origin): RowResult {
     const cells = splitCsv(line, ',');
     if (cells === null) return fail(line, 'parse_error', 'unterminated quote', origin);
-    if (cells.length !== this.header.length) return fail(line, 'parse_error', `${cells.length} columns, header has ${this.header.length}`, origin);
+    if (cells.length !== this.header.length)
+      return fail(line, 'parse_error', `${cells.length} columns, header has ${this.header.length}`, origin);
     const t = this.timeOf(cells[this.timeIdx]);
     if (!Number.isFinite(t)) return fail(line, 'parse_error', `unreadable time "${cells[this.timeIdx]}"`, origin);
     const c = this.config;

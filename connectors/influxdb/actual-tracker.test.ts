@@ -13,13 +13,19 @@ describe('ActualTracker', () => {
       { horizon: 2, modelVersion: 'v1' },
       { horizon: 3, modelVersion: 'v1' },
     ]);
-    expect(tr.targets('s', 240, 60)).toEqual([{ horizon: 2, modelVersion: 'v2' }, { horizon: 3, modelVersion: 'v1' }]);
+    expect(tr.targets('s', 240, 60)).toEqual([
+      { horizon: 2, modelVersion: 'v2' },
+      { horizon: 3, modelVersion: 'v1' },
+    ]);
     expect(tr.targets('other', 180, 60)).toEqual([]);
   });
 
   it('keeps only the last `capacity` issues per stream', () => {
     const tr = new ActualTracker(2);
     for (let t = 0; t <= 180; t += 60) tr.issued('s', t, 5, `v${t}`);
-    expect(tr.targets('s', 240, 60)).toEqual([{ horizon: 1, modelVersion: 'v180' }, { horizon: 2, modelVersion: 'v120' }]);
+    expect(tr.targets('s', 240, 60)).toEqual([
+      { horizon: 1, modelVersion: 'v180' },
+      { horizon: 2, modelVersion: 'v120' },
+    ]);
   });
 });

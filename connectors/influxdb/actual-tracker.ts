@@ -22,7 +22,12 @@ export class ActualTracker {
   issued(stream: string, t: number, horizons: number, modelVersion: string): void {
     let s = this.byStream.get(stream);
     if (s === undefined) {
-      s = { times: new Float64Array(this.capacity).fill(Number.NaN), versions: new Array<string>(this.capacity).fill(''), horizons: new Int32Array(this.capacity), next: 0 };
+      s = {
+        times: new Float64Array(this.capacity).fill(Number.NaN),
+        versions: new Array<string>(this.capacity).fill(''),
+        horizons: new Int32Array(this.capacity),
+        next: 0,
+      };
       this.byStream.set(stream, s);
     }
     s.times[s.next] = t;

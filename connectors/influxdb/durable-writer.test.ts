@@ -15,20 +15,28 @@ class Store implements LineWriter {
   write(lines: readonly string[]): Promise<void> {
     this.requests.push(lines.length);
     if (!this.up) return Promise.reject(new TidecastError('connect ECONNREFUSED', 'broker_down', true));
-    if (lines.some((l) => l.includes('bad'))) return Promise.reject(new TidecastError('HTTP 400: field type conflict', 'sink_rejected', false));
+    if (lines.some((l) => l.includes('bad')))
+      return Promise.reject(new TidecastError('HTTP 400: field type conflict', 'sink_rejected', false));
     this.lines.push(...lines);
     return Promise.resolve();
   }
 }
 
-const lines = (from: number, n: number, prefix = 'p'): string[] => Array.from({ length: n }, (_, i) => `${prefix} v=${from + i} ${from + i}`);
+const lines = (from: number, n: number, prefix = 'p'): string[] =>
+  Array.from({ length: n }, (_, i) => `${prefix} v=${from + i} ${from + i}`);
 const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 1));
 
 let dir: string;
 let opts: DurableWriterOptions;
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'tidecast-dw-'));
-  opts = { batchSize: 100, maxBuffered: 250, spillPath: join(dir, 'spill.jsonl'), closeTimeoutMs: 200, retry: { initial_ms: 1, max_ms: 4, factor: 2, jitter: 0 } };
+  opts = {
+    batchSize: 100,
+    maxBuffered: 250,
+    spillPath: join(dir, 'spill.jsonl'),
+    closeTimeoutMs: 200,
+    retry: { initial_ms: 1, max_ms: 4, factor: 2, jitter: 0 },
+  };
 });
 afterEach(() => rm(dir, { recursive: true, force: true }));
 
@@ -88,7 +96,10 @@ describe('DurableWriter', () => {
     batch[31] = 'bad two';
     await w.write(batch);
     await w.close();
-    expect(dead.map((d) => [d.record, d.code])).toEqual([['bad one', 'sink_rejected'], ['bad two', 'sink_rejected']]);
+    expect(dead.map((d) => [d.record, d.code])).toEqual([
+      ['bad one', 'sink_rejected'],
+      ['bad two', 'sink_rejected'],
+    ]);
     expect([...store.lines].sort()).toEqual(batch.filter((l) => !l.startsWith('bad')).sort());
   });
 

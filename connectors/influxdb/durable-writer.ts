@@ -199,7 +199,8 @@ export class DurableWriter {
 
   private async replayBatch(): Promise<void> {
     const { lines, corrupt, next } = await this.spill.read(this.replayOffset, this.opts.batchSize);
-    for (const text of corrupt) this.ctx.deadLetter?.({ record: text, code: 'state_corrupt', detail: `Spill file ${this.spill.path}: not a JSON string` });
+    for (const text of corrupt)
+      this.ctx.deadLetter?.({ record: text, code: 'state_corrupt', detail: `Spill file ${this.spill.path}: not a JSON string` });
     if (lines.length === 0 && corrupt.length === 0) {
       if (await this.spill.clearIfAt(this.replayOffset)) {
         this.replayOffset = 0;

@@ -4,7 +4,16 @@ import { fluxPage, fluxString } from './flux.js';
 describe('fluxPage', () => {
   it('ranges, filters, pivots fields into columns and sorts by time then stream tags', () => {
     const q = fluxPage(
-      { measurement: 'weather', fields: ['temp_c', 'rh'], tags: ['station'], tagFilter: { station: ['KSEA', 'KPDX'] }, start: Date.UTC(2024, 0, 1), stop: Date.UTC(2024, 0, 2), limit: 100, offset: 7 },
+      {
+        measurement: 'weather',
+        fields: ['temp_c', 'rh'],
+        tags: ['station'],
+        tagFilter: { station: ['KSEA', 'KPDX'] },
+        start: Date.UTC(2024, 0, 1),
+        stop: Date.UTC(2024, 0, 2),
+        limit: 100,
+        offset: 7,
+      },
       'sensors',
     );
     expect(q.split('\n')).toEqual([
@@ -27,6 +36,7 @@ describe('fluxPage', () => {
   });
 
   it('escapes quotes, backslashes and interpolation', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the test is that ${x} stays literal
     expect(fluxString('a"b\\c${x}')).toBe('"a\\"b\\\\c\\${x}"');
   });
 });

@@ -24,25 +24,52 @@ describe('forecastPoints', () => {
   });
 
   it('escapes spaces, commas and equals signs in tags through Point', () => {
-    const [line] = forecastPoints('my forecast', forecast({ key: 'a b,c=d', mean: Float64Array.of(1), lower: Float64Array.of(0), upper: Float64Array.of(2) })).map(toLine);
-    expect(line).toBe('my\\ forecast,horizon=1,model_version=v3,pipeline=weather,stream=a\\ b\\,c\\=d lower=0,mean=1,upper=2 1700000060000');
+    const [line] = forecastPoints(
+      'my forecast',
+      forecast({ key: 'a b,c=d', mean: Float64Array.of(1), lower: Float64Array.of(0), upper: Float64Array.of(2) }),
+    ).map(toLine);
+    expect(line).toBe(
+      'my\\ forecast,horizon=1,model_version=v3,pipeline=weather,stream=a\\ b\\,c\\=d lower=0,mean=1,upper=2 1700000060000',
+    );
   });
 
   it('reports non-finite values instead of throwing, and keeps the finite fields', () => {
     const problems: PointProblem[] = [];
-    const [line] = forecastPoints('f', forecast({ mean: Float64Array.of(Number.NaN), lower: Float64Array.of(1), upper: Float64Array.of(Infinity) }), problems).map(toLine);
+    const [line] = forecastPoints(
+      'f',
+      forecast({ mean: Float64Array.of(Number.NaN), lower: Float64Array.of(1), upper: Float64Array.of(Infinity) }),
+      problems,
+    ).map(toLine);
     expect(line).toBe('f,horizon=1,model_version=v3,pipeline=weather,stream=weather/KSEA/temp_c lower=1 1700000060000');
-    expect(problems).toEqual([{ field: 'mean', value: Number.NaN }, { field: 'upper', value: Infinity }]);
+    expect(problems).toEqual([
+      { field: 'mean', value: Number.NaN },
+      { field: 'upper', value: Infinity },
+    ]);
   });
 });
 
 describe('alertPoint and actualPoint', () => {
   it('writes an alert with state and severity as tags', () => {
-    const line = toLine(alertPoint('tidecast_alert', { pipeline: 'health', stream: 'health/p1/hr', time: 5_000, state: 'firing', severity: 'critical', score: 4.5, actual: 131, rule: 'hr_high' }));
-    expect(line).toBe('tidecast_alert,pipeline=health,rule=hr_high,severity=critical,state=firing,stream=health/p1/hr actual=131,score=4.5 5000');
+    const line = toLine(
+      alertPoint('tidecast_alert', {
+        pipeline: 'health',
+        stream: 'health/p1/hr',
+        time: 5_000,
+        state: 'firing',
+        severity: 'critical',
+        score: 4.5,
+        actual: 131,
+        rule: 'hr_high',
+      }),
+    );
+    expect(line).toBe(
+      'tidecast_alert,pipeline=health,rule=hr_high,severity=critical,state=firing,stream=health/p1/hr actual=131,score=4.5 5000',
+    );
   });
 
   it('writes the actual into the series of the forecast that predicted it', () => {
-    expect(toLine(actualPoint('f', 'p', 's', 3, 'v1', 9_000, 2.5))).toBe('f,horizon=3,model_version=v1,pipeline=p,stream=s actual=2.5 9000');
+    expect(toLine(actualPoint('f', 'p', 's', 3, 'v1', 9_000, 2.5))).toBe(
+      'f,horizon=3,model_version=v1,pipeline=p,stream=s actual=2.5 9000',
+    );
   });
 });

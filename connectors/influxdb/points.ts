@@ -55,7 +55,15 @@ export function forecastPoints(measurement: string, f: Forecast, problems: Point
  * The observed value at `t`, added as field `actual` to the point that the forecast made `horizon`
  * steps earlier (same series and time, so InfluxDB merges it into that point).
  */
-export function actualPoint(measurement: string, pipeline: string, stream: string, horizon: number, modelVersion: string, t: number, actual: number): Point {
+export function actualPoint(
+  measurement: string,
+  pipeline: string,
+  stream: string,
+  horizon: number,
+  modelVersion: string,
+  t: number,
+  actual: number,
+): Point {
   return new Point(measurement)
     .tag('pipeline', pipeline)
     .tag('stream', stream)

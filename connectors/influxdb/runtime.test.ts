@@ -9,7 +9,8 @@ import type { PageQuery, PageReader, PageRow } from './page-query.js';
 import { influxOutputSink, influxRuntimeSource } from './runtime.js';
 
 const rowsReader = (rows: PageRow[]): PageReader => ({
-  readPage: (q: PageQuery) => Promise.resolve(rows.filter((r) => r.time >= q.start && (q.stop === undefined || r.time < q.stop)).slice(q.offset, q.offset + q.limit)),
+  readPage: (q: PageQuery) =>
+    Promise.resolve(rows.filter((r) => r.time >= q.start && (q.stop === undefined || r.time < q.stop)).slice(q.offset, q.offset + q.limit)),
 });
 
 const sourceCfg = InfluxSourceConfig.parse({
@@ -49,9 +50,26 @@ describe('influxOutputSink', () => {
     const written: string[] = [];
     let release: () => void = () => undefined;
     const gate = new Promise<void>((r) => (release = r));
-    const writer = { write: async (lines: readonly string[]) => { await gate; written.push(...lines); } };
-    const out = influxOutputSink(InfluxSinkConfig.parse({ connection: { api: 'v1', url: 'http://127.0.0.1:1', database: 'd' }, spill_path: join(dir, 's') }), { writer });
-    const alert = { pipeline: 'p', stream: 's', rule: 'r', state: 'firing', severity: 'warning', time: 5, actual: 1, score: 0.99 } as AlertEvent;
+    const writer = {
+      write: async (lines: readonly string[]) => {
+        await gate;
+        written.push(...lines);
+      },
+    };
+    const out = influxOutputSink(
+      InfluxSinkConfig.parse({ connection: { api: 'v1', url: 'http://127.0.0.1:1', database: 'd' }, spill_path: join(dir, 's') }),
+      { writer },
+    );
+    const alert = {
+      pipeline: 'p',
+      stream: 's',
+      rule: 'r',
+      state: 'firing',
+      severity: 'warning',
+      time: 5,
+      actual: 1,
+      score: 0.99,
+    } as AlertEvent;
     await out.write({ forecasts: [], alerts: [alert], deadLetters: [] }, new AbortController().signal);
     let flushed = false;
     const f = out.flush(true).then(() => (flushed = true));

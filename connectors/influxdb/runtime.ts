@@ -46,7 +46,16 @@ export function influxRuntimeSource(cfg: InfluxSourceOptions, opts: InfluxRuntim
 }
 
 export function alertToPoint(a: AlertEvent): AlertPointInput {
-  return { pipeline: a.pipeline, stream: a.stream, time: a.time, state: a.state, severity: a.severity, score: a.score, actual: a.actual, rule: a.rule };
+  return {
+    pipeline: a.pipeline,
+    stream: a.stream,
+    time: a.time,
+    state: a.state,
+    severity: a.severity,
+    score: a.score,
+    actual: a.actual,
+    rule: a.rule,
+  };
 }
 
 /** Writes are started at once and awaited by flush(): the pipeline goes on while the HTTP request runs. */
@@ -62,7 +71,8 @@ export function influxOutputSink(cfg: InfluxSinkOptions, ctx: InfluxSinkContext 
     sink,
     write(out: BatchOutputs): Promise<void> {
       // The runtime passes the value observed at each forecast's time: written back into earlier forecasts of it.
-      if (out.forecasts.length > 0) track(sink.writeForecasts(out.forecasts.map((forecast, i) => ({ forecast, actual: out.actuals?.[i] }))));
+      if (out.forecasts.length > 0)
+        track(sink.writeForecasts(out.forecasts.map((forecast, i) => ({ forecast, actual: out.actuals?.[i] }))));
       if (out.alerts.length > 0) track(sink.writeAlerts(out.alerts.map(alertToPoint)));
       return Promise.resolve();
     },

@@ -29,14 +29,24 @@ describe('scanPages', () => {
     const rows = [row(1, 'a'), row(1, 'b'), row(1, 'c'), row(1, 'd'), row(1, 'e'), row(2, 'a'), row(3, 'a')];
     const log: PageQuery[] = [];
     expect(await collect(arrayReader(rows, log), 2, 0)).toEqual(rows);
-    expect(log.map((q) => [q.start, q.offset])).toEqual([[0, 0], [1, 2], [1, 4], [2, 1]]);
+    expect(log.map((q) => [q.start, q.offset])).toEqual([
+      [0, 0],
+      [1, 2],
+      [1, 4],
+      [2, 1],
+    ]);
   });
 
   it('bounds each request to the window when one is given, and steps over empty windows', async () => {
     const rows = [row(1, 'a'), row(2, 'a'), row(3, 'a'), row(25, 'a')];
     const log: PageQuery[] = [];
     expect(await collect(arrayReader(rows, log), 2, 0, 30, 10)).toEqual(rows);
-    expect(log.map((q) => [q.start, q.stop, q.offset])).toEqual([[0, 10, 0], [2, 12, 1], [12, 22, 0], [22, 30, 0]]);
+    expect(log.map((q) => [q.start, q.stop, q.offset])).toEqual([
+      [0, 10, 0],
+      [2, 12, 1],
+      [12, 22, 0],
+      [22, 30, 0],
+    ]);
   });
 
   it('returns exactly the rows of [start, stop) in order, for any data, page size and window', async () => {
@@ -49,7 +59,9 @@ describe('scanPages', () => {
         fc.option(fc.integer({ min: 1, max: 12 }), { nil: undefined }),
         async (pairs, limit, start, stop, windowMs) => {
           const unique = [...new Map(pairs.map(([t, s]) => [`${t}/${s}`, row(t, s)])).values()];
-          const expected = unique.filter((r) => r.time >= start && r.time < stop).sort((a, b) => a.time - b.time || String(a.tags[0]).localeCompare(String(b.tags[0])));
+          const expected = unique
+            .filter((r) => r.time >= start && r.time < stop)
+            .sort((a, b) => a.time - b.time || String(a.tags[0]).localeCompare(String(b.tags[0])));
           expect(await collect(arrayReader(unique), limit, start, stop, windowMs)).toEqual(expected);
         },
       ),

@@ -4,7 +4,14 @@ import { SeenTimes } from './seen-times.js';
 describe('SeenTimes', () => {
   it('accepts each (stream, time) once, in or out of order', () => {
     const s = new SeenTimes();
-    expect([s.add('a', 10), s.add('a', 20), s.add('a', 20), s.add('a', 15), s.add('a', 15), s.add('b', 20)]).toEqual([true, true, false, true, false, true]);
+    expect([s.add('a', 10), s.add('a', 20), s.add('a', 20), s.add('a', 15), s.add('a', 15), s.add('b', 20)]).toEqual([
+      true,
+      true,
+      false,
+      true,
+      false,
+      true,
+    ]);
     expect(s.watermark).toBe(20);
     expect(s.lastOf('a')).toBe(20);
   });

@@ -14,15 +14,26 @@ afterEach(() => rm(dir, { recursive: true, force: true }));
 
 const v1 = { api: 'v1' as const, url: 'http://127.0.0.1:8086', database: 'weather' };
 const f = (t: number, version: string, mean: number): Forecast => ({
-  pipeline: 'p', key: 's', t, stepMs: 10, modelVersion: version,
-  mean: Float64Array.of(mean, mean + 1), lower: Float64Array.of(0, 0), upper: Float64Array.of(9, 9),
+  pipeline: 'p',
+  key: 's',
+  t,
+  stepMs: 10,
+  modelVersion: version,
+  mean: Float64Array.of(mean, mean + 1),
+  lower: Float64Array.of(0, 0),
+  upper: Float64Array.of(9, 9),
 });
 
 describe('InfluxSink', () => {
   it('writes the actual at t into the forecasts that predicted t, under their model versions', async () => {
     const lines: string[] = [];
     const sink = new InfluxSink(InfluxSinkConfig.parse({ connection: v1, forecast_measurement: 'f', spill_path: join(dir, 's') }), {
-      writer: { write: (l) => (lines.push(...l), Promise.resolve()) },
+      writer: {
+        write: (l) => {
+          lines.push(...l);
+          return Promise.resolve();
+        },
+      },
     });
     await sink.writeForecasts([{ forecast: f(0, 'a', 1) }, { forecast: f(10, 'b', 2), actual: 5 }, { forecast: f(20, 'b', 3), actual: 6 }]);
     await sink.close();
@@ -38,7 +49,12 @@ describe('InfluxSink', () => {
     const lines: string[] = [];
     const dead: DeadLetter[] = [];
     const sink = new InfluxSink(InfluxSinkConfig.parse({ connection: v1, spill_path: join(dir, 's') }), {
-      writer: { write: (l) => (lines.push(...l), Promise.resolve()) },
+      writer: {
+        write: (l) => {
+          lines.push(...l);
+          return Promise.resolve();
+        },
+      },
       deadLetter: (d) => dead.push(d),
     });
     await sink.writeForecasts([{ forecast: f(0, 'a', 1) }, { forecast: f(10, 'a', 1), actual: Number.NaN }]);

@@ -43,7 +43,13 @@ export class InfluxSink {
     this.ping = conn ? conn.ping : () => Promise.resolve();
     this.writer = new DurableWriter(
       ctx.writer ?? (conn as NonNullable<typeof conn>).writer,
-      { batchSize: cfg.batch_size, maxBuffered: cfg.max_buffered_points, spillPath: cfg.spill_path ?? defaultSpillPath(cfg, ctx.pipeline), closeTimeoutMs: cfg.close_timeout_ms, retry: cfg.retry },
+      {
+        batchSize: cfg.batch_size,
+        maxBuffered: cfg.max_buffered_points,
+        spillPath: cfg.spill_path ?? defaultSpillPath(cfg, ctx.pipeline),
+        closeTimeoutMs: cfg.close_timeout_ms,
+        retry: cfg.retry,
+      },
       { sleep: ctx.sleep, random: ctx.random, deadLetter: ctx.deadLetter, warn: ctx.warn },
     );
   }
@@ -64,7 +70,9 @@ export class InfluxSink {
     for (const { forecast: f, actual } of batch) {
       if (actual !== undefined && actual !== null) {
         if (!Number.isFinite(actual)) this.problem(f, [{ field: 'actual', value: actual }]);
-        else for (const tg of this.actuals.targets(f.key, f.t, f.stepMs)) this.push(lines, actualPoint(m, f.pipeline, f.key, tg.horizon, tg.modelVersion, f.t, actual), f);
+        else
+          for (const tg of this.actuals.targets(f.key, f.t, f.stepMs))
+            this.push(lines, actualPoint(m, f.pipeline, f.key, tg.horizon, tg.modelVersion, f.t, actual), f);
       }
       const problems: PointProblem[] = [];
       for (const p of forecastPoints(m, f, problems)) this.push(lines, p, f);

@@ -61,9 +61,18 @@ describe('InfluxSource', () => {
     abort.abort();
     await tail.return(undefined);
 
-    expect(pairs(seen.slice(20))).toEqual([['m/a', 10_400], ['m/a', 11_000], ['m/b', 9_500]]);
+    expect(pairs(seen.slice(20))).toEqual([
+      ['m/a', 10_400],
+      ['m/a', 11_000],
+      ['m/b', 9_500],
+    ]);
     expect(new Set(pairs(seen).map(([k, t]) => `${k}@${t}`)).size).toBe(seen.length);
-    expect(source.lastSeen()).toEqual(new Map([['m/a', 11_000], ['m/b', 10_000]]));
+    expect(source.lastSeen()).toEqual(
+      new Map([
+        ['m/a', 11_000],
+        ['m/b', 10_000],
+      ]),
+    );
   });
 
   it('retries transient read failures and resumes where it stopped', async () => {
@@ -92,7 +101,11 @@ describe('InfluxSource', () => {
     for await (const page of source.backfill({ start: 0, stop: 10_000 })) out.push(...page);
     expect(out.map((o) => o.fields)).toEqual([{ v: 2 }]);
     expect(dead).toMatchObject([
-      { code: 'schema_mismatch', detail: 'field "v" is string "text", expected a number', origin: { connector: 'influxdb', offset: '1000' } },
+      {
+        code: 'schema_mismatch',
+        detail: 'field "v" is string "text", expected a number',
+        origin: { connector: 'influxdb', offset: '1000' },
+      },
       { code: 'schema_mismatch', detail: 'stream tag "station" is missing' },
     ]);
     expect(source.stats.deadLettered).toBe(2);
@@ -103,7 +116,10 @@ describe('InfluxSource', () => {
     for (let t = 1; t <= 6; t++) table.add('a', t * 1000);
     const source = new InfluxSource(cfg, { ...fast, reader: table });
     const pages = await firstValueFrom(source.observe({ start: 0, stop: 4_500 }).pipe(take(2), toArray()));
-    expect(pages.map((p) => p.map((o) => o.eventTime))).toEqual([[1000, 2000, 3000, 4000], [5000, 6000]]);
+    expect(pages.map((p) => p.map((o) => o.eventTime))).toEqual([
+      [1000, 2000, 3000, 4000],
+      [5000, 6000],
+    ]);
     const reads = table.reads;
     await new Promise((r) => setTimeout(r, 20));
     expect(table.reads - reads).toBeLessThanOrEqual(1); // the poll loop ended with the subscription

@@ -61,7 +61,13 @@ export class InfluxSource {
     const conn = ctx.reader ? undefined : connect(cfg.connection);
     this.reader = ctx.reader ?? (conn as NonNullable<typeof conn>).reader;
     this.ping = conn ? conn.ping : () => Promise.resolve();
-    this.query = { measurement: cfg.measurement, fields: cfg.fields, tags: cfg.stream_tags, tagFilter: cfg.tag_filter, limit: cfg.page_size };
+    this.query = {
+      measurement: cfg.measurement,
+      fields: cfg.fields,
+      tags: cfg.stream_tags,
+      tagFilter: cfg.tag_filter,
+      limit: cfg.page_size,
+    };
     this.shape = { connector: 'influxdb', keyPrefix: cfg.key_prefix ?? cfg.measurement, fields: cfg.fields, tags: cfg.stream_tags };
     this.clock = ctx.clock ?? systemClock;
     this.sleep = ctx.sleep ?? timerSleep;

@@ -55,7 +55,13 @@ export class InfluxV1Http {
     await this.request('GET', '/ping', undefined, signal, 'ping');
   }
 
-  private async request(method: string, path: string, body: string | undefined, signal: AbortSignal | undefined, what: string): Promise<string> {
+  private async request(
+    method: string,
+    path: string,
+    body: string | undefined,
+    signal: AbortSignal | undefined,
+    what: string,
+  ): Promise<string> {
     const timeout = AbortSignal.timeout(this.cfg.timeout_ms);
     const headers: Record<string, string> = {};
     if (this.auth) headers.authorization = this.auth;

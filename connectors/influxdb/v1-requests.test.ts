@@ -28,17 +28,35 @@ afterAll(() => new Promise((r) => server.close(r)));
 describe('InfluxV1Http requests', () => {
   it('sends basic auth, the database, retention policy and ms precision', async () => {
     seen.length = 0;
-    const http = new InfluxV1Http({ api: 'v1', url, database: 'my db', retention_policy: 'rp1', username: 'u', password: 'p:w', timeout_ms: 1_000 });
+    const http = new InfluxV1Http({
+      api: 'v1',
+      url,
+      database: 'my db',
+      retention_policy: 'rp1',
+      username: 'u',
+      password: 'p:w',
+      timeout_ms: 1_000,
+    });
     await http.write(['m v=1 1', 'm v=2 2']);
     await http.query('SELECT 1');
     expect(seen).toEqual([
-      { method: 'POST', url: '/write?db=my+db&precision=ms&rp=rp1', auth: `Basic ${Buffer.from('u:p:w').toString('base64')}`, body: 'm v=1 1\nm v=2 2' },
+      {
+        method: 'POST',
+        url: '/write?db=my+db&precision=ms&rp=rp1',
+        auth: `Basic ${Buffer.from('u:p:w').toString('base64')}`,
+        body: 'm v=1 1\nm v=2 2',
+      },
       { method: 'GET', url: '/query?db=my+db&q=SELECT+1&epoch=ms', auth: `Basic ${Buffer.from('u:p:w').toString('base64')}`, body: '' },
     ]);
   });
 
   it('classifies a 5xx as retriable and an unreachable server as retriable', async () => {
-    await expect(new InfluxV1Http({ api: 'v1', url, database: 'broken', timeout_ms: 1_000 }).write(['m v=1 1'])).rejects.toMatchObject({ code: 'broker_down', retriable: true });
-    await expect(new InfluxV1Http({ api: 'v1', url: 'http://127.0.0.1:9', database: 'd', timeout_ms: 1_000 }).write(['m v=1 1'])).rejects.toMatchObject({ code: 'broker_down', retriable: true });
+    await expect(new InfluxV1Http({ api: 'v1', url, database: 'broken', timeout_ms: 1_000 }).write(['m v=1 1'])).rejects.toMatchObject({
+      code: 'broker_down',
+      retriable: true,
+    });
+    await expect(
+      new InfluxV1Http({ api: 'v1', url: 'http://127.0.0.1:9', database: 'd', timeout_ms: 1_000 }).write(['m v=1 1']),
+    ).rejects.toMatchObject({ code: 'broker_down', retriable: true });
   });
 });

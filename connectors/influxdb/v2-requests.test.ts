@@ -71,7 +71,13 @@ const connection = () => ({ api: 'v2' as const, url, token: 'secret-token', org:
 describe('v2 flavour requests', () => {
   it('queries with Flux over POST /api/v2/query, token auth, and maps the pivoted rows to observations', async () => {
     recorded.length = 0;
-    const cfg = InfluxSourceConfig.parse({ connection: connection(), measurement: 'weather', fields: ['temp_c', 'rh'], stream_tags: ['station'], page_size: 1000 });
+    const cfg = InfluxSourceConfig.parse({
+      connection: connection(),
+      measurement: 'weather',
+      fields: ['temp_c', 'rh'],
+      stream_tags: ['station'],
+      page_size: 1000,
+    });
     const source = new InfluxSource(cfg);
     const start = Date.UTC(2024, 0, 1);
     const stop = Date.UTC(2024, 0, 2);
@@ -84,7 +90,12 @@ describe('v2 flavour requests', () => {
     expect(req.url).toBe('/api/v2/query?org=my%20org');
     expect(req.auth).toBe('Token secret-token');
     const sent = JSON.parse(req.body) as { query: string };
-    expect(sent.query).toBe(fluxPage({ measurement: 'weather', fields: ['temp_c', 'rh'], tags: ['station'], tagFilter: {}, start, stop, limit: 1000, offset: 0 }, 'sensors'));
+    expect(sent.query).toBe(
+      fluxPage(
+        { measurement: 'weather', fields: ['temp_c', 'rh'], tags: ['station'], tagFilter: {}, start, stop, limit: 1000, offset: 0 },
+        'sensors',
+      ),
+    );
     expect(got.map((o) => [o.key, o.eventTime, o.fields])).toEqual([
       ['weather/KSEA', start, { temp_c: 1.5, rh: 80 }],
       ['weather/KSEA', start + 60_000, { temp_c: 2.5 }],
@@ -96,7 +107,9 @@ describe('v2 flavour requests', () => {
     recorded.length = 0;
     const cfg = InfluxSinkConfig.parse({ connection: connection(), spill_path: join(dir, 'spill.jsonl') });
     const sink = new InfluxSink(cfg);
-    await sink.writeAlerts([{ pipeline: 'p', stream: 's', time: 1_000, state: 'firing', severity: 'warning', score: 3, actual: 7, rule: 'r' }]);
+    await sink.writeAlerts([
+      { pipeline: 'p', stream: 's', time: 1_000, state: 'firing', severity: 'warning', score: 3, actual: 7, rule: 'r' },
+    ]);
     await sink.close();
     expect(recorded).toHaveLength(1);
     const [req] = recorded;

@@ -47,7 +47,8 @@ export function statesLiveInKafka(sources: readonly SourceConfig[]): boolean {
 export function kafkaRuntimeSource(cfg: KafkaSourceSection | KafkaSourceConfig, name: string, ctx: KafkaSourceContext): RuntimeSource {
   const log = ctx.log;
   const client = createKafkaClient(cfg.connection, log);
-  const changelogCfg = ctx.streams === undefined ? undefined : sourceChangelog('changelog' in cfg ? cfg.changelog : undefined, cfg.group_id);
+  const changelogCfg =
+    ctx.streams === undefined ? undefined : sourceChangelog('changelog' in cfg ? cfg.changelog : undefined, cfg.group_id);
   let changelog: KafkaChangelog | undefined;
   let states: KafkaStreamStates | undefined;
   let hooks: PartitionHooks | undefined;
@@ -71,8 +72,13 @@ export function kafkaRuntimeSource(cfg: KafkaSourceSection | KafkaSourceConfig, 
 }
 
 async function* batches(
-  source: KafkaSource, signal: AbortSignal, parser: RecordParser,
-  changelog: KafkaChangelog | undefined, states: KafkaStreamStates | undefined, inputTopic: string, stages: StageObserver,
+  source: KafkaSource,
+  signal: AbortSignal,
+  parser: RecordParser,
+  changelog: KafkaChangelog | undefined,
+  states: KafkaStreamStates | undefined,
+  inputTopic: string,
+  stages: StageObserver,
 ): AsyncGenerator<IngestBatch> {
   await changelog?.ensureTopic(inputTopic);
   // The batches that queued while the runtime was busy go through as one: one engine call, one output
@@ -102,7 +108,13 @@ async function* batches(
       touched.push(t);
     }
     if (states === undefined) {
-      yield { observations, deadLetters, ack: () => { for (const b of live) b.ack('done'); } };
+      yield {
+        observations,
+        deadLetters,
+        ack: () => {
+          for (const b of live) b.ack('done');
+        },
+      };
       continue;
     }
     const all = new Set<string>();
@@ -150,15 +162,31 @@ export async function* toAsyncIterable<T>(obs: Observable<T>, signal: AbortSigna
     wake = undefined;
   };
   const sub: Subscription = obs.subscribe({
-    next: (v) => { buffer.push(v); notify(); },
-    error: (e: unknown) => { failure = e; done = true; notify(); },
-    complete: () => { done = true; notify(); },
+    next: (v) => {
+      buffer.push(v);
+      notify();
+    },
+    error: (e: unknown) => {
+      failure = e;
+      done = true;
+      notify();
+    },
+    complete: () => {
+      done = true;
+      notify();
+    },
   });
-  const onAbort = () => { done = true; notify(); };
+  const onAbort = () => {
+    done = true;
+    notify();
+  };
   signal.addEventListener('abort', onAbort, { once: true });
   try {
     for (;;) {
-      if (buffer.length > 0) { yield buffer.shift() as T; continue; }
+      if (buffer.length > 0) {
+        yield buffer.shift() as T;
+        continue;
+      }
       if (failure !== undefined) throw failure;
       if (done) return;
       await new Promise<void>((res) => (wake = res));

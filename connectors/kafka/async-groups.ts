@@ -22,11 +22,24 @@ export async function* toAsyncGroups<T>(
     wake = undefined;
   };
   const sub: Subscription = obs.subscribe({
-    next: (v) => { buffer.push(v); notify(); },
-    error: (e: unknown) => { failure = e; done = true; notify(); },
-    complete: () => { done = true; notify(); },
+    next: (v) => {
+      buffer.push(v);
+      notify();
+    },
+    error: (e: unknown) => {
+      failure = e;
+      done = true;
+      notify();
+    },
+    complete: () => {
+      done = true;
+      notify();
+    },
   });
-  const onAbort = () => { done = true; notify(); };
+  const onAbort = () => {
+    done = true;
+    notify();
+  };
   signal.addEventListener('abort', onAbort, { once: true });
   try {
     for (;;) {

@@ -1,5 +1,9 @@
 import {
-  KafkaJSConnectionError, KafkaJSGroupCoordinatorNotFound, KafkaJSNonRetriableError, KafkaJSSASLAuthenticationError, KafkaJSServerDoesNotSupportApiKey,
+  KafkaJSConnectionError,
+  KafkaJSGroupCoordinatorNotFound,
+  KafkaJSNonRetriableError,
+  KafkaJSSASLAuthenticationError,
+  KafkaJSServerDoesNotSupportApiKey,
 } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { isBrokerOutage } from './broker-outage.js';

@@ -2,7 +2,11 @@ import { z } from 'zod';
 
 // Pipeline-file schemas for the Kafka source, sinks and state changelog. The daemon's pipeline schema embeds these.
 
-const topic = z.string().min(1).max(249).regex(/^[a-zA-Z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only');
+const topic = z
+  .string()
+  .min(1)
+  .max(249)
+  .regex(/^[a-zA-Z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only');
 
 export const KafkaTls = z
   .object({
@@ -47,7 +51,10 @@ export const DEFAULT_KAFKA_CLIENT: 'kafkajs' | 'platformatic' = 'kafkajs';
 /** How to reach the cluster: shared by the source, the sinks and the changelog. */
 export const KafkaConnection = z
   .object({
-    brokers: z.array(z.string().regex(/^[^\s:]+:\d+$/, 'host:port')).min(1).describe('Bootstrap brokers, host:port.'),
+    brokers: z
+      .array(z.string().regex(/^[^\s:]+:\d+$/, 'host:port'))
+      .min(1)
+      .describe('Bootstrap brokers, host:port.'),
     client: z
       .enum(['kafkajs', 'platformatic'])
       .default(DEFAULT_KAFKA_CLIENT)
@@ -95,11 +102,14 @@ export const KafkaSinkConfig = z
     alerts_topic: topic.optional().describe('Alerts, keyed by stream.'),
     dead_letter_topic: topic.optional().describe('Records that could not be processed, with the reason and their origin.'),
     compression: z.enum(['none', 'gzip']).default('none').describe('Compression of produced batches.'),
-    acks: z.union([z.literal(-1), z.literal(1)]).default(-1).describe('-1: all in-sync replicas (needed for idempotence).'),
+    acks: z
+      .union([z.literal(-1), z.literal(1)])
+      .default(-1)
+      .describe('-1: all in-sync replicas (needed for idempotence).'),
     producer_thread: z
       .boolean()
       .default(false)
-      .describe('Encode and produce on a worker thread (a second core): same records and delivery, less work on the pipeline\'s thread.'),
+      .describe("Encode and produce on a worker thread (a second core): same records and delivery, less work on the pipeline's thread."),
   })
   .strict();
 

@@ -45,11 +45,14 @@ export class ConsumerRestart {
     setTimeout(() => {
       if (t.isClosing()) return;
       t.log.warn({ afterMs: delayMs }, 'Running the Kafka consumer again.');
-      t.consumer.connect().then(() => t.run()).catch((err: unknown) => {
-        if (t.isClosing()) return;
-        if (isBrokerOutage(err)) this.runAgain(next);
-        else t.fail(err);
-      });
+      t.consumer
+        .connect()
+        .then(() => t.run())
+        .catch((err: unknown) => {
+          if (t.isClosing()) return;
+          if (isBrokerOutage(err)) this.runAgain(next);
+          else t.fail(err);
+        });
     }, delayMs).unref();
   }
 }

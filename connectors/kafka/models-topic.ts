@@ -23,7 +23,9 @@ export function modelsTopicFor(spec: PipelineSpec, log?: Logger): KafkaModelsTop
  * returned function stops it and waits for the adoption in progress.
  */
 export async function followModelsTopic(
-  retrainer: Retrainer, topic: Pick<KafkaModelsTopic, 'watch'>, log?: Logger,
+  retrainer: Retrainer,
+  topic: Pick<KafkaModelsTopic, 'watch'>,
+  log?: Logger,
 ): Promise<() => Promise<void>> {
   const pipeline = retrainer.o.pipeline;
   let chain: Promise<void> = Promise.resolve();
@@ -31,12 +33,16 @@ export async function followModelsTopic(
     if (m.name !== pipeline) return;
     // Copied: the message buffer may sit at any offset of a shared pool.
     const bytes = Uint8Array.from(m.bytes);
-    chain = chain.then(async () => {
-      if (bytes.byteLength % 4 !== 0) throw new RangeError(`model version ${m.version} is ${bytes.byteLength} bytes, not whole float32s`);
-      if (await retrainer.adopt(m.version, new Float32Array(bytes.buffer))) {
-        log?.info({ version: m.version }, 'Adopted a model version from the models topic; it goes live at the next swap point.');
-      }
-    }).catch((err: unknown) => log?.error({ err, version: m.version }, 'Model version from the models topic rejected; the current model stays.'));
+    chain = chain
+      .then(async () => {
+        if (bytes.byteLength % 4 !== 0) throw new RangeError(`model version ${m.version} is ${bytes.byteLength} bytes, not whole float32s`);
+        if (await retrainer.adopt(m.version, new Float32Array(bytes.buffer))) {
+          log?.info({ version: m.version }, 'Adopted a model version from the models topic; it goes live at the next swap point.');
+        }
+      })
+      .catch((err: unknown) =>
+        log?.error({ err, version: m.version }, 'Model version from the models topic rejected; the current model stays.'),
+      );
   });
   return async () => {
     await stop();

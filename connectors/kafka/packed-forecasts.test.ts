@@ -9,8 +9,14 @@ describe('packed forecasts', () => {
       const h = 1 + (i % 4);
       const at = (k: number) => Float64Array.from({ length: h }, (_, j) => (j === 1 && i % 5 === 0 ? NaN : Math.sin(i * 7 + j + k)));
       return {
-        pipeline: i % 2 === 0 ? 'p' : 'q', key: `s${i % 9}/ü`, t: 1_700_000_000_000 + i, stepMs: 60_000,
-        modelVersion: i < 25 ? 'v1' : 'v2', mean: at(0), lower: at(1), upper: at(2),
+        pipeline: i % 2 === 0 ? 'p' : 'q',
+        key: `s${i % 9}/ü`,
+        t: 1_700_000_000_000 + i,
+        stepMs: 60_000,
+        modelVersion: i < 25 ? 'v1' : 'v2',
+        mean: at(0),
+        lower: at(1),
+        upper: at(2),
       };
     });
     const packed = packForecasts('forecasts', forecasts);

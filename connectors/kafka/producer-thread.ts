@@ -77,8 +77,15 @@ export class ThreadedProducerSink implements SinkConnector<KafkaOutRecord> {
     worker.ref();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, 10_000); // a hung broker must not hang shutdown
-      worker.on('message', (m: FromProducer) => m.type === 'closed' && (clearTimeout(timer), resolve()));
-      worker.once('exit', () => (clearTimeout(timer), resolve()));
+      worker.on('message', (m: FromProducer) => {
+        if (m.type !== 'closed') return;
+        clearTimeout(timer);
+        resolve();
+      });
+      worker.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
       worker.postMessage({ type: 'close' } satisfies ToProducer);
     });
     await worker.terminate();
@@ -109,7 +116,13 @@ export class ThreadedProducerSink implements SinkConnector<KafkaOutRecord> {
       this.sent += p.count;
       p.resolve();
     } else {
-      p.reject(new TidecastError(p.count === 0 ? `Kafka producer could not connect: ${m.message}` : `Kafka write of ${p.count} records failed: ${m.message}`, 'broker_down', true));
+      p.reject(
+        new TidecastError(
+          p.count === 0 ? `Kafka producer could not connect: ${m.message}` : `Kafka write of ${p.count} records failed: ${m.message}`,
+          'broker_down',
+          true,
+        ),
+      );
     }
   }
 

@@ -21,8 +21,14 @@ describe('Kafka output records', () => {
     expect(r.headers![ID_HEADER]).toBe('weather|weather/KSEA/temp_c|1700000000000|m-3');
     expect(forecastId(forecast)).toBe(r.headers![ID_HEADER]);
     expect(JSON.parse(r.value)).toEqual({
-      pipeline: 'weather', stream: 'weather/KSEA/temp_c', t: 1_700_000_000_000, step_ms: 60_000, model_version: 'm-3',
-      mean: [1.5, 2.25], lower: [1, 2], upper: [2, 2.5],
+      pipeline: 'weather',
+      stream: 'weather/KSEA/temp_c',
+      t: 1_700_000_000_000,
+      step_ms: 60_000,
+      model_version: 'm-3',
+      mean: [1.5, 2.25],
+      lower: [1, 2],
+      upper: [2, 2.5],
     });
     // A replay gives the same bytes, so consumers can dedupe by id or by content.
     expect(forecastRecord('forecasts', { ...forecast, mean: Float64Array.of(1.5, 2.25) })).toEqual(r);
@@ -36,11 +42,23 @@ describe('Kafka output records', () => {
   });
 
   it('dead-letters the reason, the original payload and its origin', () => {
-    const raw: RawRecord = { payload: 'not json', format: 'json', key: 'k', origin: { connector: 'kafka', topic: 'obs', partition: 3, offset: '42' } };
+    const raw: RawRecord = {
+      payload: 'not json',
+      format: 'json',
+      key: 'k',
+      origin: { connector: 'kafka', topic: 'obs', partition: 3, offset: '42' },
+    };
     const r = deadLetterRecord('dlq', { record: raw, code: 'parse_error', detail: 'invalid JSON' }, 'weather');
     expect(r.key).toBe('k');
     expect(JSON.parse(r.value)).toEqual({
-      pipeline: 'weather', code: 'parse_error', reason: 'invalid JSON', payload: 'not json', topic: 'obs', partition: 3, offset: '42', connector: 'kafka',
+      pipeline: 'weather',
+      code: 'parse_error',
+      reason: 'invalid JSON',
+      payload: 'not json',
+      topic: 'obs',
+      partition: 3,
+      offset: '42',
+      connector: 'kafka',
     });
     expect(r.headers).toEqual({ [ID_HEADER]: 'kafka|obs|3|42', 'tidecast-code': 'parse_error' });
     const other = deadLetterRecord('dlq', { record: { x: 1 }, code: 'non_finite', detail: 'NaN' });
@@ -62,8 +80,14 @@ describe('forecastRecord encoding', () => {
     };
     for (const f of [forecast, awkward, { ...forecast, mean: Float64Array.of(3), lower: Float64Array.of(2), upper: Float64Array.of(4) }]) {
       const reference = JSON.stringify({
-        pipeline: f.pipeline, stream: f.key, t: f.t, step_ms: f.stepMs, model_version: f.modelVersion,
-        mean: Array.from(f.mean), lower: Array.from(f.lower), upper: Array.from(f.upper),
+        pipeline: f.pipeline,
+        stream: f.key,
+        t: f.t,
+        step_ms: f.stepMs,
+        model_version: f.modelVersion,
+        mean: Array.from(f.mean),
+        lower: Array.from(f.lower),
+        upper: Array.from(f.upper),
       });
       expect(forecastRecord('forecasts', f).value).toBe(reference);
     }

@@ -67,7 +67,8 @@ export function deadLetterRecord(topic: string, d: DeadLetter, pipeline = ''): K
     offset: origin?.offset ?? null,
     connector: origin?.connector ?? null,
   });
-  const id = origin === undefined ? `${d.code}|${payload}` : `${origin.connector}|${origin.topic ?? ''}|${origin.partition}|${origin.offset}`;
+  const id =
+    origin === undefined ? `${d.code}|${payload}` : `${origin.connector}|${origin.topic ?? ''}|${origin.partition}|${origin.offset}`;
   return { topic, key: raw?.key ?? null, value, headers: { [ID_HEADER]: id, 'tidecast-code': d.code } };
 }
 

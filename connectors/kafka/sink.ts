@@ -211,7 +211,8 @@ export class KafkaSink {
   }
 
   private require(topic: string | undefined, field: string): string {
-    if (topic === undefined) throw new TidecastError(`The Kafka sink has outputs for ${field} but none is configured.`, 'config_invalid', false);
+    if (topic === undefined)
+      throw new TidecastError(`The Kafka sink has outputs for ${field} but none is configured.`, 'config_invalid', false);
     return topic;
   }
 }

@@ -140,7 +140,10 @@ export class BatchHandOut {
     try {
       d.consumer.seek(topic, partition, String(from));
     } catch (err) {
-      d.log.warn({ err: (err as Error).message, topic, partition }, 'Kafka seek failed; the next join refetches from the committed offset.');
+      d.log.warn(
+        { err: (err as Error).message, topic, partition },
+        'Kafka seek failed; the next join refetches from the committed offset.',
+      );
     }
     d.pauses.resume(topic, partition);
     d.log.warn({ topic, partition, offset: from }, 'Batch failed downstream; redelivering the partition from its first unfinished record.');

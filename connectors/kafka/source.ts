@@ -114,7 +114,15 @@ export class KafkaSource implements SourceConnector {
     this.pauses = pauses;
     const isClosing = () => this.closing !== null;
     const handOut = new BatchHandOut({
-      config: cfg, consumer, committer, pauses, assignment: this.owned, stats: this.stats, log: this.log, isClosing, stages: this.stages,
+      config: cfg,
+      consumer,
+      committer,
+      pauses,
+      assignment: this.owned,
+      stats: this.stats,
+      log: this.log,
+      isClosing,
+      stages: this.stages,
     });
     const runConsumer = () => consumer.run((payload) => handOut.onBatch(payload, sub));
     const restart = new ConsumerRestart({
@@ -155,7 +163,9 @@ export class KafkaSource implements SourceConnector {
     const consumer = this.consumer;
     if (consumer === null) return;
     await this.committer?.drain(5_000);
-    await consumer.disconnect().catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'Kafka consumer disconnect failed.'));
+    await consumer
+      .disconnect()
+      .catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'Kafka consumer disconnect failed.'));
   }
 
   private wrap(err: unknown): TidecastError {

@@ -20,7 +20,10 @@ export interface StageHistogram {
 
 /** Stage durations into a histogram in seconds, its label children resolved once. */
 export function stageHistogram(h: StageHistogram, pipeline: string): StageObserver {
-  const children = Object.fromEntries(KAFKA_STAGES.map((s) => [s, h.labels(pipeline, s)])) as Record<KafkaStage, { observe(s: number): void }>;
+  const children = Object.fromEntries(KAFKA_STAGES.map((s) => [s, h.labels(pipeline, s)])) as Record<
+    KafkaStage,
+    { observe(s: number): void }
+  >;
   return { observe: (stage, ms) => children[stage].observe(Math.max(0, ms) / 1_000) };
 }
 

@@ -4,7 +4,10 @@ import { StateCuts } from './state-cuts.js';
 function deferred(): { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void } {
   let resolve!: () => void;
   let reject!: (e: Error) => void;
-  const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
   return { promise, resolve, reject };
 }
 
@@ -42,7 +45,14 @@ describe('StateCuts', () => {
     const out1 = deferred();
     const out2 = deferred();
     step();
-    cuts.add('b1', [['s1', { partition: 0, offset: 10 }], ['s2', { partition: 1, offset: 11 }]], out1.promise);
+    cuts.add(
+      'b1',
+      [
+        ['s1', { partition: 0, offset: 10 }],
+        ['s2', { partition: 1, offset: 11 }],
+      ],
+      out1.promise,
+    );
     step();
     cuts.add('b2', [['s1', { partition: 0, offset: 12 }]], out2.promise);
     const drained = cuts.drain();

@@ -56,7 +56,10 @@ export class StateCuts<B> {
   add(batch: B, touched: Iterable<readonly [string, StreamPosition]>, outputsDurable: Promise<void>): void {
     for (const [key, pos] of touched) this.dirty.set(key, pos);
     const s: Stepped<B> = { batch, durable: outputsDurable, durableAt: 0 };
-    outputsDurable.then(() => (s.durableAt = performance.now()), () => undefined);
+    outputsDurable.then(
+      () => (s.durableAt = performance.now()),
+      () => undefined,
+    );
     this.stepped.push(s);
     this.timer ??= setTimeout(() => this.cut(), Math.max(0, this.lastCut + this.o.intervalMs - performance.now()));
   }

@@ -14,12 +14,15 @@ import { PipelineEngine } from '../../src/engine/pipeline-engine.js';
 const STEP = 60_000;
 
 function engine(forecasts: Forecast[] = []): PipelineEngine {
-  const r = parsePipelineText(`name: k
+  const r = parsePipelineText(
+    `name: k
 step_ms: ${STEP}
 sources: [{ kind: kafka, connection: { brokers: ["127.0.0.1:9092"] }, topics: [in], group_id: g, format: json }]
 model: { cell: lstm, units: 4, horizon: 2 }
 state: { dir: var/k }
-`, 'k.yaml');
+`,
+    'k.yaml',
+  );
   if (!r.ok) throw new Error(JSON.stringify(r.issues));
   return new PipelineEngine(r.value.pipelines[0], { forecast: (f) => forecasts.push(f) });
 }
@@ -126,13 +129,28 @@ describe('KafkaStreamStates', () => {
     const e = engine();
     const changelog = new MemoryChangelog();
     const s = new KafkaStreamStates(e, changelog, silentLog);
-    await s.persist(batch(s, e, Array.from({ length: 5 }, (_, i) => obs('a', 0, i, i))));
+    await s.persist(
+      batch(
+        s,
+        e,
+        Array.from({ length: 5 }, (_, i) => obs('a', 0, i, i)),
+      ),
+    );
     const durable = e.exportStream('a');
-    const failed = batch(s, e, Array.from({ length: 5 }, (_, i) => obs('a', 0, 5 + i, 5 + i)));
+    const failed = batch(
+      s,
+      e,
+      Array.from({ length: 5 }, (_, i) => obs('a', 0, 5 + i, 5 + i)),
+    );
     expect(e.exportStream('a')).not.toEqual(durable);
     await s.rollback(failed);
     expect(e.exportStream('a')).toEqual(durable);
     // The redelivered records are applied again, not skipped.
-    expect(s.admit(Array.from({ length: 5 }, (_, i) => obs('a', 0, 5 + i, 5 + i)), new Set())).toHaveLength(5);
+    expect(
+      s.admit(
+        Array.from({ length: 5 }, (_, i) => obs('a', 0, 5 + i, 5 + i)),
+        new Set(),
+      ),
+    ).toHaveLength(5);
   });
 });

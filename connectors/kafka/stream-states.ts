@@ -116,7 +116,10 @@ export class KafkaStreamStates implements ChangelogTarget {
       } catch (err) {
         this.restoring.clear();
         if (signal?.aborted) throw err;
-        this.log.warn({ err: (err as Error).message, partitions: [...partitions], retryMs: waitMs }, 'Changelog read for an undo failed; trying again.');
+        this.log.warn(
+          { err: (err as Error).message, partitions: [...partitions], retryMs: waitMs },
+          'Changelog read for an undo failed; trying again.',
+        );
         await new Promise((r) => setTimeout(r, waitMs));
       }
     }
@@ -158,7 +161,8 @@ export class KafkaStreamStates implements ChangelogTarget {
       } catch (err) {
         // The stream starts afresh (a changed model or pipeline no longer fits the stored state).
         this.store.dropStream(key);
-        if (failed++ === 0) this.log.warn({ err: (err as Error).message, stream: key }, 'A changelog state does not fit; the stream starts afresh.');
+        if (failed++ === 0)
+          this.log.warn({ err: (err as Error).message, stream: key }, 'A changelog state does not fit; the stream starts afresh.');
       }
     }
     this.restoring.clear();

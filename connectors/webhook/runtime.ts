@@ -9,7 +9,10 @@ export interface WebhookSinkContext extends WebhookSinkDeps {
   readonly warn?: (err: unknown, message: string) => void;
 }
 
-export function webhookOutputSink(cfg: unknown, ctx: WebhookSinkContext = {}): OutputSink & { readonly sink: WebhookSink; readonly failed: () => number } {
+export function webhookOutputSink(
+  cfg: unknown,
+  ctx: WebhookSinkContext = {},
+): OutputSink & { readonly sink: WebhookSink; readonly failed: () => number } {
   const sink = new WebhookSink(cfg, ctx);
   const abort = new AbortController();
   let failed = 0;

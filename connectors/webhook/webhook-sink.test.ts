@@ -9,9 +9,22 @@ import { WebhookSink } from './webhook-sink.js';
 
 const SECRET = 'hush';
 const EVENT: AlertEvent = {
-  id: 'weather/KSEA/temp|dev|60000', pipeline: 'weather', stream: 'weather/KSEA/temp', rule: 'dev', detector: 'score',
-  state: 'firing', severity: 'critical', time: 120000, episodeStart: 60000, actual: 31.5, forecast: 12.25,
-  interval: { lower: 10, upper: 14.5 }, score: 0.9999, surprise: 7.5, level: 0.9999, modelVersion: 'lstm-3',
+  id: 'weather/KSEA/temp|dev|60000',
+  pipeline: 'weather',
+  stream: 'weather/KSEA/temp',
+  rule: 'dev',
+  detector: 'score',
+  state: 'firing',
+  severity: 'critical',
+  time: 120000,
+  episodeStart: 60000,
+  actual: 31.5,
+  forecast: 12.25,
+  interval: { lower: 10, upper: 14.5 },
+  score: 0.9999,
+  surprise: 7.5,
+  level: 0.9999,
+  modelVersion: 'lstm-3',
   dashboardUrl: 'http://x/#/streams/weather%2FKSEA%2Ftemp',
 };
 
@@ -88,11 +101,14 @@ describe('WebhookSink against a local HTTP server', () => {
     const port = (server!.address() as AddressInfo).port;
     await new Promise<void>((r) => server!.close(() => r()));
     let sleeps = 0;
-    const sink = new WebhookSink({ url, secret: SECRET, backoff_initial_ms: 1 }, {
-      sleep: async () => {
-        if (sleeps++ === 0) await new Promise<void>((r) => server!.listen(port, '127.0.0.1', r));
+    const sink = new WebhookSink(
+      { url, secret: SECRET, backoff_initial_ms: 1 },
+      {
+        sleep: async () => {
+          if (sleeps++ === 0) await new Promise<void>((r) => server!.listen(port, '127.0.0.1', r));
+        },
       },
-    });
+    );
     await sink.write([EVENT, { ...EVENT, state: 'resolved' }]);
     expect(sleeps).toBe(1);
     expect(sink.stats.attempts).toBe(3);
@@ -118,7 +134,11 @@ describe('webhookOutputSink', () => {
     await out.write({ ...none, alerts: [EVENT, { ...EVENT, rule: 'bad' }] }, new AbortController().signal);
     await out.write({ ...none, alerts: [{ ...EVENT, state: 'resolved' }] }, new AbortController().signal);
     await out.flush(true);
-    expect(received.map((r) => [JSON.parse(r.body).rule, JSON.parse(r.body).state])).toEqual([['dev', 'firing'], ['bad', 'firing'], ['dev', 'resolved']]);
+    expect(received.map((r) => [JSON.parse(r.body).rule, JSON.parse(r.body).state])).toEqual([
+      ['dev', 'firing'],
+      ['bad', 'firing'],
+      ['dev', 'resolved'],
+    ]);
     expect(out.failed()).toBe(1);
     expect(warnings).toHaveLength(1);
     await out.close();

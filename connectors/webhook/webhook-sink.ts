@@ -22,7 +22,10 @@ export class WebhookSink implements AlertSink {
   private readonly random: () => number;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
 
-  constructor(options: unknown, private readonly deps: WebhookSinkDeps = {}) {
+  constructor(
+    options: unknown,
+    private readonly deps: WebhookSinkDeps = {},
+  ) {
     this.options = WebhookSinkOptions.parse(options);
     this.backoff = { initialMs: this.options.backoff_initial_ms, maxMs: this.options.backoff_max_ms, jitter: 'full' };
     this.random = deps.random ?? Math.random;
@@ -68,7 +71,9 @@ export class WebhookSink implements AlertSink {
     this.stats.failed++;
     throw new TidecastError(
       `Webhook ${this.options.url} failed ${this.options.max_attempts} attempts for alert ${event.id}.`,
-      'sink_rejected', true, { cause: lastError },
+      'sink_rejected',
+      true,
+      { cause: lastError },
     );
   }
 
@@ -77,7 +82,10 @@ export class WebhookSink implements AlertSink {
     const timeout = AbortSignal.timeout(this.options.timeout_ms);
     try {
       const res = await fetch(this.options.url, {
-        method: 'POST', body, headers, signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+        method: 'POST',
+        body,
+        headers,
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
       });
       await res.arrayBuffer().catch(() => undefined); // drain so the connection is reused
       if (res.ok) return 'ok';

@@ -13,7 +13,8 @@ function drive(engine: AlertEngine, stream: string, zs: readonly number[], t0 = 
   engine.step(stream, t0, MIN, 0, false, { t: t0, stepMs: MIN, modelVersion: 'm7', ...UNIT });
   zs.forEach((z, k) => {
     const t = t0 + (k + 1) * MIN;
-    for (const e of engine.step(stream, t, MIN, z, imputed[k] ?? false, { t, stepMs: MIN, modelVersion: 'm7', ...UNIT })) events.push({ ...e, step: k });
+    for (const e of engine.step(stream, t, MIN, z, imputed[k] ?? false, { t, stepMs: MIN, modelVersion: 'm7', ...UNIT }))
+      events.push({ ...e, step: k });
   });
   return events;
 }
@@ -38,8 +39,17 @@ describe('AlertEngine lifecycle', () => {
   it('carries the context an operator needs', () => {
     const [e] = drive(engine({}), 'w/KSEA/temp c', [0, 3.5]);
     expect(e).toMatchObject({
-      pipeline: 'weather', stream: 'w/KSEA/temp c', rule: 'dev', detector: 'score', state: 'firing', severity: 'warning',
-      time: 2 * MIN, actual: 3.5, forecast: 0, interval: { lower: -2, upper: 2 }, modelVersion: 'm7',
+      pipeline: 'weather',
+      stream: 'w/KSEA/temp c',
+      rule: 'dev',
+      detector: 'score',
+      state: 'firing',
+      severity: 'warning',
+      time: 2 * MIN,
+      actual: 3.5,
+      forecast: 0,
+      interval: { lower: -2, upper: 2 },
+      modelVersion: 'm7',
       dashboardUrl: 'https://tidecast.example/#/streams/w%2FKSEA%2Ftemp%20c',
     });
     expect(e.score).toBeCloseTo(scoreFromZ(3.5), 15);
@@ -53,19 +63,31 @@ describe('AlertEngine lifecycle', () => {
 
   it('resolves with hysteresis: only below resolve_below for resolve_steps steps', () => {
     const ev = drive(engine({ resolve_below: 0.9, resolve_steps: 2 }), 's', [3, 2, 2, 0.5, 2, 0.5, 0.5, 0.5]);
-    expect(ev.map((e) => [e.state, e.step])).toEqual([['firing', 0], ['resolved', 6]]);
+    expect(ev.map((e) => [e.state, e.step])).toEqual([
+      ['firing', 0],
+      ['resolved', 6],
+    ]);
     expect(ev[1].id).toBe(ev[0].id);
   });
 
   it('escalates to critical within the same episode', () => {
     const ev = drive(engine({}), 's', [3, 3, 4.5, 4.5, 0, 0, 0]);
-    expect(ev.map((e) => [e.state, e.severity, e.step])).toEqual([['firing', 'warning', 0], ['firing', 'critical', 2], ['resolved', 'critical', 6]]);
+    expect(ev.map((e) => [e.state, e.severity, e.step])).toEqual([
+      ['firing', 'warning', 0],
+      ['firing', 'critical', 2],
+      ['resolved', 'critical', 6],
+    ]);
     expect(new Set(ev.map((e) => e.id)).size).toBe(1);
   });
 
   it('keeps a resolved stream quiet during the cooldown, then opens a new episode', () => {
     const ev = drive(engine({ resolve_steps: 1, cooldown_ms: 5 * MIN }), 's', [3, 0, 3, 3, 0, 0, 3, 0]);
-    expect(ev.map((e) => [e.state, e.step])).toEqual([['firing', 0], ['resolved', 1], ['firing', 6], ['resolved', 7]]);
+    expect(ev.map((e) => [e.state, e.step])).toEqual([
+      ['firing', 0],
+      ['resolved', 1],
+      ['firing', 6],
+      ['resolved', 7],
+    ]);
     expect(ev[2].id).not.toBe(ev[0].id);
   });
 
@@ -94,7 +116,14 @@ describe('AlertEngine lifecycle', () => {
 
   it('counts bad input as unscored instead of crashing', () => {
     const e = engine({});
-    const empty = { t: 0, stepMs: MIN, modelVersion: 'm', mean: new Float64Array(0), lower: new Float64Array(0), upper: new Float64Array(0) };
+    const empty = {
+      t: 0,
+      stepMs: MIN,
+      modelVersion: 'm',
+      mean: new Float64Array(0),
+      lower: new Float64Array(0),
+      upper: new Float64Array(0),
+    };
     expect(e.step('s', 0, MIN, 1, false, { ...UNIT, t: 0, stepMs: MIN, modelVersion: 'm' })).toEqual([]);
     expect(e.step('s', MIN, MIN, NaN, false)).toEqual([]);
     expect(e.step('s', 2 * MIN, MIN, Infinity, false, empty)).toEqual([]);
@@ -123,7 +152,11 @@ describe('AlertEngine storm control', () => {
     for (let s = 0; s < 5; s++) out.push(...e.step(`s${s}`, H, H, 4, false, f(H)));
     expect(out.map((x) => x.stream)).toEqual(['s0', 's1']);
     for (let s = 0; s < 5; s++) out.push(...e.step(`s${s}`, MIN, H, 0, false, f(MIN)));
-    expect(out.slice(2).map((x) => [x.stream, x.state])).toEqual([['*', 'firing'], ['s0', 'resolved'], ['s1', 'resolved']]);
+    expect(out.slice(2).map((x) => [x.stream, x.state])).toEqual([
+      ['*', 'firing'],
+      ['s0', 'resolved'],
+      ['s1', 'resolved'],
+    ]);
     expect(out[2].summary).toEqual({ suppressed: 3, streams: ['s2', 's3', 's4'], windowStart: 0, windowEnd: MIN });
     expect(out[2].rule).toBe('storm_control');
     expect(e.stats.stormSuppressed).toBe(3);

@@ -63,7 +63,12 @@ export class AlertEngine {
    * options: the parsed or raw `alerting:` section; clock: "now" for silences (default: event time);
    * stepMs: the pipeline's grid step (the combined detector's default season is one day of steps).
    */
-  constructor(readonly pipeline: string, options: unknown, private readonly clock?: Clock, stepMs?: number) {
+  constructor(
+    readonly pipeline: string,
+    options: unknown,
+    private readonly clock?: Clock,
+    stepMs?: number,
+  ) {
     this.options = AlertingOptions.parse(options);
     this.scorer = new StepScorer(toStepScorerOptions(this.options.scorer, usesCombined(this.options.rules), stepMs));
     this.rules = this.options.rules;
@@ -101,7 +106,8 @@ export class AlertEngine {
       this.state.reserve(this.slots.size);
       const R = this.rules.length;
       for (let r = 0; r < R; r++) {
-        if (this.isGroupRule[r] === 0 && this.ruleApplies(slot, r)) this.advance(this.state, slot * R + r, this.rules[r], stream, t, levelOf(this.rules[r], s), s, null);
+        if (this.isGroupRule[r] === 0 && this.ruleApplies(slot, r))
+          this.advance(this.state, slot * R + r, this.rules[r], stream, t, levelOf(this.rules[r], s), s, null);
       }
     } else this.stats.unscored++;
     for (const gr of this.groupRules) {
@@ -132,7 +138,9 @@ export class AlertEngine {
    */
   exportStream(key: string): AlertStreamSnapshot | null {
     const s = this.exportStreamValues(key);
-    return s === null ? null : { v: ALERT_SNAPSHOT_VERSION, layout: this.layout(), modelVersion: s.modelVersion, state: toBase64(s.values) };
+    return s === null
+      ? null
+      : { v: ALERT_SNAPSHOT_VERSION, layout: this.layout(), modelVersion: s.modelVersion, state: toBase64(s.values) };
   }
 
   /** exportStream's content without the JSON wrapping (binary checkpoints; layout() describes the values). */
@@ -210,10 +218,18 @@ export class AlertEngine {
     return `${this.rules.map((r) => r.name).join(',')}|${this.parts().map(slotWidth).join(',')}`;
   }
 
-  addSilence(input: unknown): Silence { return this.silences.addSilence(input); }
-  removeSilence(id: string): boolean { return this.silences.removeSilence(id); }
-  restoreSilence(saved: Silence): Silence { return this.silences.restoreSilence(saved); }
-  listSilences(now?: number): Silence[] { return this.silences.listSilences(now); }
+  addSilence(input: unknown): Silence {
+    return this.silences.addSilence(input);
+  }
+  removeSilence(id: string): boolean {
+    return this.silences.removeSilence(id);
+  }
+  restoreSilence(saved: Silence): Silence {
+    return this.silences.restoreSilence(saved);
+  }
+  listSilences(now?: number): Silence[] {
+    return this.silences.listSilences(now);
+  }
 
   private ruleApplies(slot: number, r: number): boolean {
     const i = slot * this.rules.length + r;
@@ -241,7 +257,16 @@ export class AlertEngine {
   };
 
   /** One scored step of a (stream or group, rule) lifecycle at index i of st. */
-  private advance(st: AlertRuleState, i: number, rule: AlertRuleOptions, stream: string, t: number, level: number, s: StepScore, g: GroupStep | null): void {
+  private advance(
+    st: AlertRuleState,
+    i: number,
+    rule: AlertRuleOptions,
+    stream: string,
+    t: number,
+    level: number,
+    s: StepScore,
+    g: GroupStep | null,
+  ): void {
     if (Number.isNaN(level)) return;
     const sev = rule.critical !== undefined && level >= rule.critical ? 2 : 1;
     const active = level >= rule.warning;
@@ -284,8 +309,16 @@ export class AlertEngine {
 
   /** Builds and queues one event unless silenced or (for firing) over the storm limit. */
   private emit(
-    rule: AlertRuleOptions, stream: string, t: number, start: number, state: AlertEvent['state'],
-    sev: number, level: number, s: StepScore, limited: boolean, g: GroupStep | null,
+    rule: AlertRuleOptions,
+    stream: string,
+    t: number,
+    start: number,
+    state: AlertEvent['state'],
+    sev: number,
+    level: number,
+    s: StepScore,
+    limited: boolean,
+    g: GroupStep | null,
   ): boolean {
     // A resolution is only ever sent for a firing that was delivered, silence or not, so that
     // consumers never keep an alert open forever.
@@ -299,10 +332,22 @@ export class AlertEngine {
     }
     this.stats.events++;
     this.out.push({
-      id: alertId(stream, rule.name, start), pipeline: this.pipeline, stream, rule: rule.name,
-      detector: rule.detector, state, severity: severityName(sev), time: t, episodeStart: start,
-      actual: s.actual, forecast: s.forecast, interval: { lower: s.lower, upper: s.upper },
-      score: s.score, surprise: s.surprise, level, modelVersion: s.modelVersion,
+      id: alertId(stream, rule.name, start),
+      pipeline: this.pipeline,
+      stream,
+      rule: rule.name,
+      detector: rule.detector,
+      state,
+      severity: severityName(sev),
+      time: t,
+      episodeStart: start,
+      actual: s.actual,
+      forecast: s.forecast,
+      interval: { lower: s.lower, upper: s.upper },
+      score: s.score,
+      surprise: s.surprise,
+      level,
+      modelVersion: s.modelVersion,
       dashboardUrl: dashboardUrl(this.options.base_url, g && g.top > 0 ? this.slots.keyOf(g.members[0]) : stream),
       ...(g ? this.groupDetail(stream, g) : rule.detector === 'combined' ? combinedDetail(s) : {}),
     });
@@ -322,11 +367,24 @@ export class AlertEngine {
   private pushSummary(summary: StormSummary, t: number): void {
     this.stats.events++;
     this.out.push({
-      id: alertId('*', 'storm_control', summary.windowStart), pipeline: this.pipeline, stream: '*',
-      rule: 'storm_control', detector: 'storm_control', state: 'firing', severity: 'warning', time: t,
-      episodeStart: summary.windowStart, actual: NaN, forecast: NaN, interval: { lower: NaN, upper: NaN },
-      score: NaN, surprise: NaN, level: summary.suppressed, modelVersion: '',
-      dashboardUrl: `${this.options.base_url.replace(/\/+$/, '')}/#/alerts`, summary,
+      id: alertId('*', 'storm_control', summary.windowStart),
+      pipeline: this.pipeline,
+      stream: '*',
+      rule: 'storm_control',
+      detector: 'storm_control',
+      state: 'firing',
+      severity: 'warning',
+      time: t,
+      episodeStart: summary.windowStart,
+      actual: NaN,
+      forecast: NaN,
+      interval: { lower: NaN, upper: NaN },
+      score: NaN,
+      surprise: NaN,
+      level: summary.suppressed,
+      modelVersion: '',
+      dashboardUrl: `${this.options.base_url.replace(/\/+$/, '')}/#/alerts`,
+      summary,
     });
   }
 }
@@ -351,14 +409,23 @@ function severityName(sev: number): AlertSeverity {
 /** The value a rule compares with its thresholds; NaN when its detector has no value yet. */
 export function levelOf(rule: AlertRuleOptions, s: StepScore): number {
   switch (rule.detector) {
-    case 'score': return s.score;
-    case 'surprise': return s.surprise;
-    case 'likelihood': return s.likelihood;
-    case 'baseline': return s.baseline;
-    case 'dynamic_threshold': return s.dynamicLevel;
-    case 'horizon': return s.bands > 0 ? s.horizonsOutside : NaN;
-    case 'flatline': return s.flatSurprise;
-    case 'cusum': return s.cusum;
-    case 'combined': return s.combined;
+    case 'score':
+      return s.score;
+    case 'surprise':
+      return s.surprise;
+    case 'likelihood':
+      return s.likelihood;
+    case 'baseline':
+      return s.baseline;
+    case 'dynamic_threshold':
+      return s.dynamicLevel;
+    case 'horizon':
+      return s.bands > 0 ? s.horizonsOutside : NaN;
+    case 'flatline':
+      return s.flatSurprise;
+    case 'cusum':
+      return s.cusum;
+    case 'combined':
+      return s.combined;
   }
 }

@@ -20,7 +20,15 @@ function runAssets(options: Record<string, unknown>, steps: number, shift: (stre
   const err = keys.map(() => Float64Array.from({ length: steps + 1 }, () => g()));
   const events: Array<AlertEvent & { step: number }> = [];
   const mean = new Float64Array(1);
-  const f = { t: 0, stepMs: MIN, modelVersion: 'm', mean, lower: new Float64Array(1), upper: new Float64Array(1), logVar: new Float64Array(1) };
+  const f = {
+    t: 0,
+    stepMs: MIN,
+    modelVersion: 'm',
+    mean,
+    lower: new Float64Array(1),
+    upper: new Float64Array(1),
+    logVar: new Float64Array(1),
+  };
   for (let i = 0; i < steps; i++) {
     keys.forEach((key, k) => {
       const x = 50 + Math.sin(i / 30) * 5 + k;
@@ -38,7 +46,8 @@ describe('multi-signal (group) alerts', () => {
     const shifted = new Set(['plant/pump1/flow', 'plant/pump1/pressure']);
     const { events } = runAssets(
       { rules: [{ name: 'asset', detector: 'combined', group_by: 'prefix', warning: 6, resolve_below: 2, resolve_steps: 5 }] },
-      700, (key, i) => (shifted.has(key) && i >= 500 && i < 520 ? 3 : 0),
+      700,
+      (key, i) => (shifted.has(key) && i >= 500 && i < 520 ? 3 : 0),
     );
     const firing = events.filter((e) => e.state === 'firing');
     expect(firing).toHaveLength(1);
@@ -65,7 +74,10 @@ describe('multi-signal (group) alerts', () => {
     };
     const spike = (key: string, i: number) => (i === 400 && (key === 'plant/pump1/temp' || key === 'plant/pump2/temp') ? 12 : 0);
     const { events } = runAssets(options, 500, spike);
-    expect(events.map((e) => [e.stream, e.state, e.step])).toEqual([['pump1', 'firing', 400], ['pump1', 'resolved', 403]]);
+    expect(events.map((e) => [e.stream, e.state, e.step])).toEqual([
+      ['pump1', 'firing', 400],
+      ['pump1', 'resolved', 403],
+    ]);
     expect(events[0].driver).toBe('plant/pump1/temp');
     const silenced = runAssets({ ...options, silences: [{ pattern: 'pump1', starts_at: 0, ends_at: 1e12 }] }, 500, spike);
     expect(silenced.events).toEqual([]);
@@ -73,8 +85,12 @@ describe('multi-signal (group) alerts', () => {
   });
 
   it('a group rule takes a detector on the surprise scale, and group_by groups needs groups', () => {
-    expect(() => new AlertEngine('p', { rules: [{ name: 'a', detector: 'score', group_by: 'prefix', warning: 0.99 }] })).toThrow(/surprise or combined/);
-    expect(() => new AlertEngine('p', { rules: [{ name: 'a', detector: 'surprise', group_by: 'groups', warning: 5 }] })).toThrow(/alerting.groups is empty/);
+    expect(() => new AlertEngine('p', { rules: [{ name: 'a', detector: 'score', group_by: 'prefix', warning: 0.99 }] })).toThrow(
+      /surprise or combined/,
+    );
+    expect(() => new AlertEngine('p', { rules: [{ name: 'a', detector: 'surprise', group_by: 'groups', warning: 5 }] })).toThrow(
+      /alerting.groups is empty/,
+    );
   });
 
   it('stays calibrated as the asset grows: P(group surprise >= s) is 10^-s for 1 to 64 members on N(0, 1) residuals', () => {
@@ -85,7 +101,9 @@ describe('multi-signal (group) alerts', () => {
       let closed = 0;
       const rule = new GroupRule(0, 'prefix', {}, (_: GroupRule, s: GroupStep) => {
         closed++;
-        thresholds.forEach((th, k) => { if (s.surprise >= th) above[k]++; });
+        thresholds.forEach((th, k) => {
+          if (s.surprise >= th) above[k]++;
+        });
       });
       const g = gaussian(mulberry32(members));
       const groupOf = Array.from({ length: members }, (_, m) => rule.groupOf(m, `asset/s${m}`));
@@ -108,7 +126,10 @@ describe('multi-signal (group) alerts', () => {
     rule.report(g, 1, MIN, MIN, 1);
     rule.forget(1);
     rule.report(g, 0, 2 * MIN, MIN, 1); // closes at once: one member left
-    expect(seen).toEqual([[MIN, 2], [2 * MIN, 1]]);
+    expect(seen).toEqual([
+      [MIN, 2],
+      [2 * MIN, 1],
+    ]);
     expect(rule.groupOf(1, 'y/c')).not.toBe(g); // the slot's next stream is classified afresh
   });
 
@@ -122,7 +143,10 @@ describe('multi-signal (group) alerts', () => {
     rule.report(a, 0, 2 * MIN, MIN, NaN); // unscored (imputed) but reported
     rule.report(a, 1, 2 * MIN, MIN, 3);
     rule.report(a, 1, 1 * MIN, MIN, 2); // too late: time 1 closed with time 2
-    expect(seen).toEqual([[MIN, 1, 1], [2 * MIN, 2, 1]]);
+    expect(seen).toEqual([
+      [MIN, 1, 1],
+      [2 * MIN, 2, 1],
+    ]);
     expect(rule.late).toBe(1);
   });
 });

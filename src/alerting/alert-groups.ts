@@ -57,7 +57,9 @@ export class GroupRule {
 
   /** onClose: called for every closed bucket, in time order per group (the step is reused). */
   constructor(
-    readonly rule: number, readonly by: GroupBy, named: Readonly<Record<string, readonly string[]>>,
+    readonly rule: number,
+    readonly by: GroupBy,
+    named: Readonly<Record<string, readonly string[]>>,
     private readonly onClose: (rule: GroupRule, step: GroupStep) => void,
   ) {
     this.named = Object.entries(named).map(([k, globs]) => [k, globs.map((g) => compileGlob(g))] as const);

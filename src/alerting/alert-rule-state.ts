@@ -21,8 +21,13 @@ export class AlertRuleState implements SlotColumns {
   columns() {
     const r = this.rules;
     return [
-      [this.state, r], [this.severity, r], [this.unsent, r], [this.episodeStart, r],
-      [this.activeSteps, r], [this.calmSteps, r], [this.cooldownUntil, r],
+      [this.state, r],
+      [this.severity, r],
+      [this.unsent, r],
+      [this.episodeStart, r],
+      [this.activeSteps, r],
+      [this.calmSteps, r],
+      [this.cooldownUntil, r],
     ] as const;
   }
 

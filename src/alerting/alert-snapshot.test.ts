@@ -21,7 +21,14 @@ function feed(e: AlertEngine, key: string, k: number, from: number, to: number, 
     const v = g() + (i >= 150 && i < 160 ? 8 : 0);
     if (i < from) continue;
     const m = new Float64Array(4).fill(v * 0.1);
-    const f = { t: i * MIN, stepMs: MIN, modelVersion: `m${Math.floor(i / 100)}`, mean: m, lower: m.map((x) => x - 2), upper: m.map((x) => x + 2) };
+    const f = {
+      t: i * MIN,
+      stepMs: MIN,
+      modelVersion: `m${Math.floor(i / 100)}`,
+      mean: m,
+      lower: m.map((x) => x - 2),
+      upper: m.map((x) => x + 2),
+    };
     out.push(...e.step(key, i * MIN, MIN, v, false, f));
   }
 }
@@ -143,7 +150,9 @@ describe('AlertEngine snapshots with the combined detector and group rules', () 
     feedGroup(before, 0, 160, got); // the group alert is firing
     const snaps = KEYS.map((key) => JSON.parse(JSON.stringify(before.exportStream(key))));
     const after = new AlertEngine('p', GROUPED, undefined, HOUR);
-    [2, 0, 1].forEach((k) => expect(after.importStream(KEYS[k], snaps[k])).toBe(true));
+    [2, 0, 1].forEach((k) => {
+      expect(after.importStream(KEYS[k], snaps[k])).toBe(true);
+    });
     for (const key of KEYS) expect(after.exportStream(key)).toEqual(before.exportStream(key));
     feedGroup(after, 160, 300, got);
     expect(got).toEqual(expected);

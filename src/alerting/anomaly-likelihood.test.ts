@@ -81,7 +81,15 @@ describe('AnomalyLikelihood', () => {
       const v = g() + (i >= 1000 && i < 1100 ? 3 : 0);
       const m = new Float64Array([0]);
       // A model variance of 1: the scale does not adapt to the shift, as a fitted model's would not at once.
-      const f = { t: i * MIN, stepMs: MIN, modelVersion: 'm', mean: m, lower: new Float64Array([-1.96]), upper: new Float64Array([1.96]), logVar: new Float64Array([0]) };
+      const f = {
+        t: i * MIN,
+        stepMs: MIN,
+        modelVersion: 'm',
+        mean: m,
+        lower: new Float64Array([-1.96]),
+        upper: new Float64Array([1.96]),
+        logVar: new Float64Array([0]),
+      };
       for (const ev of e.step('s', i * MIN, MIN, v, false, f)) if (ev.state === 'firing') fired.push(i);
       last = e.lastScore.likelihood;
     }

@@ -49,7 +49,7 @@ export class AnomalyLikelihood implements SlotColumns {
 
   constructor(readonly options: AnomalyLikelihoodOptions = defaultAnomalyLikelihoodOptions) {
     this.alphaShort = 2 / (options.shortSpan + 1);
-    this.alphaLong = 1 - Math.pow(2, -1 / options.longHalfLife);
+    this.alphaLong = 1 - 2 ** (-1 / options.longHalfLife);
   }
 
   /** Adds one step's surprise; returns the likelihood after it (NaN while warming up or for a non-finite surprise). */
@@ -92,7 +92,14 @@ export class AnomalyLikelihood implements SlotColumns {
   }
 
   columns() {
-    return [[this.count, 1], [this.rawMean, 1], [this.rawVar, 1], [this.short, 1], [this.shortMean, 1], [this.shortVar, 1]] as const;
+    return [
+      [this.count, 1],
+      [this.rawMean, 1],
+      [this.rawVar, 1],
+      [this.short, 1],
+      [this.shortMean, 1],
+      [this.shortVar, 1],
+    ] as const;
   }
 }
 

@@ -30,7 +30,13 @@ export interface BaselineDeviationOptions {
   readonly warmup: number;
 }
 
-export const defaultBaselineDeviationOptions: BaselineDeviationOptions = { halfLife: 600, span: 10, freezeZ: 5, maxFreeze: 300, warmup: 50 };
+export const defaultBaselineDeviationOptions: BaselineDeviationOptions = {
+  halfLife: 600,
+  span: 10,
+  freezeZ: 5,
+  maxFreeze: 300,
+  warmup: 50,
+};
 
 const CLIP = 8;
 const MIN_VAR = 1e-18;
@@ -47,7 +53,7 @@ export class BaselineDeviation implements SlotColumns {
   private readonly theorySd: number;
 
   constructor(readonly options: BaselineDeviationOptions = defaultBaselineDeviationOptions) {
-    this.alpha = 1 - Math.pow(2, -1 / options.halfLife);
+    this.alpha = 1 - 2 ** (-1 / options.halfLife);
     this.beta = 2 / (options.span + 1);
     this.theorySd = Math.sqrt(this.beta / (2 - this.beta));
   }
@@ -98,6 +104,13 @@ export class BaselineDeviation implements SlotColumns {
   }
 
   columns() {
-    return [[this.count, 1], [this.mean, 1], [this.variance, 1], [this.smoothed, 1], [this.smoothedVar, 1], [this.frozen, 1]] as const;
+    return [
+      [this.count, 1],
+      [this.mean, 1],
+      [this.variance, 1],
+      [this.smoothed, 1],
+      [this.smoothedVar, 1],
+      [this.frozen, 1],
+    ] as const;
   }
 }

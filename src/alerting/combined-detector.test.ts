@@ -14,7 +14,9 @@ const DAY = 24;
  * it: anomalies in x alone are only visible to the parts that look at the values (seasonal, stuck).
  */
 function run(
-  x: Float64Array, seed: number, residualShift: (i: number) => number = () => 0,
+  x: Float64Array,
+  seed: number,
+  residualShift: (i: number) => number = () => 0,
   options: Record<string, unknown> = {},
 ): { engine: AlertEngine; events: Array<AlertEvent & { step: number }>; combined: Float64Array; drivers: string[] } {
   const engine = new AlertEngine('p', {
@@ -29,7 +31,15 @@ function run(
   const combined = new Float64Array(x.length).fill(NaN);
   const drivers: string[] = [];
   const mean = new Float64Array(1);
-  const f = { t: 0, stepMs: HOUR, modelVersion: 'm', mean, lower: new Float64Array(1), upper: new Float64Array(1), logVar: new Float64Array(1) };
+  const f = {
+    t: 0,
+    stepMs: HOUR,
+    modelVersion: 'm',
+    mean,
+    lower: new Float64Array(1),
+    upper: new Float64Array(1),
+    logVar: new Float64Array(1),
+  };
   for (let i = 0; i < x.length; i++) {
     const t = i * HOUR;
     f.t = t;
@@ -114,7 +124,8 @@ describe('combined detector', () => {
     const { combined } = run(daily(n, 12), 13);
     const from = 2000;
     for (const s of [1.5, 2, 2.5, 3]) {
-      let above = 0, total = 0;
+      let above = 0,
+        total = 0;
       for (let i = from; i < n; i++) {
         if (!Number.isFinite(combined[i])) continue;
         total++;
@@ -132,11 +143,22 @@ describe('combined detector parts on autocorrelated residuals', () => {
   it('the level part learns the EWMA variance of AR(1) residuals: near nominal, where the plain chart is far above', () => {
     const phi = 0.6;
     const d = new CombinedDetector({ levelSpan: 8, varianceWindow: 12, seasonSteps: 0, seasonalSpan: 6 });
-    const out = { residual: 0, surprise: 0, levelSurprise: 0, varianceSurprise: 0, seasonalSurprise: 0, flatSurprise: 0, combined: 0, driver: '' as const };
+    const out = {
+      residual: 0,
+      surprise: 0,
+      levelSurprise: 0,
+      varianceSurprise: 0,
+      seasonalSurprise: 0,
+      flatSurprise: 0,
+      combined: 0,
+      driver: '' as const,
+    };
     const g = gaussian(mulberry32(3));
     let z = 0;
     let m = 0;
-    let n = 0, learned = 0, plain = 0;
+    let n = 0,
+      learned = 0,
+      plain = 0;
     const alpha = 2 / 9;
     for (let i = 0; i < 200_000; i++) {
       z = phi * z + Math.sqrt(1 - phi * phi) * g(); // unit variance, lag-1 correlation 0.6

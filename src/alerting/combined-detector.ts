@@ -194,12 +194,20 @@ export class CombinedDetector implements SlotColumns {
     return this.ewmaTest(this.seasM, this.seasV, slot, c, this.seasonalAlpha, this.seasonalTheory);
   }
 
-
   columns() {
     return [
-      [this.levelM, 1], [this.levelV, 1], [this.sq, this.w], [this.sqCount, 1],
-      [this.seasonVal, this.season], [this.seasonTime, this.season], [this.dVar, 1], [this.dCount, 1], [this.seasM, 1], [this.seasV, 1],
-      [this.rVar, 1], [this.rCount, 1],
+      [this.levelM, 1],
+      [this.levelV, 1],
+      [this.sq, this.w],
+      [this.sqCount, 1],
+      [this.seasonVal, this.season],
+      [this.seasonTime, this.season],
+      [this.dVar, 1],
+      [this.dCount, 1],
+      [this.seasM, 1],
+      [this.seasV, 1],
+      [this.rVar, 1],
+      [this.rCount, 1],
     ] as const;
   }
 
@@ -224,10 +232,15 @@ export class CombinedDetector implements SlotColumns {
 /** Part p's surprise in out (NaN where the part had no value this step). */
 export function partValue(out: CombinedOut, p: number): number {
   switch (p) {
-    case 0: return out.surprise;
-    case 1: return out.levelSurprise;
-    case 2: return out.varianceSurprise;
-    case 3: return out.seasonalSurprise;
-    default: return out.flatSurprise;
+    case 0:
+      return out.surprise;
+    case 1:
+      return out.levelSurprise;
+    case 2:
+      return out.varianceSurprise;
+    case 3:
+      return out.seasonalSurprise;
+    default:
+      return out.flatSurprise;
   }
 }

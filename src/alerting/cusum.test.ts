@@ -106,6 +106,8 @@ describe('cusum rule detector', () => {
   });
 
   it('rejects a cusum threshold the statistic can never reach', () => {
-    expect(() => new AlertEngine('p', { scorer: { cusum_h: 6 }, rules: [{ name: 'x', detector: 'cusum', warning: 7 }] })).toThrow(/never fires/);
+    expect(() => new AlertEngine('p', { scorer: { cusum_h: 6 }, rules: [{ name: 'x', detector: 'cusum', warning: 7 }] })).toThrow(
+      /never fires/,
+    );
   });
 });

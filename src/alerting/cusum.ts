@@ -55,6 +55,9 @@ export class Cusum implements SlotColumns {
   }
 
   columns() {
-    return [[this.pos, 1], [this.neg, 1]] as const;
+    return [
+      [this.pos, 1],
+      [this.neg, 1],
+    ] as const;
   }
 }

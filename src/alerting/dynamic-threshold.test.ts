@@ -2,7 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { gaussian, mulberry32 } from '../../benchmarks/alerts-random.js';
 import { DynamicThreshold, type DynamicThresholdOptions } from './dynamic-threshold.js';
 
-const OPTS: DynamicThresholdOptions = { smoothingSpan: 5, windowSteps: 50, refitEvery: 7, zMin: 2, zMax: 10, zStep: 0.5, prune: 0.13, floorScales: 2 };
+const OPTS: DynamicThresholdOptions = {
+  smoothingSpan: 5,
+  windowSteps: 50,
+  refitEvery: 7,
+  zMin: 2,
+  zMax: 10,
+  zStep: 0.5,
+  prune: 0.13,
+  floorScales: 2,
+};
 
 /** Straight from the paper with plain arrays: the reference the ring-buffer version must equal. */
 function referenceEpsilon(es: number[], pruning = true): number {
@@ -107,7 +116,7 @@ describe('DynamicThreshold', () => {
       dt.update(0, 1 + (i % 3));
       dt.update(1, 100 + 50 * (i % 3));
     }
-    expect(dt.threshold(1)).toBeGreaterThan(50 * dt.threshold(0) / 2);
+    expect(dt.threshold(1)).toBeGreaterThan((50 * dt.threshold(0)) / 2);
     expect(dt.threshold(0)).toBeLessThan(10);
   });
 });

@@ -155,7 +155,12 @@ export class DynamicThreshold implements SlotColumns {
   }
 
   columns() {
-    return [[this.ring, this.w], [this.smoothed, 1], [this.eps, 1], [this.count, 1]] as const;
+    return [
+      [this.ring, this.w],
+      [this.smoothed, 1],
+      [this.eps, 1],
+      [this.count, 1],
+    ] as const;
   }
 
   reserve(n: number): void {

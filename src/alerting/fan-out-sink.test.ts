@@ -9,7 +9,10 @@ const EVENT = { id: 'a|r|0', stream: 'a', rule: 'r', state: 'firing' } as AlertE
 
 class MemorySink implements AlertSink {
   readonly got: AlertEvent[] = [];
-  constructor(readonly kind: string, private readonly fail = false) {}
+  constructor(
+    readonly kind: string,
+    private readonly fail = false,
+  ) {}
   async write(batch: readonly AlertEvent[]) {
     if (this.fail) throw new Error(`${this.kind} down`);
     this.got.push(...batch);
@@ -35,17 +38,28 @@ describe('FanOutSink', () => {
   it('names repeated kinds by position', async () => {
     const fan = new FanOutSink([new MemorySink('webhook', true), new MemorySink('webhook')]);
     await fan.write([EVENT]);
-    expect([...fan.failures]).toEqual([['webhook#0', 1], ['webhook#1', 0]]);
+    expect([...fan.failures]).toEqual([
+      ['webhook#0', 1],
+      ['webhook#1', 0],
+    ]);
   });
 });
 
 describe('LogSink', () => {
   it('logs firing at warn and resolved at info with the alert fields', async () => {
     const lines: Array<Record<string, unknown>> = [];
-    const dest = new Writable({ write(chunk, _e, cb) { lines.push(JSON.parse(String(chunk))); cb(); } });
+    const dest = new Writable({
+      write(chunk, _e, cb) {
+        lines.push(JSON.parse(String(chunk)));
+        cb();
+      },
+    });
     const sink = new LogSink(pino({ level: 'info' }, dest));
     await sink.write([EVENT, { ...EVENT, state: 'resolved' }]);
-    expect(lines.map((l) => [l.level, l.msg, (l.alert as AlertEvent).id])).toEqual([[40, 'Alert firing.', 'a|r|0'], [30, 'Alert resolved.', 'a|r|0']]);
+    expect(lines.map((l) => [l.level, l.msg, (l.alert as AlertEvent).id])).toEqual([
+      [40, 'Alert firing.', 'a|r|0'],
+      [30, 'Alert resolved.', 'a|r|0'],
+    ]);
     expect(lines[0].component).toBe('alerting');
   });
 });

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { AlertEvent } from '../core/alert-event.js';
 import { FiringEpisodes } from './firing-episodes.js';
 
-function ev(id: string, state: AlertEvent['state'], severity: AlertEvent['severity'], detector: AlertEvent['detector'] = 'score'): AlertEvent {
+function ev(
+  id: string,
+  state: AlertEvent['state'],
+  severity: AlertEvent['severity'],
+  detector: AlertEvent['detector'] = 'score',
+): AlertEvent {
   return { id, state, severity, detector } as AlertEvent;
 }
 
@@ -11,9 +16,15 @@ describe('FiringEpisodes', () => {
     const f = new FiringEpisodes();
     const seen: string[] = [];
     const events = [
-      ev('a', 'pending', 'warning'), ev('a', 'firing', 'warning'), ev('b', 'firing', 'critical'),
-      ev('a', 'firing', 'critical'), ev('a', 'firing', 'critical'), ev('s', 'firing', 'warning', 'storm_control'),
-      ev('b', 'resolved', 'critical'), ev('c', 'resolved', 'warning'), ev('a', 'resolved', 'critical'),
+      ev('a', 'pending', 'warning'),
+      ev('a', 'firing', 'warning'),
+      ev('b', 'firing', 'critical'),
+      ev('a', 'firing', 'critical'),
+      ev('a', 'firing', 'critical'),
+      ev('s', 'firing', 'warning', 'storm_control'),
+      ev('b', 'resolved', 'critical'),
+      ev('c', 'resolved', 'warning'),
+      ev('a', 'resolved', 'critical'),
     ];
     for (const e of events) {
       const changed = f.observe(e);

@@ -33,7 +33,12 @@ export class Flatline implements SlotColumns {
   }
 
   columns() {
-    return [[this.last, 1], [this.run, 1], [this.repeats, 1], [this.steps, 1]] as const;
+    return [
+      [this.last, 1],
+      [this.run, 1],
+      [this.repeats, 1],
+      [this.steps, 1],
+    ] as const;
   }
 
   /** -log10 of the chance of the current run under the stream's repeat rate (Laplace-smoothed). */

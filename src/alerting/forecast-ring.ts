@@ -101,7 +101,13 @@ export class ForecastRing implements SlotColumns {
 
   columns() {
     const c = this.cell;
-    return [[this.target, c], [this.mean, c], [this.lower, c], [this.upper, c], [this.logVar, c]] as const;
+    return [
+      [this.target, c],
+      [this.mean, c],
+      [this.lower, c],
+      [this.upper, c],
+      [this.logVar, c],
+    ] as const;
   }
 
   reserve(n: number): void {

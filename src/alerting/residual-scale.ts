@@ -17,7 +17,7 @@ export class ResidualScale implements SlotColumns {
   private count = new Int32Array(0);
 
   constructor(readonly options: ResidualScaleOptions) {
-    this.alpha = 1 - Math.pow(0.5, 1 / options.halfLifeSteps);
+    this.alpha = 1 - 0.5 ** (1 / options.halfLifeSteps);
   }
 
   /** The scale (standard deviation) before this residual, or NaN while warming up. */
@@ -47,6 +47,9 @@ export class ResidualScale implements SlotColumns {
   }
 
   columns() {
-    return [[this.var2, 1], [this.count, 1]] as const;
+    return [
+      [this.var2, 1],
+      [this.count, 1],
+    ] as const;
   }
 }

@@ -25,7 +25,14 @@ silences:
 describe('AlertingOptions', () => {
   it('reads the snake_case pipeline section with defaults', () => {
     const o = AlertingOptions.parse(parse(YAML));
-    expect(o.rules[0]).toMatchObject({ name: 'deviation', for: 2, for_ms: 0, resolve_steps: 3, cooldown_ms: 600000, notify_pending: false });
+    expect(o.rules[0]).toMatchObject({
+      name: 'deviation',
+      for: 2,
+      for_ms: 0,
+      resolve_steps: 3,
+      cooldown_ms: 600000,
+      notify_pending: false,
+    });
     expect(o.rules[1]).toMatchObject({ detector: 'horizon', streams: '**', warning: 3 });
     expect(o.storm_control.max_per_minute).toBe(10);
     expect(o.silences[0].comment).toBe('');
@@ -34,7 +41,11 @@ describe('AlertingOptions', () => {
     expect(s.residualScale.warmupSteps).toBe(24);
     expect(s.dynamicThreshold.windowSteps).toBe(240);
     expect(s.cusum).toEqual({ k: 0.5, h: 5, clip: 4 });
-    expect(toStepScorerOptions(AlertingOptions.parse({ scorer: { cusum_k: 1, cusum_h: 8 } }).scorer).cusum).toEqual({ k: 1, h: 8, clip: 4 });
+    expect(toStepScorerOptions(AlertingOptions.parse({ scorer: { cusum_k: 1, cusum_h: 8 } }).scorer).cusum).toEqual({
+      k: 1,
+      h: 8,
+      clip: 4,
+    });
   });
 
   it('reports every error with its path', () => {
@@ -53,7 +64,12 @@ describe('AlertingOptions', () => {
   it('rejects inconsistent thresholds and duplicate names', () => {
     const bad = AlertingOptions.safeParse({ rules: [{ name: 'a', warning: 0.9, critical: 0.5 }] });
     expect(bad.error?.issues[0].path).toEqual(['rules', 0, 'critical']);
-    const dup = AlertingOptions.safeParse({ rules: [{ name: 'a', warning: 1 }, { name: 'a', warning: 2 }] });
+    const dup = AlertingOptions.safeParse({
+      rules: [
+        { name: 'a', warning: 1 },
+        { name: 'a', warning: 2 },
+      ],
+    });
     expect(dup.error?.issues[0].message).toMatch(/duplicate rule name a/);
   });
 });
@@ -77,8 +93,16 @@ describe('combined detector and group options', () => {
     expect(usesCombined(a.rules)).toBe(false);
     expect(toStepScorerOptions(a.scorer, usesCombined(a.rules), 3_600_000).combined).toBeNull();
     const b = AlertingOptions.parse({ rules: [{ name: 'x', detector: 'combined', warning: 5 }] });
-    expect(toStepScorerOptions(b.scorer, usesCombined(b.rules), 3_600_000).combined).toEqual({ levelSpan: 8, varianceWindow: 12, seasonSteps: 24, seasonalSpan: 6 });
-    const g = AlertingOptions.parse({ groups: { pump1: ['plant/pump1/*'] }, rules: [{ name: 'x', detector: 'surprise', group_by: 'groups', warning: 5 }] });
+    expect(toStepScorerOptions(b.scorer, usesCombined(b.rules), 3_600_000).combined).toEqual({
+      levelSpan: 8,
+      varianceWindow: 12,
+      seasonSteps: 24,
+      seasonalSpan: 6,
+    });
+    const g = AlertingOptions.parse({
+      groups: { pump1: ['plant/pump1/*'] },
+      rules: [{ name: 'x', detector: 'surprise', group_by: 'groups', warning: 5 }],
+    });
     expect(g.rules[0].group_by).toBe('groups');
   });
 });

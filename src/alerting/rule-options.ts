@@ -7,11 +7,16 @@ export const MAX_SEASON_STEPS = 1440;
 
 export const AlertRuleOptions = z
   .object({
-    name: z.string().regex(/^[A-Za-z0-9_.-]+$/).describe('Rule name, part of the alert id.'),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+$/)
+      .describe('Rule name, part of the alert id.'),
     detector: z
       .enum(['score', 'surprise', 'likelihood', 'baseline', 'dynamic_threshold', 'horizon', 'flatline', 'cusum', 'combined'])
       .default('score')
-      .describe('score: 1 - tail probability in [0,1]; surprise: -log10 tail probability; likelihood: -log10 upper tail of the recent mean surprise against the stream\'s long-run surprise (sustained anomalies); baseline: -log10 p of the smoothed deviation of the value from the stream\'s slow, freezing baseline (persistent faults); dynamic_threshold: smoothed error / ε (>= 1 above); horizon: number of horizons whose band the actual left; flatline: surprise (-log10 chance) of the current run of identical values; cusum: two-sided CUSUM of the calibrated z in sigmas (persistent shifts; reaches scorer.cusum_h at an alarm, then restarts); combined: one surprise over the spike, level, variance, seasonal and stuck detectors (largest part - log10 of the parts), events name the driving part.'),
+      .describe(
+        "score: 1 - tail probability in [0,1]; surprise: -log10 tail probability; likelihood: -log10 upper tail of the recent mean surprise against the stream's long-run surprise (sustained anomalies); baseline: -log10 p of the smoothed deviation of the value from the stream's slow, freezing baseline (persistent faults); dynamic_threshold: smoothed error / ε (>= 1 above); horizon: number of horizons whose band the actual left; flatline: surprise (-log10 chance) of the current run of identical values; cusum: two-sided CUSUM of the calibrated z in sigmas (persistent shifts; reaches scorer.cusum_h at an alarm, then restarts); combined: one surprise over the spike, level, variance, seasonal and stuck detectors (largest part - log10 of the parts), events name the driving part.",
+      ),
     streams: z.string().default('**').describe('Glob over stream keys the rule applies to (* within a segment, ** across /).'),
     warning: z.number().describe('Level at or above which a step counts as anomalous (severity warning).'),
     critical: z.number().optional().describe('Level at or above which the severity is critical.'),
@@ -24,11 +29,16 @@ export const AlertRuleOptions = z
     group_by: z
       .enum(['stream', 'prefix', 'groups'])
       .default('stream')
-      .describe('stream: one alert per stream; prefix: one per asset, the streams sharing a key up to the last "/"; groups: one per entry of alerting.groups. Group rules take detector surprise or combined and score each event time by Fisher\'s combination of the members\' surprises; events name the driving streams.'),
+      .describe(
+        'stream: one alert per stream; prefix: one per asset, the streams sharing a key up to the last "/"; groups: one per entry of alerting.groups. Group rules take detector surprise or combined and score each event time by Fisher\'s combination of the members\' surprises; events name the driving streams.',
+      ),
   })
   .strict()
   .refine((r) => r.critical === undefined || r.critical >= r.warning, { message: 'critical must be >= warning', path: ['critical'] })
-  .refine((r) => r.resolve_below === undefined || r.resolve_below <= r.warning, { message: 'resolve_below must be <= warning', path: ['resolve_below'] });
+  .refine((r) => r.resolve_below === undefined || r.resolve_below <= r.warning, {
+    message: 'resolve_below must be <= warning',
+    path: ['resolve_below'],
+  });
 export type AlertRuleOptions = z.infer<typeof AlertRuleOptions>;
 
 export const SilenceOptions = z
@@ -46,7 +56,11 @@ export type SilenceOptions = z.infer<typeof SilenceOptions>;
 export const ScorerOptions = z
   .object({
     horizons: z.number().int().min(1).max(512).default(12).describe('Past forecast horizons kept for the horizon detector.'),
-    residual_half_life_steps: z.number().positive().default(24).describe('Half-life of the running residual scale (models without variance).'),
+    residual_half_life_steps: z
+      .number()
+      .positive()
+      .default(24)
+      .describe('Half-life of the running residual scale (models without variance).'),
     warmup_steps: z.number().int().min(1).default(48).describe('Steps before a stream without model variance is scored.'),
     clip_z: z.number().positive().default(5).describe('Residuals are clipped to this many scales before updating the scale.'),
     smoothing_span: z.number().positive().default(6).describe('EWMA span of the dynamic threshold errors.'),
@@ -61,17 +75,53 @@ export const ScorerOptions = z
     tail_calibration_rate: z.number().positive().max(1).default(0.05).describe('Relative step of the 99th-percentile tracker.'),
     cusum_k: z.number().min(0).default(0.5).describe('CUSUM drift k in sigmas (about half the smallest shift worth detecting).'),
     cusum_h: z.number().positive().default(5).describe('CUSUM alarm threshold h in sigmas; the sums restart once it is reached.'),
-    cusum_clip: z.number().positive().default(4).describe('|z| is clipped at this before entering the CUSUM, so a lone outlier cannot alarm (keep clip - k < h).'),
+    cusum_clip: z
+      .number()
+      .positive()
+      .default(4)
+      .describe('|z| is clipped at this before entering the CUSUM, so a lone outlier cannot alarm (keep clip - k < h).'),
     likelihood_short_steps: z.number().min(1).default(10).describe('Anomaly likelihood: EWMA span of the recent mean surprise, in steps.'),
     combined_level_span: z.number().min(1).default(8).describe('Combined detector: EWMA span (steps) of the level-shift part.'),
-    combined_variance_window: z.number().int().min(2).max(256).multipleOf(2).default(12).describe('Combined detector: squared z summed by the variance part (even; χ² with that many degrees of freedom).'),
-    season_steps: z.number().int().min(0).max(MAX_SEASON_STEPS).optional().describe('Combined detector: steps in one season for the seasonal part (default: one day of the pipeline\'s steps when that is 2 to 1440 steps, else none; 0: none).'),
+    combined_variance_window: z
+      .number()
+      .int()
+      .min(2)
+      .max(256)
+      .multipleOf(2)
+      .default(12)
+      .describe('Combined detector: squared z summed by the variance part (even; χ² with that many degrees of freedom).'),
+    season_steps: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_SEASON_STEPS)
+      .optional()
+      .describe(
+        "Combined detector: steps in one season for the seasonal part (default: one day of the pipeline's steps when that is 2 to 1440 steps, else none; 0: none).",
+      ),
     combined_seasonal_span: z.number().min(1).default(6).describe('Combined detector: EWMA span (steps) of the seasonal part.'),
-    baseline_half_life_steps: z.number().min(1).default(600).describe('Baseline deviation: half-life of the slow baseline (mean and variance of the value), in steps.'),
+    baseline_half_life_steps: z
+      .number()
+      .min(1)
+      .default(600)
+      .describe('Baseline deviation: half-life of the slow baseline (mean and variance of the value), in steps.'),
     baseline_span_steps: z.number().min(1).default(10).describe('Baseline deviation: EWMA span of the smoothed deviation, in steps.'),
-    baseline_freeze_z: z.number().positive().default(5).describe('Baseline deviation: the baseline stops learning while the scaled smoothed deviation is at least this (its sds).'),
-    baseline_max_freeze_steps: z.number().int().min(1).default(300).describe('Baseline deviation: frozen steps after which the baseline learns again (the change is the new normal).'),
-    likelihood_long_steps: z.number().min(1).default(1000).describe('Anomaly likelihood: half-life of the stream\'s long-run surprise statistics, in steps.'),
+    baseline_freeze_z: z
+      .number()
+      .positive()
+      .default(5)
+      .describe('Baseline deviation: the baseline stops learning while the scaled smoothed deviation is at least this (its sds).'),
+    baseline_max_freeze_steps: z
+      .number()
+      .int()
+      .min(1)
+      .default(300)
+      .describe('Baseline deviation: frozen steps after which the baseline learns again (the change is the new normal).'),
+    likelihood_long_steps: z
+      .number()
+      .min(1)
+      .default(1000)
+      .describe("Anomaly likelihood: half-life of the stream's long-run surprise statistics, in steps."),
   })
   .strict();
 export type ScorerOptions = z.infer<typeof ScorerOptions>;
@@ -82,12 +132,19 @@ export const AlertingOptions = z
     scorer: ScorerOptions.default(ScorerOptions.parse({})),
     rules: z.array(AlertRuleOptions).default([]),
     storm_control: z
-      .object({ max_per_minute: z.number().int().min(1).default(30).describe('Alerts per minute per pipeline before one summary replaces the rest.') })
+      .object({
+        max_per_minute: z
+          .number()
+          .int()
+          .min(1)
+          .default(30)
+          .describe('Alerts per minute per pipeline before one summary replaces the rest.'),
+      })
       .strict()
       .default({ max_per_minute: 30 }),
     silences: z.array(SilenceOptions).default([]),
     groups: z
-      .record(z.string().regex(/^[A-Za-z0-9_.\/-]+$/), z.array(z.string().min(1)).min(1))
+      .record(z.string().regex(/^[A-Za-z0-9_./-]+$/), z.array(z.string().min(1)).min(1))
       .default({})
       .describe('Named assets for rules with group_by: groups: name -> stream globs (a stream joins the first group that matches).'),
   })
@@ -98,14 +155,26 @@ export const AlertingOptions = z
       if (seen.has(r.name)) ctx.addIssue({ code: 'custom', message: `duplicate rule name ${r.name}`, path: ['rules', i, 'name'] });
       seen.add(r.name);
       if (r.group_by !== 'stream' && r.detector !== 'surprise' && r.detector !== 'combined') {
-        ctx.addIssue({ code: 'custom', message: `rule ${r.name}: group_by ${r.group_by} needs detector surprise or combined (a -log10 p per member), got ${r.detector}`, path: ['rules', i, 'detector'] });
+        ctx.addIssue({
+          code: 'custom',
+          message: `rule ${r.name}: group_by ${r.group_by} needs detector surprise or combined (a -log10 p per member), got ${r.detector}`,
+          path: ['rules', i, 'detector'],
+        });
       }
       if (r.group_by === 'groups' && Object.keys(a.groups).length === 0) {
-        ctx.addIssue({ code: 'custom', message: `rule ${r.name}: group_by groups but alerting.groups is empty`, path: ['rules', i, 'group_by'] });
+        ctx.addIssue({
+          code: 'custom',
+          message: `rule ${r.name}: group_by groups but alerting.groups is empty`,
+          path: ['rules', i, 'group_by'],
+        });
       }
       // The CUSUM restarts at h, so its level never exceeds h: a higher threshold could never fire.
       if (r.detector === 'cusum' && r.warning > a.scorer.cusum_h) {
-        ctx.addIssue({ code: 'custom', message: `rule ${r.name}: cusum warning ${r.warning} above scorer.cusum_h ${a.scorer.cusum_h} never fires`, path: ['rules', i, 'warning'] });
+        ctx.addIssue({
+          code: 'custom',
+          message: `rule ${r.name}: cusum warning ${r.warning} above scorer.cusum_h ${a.scorer.cusum_h} never fires`,
+          path: ['rules', i, 'warning'],
+        });
       }
     });
   });
@@ -130,15 +199,32 @@ export function toStepScorerOptions(s: ScorerOptions, combined = false, stepMs?:
     horizons: s.horizons,
     residualScale: { halfLifeSteps: s.residual_half_life_steps, warmupSteps: s.warmup_steps, clipZ: s.clip_z },
     dynamicThreshold: {
-      smoothingSpan: s.smoothing_span, windowSteps: s.window_steps, refitEvery: s.refit_every,
-      zMin: s.z_min, zMax: s.z_max, zStep: s.z_step, prune: s.prune, floorScales: s.floor_scales,
+      smoothingSpan: s.smoothing_span,
+      windowSteps: s.window_steps,
+      refitEvery: s.refit_every,
+      zMin: s.z_min,
+      zMax: s.z_max,
+      zStep: s.z_step,
+      prune: s.prune,
+      floorScales: s.floor_scales,
     },
     tailCalibration: s.tail_calibration ? { rate: s.tail_calibration_rate, maxFactor: 4, warmup: 50 } : null,
     cusum: { k: s.cusum_k, h: s.cusum_h, clip: s.cusum_clip },
     combined: combined
-      ? { levelSpan: s.combined_level_span, varianceWindow: s.combined_variance_window, seasonSteps: seasonSteps(s, stepMs), seasonalSpan: s.combined_seasonal_span }
+      ? {
+          levelSpan: s.combined_level_span,
+          varianceWindow: s.combined_variance_window,
+          seasonSteps: seasonSteps(s, stepMs),
+          seasonalSpan: s.combined_seasonal_span,
+        }
       : null,
     likelihood: { shortSpan: s.likelihood_short_steps, longHalfLife: s.likelihood_long_steps, warmup: 30, clipSds: 3 },
-    baseline: { halfLife: s.baseline_half_life_steps, span: s.baseline_span_steps, freezeZ: s.baseline_freeze_z, maxFreeze: s.baseline_max_freeze_steps, warmup: 50 },
+    baseline: {
+      halfLife: s.baseline_half_life_steps,
+      span: s.baseline_span_steps,
+      freezeZ: s.baseline_freeze_z,
+      maxFreeze: s.baseline_max_freeze_steps,
+      warmup: 50,
+    },
   };
 }

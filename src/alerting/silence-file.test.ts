@@ -28,7 +28,13 @@ describe('PersistedSilences', () => {
   it('keeps a silence across a restart, under the same id, and forgets a deleted one', async () => {
     const first = new Silences();
     const api = await PersistedSilences.open(first, path, silentLogger(), NOW);
-    const kept = await api.add({ pattern: 'stocks/*', rule: 'price-jump', starts_at: NOW - HOUR, ends_at: NOW + HOUR, comment: 'split day' });
+    const kept = await api.add({
+      pattern: 'stocks/*',
+      rule: 'price-jump',
+      starts_at: NOW - HOUR,
+      ends_at: NOW + HOUR,
+      comment: 'split day',
+    });
     const dropped = await api.add({ pattern: 'weather/**', starts_at: NOW, ends_at: NOW + HOUR });
     expect(await api.remove(dropped.id)).toBe(true);
 
@@ -84,9 +90,16 @@ describe('PersistedSilences', () => {
     expect(saved.silences).toEqual([{ id: 'silence-2', pattern: 'api/*', starts_at: 0, ends_at: NOW + HOUR, comment: '' }]);
 
     // The pipeline file now has two silences: silence-2 is taken, the saved one gets a fresh id.
-    const twoConfigured = new AlertEngine('p', { ...config, silences: [...config.silences, { pattern: 'cfg2/*', starts_at: 0, ends_at: NOW + HOUR }] });
+    const twoConfigured = new AlertEngine('p', {
+      ...config,
+      silences: [...config.silences, { pattern: 'cfg2/*', starts_at: 0, ends_at: NOW + HOUR }],
+    });
     await PersistedSilences.open(twoConfigured, path, silentLogger(), NOW);
-    expect(twoConfigured.listSilences().map((s) => `${s.id}=${s.pattern}`)).toEqual(['silence-1=cfg/*', 'silence-2=cfg2/*', 'silence-3=api/*']);
+    expect(twoConfigured.listSilences().map((s) => `${s.id}=${s.pattern}`)).toEqual([
+      'silence-1=cfg/*',
+      'silence-2=cfg2/*',
+      'silence-3=api/*',
+    ]);
   });
 
   it('undoes a change it could not save and reports the failure', async () => {
@@ -102,9 +115,16 @@ describe('PersistedSilences', () => {
     const alerting = { rules: [] };
     const engine = new AlertEngine('stocks', alerting);
     const silences = await PersistedSilences.open(engine, path, silentLogger(), NOW);
-    const { app } = buildHttpApp({ store: new ForecastStore(), metrics: createMetrics(), health: () => ({ live: true, ready: true }), silences: new Map([['stocks', silences]]) });
+    const { app } = buildHttpApp({
+      store: new ForecastStore(),
+      metrics: createMetrics(),
+      health: () => ({ live: true, ready: true }),
+      silences: new Map([['stocks', silences]]),
+    });
     const res = await app.inject({
-      method: 'POST', url: '/api/silences', headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      url: '/api/silences',
+      headers: { 'content-type': 'application/json' },
       payload: JSON.stringify({ pattern: 'stocks/*', starts_at: NOW, ends_at: NOW + HOUR, comment: 'split day' }),
     });
     await app.close();
@@ -113,6 +133,8 @@ describe('PersistedSilences', () => {
 
     const restarted = new AlertEngine('stocks', alerting);
     await PersistedSilences.open(restarted, path, silentLogger(), NOW);
-    expect(restarted.listSilences()).toEqual([{ id: res.json().id, pattern: 'stocks/*', startsAt: NOW, endsAt: NOW + HOUR, comment: 'split day' }]);
+    expect(restarted.listSilences()).toEqual([
+      { id: res.json().id, pattern: 'stocks/*', startsAt: NOW, endsAt: NOW + HOUR, comment: 'split day' },
+    ]);
   });
 });

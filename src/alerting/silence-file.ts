@@ -12,14 +12,16 @@ import type { Silence } from './silences.js';
 
 export const SILENCES_FILE = 'silences.json';
 
-const SavedSilence = z.object({
-  id: z.string().min(1),
-  pattern: z.string().min(1),
-  rule: z.string().optional(),
-  starts_at: z.number().int(),
-  ends_at: z.number().int(),
-  comment: z.string(),
-}).strict();
+const SavedSilence = z
+  .object({
+    id: z.string().min(1),
+    pattern: z.string().min(1),
+    rule: z.string().optional(),
+    starts_at: z.number().int(),
+    ends_at: z.number().int(),
+    comment: z.string(),
+  })
+  .strict();
 const SavedFile = z.object({ version: z.literal(1), silences: z.array(SavedSilence) }).strict();
 
 /** What the alert engine offers (AlertEngine, Silences). */
@@ -53,8 +55,14 @@ export async function readSilenceFile(path: string, now: number, log: Logger): P
     saved = SavedFile.parse(JSON.parse(text));
   } catch (err) {
     const aside = `${path}.corrupt`;
-    const moved = await rename(path, aside).then(() => true, () => false);
-    log.error({ err, path, movedTo: moved ? aside : undefined }, 'Saved silences file is corrupt; starting without them (the API can add them again).');
+    const moved = await rename(path, aside).then(
+      () => true,
+      () => false,
+    );
+    log.error(
+      { err, path, movedTo: moved ? aside : undefined },
+      'Saved silences file is corrupt; starting without them (the API can add them again).',
+    );
     return [];
   }
   return saved.silences
@@ -65,7 +73,14 @@ export async function readSilenceFile(path: string, now: number, log: Logger): P
 export function writeSilenceFile(path: string, silences: readonly Silence[]): Promise<void> {
   const file: z.infer<typeof SavedFile> = {
     version: 1,
-    silences: silences.map((s) => ({ id: s.id, pattern: s.pattern, rule: s.rule, starts_at: s.startsAt, ends_at: s.endsAt, comment: s.comment })),
+    silences: silences.map((s) => ({
+      id: s.id,
+      pattern: s.pattern,
+      rule: s.rule,
+      starts_at: s.startsAt,
+      ends_at: s.endsAt,
+      comment: s.comment,
+    })),
   };
   return atomicWrite(path, `${JSON.stringify(file, null, 2)}\n`);
 }
@@ -79,7 +94,10 @@ export class PersistedSilences {
   private readonly saved = new Set<string>();
   private readonly writes = new SerialQueue();
 
-  private constructor(private readonly host: SilenceHost, readonly path: string) {}
+  private constructor(
+    private readonly host: SilenceHost,
+    readonly path: string,
+  ) {}
 
   /** Restores the saved silences still running at `now` into `host`. */
   static async open(host: SilenceHost, path: string, log: Logger, now = Date.now()): Promise<PersistedSilences> {
@@ -122,6 +140,11 @@ export class PersistedSilences {
 
   /** Writes the API's silences; one write at a time (atomicWrite's temp file is per process). */
   private save(): Promise<void> {
-    return this.writes.run(() => writeSilenceFile(this.path, this.host.listSilences().filter((s) => this.saved.has(s.id))));
+    return this.writes.run(() =>
+      writeSilenceFile(
+        this.path,
+        this.host.listSilences().filter((s) => this.saved.has(s.id)),
+      ),
+    );
   }
 }

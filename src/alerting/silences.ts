@@ -26,8 +26,12 @@ export class Silences {
     }
     const o = parsed.data;
     const silence: Silence = {
-      id: `silence-${this.next++}`, pattern: o.pattern, rule: o.rule,
-      startsAt: o.starts_at, endsAt: o.ends_at, comment: o.comment,
+      id: `silence-${this.next++}`,
+      pattern: o.pattern,
+      rule: o.rule,
+      startsAt: o.starts_at,
+      endsAt: o.ends_at,
+      comment: o.comment,
     };
     this.byId.set(silence.id, { silence, re: compileGlob(o.pattern) });
     return silence;

@@ -7,8 +7,12 @@ const STEP = 60_000;
 function forecast(t: number, mean: number, sd: number, withVar: boolean, horizons = 1) {
   const m = new Float64Array(horizons).fill(mean);
   return {
-    t, stepMs: STEP, modelVersion: 'v1', mean: m,
-    lower: m.map((x) => x - 1.96 * sd), upper: m.map((x) => x + 1.96 * sd),
+    t,
+    stepMs: STEP,
+    modelVersion: 'v1',
+    mean: m,
+    lower: m.map((x) => x - 1.96 * sd),
+    upper: m.map((x) => x + 1.96 * sd),
     logVar: withVar ? new Float64Array(horizons).fill(2 * Math.log(sd)) : undefined,
   };
 }

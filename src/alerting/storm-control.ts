@@ -10,7 +10,10 @@ export class StormControl {
   private suppressed = 0;
   private streams: string[] = [];
 
-  constructor(readonly maxPerWindow: number, readonly windowMs = 60_000) {}
+  constructor(
+    readonly maxPerWindow: number,
+    readonly windowMs = 60_000,
+  ) {}
 
   /** Advances to time t; returns the summary of the window that just closed, if it held anything back. */
   roll(t: number): StormSummary | null {
@@ -46,6 +49,11 @@ export class StormControl {
 
   private summary(): StormSummary | null {
     if (this.suppressed === 0) return null;
-    return { suppressed: this.suppressed, streams: this.streams, windowStart: this.windowStart, windowEnd: this.windowStart + this.windowMs };
+    return {
+      suppressed: this.suppressed,
+      streams: this.streams,
+      windowStart: this.windowStart,
+      windowEnd: this.windowStart + this.windowMs,
+    };
   }
 }

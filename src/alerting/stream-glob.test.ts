@@ -23,7 +23,10 @@ describe('compileGlob', () => {
   it('matches exactly what the segment-aware regular expression matches', () => {
     const glob = fc.array(fc.constantFrom('a', 'b', '/', '*', '**', '?', '.'), { maxLength: 8 }).map((p) => p.join(''));
     const key = fc.array(fc.constantFrom('a', 'b', '/', '.'), { maxLength: 10 }).map((p) => p.join(''));
-    fc.assert(fc.property(glob, key, (g, k) => compileGlob(g).test(k) === reference(g).test(k)), { numRuns: 5000 });
+    fc.assert(
+      fc.property(glob, key, (g, k) => compileGlob(g).test(k) === reference(g).test(k)),
+      { numRuns: 5000 },
+    );
   });
 
   it('answers the backtracking pattern at once, and correctly', () => {

@@ -65,7 +65,11 @@ export class TailCalibration implements SlotColumns {
   }
 
   columns() {
-    return [[this.logQ, 1], [this.sumZ2, 1], [this.count, 1]] as const;
+    return [
+      [this.logQ, 1],
+      [this.sumZ2, 1],
+      [this.count, 1],
+    ] as const;
   }
 
   reserve(n: number): void {

@@ -30,7 +30,10 @@ export function apiToken(secret: string, scope: TokenScope, name: string = scope
  * Reads the tokens named by `http.auth`. A missing variable, an unreadable or empty file fails the
  * start (running without the intended tokens would silently open the API).
  */
-export async function loadHttpAuth(section: HttpAuthSection | undefined, env: NodeJS.ProcessEnv = process.env): Promise<HttpAuth | undefined> {
+export async function loadHttpAuth(
+  section: HttpAuthSection | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<HttpAuth | undefined> {
   if (section === undefined || section === 'none') return section;
   const tokens: ApiToken[] = [];
   for (const [i, t] of section.tokens.entries()) {
@@ -38,7 +41,8 @@ export async function loadHttpAuth(section: HttpAuthSection | undefined, env: No
     let secret: string | undefined;
     if (t.env !== undefined) {
       secret = env[t.env]?.trim();
-      if (secret === undefined || secret === '') throw new TidecastError(`http.auth ${name}: environment variable ${t.env} is not set or empty.`, 'config_invalid', false);
+      if (secret === undefined || secret === '')
+        throw new TidecastError(`http.auth ${name}: environment variable ${t.env} is not set or empty.`, 'config_invalid', false);
     } else if (t.file !== undefined) {
       try {
         secret = (await readFile(t.file, 'utf8')).trim();
@@ -62,10 +66,11 @@ export function isLoopback(host: string): boolean {
 export function assertSafeBind(host: string, auth: HttpAuth | undefined): void {
   if (isLoopback(host) || auth !== undefined) return;
   throw new TidecastError(
-    `Refusing to listen on ${host} without authentication: anyone who reaches it could ingest data, silence alerts and promote models. `
-      + 'Set http.auth.tokens (read/write tokens from env or file), or say `http.auth: none` in the pipeline file to serve it open on purpose, '
-      + 'or listen on 127.0.0.1.',
-    'config_invalid', false,
+    `Refusing to listen on ${host} without authentication: anyone who reaches it could ingest data, silence alerts and promote models. ` +
+      'Set http.auth.tokens (read/write tokens from env or file), or say `http.auth: none` in the pipeline file to serve it open on purpose, ' +
+      'or listen on 127.0.0.1.',
+    'config_invalid',
+    false,
   );
 }
 
@@ -97,10 +102,17 @@ export function registerAuth(app: FastifyInstance, auth: HttpAuth | undefined): 
     if (needed === undefined) return;
     const presented = bearerOf(req);
     if (presented === undefined) {
-      return deny(reply, 401, 'unauthorized', `${req.method} ${path} needs a bearer token (Authorization: Bearer TOKEN).`, 'Bearer realm="tidecast"');
+      return deny(
+        reply,
+        401,
+        'unauthorized',
+        `${req.method} ${path} needs a bearer token (Authorization: Bearer TOKEN).`,
+        'Bearer realm="tidecast"',
+      );
     }
     const scope = scopeOf(tokens, presented);
-    if (scope === undefined) return deny(reply, 401, 'invalid_token', 'The bearer token is not valid.', 'Bearer realm="tidecast", error="invalid_token"');
+    if (scope === undefined)
+      return deny(reply, 401, 'invalid_token', 'The bearer token is not valid.', 'Bearer realm="tidecast", error="invalid_token"');
     if (needed === 'write' && scope !== 'write') {
       return deny(reply, 403, 'insufficient_scope', `${req.method} ${path} needs a token with write scope; this one has read scope.`);
     }

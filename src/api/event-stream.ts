@@ -29,7 +29,10 @@ export function streamEvents(store: ForecastStore, res: ServerResponse, options:
   const unsubscribe = store.subscribe((e) => {
     if (options.types !== undefined && !options.types.has(e.type)) return;
     if (options.stream !== undefined && (e.type === 'actual' || e.type === 'forecast') && e.stream !== options.stream) return;
-    if (queue.length >= options.maxQueued) { queue.shift(); dropped++; }
+    if (queue.length >= options.maxQueued) {
+      queue.shift();
+      dropped++;
+    }
     queue.push(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
   });
 
@@ -42,7 +45,9 @@ export function streamEvents(store: ForecastStore, res: ServerResponse, options:
     res.write(chunk);
   }, options.flushMs);
   // Comments keep proxies from closing an idle connection.
-  const heartbeat = setInterval(() => { res.write(': ping\n\n'); }, options.heartbeatMs);
+  const heartbeat = setInterval(() => {
+    res.write(': ping\n\n');
+  }, options.heartbeatMs);
 
   let closed = false;
   const close = (): void => {

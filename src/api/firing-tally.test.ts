@@ -20,9 +20,10 @@ function setup() {
   const { app } = buildHttpApp({ store, metrics: createMetrics(), health: () => ({ live: true, ready: true }) });
   apps.push(app);
   for (const name of ['weather', 'stocks']) store.upsertPipeline({ name, modelVersion: 'v1', startedAt: 1 });
-  const read = async () => (await app.inject({ method: 'GET', url: '/api/pipelines' })).json() as {
-    pipelines: { name: string; streams: number; alerts_firing: { warning: number; critical: number; streams: number } }[];
-  };
+  const read = async () =>
+    (await app.inject({ method: 'GET', url: '/api/pipelines' })).json() as {
+      pipelines: { name: string; streams: number; alerts_firing: { warning: number; critical: number; streams: number } }[];
+    };
   const firing = async () => Object.fromEntries((await read()).pipelines.map((p) => [p.name, p.alerts_firing]));
   const streams = async () => Object.fromEntries((await read()).pipelines.map((p) => [p.name, p.streams]));
   return { store, firing, streams };
@@ -54,23 +55,38 @@ describe('GET /api/pipelines alerts_firing', () => {
     expect((await firing()).weather).toEqual({ warning: 1, critical: 1, streams: 2 });
     store.removeStream('weather/b' as StreamKey);
     expect((await firing()).weather).toEqual({ warning: 0, critical: 1, streams: 1 });
-    store.recordAlert(alertOf({ pipeline: 'weather', stream: 'weather/a', rule: 'level', state: 'resolved', time: 5, severity: 'critical' }));
+    store.recordAlert(
+      alertOf({ pipeline: 'weather', stream: 'weather/a', rule: 'level', state: 'resolved', time: 5, severity: 'critical' }),
+    );
     expect(await firing()).toEqual({ stocks: { warning: 0, critical: 1, streams: 1 }, weather: { warning: 0, critical: 0, streams: 0 } });
   });
 
   it('equals a walk over every active alert (and stream) after a long random sequence of events', async () => {
     const { store, firing, streams } = setup();
     let seed = 7;
-    const rand = (n: number) => { seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0; return (seed >>> 8) % n; };
+    const rand = (n: number) => {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      return (seed >>> 8) % n;
+    };
     const states: AlertState[] = ['pending', 'firing', 'firing', 'resolved'];
     const severities: AlertSeverity[] = ['warning', 'critical'];
     for (let i = 0; i < 3000; i++) {
       const pipeline = rand(2) === 0 ? 'weather' : 'stocks';
       const stream = `${pipeline}/s${rand(40)}`;
-      if (rand(50) === 0) { store.removeStream(stream as StreamKey); continue; }
-      store.recordAlert(alertOf({
-        pipeline, stream, rule: `r${rand(3)}`, state: states[rand(4)], severity: severities[rand(2)], time: i,
-      }));
+      if (rand(50) === 0) {
+        store.removeStream(stream as StreamKey);
+        continue;
+      }
+      store.recordAlert(
+        alertOf({
+          pipeline,
+          stream,
+          rule: `r${rand(3)}`,
+          state: states[rand(4)],
+          severity: severities[rand(2)],
+          time: i,
+        }),
+      );
     }
     const counts = await firing();
     for (const p of ['weather', 'stocks']) {

@@ -12,7 +12,11 @@ export interface FiringCounts {
   readonly streams: number;
 }
 
-interface MutableCounts { warning: number; critical: number; streams: number }
+interface MutableCounts {
+  warning: number;
+  critical: number;
+  streams: number;
+}
 
 export class FiringTally {
   private readonly byPipeline = new Map<string, MutableCounts>();
@@ -32,7 +36,10 @@ export class FiringTally {
     }
     if (warning + critical === 0) return;
     let c = this.byPipeline.get(pipeline);
-    if (c === undefined) { c = { warning: 0, critical: 0, streams: 0 }; this.byPipeline.set(pipeline, c); }
+    if (c === undefined) {
+      c = { warning: 0, critical: 0, streams: 0 };
+      this.byPipeline.set(pipeline, c);
+    }
     c.warning += sign * warning;
     c.critical += sign * critical;
     c.streams += sign;

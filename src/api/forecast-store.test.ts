@@ -80,7 +80,9 @@ describe('ForecastStore', () => {
     const s = new ForecastStore();
     const seen: StoreEvent['type'][] = [];
     const off = s.subscribe((e) => seen.push(e.type));
-    s.subscribe(() => { throw new Error('socket gone'); });
+    s.subscribe(() => {
+      throw new Error('socket gone');
+    });
     s.recordActual('p', 'k', 0, 1);
     s.recordForecast(forecastOf('p', 'k', 0, 1, [2]));
     s.recordAlert(alertOf({ stream: 'k', state: 'firing', time: 1 }));

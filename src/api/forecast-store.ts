@@ -55,7 +55,14 @@ export interface StreamDetail extends StreamSummary {
 }
 
 export type StoreEvent =
-  | { readonly type: 'actual'; readonly pipeline: string; readonly stream: StreamKey; readonly t: number; readonly value: number; readonly imputed: boolean }
+  | {
+      readonly type: 'actual';
+      readonly pipeline: string;
+      readonly stream: StreamKey;
+      readonly t: number;
+      readonly value: number;
+      readonly imputed: boolean;
+    }
   | { readonly type: 'forecast'; readonly pipeline: string; readonly stream: StreamKey; readonly forecast: LatestForecast }
   | { readonly type: 'alert'; readonly alert: AlertEvent }
   | { readonly type: 'pipeline'; readonly pipeline: PipelineSummary };
@@ -68,7 +75,12 @@ class StreamBuffers {
   active: Map<string, AlertEvent> | undefined;
   stepMs = 0;
 
-  constructor(readonly key: StreamKey, readonly pipeline: string, readonly history: StreamHistory, readonly slot: number) {}
+  constructor(
+    readonly key: StreamKey,
+    readonly pipeline: string,
+    readonly history: StreamHistory,
+    readonly slot: number,
+  ) {}
 }
 
 /** One pipeline's history slots and the slots its removed streams gave back. */
@@ -88,7 +100,10 @@ export class ForecastStore {
   private readonly streamsByKey = new Map<StreamKey, StreamBuffers>();
   private readonly histories = new Map<string, PipelineHistory>();
   private readonly historyPoints = new Map<string, number>();
-  private readonly pipelinesByName = new Map<string, { info: PipelineInfo; versions: ModelVersionRecord[]; status: PipelineSummary['status'] }>();
+  private readonly pipelinesByName = new Map<
+    string,
+    { info: PipelineInfo; versions: ModelVersionRecord[]; status: PipelineSummary['status'] }
+  >();
   private readonly recentAlerts: AlertEvent[] = [];
   private readonly listeners = new Set<StoreListener>();
   private readonly firing = new FiringTally();
@@ -155,14 +170,16 @@ export class ForecastStore {
     s.stepMs = f.stepMs;
     s.history.setLatest(s.slot, f.t, f.modelVersion, f.mean, f.lower, f.upper);
     s.history.pushForecast(s.slot, f.t + f.stepMs, f.mean[0], f.lower[0], f.upper[0]);
-    if (this.listeners.size > 0) this.emit({ type: 'forecast', pipeline: f.pipeline, stream: f.key, forecast: latestOf(s) as LatestForecast });
+    if (this.listeners.size > 0)
+      this.emit({ type: 'forecast', pipeline: f.pipeline, stream: f.key, forecast: latestOf(s) as LatestForecast });
   }
 
   /** An alert event: a marker on its stream, the stream's active-rule state, and the global history. */
   recordAlert(event: AlertEvent): void {
     this.recentAlerts.push(event);
     if (this.recentAlerts.length > this.alertHistory) this.recentAlerts.splice(0, this.recentAlerts.length - this.alertHistory);
-    const s = this.streamsByKey.get(event.stream) ?? (event.detector === 'storm_control' ? undefined : this.buffers(event.pipeline, event.stream));
+    const s =
+      this.streamsByKey.get(event.stream) ?? (event.detector === 'storm_control' ? undefined : this.buffers(event.pipeline, event.stream));
     if (s !== undefined) {
       const markers = (s.markers ??= []);
       markers.push(event);
@@ -246,7 +263,9 @@ export class ForecastStore {
 
   subscribe(listener: StoreListener): () => void {
     this.listeners.add(listener);
-    return () => { this.listeners.delete(listener); };
+    return () => {
+      this.listeners.delete(listener);
+    };
   }
 
   get subscriberCount(): number {
@@ -310,7 +329,11 @@ export class ForecastStore {
   private emit(event: StoreEvent): void {
     for (const l of this.listeners) {
       // A failing subscriber (a closed SSE socket) must not stop the runtime writing.
-      try { l(event); } catch { this.listeners.delete(l); }
+      try {
+        l(event);
+      } catch {
+        this.listeners.delete(l);
+      }
     }
   }
 }

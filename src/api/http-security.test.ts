@@ -35,10 +35,18 @@ function setup(over: Partial<HttpServerOptions> = {}) {
     ingested.push(body);
     return { accepted: 1, rejected: 0, errors: [] };
   };
-  const api: SilenceApi = { list: () => silences.listSilences(), add: (i) => silences.addSilence(i), remove: (id) => silences.removeSilence(id) };
+  const api: SilenceApi = {
+    list: () => silences.listSilences(),
+    add: (i) => silences.addSilence(i),
+    remove: (id) => silences.removeSilence(id),
+  };
   const { app } = buildHttpApp({
-    store: new ForecastStore(), metrics: createMetrics(), health: () => ({ live: true, ready: true }),
-    ingest: new Map([['weather', ingest]]), silences: new Map([['weather', api]]), ...over,
+    store: new ForecastStore(),
+    metrics: createMetrics(),
+    health: () => ({ live: true, ready: true }),
+    ingest: new Map([['weather', ingest]]),
+    silences: new Map([['weather', api]]),
+    ...over,
   });
   apps.push(app);
   return { app, silences, ingested };
@@ -69,7 +77,8 @@ describe('bearer tokens', () => {
       ['text/plain', 'temp,stream=a value=1 1000'],
     ] as const;
     for (const [i, [type, payload]] of bodies.entries()) {
-      const post = (headers: Record<string, string>) => app.inject({ method: 'POST', url: '/api/ingest', headers: { 'content-type': type, ...headers }, payload });
+      const post = (headers: Record<string, string>) =>
+        app.inject({ method: 'POST', url: '/api/ingest', headers: { 'content-type': type, ...headers }, payload });
       expect((await post({})).statusCode).toBe(401);
       expect((await post(bearer('wrong'))).statusCode).toBe(401);
       const read = await post(bearer(READ));
@@ -91,7 +100,9 @@ describe('bearer tokens', () => {
     expect((await app.inject({ method: 'DELETE', url: `/api/silences/${created.json().id}`, headers: bearer(READ) })).statusCode).toBe(403);
     expect((await app.inject({ method: 'DELETE', url: `/api/silences/${created.json().id}` })).statusCode).toBe(401);
     expect(silences.listSilences()).toHaveLength(1);
-    expect((await app.inject({ method: 'DELETE', url: `/api/silences/${created.json().id}`, headers: bearer(WRITE) })).statusCode).toBe(204);
+    expect((await app.inject({ method: 'DELETE', url: `/api/silences/${created.json().id}`, headers: bearer(WRITE) })).statusCode).toBe(
+      204,
+    );
     expect((await app.inject({ method: 'POST', url: '/api/models/weather/rollback', headers: bearer(READ) })).statusCode).toBe(403);
     expect((await app.inject({ method: 'POST', url: '/api/models/weather/promote/v1', headers: bearer(READ) })).statusCode).toBe(403);
     expect((await app.inject({ method: 'POST', url: '/api/models/weather/rollback', headers: bearer(WRITE) })).statusCode).toBe(200);
@@ -107,11 +118,24 @@ describe('bearer tokens', () => {
   it('reads tokens from env or file, and fails the start when one is missing', async () => {
     const file = join(root, 'token');
     await writeFile(file, `${WRITE}\n`);
-    const auth = await loadHttpAuth({ tokens: [{ scope: 'read', env: 'TC_READ' }, { scope: 'write', file, name: 'writer' }] }, { TC_READ: READ });
+    const auth = await loadHttpAuth(
+      {
+        tokens: [
+          { scope: 'read', env: 'TC_READ' },
+          { scope: 'write', file, name: 'writer' },
+        ],
+      },
+      { TC_READ: READ },
+    );
     if (auth === undefined || auth === 'none') throw new Error('tokens expected');
-    expect(auth.tokens.map((t) => [t.name, t.scope])).toEqual([['tokens[0]', 'read'], ['writer', 'write']]);
+    expect(auth.tokens.map((t) => [t.name, t.scope])).toEqual([
+      ['tokens[0]', 'read'],
+      ['writer', 'write'],
+    ]);
     expect(scopeOf(auth.tokens, WRITE)).toBe('write');
-    await expect(loadHttpAuth({ tokens: [{ scope: 'read', env: 'TC_MISSING' }] }, {})).rejects.toThrow('environment variable TC_MISSING is not set');
+    await expect(loadHttpAuth({ tokens: [{ scope: 'read', env: 'TC_MISSING' }] }, {})).rejects.toThrow(
+      'environment variable TC_MISSING is not set',
+    );
     await expect(loadHttpAuth({ tokens: [{ scope: 'read', file: join(root, 'absent') }] }, {})).rejects.toThrow('cannot read token file');
     expect(await loadHttpAuth('none')).toBe('none');
     expect(await loadHttpAuth(undefined)).toBeUndefined();
@@ -124,7 +148,13 @@ describe('refuse-to-start rule', () => {
     expect(isLoopback('0.0.0.0') || isLoopback('::') || isLoopback('10.0.0.5')).toBe(false);
     expect(() => assertSafeBind('0.0.0.0', undefined)).toThrow(/Refusing to listen on 0\.0\.0\.0 without authentication.*http\.auth: none/);
     expect(() => assertSafeBind('127.0.0.1', undefined)).not.toThrow();
-    const base = { store: new ForecastStore(), metrics: createMetrics(), health: () => ({ live: true, ready: true }), port: 0, host: '0.0.0.0' };
+    const base = {
+      store: new ForecastStore(),
+      metrics: createMetrics(),
+      health: () => ({ live: true, ready: true }),
+      port: 0,
+      host: '0.0.0.0',
+    };
     await expect(startHttpServer(base)).rejects.toThrow('Refusing to listen on 0.0.0.0');
     for (const auth of ['none', AUTH] as const) {
       const s = await startHttpServer({ ...base, auth });
@@ -148,13 +178,22 @@ describe('cross-origin writes and content types', () => {
     expect((await post({ 'content-type': 'text/plain' })).statusCode).toBe(415);
     expect((await post({ 'content-type': 'application/x-www-form-urlencoded' })).statusCode).toBe(415);
     expect(silences.listSilences()).toHaveLength(0);
-    expect((await post({ 'content-type': 'application/json', origin: 'http://localhost:8080', host: 'localhost:80' })).statusCode).toBe(403);
+    expect((await post({ 'content-type': 'application/json', origin: 'http://localhost:8080', host: 'localhost:80' })).statusCode).toBe(
+      403,
+    );
     expect((await post({ 'content-type': 'application/json', origin: 'https://localhost', host: 'localhost:80' })).statusCode).toBe(403);
     expect(silences.listSilences()).toHaveLength(0);
     // The browser leaves the default port out of Origin; the Host header here carries it.
-    const same = await post({ 'content-type': 'application/json; charset=utf-8', origin: 'http://localhost', host: 'localhost:80', 'sec-fetch-site': 'same-origin' });
+    const same = await post({
+      'content-type': 'application/json; charset=utf-8',
+      origin: 'http://localhost',
+      host: 'localhost:80',
+      'sec-fetch-site': 'same-origin',
+    });
     expect(same.statusCode).toBe(201);
-    expect((await post({ 'content-type': 'application/json', origin: 'http://127.0.0.1:8080', host: '127.0.0.1:8080' })).statusCode).toBe(201);
+    expect((await post({ 'content-type': 'application/json', origin: 'http://127.0.0.1:8080', host: '127.0.0.1:8080' })).statusCode).toBe(
+      201,
+    );
     expect(silences.listSilences()).toHaveLength(2);
   });
 
@@ -185,7 +224,12 @@ describe('promoting a rejected model', () => {
     expect(promoted).toEqual([]);
     expect((await app.inject({ method: 'POST', url: '/api/models/weather/promote/v0002' })).statusCode).toBe(200);
     expect((await app.inject({ method: 'POST', url: '/api/models/weather/promote/v0003?force=true' })).statusCode).toBe(200);
-    const body = await app.inject({ method: 'POST', url: '/api/models/weather/promote/v0003', headers: { 'content-type': 'application/json' }, payload: '{"force":true}' });
+    const body = await app.inject({
+      method: 'POST',
+      url: '/api/models/weather/promote/v0003',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"force":true}',
+    });
     expect(body.statusCode).toBe(200);
     expect(promoted).toEqual(['v0002', 'v0003', 'v0003']);
   });
@@ -205,23 +249,52 @@ describe('TLS', () => {
   it.skipIf(!hasOpenssl)('serves HTTPS with http.tls files: a request verified against the certificate round-trips', async () => {
     const cert = join(root, 'cert.pem');
     const key = join(root, 'key.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1',
-      '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      ],
+      { stdio: 'ignore' },
+    );
     const tls = await loadTls({ cert, key });
-    const server = await startHttpServer({ store: new ForecastStore(), metrics: createMetrics(), health: () => ({ live: true, ready: true }), port: 0, tls, auth: AUTH });
+    const server = await startHttpServer({
+      store: new ForecastStore(),
+      metrics: createMetrics(),
+      health: () => ({ live: true, ready: true }),
+      port: 0,
+      tls,
+      auth: AUTH,
+    });
     apps.push(server);
     expect(server.url).toBe(`https://127.0.0.1:${server.port}`);
     const ca = await readFile(cert);
-    const get = (path: string, headers: Record<string, string> = {}) => new Promise<{ status: number; body: string; authorized: boolean }>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: server.port, path, ca, headers, agent: false }, (res) => {
-        const authorized = (res.socket as import('node:tls').TLSSocket).authorized;
-        let body = '';
-        res.on('data', (c: Buffer) => { body += c.toString(); });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, authorized }));
+    const get = (path: string, headers: Record<string, string> = {}) =>
+      new Promise<{ status: number; body: string; authorized: boolean }>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: server.port, path, ca, headers, agent: false }, (res) => {
+          const authorized = (res.socket as import('node:tls').TLSSocket).authorized;
+          let body = '';
+          res.on('data', (c: Buffer) => {
+            body += c.toString();
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body, authorized }));
+        });
+        req.on('error', reject);
+        req.end();
       });
-      req.on('error', reject);
-      req.end();
-    });
     const ok = await get('/api/pipelines', bearer(READ));
     expect(ok).toMatchObject({ status: 200, authorized: true });
     expect(JSON.parse(ok.body)).toEqual({ pipelines: [] });
@@ -231,13 +304,26 @@ describe('TLS', () => {
 });
 
 function meta(version: string, promoted: boolean, reason: string): ModelVersionMeta {
-  return { version, parent: null, createdAt: '2026-01-01T00:00:00Z', dataRange: null, trainLoss: 1, validationLoss: 1, championLoss: 1, epochs: 1, promoted, reason };
+  return {
+    version,
+    parent: null,
+    createdAt: '2026-01-01T00:00:00Z',
+    dataRange: null,
+    trainLoss: 1,
+    validationLoss: 1,
+    championLoss: 1,
+    epochs: 1,
+    promoted,
+    reason,
+  };
 }
 
 function fakeModels(versions: ModelVersionMeta[], promoted: string[] = []): ModelsApi {
   return {
     list: () => [{ pipeline: 'weather', live: 'v0002', versions }],
-    promote: async (_p, v) => { promoted.push(v); },
+    promote: async (_p, v) => {
+      promoted.push(v);
+    },
     rollback: async () => 'v0001',
     train: async () => undefined,
   };

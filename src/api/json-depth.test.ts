@@ -16,7 +16,7 @@ describe('jsonTooDeep', () => {
   it('agrees with the nesting JSON.parse sees, on random documents', () => {
     const depthOf = (v: unknown): number => (typeof v === 'object' && v !== null ? 1 + Math.max(0, ...Object.values(v).map(depthOf)) : 0);
     let seed = 7;
-    const rnd = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const rnd = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
     const gen = (d: number): unknown => {
       const r = rnd();
       if (d > 6 || r < 0.3) return rnd() < 0.5 ? 1.5 : ['"', '\\', '[', ']{', 'x'][Math.floor(rnd() * 5)].repeat(1 + Math.floor(rnd() * 3));

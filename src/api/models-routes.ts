@@ -24,7 +24,10 @@ export function registerModelRoutes(app: FastifyInstance, api: ModelsApi | undef
     const { pipeline, version } = req.params as { pipeline: string; version: string };
     const refusal = promoteRefusal(api, pipeline, version, forceRequested(req.query, req.body));
     if (refusal !== undefined) return reply.code(refusal.status).send(refusal.body);
-    return guarded(reply, async () => { await api.promote(pipeline, version); return { pipeline, live: version }; });
+    return guarded(reply, async () => {
+      await api.promote(pipeline, version);
+      return { pipeline, live: version };
+    });
   });
   app.post('/api/models/:pipeline/rollback', async (req, reply) => {
     const { pipeline } = req.params as { pipeline: string };
@@ -51,7 +54,8 @@ async function guarded(reply: FastifyReply, f: () => Promise<unknown>): Promise<
   try {
     return await f();
   } catch (err) {
-    if (err instanceof TidecastError) return reply.code(err.code === 'config_invalid' ? 400 : 500).send({ error: err.code, message: err.message });
+    if (err instanceof TidecastError)
+      return reply.code(err.code === 'config_invalid' ? 400 : 500).send({ error: err.code, message: err.message });
     throw err;
   }
 }

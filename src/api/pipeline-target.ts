@@ -12,21 +12,29 @@ export type PipelineTarget<T> =
  * `targets` by pipeline name; `what` names the operation in messages ("HTTP ingest"), `how` says how
  * to name a pipeline for it.
  */
-export function selectPipeline<T>(targets: ReadonlyMap<string, T>, requested: string | undefined, what: string, how = '?pipeline=NAME'): PipelineTarget<T> {
+export function selectPipeline<T>(
+  targets: ReadonlyMap<string, T>,
+  requested: string | undefined,
+  what: string,
+  how = '?pipeline=NAME',
+): PipelineTarget<T> {
   const names = [...targets.keys()];
   const choices = names.map((n) => `"${n}"`).join(', ');
   if (requested !== undefined && requested !== '') {
     const value = targets.get(requested);
     if (value !== undefined) return { ok: true, name: requested, value };
-    const message = names.length === 0
-      ? `Unknown pipeline "${requested}": this daemon has no pipeline for ${what}.`
-      : `Unknown pipeline "${requested}" for ${what}; this daemon runs ${choices}.`;
+    const message =
+      names.length === 0
+        ? `Unknown pipeline "${requested}": this daemon has no pipeline for ${what}.`
+        : `Unknown pipeline "${requested}" for ${what}; this daemon runs ${choices}.`;
     return { ok: false, status: 404, body: { error: 'not_found', message } };
   }
   if (names.length === 1) return { ok: true, name: names[0], value: targets.get(names[0]) as T };
-  if (names.length === 0) return { ok: false, status: 404, body: { error: 'not_found', message: `This daemon has no pipeline for ${what}.` } };
+  if (names.length === 0)
+    return { ok: false, status: 404, body: { error: 'not_found', message: `This daemon has no pipeline for ${what}.` } };
   return {
-    ok: false, status: 400,
+    ok: false,
+    status: 400,
     body: { error: 'pipeline_required', message: `This daemon runs several pipelines (${choices}): name the one for ${what} with ${how}.` },
   };
 }

@@ -25,7 +25,10 @@ export function forceRequested(query: unknown, body: unknown): boolean {
 /** The refusal for a rejected version without force; undefined when the promotion may go ahead. */
 export function promoteRefusal(api: ModelsApi, pipeline: string, version: string, force: boolean): PromoteRefusal | undefined {
   if (force) return undefined;
-  const meta = api.list().find((p) => p.pipeline === pipeline)?.versions.find((v) => v.version === version);
+  const meta = api
+    .list()
+    .find((p) => p.pipeline === pipeline)
+    ?.versions.find((v) => v.version === version);
   if (meta === undefined || meta.promoted) return undefined; // unknown versions get the registry's own error
   return {
     status: 409,

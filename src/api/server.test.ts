@@ -16,7 +16,14 @@ function setup(over: Partial<HttpServerOptions> = {}) {
   let health: HealthReport = { live: true, ready: true, details: { pipelines: 1 } };
   const { app } = buildHttpApp({ store, metrics, health: () => health, ...over });
   apps.push(app);
-  return { app, store, metrics, setHealth: (h: HealthReport) => { health = h; } };
+  return {
+    app,
+    store,
+    metrics,
+    setHealth: (h: HealthReport) => {
+      health = h;
+    },
+  };
 }
 
 function silenceApi(s: Silences): SilenceApi {
@@ -127,7 +134,11 @@ describe('HTTP API', () => {
       calls.push([body, type]);
       const lines = body.split('\n').filter((l) => l.trim() !== '');
       const bad = lines.filter((l) => l.includes('bad')).length;
-      return { accepted: lines.length - bad, rejected: bad, errors: bad > 0 ? [{ index: 0, code: 'parse_error', message: 'bad line' }] : [] };
+      return {
+        accepted: lines.length - bad,
+        rejected: bad,
+        errors: bad > 0 ? [{ index: 0, code: 'parse_error', message: 'bad line' }] : [],
+      };
     };
     const { app } = setup({ ingest: new Map([['weather', ingest]]) });
     const json = '{"stream":"s","timestamp":1,"value":2}';
@@ -137,7 +148,10 @@ describe('HTTP API', () => {
     const lp = 'temp,stream=a value=1 1000\ntemp,stream=b value=2 2000\n';
     const r2 = await app.inject({ method: 'POST', url: '/api/ingest', headers: { 'content-type': 'text/plain' }, payload: lp });
     expect(r2.json().accepted).toBe(2);
-    expect(calls).toEqual([[json, 'application/json'], [lp, 'text/plain']]);
+    expect(calls).toEqual([
+      [json, 'application/json'],
+      [lp, 'text/plain'],
+    ]);
     const r3 = await app.inject({ method: 'POST', url: '/api/ingest', headers: { 'content-type': 'text/plain' }, payload: 'bad' });
     expect(r3.statusCode).toBe(400);
     expect(r3.json().rejected).toBe(1);
@@ -146,7 +160,16 @@ describe('HTTP API', () => {
 
   it('maps ingest failures: retriable to 503 with Retry-After, others to 400; no source to 404', async () => {
     let retriable = true;
-    const { app } = setup({ ingest: new Map<string, IngestHandler>([['weather', async () => { throw new TidecastError('Queue full.', 'broker_down', retriable); }]]) });
+    const { app } = setup({
+      ingest: new Map<string, IngestHandler>([
+        [
+          'weather',
+          async () => {
+            throw new TidecastError('Queue full.', 'broker_down', retriable);
+          },
+        ],
+      ]),
+    });
     const r = await app.inject({ method: 'POST', url: '/api/ingest', payload: 'x value=1' });
     expect(r.statusCode).toBe(503);
     expect(r.headers['retry-after']).toBe('1');
@@ -160,7 +183,12 @@ describe('HTTP API', () => {
     const s = new Silences();
     const { app } = setup({ silences: new Map([['weather', silenceApi(s)]]) });
     const body = JSON.stringify({ pattern: 'weather/*', starts_at: 0, ends_at: 10_000, comment: 'maintenance' });
-    const created = await app.inject({ method: 'POST', url: '/api/silences', headers: { 'content-type': 'application/json' }, payload: body });
+    const created = await app.inject({
+      method: 'POST',
+      url: '/api/silences',
+      headers: { 'content-type': 'application/json' },
+      payload: body,
+    });
     expect(created.statusCode).toBe(201);
     const id = created.json().id as string;
     expect((await app.inject({ method: 'GET', url: '/api/silences' })).json().silences.map((x: { id: string }) => x.id)).toEqual([id]);
@@ -172,14 +200,27 @@ describe('HTTP API', () => {
 
   it('sends ingest to the pipeline named by ?pipeline, and asks for a name when there are several', async () => {
     const got: string[] = [];
-    const handler = (name: string): IngestHandler => async (body) => { got.push(`${name}:${body}`); return { accepted: 1, rejected: 0, errors: [] }; };
-    const { app } = setup({ ingest: new Map([['weather', handler('weather')], ['stocks', handler('stocks')]]) });
+    const handler =
+      (name: string): IngestHandler =>
+      async (body) => {
+        got.push(`${name}:${body}`);
+        return { accepted: 1, rejected: 0, errors: [] };
+      };
+    const { app } = setup({
+      ingest: new Map([
+        ['weather', handler('weather')],
+        ['stocks', handler('stocks')],
+      ]),
+    });
     const post = (url: string) => app.inject({ method: 'POST', url, headers: { 'content-type': 'text/plain' }, payload: 'p value=1 1' });
 
     expect((await post('/api/ingest?pipeline=stocks')).statusCode).toBe(200);
     const unknown = await post('/api/ingest?pipeline=health');
     expect(unknown.statusCode).toBe(404);
-    expect(unknown.json()).toEqual({ error: 'not_found', message: 'Unknown pipeline "health" for HTTP ingest; this daemon runs "weather", "stocks".' });
+    expect(unknown.json()).toEqual({
+      error: 'not_found',
+      message: 'Unknown pipeline "health" for HTTP ingest; this daemon runs "weather", "stocks".',
+    });
     const unnamed = await post('/api/ingest');
     expect(unnamed.statusCode).toBe(400);
     expect(unnamed.json()).toEqual({
@@ -197,9 +238,15 @@ describe('HTTP API', () => {
   it('keeps silences per pipeline, picked by ?pipeline or a "pipeline" body field', async () => {
     const weather = new Silences();
     const stocks = new Silences();
-    const { app } = setup({ silences: new Map([['weather', silenceApi(weather)], ['stocks', silenceApi(stocks)]]) });
+    const { app } = setup({
+      silences: new Map([
+        ['weather', silenceApi(weather)],
+        ['stocks', silenceApi(stocks)],
+      ]),
+    });
     const body = (extra: Record<string, unknown> = {}) => JSON.stringify({ pattern: 'a/*', starts_at: 0, ends_at: 10, ...extra });
-    const post = (url: string, payload: string) => app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload });
+    const post = (url: string, payload: string) =>
+      app.inject({ method: 'POST', url, headers: { 'content-type': 'application/json' }, payload });
 
     const inBody = await post('/api/silences', body({ pipeline: 'stocks', comment: 'split' }));
     expect(inBody.statusCode).toBe(201);
@@ -207,7 +254,9 @@ describe('HTTP API', () => {
     expect((await post('/api/silences?pipeline=weather', body())).json().pipeline).toBe('weather');
     const unnamed = await post('/api/silences', body());
     expect(unnamed.statusCode).toBe(400);
-    expect(unnamed.json().message).toBe('This daemon runs several pipelines ("weather", "stocks"): name the one for silences with ?pipeline=NAME or a "pipeline" field.');
+    expect(unnamed.json().message).toBe(
+      'This daemon runs several pipelines ("weather", "stocks"): name the one for silences with ?pipeline=NAME or a "pipeline" field.',
+    );
     expect((await post('/api/silences?pipeline=weather', body({ pipeline: 'stocks' }))).statusCode).toBe(400);
     expect((await post('/api/silences', body({ pipeline: 7 }))).statusCode).toBe(400);
     const unknown = await post('/api/silences?pipeline=health', body());

@@ -114,7 +114,9 @@ export function buildHttpApp(options: HttpServerOptions): { app: FastifyInstance
 
   // Every body arrives as text: ingest hands it on untouched, the silences route parses its JSON.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => { done(null, body); });
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+    done(null, body);
+  });
 
   // Tokens first (a refused request learns nothing more), then cross-origin writes and content types.
   registerAuth(app, options.auth);
@@ -157,7 +159,8 @@ export function buildHttpApp(options: HttpServerOptions): { app: FastifyInstance
   app.get('/api/alerts', async (req, reply) => {
     const { limit } = req.query as { limit?: string };
     const n = limit === undefined ? 100 : Number(limit);
-    if (!Number.isInteger(n) || n < 0) return reply.code(400).send({ error: 'bad_request', message: `limit must be a non-negative integer, got "${limit}".` });
+    if (!Number.isInteger(n) || n < 0)
+      return reply.code(400).send({ error: 'bad_request', message: `limit must be a non-negative integer, got "${limit}".` });
     return store.alerts(n);
   });
 
@@ -186,14 +189,22 @@ export function buildHttpApp(options: HttpServerOptions): { app: FastifyInstance
     }
     reply.hijack();
     const close = streamEvents(store, reply.raw, {
-      stream: q.stream, types, flushMs: options.sseFlushMs ?? 250, heartbeatMs: 15_000, maxQueued: 10_000,
+      stream: q.stream,
+      types,
+      flushMs: options.sseFlushMs ?? 250,
+      heartbeatMs: 15_000,
+      maxQueued: 10_000,
     });
     feeds.add(close);
     reply.raw.on('close', () => feeds.delete(close));
   });
 
   app.post('/api/ingest', async (req, reply) => {
-    const target = selectPipeline(options.ingest ?? new Map<string, IngestHandler>(), (req.query as { pipeline?: string }).pipeline, 'HTTP ingest');
+    const target = selectPipeline(
+      options.ingest ?? new Map<string, IngestHandler>(),
+      (req.query as { pipeline?: string }).pipeline,
+      'HTTP ingest',
+    );
     if (!target.ok) return refuse(reply, target);
     const body = typeof req.body === 'string' ? req.body : '';
     if (body.trim() === '') return reply.code(400).send({ error: 'bad_request', message: 'Empty body: send JSON or line protocol.' });
@@ -215,8 +226,13 @@ export function buildHttpApp(options: HttpServerOptions): { app: FastifyInstance
     app.get(url, async (_req, reply) => reply.type(asset.contentType).header('cache-control', 'no-cache').send(asset.body));
   }
 
-  const closeFeeds = (): void => { for (const close of [...feeds]) close(); feeds.clear(); };
-  app.addHook('onClose', async () => { closeFeeds(); });
+  const closeFeeds = (): void => {
+    for (const close of [...feeds]) close();
+    feeds.clear();
+  };
+  app.addHook('onClose', async () => {
+    closeFeeds();
+  });
   return { app, closeFeeds };
 }
 
@@ -263,5 +279,9 @@ function parseTypes(s: string): Set<StoreEvent['type']> | null {
 }
 
 function safeDecode(s: string): string {
-  try { return decodeURIComponent(s); } catch { return s; }
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
 }

@@ -44,10 +44,13 @@ export function registerSilenceRoutes(app: FastifyInstance, silences: ReadonlyMa
     if (typeof input === 'object' && input !== null && !Array.isArray(input) && 'pipeline' in input) {
       const { pipeline, ...rest } = input as Record<string, unknown>;
       [fromBody, input] = [pipeline, rest];
-      if (typeof fromBody !== 'string') return reply.code(400).send({ error: 'bad_request', message: 'pipeline must be a string (a pipeline name).' });
+      if (typeof fromBody !== 'string')
+        return reply.code(400).send({ error: 'bad_request', message: 'pipeline must be a string (a pipeline name).' });
     }
     if (fromBody !== undefined && fromQuery !== undefined && fromQuery !== '' && fromBody !== fromQuery) {
-      return reply.code(400).send({ error: 'bad_request', message: `Two pipelines named: "${fromQuery}" in the query and "${String(fromBody)}" in the body.` });
+      return reply
+        .code(400)
+        .send({ error: 'bad_request', message: `Two pipelines named: "${fromQuery}" in the query and "${String(fromBody)}" in the body.` });
     }
     const target = selectPipeline(silences, (fromBody as string | undefined) ?? fromQuery, WHAT, '?pipeline=NAME or a "pipeline" field');
     if (!target.ok) return refuse(reply, target);

@@ -20,7 +20,12 @@ describe('StreamHistory', () => {
     expect(a.value).toEqual([3, 4, 5, 6].map((k) => Math.fround(0.1 * k)));
     expect(a.imputed).toEqual([true, false, false, true]);
     expect(h.actuals(0, 2).value).toEqual([Math.fround(0.5), Math.fround(0.6)]);
-    expect(h.forecasts(0, 2)).toEqual({ t: [1_700_000_060_000 + 5 * 60_000, 1_700_000_060_000 + 6 * 60_000], mean: [5, 6], lower: [4, 5], upper: [6, 7] });
+    expect(h.forecasts(0, 2)).toEqual({
+      t: [1_700_000_060_000 + 5 * 60_000, 1_700_000_060_000 + 6 * 60_000],
+      mean: [5, 6],
+      lower: [4, 5],
+      upper: [6, 7],
+    });
     expect(h.lastActual(1)).toEqual({ t: 5, value: 42 });
     expect(h.bytesPerStream).toBe(4 * 33 + 26);
   });
@@ -49,7 +54,7 @@ describe('StreamHistory', () => {
 });
 
 describe('ForecastStore history points per pipeline', () => {
-  it('bounds each pipeline\'s history by its own setting and reuses a removed stream\'s slot clean', () => {
+  it("bounds each pipeline's history by its own setting and reuses a removed stream's slot clean", () => {
     const s = new ForecastStore({ capacity: 8 });
     s.setHistoryPoints('none', 0);
     s.setHistoryPoints('few', 3);

@@ -74,7 +74,14 @@ export class StreamHistory {
     if (this.fCount[slot] < C) this.fCount[slot]++;
   }
 
-  setLatest(slot: number, t: number, modelVersion: string, mean: ArrayLike<number>, lower: ArrayLike<number>, upper: ArrayLike<number>): void {
+  setLatest(
+    slot: number,
+    t: number,
+    modelVersion: string,
+    mean: ArrayLike<number>,
+    lower: ArrayLike<number>,
+    upper: ArrayLike<number>,
+  ): void {
     const h = mean.length;
     if (h > this.H) this.widen(h);
     const base = slot * 3 * this.H;
@@ -114,7 +121,9 @@ export class StreamHistory {
   actuals(slot: number, limit = Infinity): { t: number[]; value: number[]; imputed: boolean[] } {
     if (this.C === 0) {
       const last = this.lastActual(slot);
-      return last === null || limit < 1 ? { t: [], value: [], imputed: [] } : { t: [last.t], value: [last.value], imputed: [this.lastImputed[slot] === 1] };
+      return last === null || limit < 1
+        ? { t: [], value: [], imputed: [] }
+        : { t: [last.t], value: [last.value], imputed: [this.lastImputed[slot] === 1] };
     }
     const rows = this.rows(slot, this.aHead[slot], this.aCount[slot], limit);
     return {

@@ -36,7 +36,11 @@ function fill(store: ForecastStore, pipeline: string, n: number): string[] {
 
 type Page = { streams: { key: string; pipeline: string; lastActual: { value: number } }[]; next_cursor: string | null };
 
-async function walk(app: ReturnType<typeof setup>['app'], query: string, between?: (page: number) => void): Promise<{ keys: string[]; pages: number }> {
+async function walk(
+  app: ReturnType<typeof setup>['app'],
+  query: string,
+  between?: (page: number) => void,
+): Promise<{ keys: string[]; pages: number }> {
   const keys: string[] = [];
   let cursor: string | null = null;
   let pages = 0;
@@ -60,7 +64,9 @@ describe('GET /api/streams pages', () => {
     const { keys, pages } = await walk(app, 'limit=100');
     expect(keys).toHaveLength(all.length);
     expect(new Set(keys).size).toBe(all.length);
-    const expected = [...all].sort((a, b) => (a.split('/')[0] === b.split('/')[0] ? (a < b ? -1 : 1) : a.split('/')[0] < b.split('/')[0] ? -1 : 1));
+    const expected = [...all].sort((a, b) =>
+      a.split('/')[0] === b.split('/')[0] ? (a < b ? -1 : 1) : a.split('/')[0] < b.split('/')[0] ? -1 : 1,
+    );
     expect(keys).toEqual(expected);
     expect(pages).toBe(Math.ceil(all.length / 100));
     const first = (await app.inject({ method: 'GET', url: '/api/streams?limit=1' })).json() as Page;
@@ -104,16 +110,25 @@ describe('GET /api/streams pages', () => {
   it('stays exact under churn: removals, re-additions (also into another pipeline), rebuilds', async () => {
     const { app, store } = setup();
     const live = new Map<string, string>(); // key -> pipeline
-    const add = (pipeline: string, key: string) => { store.recordActual(pipeline, key as StreamKey, 0, 1); live.set(key, pipeline); };
+    const add = (pipeline: string, key: string) => {
+      store.recordActual(pipeline, key as StreamKey, 0, 1);
+      live.set(key, pipeline);
+    };
     for (const k of fill(store, 'weather', 3000)) live.set(k, 'weather');
     let seed = 7;
-    const rand = (n: number) => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed % n; };
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
     for (let round = 0; round < 6; round++) {
       const keys = [...live.keys()];
       const removed: string[] = [];
       for (let i = 0; i < 400; i++) {
         const k = keys[rand(keys.length)];
-        if (store.removeStream(k as StreamKey)) { live.delete(k); removed.push(k); }
+        if (store.removeStream(k as StreamKey)) {
+          live.delete(k);
+          removed.push(k);
+        }
       }
       for (let i = 0; i < 300; i++) add('weather', `weather/new${round}/s${i}`);
       for (let i = 0; i < 50 && i < removed.length; i++) add(i % 2 === 0 ? 'weather' : 'stocks', removed[i]);
@@ -142,7 +157,14 @@ describe('GET /api/streams pages', () => {
 
   it('rejects bad limits, cursors and oversized filters with 400', async () => {
     const { app } = setup();
-    for (const q of ['limit=0', `limit=${MAX_PAGE_LIMIT + 1}`, 'limit=abc', 'cursor=not-a-cursor', `glob=${'*'.repeat(600)}`, 'limit=1&limit=2']) {
+    for (const q of [
+      'limit=0',
+      `limit=${MAX_PAGE_LIMIT + 1}`,
+      'limit=abc',
+      'cursor=not-a-cursor',
+      `glob=${'*'.repeat(600)}`,
+      'limit=1&limit=2',
+    ]) {
       const res = await app.inject({ method: 'GET', url: `/api/streams?${q}` });
       expect(res.statusCode, q).toBe(400);
       expect(res.json().error).toBe('bad_request');
@@ -167,7 +189,7 @@ describe('GET /api/streams pages', () => {
       clearInterval(ticker);
     }
     expect(turns).toBeGreaterThan(3);
-    const byPipeline = (p: string) => keys.filter((k) => k.startsWith(p + '/')).sort();
+    const byPipeline = (p: string) => keys.filter((k) => k.startsWith(`${p}/`)).sort();
     expect(listed).toEqual([...byPipeline('stocks'), ...byPipeline('weather')]);
     // 150 more (over syncMergeMax): a chunked rebuild again, still exact.
     const more = fill(store, 'health', 150);
@@ -198,7 +220,15 @@ describe('GET /api/models', () => {
     const res = await app.inject({ method: 'GET', url: '/api/models' });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({
-      pipelines: [{ pipeline: 'weather', live: 'gru-fit-2', versions: [], training: 'off', model: { cell: 'gru', layers: 1, units: 16, horizon: 12 } }],
+      pipelines: [
+        {
+          pipeline: 'weather',
+          live: 'gru-fit-2',
+          versions: [],
+          training: 'off',
+          model: { cell: 'gru', layers: 1, units: 16, horizon: 12 },
+        },
+      ],
     });
     expect((await app.inject({ method: 'POST', url: '/api/models/weather/rollback' })).statusCode).toBe(404);
   });

@@ -118,7 +118,10 @@ export class StreamsIndex {
   private readonly syncMergeMax: number;
   private readonly chunk: number;
 
-  constructor(private readonly store: ForecastStore, options: StreamsIndexOptions = {}) {
+  constructor(
+    private readonly store: ForecastStore,
+    options: StreamsIndexOptions = {},
+  ) {
     this.scanBudget = options.scanBudget ?? SCAN_BUDGET;
     this.syncMergeMax = options.syncMergeMax ?? SYNC_MERGE_MAX;
     this.chunk = options.chunk ?? CHUNK;
@@ -197,7 +200,9 @@ export class StreamsIndex {
       }
       return;
     }
-    this.building = this.rebuild(added, removed).finally(() => { this.building = undefined; });
+    this.building = this.rebuild(added, removed).finally(() => {
+      this.building = undefined;
+    });
     await this.building;
   }
 

@@ -52,7 +52,12 @@ export function registerWriteGuard(app: FastifyInstance, options: WriteGuardOpti
     if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return;
     const reason = crossOriginReason(req, allowed);
     if (reason !== undefined) {
-      return refuse(reply, 403, 'cross_origin', `${reason}: writes from other sites' pages are refused (http.allowed_origins lists extra origins).`);
+      return refuse(
+        reply,
+        403,
+        'cross_origin',
+        `${reason}: writes from other sites' pages are refused (http.allowed_origins lists extra origins).`,
+      );
     }
     const path = req.routeOptions.url ?? req.url.split('?')[0];
     const type = mediaType(req.headers['content-type']);

@@ -22,7 +22,9 @@ async function tidecast(args: string[]): Promise<{ code: number; stdout: string;
 
 function helpOf(args: string[]): string {
   let out = '';
-  const program = buildProgram().exitOverride().configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (out += s) });
+  const program = buildProgram()
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (out += s) });
   for (const c of program.commands) c.exitOverride().configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (out += s) });
   try {
     program.parse(['node', 'tidecast', ...args]);
@@ -62,18 +64,21 @@ describe('tidecast CLI', () => {
 
   it('validate fails on a broken file with every problem, each with file:line:col, path and hint', async () => {
     const broken = join(dir, 'broken.yaml');
-    await writeFile(broken, [
-      'name: Weather Station',        // 1: uppercase and space
-      'step_ms: -5',                  // 2
-      'sources:',                     // 3
-      '  - kind: file',               // 4
-      '    path: no/such/file.csv',   // 5
-      '    key_column: stream',       // 6
-      '    replay: { speedup: 0 }',   // 7
-      'model: { cell: gru, units: 8, horizon: 3, layer: 2 }', // 8
-      'state: { dir: var/x }',        // 9
-      '',
-    ].join('\n'));
+    await writeFile(
+      broken,
+      [
+        'name: Weather Station', // 1: uppercase and space
+        'step_ms: -5', // 2
+        'sources:', // 3
+        '  - kind: file', // 4
+        '    path: no/such/file.csv', // 5
+        '    key_column: stream', // 6
+        '    replay: { speedup: 0 }', // 7
+        'model: { cell: gru, units: 8, horizon: 3, layer: 2 }', // 8
+        'state: { dir: var/x }', // 9
+        '',
+      ].join('\n'),
+    );
     const r = await tidecast(['validate', broken]);
     expect(r.code).toBe(1);
     expect(r.stderr.trimEnd().split('\n')).toEqual([
@@ -86,9 +91,14 @@ describe('tidecast CLI', () => {
 
   it('validate reports a missing data file at its place once the schema passes', async () => {
     const f = join(dir, 'missing.yaml');
-    await writeFile(f, 'name: w\nstep_ms: 1000\nsources:\n  - kind: file\n    path: no/such/file.csv\n    key_column: stream\nmodel: { cell: rnn, units: 4, horizon: 2 }\nstate: { dir: var/x }\n');
+    await writeFile(
+      f,
+      'name: w\nstep_ms: 1000\nsources:\n  - kind: file\n    path: no/such/file.csv\n    key_column: stream\nmodel: { cell: rnn, units: 4, horizon: 2 }\nstate: { dir: var/x }\n',
+    );
     const r = await tidecast(['validate', f]);
     expect(r.code).toBe(1);
-    expect(r.stderr.trim()).toBe(`${f}:5:11 sources[0].path: file "no/such/file.csv" does not exist (paths are relative to the working directory)`);
+    expect(r.stderr.trim()).toBe(
+      `${f}:5:11 sources[0].path: file "no/such/file.csv" does not exist (paths are relative to the working directory)`,
+    );
   });
 });

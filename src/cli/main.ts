@@ -50,15 +50,25 @@ export function buildProgram(): Command {
       const log = createLogger({ level: opts.logLevel });
       const loaded = await loadOrExit(files);
       // A file source without a path serves replay/train only (validate warns about it).
-      const refused = loaded.flatMap((f) => f.pipelines.flatMap((p) => [
-        ...pathlessFileSources(p).map((i) => `${f.file}: pipeline ${p.name}: sources[${i}]: ${PATHLESS_FILE_SOURCE}`),
-        ...(isAutoStep(p) && fileSources(p).length === 0 ? [`${f.file}: pipeline ${p.name}: step_ms: "auto" needs a file source with a path to infer the step from`] : []),
-      ]));
+      const refused = loaded.flatMap((f) =>
+        f.pipelines.flatMap((p) => [
+          ...pathlessFileSources(p).map((i) => `${f.file}: pipeline ${p.name}: sources[${i}]: ${PATHLESS_FILE_SOURCE}`),
+          ...(isAutoStep(p) && fileSources(p).length === 0
+            ? [`${f.file}: pipeline ${p.name}: step_ms: "auto" needs a file source with a path to infer the step from`]
+            : []),
+        ]),
+      );
       if (refused.length > 0) {
         for (const line of refused) process.stderr.write(`${line}\n`);
         process.exit(2);
       }
-      const daemon = await startDaemon({ files: loaded, log, metrics: createMetrics({ collectDefault: true }), port: opts.port, host: opts.host });
+      const daemon = await startDaemon({
+        files: loaded,
+        log,
+        metrics: createMetrics({ collectDefault: true }),
+        port: opts.port,
+        host: opts.host,
+      });
       const onSignal = (sig: NodeJS.Signals) => {
         void daemon.stop(sig).then(() => {
           log.flush?.();
@@ -91,27 +101,49 @@ export function buildProgram(): Command {
 
   program
     .command('replay')
-    .description('Run the daemon engine over a file (or every file of a folder) as fast as possible; writes one CSV row per forecast step and the alerts the rules raise.')
+    .description(
+      'Run the daemon engine over a file (or every file of a folder) as fast as possible; writes one CSV row per forecast step and the alerts the rules raise.',
+    )
     .argument('<pipeline>', 'pipeline file (its first pipeline, or --pipeline)')
-    .requiredOption('-i, --input <path>', 'input CSV (or JSON lines) with the columns of the pipeline\'s file source; or a folder: every .csv/.jsonl/.json under it, each replayed with fresh state')
-    .requiredOption('-o, --output <path>', 'output CSV: timestamp,stream,actual,forecast,lower,upper,anomaly_score,imputed,... (a folder when --input is one)')
+    .requiredOption(
+      '-i, --input <path>',
+      "input CSV (or JSON lines) with the columns of the pipeline's file source; or a folder: every .csv/.jsonl/.json under it, each replayed with fresh state",
+    )
+    .requiredOption(
+      '-o, --output <path>',
+      'output CSV: timestamp,stream,actual,forecast,lower,upper,anomaly_score,imputed,... (a folder when --input is one)',
+    )
     .option('--pipeline <name>', 'which pipeline of a multi-pipeline file')
-    .option('--alerts <path>', 'alerts file, JSON lines as the daemon\'s file sink writes them (default: <output>.alerts.jsonl; with a folder input, a folder)')
+    .option(
+      '--alerts <path>',
+      "alerts file, JSON lines as the daemon's file sink writes them (default: <output>.alerts.jsonl; with a folder input, a folder)",
+    )
     .option('--no-alerts', 'write no alerts file')
-    .addOption(new Option('--horizons <which>', 'one: the 1-step layout; all: one row per forecast with forecast_1..H, lower_1..H, upper_1..H').choices(['one', 'all']).default('one'))
-    .addOption(new Option('--format <format>', 'input format (default: by extension, else the file source\'s)').choices(['csv', 'json']))
+    .addOption(
+      new Option('--horizons <which>', 'one: the 1-step layout; all: one row per forecast with forecast_1..H, lower_1..H, upper_1..H')
+        .choices(['one', 'all'])
+        .default('one'),
+    )
+    .addOption(new Option('--format <format>', "input format (default: by extension, else the file source's)").choices(['csv', 'json']))
     .option('--key-column <name>', 'column with the stream id (overrides the file source)')
     .option('--no-key-column', 'a wide file: every value column is a stream (overrides the file source)')
     .option('--time-column <name>', 'column with the event time (overrides the file source)')
-    .option('--value-columns <names>', 'comma-separated value columns (overrides the file source)', (v: string) => v.split(',').map((c) => c.trim()).filter((c) => c !== ''))
+    .option('--value-columns <names>', 'comma-separated value columns (overrides the file source)', (v: string) =>
+      v
+        .split(',')
+        .map((c) => c.trim())
+        .filter((c) => c !== ''),
+    )
     .option('--key-prefix <prefix>', 'prepended to every stream key (overrides the file source)')
     .addOption(logLevelOption())
     .action(async (file: string, opts: ReplayCliOptions) => {
       const log = createLogger({ level: opts.logLevel, destination: process.stderr as never });
       const spec = pickPipeline(await loadOrExit([file]), opts.pipeline);
       const columns: ReplayColumns = {
-        ...(opts.format && { format: opts.format }), ...(opts.keyColumn !== undefined && { key_column: opts.keyColumn === false ? undefined : opts.keyColumn }),
-        ...(opts.timeColumn && { time_column: opts.timeColumn }), ...(opts.valueColumns && { value_columns: opts.valueColumns }),
+        ...(opts.format && { format: opts.format }),
+        ...(opts.keyColumn !== undefined && { key_column: opts.keyColumn === false ? undefined : opts.keyColumn }),
+        ...(opts.timeColumn && { time_column: opts.timeColumn }),
+        ...(opts.valueColumns && { value_columns: opts.valueColumns }),
         ...(opts.keyPrefix !== undefined && { key_prefix: opts.keyPrefix }),
       };
       const common = { log, columns, horizons: opts.horizons };
@@ -119,10 +151,14 @@ export function buildProgram(): Command {
         if (await isFolder(opts.input)) {
           const inputs = await listReplayInputs(opts.input, opts.output);
           let total = 0;
-          for (const rel of inputs) total += await countRows(join(opts.input, rel), replaySourceConfig(spec, rel, columns).format === 'csv');
+          for (const rel of inputs)
+            total += await countRows(join(opts.input, rel), replaySourceConfig(spec, rel, columns).format === 'csv');
           const progress = createProgress({ label: 'Replay', unit: 'rows', total, log });
           const r = await replayFolder(spec, {
-            ...common, input: opts.input, output: opts.output, alerts: opts.alerts,
+            ...common,
+            input: opts.input,
+            output: opts.output,
+            alerts: opts.alerts,
             onProgress: (n) => progress.update(n),
             onFile: (input, output, summary) => log.info({ ...summary, input, output }, 'Replay written.'),
           });
@@ -135,7 +171,13 @@ export function buildProgram(): Command {
         const total = await countRows(opts.input, src.format === 'csv');
         const progress = createProgress({ label: 'Replay', unit: 'rows', total, log });
         const alerts = opts.alerts === false ? undefined : (opts.alerts ?? defaultAlertsPath(opts.output));
-        const summary = await replayFile(spec, { ...common, input: opts.input, output: opts.output, alerts, onProgress: (n) => progress.update(n) });
+        const summary = await replayFile(spec, {
+          ...common,
+          input: opts.input,
+          output: opts.output,
+          alerts,
+          onProgress: (n) => progress.update(n),
+        });
         progress.finish(summary.rows);
         log.info({ ...summary, output: opts.output, ...(alerts && { alertsFile: alerts }) }, 'Replay written.');
       } catch (err) {

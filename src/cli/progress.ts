@@ -32,7 +32,11 @@ export function createProgress(o: ProgressOptions): Progress {
     const etaS = o.total !== undefined && rate > 0 ? Math.max(0, (o.total - done) / rate) : undefined;
     const pct = o.total ? ` ${((100 * done) / o.total).toFixed(1)}%` : '';
     const eta = etaS !== undefined ? ` ETA ${formatDuration(etaS)}` : '';
-    return { text: `${o.label}: ${done}${o.total ? `/${o.total}` : ''} ${o.unit}${pct}, ${Math.round(rate)} ${o.unit}/s${eta}`, rate, etaS };
+    return {
+      text: `${o.label}: ${done}${o.total ? `/${o.total}` : ''} ${o.unit}${pct}, ${Math.round(rate)} ${o.unit}/s${eta}`,
+      rate,
+      etaS,
+    };
   };
   return {
     update(done) {
@@ -41,7 +45,11 @@ export function createProgress(o: ProgressOptions): Progress {
       last = t;
       const l = line(done);
       if (tty) out.write(`\r${l.text}\u001b[K`);
-      else o.log.info({ done, total: o.total, rate: Math.round(l.rate), etaS: l.etaS === undefined ? undefined : Math.round(l.etaS) }, `${o.label} in progress.`);
+      else
+        o.log.info(
+          { done, total: o.total, rate: Math.round(l.rate), etaS: l.etaS === undefined ? undefined : Math.round(l.etaS) },
+          `${o.label} in progress.`,
+        );
     },
     finish(done) {
       const l = line(done);

@@ -20,14 +20,22 @@ function positiveInt(v: string): number {
   return n;
 }
 
-interface TrainOpts { input: string; output?: string; pipeline?: string; epochs?: number; steps?: number; maxTimeMs?: number; logLevel: LogLevel }
+interface TrainOpts {
+  input: string;
+  output?: string;
+  pipeline?: string;
+  epochs?: number;
+  steps?: number;
+  maxTimeMs?: number;
+  logLevel: LogLevel;
+}
 
 export function trainCommand(program: Command, h: CliHelpers): void {
   program
     .command('train')
-    .description('Fit the pipeline\'s model offline on a file and write it (tfjs-layers format) for model.path.')
+    .description("Fit the pipeline's model offline on a file and write it (tfjs-layers format) for model.path.")
     .argument('<pipeline>', 'pipeline file')
-    .requiredOption('-i, --input <file>', 'training data with the columns of the pipeline\'s file source (or stream,timestamp,value)')
+    .requiredOption('-i, --input <file>', "training data with the columns of the pipeline's file source (or stream,timestamp,value)")
     .option('-o, --output <dir>', 'model directory to write, tfjs-layers format (default: model.path, else var/models/<pipeline>)')
     .option('--pipeline <name>', 'which pipeline of a multi-pipeline file')
     .option('--epochs <n>', 'epochs (default: training.offline.epochs)', positiveInt)

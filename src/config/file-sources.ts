@@ -16,4 +16,5 @@ export function pathlessFileSources(spec: Pick<PipelineSpec, 'sources'>): number
 }
 
 /** Why `run` cannot use a file source without a path, for its error and `validate`'s warning. */
-export const PATHLESS_FILE_SOURCE = 'file source without a path: `tidecast replay`/`train` read their --input with its columns; `tidecast run` refuses it';
+export const PATHLESS_FILE_SOURCE =
+  'file source without a path: `tidecast replay`/`train` read their --input with its columns; `tidecast run` refuses it';

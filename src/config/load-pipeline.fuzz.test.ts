@@ -30,7 +30,11 @@ const mutation = fc.tuple(
       fc.record({ kind: fc.constant('drop' as const), at: fc.nat() }),
       fc.record({ kind: fc.constant('dup' as const), at: fc.nat() }),
       fc.record({ kind: fc.constant('replace' as const), at: fc.nat(), text: fc.string({ maxLength: 40 }) }),
-      fc.record({ kind: fc.constant('splice' as const), at: fc.nat(), text: fc.constantFrom(':', '- ', '{', ']', '&a', '*a', '!!binary', '"', '\t', '  ', '0x1p3', '.nan', '~', '1e999') }),
+      fc.record({
+        kind: fc.constant('splice' as const),
+        at: fc.nat(),
+        text: fc.constantFrom(':', '- ', '{', ']', '&a', '*a', '!!binary', '"', '\t', '  ', '0x1p3', '.nan', '~', '1e999'),
+      }),
     ),
     { minLength: 1, maxLength: 6 },
   ),
@@ -58,20 +62,34 @@ describe('pipeline files under fuzzing', () => {
   });
 
   it('any text: ok or positioned issues, never a throw', () => {
-    fc.assert(fc.property(fc.string({ maxLength: 400 }), (text) => wellFormed(load(text))), { numRuns: 400 });
+    fc.assert(
+      fc.property(fc.string({ maxLength: 400 }), (text) => wellFormed(load(text))),
+      { numRuns: 400 },
+    );
   });
 
   it('edited shipped files: ok or positioned issues, never a throw', () => {
-    fc.assert(fc.property(mutation, ([text, edits]) => wellFormed(load(apply(text, edits)))), { numRuns: 300 });
+    fc.assert(
+      fc.property(mutation, ([text, edits]) => wellFormed(load(apply(text, edits)))),
+      { numRuns: 300 },
+    );
   });
 
   it('arbitrary JSON-like documents (YAML is a superset): ok or issues', () => {
-    fc.assert(fc.property(fc.jsonValue({ maxDepth: 6 }), (v) => wellFormed(load(JSON.stringify(v)))), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 6 }), (v) => wellFormed(load(JSON.stringify(v)))),
+      { numRuns: 300 },
+    );
   });
 
   it('an alias bomb and 10,000-deep nesting are refused with an issue', () => {
     const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]'];
-    for (let i = 1; i < 10; i++) bomb.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+    for (let i = 1; i < 10; i++)
+      bomb.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10)
+          .fill(`*${String.fromCharCode(96 + i)}`)
+          .join(',')}]`,
+      );
     const bombResult = load(bomb.join('\n'));
     expect(bombResult.ok).toBe(false);
     expect(wellFormed(bombResult)).toBe(true);

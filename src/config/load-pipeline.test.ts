@@ -95,8 +95,10 @@ describe('parsePipelineText', () => {
   });
 
   it('rejects a source that reads fields the pipeline does not declare, and accepts a webhook sink', () => {
-    const text = GOOD.replace('    key_column: stream\n', '    key_column: stream\n    value_columns: [value, humidity]\n')
-      .replace('model:', 'sinks:\n  - kind: webhook\n    url: http://127.0.0.1:9/hook\n    secret: s3cret\nmodel:');
+    const text = GOOD.replace('    key_column: stream\n', '    key_column: stream\n    value_columns: [value, humidity]\n').replace(
+      'model:',
+      'sinks:\n  - kind: webhook\n    url: http://127.0.0.1:9/hook\n    secret: s3cret\nmodel:',
+    );
     const r = parsePipelineText(text, 'f.yaml');
     expect(r.ok ? [] : r.issues.map(formatIssue)).toEqual([
       `f.yaml:${at(text, '[value, humidity]')} sources[0].value_columns: "humidity" not among the pipeline's fields [value]: every record would be dead-lettered`,

@@ -6,7 +6,7 @@ import { closest, formatIssue, formatPath, type ConfigIssue } from './config-iss
 import { pipelineJsonSchema, schemaAt } from './json-schema.js';
 import { locate } from './locate.js';
 import { PipelineBundle, PipelineSpec } from './pipeline-schema.js';
-import { HttpSection } from './sections.js';
+import type { HttpSection } from './sections.js';
 
 // Pipeline file -> validated pipelines, or every problem at once with file:line:col, path and hint.
 
@@ -16,7 +16,9 @@ export interface LoadedFile {
   readonly pipelines: readonly PipelineSpec[];
 }
 
-export type LoadResult = { readonly ok: true; readonly value: LoadedFile } | { readonly ok: false; readonly issues: readonly ConfigIssue[] };
+export type LoadResult =
+  | { readonly ok: true; readonly value: LoadedFile }
+  | { readonly ok: false; readonly issues: readonly ConfigIssue[] };
 
 export class ConfigError extends TidecastError {
   constructor(readonly issues: readonly ConfigIssue[]) {
@@ -43,10 +45,34 @@ export function parsePipelineText(text: string, file: string): LoadResult {
   try {
     data = doc.toJS({ maxAliasCount: 100 });
   } catch (err) {
-    return { ok: false, issues: [{ file, line: 1, col: 1, path: '', message: (err as Error).message.split('\n')[0] ?? 'invalid YAML', hint: 'YAML aliases must name an earlier anchor and expand to a small document' }] };
+    return {
+      ok: false,
+      issues: [
+        {
+          file,
+          line: 1,
+          col: 1,
+          path: '',
+          message: (err as Error).message.split('\n')[0] ?? 'invalid YAML',
+          hint: 'YAML aliases must name an earlier anchor and expand to a small document',
+        },
+      ],
+    };
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    return { ok: false, issues: [{ file, line: 1, col: 1, path: '', message: 'expected a mapping at the top level', hint: 'a pipeline (name, step_ms, sources, ...) or `pipelines: [...]`' }] };
+    return {
+      ok: false,
+      issues: [
+        {
+          file,
+          line: 1,
+          col: 1,
+          path: '',
+          message: 'expected a mapping at the top level',
+          hint: 'a pipeline (name, step_ms, sources, ...) or `pipelines: [...]`',
+        },
+      ],
+    };
   }
   const bundle = 'pipelines' in data;
   const parsed = (bundle ? PipelineBundle : PipelineSpec).safeParse(data, { reportInput: true });
@@ -116,13 +142,19 @@ function describeIssue(issue: ZodIssue, atPath: unknown, description: string | u
     case 'invalid_value': {
       const allowed = issue.values.map((v) => JSON.stringify(v));
       const guess = typeof input === 'string' ? closest(input, issue.values.map(String)) : undefined;
-      return { message: `must be one of ${allowed.join(' | ')}${got}`, hint: guess !== undefined ? `did you mean "${guess}"?` : description };
+      return {
+        message: `must be one of ${allowed.join(' | ')}${got}`,
+        hint: guess !== undefined ? `did you mean "${guess}"?` : description,
+      };
     }
     case 'invalid_union': {
       const options = (issue as { options?: unknown[] }).options;
       if (options !== undefined) {
         const guess = typeof input === 'string' ? closest(input, options.map(String)) : undefined;
-        return { message: `must be one of ${options.map((o) => JSON.stringify(o)).join(' | ')}${got}`, hint: guess ? `did you mean "${guess}"?` : undefined };
+        return {
+          message: `must be one of ${options.map((o) => JSON.stringify(o)).join(' | ')}${got}`,
+          hint: guess ? `did you mean "${guess}"?` : undefined,
+        };
       }
       return { message: issue.message, hint: description };
     }

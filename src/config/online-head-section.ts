@@ -16,8 +16,13 @@ export const OnlineHeadProfileSection = z
     initial_scale: z
       .union([z.number().positive(), z.array(z.number().positive()).min(1)])
       .default(1)
-      .describe('Prior variance of the weights (small: shrink towards the last value); several values run one readout each, the best recent one (or the last value) wins per stream.'),
-    seasonal: z.boolean().default(false).describe('Add the seasonal difference: the value one season before the target minus the last value.'),
+      .describe(
+        'Prior variance of the weights (small: shrink towards the last value); several values run one readout each, the best recent one (or the last value) wins per stream.',
+      ),
+    seasonal: z
+      .boolean()
+      .default(false)
+      .describe('Add the seasonal difference: the value one season before the target minus the last value.'),
   })
   .strict();
 
@@ -32,14 +37,23 @@ export const OnlineHeadRecurrentSection = z
 
 export const OnlineHeadNormaliseSection = z
   .object({
-    method: z.enum(['zscore', 'none']).default('zscore').describe('zscore: per stream, fitted on the first fit_rows rows and then frozen; none: data units.'),
+    method: z
+      .enum(['zscore', 'none'])
+      .default('zscore')
+      .describe('zscore: per stream, fitted on the first fit_rows rows and then frozen; none: data units.'),
     fit_rows: z
-      .number().int().min(2).optional()
-      .describe('zscore: rows the scale is fitted on (the training rows); the head learns from them once they are all in, then forecasts online.'),
+      .number()
+      .int()
+      .min(2)
+      .optional()
+      .describe(
+        'zscore: rows the scale is fitted on (the training rows); the head learns from them once they are all in, then forecasts online.',
+      ),
   })
   .strict()
   .superRefine((n, ctx) => {
-    if (n.method === 'zscore' && n.fit_rows === undefined) ctx.addIssue({ code: 'custom', message: 'zscore needs fit_rows', path: ['fit_rows'] });
+    if (n.method === 'zscore' && n.fit_rows === undefined)
+      ctx.addIssue({ code: 'custom', message: 'zscore needs fit_rows', path: ['fit_rows'] });
   });
 
 export const OnlineHeadSection = z
@@ -48,20 +62,32 @@ export const OnlineHeadSection = z
       .array(z.string().min(1))
       .min(1)
       .optional()
-      .describe('Stream keys forecast together, in column order (default: the first file source\'s value columns, with its key prefix).'),
+      .describe("Stream keys forecast together, in column order (default: the first file source's value columns, with its key prefix)."),
     horizon: z.number().int().min(1).max(512).optional().describe('Steps ahead (default: model.horizon).'),
-    season_steps: z.number().int().min(1).max(100_000).optional().describe('Steps per season: seasonal features and warm-up (default: one day of steps).'),
-    calendar: z.boolean().default(true).describe('Add sin/cos of the target\'s time of day (2 harmonics).'),
-    selection_half_life_steps: z.number().positive().default(200).describe('Half-life of the recent squared errors that pick each stream\'s readout.'),
+    season_steps: z
+      .number()
+      .int()
+      .min(1)
+      .max(100_000)
+      .optional()
+      .describe('Steps per season: seasonal features and warm-up (default: one day of steps).'),
+    calendar: z.boolean().default(true).describe("Add sin/cos of the target's time of day (2 harmonics)."),
+    selection_half_life_steps: z
+      .number()
+      .positive()
+      .default(200)
+      .describe("Half-life of the recent squared errors that pick each stream's readout."),
     profiles: z
       .array(OnlineHeadProfileSection)
       .min(1)
       .optional()
-      .describe('Readout settings per range of horizons, covering 1..horizon once (default: lags 8, forgetting 0.9999 at h = 1; lags 2, seasonal, scales 1e-2/1e-3/1e-4 beyond).'),
+      .describe(
+        'Readout settings per range of horizons, covering 1..horizon once (default: lags 8, forgetting 0.9999 at h = 1; lags 2, seasonal, scales 1e-2/1e-3/1e-4 beyond).',
+      ),
     recurrent: OnlineHeadRecurrentSection.nullable()
       .default(OnlineHeadRecurrentSection.parse({}))
       .describe('Recurrent layers whose state feeds every readout (null: none).'),
-    normalise: OnlineHeadNormaliseSection.default({ method: 'none' }).describe('Scale of the head\'s inputs, forecasts and errors.'),
+    normalise: OnlineHeadNormaliseSection.default({ method: 'none' }).describe("Scale of the head's inputs, forecasts and errors."),
   })
   .strict();
 
@@ -116,11 +142,17 @@ export function onlineHeadIssues(p: {
     }
   }
   if (head.profiles === undefined && horizon > 1 && season < horizon) {
-    issues.push({ message: `the default profiles need season_steps >= horizon (${season} < ${horizon}); set season_steps or profiles`, path: [...at, 'season_steps'] });
+    issues.push({
+      message: `the default profiles need season_steps >= horizon (${season} < ${horizon}); set season_steps or profiles`,
+      path: [...at, 'season_steps'],
+    });
   }
   // Its state is cross-stream: it lives in the checkpoint file, not in a per-stream changelog.
   if (p.sources.some((s) => s.kind === 'kafka' && s.changelog !== false)) {
-    issues.push({ message: 'not supported with a Kafka changelog source (set changelog: false): the head\'s state is in the checkpoint file', path: at });
+    issues.push({
+      message: "not supported with a Kafka changelog source (set changelog: false): the head's state is in the checkpoint file",
+      path: at,
+    });
   }
   return issues;
 }

@@ -54,7 +54,12 @@ export const PipelineSpec = z
       }
       // The stream pipeline dead-letters every record with a field it does not know.
       const known = new Set(p.fields.map((f) => f.name));
-      const read = s.kind === 'influxdb' ? { key: 'fields', names: s.fields } : s.kind === 'file' && s.key_column !== undefined ? { key: 'value_columns', names: s.value_columns } : undefined;
+      const read =
+        s.kind === 'influxdb'
+          ? { key: 'fields', names: s.fields }
+          : s.kind === 'file' && s.key_column !== undefined
+            ? { key: 'value_columns', names: s.value_columns }
+            : undefined;
       const unknown = read?.names.filter((n) => !known.has(n)) ?? [];
       if (read !== undefined && unknown.length > 0) {
         ctx.addIssue({
@@ -76,8 +81,14 @@ export const PipelineBundle = z
     const names = new Map<string, number>();
     const dirs = new Map<string, number>();
     b.pipelines.forEach((p, i) => {
-      if (names.has(p.name)) ctx.addIssue({ code: 'custom', message: `duplicate pipeline name "${p.name}"`, path: ['pipelines', i, 'name'] });
-      if (dirs.has(p.state.dir)) ctx.addIssue({ code: 'custom', message: `state.dir "${p.state.dir}" is shared with pipelines[${dirs.get(p.state.dir)}]`, path: ['pipelines', i, 'state', 'dir'] });
+      if (names.has(p.name))
+        ctx.addIssue({ code: 'custom', message: `duplicate pipeline name "${p.name}"`, path: ['pipelines', i, 'name'] });
+      if (dirs.has(p.state.dir))
+        ctx.addIssue({
+          code: 'custom',
+          message: `state.dir "${p.state.dir}" is shared with pipelines[${dirs.get(p.state.dir)}]`,
+          path: ['pipelines', i, 'state', 'dir'],
+        });
       names.set(p.name, i);
       dirs.set(p.state.dir, i);
     });

@@ -12,21 +12,26 @@ await writeFile(join(root, 'd.csv'), 'stream,timestamp,value\na,0,1\n');
 
 async function validate(http: string) {
   const file = join(root, `p${Math.random().toString(36).slice(2)}.yaml`);
-  await writeFile(file, `name: w
+  await writeFile(
+    file,
+    `name: w
 step_ms: 3600000
 sources: [{ kind: file, path: ${root}/d.csv, key_column: stream }]
 model: { cell: gru, units: 4, horizon: 2 }
 state: { dir: ${root}/state }
 http:
 ${http}
-`);
+`,
+  );
   const r = await validatePipelineFile(file);
   return r.ok ? [] : r.issues.map((i) => `${i.line}:${i.col} ${i.path}: ${i.message}`);
 }
 
 describe('validate: http section', () => {
   it('flags an open non-loopback host, and missing token or TLS files', async () => {
-    expect(await validate('  host: 0.0.0.0')).toEqual(['7:9 http.host: "0.0.0.0" is not loopback and http.auth is not set: `tidecast run` refuses to start']);
+    expect(await validate('  host: 0.0.0.0')).toEqual([
+      '7:9 http.host: "0.0.0.0" is not loopback and http.auth is not set: `tidecast run` refuses to start',
+    ]);
     expect(await validate('  host: 0.0.0.0\n  auth: none')).toEqual([]);
     expect(await validate('  port: 9000')).toEqual([]);
     const auth = `  auth: { tokens: [{ scope: read, file: ${root}/absent }] }`;

@@ -34,19 +34,46 @@ export async function validatePipelineFile(file: string): Promise<ValidateResult
     p.sources.forEach((s, si) => {
       if (s.kind === 'file' && s.path === undefined) {
         const at = locate(doc, lc, [...base, 'sources', si]);
-        warnings.push({ file, line: at.line, col: at.col, path: pathText([...base, 'sources', si, 'path']), message: `warning: ${PATHLESS_FILE_SOURCE}` });
+        warnings.push({
+          file,
+          line: at.line,
+          col: at.col,
+          path: pathText([...base, 'sources', si, 'path']),
+          message: `warning: ${PATHLESS_FILE_SOURCE}`,
+        });
       } else if (s.kind === 'file' && s.path !== undefined && !existsSync(s.path)) {
         const at = locate(doc, lc, [...base, 'sources', si, 'path']);
-        issues.push({ file, line: at.line, col: at.col, path: pathText([...base, 'sources', si, 'path']), message: `file "${s.path}" does not exist`, hint: 'paths are relative to the working directory' });
+        issues.push({
+          file,
+          line: at.line,
+          col: at.col,
+          path: pathText([...base, 'sources', si, 'path']),
+          message: `file "${s.path}" does not exist`,
+          hint: 'paths are relative to the working directory',
+        });
       }
     });
     if (isAutoStep(p) && !p.sources.some((s) => s.kind === 'file' && s.path !== undefined)) {
       const at = locate(doc, lc, [...base, 'step_ms']);
-      warnings.push({ file, line: at.line, col: at.col, path: pathText([...base, 'step_ms']), message: 'warning: "auto" with no file source to infer the step from: `tidecast replay`/`train` infer it from --input; `tidecast run` refuses it' });
+      warnings.push({
+        file,
+        line: at.line,
+        col: at.col,
+        path: pathText([...base, 'step_ms']),
+        message:
+          'warning: "auto" with no file source to infer the step from: `tidecast replay`/`train` infer it from --input; `tidecast run` refuses it',
+      });
     }
     if (p.model.path !== undefined && !existsSync(p.model.path)) {
       const at = locate(doc, lc, [...base, 'model', 'path']);
-      issues.push({ file, line: at.line, col: at.col, path: pathText([...base, 'model', 'path']), message: `model file "${p.model.path}" does not exist`, hint: 'write it with `tidecast train`' });
+      issues.push({
+        file,
+        line: at.line,
+        col: at.col,
+        path: pathText([...base, 'model', 'path']),
+        message: `model file "${p.model.path}" does not exist`,
+        hint: 'write it with `tidecast train`',
+      });
     }
   });
   issues.push(...httpIssues(result.value.http, file, (path) => locate(doc, lc, path)));
@@ -55,16 +82,26 @@ export async function validatePipelineFile(file: string): Promise<ValidateResult
 }
 
 /** What `run` would refuse in the http section: an open non-loopback host, missing TLS or token files. */
-function httpIssues(http: LoadedFile['http'], file: string, at: (path: (string | number)[]) => { line: number; col: number }): ConfigIssue[] {
+function httpIssues(
+  http: LoadedFile['http'],
+  file: string,
+  at: (path: (string | number)[]) => { line: number; col: number },
+): ConfigIssue[] {
   if (http === undefined) return [];
   const out: ConfigIssue[] = [];
-  const issue = (path: (string | number)[], message: string, hint?: string) => out.push({ file, ...at(path), path: pathText(path), message, ...(hint && { hint }) });
+  const issue = (path: (string | number)[], message: string, hint?: string) =>
+    out.push({ file, ...at(path), path: pathText(path), message, ...(hint && { hint }) });
   if (!isLoopback(http.host) && http.auth === undefined) {
-    issue(['http', 'host'], `"${http.host}" is not loopback and http.auth is not set: \`tidecast run\` refuses to start`, 'add http.auth.tokens (read/write, from env or file), or http.auth: none to serve it open on purpose');
+    issue(
+      ['http', 'host'],
+      `"${http.host}" is not loopback and http.auth is not set: \`tidecast run\` refuses to start`,
+      'add http.auth.tokens (read/write, from env or file), or http.auth: none to serve it open on purpose',
+    );
   }
   if (http.auth !== undefined && http.auth !== 'none') {
     http.auth.tokens.forEach((t, i) => {
-      if (t.file !== undefined && !existsSync(t.file)) issue(['http', 'auth', 'tokens', i, 'file'], `token file "${t.file}" does not exist`);
+      if (t.file !== undefined && !existsSync(t.file))
+        issue(['http', 'auth', 'tokens', i, 'file'], `token file "${t.file}" does not exist`);
     });
   }
   for (const k of ['cert', 'key'] as const) {

@@ -2,7 +2,16 @@
 
 export type AlertState = 'pending' | 'firing' | 'resolved';
 export type AlertSeverity = 'warning' | 'critical';
-export type AlertDetector = 'score' | 'surprise' | 'likelihood' | 'baseline' | 'dynamic_threshold' | 'horizon' | 'flatline' | 'cusum' | 'combined';
+export type AlertDetector =
+  | 'score'
+  | 'surprise'
+  | 'likelihood'
+  | 'baseline'
+  | 'dynamic_threshold'
+  | 'horizon'
+  | 'flatline'
+  | 'cusum'
+  | 'combined';
 
 export interface AlertEvent {
   /** Stream + rule + episode start: stable over an episode's pending, firing and resolved events. */

@@ -21,7 +21,11 @@ describe('backoffDelay', () => {
 
   it('spread jitter unrounded: the Kafka client form cap·(0.8 + 0.4·r)', () => {
     const o = { initialMs: 100, maxMs: 30_000, jitter: 0.2, round: false };
-    for (const [n, r] of [[1, 0.1], [3, 0.77], [12, 0.5]] as const) {
+    for (const [n, r] of [
+      [1, 0.1],
+      [3, 0.77],
+      [12, 0.5],
+    ] as const) {
       const cap = Math.min(30_000, 100 * 2 ** (n - 1));
       expect(backoffDelay(o, n, () => r)).toBeCloseTo(cap * (0.8 + 0.4 * r), 9);
     }

@@ -18,7 +18,9 @@ describe('resolveSecret', () => {
 
   it('names what is missing, never the secret', () => {
     delete process.env.TIDECAST_TEST_UNSET;
-    expect(() => resolveSecret({ env: 'TIDECAST_TEST_UNSET' }, 'influx password')).toThrow('influx password: environment variable TIDECAST_TEST_UNSET is not set');
+    expect(() => resolveSecret({ env: 'TIDECAST_TEST_UNSET' }, 'influx password')).toThrow(
+      'influx password: environment variable TIDECAST_TEST_UNSET is not set',
+    );
     expect(() => resolveSecret({ file: join(dir, 'nope') }, 'token')).toThrow(/token: cannot read .*nope/);
     writeFileSync(join(dir, 'empty'), '\n');
     expect(() => resolveSecret({ file: join(dir, 'empty') }, 'token')).toThrow('is empty');

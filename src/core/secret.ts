@@ -20,7 +20,8 @@ export function resolveSecret(value: SecretValueConfig, what: string): string {
   if (typeof value === 'string') return value;
   if ('env' in value) {
     const v = process.env[value.env];
-    if (v === undefined || v === '') throw new TidecastError(`${what}: environment variable ${value.env} is not set`, 'config_invalid', false);
+    if (v === undefined || v === '')
+      throw new TidecastError(`${what}: environment variable ${value.env} is not set`, 'config_invalid', false);
     return v;
   }
   let text: string;

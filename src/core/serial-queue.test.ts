@@ -6,16 +6,18 @@ describe('SerialQueue', () => {
     const queue = new SerialQueue();
     const log: string[] = [];
     let running = 0;
-    const op = (name: string, ms: number, fail = false) => async () => {
-      running++;
-      expect(running).toBe(1);
-      log.push(`${name}+`);
-      await new Promise((r) => setTimeout(r, ms));
-      log.push(`${name}-`);
-      running--;
-      if (fail) throw new Error(name);
-      return name;
-    };
+    const op =
+      (name: string, ms: number, fail = false) =>
+      async () => {
+        running++;
+        expect(running).toBe(1);
+        log.push(`${name}+`);
+        await new Promise((r) => setTimeout(r, ms));
+        log.push(`${name}-`);
+        running--;
+        if (fail) throw new Error(name);
+        return name;
+      };
     const a = queue.run(op('a', 20));
     const b = queue.run(op('b', 1, true));
     const c = queue.run(op('c', 5));

@@ -55,18 +55,30 @@ export class ApiSession {
     if (res.status === 401) return `This token was refused (${await reasonOf(res)}).`;
     if (!res.ok) return `The server answered HTTP ${res.status}.`;
     this.token = t;
-    try { sessionStorage.setItem(STORAGE_KEY, t); } catch { /* storage off: the token lives until reload */ }
+    try {
+      sessionStorage.setItem(STORAGE_KEY, t);
+    } catch {
+      /* storage off: the token lives until reload */
+    }
     return null;
   }
 
   forget() {
     this.token = null;
-    try { sessionStorage.removeItem(STORAGE_KEY); } catch { /* storage off */ }
+    try {
+      sessionStorage.removeItem(STORAGE_KEY);
+    } catch {
+      /* storage off */
+    }
   }
 }
 
 function readToken() {
-  try { return sessionStorage.getItem(STORAGE_KEY); } catch { return null; }
+  try {
+    return sessionStorage.getItem(STORAGE_KEY);
+  } catch {
+    return null;
+  }
 }
 
 function withToken(headers, token) {

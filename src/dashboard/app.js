@@ -13,21 +13,21 @@ import { VirtualList } from './virtual-list.js';
 
 const POINTS = 720;
 const ROW_H = 46;
-const SPARK_W = 96;   // CSS px: sparkline canvases have a fixed size, never measured
+const SPARK_W = 96; // CSS px: sparkline canvases have a fixed size, never measured
 const SPARK_H = 30;
 const $ = (id) => document.getElementById(id);
 
 const state = {
   selected: null,
-  points: new Map(),   // t(ms) -> { a, m, l, u } for the selected stream
-  latest: null,        // latest full-horizon forecast of the selected stream
-  markers: [],         // alert events of the selected stream
+  points: new Map(), // t(ms) -> { a, m, l, u } for the selected stream
+  latest: null, // latest full-horizon forecast of the selected stream
+  markers: [], // alert events of the selected stream
   summary: null,
   chart: null,
   events: null,
   redrawQueued: false,
-  items: [],           // list items: { group } headers and { stream } rows, in list order
-  itemsOf: -1,         // pages.count the items were built from
+  items: [], // list items: { group } headers and { stream } rows, in list order
+  itemsOf: -1, // pages.count the items were built from
   inView: [0, 0],
   pipelinesJson: '',
 };
@@ -43,7 +43,9 @@ const signIn = new SignInBox($('signin'), (token) => session.signIn(token), onSi
 const session = new ApiSession((message) => signIn.show(message));
 const getJson = (url) => session.getJson(url);
 /** Logged unless it is a 401 (the sign-in box already says so). */
-const warn = (what) => (err) => { if (err?.name !== 'AuthRequired') console.warn(what, err); };
+const warn = (what) => (err) => {
+  if (err?.name !== 'AuthRequired') console.warn(what, err);
+};
 
 function onSignedIn() {
   $('signout').hidden = false;
@@ -66,7 +68,7 @@ $('signout').addEventListener('click', (e) => {
 const pages = new StreamPages(getJson);
 
 function shortName(s) {
-  const prefix = s.pipeline + '/';
+  const prefix = `${s.pipeline}/`;
   return s.key.startsWith(prefix) ? s.key.slice(prefix.length) : s.key;
 }
 
@@ -76,7 +78,10 @@ function buildItems() {
   let group = null;
   for (const page of pages.pages) {
     for (const s of page.streams) {
-      if (s.pipeline !== group) { group = s.pipeline; items.push({ group }); }
+      if (s.pipeline !== group) {
+        group = s.pipeline;
+        items.push({ group });
+      }
       items.push({ stream: s });
     }
   }
@@ -89,7 +94,7 @@ function createRow() {
   const el = document.createElement('div');
   el.addEventListener('click', () => {
     const key = el.dataset.key;
-    if (key) location.hash = '#/streams/' + encodeURIComponent(key);
+    if (key) location.hash = `#/streams/${encodeURIComponent(key)}`;
   });
   return el;
 }
@@ -128,7 +133,7 @@ function asGroupRow(el) {
 
 function fillRow(el, index) {
   const item = state.items[index];
-  if (el.className === '') el.kind = null;   // a spare row coming back: rebuild its children
+  if (el.className === '') el.kind = null; // a spare row coming back: rebuild its children
   if (item.group !== undefined) {
     asGroupRow(el);
     el.className = 'group';
@@ -137,19 +142,17 @@ function fillRow(el, index) {
   }
   asStreamRow(el);
   const s = item.stream;
-  el.className = 'row' + (s.key === state.selected ? ' selected' : '');
+  el.className = `row${s.key === state.selected ? ' selected' : ''}`;
   el.dataset.key = s.key;
   el.dataset.alert = s.alert.level;
   const p = el.parts;
   p.name.title = s.key;
   p.label.textContent = shortName(s);
-  p.pill.className = s.alert.level === 'ok' ? '' : 'pill ' + s.alert.level;
+  p.pill.className = s.alert.level === 'ok' ? '' : `pill ${s.alert.level}`;
   p.pill.hidden = s.alert.level === 'ok';
   p.pill.textContent = s.alert.level === 'ok' ? '' : s.alert.level;
   const f = s.latestForecast;
-  p.val.textContent = s.lastActual
-    ? `${formatValue(s.lastActual.value)}${f ? `  →  ${formatValue(f.mean[0])}` : ''}`
-    : 'no data yet';
+  p.val.textContent = s.lastActual ? `${formatValue(s.lastActual.value)}${f ? `  →  ${formatValue(f.mean[0])}` : ''}` : 'no data yet';
   // The same summary object is drawn once; a refresh brings new objects.
   if (p.drawn !== s) {
     p.drawn = s;
@@ -161,7 +164,12 @@ function onRange(first, last) {
   state.inView = [first, last];
   // Near the end of what is loaded: fetch the next page.
   if (last + 40 >= state.items.length && !pages.done) {
-    void pages.loadMore().then((added) => { if (added) buildItems(); }).catch(warn('Stream page failed.'));
+    void pages
+      .loadMore()
+      .then((added) => {
+        if (added) buildItems();
+      })
+      .catch(warn('Stream page failed.'));
   }
 }
 
@@ -190,7 +198,7 @@ function renderPipelines(pipelines) {
     el.className = 'pipe';
     el.title = `${p.streams} streams, ${p.modelVersions.length} model version(s)`;
     const dot = document.createElement('span');
-    dot.className = 'dot ' + p.status;
+    dot.className = `dot ${p.status}`;
     const name = document.createElement('b');
     name.textContent = p.name;
     const ver = document.createElement('span');
@@ -236,7 +244,7 @@ async function refreshList() {
     buildItems();
     list.refresh();
     if (state.selected === null && pages.count > 0) {
-      location.hash = '#/streams/' + encodeURIComponent(pages.at(0).key);
+      location.hash = `#/streams/${encodeURIComponent(pages.at(0).key)}`;
     } else if (state.selected !== null) {
       await refreshSummary();
     }
@@ -250,7 +258,7 @@ async function refreshList() {
 /** The selected stream's alert state and last values, without its history (limit=0). */
 async function refreshSummary() {
   const key = state.selected;
-  const s = await getJson('/api/streams/' + encodeURIComponent(key) + '?limit=0');
+  const s = await getJson(`/api/streams/${encodeURIComponent(key)}?limit=0`);
   if (state.selected !== key) return;
   state.summary = s;
   renderStats();
@@ -263,7 +271,13 @@ function onSearch() {
     if (!pages.setFilter($('filter').value)) return;
     buildItems();
     $('stream-list').scrollTop = 0;
-    void pages.loadMore().then(() => { buildItems(); list.refresh(); }).catch(warn('Search failed.'));
+    void pages
+      .loadMore()
+      .then(() => {
+        buildItems();
+        list.refresh();
+      })
+      .catch(warn('Search failed.'));
   }, 200);
 }
 
@@ -271,7 +285,10 @@ function onSearch() {
 
 function point(t) {
   let p = state.points.get(t);
-  if (p === undefined) { p = {}; state.points.set(t, p); }
+  if (p === undefined) {
+    p = {};
+    state.points.set(t, p);
+  }
   return p;
 }
 
@@ -282,13 +299,17 @@ function trim() {
 }
 
 async function loadDetail(key) {
-  const detail = await getJson('/api/streams/' + encodeURIComponent(key) + '?limit=' + POINTS);
+  const detail = await getJson(`/api/streams/${encodeURIComponent(key)}?limit=${POINTS}`);
   if (state.selected !== key) return;
   state.points = new Map();
-  detail.actuals.t.forEach((t, i) => { point(t).a = detail.actuals.value[i]; });
+  detail.actuals.t.forEach((t, i) => {
+    point(t).a = detail.actuals.value[i];
+  });
   detail.forecasts.t.forEach((t, i) => {
     const p = point(t);
-    p.m = detail.forecasts.mean[i]; p.l = detail.forecasts.lower[i]; p.u = detail.forecasts.upper[i];
+    p.m = detail.forecasts.mean[i];
+    p.l = detail.forecasts.lower[i];
+    p.u = detail.forecasts.upper[i];
   });
   state.latest = detail.latestForecast;
   state.markers = detail.alerts.slice();
@@ -305,12 +326,12 @@ function renderStats() {
   $('d-title').textContent = shortName(s);
   $('d-title').title = s.key;
   const badge = $('d-badge');
-  badge.className = 'badge ' + s.alert.level;
-  badge.textContent = s.alert.level === 'ok' ? 'normal' : `${s.alert.level}${s.alert.severity ? ' · ' + s.alert.severity : ''}`;
+  badge.className = `badge ${s.alert.level}`;
+  badge.textContent = s.alert.level === 'ok' ? 'normal' : `${s.alert.level}${s.alert.severity ? ` · ${s.alert.severity}` : ''}`;
   const f = state.latest ?? s.latestForecast;
   const stepMs = f ? f.stepMs : s.stepMs;
   $('s-actual').textContent = s.lastActual ? formatValue(s.lastActual.value) : '–';
-  $('s-actual-t').textContent = s.lastActual ? formatTime(s.lastActual.t, stepMs) + ' UTC' : '';
+  $('s-actual-t').textContent = s.lastActual ? `${formatTime(s.lastActual.t, stepMs)} UTC` : '';
   $('s-forecast').textContent = f ? formatValue(f.mean[0]) : '–';
   $('s-interval').textContent = f ? `[${formatValue(f.lower[0])}, ${formatValue(f.upper[0])}]` : 'warming up';
   $('s-horizon').textContent = f ? `${f.mean.length} steps` : '–';
@@ -332,9 +353,21 @@ function renderAlerts() {
   const stepMs = state.summary ? state.summary.stepMs : 0;
   for (const a of state.markers.slice().reverse().slice(0, 12)) {
     const tr = document.createElement('tr');
-    const cells = [formatTime(a.time, stepMs), a.rule, a.state, a.severity, formatValue(a.actual), formatValue(a.forecast),
-      `[${formatValue(a.interval.lower)}, ${formatValue(a.interval.upper)}]`, a.score.toFixed(3)];
-    for (const c of cells) { const td = document.createElement('td'); td.textContent = c; tr.append(td); }
+    const cells = [
+      formatTime(a.time, stepMs),
+      a.rule,
+      a.state,
+      a.severity,
+      formatValue(a.actual),
+      formatValue(a.forecast),
+      `[${formatValue(a.interval.lower)}, ${formatValue(a.interval.upper)}]`,
+      a.score.toFixed(3),
+    ];
+    for (const c of cells) {
+      const td = document.createElement('td');
+      td.textContent = c;
+      tr.append(td);
+    }
     body.append(tr);
   }
   $('no-alerts').hidden = state.markers.length > 0;
@@ -367,10 +400,13 @@ const feedHandlers = {
 function connect(key) {
   if (state.events) state.events.close();
   const conn = $('conn');
-  state.events = new EventFeed('/api/events?stream=' + encodeURIComponent(key), {
+  state.events = new EventFeed(`/api/events?stream=${encodeURIComponent(key)}`, {
     open: (url, signal) => session.fetch(url, { signal, headers: { accept: 'text/event-stream' } }),
     onEvent: (type, data) => feedHandlers[type]?.(JSON.parse(data)),
-    onState: (s) => { conn.textContent = CONN_TEXT[s]; conn.className = 'conn ' + (s === 'live' ? 'conn-on' : 'conn-off'); },
+    onState: (s) => {
+      conn.textContent = CONN_TEXT[s];
+      conn.className = `conn ${s === 'live' ? 'conn-on' : 'conn-off'}`;
+    },
   });
   state.events.start();
 }
@@ -387,7 +423,9 @@ function onForecast(d) {
   if (d.stream !== state.selected) return;
   const f = d.forecast;
   const p = point(f.t + f.stepMs);
-  p.m = f.mean[0]; p.l = f.lower[0]; p.u = f.upper[0];
+  p.m = f.mean[0];
+  p.l = f.lower[0];
+  p.u = f.upper[0];
   state.latest = f;
   trim();
   renderStats();
@@ -414,10 +452,17 @@ async function select(key) {
   $('detail').hidden = false;
   list.refresh();
   connect(key);
-  try { await loadDetail(key); } catch (err) { warn('Stream detail failed.')(err); }
+  try {
+    await loadDetail(key);
+  } catch (err) {
+    warn('Stream detail failed.')(err);
+  }
 }
 
-window.addEventListener('hashchange', () => { const k = selectedFromHash(); if (k) select(k); });
+window.addEventListener('hashchange', () => {
+  const k = selectedFromHash();
+  if (k) select(k);
+});
 $('filter').addEventListener('input', onSearch);
 
 const initial = selectedFromHash();

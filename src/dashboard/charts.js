@@ -1,7 +1,16 @@
 // Drawing: sparklines on small canvases, and the detail chart on uPlot (loaded as the global `uPlot`).
 // Times arrive in epoch ms; uPlot wants seconds.
 
-const COLORS = { actual: '#1f77b4', forecast: '#e8772e', band: 'rgba(232, 119, 46, 0.16)', future: '#9a4fd1', futureBand: 'rgba(154, 79, 209, 0.12)', firing: '#d93b3b', pending: '#d99a00', resolved: '#2e9e6a' };
+const COLORS = {
+  actual: '#1f77b4',
+  forecast: '#e8772e',
+  band: 'rgba(232, 119, 46, 0.16)',
+  future: '#9a4fd1',
+  futureBand: 'rgba(154, 79, 209, 0.12)',
+  firing: '#d93b3b',
+  pending: '#d99a00',
+  resolved: '#2e9e6a',
+};
 
 /**
  * Draws values as a line on a canvas of w x h CSS px (given, never measured: reading clientWidth
@@ -9,27 +18,37 @@ const COLORS = { actual: '#1f77b4', forecast: '#e8772e', band: 'rgba(232, 119, 4
  */
 export function drawSparkline(canvas, values, level, w = 96, h = 30) {
   const dpr = window.devicePixelRatio || 1;
-  if (canvas.width !== w * dpr) { canvas.width = w * dpr; canvas.height = h * dpr; }
+  if (canvas.width !== w * dpr) {
+    canvas.width = w * dpr;
+    canvas.height = h * dpr;
+  }
   const ctx = canvas.getContext('2d');
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, w, h);
   const pts = values.filter((v) => v !== null && Number.isFinite(v));
   if (pts.length < 2) return;
-  let lo = Infinity; let hi = -Infinity;
-  for (const v of pts) { if (v < lo) lo = v; if (v > hi) hi = v; }
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of pts) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
   const span = hi - lo || 1;
   const color = level === 'firing' ? COLORS.firing : level === 'pending' ? COLORS.pending : COLORS.actual;
   ctx.beginPath();
   pts.forEach((v, i) => {
     const x = (i / (pts.length - 1)) * (w - 2) + 1;
     const y = h - 2 - ((v - lo) / span) * (h - 4);
-    if (i === 0) ctx.moveTo(x, y); else ctx.lineTo(x, y);
+    if (i === 0) ctx.moveTo(x, y);
+    else ctx.lineTo(x, y);
   });
   ctx.strokeStyle = color;
   ctx.lineWidth = 1.4;
   ctx.stroke();
-  ctx.lineTo(w - 1, h); ctx.lineTo(1, h); ctx.closePath();
-  ctx.fillStyle = color + '1f';
+  ctx.lineTo(w - 1, h);
+  ctx.lineTo(1, h);
+  ctx.closePath();
+  ctx.fillStyle = `${color}1f`;
   ctx.fill();
 }
 
@@ -67,7 +86,13 @@ export function createDetailChart(container, markersRef) {
     scales: { x: { time: true, range: xRange }, y: { range: yRange } },
     axes: [
       { stroke: '#6b7a89', grid: { stroke: '#eef1f5' }, ticks: { stroke: '#e3e8ee' } },
-      { stroke: '#6b7a89', grid: { stroke: '#eef1f5' }, ticks: { stroke: '#e3e8ee' }, size: 60, values: (_u, vals) => vals.map(formatValue) },
+      {
+        stroke: '#6b7a89',
+        grid: { stroke: '#eef1f5' },
+        ticks: { stroke: '#e3e8ee' },
+        size: 60,
+        values: (_u, vals) => vals.map(formatValue),
+      },
     ],
     series: [
       { label: 'time (UTC)' },
@@ -75,7 +100,14 @@ export function createDetailChart(container, markersRef) {
       { label: 'forecast', stroke: COLORS.forecast, width: 1.5, dash: [5, 4], value: (_u, v) => formatValue(v) },
       { label: 'lower', stroke: 'rgba(232,119,46,0.35)', width: 0.8, value: (_u, v) => formatValue(v) },
       { label: 'upper', stroke: 'rgba(232,119,46,0.35)', width: 0.8, value: (_u, v) => formatValue(v) },
-      { label: 'ahead', stroke: COLORS.future, width: 1.8, dash: [3, 3], points: { show: true, size: 4 }, value: (_u, v) => formatValue(v) },
+      {
+        label: 'ahead',
+        stroke: COLORS.future,
+        width: 1.8,
+        dash: [3, 3],
+        points: { show: true, size: 4 },
+        value: (_u, v) => formatValue(v),
+      },
       { label: 'ahead lo', stroke: 'rgba(154,79,209,0.35)', width: 0.8, show: true, value: (_u, v) => formatValue(v) },
       { label: 'ahead hi', stroke: 'rgba(154,79,209,0.35)', width: 0.8, show: true, value: (_u, v) => formatValue(v) },
     ],
@@ -91,7 +123,10 @@ export function createDetailChart(container, markersRef) {
   let shown = width;
   new ResizeObserver((entries) => {
     const w = Math.max(320, Math.floor(entries[entries.length - 1].contentRect.width));
-    if (w !== shown) { shown = w; chart.setSize({ width: w, height: 380 }); }
+    if (w !== shown) {
+      shown = w;
+      chart.setSize({ width: w, height: 380 });
+    }
   }).observe(container);
   return chart;
 }
@@ -146,15 +181,22 @@ function drawMarkers(u, markers) {
     ctx.globalAlpha = 0.35;
     ctx.lineWidth = 1 * devicePixelRatio;
     ctx.setLineDash([4 * devicePixelRatio, 3 * devicePixelRatio]);
-    ctx.beginPath(); ctx.moveTo(x, top); ctx.lineTo(x, top + height); ctx.stroke();
+    ctx.beginPath();
+    ctx.moveTo(x, top);
+    ctx.lineTo(x, top + height);
+    ctx.stroke();
     ctx.setLineDash([]);
     ctx.globalAlpha = 1;
     if (Number.isFinite(m.actual)) {
       const y = u.valToPos(m.actual, 'y', true);
       if (y >= top && y <= top + height && x >= left && x <= left + width) {
         ctx.fillStyle = color;
-        ctx.beginPath(); ctx.arc(x, y, 4.5 * devicePixelRatio, 0, 2 * Math.PI); ctx.fill();
-        ctx.strokeStyle = '#fff'; ctx.lineWidth = 1.5 * devicePixelRatio; ctx.stroke();
+        ctx.beginPath();
+        ctx.arc(x, y, 4.5 * devicePixelRatio, 0, 2 * Math.PI);
+        ctx.fill();
+        ctx.strokeStyle = '#fff';
+        ctx.lineWidth = 1.5 * devicePixelRatio;
+        ctx.stroke();
       }
     }
   }
@@ -212,7 +254,11 @@ function clipBands(cols) {
   let lo = Infinity;
   let hi = -Infinity;
   for (const c of [cols[1], cols[2], cols[5]]) {
-    for (const v of c) if (v !== null && Number.isFinite(v)) { if (v < lo) lo = v; if (v > hi) hi = v; }
+    for (const v of c)
+      if (v !== null && Number.isFinite(v)) {
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
   }
   if (!Number.isFinite(lo)) return;
   const margin = 2 * Math.max(hi - lo, Math.abs(hi) * 1e-3, 1e-9);

@@ -24,7 +24,7 @@ export class EventFeed {
     this.closed = false;
     this.controller = null;
     this.timer = 0;
-    this.failures = 0;        // in a row; a 'hello' resets it
+    this.failures = 0; // in a row; a 'hello' resets it
     this.retryMs = options.retryMs ?? 1000;
   }
 
@@ -47,7 +47,12 @@ export class EventFeed {
       try {
         const res = await this.options.open(this.url, controller.signal);
         if (!res.ok || res.body === null) throw new Error(`${this.url}: HTTP ${res.status}`);
-        const parser = new SseParser((type, data) => this.deliver(type, data), (ms) => { this.retryMs = ms; });
+        const parser = new SseParser(
+          (type, data) => this.deliver(type, data),
+          (ms) => {
+            this.retryMs = ms;
+          },
+        );
         const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
         for (;;) {
           const { value, done } = await reader.read();
@@ -56,20 +61,28 @@ export class EventFeed {
         }
       } catch (err) {
         if (this.closed) return;
-        if (err?.name === 'AuthRequired') { this.options.onState('signed-out'); return; }
+        if (err?.name === 'AuthRequired') {
+          this.options.onState('signed-out');
+          return;
+        }
         console.warn('Live feed failed.', err);
       }
       if (this.closed) return;
       this.options.onState('reconnecting');
       const delay = Math.min(MAX_DELAY_MS, this.retryMs * 2 ** Math.min(this.failures, 5)) * (0.75 + Math.random() * 0.5);
       this.failures++;
-      await new Promise((resolve) => { this.timer = setTimeout(resolve, delay); });
+      await new Promise((resolve) => {
+        this.timer = setTimeout(resolve, delay);
+      });
     }
   }
 
   /** @private One bad event (unparsable data) is logged; the feed goes on. */
   deliver(type, data) {
-    if (type === 'hello') { this.failures = 0; this.options.onState('live'); }
+    if (type === 'hello') {
+      this.failures = 0;
+      this.options.onState('live');
+    }
     try {
       this.options.onEvent(type, data);
     } catch (err) {

@@ -35,7 +35,9 @@ const until = async (f: () => boolean, ms = 5_000) => {
   }
 };
 
-afterEach(() => { vi.restoreAllMocks(); });
+afterEach(() => {
+  vi.restoreAllMocks();
+});
 
 describe('dashboard event feed (fetch + stream reader)', () => {
   it('delivers events, reconnects after the stream ends, and skips an event the page cannot read', async () => {
@@ -46,10 +48,11 @@ describe('dashboard event feed (fetch + stream reader)', () => {
     const feed = new EventFeed('/api/events?stream=a', {
       open: async () => {
         opens.push(Date.now());
-        return sse('retry: 20\nevent: hello\ndata: {}\n\nevent: actual\ndata: not json\n\n'
-          + `event: actual\ndata: {"n":${opens.length}}\n\n`);
+        return sse(`retry: 20\nevent: hello\ndata: {}\n\nevent: actual\ndata: not json\n\nevent: actual\ndata: {"n":${opens.length}}\n\n`);
       },
-      onEvent: (type, data) => { if (type === 'actual') events.push(JSON.stringify(JSON.parse(data))); },
+      onEvent: (type, data) => {
+        if (type === 'actual') events.push(JSON.stringify(JSON.parse(data)));
+      },
       onState: (s) => states.push(s),
     });
     feed.start();
@@ -66,7 +69,10 @@ describe('dashboard event feed (fetch + stream reader)', () => {
     vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     const opens: number[] = [];
     const feed = new EventFeed('/api/events', {
-      open: async () => { opens.push(performance.now()); return new Response('down', { status: 503 }); },
+      open: async () => {
+        opens.push(performance.now());
+        return new Response('down', { status: 503 });
+      },
       onEvent: () => undefined,
       onState: () => undefined,
       retryMs: 20,
@@ -84,7 +90,10 @@ describe('dashboard event feed (fetch + stream reader)', () => {
     let opens = 0;
     const states: State[] = [];
     const feed = new EventFeed('/api/events', {
-      open: async () => { opens++; throw Object.assign(new Error('HTTP 401'), { name: 'AuthRequired' }); },
+      open: async () => {
+        opens++;
+        throw Object.assign(new Error('HTTP 401'), { name: 'AuthRequired' });
+      },
       onEvent: () => undefined,
       onState: (s) => states.push(s),
       retryMs: 5,

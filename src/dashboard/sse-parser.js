@@ -14,8 +14,8 @@ export class SseParser {
   constructor(onEvent, onRetry = () => undefined) {
     this.onEvent = onEvent;
     this.onRetry = onRetry;
-    this.pending = '';      // the start of a line whose end has not arrived yet
-    this.skipLF = false;    // the last chunk ended with \r: a \n starting the next belongs to it
+    this.pending = ''; // the start of a line whose end has not arrived yet
+    this.skipLF = false; // the last chunk ended with \r: a \n starting the next belongs to it
     this.type = '';
     this.data = [];
   }
@@ -45,8 +45,11 @@ export class SseParser {
 
   /** @private */
   line(line) {
-    if (line === '') { this.dispatch(); return; }
-    if (line.charCodeAt(0) === 58) return;   // ':' comment (the server's keep-alive ping)
+    if (line === '') {
+      this.dispatch();
+      return;
+    }
+    if (line.charCodeAt(0) === 58) return; // ':' comment (the server's keep-alive ping)
     const colon = line.indexOf(':');
     const field = colon < 0 ? line : line.slice(0, colon);
     let value = colon < 0 ? '' : line.slice(colon + 1);

@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 // The dashboard's hand-written event-stream parser (sse-parser.js, plain browser JS, no types):
 // it must give the same events however the bytes are split into chunks.
 
-interface Parser { push(text: string): void }
+interface Parser {
+  push(text: string): void;
+}
 type ParserClass = new (onEvent: (type: string, data: string) => void, onRetry?: (ms: number) => void) => Parser;
 // A plain .js module without types: imported by a computed path so tsc leaves it alone.
 const parserPath = './sse-parser.js';
@@ -12,17 +14,21 @@ const { SseParser } = (await import(parserPath)) as { SseParser: ParserClass };
 function parse(chunks: readonly string[]): { events: [string, string][]; retries: number[] } {
   const events: [string, string][] = [];
   const retries: number[] = [];
-  const p = new SseParser((type, data) => events.push([type, data]), (ms) => retries.push(ms));
+  const p = new SseParser(
+    (type, data) => events.push([type, data]),
+    (ms) => retries.push(ms),
+  );
   for (const c of chunks) p.push(c);
   return { events, retries };
 }
 
-const STREAM = 'retry: 2000\nevent: hello\ndata: {"subscribed":"a/b"}\n\n: ping\n\n'
-  + 'event: actual\r\ndata: {"t":1,\r\ndata:"v":2}\r\n\r\n'
-  + 'data: no type\rid: 7\r\r'
-  + 'event: empty\n\n'
-  + 'event:forecast\ndata:  two spaces\nunknown: x\n\n'
-  + 'event: cut\ndata: never ended';
+const STREAM =
+  'retry: 2000\nevent: hello\ndata: {"subscribed":"a/b"}\n\n: ping\n\n' +
+  'event: actual\r\ndata: {"t":1,\r\ndata:"v":2}\r\n\r\n' +
+  'data: no type\rid: 7\r\r' +
+  'event: empty\n\n' +
+  'event:forecast\ndata:  two spaces\nunknown: x\n\n' +
+  'event: cut\ndata: never ended';
 
 const EXPECTED: [string, string][] = [
   ['hello', '{"subscribed":"a/b"}'],
@@ -46,6 +52,8 @@ describe('dashboard SSE parser', () => {
   it('refuses a line that never ends instead of growing without bound', () => {
     const p = new SseParser(() => undefined);
     const mb = 'x'.repeat(1024 * 1024);
-    expect(() => { for (let i = 0; i < 20; i++) p.push(mb); }).toThrow(/over/);
+    expect(() => {
+      for (let i = 0; i < 20; i++) p.push(mb);
+    }).toThrow(/over/);
   });
 });

@@ -11,7 +11,7 @@ const MAX_EMPTY_HOPS = 50;
 export function filterQuery(text) {
   const q = text.trim();
   if (q === '') return '';
-  return '&glob=' + encodeURIComponent(/[*?]/.test(q) ? q : `**${q}**`);
+  return `&glob=${encodeURIComponent(/[*?]/.test(q) ? q : `**${q}**`)}`;
 }
 
 export class StreamPages {
@@ -19,13 +19,13 @@ export class StreamPages {
   constructor(getJson) {
     this.getJson = getJson;
     this.filter = '';
-    this.generation = 0;     // bumps on a new filter: answers for an older one are dropped
+    this.generation = 0; // bumps on a new filter: answers for an older one are dropped
     this.reset();
   }
 
   reset() {
-    this.pages = [];         // { cursor: string|null (the one that fetched it), streams: [] }
-    this.next = null;        // cursor of the page after the last loaded; null with done
+    this.pages = []; // { cursor: string|null (the one that fetched it), streams: [] }
+    this.next = null; // cursor of the page after the last loaded; null with done
     this.done = false;
     this.loading = null;
     this.count = 0;
@@ -50,7 +50,7 @@ export class StreamPages {
   }
 
   url(cursor) {
-    return `/api/streams?limit=${PAGE}${this.filter}${cursor === null ? '' : '&cursor=' + encodeURIComponent(cursor)}`;
+    return `/api/streams?limit=${PAGE}${this.filter}${cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`}`;
   }
 
   /** Loads the next page with streams (following empty ones); resolves true when streams were added. */

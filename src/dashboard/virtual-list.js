@@ -22,16 +22,26 @@ export class VirtualList {
     this.count = 0;
     this.viewport = 800;
     this.scrollTop = 0;
-    this.rows = [];        // recycled elements; rows[i] shows item this.first + i
+    this.rows = []; // recycled elements; rows[i] shows item this.first + i
     this.first = 0;
     this.queued = false;
     this.spacer = document.createElement('div');
     this.spacer.className = 'vlist-spacer';
     scroller.append(this.spacer);
-    scroller.addEventListener('scroll', () => { this.scrollTop = scroller.scrollTop; this.schedule(); }, { passive: true });
+    scroller.addEventListener(
+      'scroll',
+      () => {
+        this.scrollTop = scroller.scrollTop;
+        this.schedule();
+      },
+      { passive: true },
+    );
     new ResizeObserver((entries) => {
       const h = entries[entries.length - 1].contentRect.height;
-      if (h > 0 && h !== this.viewport) { this.viewport = h; this.schedule(); }
+      if (h > 0 && h !== this.viewport) {
+        this.viewport = h;
+        this.schedule();
+      }
     }).observe(scroller);
   }
 
@@ -60,7 +70,9 @@ export class VirtualList {
   schedule() {
     if (this.queued) return;
     this.queued = true;
-    requestAnimationFrame(() => { if (this.queued) this.refresh(); });
+    requestAnimationFrame(() => {
+      if (this.queued) this.refresh();
+    });
   }
 
   render() {
@@ -82,7 +94,10 @@ export class VirtualList {
       const index = first + i;
       if (index >= last) {
         // Spare rows (the list got shorter): out of view and out of queries such as `.row`.
-        if (!el.hidden) { el.hidden = true; el.className = ''; }
+        if (!el.hidden) {
+          el.hidden = true;
+          el.className = '';
+        }
         continue;
       }
       el.hidden = false;

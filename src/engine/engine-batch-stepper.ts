@@ -44,7 +44,10 @@ export class EngineBatchStepper {
 
   private stepRound(from: number, to: number): void {
     const tap = this.tapHolder.stepTap;
-    if (tap?.stepsToEvent === undefined) { this.stepRows(from, to); return; }
+    if (tap?.stepsToEvent === undefined) {
+      this.stepRows(from, to);
+      return;
+    }
     // Model calls end at the tap's event points (see StepTap.stepsToEvent).
     while (from < to) {
       const end = Math.min(to, from + Math.max(1, tap.stepsToEvent()));
@@ -74,7 +77,8 @@ export class EngineBatchStepper {
     this.listener.modelBatch?.(count);
     const tap = this.tapHolder.stepTap;
     if (tap !== undefined) {
-      for (let j = 0; j < count; j++) tap.step(runner.arena.keyOf(this.batchSlots[j]) as string, ticks, this.order[from + j], this.batchY, j * w);
+      for (let j = 0; j < count; j++)
+        tap.step(runner.arena.keyOf(this.batchSlots[j]) as string, ticks, this.order[from + j], this.batchY, j * w);
     }
     for (let j = 0; j < count; j++) this.emitter.emit(ticks, this.order[from + j], this.batchY, j * w);
   }

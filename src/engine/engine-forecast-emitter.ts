@@ -101,13 +101,29 @@ export class ForecastEmitter {
     const none = new Float64Array(0);
     this.alertInput = { t: 0, stepMs: 0, modelVersion: '', mean: none, lower: none, upper: none, logVar: new Float64Array(p.horizon) };
     this.reused = {
-      pipeline: p.pipeline, key: '', t: 0, stepMs: p.stepMs, modelVersion: '',
-      mean: new Float64Array(p.horizon), lower: new Float64Array(p.horizon), upper: new Float64Array(p.horizon),
+      pipeline: p.pipeline,
+      key: '',
+      t: 0,
+      stepMs: p.stepMs,
+      modelVersion: '',
+      mean: new Float64Array(p.horizon),
+      lower: new Float64Array(p.horizon),
+      upper: new Float64Array(p.horizon),
     };
     this.warmupInput = { t: 0, stepMs: 0, modelVersion: '', mean: none, lower: none, upper: none };
     this.row = {
-      pipeline: p.pipeline, key: '', t: 0, actual: 0, imputed: false, forecast: 0, lower: 0, upper: 0,
-      score: 0, surprise: 0, likelihood: 0, baseline: 0,
+      pipeline: p.pipeline,
+      key: '',
+      t: 0,
+      actual: 0,
+      imputed: false,
+      forecast: 0,
+      lower: 0,
+      upper: 0,
+      score: 0,
+      surprise: 0,
+      likelihood: 0,
+      baseline: 0,
     };
   }
 

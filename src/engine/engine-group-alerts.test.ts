@@ -11,7 +11,8 @@ const HOUR = 3_600_000;
 // engine's listener with their driver and parts.
 describe('engine alert path with combined and group rules', () => {
   it('one asset alert naming the two spiked sensors, and per-stream combined alerts naming the spike part', () => {
-    const r = parsePipelineText(`name: t
+    const r = parsePipelineText(
+      `name: t
 step_ms: ${HOUR}
 sources: [{ kind: file, path: x.csv, key_column: stream }]
 model: { cell: gru, layers: 1, units: 4, horizon: 2, seed: 3 }
@@ -21,7 +22,9 @@ alerting:
     - { name: point, detector: combined, warning: 8 }
     - { name: asset, detector: combined, group_by: prefix, warning: 8 }
 state: { dir: var/t }
-`, 't.yaml');
+`,
+      't.yaml',
+    );
     if (!r.ok) throw new Error(JSON.stringify(r.issues));
     const events: AlertEvent[] = [];
     const engine = new PipelineEngine(r.value.pipelines[0], { alert: (e) => events.push(e) });

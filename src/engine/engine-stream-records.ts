@@ -99,7 +99,12 @@ function writeStreamRecord(parts: EngineStreamParts, key: string, slot: number, 
  * (files are applied newest first, so a stream's newest record wins). Returns the keys whose alert
  * state did not fit (their alerting starts fresh).
  */
-export function restoreStreams(parts: EngineStreamParts, layout: StreamRecordLayout, chunk: RecordChunk, done: Set<string> | undefined): string[] {
+export function restoreStreams(
+  parts: EngineStreamParts,
+  layout: StreamRecordLayout,
+  chunk: RecordChunk,
+  done: Set<string> | undefined,
+): string[] {
   const { runner, processor, alerts, slots, readouts } = parts;
   const S = runner.arena.stateSize;
   if (layout.stateSize !== S) throw new RangeError(`recurrent state has ${layout.stateSize} floats per stream, the model ${S}`);
@@ -113,7 +118,7 @@ export function restoreStreams(parts: EngineStreamParts, layout: StreamRecordLay
     const newest = r.f64();
     const state = r.copy(4 * S);
     const shape = flags & SHAPE ? r.copy(r.u32()) : undefined;
-    const pending = flags & PENDING ? [r.f64(), r.f64(), r.f64(), r.f64()] as const : null;
+    const pending = flags & PENDING ? ([r.f64(), r.f64(), r.f64(), r.f64()] as const) : null;
     const alert = flags & ALERTS ? { modelVersion: r.str(), values: r.float64s(r.u32()) } : undefined;
     const readout = flags & READOUT ? r.float64s(r.u32()) : undefined;
     if (done?.has(key)) continue;

@@ -53,9 +53,13 @@ export function snapshotStream(parts: EngineStreamParts, key: string): StreamSna
   const state = runner.arena.exportState(key) as Uint8Array;
   const shape = processor.snapshot(key);
   return {
-    key, shape: shape === undefined ? null : toBase64(shape), seen: slots.seen[slot],
+    key,
+    shape: shape === undefined ? null : toBase64(shape),
+    seen: slots.seen[slot],
     newest: Number.isNaN(slots.newest[slot]) ? null : slots.newest[slot],
-    state: toBase64(state), pending: slots.pending.tupleOf(slot), alerts: alerts.exportStream(key),
+    state: toBase64(state),
+    pending: slots.pending.tupleOf(slot),
+    alerts: alerts.exportStream(key),
     ...(parts.readouts === undefined ? {} : { readout: toBase64(parts.readouts.exportSlot(slot)) }),
   };
 }

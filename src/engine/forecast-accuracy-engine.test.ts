@@ -27,13 +27,16 @@ function observations(): Observation[] {
 
 describe('ForecastAccuracy on the engine', () => {
   it('scores h = 1 as the engine step rows pair forecasts with actuals', () => {
-    const parsed = parsePipelineText(`name: t
+    const parsed = parsePipelineText(
+      `name: t
 step_ms: ${HOUR}
 sources: [{ kind: file, path: x.csv, key_column: stream }]
 impute: { method: linear, max_gap_steps: 6 }
 model: { cell: gru, layers: 1, units: 8, horizon: 3, seed: 5 }
 state: { dir: var/t }
-`, 't.yaml');
+`,
+      't.yaml',
+    );
     if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
     const acc = new ForecastAccuracy({ stepMs: HOUR, horizons: [1, 3] });
     const rows: StepRow[] = [];

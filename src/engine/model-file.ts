@@ -12,7 +12,7 @@ export async function writeModelFile(dir: string, runner: ModelRunner): Promise<
 }
 
 export async function loadModelFile(path: string, spec: PipelineSpec, runner: ModelRunner): Promise<void> {
-  let model;
+  let model: Awaited<ReturnType<typeof loadTfjsModel>>;
   try {
     model = await loadTfjsModel(path);
   } catch (err) {
@@ -21,10 +21,18 @@ export async function loadModelFile(path: string, spec: PipelineSpec, runner: Mo
   const c = model.config;
   const want = spec.model;
   const units = typeof c.units === 'number' ? c.units : c.units[0];
-  if (c.kind !== want.cell || c.layers !== want.layers || units !== want.units || c.horizon !== want.horizon || c.inputSize !== runner.inputSize || c.outputSize !== 1) {
+  if (
+    c.kind !== want.cell ||
+    c.layers !== want.layers ||
+    units !== want.units ||
+    c.horizon !== want.horizon ||
+    c.inputSize !== runner.inputSize ||
+    c.outputSize !== 1
+  ) {
     throw new TidecastError(
       `Model ${path} is ${c.kind} ${c.layers}×${units} h=${c.horizon} with ${c.inputSize} inputs; the pipeline needs ${want.cell} ${want.layers}×${want.units} h=${want.horizon} with ${runner.inputSize} inputs.`,
-      'config_invalid', false,
+      'config_invalid',
+      false,
     );
   }
   const hash = createHash('sha256');

@@ -12,7 +12,8 @@ import { ModelRunner } from './model-runner.js';
 // stepper on the same weights, BatchedStepper's rejection of non-finite rows, chunking over maxBatch,
 // and a rebuilt stepper after every weight change made through the runner.
 
-const spec = (cell: ModelSection['cell']): ModelSection => ({ cell, layers: 2, units: 12, horizon: 3, seed: 5, interval_z: 1.96 }) as ModelSection;
+const spec = (cell: ModelSection['cell']): ModelSection =>
+  ({ cell, layers: 2, units: 12, horizon: 3, seed: 5, interval_z: 1.96 }) as ModelSection;
 
 function randomiseHead(runner: ModelRunner, seed: number): void {
   const rand = seededRandom(seed);
@@ -30,9 +31,14 @@ describe('ModelRunner', () => {
       const refArena = new StateArena(runner.model.stateSize, 64);
       const rand = seededRandom(2);
       const keys = Array.from({ length: 40 }, (_, i) => `s${i}`);
-      const out = new Float32Array(40 * runner.outputWidth), refOut = out.slice();
+      const out = new Float32Array(40 * runner.outputWidth),
+        refOut = out.slice();
       for (let t = 0; t < 12; t++) {
-        if (t === 6) for (const k of keys.slice(0, 10)) { runner.arena.release(k); refArena.release(k); }
+        if (t === 6)
+          for (const k of keys.slice(0, 10)) {
+            runner.arena.release(k);
+            refArena.release(k);
+          }
         const live = t >= 6 ? keys.slice(10).concat(['late1', 'late2']) : keys;
         const slots = Int32Array.from(live.map((k) => runner.slotOf(k)));
         expect(Array.from(slots)).toEqual(live.map((k) => refArena.slotOf(k)));
@@ -51,9 +57,15 @@ describe('ModelRunner', () => {
     const other = new StateArena(runner.model.stateSize, 64);
     const batched = new BatchedStepper(runner.model, other, 8);
     const keys = Array.from({ length: 20 }, (_, i) => `k${i}`);
-    const slots = Int32Array.from(keys.map((k) => { other.slotOf(k); return runner.slotOf(k); }));
+    const slots = Int32Array.from(
+      keys.map((k) => {
+        other.slotOf(k);
+        return runner.slotOf(k);
+      }),
+    );
     const rand = seededRandom(4);
-    const out = new Float32Array(20 * runner.outputWidth), outB = out.slice();
+    const out = new Float32Array(20 * runner.outputWidth),
+      outB = out.slice();
     for (let t = 0; t < 3; t++) {
       const x = randomFloats(rand, 20 * 3, 2);
       x[5 * 3 + 1] = NaN;
@@ -63,7 +75,9 @@ describe('ModelRunner', () => {
       batched.step(slots, 20, x, outB);
       const S = runner.model.stateSize;
       for (const r of [5, 17]) {
-        expect(Array.from(runner.arena.data.subarray(slots[r] * S, (slots[r] + 1) * S))).toEqual(Array.from(before.subarray(slots[r] * S, (slots[r] + 1) * S)));
+        expect(Array.from(runner.arena.data.subarray(slots[r] * S, (slots[r] + 1) * S))).toEqual(
+          Array.from(before.subarray(slots[r] * S, (slots[r] + 1) * S)),
+        );
         expect(out.subarray(r * runner.outputWidth, (r + 1) * runner.outputWidth).every(Number.isNaN)).toBe(true);
       }
       for (let i = 0; i < out.length; i++) {
@@ -74,24 +88,34 @@ describe('ModelRunner', () => {
   });
 
   it('gives the same bits for one call over maxBatch as for calls within it', () => {
-    const a = new ModelRunner(spec('gru'), 2, 7), b = new ModelRunner(spec('gru'), 2, 64);
-    randomiseHead(a, 6); randomiseHead(b, 6);
+    const a = new ModelRunner(spec('gru'), 2, 7),
+      b = new ModelRunner(spec('gru'), 2, 64);
+    randomiseHead(a, 6);
+    randomiseHead(b, 6);
     const slotsA = Int32Array.from({ length: 30 }, (_, i) => a.slotOf(`x${i}`));
     const slotsB = Int32Array.from({ length: 30 }, (_, i) => b.slotOf(`x${i}`));
     const x = randomFloats(seededRandom(7), 60, 1);
-    const outA = new Float32Array(30 * a.outputWidth), outB = outA.slice();
-    for (let t = 0; t < 3; t++) { a.step(slotsA, 30, x, outA); b.step(slotsB, 30, x, outB); }
+    const outA = new Float32Array(30 * a.outputWidth),
+      outB = outA.slice();
+    for (let t = 0; t < 3; t++) {
+      a.step(slotsA, 30, x, outA);
+      b.step(slotsB, 30, x, outB);
+    }
     expect(firstBitDifference(outA, outB)).toBe(-1);
     expect(firstBitDifference(a.arena.data, b.arena.data)).toBe(-1);
   });
 
   it('hands the fused stepper at most maxBatch rows per call (batching.max_batch), whatever the engine', () => {
     const runner = new ModelRunner(spec('lstm'), 2, 8);
+    // biome-ignore lint/complexity/useLiteralKeys: the test reaches the runner's private stepper
     const fused = runner['fusedStepper']();
     if (fused === null) throw new Error('no fused stepper for an LSTM');
     const sizes: number[] = [];
     const step = fused.step.bind(fused);
-    fused.step = (slots, count, x, state, out) => { sizes.push(count); step(slots, count, x, state, out); };
+    fused.step = (slots, count, x, state, out) => {
+      sizes.push(count);
+      step(slots, count, x, state, out);
+    };
     const slots = Int32Array.from({ length: 20 }, (_, i) => runner.slotOf(`y${i}`));
     runner.step(slots, 20, randomFloats(seededRandom(9), 40, 1), new Float32Array(20 * runner.outputWidth));
     expect(sizes).toEqual([8, 8, 4]);

@@ -42,14 +42,32 @@ export class ModelRunner {
   private readonly chunkY: Float32Array;
   private readonly chunkRow: Int32Array;
 
-  constructor(readonly spec: ModelSection, readonly inputSize: number, readonly maxBatch = 256) {
-    const esn = spec.cell === 'esn' ? spec.esn ?? ESN_DEFAULTS : undefined;
-    const model = new StackedModel({
-      kind: spec.cell, inputSize, units: spec.units, layers: spec.layers, horizon: spec.horizon, outputSize: 1, seed: spec.seed,
-      ...(esn === undefined ? {} : { leakRate: esn.leak_rate }),
-    }, fastestKernels());
+  constructor(
+    readonly spec: ModelSection,
+    readonly inputSize: number,
+    readonly maxBatch = 256,
+  ) {
+    const esn = spec.cell === 'esn' ? (spec.esn ?? ESN_DEFAULTS) : undefined;
+    const model = new StackedModel(
+      {
+        kind: spec.cell,
+        inputSize,
+        units: spec.units,
+        layers: spec.layers,
+        horizon: spec.horizon,
+        outputSize: 1,
+        seed: spec.seed,
+        ...(esn === undefined ? {} : { leakRate: esn.leak_rate }),
+      },
+      fastestKernels(),
+    );
     // An ESN's reservoir is its own fixed random init (esn-init.ts); the readout is fitted later.
-    if (esn !== undefined) initialiseEchoState(model, { spectralRadius: esn.spectral_radius, inputScaling: esn.input_scaling, sparsity: esn.sparsity }, spec.seed);
+    if (esn !== undefined)
+      initialiseEchoState(
+        model,
+        { spectralRadius: esn.spectral_radius, inputScaling: esn.input_scaling, sparsity: esn.sparsity },
+        spec.seed,
+      );
     else initialiseWeights(model, spec.seed);
     model.headKernel.data.fill(0);
     model.headBias.data.fill(0);
@@ -99,17 +117,23 @@ export class ModelRunner {
   /** Steps `count` distinct slots: inputs count×inputSize, out count×horizon×2 (delta mean, log-variance). */
   step(slots: Int32Array, count: number, inputs: Float32Array, out: Float32Array): void {
     const fused = this.fusedStepper();
-    if (fused === null) { this.stepper.step(slots, count, inputs, out); return; }
+    if (fused === null) {
+      this.stepper.step(slots, count, inputs, out);
+      return;
+    }
     const inSize = this.inputSize;
     const w = this.outputWidth;
     if (count > slots.length || inputs.length < count * inSize || out.length < count * w) {
-      throw new RangeError(`step of ${count} streams needs ${count} slots, ${count * inSize} inputs and ${count * w} outputs; got ${slots.length}, ${inputs.length}, ${out.length}`);
+      throw new RangeError(
+        `step of ${count} streams needs ${count} slots, ${count * inSize} inputs and ${count * w} outputs; got ${slots.length}, ${inputs.length}, ${out.length}`,
+      );
     }
     if (count <= this.maxBatch && allFinite(inputs, count * inSize)) {
       fused.step(slots, count, inputs, this.arena.data, out);
       return;
     }
-    for (let start = 0; start < count; start += this.maxBatch) this.stepChunk(fused, slots, start, Math.min(this.maxBatch, count - start), inputs, out);
+    for (let start = 0; start < count; start += this.maxBatch)
+      this.stepChunk(fused, slots, start, Math.min(this.maxBatch, count - start), inputs, out);
   }
 
   /** Rows start..start+n-1: valid rows compacted into the chunk buffers, rejected rows NaN. */
@@ -126,7 +150,11 @@ export class ModelRunner {
         chunkX[m * inSize + j] = v;
         if (v - v !== 0) ok = false; // NaN or ±Infinity
       }
-      if (ok) { chunkSlots[m] = slots[r]; chunkRow[m] = r; m++; } else out.fill(NaN, r * w, (r + 1) * w);
+      if (ok) {
+        chunkSlots[m] = slots[r];
+        chunkRow[m] = r;
+        m++;
+      } else out.fill(NaN, r * w, (r + 1) * w);
     }
     if (m === 0) return;
     fused.step(chunkSlots, m, chunkX, this.arena.data, chunkY);
@@ -168,11 +196,16 @@ export class ModelRunner {
 
   importWeights(w: SerializedWeights): void {
     const params = this.model.params();
-    if (params.length !== w.params.length) throw new TidecastError(`Checkpointed model has ${w.params.length} parameters, expected ${params.length}.`, 'state_corrupt', false);
+    if (params.length !== w.params.length)
+      throw new TidecastError(`Checkpointed model has ${w.params.length} parameters, expected ${params.length}.`, 'state_corrupt', false);
     params.forEach((p, i) => {
       const bytes = bytesFromBase64(w.params[i].data);
       if (w.params[i].name !== p.name || bytes.byteLength !== p.data.byteLength) {
-        throw new TidecastError(`Checkpointed parameter ${w.params[i].name} does not match ${p.name} [${p.shape.join('×')}].`, 'state_corrupt', false);
+        throw new TidecastError(
+          `Checkpointed parameter ${w.params[i].name} does not match ${p.name} [${p.shape.join('×')}].`,
+          'state_corrupt',
+          false,
+        );
       }
       new Uint8Array(p.data.buffer, p.data.byteOffset, p.data.byteLength).set(bytes);
     });

@@ -9,7 +9,8 @@ import { PipelineEngine, type StepRow } from './pipeline-engine.js';
 const HOUR = 3_600_000;
 
 function spec(cell: string): PipelineSpec {
-  const r = parsePipelineText(`name: t
+  const r = parsePipelineText(
+    `name: t
 step_ms: ${HOUR}
 ordering: { max_delay_ms: ${HOUR} }
 sources: [{ kind: file, path: x.csv, key_column: stream }]
@@ -17,7 +18,9 @@ features: { calendar: true }
 model: { cell: ${cell}, layers: 2, units: 6, horizon: 4, seed: 3 }
 alerting: { rules: [{ name: r, warning: 0.99 }] }
 state: { dir: var/t }
-`, 't.yaml');
+`,
+    't.yaml',
+  );
   if (!r.ok) throw new Error(JSON.stringify(r.issues));
   return r.value.pipelines[0];
 }
@@ -40,7 +43,11 @@ function observations(): Observation[] {
   return out;
 }
 
-interface Run { forecasts: Forecast[]; rows: StepRow[]; dead: DeadLetter[] }
+interface Run {
+  forecasts: Forecast[];
+  rows: StepRow[];
+  dead: DeadLetter[];
+}
 
 /** A non-zero head, so that forecasts depend on the recurrent state (the init head is zero). */
 function withRandomHead(engine: PipelineEngine): PipelineEngine {
@@ -51,12 +58,17 @@ function withRandomHead(engine: PipelineEngine): PipelineEngine {
 }
 
 function listener(run: Run) {
-  return { forecast: (f: Forecast) => run.forecasts.push(f), step: (r: StepRow) => run.rows.push(r), deadLetter: (d: DeadLetter) => run.dead.push(d) };
+  return {
+    forecast: (f: Forecast) => run.forecasts.push(f),
+    step: (r: StepRow) => run.rows.push(r),
+    deadLetter: (d: DeadLetter) => run.dead.push(d),
+  };
 }
 
 /** The stream pipeline's other options: lags, windows, log returns, replaced duplicates, exogenous input. */
 function richSpec(): PipelineSpec {
-  const r = parsePipelineText(`name: t
+  const r = parsePipelineText(
+    `name: t
 step_ms: ${HOUR}
 fields: [{ name: value }, { name: load, role: exogenous }]
 ordering: { max_delay_ms: ${HOUR}, duplicates: replace }
@@ -66,7 +78,9 @@ features: { lags: [1, 2, 24], diffs: [1], seasonal_diff_steps: 24, rolling_windo
 model: { cell: gru, layers: 1, units: 6, horizon: 3, seed: 3 }
 alerting: { rules: [{ name: r, warning: 0.99 }] }
 state: { dir: var/t }
-`, 't.yaml');
+`,
+    't.yaml',
+  );
   if (!r.ok) throw new Error(JSON.stringify(r.issues));
   return r.value.pipelines[0];
 }
@@ -77,7 +91,11 @@ function richObservations(): Observation[] {
   for (let i = 0; i < 200; i++) {
     for (const [k, key] of ['a', 'b'].entries()) {
       const t = i * HOUR + Math.floor(rng.uniform(0, HOUR));
-      out.push({ key, eventTime: t, fields: { value: 50 * (k + 1) * Math.exp(0.1 * Math.sin(i / 8 + k) + 0.01 * rng.normal()), load: rng.uniform(0, 3) } });
+      out.push({
+        key,
+        eventTime: t,
+        fields: { value: 50 * (k + 1) * Math.exp(0.1 * Math.sin(i / 8 + k) + 0.01 * rng.normal()), load: rng.uniform(0, 3) },
+      });
       if (i % 50 === 7) out.push({ key, eventTime: t, fields: { value: 60, load: 1 } }); // a duplicate that replaces
     }
   }
@@ -85,7 +103,7 @@ function richObservations(): Observation[] {
 }
 
 describe('PipelineEngine on the stream pipeline options', () => {
-  it('feeds the processor\'s feature vector, forecasts in data units, and stays exact across batching and restore', () => {
+  it("feeds the processor's feature vector, forecasts in data units, and stays exact across batching and restore", () => {
     const s = richSpec();
     const obs = richObservations();
     const whole: Run = { forecasts: [], rows: [], dead: [] };
@@ -118,7 +136,8 @@ describe('PipelineEngine on the stream pipeline options', () => {
       }
     }
     engine.flush();
-    const byKey = (fs: Forecast[]) => new Map(fs.map((f) => [`${f.key}|${f.t}`, [Array.from(f.mean), Array.from(f.lower), Array.from(f.upper)]]));
+    const byKey = (fs: Forecast[]) =>
+      new Map(fs.map((f) => [`${f.key}|${f.t}`, [Array.from(f.mean), Array.from(f.lower), Array.from(f.upper)]]));
     expect(byKey(split.forecasts)).toEqual(byKey(whole.forecasts));
     expect(split.rows.map((r) => [r.key, r.t, r.score])).toEqual(whole.rows.map((r) => [r.key, r.t, r.score]));
   });
@@ -202,10 +221,14 @@ describe.each(['gru', 'lstm', 'rnn'])('PipelineEngine (%s)', (cell) => {
   it('scores and alerts the same without a forecast callback (reused arrays), and gives each forecast its own arrays', () => {
     const withForecasts: Run = { forecasts: [], rows: [], dead: [] };
     const alertsWith: AlertEvent[] = [];
-    withRandomHead(new PipelineEngine(spec(cell), { ...listener(withForecasts), alert: (a: AlertEvent) => alertsWith.push(a) })).ingest(observations());
+    withRandomHead(new PipelineEngine(spec(cell), { ...listener(withForecasts), alert: (a: AlertEvent) => alertsWith.push(a) })).ingest(
+      observations(),
+    );
     const rowsOnly: StepRow[] = [];
     const alertsWithout: AlertEvent[] = [];
-    withRandomHead(new PipelineEngine(spec(cell), { step: (r: StepRow) => rowsOnly.push(r), alert: (a: AlertEvent) => alertsWithout.push(a) })).ingest(observations());
+    withRandomHead(
+      new PipelineEngine(spec(cell), { step: (r: StepRow) => rowsOnly.push(r), alert: (a: AlertEvent) => alertsWithout.push(a) }),
+    ).ingest(observations());
     expect(rowsOnly.length).toBeGreaterThan(100);
     expect(rowsOnly).toEqual(withForecasts.rows);
     expect(alertsWithout).toEqual(alertsWith);
@@ -220,15 +243,19 @@ describe.each(['gru', 'lstm', 'rnn'])('PipelineEngine (%s)', (cell) => {
     withRandomHead(new PipelineEngine(spec(cell), listener(own))).ingest(observations());
     const copied: unknown[][] = [];
     const seen = new Set<Forecast>();
-    withRandomHead(new PipelineEngine(spec(cell), {
-      forecastCopies: true,
-      forecast: (f: Forecast) => {
-        seen.add(f);
-        copied.push([f.key, f.t, f.modelVersion, Array.from(f.mean), Array.from(f.lower), Array.from(f.upper)]);
-      },
-    })).ingest(observations());
+    withRandomHead(
+      new PipelineEngine(spec(cell), {
+        forecastCopies: true,
+        forecast: (f: Forecast) => {
+          seen.add(f);
+          copied.push([f.key, f.t, f.modelVersion, Array.from(f.mean), Array.from(f.lower), Array.from(f.upper)]);
+        },
+      }),
+    ).ingest(observations());
     expect(copied.length).toBeGreaterThan(100);
-    expect(copied).toEqual(own.forecasts.map((f) => [f.key, f.t, f.modelVersion, Array.from(f.mean), Array.from(f.lower), Array.from(f.upper)]));
+    expect(copied).toEqual(
+      own.forecasts.map((f) => [f.key, f.t, f.modelVersion, Array.from(f.mean), Array.from(f.lower), Array.from(f.upper)]),
+    );
     expect(seen.size).toBe(1);
   });
 
@@ -237,13 +264,15 @@ describe.each(['gru', 'lstm', 'rnn'])('PipelineEngine (%s)', (cell) => {
     withRandomHead(new PipelineEngine(spec(cell), listener(own))).ingest(observations());
     const copied: StepRow[] = [];
     const seen = new Set<StepRow>();
-    withRandomHead(new PipelineEngine(spec(cell), {
-      stepCopies: true,
-      step: (r: StepRow) => {
-        seen.add(r);
-        copied.push({ ...r });
-      },
-    })).ingest(observations());
+    withRandomHead(
+      new PipelineEngine(spec(cell), {
+        stepCopies: true,
+        step: (r: StepRow) => {
+          seen.add(r);
+          copied.push({ ...r });
+        },
+      }),
+    ).ingest(observations());
     expect(copied.length).toBeGreaterThan(100);
     expect(copied).toEqual(own.rows);
     expect(seen.size).toBe(1);
@@ -267,7 +296,7 @@ describe.each(['gru', 'lstm', 'rnn'])('PipelineEngine (%s)', (cell) => {
     expect(run.rows.length).toBe(engine.stats.steps - 4); // a, b, c start + c restarts after its long gap
   });
 
-  it('scores each step with the alert engine\'s live calibrated score, the one its alerts carry', () => {
+  it("scores each step with the alert engine's live calibrated score, the one its alerts carry", () => {
     const run: Run = { forecasts: [], rows: [], dead: [] };
     const alerts: AlertEvent[] = [];
     const engine = withRandomHead(new PipelineEngine(spec(cell), { ...listener(run), alert: (a: AlertEvent) => alerts.push(a) }));

@@ -8,8 +8,20 @@ import { EngineBatchStepper } from './engine-batch-stepper.js';
 import { ForecastEmitter } from './engine-forecast-emitter.js';
 import { emptyEngineStats, type EngineListener, type EngineStats, type StepTap } from './engine-listener.js';
 import { EngineStreamSlots } from './engine-stream-slots.js';
-import { restoreStream, snapshotStream, type EngineSnapshot, type EngineStreamParts, type StreamSnapshot } from './engine-stream-snapshot.js';
-import { captureStreams, changedStreamCount, restoreStreams, streamRecordLayout, type StreamRecordLayout } from './engine-stream-records.js';
+import {
+  restoreStream,
+  snapshotStream,
+  type EngineSnapshot,
+  type EngineStreamParts,
+  type StreamSnapshot,
+} from './engine-stream-snapshot.js';
+import {
+  captureStreams,
+  changedStreamCount,
+  restoreStreams,
+  streamRecordLayout,
+  type StreamRecordLayout,
+} from './engine-stream-records.js';
 import type { RecordChunk } from '../state/record-chunks.js';
 import { ModelRunner } from './model-runner.js';
 import { OnlineHead } from '../forecasting/online-head.js';
@@ -55,7 +67,11 @@ export class PipelineEngine {
   private readonly onStep: (step: FeatureStep) => void;
 
   /** metrics: the stream pipeline's counters (imputed steps, broken gaps, late accepted, ...), per batch. */
-  constructor(readonly spec: PipelineSpec, readonly listener: EngineListener = {}, metrics?: ComponentMetrics) {
+  constructor(
+    readonly spec: PipelineSpec,
+    readonly listener: EngineListener = {},
+    metrics?: ComponentMetrics,
+  ) {
     this.name = spec.name;
     this.stepMs = spec.step_ms;
     this.horizon = spec.model.horizon;
@@ -72,9 +88,18 @@ export class PipelineEngine {
     const readoutSettings = readoutOptions(spec.model, spec.step_ms);
     this.readouts = readoutSettings === undefined ? undefined : new StreamReadouts(readoutSettings);
     const emitter = new ForecastEmitter({
-      pipeline: this.name, stepMs: this.stepMs, horizon: this.horizon, intervalZ: spec.model.interval_z, transform: this.shaping.transform,
-      runner: this.runner, alerts: this.alerts, listener: this.listener, stats: this.stats, pending: this.slots.pending,
-      readouts: this.readouts, range: levelRange(spec.model.range),
+      pipeline: this.name,
+      stepMs: this.stepMs,
+      horizon: this.horizon,
+      intervalZ: spec.model.interval_z,
+      transform: this.shaping.transform,
+      runner: this.runner,
+      alerts: this.alerts,
+      listener: this.listener,
+      stats: this.stats,
+      pending: this.slots.pending,
+      readouts: this.readouts,
+      range: levelRange(spec.model.range),
     });
     this.emitter = emitter;
     this.stepper = new EngineBatchStepper(this.ticks, this.runner, emitter, this.listener, this);
@@ -162,7 +187,13 @@ export class PipelineEngine {
     const streams: StreamSnapshot[] = [];
     for (const key of this.keys()) streams.push(snapshotStream(this.streamParts, key));
     const head = this.head?.snapshot();
-    return { pipeline: this.name, inputSize: this.runner.inputSize, stateSize: this.runner.arena.stateSize, streams, ...(head === undefined ? {} : { head }) };
+    return {
+      pipeline: this.name,
+      inputSize: this.runner.inputSize,
+      stateSize: this.runner.arena.stateSize,
+      streams,
+      ...(head === undefined ? {} : { head }),
+    };
   }
 
   /**
@@ -201,7 +232,8 @@ export class PipelineEngine {
   restoreCaptured(newestFirst: readonly (readonly RecordChunk[])[], layout: StreamRecordLayout): string[] {
     const done = newestFirst.length > 1 ? new Set<string>() : undefined;
     const dropped: string[] = [];
-    for (const chunks of newestFirst) for (const c of chunks) for (const k of restoreStreams(this.streamParts, layout, c, done)) dropped.push(k);
+    for (const chunks of newestFirst)
+      for (const c of chunks) for (const k of restoreStreams(this.streamParts, layout, c, done)) dropped.push(k);
     this.slots.clearChanged();
     return dropped;
   }

@@ -43,14 +43,17 @@ describe('recurrent model after a sensor fault', () => {
     try {
       const input = join(dir, 'ar.csv');
       await writeSeries(input);
-      const parsed = parsePipelineText(`name: ar
+      const parsed = parsePipelineText(
+        `name: ar
 step_ms: ${HOUR}
 sources: [{ kind: file, path: ${input}, key_column: stream }]
 normalise: { method: zscore }
 model: { cell: gru, layers: 1, units: 16, horizon: 4, seed: 9, forecaster: recurrent }
 training: { offline: { steps: 512, epochs: 4 } }
 state: { dir: ${join(dir, 'state')} }
-`, 'ar.yaml');
+`,
+        'ar.yaml',
+      );
       if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
       const acc = new ForecastAccuracy({ stepMs: HOUR, horizons: [1], counts: (o) => o >= FAULT[1] + 100 });
       const engine = new PipelineEngine(parsed.value.pipelines[0], {

@@ -26,7 +26,11 @@ export interface Shaping {
  * Dead letters go to `deadLetter`; the processor's dead-letter metric is dropped (its caller counts
  * each dead letter once), its other counters go to `metrics`.
  */
-export function shapingFor(spec: PipelineSpec, deadLetter: (d: DeadLetter<unknown>) => void, metrics: ComponentMetrics = noopMetrics): Shaping {
+export function shapingFor(
+  spec: PipelineSpec,
+  deadLetter: (d: DeadLetter<unknown>) => void,
+  metrics: ComponentMetrics = noopMetrics,
+): Shaping {
   const counted: ComponentMetrics = { ...metrics, error: () => {} };
   const processor = new StreamProcessor(dataPart(spec), { clock: systemClock, deadLetter, metrics: counted, log: noopLogger });
   const field = processor.options.fieldNames.indexOf(targetField(spec));

@@ -12,7 +12,8 @@ it('learns the deviation kinds from synthetic injections into clean history and 
   const p = new Float64Array(DEVIATION_KINDS.length);
   expect(c.classify(v, 100, p)).toBe(false); // untrained
   for (let end = c.window; end < 3000; end += 2) c.learnFromClean(v, end);
-  let right = 0, total = 0;
+  let right = 0,
+    total = 0;
   for (let start = 3100; start + 30 < n; start += 120) {
     const kind = total % 4;
     const w = v.slice(0, start + 30);

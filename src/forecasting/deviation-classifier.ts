@@ -33,7 +33,8 @@ export class DeviationClassifier {
   constructor(o: DeviationClassifierOptions = {}) {
     this.window = o.window ?? 48;
     this.recent = o.recent ?? 8;
-    if (!(this.recent >= 2 && this.window >= this.recent + 8)) throw new RangeError(`window ${this.window} must exceed recent ${this.recent} by 8 or more (recent >= 2)`);
+    if (!(this.recent >= 2 && this.window >= this.recent + 8))
+      throw new RangeError(`window ${this.window} must exceed recent ${this.recent} by 8 or more (recent >= 2)`);
     this.model = new SoftmaxRegression(DEVIATION_FEATURES, DEVIATION_KINDS.length, { learningRate: o.learningRate ?? 0.2 });
     this.rng = new Prng(o.seed ?? 1);
     this.copy = new Float64Array(this.window);
@@ -46,7 +47,10 @@ export class DeviationClassifier {
    * when the window has a non-finite value or no variation.
    */
   learnFromClean(values: ArrayLike<number>, end: number): boolean {
-    const W = this.window, R = this.recent, c = this.copy, rng = this.rng;
+    const W = this.window,
+      R = this.recent,
+      c = this.copy,
+      rng = this.rng;
     if (end < W) return false;
     for (let i = 0; i < W; i++) if (!Number.isFinite(values[end - W + i])) return false;
     const sd = this.referenceScale(values, end);
@@ -56,7 +60,8 @@ export class DeviationClassifier {
       // The detector fires somewhere in the deviation: it began 1..R steps before the window's end (a spike: at its end).
       const len = k === 0 ? 1 : 2 + rng.int(R - 1);
       const sign = rng.next() < 0.5 ? -1 : 1;
-      const shift = sign * rng.uniform(4, 6) * sd, noise = rng.uniform(3, 4) * sd;
+      const shift = sign * rng.uniform(4, 6) * sd,
+        noise = rng.uniform(3, 4) * sd;
       for (let i = W - len; i < W; i++) {
         if (k === 0) c[i] += sign * rng.uniform(6, 9) * sd;
         else if (k === 1) c[i] += shift;
@@ -77,15 +82,24 @@ export class DeviationClassifier {
 
   /** Std of the one-step changes of the reference part. */
   private referenceScale(v: ArrayLike<number>, end: number): number {
-    const from = end - this.window, ref = this.window - this.recent;
-    let s = 0, s2 = 0;
-    for (let i = from + 1; i < from + ref; i++) { const d = v[i] - v[i - 1]; s += d; s2 += d * d; }
+    const from = end - this.window,
+      ref = this.window - this.recent;
+    let s = 0,
+      s2 = 0;
+    for (let i = from + 1; i < from + ref; i++) {
+      const d = v[i] - v[i - 1];
+      s += d;
+      s2 += d * d;
+    }
     const n = ref - 1;
     return Math.sqrt(Math.max(0, s2 / n - (s / n) ** 2));
   }
 
   private features(v: ArrayLike<number>, end: number): boolean {
-    const W = this.window, R = this.recent, from = end - W, ref = W - R;
+    const W = this.window,
+      R = this.recent,
+      from = end - W,
+      ref = W - R;
     for (let i = from; i < end; i++) if (!Number.isFinite(v[i])) return false;
     const sd = this.referenceScale(v, end);
     if (!(sd > 0)) return false;
@@ -94,15 +108,21 @@ export class DeviationClassifier {
     const median = ref % 2 === 1 ? this.sorted[(ref - 1) / 2] : 0.5 * (this.sorted[ref / 2 - 1] + this.sorted[ref / 2]);
     let refMean = 0;
     for (let i = 0; i < ref; i++) refMean += v[from + i] / ref;
-    let mean = 0, far = 0, zeros = 0, ds = 0, ds2 = 0;
+    let mean = 0,
+      far = 0,
+      zeros = 0,
+      ds = 0,
+      ds2 = 0;
     for (let i = end - R; i < end; i++) {
       mean += v[i] / R;
       if (Math.abs(v[i] - median) > 3 * sd) far++;
       const d = v[i] - v[i - 1];
       if (d === 0) zeros++;
-      ds += d; ds2 += d * d;
+      ds += d;
+      ds2 += d * d;
     }
-    const last = v[end - 1], prev = v[end - 2];
+    const last = v[end - 1],
+      prev = v[end - 2];
     const x = this.x;
     x[0] = Math.abs(last - median) / sd;
     x[1] = Math.abs(prev - median) / sd;

@@ -41,7 +41,10 @@ function feed(o: Partial<AccuracyOptions> = {}): ForecastAccuracy {
   ];
   // Interleaved as the engine reports them: step by step across streams.
   for (let t = 0; t < 5; t++) {
-    for (const [key, rows] of [['a', a], ['b', b]] as const) {
+    for (const [key, rows] of [
+      ['a', a],
+      ['b', b],
+    ] as const) {
       if (t >= rows.length) continue;
       const [value, imputed, mean, lower, upper] = rows[t];
       acc.actual(key, t, value, imputed);

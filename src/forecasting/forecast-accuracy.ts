@@ -99,7 +99,8 @@ export class ForecastAccuracy {
   private readonly streams = new Map<string, StreamState>();
 
   constructor(o: AccuracyOptions) {
-    if (o.horizons.length === 0 || o.horizons.some((H) => !Number.isInteger(H) || H < 1)) throw new RangeError(`horizons must be integers >= 1, got ${o.horizons.join(', ')}`);
+    if (o.horizons.length === 0 || o.horizons.some((H) => !Number.isInteger(H) || H < 1))
+      throw new RangeError(`horizons must be integers >= 1, got ${o.horizons.join(', ')}`);
     if (!(o.stepMs > 0)) throw new RangeError(`stepMs must be > 0, got ${o.stepMs}`);
     this.stepMs = o.stepMs;
     this.horizons = [...o.horizons];
@@ -210,7 +211,13 @@ export class ForecastAccuracy {
         model.band(m.banded, m.inBand, m.width / k);
         naive.add(m.n, m.seNaive / (k * k), m.aeNaive / k, mseNaive / mseNaive, maeNaive / maeNaive);
         if (m.nSeasonal > 0) {
-          seasonal.add(m.nSeasonal, m.seSeasonal / (k * k), m.aeSeasonal / k, m.seSeasonal / m.nSeasonal / mseNaive, m.aeSeasonal / m.nSeasonal / maeNaive);
+          seasonal.add(
+            m.nSeasonal,
+            m.seSeasonal / (k * k),
+            m.aeSeasonal / k,
+            m.seSeasonal / m.nSeasonal / mseNaive,
+            m.aeSeasonal / m.nSeasonal / maeNaive,
+          );
         }
       }
       out[String(H)] = {

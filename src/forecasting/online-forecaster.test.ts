@@ -114,10 +114,14 @@ describe('OnlineForecaster', () => {
     expect(Array.from(out)).toEqual([5, 2, 7, 4, 5, 2, 7, 4]);
     expect(() => model.observe(2 * HOUR, [1, 2])).toThrow(/expected 4 values/);
     expect(
-      () => new OnlineForecaster({ columns: 2, horizon: 3, season: 24, profiles: [{ from: 1, to: 2, lags: 1, forgetting: 1, initialScale: 1, seasonal: false }] }),
+      () =>
+        new OnlineForecaster({
+          columns: 2,
+          horizon: 3,
+          season: 24,
+          profiles: [{ from: 1, to: 2, lags: 1, forgetting: 1, initialScale: 1, seasonal: false }],
+        }),
     ).toThrow(/horizon 3 must be covered/);
-    expect(
-      () => new OnlineForecaster({ columns: 2, horizon: 30, season: 24, profiles: defaultProfiles(30) }),
-    ).toThrow(/season >= horizon/);
+    expect(() => new OnlineForecaster({ columns: 2, horizon: 30, season: 24, profiles: defaultProfiles(30) })).toThrow(/season >= horizon/);
   });
 });

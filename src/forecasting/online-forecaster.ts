@@ -111,12 +111,14 @@ export class OnlineForecaster {
       maxLags = Math.max(maxLags, p.lags);
       const scales = typeof p.initialScale === 'number' ? [p.initialScale] : p.initialScale;
       if (scales.length === 0) throw new RangeError('initialScale needs at least one value');
-      this.heads.push(scales.map((initialScale) => new RecursiveLeastSquares({ features: d, outputs: columns, forgetting: p.forgetting, initialScale })));
+      this.heads.push(
+        scales.map((initialScale) => new RecursiveLeastSquares({ features: d, outputs: columns, forgetting: p.forgetting, initialScale })),
+      );
     }
     this.errorOffsets = new Int32Array(horizon + 1);
     for (let h = 0; h < horizon; h++) this.errorOffsets[h + 1] = this.errorOffsets[h] + (this.heads[h].length + 1) * columns;
     this.errors = new Float64Array(this.errorOffsets[horizon]);
-    this.decay = Math.pow(0.5, 1 / (options.selectionHalfLife ?? 200));
+    this.decay = 0.5 ** (1 / (options.selectionHalfLife ?? 200));
     this.scratch = new Float64Array(columns);
     this.prediction = new Float64Array(columns);
     this.maxDim = maxDim;

@@ -34,7 +34,11 @@ export class RowAssembler {
   private readonly rowValues: Float64Array;
   private readonly rowImputed: Uint8Array;
 
-  constructor(readonly columns: number, readonly stepMs: number, private readonly sink: RowSink) {
+  constructor(
+    readonly columns: number,
+    readonly stepMs: number,
+    private readonly sink: RowSink,
+  ) {
     this.values = new Float64Array(WINDOW * columns).fill(NaN);
     this.imputed = new Uint8Array(WINDOW * columns);
     this.given = new Uint8Array(WINDOW * columns);
@@ -72,7 +76,15 @@ export class RowAssembler {
   }
 
   snapshot(): RowAssemblerState {
-    return { next: this.next, values: this.values.slice(), imputed: this.imputed.slice(), given: this.given.slice(), filled: this.filled.slice(), newest: this.newest.slice(), late: this.late };
+    return {
+      next: this.next,
+      values: this.values.slice(),
+      imputed: this.imputed.slice(),
+      given: this.given.slice(),
+      filled: this.filled.slice(),
+      newest: this.newest.slice(),
+      late: this.late,
+    };
   }
 
   restore(s: RowAssemblerState): void {

@@ -36,7 +36,8 @@ export async function readHeadReplay(path: string): Promise<HeadReplay> {
   for await (const line of lines) {
     if (header === undefined) {
       header = line.split(',');
-      if (header.at(-2) !== 'forecaster' || header.at(-1) !== 'forecasts') throw new Error(`${path}: not a replay with model.online_head (header ${line})`);
+      if (header.at(-2) !== 'forecaster' || header.at(-1) !== 'forecasts')
+        throw new Error(`${path}: not a replay with model.online_head (header ${line})`);
       forecasterAt = header.length - 2;
       continue;
     }

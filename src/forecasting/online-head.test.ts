@@ -48,9 +48,12 @@ function specFor(csv: string, dir: string): PipelineSpec {
     name: 'syn',
     step_ms: HOUR,
     fields: [{ name: 'value' }],
-    sources: [{ kind: 'file', path: csv, time_column: 'timestamp', value_columns: ['a', 'b', 'c'], key_prefix: 'syn/'}],
+    sources: [{ kind: 'file', path: csv, time_column: 'timestamp', value_columns: ['a', 'b', 'c'], key_prefix: 'syn/' }],
     model: {
-      cell: 'gru', units: 4, horizon: H, seed: 2,
+      cell: 'gru',
+      units: 4,
+      horizon: H,
+      seed: 2,
       online_head: { normalise: { method: 'zscore', fit_rows: FIT }, recurrent: { cell: 'gru', units: 8, seed: 5 } },
     },
     training: { offline: { enabled: false } },
@@ -64,7 +67,13 @@ function inProcess(rows: number[][]): Float64Array {
   applyZScore(z, C, fitZScore(z, C, FIT));
   const reservoir = new RecurrentReservoir({ kind: 'gru', inputSize: C, units: 8, layers: 1, seed: 5 });
   const hidden = new Float64Array(reservoir.size);
-  const model = new OnlineForecaster({ columns: C, horizon: H, season: SEASON, profiles: defaultProfiles(H), extraFeatures: reservoir.size });
+  const model = new OnlineForecaster({
+    columns: C,
+    horizon: H,
+    season: SEASON,
+    profiles: defaultProfiles(H),
+    extraFeatures: reservoir.size,
+  });
   const out = new Float64Array(ROWS * H * C);
   for (let t = 0; t < ROWS; t++) {
     const row = z.subarray(t * C, t * C + C);
@@ -92,7 +101,7 @@ describe('model.online_head through tidecast replay', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('writes every horizon\'s forecast per row and stream, equal to OnlineForecaster in-process', async () => {
+  it("writes every horizon's forecast per row and stream, equal to OnlineForecaster in-process", async () => {
     const output = join(dir, 'out.csv');
     const summary = await replayFile(specFor(csv, dir), { input: csv, output, log });
     expect(summary.rows).toBe(ROWS);
@@ -147,7 +156,8 @@ describe('model.online_head through tidecast replay', () => {
     const cfg = replaySourceConfig(spec, csv);
     // The file's records in batches of 50 (a batch ends mid-row: 3 streams a row).
     const records: Observation[] = [];
-    for await (const b of new FileSource(cfg, { name: 'replay', paced: false }).batches(new AbortController().signal)) records.push(...b.observations);
+    for await (const b of new FileSource(cfg, { name: 'replay', paced: false }).batches(new AbortController().signal))
+      records.push(...b.observations);
     const batches: Observation[][] = [];
     for (let i = 0; i < records.length; i += 50) batches.push(records.slice(i, i + 50));
     const runOf = (lines: string[]) => ({
@@ -162,13 +172,17 @@ describe('model.online_head through tidecast replay', () => {
 
     const resumed: string[] = [];
     const before = new PipelineEngine(spec, runOf(resumed));
-    batches.slice(0, cut).forEach((b) => before.ingest(b));
+    batches.slice(0, cut).forEach((b) => {
+      before.ingest(b);
+    });
     const snapshot = JSON.parse(JSON.stringify(before.snapshot()));
     const weights = before.runner.exportWeights();
     const after = new PipelineEngine(spec, runOf(resumed));
     after.runner.importWeights(weights);
     after.restore(snapshot);
-    batches.slice(cut).forEach((b) => after.ingest(b));
+    batches.slice(cut).forEach((b) => {
+      after.ingest(b);
+    });
     after.flush();
 
     // The cut splits a row (50 records a batch, 3 streams) and falls before / after the scale is frozen.

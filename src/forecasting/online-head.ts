@@ -75,24 +75,46 @@ export class OnlineHead {
   private readonly zOut: Float64Array;
   private readonly row: HeadRow & { t: number; previous: Float64Array };
 
-  constructor(spec: PipelineSpec, head: OnlineHeadSection, private readonly emit: (row: HeadRow) => void) {
+  constructor(
+    spec: PipelineSpec,
+    head: OnlineHeadSection,
+    private readonly emit: (row: HeadRow) => void,
+  ) {
     const keys = onlineHeadStreams(head, spec.sources);
     if (keys === undefined) throw new RangeError('model.online_head needs streams');
     this.keys = keys;
-    keys.forEach((k, j) => this.column.set(k, j));
+    keys.forEach((k, j) => {
+      this.column.set(k, j);
+    });
     const c = keys.length;
     this.columns = c;
     this.horizon = head.horizon ?? spec.model.horizon;
     const season = head.season_steps ?? Math.max(1, Math.round(86_400_000 / spec.step_ms));
     const r = head.recurrent;
-    this.recurrent = r === null ? undefined : new RecurrentReservoir({ kind: r.cell satisfies CellKind, inputSize: c, units: r.units, layers: r.layers, seed: r.seed });
+    this.recurrent =
+      r === null
+        ? undefined
+        : new RecurrentReservoir({ kind: r.cell satisfies CellKind, inputSize: c, units: r.units, layers: r.layers, seed: r.seed });
     this.hidden = new Float64Array(this.recurrent?.size ?? 0);
-    const profiles: HeadProfile[] = head.profiles === undefined
-      ? defaultProfiles(this.horizon)
-      : head.profiles.map((p) => ({ from: p.from_horizon, to: p.to_horizon, lags: p.lags, forgetting: p.forgetting, initialScale: p.initial_scale, seasonal: p.seasonal }));
+    const profiles: HeadProfile[] =
+      head.profiles === undefined
+        ? defaultProfiles(this.horizon)
+        : head.profiles.map((p) => ({
+            from: p.from_horizon,
+            to: p.to_horizon,
+            lags: p.lags,
+            forgetting: p.forgetting,
+            initialScale: p.initial_scale,
+            seasonal: p.seasonal,
+          }));
     this.forecaster = new OnlineForecaster({
-      columns: c, horizon: this.horizon, season, profiles, calendar: head.calendar,
-      selectionHalfLife: head.selection_half_life_steps, extraFeatures: this.hidden.length,
+      columns: c,
+      horizon: this.horizon,
+      season,
+      profiles,
+      calendar: head.calendar,
+      selectionHalfLife: head.selection_half_life_steps,
+      extraFeatures: this.hidden.length,
     });
     this.fitRows = head.normalise.method === 'zscore' ? (head.normalise.fit_rows as number) : 0;
     this.held = new Float64Array(this.fitRows * c);
@@ -101,8 +123,13 @@ export class OnlineHead {
     this.z = new Float64Array(c);
     this.zOut = new Float64Array(this.horizon * c);
     this.row = {
-      pipeline: spec.name, t: 0, keys, actual: new Float64Array(c), imputed: new Uint8Array(c),
-      previous: new Float64Array(c).fill(NaN), forecasts: new Float64Array(this.horizon * c).fill(NaN),
+      pipeline: spec.name,
+      t: 0,
+      keys,
+      actual: new Float64Array(c),
+      imputed: new Uint8Array(c),
+      previous: new Float64Array(c).fill(NaN),
+      forecasts: new Float64Array(this.horizon * c).fill(NaN),
     };
     this.assembler = new RowAssembler(c, spec.step_ms, (t, values, imputed) => this.onRow(t, values, imputed));
   }
@@ -132,13 +159,25 @@ export class OnlineHead {
     const a = this.assembler.snapshot();
     const scale = this.scale === undefined ? null : b64(Float64Array.of(...this.scale.mean, ...this.scale.std));
     return {
-      streams: this.keys, rows: this.rows, forecaster: b64(this.forecaster.snapshot()),
+      streams: this.keys,
+      rows: this.rows,
+      forecaster: b64(this.forecaster.snapshot()),
       recurrent: this.recurrent === undefined ? null : b64(this.recurrent.snapshot()),
-      scale, held: b64(this.held), heldTimes: b64(this.heldTimes), heldImputed: b64(this.heldImputed), heldRows: this.heldRows,
-      previous: b64(this.row.previous), forecasts: b64(this.row.forecasts),
+      scale,
+      held: b64(this.held),
+      heldTimes: b64(this.heldTimes),
+      heldImputed: b64(this.heldImputed),
+      heldRows: this.heldRows,
+      previous: b64(this.row.previous),
+      forecasts: b64(this.row.forecasts),
       assembler: {
-        next: Number.isNaN(a.next) ? null : a.next, values: b64(a.values), imputed: b64(a.imputed),
-        given: b64(a.given), filled: b64(Float64Array.from(a.filled)), newest: b64(a.newest), late: a.late,
+        next: Number.isNaN(a.next) ? null : a.next,
+        values: b64(a.values),
+        imputed: b64(a.imputed),
+        given: b64(a.given),
+        filled: b64(Float64Array.from(a.filled)),
+        newest: b64(a.newest),
+        late: a.late,
       },
     };
   }
@@ -161,8 +200,13 @@ export class OnlineHead {
     this.row.forecasts.set(f64(s.forecasts));
     const a = s.assembler;
     this.assembler.restore({
-      next: a.next ?? NaN, values: f64(a.values), imputed: bytesFromBase64(a.imputed),
-      given: bytesFromBase64(a.given), filled: Int32Array.from(f64(a.filled)), newest: f64(a.newest), late: a.late,
+      next: a.next ?? NaN,
+      values: f64(a.values),
+      imputed: bytesFromBase64(a.imputed),
+      given: bytesFromBase64(a.given),
+      filled: Int32Array.from(f64(a.filled)),
+      newest: f64(a.newest),
+      late: a.late,
     });
   }
 
@@ -178,7 +222,8 @@ export class OnlineHead {
     if (this.heldRows < this.fitRows) return;
     // The training rows are all in: freeze the scale, then learn from them in order.
     this.scale = fitZScore(this.held, c, this.fitRows);
-    for (let r = 0; r < this.fitRows; r++) this.learn(this.heldTimes[r], this.held.subarray(r * c, r * c + c), this.heldImputed.subarray(r * c, r * c + c));
+    for (let r = 0; r < this.fitRows; r++)
+      this.learn(this.heldTimes[r], this.held.subarray(r * c, r * c + c), this.heldImputed.subarray(r * c, r * c + c));
     this.heldRows = 0;
     this.held.fill(0);
   }

@@ -123,5 +123,38 @@ export function readoutLayout(o: StreamReadoutOptions): ReadoutLayout {
   const observed = take(1);
   const signature = take(1);
   const signatureValue = ((((H * 131 + C) * 131 + d) * 131 + R) * 131 + (o.calendar ? 1 : 0)) * 2 + (o.recurrent ? 1 : 0);
-  return { H, C, V, d, K, S, calendar: o.calendar, recurrent: o.recurrent, R, O, ring, profile, w, p, feat, pred, served, shrink, oLevel, oScale, err, n, s2, s2w, k, idx, age, quantum, observed, signature, signatureValue, stride: at };
+  return {
+    H,
+    C,
+    V,
+    d,
+    K,
+    S,
+    calendar: o.calendar,
+    recurrent: o.recurrent,
+    R,
+    O,
+    ring,
+    profile,
+    w,
+    p,
+    feat,
+    pred,
+    served,
+    shrink,
+    oLevel,
+    oScale,
+    err,
+    n,
+    s2,
+    s2w,
+    k,
+    idx,
+    age,
+    quantum,
+    observed,
+    signature,
+    signatureValue,
+    stride: at,
+  };
 }

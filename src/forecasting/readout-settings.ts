@@ -36,6 +36,6 @@ export function readoutOptions(model: Model, stepMs: number): StreamReadoutOptio
     bandRate: 0.02,
     minUpdates: 24,
     warmupSteps: 24,
-    bandWarmupWeight: 1 - Math.pow(0.5, 24 / r.band_half_life_steps),
+    bandWarmupWeight: 1 - 0.5 ** (24 / r.band_half_life_steps),
   };
 }

@@ -34,15 +34,15 @@ export class RegimeClassifier {
   private readonly ringSize: number;
   private readonly slots = new Map<string, number>();
   private capacity = 0;
-  private values = new Float64Array(0);   // slot × ringSize
-  private pending = new Float64Array(0);  // slot × (H + 1) × F: features by origin
+  private values = new Float64Array(0); // slot × ringSize
+  private pending = new Float64Array(0); // slot × (H + 1) × F: features by origin
   private hasPending = new Uint8Array(0); // slot × (H + 1)
-  private count = new Float64Array(0);    // values seen per slot
-  private var1 = new Float64Array(0);     // EWMA of squared one-step changes
-  private varH = new Float64Array(0);     // EWMA of squared horizon-mean changes
-  private labels = new Float64Array(0);   // completed horizons per slot
-  private probs = new Float64Array(0);    // slot × 3, NaN until the stream is warm
-  private last = new Int8Array(0);        // regime of the window just completed, -1 none
+  private count = new Float64Array(0); // values seen per slot
+  private var1 = new Float64Array(0); // EWMA of squared one-step changes
+  private varH = new Float64Array(0); // EWMA of squared horizon-mean changes
+  private labels = new Float64Array(0); // completed horizons per slot
+  private probs = new Float64Array(0); // slot × 3, NaN until the stream is warm
+  private last = new Int8Array(0); // regime of the window just completed, -1 none
   private readonly x = new Float64Array(REGIME_FEATURES);
   private readonly p = new Float64Array(REGIMES.length);
 
@@ -61,8 +61,12 @@ export class RegimeClassifier {
    */
   observe(key: string, value: number, forecastChange = NaN): number {
     const s = this.slot(key);
-    if (!Number.isFinite(value)) { this.skipped++; return s; }
-    const H = this.horizon, R = this.ringSize;
+    if (!Number.isFinite(value)) {
+      this.skipped++;
+      return s;
+    }
+    const H = this.horizon,
+      R = this.ringSize;
     const t = this.count[s]++;
     const base = s * R;
     this.values[base + (t % R)] = value;
@@ -88,13 +92,17 @@ export class RegimeClassifier {
     this.hasPending[p] = 0;
     this.probs[3 * s] = NaN;
     if (t < 2 * H + 1 || this.labels[s] < 8) return s;
-    const sH = Math.sqrt(this.varH[s]), s1 = Math.sqrt(this.var1[s]);
+    const sH = Math.sqrt(this.varH[s]),
+      s1 = Math.sqrt(this.var1[s]);
     if (!(sH > 0 && s1 > 0)) return s;
-    let mean = 0, dv = 0, dv2 = 0;
+    let mean = 0,
+      dv = 0,
+      dv2 = 0;
     for (let i = t - H + 1; i <= t; i++) {
       mean += at(i) / H;
       const d = at(i) - at(i - 1);
-      dv += d / H; dv2 += (d * d) / H;
+      dv += d / H;
+      dv2 += (d * d) / H;
     }
     const x = this.x;
     x[0] = (value - at(t - 1)) / s1;
@@ -108,7 +116,9 @@ export class RegimeClassifier {
     this.hasPending[p] = 1;
     if (this.model.examples > 0) {
       this.model.predict(x, 0, this.p);
-      this.probs[3 * s] = this.p[0]; this.probs[3 * s + 1] = this.p[1]; this.probs[3 * s + 2] = this.p[2];
+      this.probs[3 * s] = this.p[0];
+      this.probs[3 * s + 1] = this.p[1];
+      this.probs[3 * s + 2] = this.p[2];
     }
     return s;
   }
@@ -117,7 +127,9 @@ export class RegimeClassifier {
   probabilities(key: string, out: Float64Array): boolean {
     const s = this.slots.get(key);
     if (s === undefined || Number.isNaN(this.probs[3 * s])) return false;
-    out[0] = this.probs[3 * s]; out[1] = this.probs[3 * s + 1]; out[2] = this.probs[3 * s + 2];
+    out[0] = this.probs[3 * s];
+    out[1] = this.probs[3 * s + 1];
+    out[2] = this.probs[3 * s + 2];
     return true;
   }
 
@@ -129,7 +141,9 @@ export class RegimeClassifier {
 
   /** Mean of the values t-H+1..t minus the value at t-H. */
   private windowChange(s: number, t: number): number {
-    const H = this.horizon, R = this.ringSize, base = s * R;
+    const H = this.horizon,
+      R = this.ringSize,
+      base = s * R;
     let sum = 0;
     for (let i = t - H + 1; i <= t; i++) sum += this.values[base + (i % R)];
     return sum / H - this.values[base + ((t - H) % R)];
@@ -148,16 +162,24 @@ export class RegimeClassifier {
 
   private grow(capacity: number): void {
     const H = this.horizon;
-    const f64 = (old: Float64Array, per: number) => { const a = new Float64Array(capacity * per); a.set(old); return a; };
+    const f64 = (old: Float64Array, per: number) => {
+      const a = new Float64Array(capacity * per);
+      a.set(old);
+      return a;
+    };
     this.values = f64(this.values, this.ringSize);
     this.pending = f64(this.pending, (H + 1) * REGIME_FEATURES);
-    const hp = new Uint8Array(capacity * (H + 1)); hp.set(this.hasPending); this.hasPending = hp;
+    const hp = new Uint8Array(capacity * (H + 1));
+    hp.set(this.hasPending);
+    this.hasPending = hp;
     this.count = f64(this.count, 1);
     this.var1 = f64(this.var1, 1);
     this.varH = f64(this.varH, 1);
     this.labels = f64(this.labels, 1);
     this.probs = f64(this.probs, 3);
-    const l = new Int8Array(capacity); l.set(this.last); this.last = l;
+    const l = new Int8Array(capacity);
+    l.set(this.last);
+    this.last = l;
     this.capacity = capacity;
   }
 }

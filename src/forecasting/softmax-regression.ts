@@ -15,11 +15,11 @@ export class SoftmaxRegression {
   readonly classes: number;
   /** Labelled examples learned from. */
   examples = 0;
-  private readonly w: Float64Array;   // classes × (features + 1), the last column the bias
-  private readonly g2: Float64Array;  // AdaGrad sums of squared gradients
+  private readonly w: Float64Array; // classes × (features + 1), the last column the bias
+  private readonly g2: Float64Array; // AdaGrad sums of squared gradients
   private readonly mean: Float64Array;
   private readonly var: Float64Array;
-  private readonly xs: Float64Array;  // the standardised example
+  private readonly xs: Float64Array; // the standardised example
   private readonly p: Float64Array;
   private readonly lr: number;
   private readonly l2: number;
@@ -96,7 +96,10 @@ export class SoftmaxRegression {
       if (s > max) max = s;
     }
     let sum = 0;
-    for (let k = 0; k < this.classes; k++) { out[k] = Math.exp(out[k] - max); sum += out[k]; }
+    for (let k = 0; k < this.classes; k++) {
+      out[k] = Math.exp(out[k] - max);
+      sum += out[k];
+    }
     for (let k = 0; k < this.classes; k++) out[k] /= sum;
   }
 }

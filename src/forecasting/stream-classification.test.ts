@@ -11,12 +11,15 @@ import { StreamClassification } from './stream-classification.js';
 
 const KEY = 'weather/KSEA/temp_c';
 const apps: { close(): Promise<unknown> }[] = [];
-afterEach(async () => { await Promise.all(apps.splice(0).map((a) => a.close())); });
+afterEach(async () => {
+  await Promise.all(apps.splice(0).map((a) => a.close()));
+});
 
 function fed(): { c: StreamClassification; level: number } {
   const c = new StreamClassification(6, { seed: 3 });
   const rng = new Prng(1);
-  let level = 20, slope = 0;
+  let level = 20,
+    slope = 0;
   for (let t = 0; t < 3000; t++) {
     if (t % 50 === 0) slope = [-0.3, 0, 0.3][rng.int(3)];
     level += slope + 0.2 * rng.normal();
@@ -41,7 +44,12 @@ it('serves regime probabilities in /api/streams/:id and nothing for streams it n
   const store = new ForecastStore();
   store.recordActual('weather', KEY, 0, 12.5);
   store.recordActual('weather', 'other', 0, 1);
-  const { app } = buildHttpApp({ store, metrics: createMetrics(), health: () => ({ live: true, ready: true }), classification: (k) => c.view(k) });
+  const { app } = buildHttpApp({
+    store,
+    metrics: createMetrics(),
+    health: () => ({ live: true, ready: true }),
+    classification: (k) => c.view(k),
+  });
   apps.push(app);
   const res = await app.inject({ method: 'GET', url: `/api/streams/${encodeURIComponent(KEY)}` });
   expect(res.statusCode).toBe(200);

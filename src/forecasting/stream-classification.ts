@@ -23,7 +23,7 @@ export class StreamClassification {
   private readonly learnEvery: number;
   private readonly slots = new Map<string, number>();
   private capacity = 0;
-  private ring = new Float64Array(0);      // slot × window, oldest first after unrolling
+  private ring = new Float64Array(0); // slot × window, oldest first after unrolling
   private seen = new Float64Array(0);
   private forecastChange = new Float64Array(0);
   private openAlerts = new Int32Array(0);
@@ -96,14 +96,15 @@ export class StreamClassification {
     return {
       regime: {
         horizon: this.regime.horizon,
-        probabilities: ok ? Object.fromEntries(REGIMES.map((r, i) => [r, round(this.regimeProbs[i])])) as Record<Regime, number> : null,
+        probabilities: ok ? (Object.fromEntries(REGIMES.map((r, i) => [r, round(this.regimeProbs[i])])) as Record<Regime, number>) : null,
         last: last < 0 ? null : REGIMES[last],
       },
     };
   }
 
   private unroll(s: number): void {
-    const W = this.deviation.window, n = this.seen[s];
+    const W = this.deviation.window,
+      n = this.seen[s];
     for (let i = 0; i < W; i++) this.window[i] = this.ring[s * W + ((n - W + i) % W)];
   }
 
@@ -112,13 +113,20 @@ export class StreamClassification {
     if (s !== undefined) return s;
     s = this.slots.size;
     if (s === this.capacity) {
-      const cap = Math.max(16, 2 * this.capacity), W = this.deviation.window;
-      const grow = (a: Float64Array, per: number) => { const b = new Float64Array(cap * per); b.set(a); return b; };
+      const cap = Math.max(16, 2 * this.capacity),
+        W = this.deviation.window;
+      const grow = (a: Float64Array, per: number) => {
+        const b = new Float64Array(cap * per);
+        b.set(a);
+        return b;
+      };
       this.ring = grow(this.ring, W);
       this.seen = grow(this.seen, 1);
       this.forecastChange = grow(this.forecastChange, 1);
       this.forecastChange.fill(Number.NaN, this.capacity);
-      const o = new Int32Array(cap); o.set(this.openAlerts); this.openAlerts = o;
+      const o = new Int32Array(cap);
+      o.set(this.openAlerts);
+      this.openAlerts = o;
       this.lastAlertAt = grow(this.lastAlertAt, 1);
       this.capacity = cap;
     }

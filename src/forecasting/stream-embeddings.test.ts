@@ -21,14 +21,19 @@ function series(kind: number, n: number, rng: Prng): Float32Array {
 }
 
 it('first-step statistics are scale-free', () => {
-  const a = new Float64Array(STAT_COUNT), b = new Float64Array(STAT_COUNT);
+  const a = new Float64Array(STAT_COUNT),
+    b = new Float64Array(STAT_COUNT);
   const x = series(0, 20, new Prng(1));
   firstStepStats(x, 20, a);
-  firstStepStats(x.map((v) => 1000 * v), 20, b);
+  firstStepStats(
+    x.map((v) => 1000 * v),
+    20,
+    b,
+  );
   for (let i = 0; i < STAT_COUNT; i++) expect(b[i]).toBeCloseTo(a[i], 6);
 });
 
-it('a cold start from the resembling streams\' embeddings beats per-stream-from-scratch and a zero embedding over the first 50 steps', () => {
+it("a cold start from the resembling streams' embeddings beats per-stream-from-scratch and a zero embedding over the first 50 steps", () => {
   const rng = new Prng(2);
   const train = Array.from({ length: 36 }, (_, i) => series(i % 3, 300, rng));
   const emb = new StreamEmbeddings({ units: 12, dims: 3, seed: 4 });
@@ -45,9 +50,13 @@ it('a cold start from the resembling streams\' embeddings beats per-stream-from-
     emb.coldForecasts(x, N, 'zero', zero);
     scratchForecasts(x, N, own, { units: 12 });
     const rls = new RecursiveLeastSquares({ features: 3, outputs: 1, forgetting: 1 });
-    const f = new Float64Array(3), y = new Float64Array(1), p = new Float64Array(1);
+    const f = new Float64Array(3),
+      y = new Float64Array(1),
+      p = new Float64Array(1);
     for (let t = 0; t + 1 < N; t++) {
-      f[0] = x[t]; f[1] = t >= 1 ? x[t - 1] : 0; f[2] = t >= 2 ? x[t - 2] : 0;
+      f[0] = x[t];
+      f[1] = t >= 1 ? x[t - 1] : 0;
+      f[2] = t >= 2 ? x[t - 2] : 0;
       rls.predict(f, p);
       const target = x[t + 1];
       se.cold += (out[t] - target) ** 2;

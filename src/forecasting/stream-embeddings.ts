@@ -41,16 +41,34 @@ export interface EmbeddingFitOptions {
  * lag-2 autocorrelation, share of zero changes, mean |change| / RMS.
  */
 export function firstStepStats(changes: ArrayLike<number>, n: number, out: Float64Array): void {
-  let s = 0, s2 = 0, a = 0, zeros = 0;
-  for (let i = 0; i < n; i++) { const d = changes[i]; s += d; s2 += d * d; a += Math.abs(d); if (d === 0) zeros++; }
+  let s = 0,
+    s2 = 0,
+    a = 0,
+    zeros = 0;
+  for (let i = 0; i < n; i++) {
+    const d = changes[i];
+    s += d;
+    s2 += d * d;
+    a += Math.abs(d);
+    if (d === 0) zeros++;
+  }
   const rms = Math.sqrt(s2 / Math.max(1, n)) || 1;
   const mean = s / Math.max(1, n);
   const ac = (lag: number) => {
-    let num = 0, den = 0;
-    for (let i = 0; i < n; i++) { const x = changes[i] - mean; den += x * x; if (i >= lag) num += x * (changes[i - lag] - mean); }
+    let num = 0,
+      den = 0;
+    for (let i = 0; i < n; i++) {
+      const x = changes[i] - mean;
+      den += x * x;
+      if (i >= lag) num += x * (changes[i - lag] - mean);
+    }
     return den > 0 ? num / den : 0;
   };
-  out[0] = mean / rms; out[1] = ac(1); out[2] = ac(2); out[3] = zeros / Math.max(1, n); out[4] = a / Math.max(1, n) / rms;
+  out[0] = mean / rms;
+  out[1] = ac(1);
+  out[2] = ac(2);
+  out[3] = zeros / Math.max(1, n);
+  out[4] = a / Math.max(1, n) / rms;
 }
 
 export class StreamEmbeddings {
@@ -73,13 +91,25 @@ export class StreamEmbeddings {
     this.statSteps = o.statSteps ?? 10;
     this.neighbours = o.neighbours ?? 3;
     this.seed = o.seed ?? 1;
-    this.model = new StackedModel({ kind: o.kind ?? 'gru', inputSize: 1 + this.dims, units: o.units ?? 16, layers: 1, horizon: 1, outputSize: 1, seed: this.seed });
+    this.model = new StackedModel({
+      kind: o.kind ?? 'gru',
+      inputSize: 1 + this.dims,
+      units: o.units ?? 16,
+      layers: 1,
+      horizon: 1,
+      outputSize: 1,
+      seed: this.seed,
+    });
     initialiseWeights(this.model);
   }
 
   /** Learns the weights and one embedding per series (scaled changes, each at least window + 1 long). */
   fit(series: readonly Float32Array[], o: EmbeddingFitOptions): { firstLoss: number; lastLoss: number } {
-    const S = series.length, d = this.dims, T = o.window, B = o.batch, inSize = 1 + d;
+    const S = series.length,
+      d = this.dims,
+      T = o.window,
+      B = o.batch,
+      inSize = 1 + d;
     this.streams = S;
     const rng = new Prng(this.seed);
     this.table = new Float32Array(S * d);
@@ -93,16 +123,21 @@ export class StreamEmbeddings {
     const params = this.model.params();
     const adam = new Adam({ learningRate: o.learningRate ?? 0.005 });
     const eLr = o.embeddingLearningRate ?? 0.5;
-    const inputs = new Float32Array(T * B * inSize), targets = new Float32Array(T * B);
-    const dOut = new Float32Array(T * B * 2), dIn = new Float32Array(T * B * inSize);
+    const inputs = new Float32Array(T * B * inSize),
+      targets = new Float32Array(T * B);
+    const dOut = new Float32Array(T * B * 2),
+      dIn = new Float32Array(T * B * inSize);
     const picks = new Int32Array(B);
     const eGrad = new Float32Array(B * d);
-    let firstLoss = NaN, tail = 0, tailN = 0;
+    let firstLoss = NaN,
+      tail = 0,
+      tailN = 0;
     const usable = series.map((x, s) => (x.length > T + 1 ? s : -1)).filter((s) => s >= 0);
     if (usable.length === 0) throw new RangeError(`no series longer than ${T + 1} steps`);
     for (let u = 0; u < o.updates; u++) {
       for (let b = 0; b < B; b++) {
-        const s = usable[rng.int(usable.length)], x = series[s];
+        const s = usable[rng.int(usable.length)],
+          x = series[s];
         picks[b] = s;
         // Mostly windows from the start (what a cold start sees), some from anywhere.
         const from = rng.next() < 0.5 ? 0 : rng.int(x.length - T - 1);
@@ -123,10 +158,15 @@ export class StreamEmbeddings {
       adam.step(params, this.model.kernels);
       // Embedding gradients: the inputs' gradients summed over the window, per picked stream.
       eGrad.fill(0);
-      for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) for (let j = 0; j < d; j++) eGrad[b * d + j] += dIn[(t * B + b) * inSize + 1 + j];
-      for (let b = 0; b < B; b++) for (let j = 0; j < d; j++) this.table[picks[b] * d + j] -= eLr * Math.max(-1, Math.min(1, eGrad[b * d + j]));
+      for (let t = 0; t < T; t++)
+        for (let b = 0; b < B; b++) for (let j = 0; j < d; j++) eGrad[b * d + j] += dIn[(t * B + b) * inSize + 1 + j];
+      for (let b = 0; b < B; b++)
+        for (let j = 0; j < d; j++) this.table[picks[b] * d + j] -= eLr * Math.max(-1, Math.min(1, eGrad[b * d + j]));
       if (u === 0) firstLoss = loss;
-      if (u >= o.updates - Math.max(1, Math.floor(o.updates / 10))) { tail += loss; tailN++; }
+      if (u >= o.updates - Math.max(1, Math.floor(o.updates / 10))) {
+        tail += loss;
+        tailN++;
+      }
     }
     return { firstLoss, lastLoss: tail / tailN };
   }
@@ -145,8 +185,14 @@ export class StreamEmbeddings {
    * per training stream too; with ~10 noisy changes they proved a poorer guide than the model's fit.)
    */
   coldStart(changes: ArrayLike<number>, n: number, out: Float32Array): void {
-    if (n < 3 || this.streams === 0) { this.meanEmbedding(out); return; }
-    const S = this.streams, d = this.dims, m = Math.min(n, this.statSteps), inSize = 1 + d;
+    if (n < 3 || this.streams === 0) {
+      this.meanEmbedding(out);
+      return;
+    }
+    const S = this.streams,
+      d = this.dims,
+      m = Math.min(n, this.statSteps),
+      inSize = 1 + d;
     if (this.probe === undefined || this.probe.maxBatch < S) {
       this.probe = new SequenceRunner(this.model, this.statSteps, S);
       this.probeInputs = new Float32Array(this.statSteps * S * inSize);
@@ -162,14 +208,20 @@ export class StreamEmbeddings {
     this.probe.resetInitialState(S);
     const y = this.probe.forward(m, S, x, 0, false);
     const k = Math.min(this.neighbours, S);
-    const best = new Float64Array(k).fill(Infinity), who = new Int32Array(k).fill(-1);
+    const best = new Float64Array(k).fill(Infinity),
+      who = new Int32Array(k).fill(-1);
     for (let s = 0; s < S; s++) {
       let err = 0;
       for (let t = 0; t + 1 < m; t++) err += (y[(t * S + s) * 2] - changes[t + 1]) ** 2;
       let at = k - 1;
       if (err >= best[at]) continue;
-      while (at > 0 && best[at - 1] > err) { best[at] = best[at - 1]; who[at] = who[at - 1]; at--; }
-      best[at] = err; who[at] = s;
+      while (at > 0 && best[at - 1] > err) {
+        best[at] = best[at - 1];
+        who[at] = who[at - 1];
+        at--;
+      }
+      best[at] = err;
+      who[at] = s;
     }
     out.fill(0);
     for (const s of who) for (let j = 0; j < d; j++) out[j] += this.table[s * d + j] / k;
@@ -181,8 +233,11 @@ export class StreamEmbeddings {
    * or zero embedding throughout. The model's state is carried step to step (leak-free).
    */
   coldForecasts(changes: ArrayLike<number>, n: number, mode: 'neighbours' | 'mean' | 'zero', out: Float32Array): void {
-    const d = this.dims, runner = new SequenceRunner(this.model, 1, 1);
-    const state = new Float32Array(this.model.stateSize), x = new Float32Array(1 + d), e = new Float32Array(d);
+    const d = this.dims,
+      runner = new SequenceRunner(this.model, 1, 1);
+    const state = new Float32Array(this.model.stateSize),
+      x = new Float32Array(1 + d),
+      e = new Float32Array(d);
     if (mode === 'mean') this.meanEmbedding(e);
     for (let t = 0; t < n; t++) {
       // Neighbours chosen again as the first statSteps changes come in, then kept.
@@ -202,15 +257,29 @@ export class StreamEmbeddings {
  * from its seeded init. out[t] forecasts changes[t + 1] from changes 0..t; after each new change,
  * `updates` Adam steps on the prefix seen so far.
  */
-export function scratchForecasts(changes: ArrayLike<number>, n: number, out: Float32Array, o: { units?: number; updates?: number; seed?: number } = {}): void {
-  const model = new StackedModel({ kind: 'gru', inputSize: 1, units: o.units ?? 16, layers: 1, horizon: 1, outputSize: 1, seed: o.seed ?? 1 });
+export function scratchForecasts(
+  changes: ArrayLike<number>,
+  n: number,
+  out: Float32Array,
+  o: { units?: number; updates?: number; seed?: number } = {},
+): void {
+  const model = new StackedModel({
+    kind: 'gru',
+    inputSize: 1,
+    units: o.units ?? 16,
+    layers: 1,
+    horizon: 1,
+    outputSize: 1,
+    seed: o.seed ?? 1,
+  });
   initialiseWeights(model);
   model.headKernel.data.fill(0); // a zero head: persistence until it learns (as the engine's init)
   const runner = new SequenceRunner(model, n, 1);
   const adam = new Adam({ learningRate: 0.01 });
   const params = model.params();
   const x = Float32Array.from({ length: n }, (_, i) => changes[i]);
-  const targets = new Float32Array(n), dOut = new Float32Array(2 * n);
+  const targets = new Float32Array(n),
+    dOut = new Float32Array(2 * n);
   for (let t = 0; t < n; t++) {
     runner.resetInitialState(1);
     out[t] = runner.forward(t + 1, 1, x, 0, false)[2 * t];

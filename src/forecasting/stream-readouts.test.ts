@@ -45,11 +45,19 @@ function run(r: StreamReadouts, series: readonly number[], sd = 1): Run {
 
 /** MSE, MAE and band coverage of horizon h from step `from` on, and persistence's MSE and MAE. */
 function score(series: readonly number[], out: Run, h: number, from: number) {
-  let se = 0, sp = 0, ae = 0, ap = 0, inside = 0, n = 0;
+  let se = 0,
+    sp = 0,
+    ae = 0,
+    ap = 0,
+    inside = 0,
+    n = 0;
   for (let i = from; i + h < series.length; i++) {
     const truth = series[i + h] - series[i];
     const e = truth - out.forecasts[i][h - 1];
-    se += e * e; sp += truth * truth; ae += Math.abs(e); ap += Math.abs(truth);
+    se += e * e;
+    sp += truth * truth;
+    ae += Math.abs(e);
+    ap += Math.abs(truth);
     if (Math.abs(e) <= out.halves[i][h - 1]) inside++;
     n++;
   }

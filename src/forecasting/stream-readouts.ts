@@ -35,8 +35,8 @@ export class StreamReadouts {
     this.o = options;
     this.layout = readoutLayout(options);
     this.pf = new Float64Array(this.layout.d);
-    this.errDecay = Math.pow(0.5, 1 / options.errorHalfLife);
-    this.bandDecay = Math.pow(0.5, 1 / options.bandHalfLife);
+    this.errDecay = 0.5 ** (1 / options.errorHalfLife);
+    this.bandDecay = 0.5 ** (1 / options.bandHalfLife);
     this.maxTrace = options.priorVariances.map((v) => this.layout.d * v * 10);
   }
 
@@ -47,8 +47,19 @@ export class StreamReadouts {
    * history restarts (first step, unfilled gap). Writes per horizon the forecast change and the
    * band's half-width, both in units of sd; false when nothing could be forecast.
    */
-  step(slot: number, t: number, u: number, centre: number, sd: number, imputed: boolean, reset: boolean,
-    rec: Float32Array, recOff: number, delta: Float64Array, half: Float64Array): boolean {
+  step(
+    slot: number,
+    t: number,
+    u: number,
+    centre: number,
+    sd: number,
+    imputed: boolean,
+    reset: boolean,
+    rec: Float32Array,
+    recOff: number,
+    delta: Float64Array,
+    half: Float64Array,
+  ): boolean {
     const L = this.layout;
     const base = this.record(slot);
     const D = this.data;
@@ -207,8 +218,18 @@ export class StreamReadouts {
     }
   }
 
-  private forecast(base: number, idx: number, t: number, u: number, centre: number, sd: number,
-    rec: Float32Array, recOff: number, delta: Float64Array, half: Float64Array): void {
+  private forecast(
+    base: number,
+    idx: number,
+    t: number,
+    u: number,
+    centre: number,
+    sd: number,
+    rec: Float32Array,
+    recOff: number,
+    delta: Float64Array,
+    half: Float64Array,
+  ): void {
     const L = this.layout;
     const D = this.data;
     const { H, C, V, d, O, R, K, S } = L;
@@ -218,7 +239,8 @@ export class StreamReadouts {
     // The lagged changes and the mean reversion are the same for every h: computed once (into
     // h = 1's row), then copied, instead of once per horizon (the same values: bit-identical).
     const lagsAt = base + L.feat + o * H * d + 1;
-    for (let k = 1; k <= K; k++) D[lagsAt + k - 1] = idx - k >= 0 ? clip((D[ring + ((idx - k + 1) % R)] - D[ring + ((idx - k) % R)]) * inv) : 0;
+    for (let k = 1; k <= K; k++)
+      D[lagsAt + k - 1] = idx - k >= 0 ? clip((D[ring + ((idx - k + 1) % R)] - D[ring + ((idx - k) % R)]) * inv) : 0;
     const reversion = clip((u - centre) * inv);
     let profileSum = 0;
     for (let h = 1; h <= H; h++) {
@@ -317,7 +339,7 @@ function clipTarget(v: number): number {
 }
 
 /** Per-update decay of the seasonal profile: a half-life of 7 seasons (a week of days). */
-const PROFILE_DECAY = Math.pow(0.5, 1 / 7);
+const PROFILE_DECAY = 0.5 ** (1 / 7);
 
 /** Phase of time t in a season of S steps of stepMs. */
 function phaseOf(t: number, stepMs: number, S: number): number {

@@ -8,45 +8,51 @@ import { randomArray, randomModel } from './testing/random-model.js';
 // alone, in its own sequence, with slot reuse in between.
 
 describe('BatchedStepper', () => {
-  it.each(['lstm', 'gru', 'rnn', 'lstm-peephole'] as const)('%s: a batched step on any subset equals per-stream sequential steps', (kind) => {
-    const model = randomModel({ kind, inputSize: 2, units: 5, layers: 2, horizon: 2, outputSize: 1, seed: 12 });
-    const w = model.outputWidth;
-    const shared = new StateArena(model.stateSize, 2);
-    const batched = new BatchedStepper(model, shared, 4);
-    // Reference: one arena and stepper per stream, stepped one at a time.
-    const solo = new Map<string, { arena: StateArena; stepper: BatchedStepper }>();
-    const rng = new Prng(3);
-    const live = new Set<string>();
-    let next = 0;
-    const slots = new Int32Array(16), inputs = new Float32Array(16 * 2), out = new Float32Array(16 * w), one = new Float32Array(w);
-    for (let round = 0; round < 40; round++) {
-      if (live.size < 10 && rng.next() < 0.5) live.add(`s${next++}`);
-      if (live.size > 2 && rng.next() < 0.2) {
-        const gone = [...live][rng.int(live.size)];
-        live.delete(gone);
-        shared.release(gone);
-        solo.delete(gone);
-      }
-      const chosen = [...live].filter(() => rng.next() < 0.7);
-      chosen.forEach((key, i) => {
-        slots[i] = shared.slotOf(key);
-        inputs[2 * i] = rng.uniform(-1, 1);
-        inputs[2 * i + 1] = rng.uniform(-1, 1);
-      });
-      batched.step(slots, chosen.length, inputs, out);
-      chosen.forEach((key, i) => {
-        if (!solo.has(key)) {
-          const arena = new StateArena(model.stateSize, 1);
-          solo.set(key, { arena, stepper: new BatchedStepper(model, arena, 1) });
+  it.each(['lstm', 'gru', 'rnn', 'lstm-peephole'] as const)(
+    '%s: a batched step on any subset equals per-stream sequential steps',
+    (kind) => {
+      const model = randomModel({ kind, inputSize: 2, units: 5, layers: 2, horizon: 2, outputSize: 1, seed: 12 });
+      const w = model.outputWidth;
+      const shared = new StateArena(model.stateSize, 2);
+      const batched = new BatchedStepper(model, shared, 4);
+      // Reference: one arena and stepper per stream, stepped one at a time.
+      const solo = new Map<string, { arena: StateArena; stepper: BatchedStepper }>();
+      const rng = new Prng(3);
+      const live = new Set<string>();
+      let next = 0;
+      const slots = new Int32Array(16),
+        inputs = new Float32Array(16 * 2),
+        out = new Float32Array(16 * w),
+        one = new Float32Array(w);
+      for (let round = 0; round < 40; round++) {
+        if (live.size < 10 && rng.next() < 0.5) live.add(`s${next++}`);
+        if (live.size > 2 && rng.next() < 0.2) {
+          const gone = [...live][rng.int(live.size)];
+          live.delete(gone);
+          shared.release(gone);
+          solo.delete(gone);
         }
-        const s = solo.get(key)!;
-        s.stepper.step(Int32Array.of(s.arena.slotOf(key)), 1, inputs.subarray(2 * i, 2 * i + 2), one);
-        expect(Array.from(out.subarray(i * w, (i + 1) * w))).toEqual(Array.from(one));
-      });
-    }
-    expect(next).toBeGreaterThan(8);
-    expect(shared.capacity).toBeLessThanOrEqual(16); // released slots were reused
-  });
+        const chosen = [...live].filter(() => rng.next() < 0.7);
+        chosen.forEach((key, i) => {
+          slots[i] = shared.slotOf(key);
+          inputs[2 * i] = rng.uniform(-1, 1);
+          inputs[2 * i + 1] = rng.uniform(-1, 1);
+        });
+        batched.step(slots, chosen.length, inputs, out);
+        chosen.forEach((key, i) => {
+          if (!solo.has(key)) {
+            const arena = new StateArena(model.stateSize, 1);
+            solo.set(key, { arena, stepper: new BatchedStepper(model, arena, 1) });
+          }
+          const s = solo.get(key)!;
+          s.stepper.step(Int32Array.of(s.arena.slotOf(key)), 1, inputs.subarray(2 * i, 2 * i + 2), one);
+          expect(Array.from(out.subarray(i * w, (i + 1) * w))).toEqual(Array.from(one));
+        });
+      }
+      expect(next).toBeGreaterThan(8);
+      expect(shared.capacity).toBeLessThanOrEqual(16); // released slots were reused
+    },
+  );
 
   it('rejects rows with non-finite inputs: their state stays, their output is NaN, the rest is unaffected', () => {
     const model = randomModel({ kind: 'lstm', inputSize: 2, units: 3, layers: 2, horizon: 1, outputSize: 1, seed: 2 });

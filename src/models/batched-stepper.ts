@@ -52,7 +52,9 @@ export class BatchedStepper {
     const inSize = m.config.inputSize;
     const w = m.outputWidth;
     if (count > slots.length || inputs.length < count * inSize || out.length < count * w) {
-      throw new RangeError(`step of ${count} streams needs ${count} slots, ${count * inSize} inputs and ${count * w} outputs; got ${slots.length}, ${inputs.length}, ${out.length}`);
+      throw new RangeError(
+        `step of ${count} streams needs ${count} slots, ${count * inSize} inputs and ${count * w} outputs; got ${slots.length}, ${inputs.length}, ${out.length}`,
+      );
     }
     let rejected = 0;
     for (let start = 0; start < count; start += this.maxBatch) {
@@ -89,7 +91,23 @@ export class BatchedStepper {
       rowsToPlane(data, slots, start, n, stride, lay.hOffset, u, this.hIn[l], 0);
       if (lay.cOffset >= 0) rowsToPlane(data, slots, start, n, stride, lay.cOffset, u, this.cIn[l], 0);
       k.gemm(n, cell.gateWidth, layerInSize, layerIn, 0, cell.kernel, 0, this.pre[l], 0, 0);
-      cell.forward(k, n, this.pre[l], 0, this.hIn[l], 0, this.cIn[l], 0, this.hOut[l], 0, this.cOut[l], 0, this.cache[l], 0, this.scratch[l]);
+      cell.forward(
+        k,
+        n,
+        this.pre[l],
+        0,
+        this.hIn[l],
+        0,
+        this.cIn[l],
+        0,
+        this.hOut[l],
+        0,
+        this.cOut[l],
+        0,
+        this.cache[l],
+        0,
+        this.scratch[l],
+      );
       if (rejected > 0) this.keepRejected(l, n, u, lay.cOffset >= 0);
       planeToRows(this.hOut[l], 0, u, data, slots, start, n, stride, lay.hOffset);
       if (lay.cOffset >= 0) planeToRows(this.cOut[l], 0, u, data, slots, start, n, stride, lay.cOffset);
@@ -105,7 +123,10 @@ export class BatchedStepper {
 
   /** Rejected rows write back their old state (which is also what the layer above sees). */
   private keepRejected(l: number, n: number, u: number, hasC: boolean): void {
-    const hIn = this.hIn[l], hOut = this.hOut[l], cIn = this.cIn[l], cOut = this.cOut[l];
+    const hIn = this.hIn[l],
+      hOut = this.hOut[l],
+      cIn = this.cIn[l],
+      cOut = this.cOut[l];
     for (let i = 0; i < n; i++) {
       if (this.rejected[i] === 0) continue;
       for (let j = 0; j < u; j++) {

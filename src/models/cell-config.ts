@@ -75,11 +75,21 @@ export interface RecurrentCell {
    * ignored by cells without cell state. Allocates nothing.
    */
   forward(
-    k: Kernels, batch: number,
-    pre: Float32Array, preOff: number,
-    hPrev: Float32Array, hPrevOff: number, cPrev: Float32Array, cPrevOff: number,
-    hOut: Float32Array, hOutOff: number, cOut: Float32Array, cOutOff: number,
-    cache: Float32Array, cacheOff: number, scratch: Float32Array,
+    k: Kernels,
+    batch: number,
+    pre: Float32Array,
+    preOff: number,
+    hPrev: Float32Array,
+    hPrevOff: number,
+    cPrev: Float32Array,
+    cPrevOff: number,
+    hOut: Float32Array,
+    hOutOff: number,
+    cOut: Float32Array,
+    cOutOff: number,
+    cache: Float32Array,
+    cacheOff: number,
+    scratch: Float32Array,
   ): void;
   /**
    * Backpropagation through the whole tape. dH (T×B×units) holds dLoss/dh_t for t = 1..T from
@@ -97,32 +107,49 @@ export const ACT_HARD_SIGMOID = 4;
 
 export function activationCode(name: ActivationName | GateActivationName): number {
   switch (name) {
-    case 'tanh': return ACT_TANH;
-    case 'relu': return ACT_RELU;
-    case 'linear': return ACT_LINEAR;
-    case 'sigmoid': return ACT_SIGMOID;
-    case 'hard_sigmoid': return ACT_HARD_SIGMOID;
+    case 'tanh':
+      return ACT_TANH;
+    case 'relu':
+      return ACT_RELU;
+    case 'linear':
+      return ACT_LINEAR;
+    case 'sigmoid':
+      return ACT_SIGMOID;
+    case 'hard_sigmoid':
+      return ACT_HARD_SIGMOID;
   }
 }
 
 export function activate(code: number, x: number): number {
   switch (code) {
-    case ACT_TANH: return Math.tanh(x);
-    case ACT_RELU: return x > 0 ? x : 0;
-    case ACT_SIGMOID: return 1 / (1 + Math.exp(-x));
-    case ACT_HARD_SIGMOID: { const y = 0.2 * x + 0.5; return y < 0 ? 0 : y > 1 ? 1 : y; }
-    default: return x;
+    case ACT_TANH:
+      return Math.tanh(x);
+    case ACT_RELU:
+      return x > 0 ? x : 0;
+    case ACT_SIGMOID:
+      return 1 / (1 + Math.exp(-x));
+    case ACT_HARD_SIGMOID: {
+      const y = 0.2 * x + 0.5;
+      return y < 0 ? 0 : y > 1 ? 1 : y;
+    }
+    default:
+      return x;
   }
 }
 
 /** The derivative written in terms of the activation's output y (all ours allow that). */
 export function activationSlope(code: number, y: number): number {
   switch (code) {
-    case ACT_TANH: return 1 - y * y;
-    case ACT_RELU: return y > 0 ? 1 : 0;
-    case ACT_SIGMOID: return y * (1 - y);
-    case ACT_HARD_SIGMOID: return y > 0 && y < 1 ? 0.2 : 0;
-    default: return 1;
+    case ACT_TANH:
+      return 1 - y * y;
+    case ACT_RELU:
+      return y > 0 ? 1 : 0;
+    case ACT_SIGMOID:
+      return y * (1 - y);
+    case ACT_HARD_SIGMOID:
+      return y > 0 && y < 1 ? 0.2 : 0;
+    default:
+      return 1;
   }
 }
 

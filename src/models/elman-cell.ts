@@ -1,8 +1,5 @@
 import type { Kernels } from './kernels/kernels.js';
-import {
-  activationCode, makeParam,
-  type CellConfig, type LayerTape, type Param, type RecurrentCell,
-} from './cell-config.js';
+import { activationCode, makeParam, type CellConfig, type LayerTape, type Param, type RecurrentCell } from './cell-config.js';
 
 // Elman (Keras SimpleRNN): h_t = act(x_t·W + h_{t-1}·U + b). The cache is h_t itself.
 
@@ -27,11 +24,7 @@ export class ElmanCell implements RecurrentCell {
     this.gateWidth = config.units;
     this.cacheWidth = config.units;
     const u = config.units;
-    const params = [
-      makeParam(k, 'kernel', [config.inputSize, u]),
-      makeParam(k, 'recurrent_kernel', [u, u]),
-      makeParam(k, 'bias', [u]),
-    ];
+    const params = [makeParam(k, 'kernel', [config.inputSize, u]), makeParam(k, 'recurrent_kernel', [u, u]), makeParam(k, 'bias', [u])];
     this.params = params;
     this.kernel = params[0].data;
     this.recurrent = params[1].data;
@@ -39,15 +32,28 @@ export class ElmanCell implements RecurrentCell {
     this.act = activationCode(config.activation);
   }
 
-  forwardScratchSize(): number { return 0; }
-  backwardScratchSize(): number { return 0; }
+  forwardScratchSize(): number {
+    return 0;
+  }
+  backwardScratchSize(): number {
+    return 0;
+  }
 
   forward(
-    k: Kernels, batch: number,
-    pre: Float32Array, preOff: number,
-    hPrev: Float32Array, hPrevOff: number, _cPrev: Float32Array, _cPrevOff: number,
-    hOut: Float32Array, hOutOff: number, _cOut: Float32Array, _cOutOff: number,
-    cache: Float32Array, cacheOff: number,
+    k: Kernels,
+    batch: number,
+    pre: Float32Array,
+    preOff: number,
+    hPrev: Float32Array,
+    hPrevOff: number,
+    _cPrev: Float32Array,
+    _cPrevOff: number,
+    hOut: Float32Array,
+    hOutOff: number,
+    _cOut: Float32Array,
+    _cOutOff: number,
+    cache: Float32Array,
+    cacheOff: number,
   ): void {
     const u = this.units;
     k.gemm(batch, u, u, hPrev, hPrevOff, this.recurrent, 0, pre, preOff, 1);

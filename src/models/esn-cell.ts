@@ -34,25 +34,31 @@ export class EsnCell implements RecurrentCell {
     this.leakRate = leak;
     const u = config.units;
     // Keras SimpleRNN names and shapes, so checkpoints and model files carry the fixed reservoir.
-    const params = [
-      makeParam(k, 'kernel', [config.inputSize, u]),
-      makeParam(k, 'recurrent_kernel', [u, u]),
-      makeParam(k, 'bias', [u]),
-    ];
+    const params = [makeParam(k, 'kernel', [config.inputSize, u]), makeParam(k, 'recurrent_kernel', [u, u]), makeParam(k, 'bias', [u])];
     this.params = params;
     this.kernel = params[0].data;
     this.recurrent = params[1].data;
     this.bias = params[2].data;
   }
 
-  forwardScratchSize(): number { return 0; }
-  backwardScratchSize(): number { return 0; }
+  forwardScratchSize(): number {
+    return 0;
+  }
+  backwardScratchSize(): number {
+    return 0;
+  }
 
   forward(
-    k: Kernels, batch: number,
-    pre: Float32Array, preOff: number,
-    hPrev: Float32Array, hPrevOff: number, _cPrev: Float32Array, _cPrevOff: number,
-    hOut: Float32Array, hOutOff: number,
+    k: Kernels,
+    batch: number,
+    pre: Float32Array,
+    preOff: number,
+    hPrev: Float32Array,
+    hPrevOff: number,
+    _cPrev: Float32Array,
+    _cPrevOff: number,
+    hOut: Float32Array,
+    hOutOff: number,
   ): void {
     const u = this.units;
     const a = Math.fround(this.leakRate);
@@ -69,6 +75,10 @@ export class EsnCell implements RecurrentCell {
   }
 
   backward(_k: Kernels, _tape: LayerTape): void {
-    throw new TidecastError('The echo state reservoir is fixed: only its readout is fitted (ridge), never by backpropagation.', 'config_invalid', false);
+    throw new TidecastError(
+      'The echo state reservoir is fixed: only its readout is fitted (ridge), never by backpropagation.',
+      'config_invalid',
+      false,
+    );
   }
 }

@@ -18,10 +18,15 @@ export interface EchoStateSettings {
 }
 
 export function initialiseEchoState(model: StackedModel, settings: EchoStateSettings, seed = model.config.seed): void {
-  if (model.config.kind !== 'esn') throw new TidecastError(`initialiseEchoState needs an esn model, got ${model.config.kind}.`, 'config_invalid', false);
+  if (model.config.kind !== 'esn')
+    throw new TidecastError(`initialiseEchoState needs an esn model, got ${model.config.kind}.`, 'config_invalid', false);
   const { spectralRadius, inputScaling, sparsity } = settings;
   if (!(spectralRadius > 0) || !(inputScaling > 0) || !(sparsity >= 0 && sparsity < 1)) {
-    throw new TidecastError(`ESN settings out of range: spectral radius ${spectralRadius}, input scaling ${inputScaling}, sparsity ${sparsity}.`, 'config_invalid', false);
+    throw new TidecastError(
+      `ESN settings out of range: spectral radius ${spectralRadius}, input scaling ${inputScaling}, sparsity ${sparsity}.`,
+      'config_invalid',
+      false,
+    );
   }
   const rng = new Prng(seed);
   for (const cell of model.cells) {

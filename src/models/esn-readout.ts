@@ -95,12 +95,15 @@ export function fitEsnReadout(model: StackedModel, data: ReadoutData, options: R
         addOuter(a, phi, r * d, d, -1);
       }
     }
-    if (m === 0) { w.fill(0); } else {
+    if (m === 0) {
+      w.fill(0);
+    } else {
       for (let j = 0; j < d - 1; j++) a[j * d + j] += options.ridge * m;
       a[(d - 1) * d + d - 1] += 1e-9 * m; // the constant: unpenalised, kept positive definite
       solveSymmetric(a, rhs, w, d);
     }
-    let sse = 0, sz = 0;
+    let sse = 0,
+      sz = 0;
     for (let r = 0; r < n; r++) {
       const v = y[r * outs + o];
       if (!Number.isFinite(v)) continue;
@@ -135,7 +138,8 @@ export function solveSymmetric(a: Float64Array, b: Float64Array, x: Float64Array
   for (let j = 0; j < d; j++) {
     let s = a[j * d + j];
     for (let k = 0; k < j; k++) s -= a[j * d + k] ** 2;
-    if (!(s > 0)) throw new TidecastError('The ESN readout system is not positive definite (raise model.esn.ridge).', 'config_invalid', false);
+    if (!(s > 0))
+      throw new TidecastError('The ESN readout system is not positive definite (raise model.esn.ridge).', 'config_invalid', false);
     const l = Math.sqrt(s);
     a[j * d + j] = l;
     for (let i = j + 1; i < d; i++) {

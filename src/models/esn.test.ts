@@ -29,7 +29,8 @@ function distances(m: StackedModel, a: Float32Array, b: Float32Array, inputs: Fl
     x.fill(v);
     stepper.step(slots, 2, x, out);
     let worst = 0;
-    for (let j = 0; j < m.stateSize; j++) worst = Math.max(worst, Math.abs(arena.data[slots[0] * m.stateSize + j] - arena.data[slots[1] * m.stateSize + j]));
+    for (let j = 0; j < m.stateSize; j++)
+      worst = Math.max(worst, Math.abs(arena.data[slots[0] * m.stateSize + j] - arena.data[slots[1] * m.stateSize + j]));
     d.push(worst);
   }
   return d;
@@ -39,7 +40,8 @@ describe('echo state network', () => {
   it('estimates spectral radii by power iteration (real and complex dominant eigenvalues)', () => {
     const diag = new Float64Array([0.5, 0, 0, 0, -0.9, 0, 0, 0, 0.3]);
     expect(spectralRadiusEstimate(diag, 3)).toBeCloseTo(0.9, 3);
-    const c = 0.7 * Math.cos(1), s = 0.7 * Math.sin(1);
+    const c = 0.7 * Math.cos(1),
+      s = 0.7 * Math.sin(1);
     const rotation = new Float64Array([c, -s, 0, s, c, 0, 0, 0, 0.2]); // eigenvalues 0.7·e^{±i}, 0.2
     expect(spectralRadiusEstimate(rotation, 3)).toBeCloseTo(0.7, 3);
     const m = esn(40, 1, 1, 1);
@@ -75,7 +77,8 @@ describe('echo state network', () => {
 
   it('steps a batch of streams exactly as it steps each stream alone', () => {
     const m = esn(24, 3, 2, 0.5);
-    const S = 5, T = 40;
+    const S = 5,
+      T = 40;
     const rng = new Prng(7);
     const inputs = Float32Array.from({ length: T * S * 3 }, () => rng.normal());
     const batched = new StateArena(m.stateSize, S);
@@ -91,16 +94,24 @@ describe('echo state network', () => {
       for (let s = 0; s < S; s++) singleSteppers[s].step(singleSlots[s], 1, inputs.subarray((t * S + s) * 3, (t * S + s + 1) * 3), one);
     }
     for (let s = 0; s < S; s++) {
-      expect(Array.from(batched.data.subarray(slots[s] * m.stateSize, (slots[s] + 1) * m.stateSize)))
-        .toEqual(Array.from(single[s].data.subarray(0, m.stateSize)));
+      expect(Array.from(batched.data.subarray(slots[s] * m.stateSize, (slots[s] + 1) * m.stateSize))).toEqual(
+        Array.from(single[s].data.subarray(0, m.stateSize)),
+      );
     }
   });
 
   it('fits the readout to the closed-form ridge solution (targets with gaps)', () => {
-    const units = 10, H = 2, S = 3, T = 150, washout = 10, ridge = 0.05;
+    const units = 10,
+      H = 2,
+      S = 3,
+      T = 150,
+      washout = 10,
+      ridge = 0.05;
     const m = esn(units, 1, H, 0.6);
     const rng = new Prng(11);
-    const series = Array.from({ length: S }, (_, s) => Float64Array.from({ length: T + H }, (_, t) => Math.sin((t + 7 * s) / 4) + 0.1 * rng.normal()));
+    const series = Array.from({ length: S }, (_, s) =>
+      Float64Array.from({ length: T + H }, (_, t) => Math.sin((t + 7 * s) / 4) + 0.1 * rng.normal()),
+    );
     const inputs = new Float32Array(T * S);
     const targets = new Float32Array(T * S * H);
     for (let t = 0; t < T; t++) {
@@ -130,7 +141,12 @@ describe('echo state network', () => {
       const rows = states.filter((_, r) => Number.isFinite(ys[r][h]));
       const y = ys.filter((r) => Number.isFinite(r[h])).map((r) => r[h]);
       const d = units + 1;
-      const a = Array.from({ length: d }, (_, i) => Array.from({ length: d }, (_, j) => rows.reduce((acc, r) => acc + r[i] * r[j], 0) + (i === j && i < units ? ridge * rows.length : 0)));
+      const a = Array.from({ length: d }, (_, i) =>
+        Array.from(
+          { length: d },
+          (_, j) => rows.reduce((acc, r) => acc + r[i] * r[j], 0) + (i === j && i < units ? ridge * rows.length : 0),
+        ),
+      );
       const b = Array.from({ length: d }, (_, i) => rows.reduce((acc, r, k) => acc + r[i] * y[k], 0));
       const w = gaussJordan(a, b);
       const got = [...Array.from({ length: units }, (_, j) => m.headKernel.data[j * m.outputWidth + 2 * h]), m.headBias.data[2 * h]];
@@ -140,9 +156,16 @@ describe('echo state network', () => {
 
   it('saves and loads in the tfjs-layers format with its leak rate (model files, tidecast train)', () => {
     const m = esn(12, 2, 3, 0.4);
-    m.headKernel.data.forEach((_, i) => (m.headKernel.data[i] = Math.sin(i)));
+    m.headKernel.data.forEach((_, i) => {
+      m.headKernel.data[i] = Math.sin(i);
+    });
     const { modelJson, weightData } = toTfjs(m);
-    const back = fromArtifacts(modelJson.modelTopology, modelJson.weightsManifest.flatMap((g) => g.weights), weightData, modelJson.userDefinedMetadata);
+    const back = fromArtifacts(
+      modelJson.modelTopology,
+      modelJson.weightsManifest.flatMap((g) => g.weights),
+      weightData,
+      modelJson.userDefinedMetadata,
+    );
     expect([back.config.kind, back.config.leakRate, back.config.horizon]).toEqual(['esn', 0.4, 3]);
     const x = Float32Array.from({ length: 20 }, (_, i) => Math.cos(i));
     const run = (model: StackedModel) => {

@@ -12,7 +12,11 @@ export function fastStepSpec(model: StackedModel): FastStepSpec {
   // The leaky ESN reservoir has no fused kernel: it steps on BatchedStepper.
   if (c.kind === 'esn') throw new TidecastError('The fused stepper has no echo state (esn) cell.', 'config_invalid', false);
   if (cell0.activation !== 'tanh' || (c.kind !== 'rnn' && cell0.recurrentActivation !== 'sigmoid')) {
-    throw new TidecastError(`The fused stepper needs tanh and sigmoid activations, the model has ${cell0.activation}/${cell0.recurrentActivation}.`, 'config_invalid', false);
+    throw new TidecastError(
+      `The fused stepper needs tanh and sigmoid activations, the model has ${cell0.activation}/${cell0.recurrentActivation}.`,
+      'config_invalid',
+      false,
+    );
   }
   return {
     kind: c.kind,
@@ -21,7 +25,10 @@ export function fastStepSpec(model: StackedModel): FastStepSpec {
     layers: model.cells.map((cell) => {
       const [kernel, recurrent, bias, ...rest] = cellWeightsRaw(cell);
       return {
-        units: cell.units, kernel, recurrentKernel: recurrent, bias,
+        units: cell.units,
+        kernel,
+        recurrentKernel: recurrent,
+        bias,
         ...(c.kind === 'lstm-peephole' ? { peephole: rest[0] } : {}),
       };
     }),

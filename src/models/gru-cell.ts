@@ -1,7 +1,13 @@
 import type { Kernels } from './kernels/kernels.js';
 import {
-  activate, activationCode, activationSlope, makeParam,
-  type CellConfig, type LayerTape, type Param, type RecurrentCell,
+  activate,
+  activationCode,
+  activationSlope,
+  makeParam,
+  type CellConfig,
+  type LayerTape,
+  type Param,
+  type RecurrentCell,
 } from './cell-config.js';
 import { finishInputSide } from './elman-cell.js';
 
@@ -38,30 +44,57 @@ export class GruCell implements RecurrentCell {
     this.recWidth = this.resetAfter ? 3 * u : 2 * u;
     this.params = this.resetAfter
       ? [makeParam(k, 'kernel', [config.inputSize, 3 * u]), makeParam(k, 'recurrent_kernel', [u, 3 * u]), makeParam(k, 'bias', [2, 3 * u])]
-      : [makeParam(k, 'kernel', [config.inputSize, 3 * u]), makeParam(k, 'recurrent_kernel_zr', [u, 2 * u]),
-        makeParam(k, 'bias', [3 * u]), makeParam(k, 'recurrent_kernel_h', [u, u])];
+      : [
+          makeParam(k, 'kernel', [config.inputSize, 3 * u]),
+          makeParam(k, 'recurrent_kernel_zr', [u, 2 * u]),
+          makeParam(k, 'bias', [3 * u]),
+          makeParam(k, 'recurrent_kernel_h', [u, u]),
+        ];
     this.kernel = this.params[0].data;
     this.act = activationCode(config.activation);
     this.gate = activationCode(config.recurrentActivation);
   }
 
-  forwardScratchSize(batch: number): number { return 3 * batch * this.units; }
-  backwardScratchSize(batch: number): number { return 2 * batch * this.units; }
+  forwardScratchSize(batch: number): number {
+    return 3 * batch * this.units;
+  }
+  backwardScratchSize(batch: number): number {
+    return 2 * batch * this.units;
+  }
 
   forward(
-    k: Kernels, batch: number,
-    pre: Float32Array, preOff: number,
-    hPrev: Float32Array, hPrevOff: number, _cPrev: Float32Array, _cPrevOff: number,
-    hOut: Float32Array, hOutOff: number, _cOut: Float32Array, _cOutOff: number,
-    cache: Float32Array, cacheOff: number, scratch: Float32Array,
+    k: Kernels,
+    batch: number,
+    pre: Float32Array,
+    preOff: number,
+    hPrev: Float32Array,
+    hPrevOff: number,
+    _cPrev: Float32Array,
+    _cPrevOff: number,
+    hOut: Float32Array,
+    hOutOff: number,
+    _cOut: Float32Array,
+    _cOutOff: number,
+    cache: Float32Array,
+    cacheOff: number,
+    scratch: Float32Array,
   ): void {
     if (this.resetAfter) this.forwardAfter(k, batch, pre, preOff, hPrev, hPrevOff, hOut, hOutOff, cache, cacheOff, scratch);
     else this.forwardBefore(k, batch, pre, preOff, hPrev, hPrevOff, hOut, hOutOff, cache, cacheOff, scratch);
   }
 
   private forwardAfter(
-    k: Kernels, batch: number, pre: Float32Array, preOff: number, hPrev: Float32Array, hPrevOff: number,
-    hOut: Float32Array, hOutOff: number, cache: Float32Array, cacheOff: number, rec: Float32Array,
+    k: Kernels,
+    batch: number,
+    pre: Float32Array,
+    preOff: number,
+    hPrev: Float32Array,
+    hPrevOff: number,
+    hOut: Float32Array,
+    hOutOff: number,
+    cache: Float32Array,
+    cacheOff: number,
+    rec: Float32Array,
   ): void {
     const u = this.units;
     const g3 = 3 * u;
@@ -70,8 +103,17 @@ export class GruCell implements RecurrentCell {
   }
 
   private forwardBefore(
-    k: Kernels, batch: number, pre: Float32Array, preOff: number, hPrev: Float32Array, hPrevOff: number,
-    hOut: Float32Array, hOutOff: number, cache: Float32Array, cacheOff: number, scratch: Float32Array,
+    k: Kernels,
+    batch: number,
+    pre: Float32Array,
+    preOff: number,
+    hPrev: Float32Array,
+    hPrevOff: number,
+    hOut: Float32Array,
+    hOutOff: number,
+    cache: Float32Array,
+    cacheOff: number,
+    scratch: Float32Array,
   ): void {
     const u = this.units;
     const g3 = 3 * u;
@@ -139,7 +181,8 @@ export class GruCell implements RecurrentCell {
         const a = (t * B + b) * g3 + 2 * u;
         for (let j = 0; j < u; j++) {
           const s = b * u + j;
-          const z = cache[c0 + s], n = cache[c0 + 2 * plane + s];
+          const z = cache[c0 + s],
+            n = cache[c0 + 2 * plane + s];
           const dan = dH[hOff + s] * (1 - z) * activationSlope(act, n);
           scratch[s] = dan;
           dA[a + j] = dan;
@@ -152,13 +195,17 @@ export class GruCell implements RecurrentCell {
         const ar = (t * B + b) * 2 * u;
         for (let j = 0; j < u; j++) {
           const s = b * u + j;
-          const z = cache[c0 + s], r = cache[c0 + plane + s], n = cache[c0 + 2 * plane + s];
+          const z = cache[c0 + s],
+            r = cache[c0 + plane + s],
+            n = cache[c0 + 2 * plane + s];
           const dh = dH[hOff + s];
           const hp = h[hOff + s];
           const daz = dh * (hp - n) * activationSlope(gate, z);
           const dar = scratch[dq + s] * hp * activationSlope(gate, r);
-          dA[a + j] = daz; dA[a + u + j] = dar;
-          dAr[ar + j] = daz; dAr[ar + u + j] = dar;
+          dA[a + j] = daz;
+          dA[a + u + j] = dar;
+          dAr[ar + j] = daz;
+          dAr[ar + u + j] = dar;
           if (t > 0) dH[hOff - plane + s] += dh * z + scratch[dq + s] * r;
         }
       }

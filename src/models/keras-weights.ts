@@ -22,7 +22,8 @@ export function cellWeights(cell: RecurrentCell, which: 'data' | 'grad' = 'data'
   const out: NamedWeight[] = [{ name: 'kernel', shape: kernel.shape, data: kernel[which].slice() }];
   if (cell.config.kind === 'gru' && !cell.config.resetAfter) {
     const full = new Float32Array(u * 3 * u);
-    const zr = rec[which], h = cell.params[3][which];
+    const zr = rec[which],
+      h = cell.params[3][which];
     for (let i = 0; i < u; i++) {
       full.set(zr.subarray(i * 2 * u, (i + 1) * 2 * u), i * 3 * u);
       full.set(h.subarray(i * u, (i + 1) * u), i * 3 * u + 2 * u);
@@ -34,18 +35,28 @@ export function cellWeights(cell: RecurrentCell, which: 'data' | 'grad' = 'data'
   out.push({ name: 'bias', shape: bias.shape, data: bias[which].slice() });
   if (cell.config.kind === 'lstm-peephole') {
     const p = cell.params[3][which];
-    PEEPHOLE_NAMES.forEach((name, g) => out.push({ name, shape: [u], data: p.slice(g * u, (g + 1) * u) }));
+    PEEPHOLE_NAMES.forEach((name, g) => {
+      out.push({ name, shape: [u], data: p.slice(g * u, (g + 1) * u) });
+    });
   }
   return out;
 }
 
 /** Sets a cell from Keras-layout weights given by name; shapes must match exactly. */
-export function setCellWeights(cell: RecurrentCell, weights: ReadonlyMap<string, { shape: readonly number[]; data: Float32Array }>, where: string): void {
+export function setCellWeights(
+  cell: RecurrentCell,
+  weights: ReadonlyMap<string, { shape: readonly number[]; data: Float32Array }>,
+  where: string,
+): void {
   for (const expected of cellWeights(cell)) {
     const w = weights.get(expected.name);
     if (w === undefined) throw new TidecastError(`${where}: weight ${expected.name} is missing.`, 'schema_mismatch', false);
     if (w.shape.join(',') !== expected.shape.join(',') || w.data.length !== expected.data.length) {
-      throw new TidecastError(`${where}: weight ${expected.name} has shape [${w.shape.join(', ')}], expected [${expected.shape.join(', ')}].`, 'schema_mismatch', false);
+      throw new TidecastError(
+        `${where}: weight ${expected.name} has shape [${w.shape.join(', ')}], expected [${expected.shape.join(', ')}].`,
+        'schema_mismatch',
+        false,
+      );
     }
   }
   const u = cell.units;
@@ -54,7 +65,8 @@ export function setCellWeights(cell: RecurrentCell, weights: ReadonlyMap<string,
   cell.params[2].data.set(get('bias'));
   const rec = get('recurrent_kernel');
   if (cell.config.kind === 'gru' && !cell.config.resetAfter) {
-    const zr = cell.params[1].data, h = cell.params[3].data;
+    const zr = cell.params[1].data,
+      h = cell.params[3].data;
     for (let i = 0; i < u; i++) {
       zr.set(rec.subarray(i * 3 * u, i * 3 * u + 2 * u), i * 2 * u);
       h.set(rec.subarray(i * 3 * u + 2 * u, (i + 1) * 3 * u), i * u);
@@ -63,7 +75,9 @@ export function setCellWeights(cell: RecurrentCell, weights: ReadonlyMap<string,
     cell.params[1].data.set(rec);
   }
   if (cell.config.kind === 'lstm-peephole') {
-    PEEPHOLE_NAMES.forEach((name, g) => cell.params[3].data.set(get(name), g * u));
+    PEEPHOLE_NAMES.forEach((name, g) => {
+      cell.params[3].data.set(get(name), g * u);
+    });
   }
 }
 
@@ -77,12 +91,20 @@ export function modelWeights(model: StackedModel, which: 'data' | 'grad' = 'data
   return layers;
 }
 
-export function setHeadWeights(model: StackedModel, weights: ReadonlyMap<string, { shape: readonly number[]; data: Float32Array }>, where: string): void {
+export function setHeadWeights(
+  model: StackedModel,
+  weights: ReadonlyMap<string, { shape: readonly number[]; data: Float32Array }>,
+  where: string,
+): void {
   for (const p of [model.headKernel, model.headBias]) {
     const name = p.name.split('/')[1];
     const w = weights.get(name);
     if (w === undefined || w.data.length !== p.data.length || w.shape.join(',') !== p.shape.join(',')) {
-      throw new TidecastError(`${where}: weight ${name} is missing or has shape [${w?.shape.join(', ') ?? ''}], expected [${p.shape.join(', ')}].`, 'schema_mismatch', false);
+      throw new TidecastError(
+        `${where}: weight ${name} is missing or has shape [${w?.shape.join(', ') ?? ''}], expected [${p.shape.join(', ')}].`,
+        'schema_mismatch',
+        false,
+      );
     }
     p.data.set(w.data);
   }

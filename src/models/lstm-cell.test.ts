@@ -9,9 +9,17 @@ const sig = (x: number): number => 1 / (1 + Math.exp(-x));
 
 describe('peephole LSTM step', () => {
   it('matches the hand-written equations', () => {
-    const u = 2, n = 1, B = 2;
+    const u = 2,
+      n = 1,
+      B = 2;
     const cell = new LstmCell(portableKernels, {
-      kind: 'lstm-peephole', inputSize: n, units: u, activation: 'tanh', recurrentActivation: 'sigmoid', unitForgetBias: true, resetAfter: true,
+      kind: 'lstm-peephole',
+      inputSize: n,
+      units: u,
+      activation: 'tanh',
+      recurrentActivation: 'sigmoid',
+      unitForgetBias: true,
+      resetAfter: true,
     });
     const [W, U, b, P] = cell.params.map((p) => p.data);
     W.set([0.1, -0.2, 0.3, 0.4, -0.5, 0.6, 0.7, -0.8]);
@@ -24,7 +32,9 @@ describe('peephole LSTM step', () => {
 
     const pre = new Float32Array(B * 4 * u);
     portableKernels.gemm(B, 4 * u, n, Float32Array.from(x), 0, cell.kernel, 0, pre, 0, 0);
-    const h1 = new Float32Array(B * u), c1 = new Float32Array(B * u), cache = new Float32Array(B * cell.cacheWidth);
+    const h1 = new Float32Array(B * u),
+      c1 = new Float32Array(B * u),
+      cache = new Float32Array(B * cell.cacheWidth);
     cell.forward(portableKernels, B, pre, 0, Float32Array.from(h0), 0, Float32Array.from(c0), 0, h1, 0, c1, 0, cache, 0);
 
     for (let s = 0; s < B; s++) {

@@ -1,8 +1,5 @@
 import type { Kernels } from './kernels/kernels.js';
-import {
-  activationCode, makeParam,
-  type CellConfig, type LayerTape, type Param, type RecurrentCell,
-} from './cell-config.js';
+import { activationCode, makeParam, type CellConfig, type LayerTape, type Param, type RecurrentCell } from './cell-config.js';
 import { finishInputSide } from './elman-cell.js';
 
 // LSTM in Keras layout, gate order i, f, c̃, o:
@@ -53,21 +50,50 @@ export class LstmCell implements RecurrentCell {
     this.gate = activationCode(config.recurrentActivation);
   }
 
-  forwardScratchSize(): number { return 0; }
-  backwardScratchSize(batch: number): number { return batch * this.units; }
+  forwardScratchSize(): number {
+    return 0;
+  }
+  backwardScratchSize(batch: number): number {
+    return batch * this.units;
+  }
 
   forward(
-    k: Kernels, batch: number,
-    pre: Float32Array, preOff: number,
-    hPrev: Float32Array, hPrevOff: number, cPrev: Float32Array, cPrevOff: number,
-    hOut: Float32Array, hOutOff: number, cOut: Float32Array, cOutOff: number,
-    cache: Float32Array, cacheOff: number,
+    k: Kernels,
+    batch: number,
+    pre: Float32Array,
+    preOff: number,
+    hPrev: Float32Array,
+    hPrevOff: number,
+    cPrev: Float32Array,
+    cPrevOff: number,
+    hOut: Float32Array,
+    hOutOff: number,
+    cOut: Float32Array,
+    cOutOff: number,
+    cache: Float32Array,
+    cacheOff: number,
   ): void {
     const u = this.units;
     const g4 = 4 * u;
     k.gemm(batch, g4, u, hPrev, hPrevOff, this.recurrent, 0, pre, preOff, 1);
-    k.lstmForward(batch, u, this.gate, this.act, pre, preOff, this.bias, this.peep,
-      cPrev, cPrevOff, hOut, hOutOff, cOut, cOutOff, cache, cacheOff);
+    k.lstmForward(
+      batch,
+      u,
+      this.gate,
+      this.act,
+      pre,
+      preOff,
+      this.bias,
+      this.peep,
+      cPrev,
+      cPrevOff,
+      hOut,
+      hOutOff,
+      cOut,
+      cOutOff,
+      cache,
+      cacheOff,
+    );
   }
 
   backward(k: Kernels, tape: LayerTape, dH: Float32Array, dX: Float32Array | null): void {
@@ -79,8 +105,24 @@ export class LstmCell implements RecurrentCell {
     const peepGrad = this.peephole ? this.params[3].grad : null;
     for (let t = T - 1; t >= 0; t--) {
       const hOff = t * B * u;
-      k.lstmBackward(B, u, this.gate, this.act, cache, t * B * 5 * u, c, hOff, hOff + B * u,
-        dH, hOff, dC, dA, t * B * g4, this.peep, peepGrad);
+      k.lstmBackward(
+        B,
+        u,
+        this.gate,
+        this.act,
+        cache,
+        t * B * 5 * u,
+        c,
+        hOff,
+        hOff + B * u,
+        dH,
+        hOff,
+        dC,
+        dA,
+        t * B * g4,
+        this.peep,
+        peepGrad,
+      );
       if (t > 0) k.gemmTransB(B, u, g4, dA, t * B * g4, this.recurrent, 0, dH, hOff - B * u, 1);
     }
     finishInputSide(k, this, tape, dX);

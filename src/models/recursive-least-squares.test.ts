@@ -74,7 +74,9 @@ describe('RecursiveLeastSquares', () => {
     const rand = lcg(11);
     const a = new RecursiveLeastSquares({ features: 3, outputs: 2, forgetting: 0.99 });
     const data = Array.from({ length: 300 }, () => ({ x: [rand(), rand(), 1], y: [rand(), rand()] }));
-    data.slice(0, 150).forEach(({ x, y }) => a.update(x, y));
+    data.slice(0, 150).forEach(({ x, y }) => {
+      a.update(x, y);
+    });
     const b = new RecursiveLeastSquares({ features: 3, outputs: 2, forgetting: 0.99 });
     b.restore(a.snapshot());
     data.slice(150).forEach(({ x, y }) => {

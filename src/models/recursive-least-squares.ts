@@ -46,7 +46,7 @@ export class RecursiveLeastSquares {
     for (let i = 0; i < features; i++) this.p[i * features + i] = initialScale;
     this.residualVariance = new Float64Array(outputs).fill(1);
     this.updates = 0;
-    this.residualDecay = Math.pow(0.5, 1 / (options.residualHalfLife ?? 500));
+    this.residualDecay = 0.5 ** (1 / (options.residualHalfLife ?? 500));
     this.pf = new Float64Array(features);
     this.error = new Float64Array(outputs);
   }

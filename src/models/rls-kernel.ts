@@ -3,7 +3,15 @@
 // one: the same loops, in the same order, serve both.
 
 /** out[j] = Σ_i x[xOff + i]·W[wOff + i·c + j] for j < c. */
-export function rlsPredict(w: Float64Array, wOff: number, d: number, c: number, x: ArrayLike<number>, xOff: number, out: Float64Array | Float32Array): void {
+export function rlsPredict(
+  w: Float64Array,
+  wOff: number,
+  d: number,
+  c: number,
+  x: ArrayLike<number>,
+  xOff: number,
+  out: Float64Array | Float32Array,
+): void {
   for (let j = 0; j < c; j++) out[j] = 0;
   for (let i = 0; i < d; i++) {
     const xi = x[xOff + i];
@@ -19,8 +27,18 @@ export function rlsPredict(w: Float64Array, wOff: number, d: number, c: number, 
  * trace(P)/λ would pass maxTrace (no wind-up when features stop varying). pf: scratch of d.
  */
 export function rlsUpdate(
-  w: Float64Array, wOff: number, p: Float64Array, pOff: number, d: number, c: number,
-  x: ArrayLike<number>, xOff: number, error: Float64Array, forgetting: number, maxTrace: number, pf: Float64Array,
+  w: Float64Array,
+  wOff: number,
+  p: Float64Array,
+  pOff: number,
+  d: number,
+  c: number,
+  x: ArrayLike<number>,
+  xOff: number,
+  error: Float64Array,
+  forgetting: number,
+  maxTrace: number,
+  pf: Float64Array,
 ): void {
   let denominator = forgetting;
   for (let i = 0; i < d; i++) {

@@ -22,8 +22,19 @@ export interface StepCell {
   scratchSize(batch: number): number;
   /** h_t (and c_t) from x_t and h_{t-1} (c_{t-1}); cache keeps what backward needs. */
   forward(
-    batch: number, x: Float32Array, xOff: number, h: Float32Array, hOff: number, c: Float32Array, cOff: number,
-    hOut: Float32Array, hOutOff: number, cOut: Float32Array, cOutOff: number, cache: Float32Array, cacheOff: number,
+    batch: number,
+    x: Float32Array,
+    xOff: number,
+    h: Float32Array,
+    hOff: number,
+    c: Float32Array,
+    cOff: number,
+    hOut: Float32Array,
+    hOutOff: number,
+    cOut: Float32Array,
+    cOutOff: number,
+    cache: Float32Array,
+    cacheOff: number,
     scratch: Float32Array,
   ): void;
   /**
@@ -32,9 +43,20 @@ export interface StepCell {
    * not null); accumulates the parameter gradients.
    */
   backward(
-    batch: number, x: Float32Array, xOff: number, h: Float32Array, hOff: number, c: Float32Array, cOff: number,
-    cache: Float32Array, cacheOff: number, dh: Float32Array, dc: Float32Array, dhPrev: Float32Array,
-    dx: Float32Array | null, scratch: Float32Array,
+    batch: number,
+    x: Float32Array,
+    xOff: number,
+    h: Float32Array,
+    hOff: number,
+    c: Float32Array,
+    cOff: number,
+    cache: Float32Array,
+    cacheOff: number,
+    dh: Float32Array,
+    dc: Float32Array,
+    dhPrev: Float32Array,
+    dx: Float32Array | null,
+    scratch: Float32Array,
   ): void;
 }
 
@@ -49,7 +71,11 @@ export class LstmStepCell implements StepCell {
   private readonly u: Param; // [u, 4u]
   private readonly b: Param; // [4u]
 
-  constructor(readonly inputSize: number, readonly units: number, private readonly k: Kernels = portableKernels) {
+  constructor(
+    readonly inputSize: number,
+    readonly units: number,
+    private readonly k: Kernels = portableKernels,
+  ) {
     this.cacheWidth = 5 * units;
     this.w = makeParam(k, 'kernel', [inputSize, 4 * units]);
     this.u = makeParam(k, 'recurrent_kernel', [units, 4 * units]);
@@ -57,19 +83,34 @@ export class LstmStepCell implements StepCell {
     this.params = [this.w, this.u, this.b];
   }
 
-  scratchSize(batch: number): number { return 4 * batch * this.units; }
+  scratchSize(batch: number): number {
+    return 4 * batch * this.units;
+  }
 
   forward(
-    B: number, x: Float32Array, xOff: number, h: Float32Array, hOff: number, c: Float32Array, cOff: number,
-    hOut: Float32Array, hOutOff: number, cOut: Float32Array, cOutOff: number, cache: Float32Array, cacheOff: number,
+    B: number,
+    x: Float32Array,
+    xOff: number,
+    h: Float32Array,
+    hOff: number,
+    c: Float32Array,
+    cOff: number,
+    hOut: Float32Array,
+    hOutOff: number,
+    cOut: Float32Array,
+    cOutOff: number,
+    cache: Float32Array,
+    cacheOff: number,
     a: Float32Array,
   ): void {
-    const n = this.units, g4 = 4 * n;
+    const n = this.units,
+      g4 = 4 * n;
     this.k.gemm(B, g4, this.inputSize, x, xOff, this.w.data, 0, a, 0, 0);
     this.k.gemm(B, g4, n, h, hOff, this.u.data, 0, a, 0, 1);
     const bias = this.b.data;
     for (let r = 0; r < B; r++) {
-      const ar = r * g4, cr = cacheOff + r * 5 * n;
+      const ar = r * g4,
+        cr = cacheOff + r * 5 * n;
       for (let j = 0; j < n; j++) {
         const i = sigmoid(a[ar + j] + bias[j]);
         const f = sigmoid(a[ar + n + j] + bias[n + j]);
@@ -79,21 +120,42 @@ export class LstmStepCell implements StepCell {
         const tc = Math.tanh(ct);
         cOut[cOutOff + r * n + j] = ct;
         hOut[hOutOff + r * n + j] = o * tc;
-        cache[cr + j] = i; cache[cr + n + j] = f; cache[cr + 2 * n + j] = g; cache[cr + 3 * n + j] = o; cache[cr + 4 * n + j] = tc;
+        cache[cr + j] = i;
+        cache[cr + n + j] = f;
+        cache[cr + 2 * n + j] = g;
+        cache[cr + 3 * n + j] = o;
+        cache[cr + 4 * n + j] = tc;
       }
     }
   }
 
   backward(
-    B: number, x: Float32Array, xOff: number, h: Float32Array, hOff: number, c: Float32Array, cOff: number,
-    cache: Float32Array, cacheOff: number, dh: Float32Array, dc: Float32Array, dhPrev: Float32Array,
-    dx: Float32Array | null, da: Float32Array,
+    B: number,
+    x: Float32Array,
+    xOff: number,
+    h: Float32Array,
+    hOff: number,
+    c: Float32Array,
+    cOff: number,
+    cache: Float32Array,
+    cacheOff: number,
+    dh: Float32Array,
+    dc: Float32Array,
+    dhPrev: Float32Array,
+    dx: Float32Array | null,
+    da: Float32Array,
   ): void {
-    const n = this.units, g4 = 4 * n;
+    const n = this.units,
+      g4 = 4 * n;
     for (let r = 0; r < B; r++) {
-      const ar = r * g4, cr = cacheOff + r * 5 * n;
+      const ar = r * g4,
+        cr = cacheOff + r * 5 * n;
       for (let j = 0; j < n; j++) {
-        const i = cache[cr + j], f = cache[cr + n + j], g = cache[cr + 2 * n + j], o = cache[cr + 3 * n + j], tc = cache[cr + 4 * n + j];
+        const i = cache[cr + j],
+          f = cache[cr + n + j],
+          g = cache[cr + 2 * n + j],
+          o = cache[cr + 3 * n + j],
+          tc = cache[cr + 4 * n + j];
         const s = r * n + j;
         const dht = dh[s];
         const dct = dc[s] + dht * o * (1 - tc * tc);
@@ -122,7 +184,11 @@ export class GruStepCell implements StepCell {
   private readonly u: Param; // [u, 3u]
   private readonly b: Param; // [2, 3u]: input bias, recurrent bias
 
-  constructor(readonly inputSize: number, readonly units: number, private readonly k: Kernels = portableKernels) {
+  constructor(
+    readonly inputSize: number,
+    readonly units: number,
+    private readonly k: Kernels = portableKernels,
+  ) {
     this.cacheWidth = 4 * units;
     this.w = makeParam(k, 'kernel', [inputSize, 3 * units]);
     this.u = makeParam(k, 'recurrent_kernel', [units, 3 * units]);
@@ -131,47 +197,87 @@ export class GruStepCell implements StepCell {
   }
 
   /** Input-side and recurrent-side pre-activations (forward), or their gradients (backward). */
-  scratchSize(batch: number): number { return 6 * batch * this.units; }
+  scratchSize(batch: number): number {
+    return 6 * batch * this.units;
+  }
 
   forward(
-    B: number, x: Float32Array, xOff: number, h: Float32Array, hOff: number, _c: Float32Array, _cOff: number,
-    hOut: Float32Array, hOutOff: number, _cOut: Float32Array, _cOutOff: number, cache: Float32Array, cacheOff: number,
+    B: number,
+    x: Float32Array,
+    xOff: number,
+    h: Float32Array,
+    hOff: number,
+    _c: Float32Array,
+    _cOff: number,
+    hOut: Float32Array,
+    hOutOff: number,
+    _cOut: Float32Array,
+    _cOutOff: number,
+    cache: Float32Array,
+    cacheOff: number,
     s: Float32Array,
   ): void {
-    const n = this.units, g3 = 3 * n, rec = B * g3;
+    const n = this.units,
+      g3 = 3 * n,
+      rec = B * g3;
     this.k.gemm(B, g3, this.inputSize, x, xOff, this.w.data, 0, s, 0, 0);
     this.k.gemm(B, g3, n, h, hOff, this.u.data, 0, s, rec, 0);
     const bias = this.b.data;
     for (let r = 0; r < B; r++) {
-      const ar = r * g3, cr = cacheOff + r * 4 * n;
+      const ar = r * g3,
+        cr = cacheOff + r * 4 * n;
       for (let j = 0; j < n; j++) {
         const z = sigmoid(s[ar + j] + bias[j] + s[rec + ar + j] + bias[g3 + j]);
         const rr = sigmoid(s[ar + n + j] + bias[n + j] + s[rec + ar + n + j] + bias[g3 + n + j]);
         const hn = s[rec + ar + 2 * n + j] + bias[g3 + 2 * n + j];
         const nn = Math.tanh(s[ar + 2 * n + j] + bias[2 * n + j] + rr * hn);
         hOut[hOutOff + r * n + j] = z * h[hOff + r * n + j] + (1 - z) * nn;
-        cache[cr + j] = z; cache[cr + n + j] = rr; cache[cr + 2 * n + j] = nn; cache[cr + 3 * n + j] = hn;
+        cache[cr + j] = z;
+        cache[cr + n + j] = rr;
+        cache[cr + 2 * n + j] = nn;
+        cache[cr + 3 * n + j] = hn;
       }
     }
   }
 
   backward(
-    B: number, x: Float32Array, xOff: number, h: Float32Array, hOff: number, _c: Float32Array, _cOff: number,
-    cache: Float32Array, cacheOff: number, dh: Float32Array, _dc: Float32Array, dhPrev: Float32Array,
-    dx: Float32Array | null, s: Float32Array,
+    B: number,
+    x: Float32Array,
+    xOff: number,
+    h: Float32Array,
+    hOff: number,
+    _c: Float32Array,
+    _cOff: number,
+    cache: Float32Array,
+    cacheOff: number,
+    dh: Float32Array,
+    _dc: Float32Array,
+    dhPrev: Float32Array,
+    dx: Float32Array | null,
+    s: Float32Array,
   ): void {
-    const n = this.units, g3 = 3 * n, rec = B * g3;
+    const n = this.units,
+      g3 = 3 * n,
+      rec = B * g3;
     for (let r = 0; r < B; r++) {
-      const ar = r * g3, cr = cacheOff + r * 4 * n;
+      const ar = r * g3,
+        cr = cacheOff + r * 4 * n;
       for (let j = 0; j < n; j++) {
-        const z = cache[cr + j], rr = cache[cr + n + j], nn = cache[cr + 2 * n + j], hn = cache[cr + 3 * n + j];
+        const z = cache[cr + j],
+          rr = cache[cr + n + j],
+          nn = cache[cr + 2 * n + j],
+          hn = cache[cr + 3 * n + j];
         const q = r * n + j;
         const d = dh[q];
         const daz = d * (h[hOff + q] - nn) * z * (1 - z);
         const dan = d * (1 - z) * (1 - nn * nn);
         const dar = dan * hn * rr * (1 - rr);
-        s[ar + j] = daz; s[ar + n + j] = dar; s[ar + 2 * n + j] = dan;
-        s[rec + ar + j] = daz; s[rec + ar + n + j] = dar; s[rec + ar + 2 * n + j] = dan * rr;
+        s[ar + j] = daz;
+        s[ar + n + j] = dar;
+        s[ar + 2 * n + j] = dan;
+        s[rec + ar + j] = daz;
+        s[rec + ar + n + j] = dar;
+        s[rec + ar + 2 * n + j] = dan * rr;
       }
     }
     const k = this.k;

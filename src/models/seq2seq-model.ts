@@ -41,10 +41,18 @@ export class Seq2SeqModel {
   constructor(config: Seq2SeqConfig, kernels: Kernels = portableKernels) {
     const bad = (['inputSize', 'units', 'horizon'] as const).filter((k) => !(Number.isInteger(config[k]) && config[k] > 0));
     if (bad.length > 0 || (config.kind !== 'lstm' && config.kind !== 'gru')) {
-      throw new TidecastError(`Invalid seq2seq config: kind must be lstm or gru and ${['inputSize', 'units', 'horizon'].join(', ')} positive integers (${JSON.stringify(config)}).`, 'config_invalid', false);
+      throw new TidecastError(
+        `Invalid seq2seq config: kind must be lstm or gru and ${['inputSize', 'units', 'horizon'].join(', ')} positive integers (${JSON.stringify(config)}).`,
+        'config_invalid',
+        false,
+      );
     }
     if (config.relative !== false && config.inputSize !== 1) {
-      throw new TidecastError(`A relative seq2seq reads the value only (inputSize 1, got ${config.inputSize}); set relative: false for more features.`, 'config_invalid', false);
+      throw new TidecastError(
+        `A relative seq2seq reads the value only (inputSize 1, got ${config.inputSize}); set relative: false for more features.`,
+        'config_invalid',
+        false,
+      );
     }
     this.config = config;
     this.relative = config.relative !== false;
@@ -66,7 +74,9 @@ export class Seq2SeqModel {
   clone(): Seq2SeqModel {
     const copy = new Seq2SeqModel(this.config, this.kernels);
     const from = this.params();
-    copy.params().forEach((p, i) => p.data.set(from[i].data));
+    copy.params().forEach((p, i) => {
+      p.data.set(from[i].data);
+    });
     return copy;
   }
 }

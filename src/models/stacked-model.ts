@@ -2,7 +2,13 @@ import { TidecastError } from '../core/errors.js';
 import type { Kernels } from './kernels/kernels.js';
 import { portableKernels } from './kernels/portable.js';
 import {
-  makeParam, type ActivationName, type CellConfig, type CellKind, type GateActivationName, type Param, type RecurrentCell,
+  makeParam,
+  type ActivationName,
+  type CellConfig,
+  type CellKind,
+  type GateActivationName,
+  type Param,
+  type RecurrentCell,
 } from './cell-config.js';
 import { ElmanCell } from './elman-cell.js';
 import { LstmCell } from './lstm-cell.js';
@@ -109,7 +115,9 @@ export class StackedModel {
   clone(kernels: Kernels = this.kernels): StackedModel {
     const copy = new StackedModel(this.config, kernels);
     const from = this.params();
-    copy.params().forEach((p, i) => p.data.set(from[i].data));
+    copy.params().forEach((p, i) => {
+      p.data.set(from[i].data);
+    });
     return copy;
   }
 }
@@ -134,11 +142,15 @@ function cellConfig(config: ModelConfig, inputSize: number, units: number): Cell
 
 export function createCell(k: Kernels, config: CellConfig): RecurrentCell {
   switch (config.kind) {
-    case 'rnn': return new ElmanCell(k, config);
+    case 'rnn':
+      return new ElmanCell(k, config);
     case 'lstm':
-    case 'lstm-peephole': return new LstmCell(k, config);
-    case 'gru': return new GruCell(k, config);
-    case 'esn': return new EsnCell(k, config);
+    case 'lstm-peephole':
+      return new LstmCell(k, config);
+    case 'gru':
+      return new GruCell(k, config);
+    case 'esn':
+      return new EsnCell(k, config);
   }
 }
 
@@ -148,16 +160,20 @@ function positiveInt(v: unknown): boolean {
 
 function validateConfig(c: ModelConfig): void {
   const problems: string[] = [];
-  if (!['rnn', 'lstm', 'lstm-peephole', 'gru', 'esn'].includes(c.kind)) problems.push(`kind must be rnn, lstm, lstm-peephole, gru or esn, got ${String(c.kind)}`);
+  if (!['rnn', 'lstm', 'lstm-peephole', 'gru', 'esn'].includes(c.kind))
+    problems.push(`kind must be rnn, lstm, lstm-peephole, gru or esn, got ${String(c.kind)}`);
   for (const key of ['inputSize', 'layers', 'horizon', 'outputSize'] as const) {
     if (!positiveInt(c[key])) problems.push(`${key} must be a positive integer, got ${String(c[key])}`);
   }
   const units = typeof c.units === 'number' ? [c.units] : c.units;
   if (!Array.isArray(units)) problems.push('units must be a number or an array');
   else if (!units.every(positiveInt)) problems.push(`units must be positive integers, got ${String(c.units)}`);
-  else if (typeof c.units !== 'number' && units.length !== c.layers) problems.push(`units has ${units.length} entries for ${c.layers} layers`);
+  else if (typeof c.units !== 'number' && units.length !== c.layers)
+    problems.push(`units has ${units.length} entries for ${c.layers} layers`);
   if (c.dropout !== undefined && !(c.dropout >= 0 && c.dropout < 1)) problems.push(`dropout must be in [0, 1), got ${c.dropout}`);
-  if (c.activation !== undefined && !['tanh', 'relu', 'linear'].includes(c.activation)) problems.push(`activation ${c.activation} is not supported`);
-  if (c.recurrentActivation !== undefined && !['sigmoid', 'hard_sigmoid'].includes(c.recurrentActivation)) problems.push(`recurrentActivation ${c.recurrentActivation} is not supported`);
+  if (c.activation !== undefined && !['tanh', 'relu', 'linear'].includes(c.activation))
+    problems.push(`activation ${c.activation} is not supported`);
+  if (c.recurrentActivation !== undefined && !['sigmoid', 'hard_sigmoid'].includes(c.recurrentActivation))
+    problems.push(`recurrentActivation ${c.recurrentActivation} is not supported`);
   if (problems.length > 0) throw new TidecastError(`Invalid model config: ${problems.join('; ')}.`, 'config_invalid', false);
 }

@@ -5,7 +5,8 @@ import { TidecastError } from '../core/errors.js';
 describe('StateArena', () => {
   it('gives each stream a slot, reuses released slots and grows on demand', () => {
     const arena = new StateArena(3, 2);
-    const a = arena.slotOf('a'), b = arena.slotOf('b');
+    const a = arena.slotOf('a'),
+      b = arena.slotOf('b');
     expect([a, b]).toEqual([0, 1]);
     expect(arena.slotOf('a')).toBe(a);
     arena.data.set([1, 2, 3], b * 3);

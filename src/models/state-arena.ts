@@ -31,8 +31,12 @@ export class StateArena {
     this.free = new Int32Array(this.capacityRows);
   }
 
-  get size(): number { return this.slots.size; }
-  get capacity(): number { return this.capacityRows; }
+  get size(): number {
+    return this.slots.size;
+  }
+  get capacity(): number {
+    return this.capacityRows;
+  }
 
   /** The stream's slot, allocating (from the initial state) on first sight. */
   slotOf(key: StreamKey): number {
@@ -107,7 +111,8 @@ export class StateArena {
     if (bytes.byteLength !== this.stateSize * 4) {
       throw new TidecastError(
         `State of ${key} has ${bytes.byteLength} bytes, expected ${this.stateSize * 4} (${this.stateSize} float32).`,
-        'state_corrupt', false,
+        'state_corrupt',
+        false,
       );
     }
     const row = new Float32Array(this.stateSize);

@@ -2,8 +2,15 @@
 // matmuls need (B×units, contiguous). `rows` picks source/target rows; null means row i.
 
 export function rowsToPlane(
-  src: Float32Array, rows: Int32Array | null, start: number, count: number, stride: number, off: number,
-  units: number, dst: Float32Array, dstOff: number,
+  src: Float32Array,
+  rows: Int32Array | null,
+  start: number,
+  count: number,
+  stride: number,
+  off: number,
+  units: number,
+  dst: Float32Array,
+  dstOff: number,
 ): void {
   for (let i = 0; i < count; i++) {
     const base = (rows === null ? start + i : rows[start + i]) * stride + off;
@@ -13,8 +20,15 @@ export function rowsToPlane(
 }
 
 export function planeToRows(
-  src: Float32Array, srcOff: number, units: number,
-  dst: Float32Array, rows: Int32Array | null, start: number, count: number, stride: number, off: number,
+  src: Float32Array,
+  srcOff: number,
+  units: number,
+  dst: Float32Array,
+  rows: Int32Array | null,
+  start: number,
+  count: number,
+  stride: number,
+  off: number,
 ): void {
   for (let i = 0; i < count; i++) {
     const base = (rows === null ? start + i : rows[start + i]) * stride + off;

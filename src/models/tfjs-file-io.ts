@@ -29,8 +29,11 @@ export function fileIOHandler(dir: string): io.IOHandler {
     async save(artifacts: io.ModelArtifacts): Promise<io.SaveResult> {
       const data = concatWeightData(artifacts.weightData);
       const modelJson = {
-        format: artifacts.format ?? 'layers-model', generatedBy: artifacts.generatedBy ?? 'TensorFlow.js', convertedBy: artifacts.convertedBy ?? null,
-        modelTopology: artifacts.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }],
+        format: artifacts.format ?? 'layers-model',
+        generatedBy: artifacts.generatedBy ?? 'TensorFlow.js',
+        convertedBy: artifacts.convertedBy ?? null,
+        modelTopology: artifacts.modelTopology,
+        weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }],
         ...(artifacts.userDefinedMetadata !== undefined ? { userDefinedMetadata: artifacts.userDefinedMetadata } : {}),
       };
       await mkdir(dir, { recursive: true });
@@ -41,8 +44,12 @@ export function fileIOHandler(dir: string): io.IOHandler {
     async load(): Promise<io.ModelArtifacts> {
       const { json, weightData } = await readModelDir(dir);
       return {
-        modelTopology: json.modelTopology as object, weightSpecs: json.weightsManifest.flatMap((g) => g.weights), weightData,
-        format: json.format, generatedBy: json.generatedBy, convertedBy: json.convertedBy ?? undefined,
+        modelTopology: json.modelTopology as object,
+        weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
+        weightData,
+        format: json.format,
+        generatedBy: json.generatedBy,
+        convertedBy: json.convertedBy ?? undefined,
         userDefinedMetadata: json.userDefinedMetadata as Record<string, object> | undefined,
       };
     },
@@ -62,7 +69,10 @@ async function readModelDir(path: string): Promise<{ json: TfjsModelJson; weight
   const total = parts.reduce((a, p) => a + p.byteLength, 0);
   const bytes = new Uint8Array(total);
   let off = 0;
-  for (const p of parts) { bytes.set(p, off); off += p.byteLength; }
+  for (const p of parts) {
+    bytes.set(p, off);
+    off += p.byteLength;
+  }
   return { json, weightData: bytes.buffer };
 }
 
@@ -72,7 +82,10 @@ function concatWeightData(data: io.ModelArtifacts['weightData']): ArrayBuffer {
   const total = data.reduce((a, b) => a + b.byteLength, 0);
   const out = new Uint8Array(total);
   let off = 0;
-  for (const b of data) { out.set(new Uint8Array(b), off); off += b.byteLength; }
+  for (const b of data) {
+    out.set(new Uint8Array(b), off);
+    off += b.byteLength;
+  }
   return out.buffer;
 }
 

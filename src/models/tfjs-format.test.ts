@@ -12,7 +12,8 @@ import { maxScaledDiff, randomArray, randomModel } from './testing/random-model.
 // Round trips through the tfjs-layers format in both directions. References: tfjs's own
 // loadLayersModel/predict on our files, and tfjs-made (randomly initialised) models loaded by us.
 
-const T = 20, B = 3;
+const T = 20,
+  B = 3;
 let dir: string;
 
 beforeAll(async () => {
@@ -37,7 +38,17 @@ function theirs(m: tf.LayersModel, x: Float32Array, inSize: number): Float32Arra
 const toTfjsCases: ModelConfig[] = [
   { kind: 'rnn', inputSize: 3, units: 5, layers: 2, horizon: 2, outputSize: 1, seed: 1, dropout: 0.2 },
   { kind: 'lstm', inputSize: 3, units: [6, 4], layers: 2, horizon: 1, outputSize: 2, seed: 2 },
-  { kind: 'gru', inputSize: 2, units: 4, layers: 3, horizon: 3, outputSize: 1, seed: 3, resetAfter: false, recurrentActivation: 'hard_sigmoid' },
+  {
+    kind: 'gru',
+    inputSize: 2,
+    units: 4,
+    layers: 3,
+    horizon: 3,
+    outputSize: 1,
+    seed: 3,
+    resetAfter: false,
+    recurrentActivation: 'hard_sigmoid',
+  },
 ];
 
 describe('ours → tfjs', () => {
@@ -51,16 +62,29 @@ describe('ours → tfjs', () => {
     // ...and back into ours, bit for bit.
     const again = await loadTfjsModel(path);
     expect(again.config.units).toEqual(typeof config.units === 'number' ? new Array(config.layers).fill(config.units) : config.units);
-    again.params().forEach((p, i) => expect(Array.from(p.data)).toEqual(Array.from(model.params()[i].data)));
+    again.params().forEach((p, i) => {
+      expect(Array.from(p.data)).toEqual(Array.from(model.params()[i].data));
+    });
     expect(again.dropout).toBeCloseTo(config.dropout ?? 0, 6);
   });
 });
 
 describe('tfjs → ours', () => {
   it.each([
-    { name: 'LSTM ×2', layer: (i: number) => tf.layers.lstm({ units: 5, returnSequences: true, recurrentActivation: 'sigmoid', ...(i === 0 ? { inputShape: [null, 3] } : {}) }) },
-    { name: 'GRU (tfjs defaults: hard_sigmoid)', layer: (i: number) => tf.layers.gru({ units: 4, returnSequences: true, ...(i === 0 ? { inputShape: [null, 3] } : {}) }) },
-    { name: 'SimpleRNN relu', layer: (i: number) => tf.layers.simpleRNN({ units: 4, activation: 'relu', returnSequences: true, ...(i === 0 ? { inputShape: [null, 3] } : {}) }) },
+    {
+      name: 'LSTM ×2',
+      layer: (i: number) =>
+        tf.layers.lstm({ units: 5, returnSequences: true, recurrentActivation: 'sigmoid', ...(i === 0 ? { inputShape: [null, 3] } : {}) }),
+    },
+    {
+      name: 'GRU (tfjs defaults: hard_sigmoid)',
+      layer: (i: number) => tf.layers.gru({ units: 4, returnSequences: true, ...(i === 0 ? { inputShape: [null, 3] } : {}) }),
+    },
+    {
+      name: 'SimpleRNN relu',
+      layer: (i: number) =>
+        tf.layers.simpleRNN({ units: 4, activation: 'relu', returnSequences: true, ...(i === 0 ? { inputShape: [null, 3] } : {}) }),
+    },
   ])('a tfjs-made $name model loads and predicts the same', async ({ layer }) => {
     const m = tf.sequential();
     m.add(layer(0));
@@ -84,17 +108,29 @@ describe('tfjs → ours', () => {
       return { class_name: l.class_name, config: { ...rest, name: String(rest.name).replace(/_1$/, '').replace('gru_2', 'gru_1') } };
     });
     const keras: TfjsModelJson = {
-      format: 'layers-model', generatedBy: 'keras v2.15.0', convertedBy: 'TensorFlow.js Converter v4.22.0',
+      format: 'layers-model',
+      generatedBy: 'keras v2.15.0',
+      convertedBy: 'TensorFlow.js Converter v4.22.0',
       modelTopology: {
-        keras_version: '2.15.0', backend: 'tensorflow',
-        model_config: { class_name: 'Sequential', config: { name: 'sequential', layers: [{ class_name: 'InputLayer', config: { batch_input_shape: [null, null, 3], name: 'input_1' } }, ...layers] } },
+        keras_version: '2.15.0',
+        backend: 'tensorflow',
+        model_config: {
+          class_name: 'Sequential',
+          config: {
+            name: 'sequential',
+            layers: [{ class_name: 'InputLayer', config: { batch_input_shape: [null, null, 3], name: 'input_1' } }, ...layers],
+          },
+        },
       },
-      weightsManifest: [{
-        paths: ['group1-shard1of1.bin'],
-        weights: modelJson.weightsManifest[0].weights.map((w) => ({
-          ...w, name: w.name.replace('gru_1/', 'gru/gru_cell/').replace('gru_2/', 'gru_1/gru_cell_1/'),
-        })),
-      }],
+      weightsManifest: [
+        {
+          paths: ['group1-shard1of1.bin'],
+          weights: modelJson.weightsManifest[0].weights.map((w) => ({
+            ...w,
+            name: w.name.replace('gru_1/', 'gru/gru_cell/').replace('gru_2/', 'gru_1/gru_cell_1/'),
+          })),
+        },
+      ],
     };
     const loaded = fromTfjs(JSON.stringify(keras), weightData);
     expect(loaded.config.resetAfter).toBe(true);

@@ -15,7 +15,11 @@ import { StackedModel, type ModelConfig } from './stacked-model.js';
 
 export const PEEPHOLE_CLASS = 'TidecastPeepholeLSTM';
 
-export interface WeightSpec { readonly name: string; readonly shape: number[]; readonly dtype: 'float32' }
+export interface WeightSpec {
+  readonly name: string;
+  readonly shape: number[];
+  readonly dtype: 'float32';
+}
 
 export interface TfjsModelJson {
   readonly format: 'layers-model';
@@ -26,7 +30,11 @@ export interface TfjsModelJson {
   readonly userDefinedMetadata?: Record<string, unknown>;
 }
 
-export interface TidecastMetadata { horizon: number; outputSize: number; seed: number }
+export interface TidecastMetadata {
+  horizon: number;
+  outputSize: number;
+  seed: number;
+}
 
 export interface LoadOptions {
   readonly kernels?: Kernels;
@@ -39,7 +47,13 @@ export interface LoadOptions {
 /** The echo state reservoir (esn-cell.ts): SimpleRNN weights plus a leak_rate; not a tfjs layer. */
 const ESN_CLASS = 'TidecastEchoState';
 const CLASS_OF: Record<CellKind, string> = { rnn: 'SimpleRNN', lstm: 'LSTM', 'lstm-peephole': PEEPHOLE_CLASS, gru: 'GRU', esn: ESN_CLASS };
-const KIND_OF: Record<string, CellKind> = { SimpleRNN: 'rnn', LSTM: 'lstm', [PEEPHOLE_CLASS]: 'lstm-peephole', GRU: 'gru', [ESN_CLASS]: 'esn' };
+const KIND_OF: Record<string, CellKind> = {
+  SimpleRNN: 'rnn',
+  LSTM: 'lstm',
+  [PEEPHOLE_CLASS]: 'lstm-peephole',
+  GRU: 'gru',
+  [ESN_CLASS]: 'esn',
+};
 
 /** model.json content and the weights.bin bytes. */
 export function toTfjs(model: StackedModel, weightsPath = 'weights.bin'): { modelJson: TfjsModelJson; weightData: ArrayBuffer } {
@@ -50,10 +64,22 @@ export function toTfjs(model: StackedModel, weightsPath = 'weights.bin'): { mode
   const weights = modelWeights(model);
   model.cells.forEach((cell, l) => {
     const name = `${CLASS_OF[c.kind].toLowerCase()}_${l + 1}`;
-    if (l > 0 && model.dropout > 0) layers.push({ class_name: 'Dropout', config: { name: `dropout_${l}`, trainable: true, rate: model.dropout } });
+    if (l > 0 && model.dropout > 0)
+      layers.push({ class_name: 'Dropout', config: { name: `dropout_${l}`, trainable: true, rate: model.dropout } });
     const config: Record<string, unknown> = {
-      name, trainable: true, dtype: 'float32', units: cell.units, activation: cell.config.activation, use_bias: true,
-      return_sequences: true, return_state: false, go_backwards: false, stateful: false, unroll: false, dropout: 0, recurrent_dropout: 0,
+      name,
+      trainable: true,
+      dtype: 'float32',
+      units: cell.units,
+      activation: cell.config.activation,
+      use_bias: true,
+      return_sequences: true,
+      return_state: false,
+      go_backwards: false,
+      stateful: false,
+      unroll: false,
+      dropout: 0,
+      recurrent_dropout: 0,
     };
     if (l === 0) config.batch_input_shape = [null, null, c.inputSize];
     if (c.kind === 'esn') config.leak_rate = cell.config.leakRate ?? 1;
@@ -61,19 +87,38 @@ export function toTfjs(model: StackedModel, weightsPath = 'weights.bin'): { mode
     if (c.kind.startsWith('lstm')) config.unit_forget_bias = cell.config.unitForgetBias;
     if (c.kind === 'gru') config.reset_after = cell.config.resetAfter;
     layers.push({ class_name: CLASS_OF[c.kind], config });
-    for (const w of weights[l]) { specs.push({ name: `${name}/${w.name}`, shape: [...w.shape], dtype: 'float32' }); chunks.push(w.data); }
+    for (const w of weights[l]) {
+      specs.push({ name: `${name}/${w.name}`, shape: [...w.shape], dtype: 'float32' });
+      chunks.push(w.data);
+    }
   });
-  layers.push({ class_name: 'Dense', config: { name: 'dense', trainable: true, units: model.outputWidth, activation: 'linear', use_bias: true } });
-  for (const w of weights[weights.length - 1]) { specs.push({ name: `dense/${w.name}`, shape: [...w.shape], dtype: 'float32' }); chunks.push(w.data); }
+  layers.push({
+    class_name: 'Dense',
+    config: { name: 'dense', trainable: true, units: model.outputWidth, activation: 'linear', use_bias: true },
+  });
+  for (const w of weights[weights.length - 1]) {
+    specs.push({ name: `dense/${w.name}`, shape: [...w.shape], dtype: 'float32' });
+    chunks.push(w.data);
+  }
   const total = chunks.reduce((a, ch) => a + ch.length, 0);
   const flat = new Float32Array(total);
   let off = 0;
-  for (const ch of chunks) { flat.set(ch, off); off += ch.length; }
+  for (const ch of chunks) {
+    flat.set(ch, off);
+    off += ch.length;
+  }
   const metadata: TidecastMetadata = { horizon: c.horizon, outputSize: c.outputSize, seed: c.seed };
   return {
     modelJson: {
-      format: 'layers-model', generatedBy: 'Tidecast', convertedBy: null,
-      modelTopology: { class_name: 'Sequential', config: { name: 'tidecast', layers }, keras_version: 'tfjs-layers 4.22.0', backend: 'tensor_flow.js' },
+      format: 'layers-model',
+      generatedBy: 'Tidecast',
+      convertedBy: null,
+      modelTopology: {
+        class_name: 'Sequential',
+        config: { name: 'tidecast', layers },
+        keras_version: 'tfjs-layers 4.22.0',
+        backend: 'tensor_flow.js',
+      },
       weightsManifest: [{ paths: [weightsPath], weights: specs }],
       userDefinedMetadata: { tidecast: metadata },
     },
@@ -85,7 +130,10 @@ function fail(detail: string): never {
   throw new TidecastError(`tfjs model: ${detail}.`, 'schema_mismatch', false);
 }
 
-interface LayerJson { class_name: string; config: Record<string, unknown> }
+interface LayerJson {
+  class_name: string;
+  config: Record<string, unknown>;
+}
 
 function topologyLayers(topology: unknown): LayerJson[] {
   const t = (topology as { model_config?: unknown })?.model_config ?? topology; // Keras-Python converter wraps it
@@ -98,7 +146,7 @@ function topologyLayers(topology: unknown): LayerJson[] {
 }
 
 function activationOf(v: unknown, allowed: readonly string[], where: string): string {
-  const name = typeof v === 'string' ? v : (v as { class_name?: string } | null)?.class_name ?? 'linear';
+  const name = typeof v === 'string' ? v : ((v as { class_name?: string } | null)?.class_name ?? 'linear');
   const normal = name === 'hardSigmoid' ? 'hard_sigmoid' : name;
   if (!allowed.includes(normal)) fail(`${where}: activation ${name} is not supported (${allowed.join(', ')})`);
   return normal;
@@ -114,8 +162,11 @@ export function fromTfjs(modelJson: unknown, weightData: ArrayBuffer, options: L
 
 /** Loads tf.io ModelArtifacts (what tfjs hands a save handler). */
 export function fromArtifacts(
-  topology: unknown, specs: readonly { name: string; shape: number[]; dtype?: string; quantization?: unknown }[],
-  weightData: ArrayBuffer, metadata: Record<string, unknown> | undefined, options: LoadOptions = {},
+  topology: unknown,
+  specs: readonly { name: string; shape: number[]; dtype?: string; quantization?: unknown }[],
+  weightData: ArrayBuffer,
+  metadata: Record<string, unknown> | undefined,
+  options: LoadOptions = {},
 ): StackedModel {
   const layers = topologyLayers(topology).filter((l) => l.class_name !== 'InputLayer');
   const rnn = layers.filter((l) => l.class_name in KIND_OF);
@@ -130,7 +181,11 @@ export function fromArtifacts(
   const kind = [...kinds][0];
   const first = rnn[0].config;
   const act = activationOf(first.activation ?? 'tanh', ['tanh', 'relu', 'linear'], String(first.name)) as ActivationName;
-  const recAct = activationOf(first.recurrent_activation ?? 'sigmoid', ['sigmoid', 'hard_sigmoid'], String(first.name)) as GateActivationName;
+  const recAct = activationOf(
+    first.recurrent_activation ?? 'sigmoid',
+    ['sigmoid', 'hard_sigmoid'],
+    String(first.name),
+  ) as GateActivationName;
   for (const l of rnn) {
     if (l.config.go_backwards === true) fail(`${String(l.config.name)}: go_backwards is not supported`);
     if (activationOf(l.config.activation ?? 'tanh', [act], String(l.config.name)) !== act) fail('layers differ in activation');
@@ -147,10 +202,18 @@ export function fromArtifacts(
   }
   activationOf(dense.config.activation ?? 'linear', ['linear'], 'dense');
   const config: ModelConfig = {
-    kind, inputSize: firstKernel.shape[0], units: rnn.map((l) => Number(l.config.units)), layers: rnn.length, horizon, outputSize,
-    activation: act, recurrentActivation: recAct,
-    unitForgetBias: first.unit_forget_bias !== false, resetAfter: kind === 'gru' ? first.reset_after !== false : true,
-    dropout: dropouts.length > 0 ? Number(dropouts[0].config.rate) : 0, seed: options.seed ?? meta.seed ?? 0,
+    kind,
+    inputSize: firstKernel.shape[0],
+    units: rnn.map((l) => Number(l.config.units)),
+    layers: rnn.length,
+    horizon,
+    outputSize,
+    activation: act,
+    recurrentActivation: recAct,
+    unitForgetBias: first.unit_forget_bias !== false,
+    resetAfter: kind === 'gru' ? first.reset_after !== false : true,
+    dropout: dropouts.length > 0 ? Number(dropouts[0].config.rate) : 0,
+    seed: options.seed ?? meta.seed ?? 0,
     ...(kind === 'esn' ? { leakRate: Number(first.leak_rate ?? 1) } : {}),
   };
   if (kind === 'gru' && rnn.some((l) => (l.config.reset_after !== false) !== config.resetAfter)) fail('GRU layers differ in reset_after');
@@ -159,23 +222,33 @@ export function fromArtifacts(
   model.cells.forEach((cell, l) => {
     const name = String(rnn[l].config.name);
     const table = layerWeights(weights, name, position);
-    if (rnn[l].config.use_bias === false) table.set('bias', { name: 'bias', shape: cell.params[2].shape, data: new Float32Array(cell.params[2].data.length) });
+    if (rnn[l].config.use_bias === false)
+      table.set('bias', { name: 'bias', shape: cell.params[2].shape, data: new Float32Array(cell.params[2].data.length) });
     setCellWeights(cell, table, name);
     position += table.size;
   });
   const head = layerWeights(weights, String(dense.config.name), position);
-  if (dense.config.use_bias === false) head.set('bias', { name: 'bias', shape: model.headBias.shape, data: new Float32Array(model.headBias.data.length) });
+  if (dense.config.use_bias === false)
+    head.set('bias', { name: 'bias', shape: model.headBias.shape, data: new Float32Array(model.headBias.data.length) });
   setHeadWeights(model, head, String(dense.config.name));
   return model;
 }
 
-interface Entry { readonly name: string; readonly shape: readonly number[]; readonly data: Float32Array }
+interface Entry {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly data: Float32Array;
+}
 
-function weightTable(specs: readonly { name: string; shape: number[]; dtype?: string; quantization?: unknown }[], data: ArrayBuffer): Entry[] {
+function weightTable(
+  specs: readonly { name: string; shape: number[]; dtype?: string; quantization?: unknown }[],
+  data: ArrayBuffer,
+): Entry[] {
   const out: Entry[] = [];
   let off = 0;
   for (const s of specs) {
-    if ((s.dtype ?? 'float32') !== 'float32' || s.quantization !== undefined) fail(`weight ${s.name}: only unquantised float32 weights load, got ${s.dtype}`);
+    if ((s.dtype ?? 'float32') !== 'float32' || s.quantization !== undefined)
+      fail(`weight ${s.name}: only unquantised float32 weights load, got ${s.dtype}`);
     const n = s.shape.reduce((a, b) => a * b, 1);
     if (off + n * 4 > data.byteLength) fail(`weights data has ${data.byteLength} bytes, the manifest needs more (at ${s.name})`);
     out.push({ name: s.name.replace(/:\d+$/, ''), shape: s.shape, data: new Float32Array(data.slice(off, off + n * 4)) });

@@ -19,7 +19,10 @@ const cases: { name: string; config: Omit<ModelConfig, 'layers' | 'seed'> }[] = 
   { name: 'SimpleRNN tanh', config: { kind: 'rnn', inputSize: 3, units: 6, horizon: 2, outputSize: 1 } },
   { name: 'SimpleRNN relu', config: { kind: 'rnn', inputSize: 3, units: 5, horizon: 1, outputSize: 2, activation: 'relu' } },
   { name: 'LSTM', config: { kind: 'lstm', inputSize: 3, units: 6, horizon: 2, outputSize: 1 } },
-  { name: 'LSTM hard_sigmoid', config: { kind: 'lstm', inputSize: 2, units: 4, horizon: 1, outputSize: 1, recurrentActivation: 'hard_sigmoid' } },
+  {
+    name: 'LSTM hard_sigmoid',
+    config: { kind: 'lstm', inputSize: 2, units: 4, horizon: 1, outputSize: 1, recurrentActivation: 'hard_sigmoid' },
+  },
   { name: 'GRU reset_before', config: { kind: 'gru', inputSize: 3, units: 6, horizon: 2, outputSize: 1, resetAfter: false } },
   { name: 'GRU reset_after', config: { kind: 'gru', inputSize: 3, units: 6, horizon: 2, outputSize: 1, resetAfter: true } },
 ];
@@ -65,7 +68,9 @@ describe.each(cases)('$name matches tfjs', ({ config }) => {
     const rows = new Float32Array(B * model.stateSize);
     arena.gather(slots, B, rows);
     expect(maxScaledDiff(rows, ref.finalState)).toBeLessThan(TOL);
-    expect(Array.from(arena.data.subarray(arena.peek('idle') * model.stateSize, (arena.peek('idle') + 1) * model.stateSize))).toEqual(new Array(model.stateSize).fill(0));
+    expect(Array.from(arena.data.subarray(arena.peek('idle') * model.stateSize, (arena.peek('idle') + 1) * model.stateSize))).toEqual(
+      new Array(model.stateSize).fill(0),
+    );
   });
 
   it('state carried across calls (50 + 50 steps) equals one 100-step call', () => {

@@ -42,12 +42,24 @@ export const noopLogger: Logger = { debug: noop, info: noop, warn: noop, error: 
 /** Metrics that add up into a plain map: "received", "sent", "error:<code>:<stage>", "discarded:<reason>", "<name>". */
 export class CountingMetrics implements ComponentMetrics {
   readonly counts = new Map<string, number>();
-  received(n: number): void { this.add('received', n); }
-  sent(n: number): void { this.add('sent', n); }
-  error(code: ErrorCode, stage: string, n: number): void { this.add(`error:${code}:${stage}`, n); }
-  discarded(reason: string, n: number): void { this.add(`discarded:${reason}`, n); }
-  count(name: string, n: number): void { this.add(name, n); }
-  get(name: string): number { return this.counts.get(name) ?? 0; }
+  received(n: number): void {
+    this.add('received', n);
+  }
+  sent(n: number): void {
+    this.add('sent', n);
+  }
+  error(code: ErrorCode, stage: string, n: number): void {
+    this.add(`error:${code}:${stage}`, n);
+  }
+  discarded(reason: string, n: number): void {
+    this.add(`discarded:${reason}`, n);
+  }
+  count(name: string, n: number): void {
+    this.add(name, n);
+  }
+  get(name: string): number {
+    return this.counts.get(name) ?? 0;
+  }
   private add(name: string, n: number): void {
     if (n !== 0) this.counts.set(name, (this.counts.get(name) ?? 0) + n);
   }
@@ -63,7 +75,9 @@ export function testContext(scheduler?: SchedulerLike): TestContext {
   const deadLetters: DeadLetter<unknown>[] = [];
   return {
     clock: scheduler ? schedulerClock(scheduler) : systemClock,
-    deadLetter: (d) => { deadLetters.push(d); },
+    deadLetter: (d) => {
+      deadLetters.push(d);
+    },
     metrics: new CountingMetrics(),
     log: noopLogger,
     deadLetters,

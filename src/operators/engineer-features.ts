@@ -11,7 +11,10 @@ import { StageHost } from './stage-host.js';
 
 // Normalised grid steps -> feature vectors (FeatureSchema order).
 
-export function engineerFeatures(options: PipelineDataOptions | PipelineDataOptionsInput, ctx: OperatorContext): OperatorFunction<NormalisedTick, FeatureStep> {
+export function engineerFeatures(
+  options: PipelineDataOptions | PipelineDataOptionsInput,
+  ctx: OperatorContext,
+): OperatorFunction<NormalisedTick, FeatureStep> {
   const o = resolveOptions(options);
   const width = featureSchema(o).names.length;
   return keyedOperator<NormalisedTick, FeatureStep>(ctx, null, () => {

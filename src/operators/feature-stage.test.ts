@@ -8,7 +8,11 @@ import { StageHost } from './stage-host.js';
 // Online features (ring, sliding Welford, deques) against a plain offline computation over the whole
 // array: loops over each window, written independently of the stage.
 
-interface Step { z: number; imputed: boolean; broken: boolean }
+interface Step {
+  z: number;
+  imputed: boolean;
+  broken: boolean;
+}
 
 function offline(o: ResolvedOptions, steps: Step[], t: number): number[] {
   let s0 = 0;
@@ -76,8 +80,14 @@ describe('FeatureStage', () => {
         const o = resolveOptions({
           step_ms: 60_000,
           features: {
-            lags: opt.lags, diffs: opt.diffs, seasonal_diff_steps: opt.seasonal, rolling_windows: opt.windows,
-            rolling_stats: [...opt.stats], calendar: false, time_since_observation: true, imputed_mask: true,
+            lags: opt.lags,
+            diffs: opt.diffs,
+            seasonal_diff_steps: opt.seasonal,
+            rolling_windows: opt.windows,
+            rolling_stats: [...opt.stats],
+            calendar: false,
+            time_since_observation: true,
+            imputed_mask: true,
           },
         });
         const got = online(o, steps);
@@ -103,12 +113,17 @@ describe('FeatureStage', () => {
     const got = online(o, steps);
     for (const t of [0, 1, 49, 50, 65_535, 65_536, 65_600, 69_999]) {
       const want = offline(o, steps, t);
-      want.forEach((w, k) => expect(Math.abs(got[t][k] - w)).toBeLessThanOrEqual(1e-9 * (1 + Math.abs(w))));
+      want.forEach((w, k) => {
+        expect(Math.abs(got[t][k] - w)).toBeLessThanOrEqual(1e-9 * (1 + Math.abs(w)));
+      });
     }
   });
 
   it('writes calendar phases of the step time (UTC)', () => {
-    const o = resolveOptions({ step_ms: 3_600_000, features: { lags: [], diffs: [], rolling_windows: [], calendar: true, time_since_observation: false, imputed_mask: false } });
+    const o = resolveOptions({
+      step_ms: 3_600_000,
+      features: { lags: [], diffs: [], rolling_windows: [], calendar: true, time_since_observation: false, imputed_mask: false },
+    });
     const names = featureSchema(o).names;
     const stage = new FeatureStage(o, names.length);
     const host = new StageHost([stage]);

@@ -107,7 +107,17 @@ export class FeatureStage extends Stage {
   }
 
   // Doubles travel in typed arrays, not as arguments or return values: a non-inlined call would box them.
-  private targetFeatures(slot: number, b: number, j: number, s: number, pos: number, seg: number, z: Float64Array, out: Float64Array, k: number): number {
+  private targetFeatures(
+    slot: number,
+    b: number,
+    j: number,
+    s: number,
+    pos: number,
+    seg: number,
+    z: Float64Array,
+    out: Float64Array,
+    k: number,
+  ): number {
     const o = this.o;
     const x = z[o.targets[j]];
     const f = this.arena.f64;
@@ -194,8 +204,14 @@ export class FeatureStage extends Stage {
         if (o.statMean) out[k++] = mean;
         if (o.statStd) out[k++] = Math.sqrt(v);
       }
-      if (o.statMin) { this.deque(u, ring, s, pos, W, x, true, out, k++); u += 2 + W; }
-      if (o.statMax) { this.deque(u, ring, s, pos, W, x, false, out, k++); u += 2 + W; }
+      if (o.statMin) {
+        this.deque(u, ring, s, pos, W, x, true, out, k++);
+        u += 2 + W;
+      }
+      if (o.statMax) {
+        this.deque(u, ring, s, pos, W, x, false, out, k++);
+        u += 2 + W;
+      }
     }
     return k;
   }
@@ -209,7 +225,10 @@ export class FeatureStage extends Stage {
     let head = q[u];
     let len = q[u + 1];
     const s16 = s & 0xffff;
-    while (len > 0 && ((s16 - q[e + head]) & 0xffff) >= W) { head = head + 1 === W ? 0 : head + 1; len--; }
+    while (len > 0 && ((s16 - q[e + head]) & 0xffff) >= W) {
+      head = head + 1 === W ? 0 : head + 1;
+      len--;
+    }
     while (len > 0) {
       let back = head + len - 1;
       if (back >= W) back -= W;

@@ -19,7 +19,15 @@ const here = dirname(fileURLToPath(import.meta.url));
 const FIXTURE = resolve(here, '../../test/fixtures/fitbit_heartrate_slice.csv');
 const FULL = resolve(here, '../../../shared/data/health/fitbit_heartrate.csv');
 
-interface Account { steps: number; observed: number; imputed: number; brokenGapSteps: number; first: number; last: number; samples: Set<number> }
+interface Account {
+  steps: number;
+  observed: number;
+  imputed: number;
+  brokenGapSteps: number;
+  first: number;
+  last: number;
+  samples: Set<number>;
+}
 
 function resampleFile(path: string, stepMs: number, maxGapSteps: number) {
   const opts: PipelineDataOptionsInput = {
@@ -48,7 +56,8 @@ function resampleFile(path: string, stepMs: number, maxGapSteps: number) {
   };
   const onObs = (o: Observation): void => {
     let a = acc.get(o.key);
-    if (a === undefined) acc.set(o.key, (a = { steps: 0, observed: 0, imputed: 0, brokenGapSteps: 0, first: Infinity, last: -Infinity, samples: new Set() }));
+    if (a === undefined)
+      acc.set(o.key, (a = { steps: 0, observed: 0, imputed: 0, brokenGapSteps: 0, first: Infinity, last: -Infinity, samples: new Set() }));
     const b = Math.floor(o.eventTime / stepMs) * stepMs;
     a.first = Math.min(a.first, b);
     a.last = Math.max(a.last, b);

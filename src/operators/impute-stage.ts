@@ -29,7 +29,10 @@ export class ImputeStage extends Stage {
   /** Values before the gap: linear interpolation's left end. */
   private readonly anchor: Float64Array;
 
-  constructor(o: ResolvedOptions, private readonly emit: TickFn) {
+  constructor(
+    o: ResolvedOptions,
+    private readonly emit: TickFn,
+  ) {
     super();
     this.fields = o.fieldCount;
     this.step = o.stepMs;

@@ -70,7 +70,9 @@ export function overBatches<I, O>(op: OperatorFunction<I, O>): OperatorFunction<
     new Observable<O[]>((sub) => {
       const h = make();
       let out: O[] = [];
-      const emit = (o: O): void => { out.push(o); };
+      const emit = (o: O): void => {
+        out.push(o);
+      };
       const take = (): O[] => {
         const b = out;
         out = [];

@@ -131,7 +131,11 @@ describe('NormaliseStage', () => {
     const xs = Array.from({ length: 20_000 }, () => -Math.log(rnd()) * 10); // exponential, mean 10
     const s = new Float64Array(30);
     const ps = [0.25, 0.5, 0.75];
-    xs.forEach((x, i) => ps.forEach((p, k) => p2Update(s, k * 10, p, x, i + 1)));
+    xs.forEach((x, i) => {
+      ps.forEach((p, k) => {
+        p2Update(s, k * 10, p, x, i + 1);
+      });
+    });
     const sorted = [...xs].sort((a, b) => a - b);
     ps.forEach((p, k) => {
       const exact = sorted[Math.floor(p * (sorted.length - 1))];

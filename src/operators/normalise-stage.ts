@@ -101,14 +101,26 @@ export class NormaliseStage extends Stage {
     let c = 0;
     let s = 1;
     switch (this.method) {
-      case NORM.zscore: c = f[m]; s = n >= 2 ? Math.sqrt(f[m + 1] / (n - 1)) : NaN; break;
-      case NORM.ewm_zscore: c = f[m]; s = n >= 2 ? Math.sqrt(f[m + 1]) : NaN; break;
-      case NORM.minmax: c = f[m]; s = n >= 2 ? f[m + 1] - f[m] : NaN; break;
+      case NORM.zscore:
+        c = f[m];
+        s = n >= 2 ? Math.sqrt(f[m + 1] / (n - 1)) : NaN;
+        break;
+      case NORM.ewm_zscore:
+        c = f[m];
+        s = n >= 2 ? Math.sqrt(f[m + 1]) : NaN;
+        break;
+      case NORM.minmax:
+        c = f[m];
+        s = n >= 2 ? f[m + 1] - f[m] : NaN;
+        break;
       case NORM.robust:
         c = p2Estimate(f, m + P2_SIZE, Q[1], n);
         s = n >= 2 ? p2Estimate(f, m + 2 * P2_SIZE, Q[2], n) - p2Estimate(f, m, Q[0], n) : NaN;
         break;
-      default: this.c = 0; this.s = 1; return;
+      default:
+        this.c = 0;
+        this.s = 1;
+        return;
     }
     const ac = Math.abs(c) > 1 ? Math.abs(c) : 1;
     // One observation gives no spread: scale by the level itself, so the next value reads as a
@@ -141,7 +153,11 @@ export class NormaliseStage extends Stage {
         break;
       }
       case NORM.ewm_zscore: {
-        if (n === 1) { f[m] = y; f[m + 1] = 0; break; }
+        if (n === 1) {
+          f[m] = y;
+          f[m + 1] = 0;
+          break;
+        }
         const d = y - f[m];
         f[m] += this.alpha * d;
         f[m + 1] = (1 - this.alpha) * (f[m + 1] + this.alpha * d * d);

@@ -17,7 +17,10 @@ export interface NormalisedTick {
   readonly broken: boolean;
 }
 
-export function normalise(options: PipelineDataOptions | PipelineDataOptionsInput, ctx: OperatorContext): OperatorFunction<Tick, NormalisedTick> {
+export function normalise(
+  options: PipelineDataOptions | PipelineDataOptionsInput,
+  ctx: OperatorContext,
+): OperatorFunction<Tick, NormalisedTick> {
   const o = resolveOptions(options);
   return keyedOperator<Tick, NormalisedTick>(ctx, null, () => {
     const stage = new NormaliseStage(o);

@@ -17,14 +17,23 @@ describe('PipelineDataOptions', () => {
   it('reports every problem with its path', () => {
     const r = PipelineDataOptions.safeParse({
       step_ms: 0,
-      fields: [{ name: 'a', role: 'exogenous' }, { name: 'a', role: 'exogenous' }],
+      fields: [
+        { name: 'a', role: 'exogenous' },
+        { name: 'a', role: 'exogenous' },
+      ],
       impute: { method: 'cubic' },
       features: { unknown_thing: 1 },
     });
     expect(r.success).toBe(false);
     const paths = (r.error?.issues ?? []).map((i) => i.path.join('.'));
     expect(paths).toEqual(expect.arrayContaining(['step_ms', 'impute.method', 'features']));
-    const all = PipelineDataOptions.safeParse({ step_ms: 1, fields: [{ name: 'a', role: 'exogenous' }, { name: 'a', role: 'exogenous' }] });
+    const all = PipelineDataOptions.safeParse({
+      step_ms: 1,
+      fields: [
+        { name: 'a', role: 'exogenous' },
+        { name: 'a', role: 'exogenous' },
+      ],
+    });
     expect((all.error?.issues ?? []).map((i) => i.message)).toEqual(['duplicate field "a"', 'at least one field must have role "target"']);
   });
 
@@ -45,7 +54,11 @@ describe('PipelineDataOptions', () => {
   });
 
   it('resolves to flat numbers for the hot path', () => {
-    const r = resolveOptions({ step_ms: 1000, fields: [{ name: 'p' }, { name: 'h', role: 'exogenous', aggregation: 'max' }], normalise: { half_life_steps: 1 } });
+    const r = resolveOptions({
+      step_ms: 1000,
+      fields: [{ name: 'p' }, { name: 'h', role: 'exogenous', aggregation: 'max' }],
+      normalise: { half_life_steps: 1 },
+    });
     expect(Array.from(r.targets)).toEqual([0]);
     expect(Array.from(r.exogenous)).toEqual([1]);
     expect(Array.from(r.aggregation)).toEqual([0, 4]);

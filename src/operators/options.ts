@@ -8,7 +8,10 @@ import { StepSetting } from './step-setting.js';
 export const FieldOptions = z
   .object({
     name: z.string().min(1).describe('Field name as it appears in observations (after input mapping).'),
-    role: z.enum(['target', 'exogenous']).default('target').describe('target: forecast and given lag/rolling features; exogenous: model input only.'),
+    role: z
+      .enum(['target', 'exogenous'])
+      .default('target')
+      .describe('target: forecast and given lag/rolling features; exogenous: model input only.'),
     aggregation: z
       .enum(['mean', 'last', 'sum', 'min', 'max'])
       .default('mean')
@@ -19,21 +22,41 @@ export const FieldOptions = z
 export const OrderingOptions = z
   .object({
     max_delay_ms: z
-      .number().int().nonnegative().default(0)
-      .describe('Bounded out-of-orderness: the watermark of a stream is its newest event time minus this; records wait until it passes them.'),
+      .number()
+      .int()
+      .nonnegative()
+      .default(0)
+      .describe(
+        'Bounded out-of-orderness: the watermark of a stream is its newest event time minus this; records wait until it passes them.',
+      ),
     allowed_lateness_ms: z
-      .number().int().nonnegative().default(0)
-      .describe('A record behind the watermark by at most this still joins its step if that step is not yet emitted; later ones are dead-lettered.'),
+      .number()
+      .int()
+      .nonnegative()
+      .default(0)
+      .describe(
+        'A record behind the watermark by at most this still joins its step if that step is not yet emitted; later ones are dead-lettered.',
+      ),
     duplicates: z
       .enum(['drop', 'replace'])
       .default('drop')
       .describe('A second record with the same stream and event time: drop it (dead-lettered as duplicate) or replace the earlier value.'),
     max_buffered_events: z
-      .number().int().min(1).max(1024).default(4)
+      .number()
+      .int()
+      .min(1)
+      .max(1024)
+      .default(4)
       .describe('Records held per stream while waiting for the watermark; when full the oldest is released early (counted).'),
     idle_flush_ms: z
-      .number().int().positive().nullable().default(null)
-      .describe('Live mode: every this many ms of clock time the watermark of every stream advances to now minus max_delay_ms. null: data time only (replay).'),
+      .number()
+      .int()
+      .positive()
+      .nullable()
+      .default(null)
+      .describe(
+        'Live mode: every this many ms of clock time the watermark of every stream advances to now minus max_delay_ms. null: data time only (replay).',
+      ),
   })
   .strict();
 
@@ -42,12 +65,21 @@ export const ImputeOptions = z
     method: z
       .enum(['forward_fill', 'linear', 'seasonal', 'mean'])
       .default('linear')
-      .describe('Fill of missing steps: last value, straight line to the next value, value one season ago, running mean of observed values.'),
+      .describe(
+        'Fill of missing steps: last value, straight line to the next value, value one season ago, running mean of observed values.',
+      ),
     max_gap_steps: z
-      .number().int().min(0).default(6)
+      .number()
+      .int()
+      .min(0)
+      .default(6)
       .describe('Longer gaps are not filled: the next step is marked broken and stream state (features, recurrent state) restarts.'),
     season_steps: z
-      .number().int().min(1).max(100_000).default(24)
+      .number()
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(24)
       .describe('seasonal: length of the season in steps (costs 8 bytes per field and step of state).'),
   })
   .strict();
@@ -57,7 +89,9 @@ export const NormaliseOptions = z
     method: z
       .enum(['zscore', 'ewm_zscore', 'minmax', 'robust', 'none'])
       .default('zscore')
-      .describe('zscore: Welford mean/std over all history; ewm_zscore: exponentially weighted; minmax; robust: median/IQR (P² estimator).'),
+      .describe(
+        'zscore: Welford mean/std over all history; ewm_zscore: exponentially weighted; minmax; robust: median/IQR (P² estimator).',
+      ),
     half_life_steps: z.number().positive().default(200).describe('ewm_zscore: half-life of the weights in observed steps.'),
     transform: z
       .enum(['none', 'log', 'log_return'])
@@ -71,7 +105,12 @@ export const FeatureOptions = z
     lags: z.array(z.number().int().min(1).max(10_000)).default([1, 2, 3]).describe('Lagged normalised targets, in steps.'),
     diffs: z.array(z.number().int().min(1).max(10_000)).default([1]).describe('Differences x_t - x_{t-d} of normalised targets, in steps.'),
     seasonal_diff_steps: z
-      .number().int().min(1).max(100_000).nullable().default(null)
+      .number()
+      .int()
+      .min(1)
+      .max(100_000)
+      .nullable()
+      .default(null)
       .describe('Seasonal difference x_t - x_{t-s} (null: none); costs 8 bytes per target and step of history.'),
     rolling_windows: z.array(z.number().int().min(2).max(10_000)).default([6, 12]).describe('Rolling window lengths in steps.'),
     rolling_stats: z
@@ -86,7 +125,11 @@ export const FeatureOptions = z
 
 export const JsonInputOptions = z
   .object({
-    stream_keys: z.array(z.string().min(1)).min(1).default(['stream']).describe('JSON keys whose values, joined by "/", form the stream id.'),
+    stream_keys: z
+      .array(z.string().min(1))
+      .min(1)
+      .default(['stream'])
+      .describe('JSON keys whose values, joined by "/", form the stream id.'),
     time_key: z.string().min(1).default('timestamp').describe('JSON key of the event time.'),
     fields: z
       .record(z.string(), z.string())
@@ -101,7 +144,11 @@ export const CsvInputOptions = z
   .object({
     header: z.array(z.string()).nullable().default(null).describe('Column names; null: the first record is the header.'),
     delimiter: z.string().length(1).default(',').describe('Column separator.'),
-    stream_columns: z.array(z.string().min(1)).min(1).default(['stream']).describe('Columns whose values, joined by "/", form the stream id.'),
+    stream_columns: z
+      .array(z.string().min(1))
+      .min(1)
+      .default(['stream'])
+      .describe('Columns whose values, joined by "/", form the stream id.'),
     time_column: z.string().min(1).default('timestamp').describe('Column of the event time.'),
     fields: z
       .record(z.string(), z.string())
@@ -149,7 +196,11 @@ export const MicroBatchOptions = z
 
 export const PipelineDataOptions = z
   .object({
-    fields: z.array(FieldOptions).min(1).default([{ name: 'value', role: 'target', aggregation: 'mean' }]).describe('Numeric fields of every observation.'),
+    fields: z
+      .array(FieldOptions)
+      .min(1)
+      .default([{ name: 'value', role: 'target', aggregation: 'mean' }])
+      .describe('Numeric fields of every observation.'),
     step_ms: StepSetting,
     ordering: OrderingOptions.default(OrderingOptions.parse({})).describe('Event-time ordering, lateness and duplicates.'),
     impute: ImputeOptions.default(ImputeOptions.parse({})).describe('Filling of missing steps.'),

@@ -7,7 +7,13 @@ import { orderByEventTime } from './order-by-event-time.js';
 
 const obs = (t: number, v = t, key = 'k'): Observation => ({ key, eventTime: t, fields: { value: v } });
 
-function marble(ordering: Partial<OrderingOptions>, input: string, values: Record<string, Observation>, expected: string, out = values): TestContext {
+function marble(
+  ordering: Partial<OrderingOptions>,
+  input: string,
+  values: Record<string, Observation>,
+  expected: string,
+  out = values,
+): TestContext {
   const scheduler = new TestScheduler((a, b) => expect(a).toEqual(b));
   const ctx = testContext(scheduler);
   scheduler.run(({ cold, expectObservable }) => {

@@ -11,7 +11,10 @@ import { StageHost } from './stage-host.js';
 // minus max_delay_ms) passes them. Late records within allowed_lateness_ms pass on (the resampler
 // decides whether their step is still open); later ones and duplicates are dead-lettered.
 
-export function orderByEventTime(options: PipelineDataOptions | PipelineDataOptionsInput, ctx: OperatorContext): OperatorFunction<Observation, Observation> {
+export function orderByEventTime(
+  options: PipelineDataOptions | PipelineDataOptionsInput,
+  ctx: OperatorContext,
+): OperatorFunction<Observation, Observation> {
   const o = resolveOptions(options);
   return keyedOperator<Observation, Observation>(ctx, o.source.ordering.idle_flush_ms, () => {
     // The stage keeps times and values; the original objects (with their origin) wait here.

@@ -27,7 +27,10 @@ export class OrderStage extends Stage {
   private readonly delay: number;
   private readonly replace: boolean;
 
-  constructor(o: ResolvedOptions, private readonly release: ReleaseFn) {
+  constructor(
+    o: ResolvedOptions,
+    private readonly release: ReleaseFn,
+  ) {
     super();
     this.fields = o.fieldCount;
     this.entry = 1 + o.fieldCount;

@@ -29,16 +29,25 @@ function records(): RawRecord[] {
     for (const k of ['a', 'b']) {
       if (k === 'b' && i % 11 === 5) continue; // gaps to impute
       const t = (i + (i % 4 === 1 ? 2 : 0)) * 1000; // out of order within the delay
-      out.push({ payload: JSON.stringify({ stream: k, timestamp: t, value: Math.sin(i / 5) + (k === 'b' ? 3 : 0) }), format: 'json', origin });
+      out.push({
+        payload: JSON.stringify({ stream: k, timestamp: t, value: Math.sin(i / 5) + (k === 'b' ? 3 : 0) }),
+        format: 'json',
+        origin,
+      });
     }
     if (i % 30 === 7) out.push({ payload: '{"stream":"a","timestamp":', format: 'json', origin }); // dead letter
   }
   return out;
 }
 
-function stages<T>(ctx: OperatorContext, wrap: <I, O>(op: OperatorFunction<I, O>) => OperatorFunction<I, O> | OperatorFunction<readonly I[], O[]>): T[] {
+function stages<T>(
+  ctx: OperatorContext,
+  wrap: <I, O>(op: OperatorFunction<I, O>) => OperatorFunction<I, O> | OperatorFunction<readonly I[], O[]>,
+): T[] {
   const o = options;
-  return [parse(o, ctx), orderByEventTime(o, ctx), resample(o, ctx), impute(o, ctx), normalise(o, ctx), engineerFeatures(o, ctx)].map((op) => wrap(op as OperatorFunction<unknown, unknown>)) as T[];
+  return [parse(o, ctx), orderByEventTime(o, ctx), resample(o, ctx), impute(o, ctx), normalise(o, ctx), engineerFeatures(o, ctx)].map(
+    (op) => wrap(op as OperatorFunction<unknown, unknown>),
+  ) as T[];
 }
 
 describe('overBatches', () => {
@@ -54,7 +63,12 @@ describe('overBatches', () => {
     const batches: RawRecord[][] = [];
     for (let i = 0, j = 0; i < recs.length; i += sizes[j++ % sizes.length]) batches.push(recs.slice(i, i + sizes[j % sizes.length]));
     const outBatches: unknown[][] = await lastValueFrom(from(batches).pipe(bp, bob, brs, bim, bno, bfe, toArray()));
-    const got = await lastValueFrom(from(outBatches).pipe(mergeMap((b) => b), toArray()));
+    const got = await lastValueFrom(
+      from(outBatches).pipe(
+        mergeMap((b) => b),
+        toArray(),
+      ),
+    );
 
     expect(expected.length).toBeGreaterThan(100);
     expect(got).toEqual(expected);

@@ -43,7 +43,8 @@ export function p2Update(s: Float64Array, o: number, p: number, x: number, n: nu
       const np = s[pos + i + 1];
       const nm = s[pos + i - 1];
       const ni = s[pos + i];
-      const par = qi + (ds / (np - nm)) * (((ni - nm + ds) * (s[q + i + 1] - qi)) / (np - ni) + ((np - ni - ds) * (qi - s[q + i - 1])) / (ni - nm));
+      const par =
+        qi + (ds / (np - nm)) * (((ni - nm + ds) * (s[q + i + 1] - qi)) / (np - ni) + ((np - ni - ds) * (qi - s[q + i - 1])) / (ni - nm));
       if (s[q + i - 1] < par && par < s[q + i + 1]) s[q + i] = par;
       else s[q + i] = qi + (ds * (s[q + i + ds] - qi)) / (s[pos + i + ds] - ni);
       s[pos + i] = ni + ds;

@@ -44,7 +44,7 @@ export class LineProtocolParser {
     for (const pair of splitUnescaped(sections[1], ',', true)) {
       const eq = indexUnescaped(pair, '=');
       if (eq <= 0) return ['parse_error', `bad field "${pair}"`];
-      const name = unescape(pair.slice(0, eq));
+      const name = unescapeLineProtocol(pair.slice(0, eq));
       const mapped = this.mapField(name);
       if (mapped === undefined) return ['schema_mismatch', `unknown field "${name}"`];
       const v = fieldValue(pair.slice(eq + 1));
@@ -59,13 +59,13 @@ export class LineProtocolParser {
 
   private streamId(section: string): string | Err {
     const parts = splitUnescaped(section, ',', false);
-    const measurement = unescape(parts[0]);
+    const measurement = unescapeLineProtocol(parts[0]);
     if (measurement === '') return ['parse_error', 'empty measurement'];
     const tags = new Map<string, string>();
     for (const p of parts.slice(1)) {
       const eq = indexUnescaped(p, '=');
       if (eq <= 0) return ['parse_error', `bad tag "${p}"`];
-      tags.set(unescape(p.slice(0, eq)), unescape(p.slice(eq + 1)));
+      tags.set(unescapeLineProtocol(p.slice(0, eq)), unescapeLineProtocol(p.slice(eq + 1)));
     }
     const wanted = this.cfg.input.line.stream_tags;
     if (wanted === null) {
@@ -98,9 +98,15 @@ function splitUnescaped(s: string, sep: string, quotes: boolean): string[] {
   let inQuote = false;
   for (let i = 0; i < s.length; i++) {
     const c = s[i];
-    if (c === '\\') { i++; continue; }
+    if (c === '\\') {
+      i++;
+      continue;
+    }
     if (quotes && c === '"') inQuote = !inQuote;
-    else if (c === sep && !inQuote) { out.push(s.slice(start, i)); start = i + 1; }
+    else if (c === sep && !inQuote) {
+      out.push(s.slice(start, i));
+      start = i + 1;
+    }
   }
   out.push(s.slice(start));
   return out;
@@ -114,6 +120,6 @@ function indexUnescaped(s: string, ch: string): number {
   return -1;
 }
 
-function unescape(s: string): string {
+function unescapeLineProtocol(s: string): string {
   return s.replace(/\\([,= "\\])/g, '$1');
 }

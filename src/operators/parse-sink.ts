@@ -24,7 +24,10 @@ export function toNumber(v: unknown): number {
 }
 
 /** field name lookup: source name -> pipeline field, or undefined for an unknown field. */
-export function fieldMapper(map: Readonly<Record<string, string>> | null, fieldNames: readonly string[]): (name: string) => string | undefined {
+export function fieldMapper(
+  map: Readonly<Record<string, string>> | null,
+  fieldNames: readonly string[],
+): (name: string) => string | undefined {
   if (map === null) {
     const known = new Set(fieldNames);
     return (n) => (known.has(n) ? n : undefined);

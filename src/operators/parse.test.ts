@@ -28,7 +28,7 @@ describe('parseEventTime', () => {
     expect(parseEventTime(ms / 1000, 'auto')).toBe(ms);
     expect(parseEventTime(ms, 'auto')).toBe(ms);
     expect(parseEventTime(ms * 1000, 'auto')).toBe(ms);
-    expect(parseEventTime(String(ms) + '000000', 'auto')).toBe(ms);
+    expect(parseEventTime(`${String(ms)}000000`, 'auto')).toBe(ms);
     expect(parseEventTime('1714566615250123456', 'ns')).toBeCloseTo(1714566615250.123456, 6);
     expect(parseEventTime(5, 'ms')).toBe(5);
   });
@@ -49,7 +49,10 @@ describe('JSON', () => {
   it('maps keys to stream, time and fields; arrays give several observations', () => {
     const opts: PipelineDataOptionsInput = {
       ...weather,
-      input: { stream_prefix: 'weather/', json: { stream_keys: ['station', 'sensor'], time_key: 'ts', fields: { t: 'temp_c', rh: 'humidity' }, ignore_keys: ['note'] } },
+      input: {
+        stream_prefix: 'weather/',
+        json: { stream_keys: ['station', 'sensor'], time_key: 'ts', fields: { t: 'temp_c', rh: 'humidity' }, ignore_keys: ['note'] },
+      },
     };
     const { obs, dead } = parseAll(opts, [
       raw('json', '{"station":"KSEA","sensor":1,"ts":"2024-01-01T00:00:00Z","t":3.5,"rh":"81","note":"x"}'),
@@ -76,17 +79,25 @@ describe('JSON', () => {
       ['{"stream":"a","timestamp":1}', 'schema_mismatch', /no fields/],
       ['[1]', 'schema_mismatch', /element 0: not a JSON object/],
     ];
-    const { obs, dead } = parseAll(weather, cases.map(([p]) => raw('json', p)));
+    const { obs, dead } = parseAll(
+      weather,
+      cases.map(([p]) => raw('json', p)),
+    );
     expect(obs).toEqual([]);
     expect(dead.map((d) => [d.record.payload, d.code])).toEqual(cases.map(([p, c]) => [p, c]));
-    dead.forEach((d, i) => expect(d.detail).toMatch(cases[i][2]));
+    dead.forEach((d, i) => {
+      expect(d.detail).toMatch(cases[i][2]);
+    });
   });
 });
 
 describe('InfluxDB line protocol', () => {
   it('makes the stream id from measurement and tags, reads floats, integers and booleans', () => {
     const { obs, dead } = parseAll(weather, [
-      raw('line', 'weather,station=KSEA,city=Seattle temp_c=3.5,humidity=81i 1704067200000000000\nweather,station=KPDX,city=Portland temp_c=4 1704067800000000000'),
+      raw(
+        'line',
+        'weather,station=KSEA,city=Seattle temp_c=3.5,humidity=81i 1704067200000000000\nweather,station=KPDX,city=Portland temp_c=4 1704067800000000000',
+      ),
       raw('line', 'my\\ weather,station=K\\,1 temp_c=1,humidity=t 1704067200000000000'),
     ]);
     expect(dead).toEqual([]);
@@ -106,29 +117,42 @@ describe('InfluxDB line protocol', () => {
 
   it('dead-letters bad lines one by one, keeping the good ones', () => {
     const { obs, dead } = parseAll(weather, [
-      raw('line', [
-        'weather,station=A temp_c=1 1704067200000000000',
-        'weather,station=A temp_c=1',
-        'weather,station=A temp_c="warm" 1704067200000000000',
-        'weather,station=A wind=3 1704067200000000000',
-        'weather,station=A temp_c=abc 1704067200000000000',
-        'weather,station=A temp_c=1 12:00',
-        'weather,station=A',
-      ].join('\n')),
+      raw(
+        'line',
+        [
+          'weather,station=A temp_c=1 1704067200000000000',
+          'weather,station=A temp_c=1',
+          'weather,station=A temp_c="warm" 1704067200000000000',
+          'weather,station=A wind=3 1704067200000000000',
+          'weather,station=A temp_c=abc 1704067200000000000',
+          'weather,station=A temp_c=1 12:00',
+          'weather,station=A',
+        ].join('\n'),
+      ),
     ]);
     expect(obs).toHaveLength(1);
-    expect(dead.map((d) => d.code)).toEqual(['schema_mismatch', 'schema_mismatch', 'schema_mismatch', 'parse_error', 'parse_error', 'parse_error']);
+    expect(dead.map((d) => d.code)).toEqual([
+      'schema_mismatch',
+      'schema_mismatch',
+      'schema_mismatch',
+      'parse_error',
+      'parse_error',
+      'parse_error',
+    ]);
     expect(dead.map((d) => d.detail.slice(0, 7))).toEqual(['line 2:', 'line 3:', 'line 4:', 'line 5:', 'line 6:', 'line 7:']);
   });
 });
 
 describe('CSV', () => {
   it('takes the header from the first record and maps columns', () => {
-    const { obs, dead } = parseAll({ ...weather, input: { csv: { stream_columns: ['station'], time_column: 'date', fields: { t: 'temp_c', rh: 'humidity' } } } }, [
-      raw('csv', 'station,date,t,rh,comment'),
-      raw('csv', 'KSEA,2024-01-01T00:00:00,3.5,81,"dry, cold"'),
-      raw('csv', 'KSEA,2024-01-01T00:10:00,,80,'),
-    ]);
+    const { obs, dead } = parseAll(
+      { ...weather, input: { csv: { stream_columns: ['station'], time_column: 'date', fields: { t: 'temp_c', rh: 'humidity' } } } },
+      [
+        raw('csv', 'station,date,t,rh,comment'),
+        raw('csv', 'KSEA,2024-01-01T00:00:00,3.5,81,"dry, cold"'),
+        raw('csv', 'KSEA,2024-01-01T00:10:00,,80,'),
+      ],
+    );
     expect(dead).toEqual([]);
     expect(obs.map((o) => [o.key, o.eventTime, o.fields])).toEqual([
       ['KSEA', Date.UTC(2024, 0, 1), { temp_c: 3.5, humidity: 81 }],
@@ -150,7 +174,14 @@ describe('CSV', () => {
       raw('csv', 'a,2016-04-12T00:00:01,'),
       raw('csv', 'a,"2016-04-12,1'),
     ]);
-    expect(dead.map((d) => d.code)).toEqual(['parse_error', 'non_finite', 'schema_mismatch', 'schema_mismatch', 'schema_mismatch', 'parse_error']);
+    expect(dead.map((d) => d.code)).toEqual([
+      'parse_error',
+      'non_finite',
+      'schema_mismatch',
+      'schema_mismatch',
+      'schema_mismatch',
+      'parse_error',
+    ]);
   });
 });
 
@@ -158,10 +189,11 @@ describe('parse operator', () => {
   it('emits observations and sends dead letters to the context, counted', async () => {
     const ctx = testContext();
     const out = await lastValueFrom(
-      from([raw('json', '{"stream":"a","timestamp":1000,"value":1}'), raw('json', 'nope'), { format: 'xml', payload: '<a/>', origin } as unknown as RawRecord]).pipe(
-        parse({ step_ms: 1000, input: { time_unit: 'ms' } }, ctx),
-        toArray(),
-      ),
+      from([
+        raw('json', '{"stream":"a","timestamp":1000,"value":1}'),
+        raw('json', 'nope'),
+        { format: 'xml', payload: '<a/>', origin } as unknown as RawRecord,
+      ]).pipe(parse({ step_ms: 1000, input: { time_unit: 'ms' } }, ctx), toArray()),
     );
     expect(out).toEqual([{ key: 'a', eventTime: 1000, fields: { value: 1 }, origin }]);
     expect(ctx.deadLetters.map((d) => d.code)).toEqual(['parse_error', 'parse_error']);

@@ -51,7 +51,10 @@ export function contextSink(ctx: OperatorContext, onObservation: (o: Observation
   };
 }
 
-export function parse(options: PipelineDataOptions | PipelineDataOptionsInput, ctx: OperatorContext): OperatorFunction<RawRecord, Observation> {
+export function parse(
+  options: PipelineDataOptions | PipelineDataOptionsInput,
+  ctx: OperatorContext,
+): OperatorFunction<RawRecord, Observation> {
   return keyedOperator<RawRecord, Observation>(ctx, null, () => {
     const parser = new RecordParser(options);
     let out: (o: Observation) => void = () => {};

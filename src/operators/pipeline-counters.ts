@@ -17,7 +17,17 @@ export class PipelineCounters {
 
   /** Sends what changed since the last report. Dead letters are counted as errors when they happen. */
   report(m: ComponentMetrics): void {
-    const now = [this.received, this.sent, this.deadLetters, this.replaced, this.lateAccepted, this.overflows, this.imputedSteps, this.brokenGaps, this.brokenSteps];
+    const now = [
+      this.received,
+      this.sent,
+      this.deadLetters,
+      this.replaced,
+      this.lateAccepted,
+      this.overflows,
+      this.imputedSteps,
+      this.brokenGaps,
+      this.brokenSteps,
+    ];
     const d = (i: number): number => now[i] - this.reported[i];
     m.received(d(0));
     m.sent(d(1));

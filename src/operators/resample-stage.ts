@@ -17,7 +17,10 @@ export class ResampleStage extends Stage {
   private readonly agg: Int32Array;
   private readonly out: Float64Array;
 
-  constructor(o: ResolvedOptions, private readonly emit: BucketFn) {
+  constructor(
+    o: ResolvedOptions,
+    private readonly emit: BucketFn,
+  ) {
     super();
     this.fields = o.fieldCount;
     this.step = o.stepMs;
@@ -64,10 +67,20 @@ export class ResampleStage extends Stage {
       }
       switch (this.agg[i]) {
         case AGG.mean:
-        case AGG.sum: f[a] += v; break;
-        case AGG.min: if (v < f[a]) f[a] = v; break;
-        case AGG.max: if (v > f[a]) f[a] = v; break;
-        default: if (t >= f[a + 2]) { f[a] = v; f[a + 2] = t; }
+        case AGG.sum:
+          f[a] += v;
+          break;
+        case AGG.min:
+          if (v < f[a]) f[a] = v;
+          break;
+        case AGG.max:
+          if (v > f[a]) f[a] = v;
+          break;
+        default:
+          if (t >= f[a + 2]) {
+            f[a] = v;
+            f[a + 2] = t;
+          }
       }
     }
     return true;

@@ -10,7 +10,10 @@ import { StageHost } from './stage-host.js';
 // Ordered observations -> one tick per step that had records (aggregated per field; NaN for fields
 // without a record; gaps are left to `impute`). A record whose step was already emitted is late.
 
-export function resample(options: PipelineDataOptions | PipelineDataOptionsInput, ctx: OperatorContext): OperatorFunction<Observation, Tick> {
+export function resample(
+  options: PipelineDataOptions | PipelineDataOptionsInput,
+  ctx: OperatorContext,
+): OperatorFunction<Observation, Tick> {
   const o = resolveOptions(options);
   return keyedOperator<Observation, Tick>(ctx, o.source.ordering.idle_flush_ms, () => {
     let out: (x: Tick) => void = () => {};
@@ -24,10 +27,17 @@ export function resample(options: PipelineDataOptions | PipelineDataOptionsInput
       next(obs, emit) {
         ctx.metrics.received(1);
         out = emit;
-        o.fieldNames.forEach((n, i) => { vals[i] = obs.fields[n] ?? NaN; });
+        o.fieldNames.forEach((n, i) => {
+          vals[i] = obs.fields[n] ?? NaN;
+        });
         if (!stage.add(host.slotFor(obs.key), obs.eventTime, vals, 0)) {
           ctx.metrics.error('late_record', 'resample', 1);
-          ctx.deadLetter({ record: obs, code: 'late_record', detail: `step ${stage.stepOf(obs.eventTime)} was already emitted`, origin: obs.origin });
+          ctx.deadLetter({
+            record: obs,
+            code: 'late_record',
+            detail: `step ${stage.stepOf(obs.eventTime)} was already emitted`,
+            origin: obs.origin,
+          });
         }
       },
       tick(now, emit) {

@@ -65,7 +65,7 @@ export function resolveOptions(input: PipelineDataOptions | PipelineDataOptionsI
     maxGapSteps: o.impute.max_gap_steps,
     seasonSteps: o.impute.season_steps,
     normMethod: NORM[o.normalise.method],
-    ewmAlpha: 1 - Math.pow(2, -1 / o.normalise.half_life_steps),
+    ewmAlpha: 1 - 2 ** (-1 / o.normalise.half_life_steps),
     transform: TRANSFORM[o.normalise.transform],
     lags: Int32Array.from(f.lags),
     diffs: Int32Array.from(f.diffs),

@@ -11,7 +11,8 @@ const options = { step_ms: 1000, fields: [{ name: 'value' }], features: { lags: 
 function records(): Observation[] {
   const out: Observation[] = [];
   for (let i = 0; i < 60; i++) {
-    for (const k of ['a', 'b', 'c']) if ((i + k.charCodeAt(0)) % 7 !== 0) out.push({ key: k, eventTime: i * 1000, fields: { value: Math.sin(i + k.charCodeAt(0)) } });
+    for (const k of ['a', 'b', 'c'])
+      if ((i + k.charCodeAt(0)) % 7 !== 0) out.push({ key: k, eventTime: i * 1000, fields: { value: Math.sin(i + k.charCodeAt(0)) } });
   }
   out.push({ key: 'a', eventTime: NaN, fields: { value: 1 } }); // dead-lettered either way
   return out;
@@ -29,7 +30,9 @@ describe('shapeBatches', () => {
     const q = new StreamProcessor(options, ctx);
     const batches = [recs.slice(0, 50), recs.slice(50, 51), recs.slice(51)].map((observations) => ({ observations }));
     const passed: unknown[] = [];
-    from(batches).pipe(shapeBatches(q, (s) => composed.push(cloneStep(s)))).subscribe((b) => passed.push(b));
+    from(batches)
+      .pipe(shapeBatches(q, (s) => composed.push(cloneStep(s))))
+      .subscribe((b) => passed.push(b));
 
     expect(passed).toEqual(batches);
     expect(composed.length).toBeGreaterThan(100);

@@ -11,7 +11,10 @@ export class StageHost {
   private readonly keys: string[] = [];
 
   constructor(private readonly stages: readonly Stage[]) {
-    this.arena = new SlotArena(stages.reduce((a, s) => a + s.size64, 0), stages.reduce((a, s) => a + s.size16, 0));
+    this.arena = new SlotArena(
+      stages.reduce((a, s) => a + s.size64, 0),
+      stages.reduce((a, s) => a + s.size16, 0),
+    );
     let o64 = 0;
     let o16 = 0;
     for (const s of stages) {

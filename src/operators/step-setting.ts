@@ -27,7 +27,13 @@ export function formatDuration(ms: number): string {
   if (!(ms > 0) || !Number.isFinite(ms)) return String(ms);
   let left = Math.round(ms);
   let out = '';
-  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000], ['ms', 1]] as const) {
+  for (const [unit, size] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1_000],
+    ['ms', 1],
+  ] as const) {
     const n = Math.floor(left / size);
     if (n > 0) out += `${n}${unit}`;
     left -= n * size;
@@ -41,7 +47,10 @@ export function formatDuration(ms: number): string {
  * a string and fails as "expected number".
  */
 export const StepSetting = z
-  .preprocess((v) => (typeof v !== 'string' ? v : v.trim() === 'auto' ? AUTO_STEP_MS : (parseDuration(v) ?? v)), z.number().int().positive())
+  .preprocess(
+    (v) => (typeof v !== 'string' ? v : v.trim() === 'auto' ? AUTO_STEP_MS : (parseDuration(v) ?? v)),
+    z.number().int().positive(),
+  )
   .describe('Grid step in milliseconds (600000: 10 min, 1000: 1 s), a duration ("10m", "1h", "1d") or "auto" (inferred from the data).');
 
 /** True when the options' step is still `auto` (not yet inferred from data). */

@@ -7,12 +7,17 @@ import type { PipelineDataOptionsInput } from './options.js';
 import { streamPipeline } from './stream-pipeline.js';
 import { streamPipelineBatches } from './stream-pipeline-batches.js';
 
-const opts: PipelineDataOptionsInput = { step_ms: 1000, batching: { max_batch: 4, max_wait_ms: 10 }, features: { lags: [1], rolling_windows: [3] } };
+const opts: PipelineDataOptionsInput = {
+  step_ms: 1000,
+  batching: { max_batch: 4, max_wait_ms: 10 },
+  features: { lags: [1], rolling_windows: [3] },
+};
 
 function records(): Observation[] {
   const out: Observation[] = [];
   for (let t = 0; t < 30; t++) {
-    for (let s = 0; s < 5; s++) if ((t * 7 + s * 3) % 11 !== 0) out.push({ key: `s${s}`, eventTime: t * 1000 + s, fields: { value: Math.sin(t + s) * 10 + s } });
+    for (let s = 0; s < 5; s++)
+      if ((t * 7 + s * 3) % 11 !== 0) out.push({ key: `s${s}`, eventTime: t * 1000 + s, fields: { value: Math.sin(t + s) * 10 + s } });
   }
   return out;
 }
@@ -26,7 +31,13 @@ describe('streamPipelineBatches', () => {
       expect(b.size).toBeLessThanOrEqual(4);
       expect(new Set(b.keys).size).toBe(b.size);
       for (let i = 0; i < b.size; i++) {
-        rows.push({ key: b.keys[i], t: b.t[i], x: Array.from(b.x.subarray(i * b.width, (i + 1) * b.width)), imputed: [b.imputed[i]], broken: b.broken[i] === 1 });
+        rows.push({
+          key: b.keys[i],
+          t: b.t[i],
+          x: Array.from(b.x.subarray(i * b.width, (i + 1) * b.width)),
+          imputed: [b.imputed[i]],
+          broken: b.broken[i] === 1,
+        });
       }
     }
     expect(rows).toEqual(steps.map((s) => ({ key: s.key, t: s.t, x: Array.from(s.x), imputed: Array.from(s.imputed), broken: s.broken })));

@@ -40,11 +40,14 @@ export function streamPipelineBatches(
       };
       const sink = contextSink(ctx, (obs) => p.push(obs, emit));
       const idle = o.source.ordering.idle_flush_ms;
-      const ticker = idle === null ? undefined : ctx.clock.scheduler.schedule(function () {
-        p.advanceWatermark(ctx.clock.now() - o.maxDelayMs, emit);
-        p.reportMetrics();
-        this.schedule(undefined, idle);
-      }, idle);
+      const ticker =
+        idle === null
+          ? undefined
+          : ctx.clock.scheduler.schedule(function () {
+              p.advanceWatermark(ctx.clock.now() - o.maxDelayMs, emit);
+              p.reportMetrics();
+              this.schedule(undefined, idle);
+            }, idle);
       let seen = 0;
       const inner = source.subscribe({
         next: (item) => {

@@ -27,7 +27,9 @@ function runAll(options: PipelineDataOptionsInput, input: readonly Observation[]
   const ctx = testContext();
   const p = new StreamProcessor(options, ctx);
   const out: FeatureStep[] = [];
-  const emit = (s: FeatureStep): void => { out.push(cloneStep(s)); };
+  const emit = (s: FeatureStep): void => {
+    out.push(cloneStep(s));
+  };
   for (const o of input) p.push(o, emit);
   p.flush(emit);
   return { out, ctx, p };
@@ -40,20 +42,29 @@ const byKey = (steps: FeatureStep[]): Record<string, FeatureStep[]> => {
 };
 
 /** Streams of records with distinct, increasing times (ms), random gaps and values. */
-const seriesArb = fc.array(
-  fc.array(fc.record({ dt: fc.integer({ min: 1, max: 4000 }), v: fc.double({ min: 1, max: 100, noNaN: true }), aux: fc.option(fc.integer({ min: 0, max: 9 })) }), { minLength: 1, maxLength: 60 }),
-  { minLength: 1, maxLength: 4 },
-).map((streams) =>
-  streams.flatMap((recs, s) => {
-    let t = 1_700_000_000_000;
-    return recs.map((r) => {
-      t += r.dt;
-      const fields: Record<string, number> = { value: r.v };
-      if (r.aux !== null) fields.aux = r.aux;
-      return { key: `s${s}`, eventTime: t, fields } as Observation;
-    });
-  }),
-);
+const seriesArb = fc
+  .array(
+    fc.array(
+      fc.record({
+        dt: fc.integer({ min: 1, max: 4000 }),
+        v: fc.double({ min: 1, max: 100, noNaN: true }),
+        aux: fc.option(fc.integer({ min: 0, max: 9 })),
+      }),
+      { minLength: 1, maxLength: 60 },
+    ),
+    { minLength: 1, maxLength: 4 },
+  )
+  .map((streams) =>
+    streams.flatMap((recs, s) => {
+      let t = 1_700_000_000_000;
+      return recs.map((r) => {
+        t += r.dt;
+        const fields: Record<string, number> = { value: r.v };
+        if (r.aux !== null) fields.aux = r.aux;
+        return { key: `s${s}`, eventTime: t, fields } as Observation;
+      });
+    }),
+  );
 
 describe('StreamProcessor', () => {
   it('gives the same output for any arrival order within the allowed delay', () => {
@@ -62,7 +73,10 @@ describe('StreamProcessor', () => {
         const sorted = [...records].sort((a, b) => a.eventTime - b.eventTime);
         // Arrival order = event time + a delay in [0, max_delay]: nothing arrives after the
         // watermark passed it, whatever the permutation.
-        const shuffled = records.map((r, i) => ({ r, at: r.eventTime + jitter[i % jitter.length] })).sort((a, b) => a.at - b.at).map((x) => x.r);
+        const shuffled = records
+          .map((r, i) => ({ r, at: r.eventTime + jitter[i % jitter.length] }))
+          .sort((a, b) => a.at - b.at)
+          .map((x) => x.r);
         const a = runAll(base, sorted);
         const b = runAll(base, shuffled);
         expect(b.ctx.deadLetters).toEqual([]);
@@ -114,7 +128,14 @@ describe('StreamProcessor', () => {
         const fused = await lastValueFrom(from(sorted).pipe(streamPipeline(base, testContext()), toArray()));
         const ctx = testContext();
         const chained = await lastValueFrom(
-          from(sorted).pipe(orderByEventTime(base, ctx), resample(base, ctx), impute(base, ctx), normalise(base, ctx), engineerFeatures(base, ctx), toArray()),
+          from(sorted).pipe(
+            orderByEventTime(base, ctx),
+            resample(base, ctx),
+            impute(base, ctx),
+            normalise(base, ctx),
+            engineerFeatures(base, ctx),
+            toArray(),
+          ),
         );
         expect(byKey(chained)).toEqual(byKey(fused));
       }),
@@ -130,11 +151,17 @@ describe('StreamProcessor', () => {
         const ctx = testContext();
         const first = new StreamProcessor(base, ctx);
         const out: FeatureStep[] = [];
-        const emit = (s: FeatureStep): void => { out.push(cloneStep(s)); };
-        records.slice(0, cut).forEach((r) => first.push(r, emit));
+        const emit = (s: FeatureStep): void => {
+          out.push(cloneStep(s));
+        };
+        records.slice(0, cut).forEach((r) => {
+          first.push(r, emit);
+        });
         const second = new StreamProcessor(base, ctx);
         for (const key of first.keys()) second.restore(key, first.snapshot(key) as Uint8Array);
-        records.slice(cut).forEach((r) => second.push(r, emit));
+        records.slice(cut).forEach((r) => {
+          second.push(r, emit);
+        });
         second.flush(emit);
         expect(byKey(out)).toEqual(byKey(whole));
       }),
@@ -145,34 +172,39 @@ describe('StreamProcessor', () => {
   it('denormalises the next observed target back to the step mean, from a restored snapshot', () => {
     let checked = 0;
     fc.assert(
-      fc.property(seriesArb, fc.constantFrom('none', 'log', 'log_return'), fc.constantFrom('zscore', 'ewm_zscore', 'minmax', 'robust'), (records, transform, method) => {
-        const options = { ...base, normalise: { transform, method } } as PipelineDataOptionsInput;
-        // The transform applies to the target only: aux = 0 (exogenous) is fine under log.
-        const accepted = records;
-        const p = new StreamProcessor(options, testContext());
-        const snaps = new Map<string, Uint8Array>();
-        const means = new Map<string, number>();
-        for (const r of accepted) {
-          const k = `${r.key}@${Math.floor(r.eventTime / STEP) * STEP}`;
-          means.set(k + 's', (means.get(k + 's') ?? 0) + r.fields.value);
-          means.set(k + 'n', (means.get(k + 'n') ?? 0) + 1);
-        }
-        const emit = (s: FeatureStep): void => {
-          const prev = snaps.get(s.key);
-          if (prev !== undefined && !Number.isNaN(s.target[0])) {
-            const q = new StreamProcessor(options, testContext());
-            q.restore(s.key, prev);
-            const back = q.denormalise(s.key, 0, [s.target[0]], [0]).mean[0];
-            const k = `${s.key}@${s.t}`;
-            const want = (means.get(k + 's') as number) / (means.get(k + 'n') as number);
-            expect(Math.abs(back - want)).toBeLessThanOrEqual(1e-9 * Math.max(1, want));
-            checked++;
+      fc.property(
+        seriesArb,
+        fc.constantFrom('none', 'log', 'log_return'),
+        fc.constantFrom('zscore', 'ewm_zscore', 'minmax', 'robust'),
+        (records, transform, method) => {
+          const options = { ...base, normalise: { transform, method } } as PipelineDataOptionsInput;
+          // The transform applies to the target only: aux = 0 (exogenous) is fine under log.
+          const accepted = records;
+          const p = new StreamProcessor(options, testContext());
+          const snaps = new Map<string, Uint8Array>();
+          const means = new Map<string, number>();
+          for (const r of accepted) {
+            const k = `${r.key}@${Math.floor(r.eventTime / STEP) * STEP}`;
+            means.set(`${k}s`, (means.get(`${k}s`) ?? 0) + r.fields.value);
+            means.set(`${k}n`, (means.get(`${k}n`) ?? 0) + 1);
           }
-          snaps.set(s.key, p.snapshot(s.key) as Uint8Array);
-        };
-        for (const r of records) p.push(r, emit);
-        p.flush(emit);
-      }),
+          const emit = (s: FeatureStep): void => {
+            const prev = snaps.get(s.key);
+            if (prev !== undefined && !Number.isNaN(s.target[0])) {
+              const q = new StreamProcessor(options, testContext());
+              q.restore(s.key, prev);
+              const back = q.denormalise(s.key, 0, [s.target[0]], [0]).mean[0];
+              const k = `${s.key}@${s.t}`;
+              const want = (means.get(`${k}s`) as number) / (means.get(`${k}n`) as number);
+              expect(Math.abs(back - want)).toBeLessThanOrEqual(1e-9 * Math.max(1, want));
+              checked++;
+            }
+            snaps.set(s.key, p.snapshot(s.key) as Uint8Array);
+          };
+          for (const r of records) p.push(r, emit);
+          p.flush(emit);
+        },
+      ),
       { numRuns: 40 },
     );
     expect(checked).toBeGreaterThan(100);
@@ -195,7 +227,9 @@ describe('StreamProcessor', () => {
     const ctx = testContext();
     const p = new StreamProcessor({ ...base, normalise: { transform: 'log' } }, ctx);
     const out: FeatureStep[] = [];
-    const emit = (s: FeatureStep): void => { out.push(cloneStep(s)); };
+    const emit = (s: FeatureStep): void => {
+      out.push(cloneStep(s));
+    };
     const bad: [Observation, string][] = [
       [{ key: 'k', eventTime: 0, fields: { value: Number.NaN } }, 'non_finite'],
       [{ key: 'k', eventTime: 0, fields: { value: Infinity } }, 'non_finite'],
@@ -221,9 +255,14 @@ describe('StreamProcessor', () => {
 
   it('merges a record within allowed lateness into its still-open step', () => {
     const ctx = testContext();
-    const p = new StreamProcessor({ step_ms: 10_000, ordering: { allowed_lateness_ms: 5000 }, features: { lags: [], diffs: [], rolling_windows: [], calendar: false } }, ctx);
+    const p = new StreamProcessor(
+      { step_ms: 10_000, ordering: { allowed_lateness_ms: 5000 }, features: { lags: [], diffs: [], rolling_windows: [], calendar: false } },
+      ctx,
+    );
     const out: FeatureStep[] = [];
-    const emit = (s: FeatureStep): void => { out.push(cloneStep(s)); };
+    const emit = (s: FeatureStep): void => {
+      out.push(cloneStep(s));
+    };
     p.push({ key: 'k', eventTime: 0, fields: { value: 1 } }, emit);
     p.push({ key: 'k', eventTime: 8000, fields: { value: 2 } }, emit);
     p.push({ key: 'k', eventTime: 4000, fields: { value: 6 } }, emit); // late by 4 s: joins step 0
@@ -242,8 +281,12 @@ describe('StreamProcessor', () => {
   it('forgets an evicted stream: it starts again from a fresh state', () => {
     const p = new StreamProcessor({ step_ms: 1000, features: { calendar: false } }, testContext());
     const out: FeatureStep[] = [];
-    const emit = (s: FeatureStep): void => { out.push(cloneStep(s)); };
-    [0, 1000, 2000].forEach((t) => p.push({ key: 'a', eventTime: t, fields: { value: t / 100 } }, emit));
+    const emit = (s: FeatureStep): void => {
+      out.push(cloneStep(s));
+    };
+    [0, 1000, 2000].forEach((t) => {
+      p.push({ key: 'a', eventTime: t, fields: { value: t / 100 } }, emit);
+    });
     p.flush(emit);
     expect(p.evict('a')).toBe(true);
     expect(p.evict('a')).toBe(false);

@@ -43,7 +43,10 @@ export class StreamProcessor {
   private readonly waits: boolean;
   private readonly isTarget: Uint8Array;
 
-  constructor(options: PipelineDataOptions | PipelineDataOptionsInput | ResolvedOptions, private readonly ctx: OperatorContext) {
+  constructor(
+    options: PipelineDataOptions | PipelineDataOptionsInput | ResolvedOptions,
+    private readonly ctx: OperatorContext,
+  ) {
     const o = 'fieldNames' in options ? options : resolveOptions(options);
     this.options = o;
     this.waits = o.maxDelayMs + o.allowedLatenessMs > 0;
@@ -186,9 +189,13 @@ export class StreamProcessor {
     const positive = this.options.transform !== TRANSFORM.none;
     for (let i = 0; i < names.length; i++) {
       const v = fields[names[i]];
-      if (v === undefined) { this.vals[i] = NaN; continue; }
+      if (v === undefined) {
+        this.vals[i] = NaN;
+        continue;
+      }
       if (typeof v !== 'number' || !Number.isFinite(v)) return { code: 'non_finite', detail: `field "${names[i]}" is ${String(v)}` };
-      if (positive && v <= 0 && this.isTarget[i] === 1) return { code: 'non_finite', detail: `field "${names[i]}" is ${v}: the log transform needs values > 0` };
+      if (positive && v <= 0 && this.isTarget[i] === 1)
+        return { code: 'non_finite', detail: `field "${names[i]}" is ${v}: the log transform needs values > 0` };
       this.vals[i] = v;
       found++;
     }
@@ -196,14 +203,20 @@ export class StreamProcessor {
     for (const _ in fields) total++;
     if (total !== found) {
       const unknown = Object.keys(fields).filter((k) => !names.includes(k));
-      return { code: 'schema_mismatch', detail: found === 0 && unknown.length === 0 ? 'no fields' : `unknown field(s) ${unknown.join(', ')}` };
+      return {
+        code: 'schema_mismatch',
+        detail: found === 0 && unknown.length === 0 ? 'no fields' : `unknown field(s) ${unknown.join(', ')}`,
+      };
     }
     if (found === 0) return { code: 'schema_mismatch', detail: 'no fields' };
     return null;
   }
 
   private onOrderResult(r: number, slot: number, obs: Observation): void {
-    if (r === ORDER_DUPLICATE_REPLACED) { this.counters.replaced++; return; }
+    if (r === ORDER_DUPLICATE_REPLACED) {
+      this.counters.replaced++;
+      return;
+    }
     if (r === ORDER_DUPLICATE_DROPPED) return this.reject(obs, 'duplicate', `duplicate of a held record at ${obs.eventTime}`);
     if (r === ORDER_DUPLICATE_RELEASED) {
       return this.reject(obs, 'duplicate', `duplicate at ${obs.eventTime} arrived after the original was released`);
@@ -214,14 +227,20 @@ export class StreamProcessor {
         this.counters.lateAccepted++;
         return;
       }
-      this.reject(obs, 'late_record', `event time ${obs.eventTime} is behind the watermark ${wm} by more than the allowed lateness or its step was emitted`);
+      this.reject(
+        obs,
+        'late_record',
+        `event time ${obs.eventTime} is behind the watermark ${wm} by more than the allowed lateness or its step was emitted`,
+      );
     }
   }
 
   private onRelease(slot: number, t: number, v: Float64Array, off: number): void {
     if (this.resample.add(slot, t, v, off)) return;
     const fields: Record<string, number> = {};
-    this.options.fieldNames.forEach((n, i) => { if (v[off + i] === v[off + i]) fields[n] = v[off + i]; });
+    this.options.fieldNames.forEach((n, i) => {
+      if (v[off + i] === v[off + i]) fields[n] = v[off + i];
+    });
     this.reject({ key: this.keyOf[slot], eventTime: t, fields }, 'late_record', `its step ${this.resample.stepOf(t)} was already emitted`);
   }
 

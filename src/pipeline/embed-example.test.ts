@@ -26,7 +26,9 @@ function csv(): string {
 
 function pipelineYaml(dir: string, out: string): string {
   return [
-    'name: embed', 'step_ms: 3600000', 'fields: [{ name: value, aggregation: last }]',
+    'name: embed',
+    'step_ms: 3600000',
+    'fields: [{ name: value, aggregation: last }]',
     `sources: [{ kind: file, name: f, path: ${join(dir, 'in.csv')}, key_column: stream }]`,
     `sinks: [{ kind: file, forecasts_path: ${join(dir, out, 'forecasts.jsonl')}, alerts_path: ${join(dir, out, 'alerts.jsonl')}, dead_letters_path: ${join(dir, out, 'dead.jsonl')} }]`,
     'model: { cell: gru, units: 4, horizon: 3 }',
@@ -46,7 +48,11 @@ describe('examples/embed.ts', () => {
     await writeFile(join(dir, 'daemon.yaml'), pipelineYaml(dir, 'daemon'));
     await writeFile(join(dir, 'embed.yaml'), pipelineYaml(dir, 'embed'));
 
-    const [{ pipelines: [spec] }] = await loadPipelineFiles([join(dir, 'daemon.yaml')]);
+    const [
+      {
+        pipelines: [spec],
+      },
+    ] = await loadPipelineFiles([join(dir, 'daemon.yaml')]);
     const runtime = new PipelineRuntime(spec, { log: silentLogger(), paced: false });
     await runtime.prepareModel();
     await runtime.start();

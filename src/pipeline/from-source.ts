@@ -30,9 +30,14 @@ export function fromBatches(name: string, batches: AsyncIterable<IngestBatch>, s
       try {
         while (!closed && signal?.aborted !== true) {
           const r = await it.next();
-          if (r.done === true) { done = true; break; }
+          if (r.done === true) {
+            done = true;
+            break;
+          }
           if (closed) break;
-          const released = new Promise<void>((resolve) => { wake = resolve; });
+          const released = new Promise<void>((resolve) => {
+            wake = resolve;
+          });
           sub.next(pipelineBatch(name, r.value, () => wake?.()));
           await released;
         }

@@ -13,7 +13,14 @@ export function parseRecords(options: PipelineDataOptions | PipelineDataOptionsI
   return map((records) => {
     const observations: Observation[] = [];
     const deadLetters: DeadLetter[] = [];
-    const sink = { observation: (o: Observation) => { observations.push(o); }, deadLetter: (d: DeadLetter<RawRecord>) => { deadLetters.push(d); } };
+    const sink = {
+      observation: (o: Observation) => {
+        observations.push(o);
+      },
+      deadLetter: (d: DeadLetter<RawRecord>) => {
+        deadLetters.push(d);
+      },
+    };
     for (const r of records) parser.parse(r, sink);
     return { observations, deadLetters };
   });

@@ -14,7 +14,16 @@ const log: string[] = [];
 const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 2));
 
 function batch(i: number, extra: Partial<IngestBatch> = {}): IngestBatch {
-  return { observations: [], deadLetters: [], position: i, ack: async () => { await tick(); log.push(`ack ${i}`); }, ...extra };
+  return {
+    observations: [],
+    deadLetters: [],
+    position: i,
+    ack: async () => {
+      await tick();
+      log.push(`ack ${i}`);
+    },
+    ...extra,
+  };
 }
 
 async function* source(n: number, make: (i: number) => IngestBatch = batch): AsyncGenerator<IngestBatch> {
@@ -63,9 +72,18 @@ describe('composed pipeline: back-pressure and acknowledgement', () => {
     const out = await lastValueFrom(fromBatches('s', source(3)).pipe(map(outputsOf), toSinks([sink]), commit(), toArray()));
     expect(out.map((b) => b.input.position)).toEqual([1, 2, 3]);
     expect(log).toEqual([
-      'pull 1', 'write 1', 'flush 1 false', 'ack 1',
-      'pull 2', 'write 2', 'flush 2 false', 'ack 2',
-      'pull 3', 'write 3', 'flush 3 false', 'ack 3',
+      'pull 1',
+      'write 1',
+      'flush 1 false',
+      'ack 1',
+      'pull 2',
+      'write 2',
+      'flush 2 false',
+      'ack 2',
+      'pull 3',
+      'write 3',
+      'flush 3 false',
+      'ack 3',
       'source closed',
     ]);
   });
@@ -74,8 +92,15 @@ describe('composed pipeline: back-pressure and acknowledgement', () => {
     log.length = 0;
     const sink = slowSink(new Set([2]));
     const retried: unknown[] = [];
-    const make = (i: number): IngestBatch => batch(i, { retry: async () => { log.push(`retry ${i}`); } });
-    await lastValueFrom(fromBatches('s', source(3, make)).pipe(map(outputsOf), toSinks([sink]), commit({ onRetry: (e) => retried.push(e) }), toArray()));
+    const make = (i: number): IngestBatch =>
+      batch(i, {
+        retry: async () => {
+          log.push(`retry ${i}`);
+        },
+      });
+    await lastValueFrom(
+      fromBatches('s', source(3, make)).pipe(map(outputsOf), toSinks([sink]), commit({ onRetry: (e) => retried.push(e) }), toArray()),
+    );
     expect(sink.written).toEqual([1, 3]);
     expect(log).toContain('retry 2');
     expect(log).not.toContain('ack 2');
@@ -85,7 +110,9 @@ describe('composed pipeline: back-pressure and acknowledgement', () => {
   it('fails the pipeline on a failed write the source cannot redeliver, and closes the source', async () => {
     log.length = 0;
     const sink = slowSink(new Set([2]));
-    await expect(lastValueFrom(fromBatches('s', source(3)).pipe(map(outputsOf), toSinks([sink]), commit()))).rejects.toThrow('write 2 failed');
+    await expect(lastValueFrom(fromBatches('s', source(3)).pipe(map(outputsOf), toSinks([sink]), commit()))).rejects.toThrow(
+      'write 2 failed',
+    );
     await tick();
     expect(log).not.toContain('ack 2');
     expect(log).not.toContain('pull 3');
@@ -103,7 +130,15 @@ describe('composed pipeline: back-pressure and acknowledgement', () => {
   it('stops pulling once aborted: the batch in flight finishes, the source is closed', async () => {
     log.length = 0;
     const ac = new AbortController();
-    const out = await lastValueFrom(fromBatches('s', source(5), ac.signal).pipe(tap((b) => { if (b.input.position === 2) ac.abort(); }), commit(), toArray()));
+    const out = await lastValueFrom(
+      fromBatches('s', source(5), ac.signal).pipe(
+        tap((b) => {
+          if (b.input.position === 2) ac.abort();
+        }),
+        commit(),
+        toArray(),
+      ),
+    );
     expect(out.map((b) => b.input.position)).toEqual([1, 2]);
     expect(log).toEqual(['pull 1', 'ack 1', 'pull 2', 'ack 2', 'source closed']);
   });

@@ -49,14 +49,18 @@ export function seasonalProfile(x: ArrayLike<number>, period: number): Float64Ar
   const seen = new Float64Array(period);
   for (let t = 0; t < n; t++) {
     if (!Number.isFinite(x[t])) continue;
-    const lo = Math.max(0, t - half), hi = Math.min(n, t + half + 1);
+    const lo = Math.max(0, t - half),
+      hi = Math.min(n, t + half + 1);
     const c = cnt[hi] - cnt[lo];
     if (c < period / 2) continue; // too little around t for a level
     acc[t % period] += x[t] - (sum[hi] - sum[lo]) / c;
     seen[t % period]++;
   }
   let mean = 0;
-  for (let p = 0; p < period; p++) { profile[p] = seen[p] > 0 ? acc[p] / seen[p] : 0; mean += profile[p]; }
+  for (let p = 0; p < period; p++) {
+    profile[p] = seen[p] > 0 ? acc[p] / seen[p] : 0;
+    mean += profile[p];
+  }
   mean /= period;
   for (let p = 0; p < period; p++) profile[p] -= mean;
   return profile;
@@ -88,19 +92,27 @@ export function deseasonalisedLinearFill(x: ArrayLike<number>, season: ArrayLike
  * no observed value is left NaN.
  */
 export function fillRuns(
-  x: ArrayLike<number>, out: Float64Array,
+  x: ArrayLike<number>,
+  out: Float64Array,
   fill: (a: number, b: number, left: number, right: number, hasLeft: boolean, hasRight: boolean) => void,
 ): void {
   const n = x.length;
   for (let t = 0; t < n; t++) out[t] = x[t];
   let t = 0;
   while (t < n) {
-    if (Number.isFinite(x[t])) { t++; continue; }
+    if (Number.isFinite(x[t])) {
+      t++;
+      continue;
+    }
     const a = t;
     while (t < n && !Number.isFinite(x[t])) t++;
     const b = t;
-    const hasLeft = a > 0, hasRight = b < n;
-    if (!hasLeft && !hasRight) { out.fill(NaN, a, b); return; }
+    const hasLeft = a > 0,
+      hasRight = b < n;
+    if (!hasLeft && !hasRight) {
+      out.fill(NaN, a, b);
+      return;
+    }
     const left = hasLeft ? x[a - 1] : x[b];
     const right = hasRight ? x[b] : x[a - 1];
     fill(a, b, left, right, hasLeft, hasRight);

@@ -17,7 +17,8 @@ function model(cell: RepairCell, seed: number): BidirectionalRnn {
   // Random biases and dense too, so every parameter matters.
   const rng = new Prng(seed + 50);
   for (const p of m.params()) if (p.name.endsWith('bias')) for (let i = 0; i < p.data.length; i++) p.data[i] = rng.uniform(-0.5, 0.5);
-  for (const p of [m.forwardModel.headKernel, m.backwardModel.headKernel]) for (let i = 0; i < p.data.length; i++) p.data[i] = rng.uniform(-0.8, 0.8);
+  for (const p of [m.forwardModel.headKernel, m.backwardModel.headKernel])
+    for (let i = 0; i < p.data.length; i++) p.data[i] = rng.uniform(-0.8, 0.8);
   return m;
 }
 
@@ -30,9 +31,10 @@ describe.each(['gru', 'lstm'] as const)('bidirectional %s', (cell) => {
     const m = model(cell, 3);
     const x = randomArray(T * B * F, 7);
     const ours = Float32Array.from(m.forward(T, B, x));
-    const inner = cell === 'gru'
-      ? tf.layers.gru({ units: 5, returnSequences: true, recurrentActivation: 'sigmoid' })
-      : tf.layers.lstm({ units: 5, returnSequences: true, recurrentActivation: 'sigmoid' });
+    const inner =
+      cell === 'gru'
+        ? tf.layers.gru({ units: 5, returnSequences: true, recurrentActivation: 'sigmoid' })
+        : tf.layers.lstm({ units: 5, returnSequences: true, recurrentActivation: 'sigmoid' });
     const bi = tf.layers.bidirectional({ layer: inner, mergeMode: 'concat' });
     const dense = tf.layers.dense({ units: 1 });
     const seq = tf.tensor3d(x, [T, B, F]).transpose([1, 0, 2]) as tf.Tensor3D;
@@ -58,8 +60,13 @@ describe.each(['gru', 'lstm'] as const)('bidirectional %s', (cell) => {
     for (let i = 0; i < y.length; i += 3) y[i] = NaN; // unscored steps
     const loss = (): number => {
       const out = m.forward(T, B, x);
-      let s = 0, n = 0;
-      for (let i = 0; i < out.length; i++) if (!Number.isNaN(y[i])) { s += (out[i] - y[i]) ** 2; n++; }
+      let s = 0,
+        n = 0;
+      for (let i = 0; i < out.length; i++)
+        if (!Number.isNaN(y[i])) {
+          s += (out[i] - y[i]) ** 2;
+          n++;
+        }
       return s / n;
     };
     const out = m.forward(T, B, x);

@@ -38,9 +38,20 @@ export class BidirectionalRnn {
   constructor(config: BidirectionalConfig, maxSteps: number, maxBatch: number, kernels: Kernels = portableKernels) {
     this.config = config;
     // GRU reset-before: the variant tfjs (and so tf.layers.bidirectional) has.
-    const model = (seed: number) => new StackedModel({
-      kind: config.cell, inputSize: config.inputSize, units: config.units, layers: 1, horizon: 1, outputSize: 1, resetAfter: false, seed,
-    }, kernels);
+    const model = (seed: number) =>
+      new StackedModel(
+        {
+          kind: config.cell,
+          inputSize: config.inputSize,
+          units: config.units,
+          layers: 1,
+          horizon: 1,
+          outputSize: 1,
+          resetAfter: false,
+          seed,
+        },
+        kernels,
+      );
     this.forwardModel = model(config.seed);
     this.backwardModel = model(config.seed + 1);
     initialiseWeights(this.forwardModel);
@@ -105,8 +116,12 @@ export class BidirectionalRnn {
   kerasDense(): { kernel: Float32Array; bias: Float32Array } {
     const u = this.config.units;
     const kernel = new Float32Array(2 * u);
-    const fk = this.forwardModel.headKernel.data, bk = this.backwardModel.headKernel.data;
-    for (let j = 0; j < u; j++) { kernel[j] = fk[j * 2]; kernel[u + j] = bk[j * 2]; }
+    const fk = this.forwardModel.headKernel.data,
+      bk = this.backwardModel.headKernel.data;
+    for (let j = 0; j < u; j++) {
+      kernel[j] = fk[j * 2];
+      kernel[u + j] = bk[j * 2];
+    }
     return { kernel, bias: new Float32Array([this.forwardModel.headBias.data[0]]) };
   }
 }

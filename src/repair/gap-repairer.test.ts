@@ -41,14 +41,24 @@ describe('gap repair', () => {
     seasonalLinearFill(m, seasonalProfile(m, 24), 0, sl);
     const lin = new Float64Array(480);
     linearFill(m, lin);
-    let eSeasonal = 0, eLinear = 0;
-    for (let t = 200; t < 210; t++) { eSeasonal += (sl[t] - s[t]) ** 2; eLinear += (lin[t] - s[t]) ** 2; }
+    let eSeasonal = 0,
+      eLinear = 0;
+    for (let t = 200; t < 210; t++) {
+      eSeasonal += (sl[t] - s[t]) ** 2;
+      eLinear += (lin[t] - s[t]) ** 2;
+    }
     expect(eSeasonal).toBeLessThan(0.05 * eLinear);
   });
 
   it('never alters observed values, marks every fill, and beats linear interpolation on a seasonal series', () => {
     const truth = seasonal(2000, 1);
-    const gaps: [number, number][] = [[100, 12], [400, 20], [800, 6], [1200, 24], [1600, 18]];
+    const gaps: [number, number][] = [
+      [100, 12],
+      [400, 20],
+      [800, 6],
+      [1200, 24],
+      [1600, 18],
+    ];
     const masked = withGaps(truth, gaps);
     masked[1900] = NaN; // a one-step gap
     const r = new GapRepairer(SETTINGS);
@@ -66,13 +76,22 @@ describe('gap repair', () => {
     expect([out.gapsFilled, out.gapsLeft]).toEqual([6, 0]);
     const lin = new Float64Array(masked.length);
     linearFill(masked, lin);
-    let eRepair = 0, eLinear = 0;
-    for (const [a, len] of gaps) for (let t = a; t < a + len; t++) { eRepair += (out.values[t] - truth[t]) ** 2; eLinear += (lin[t] - truth[t]) ** 2; }
+    let eRepair = 0,
+      eLinear = 0;
+    for (const [a, len] of gaps)
+      for (let t = a; t < a + len; t++) {
+        eRepair += (out.values[t] - truth[t]) ** 2;
+        eLinear += (lin[t] - truth[t]) ** 2;
+      }
     expect(eRepair).toBeLessThan(0.7 * eLinear);
   });
 
   it('leaves gaps longer than maxGapSteps and at the ends missing (counted)', () => {
-    const masked = withGaps(seasonal(400, 2), [[0, 5], [100, 40], [395, 5]]);
+    const masked = withGaps(seasonal(400, 2), [
+      [0, 5],
+      [100, 40],
+      [395, 5],
+    ]);
     const out = new GapRepairer({ ...SETTINGS, trainBatches: 0 }).repair({ values: masked, phase0: 0 });
     expect([out.gapsFilled, out.gapsLeft]).toEqual([0, 3]);
     expect(out.imputed.every((v) => v === 0)).toBe(true);

@@ -30,7 +30,15 @@ export interface RepairSettings {
 }
 
 export const REPAIR_DEFAULTS: RepairSettings = {
-  cell: 'gru', units: 16, contextSteps: 48, maxGapSteps: 96, period: 24, trainBatches: 300, batch: 16, learningRate: 0.003, seed: 1,
+  cell: 'gru',
+  units: 16,
+  contextSteps: 48,
+  maxGapSteps: 96,
+  period: 24,
+  trainBatches: 300,
+  batch: 16,
+  learningRate: 0.003,
+  seed: 1,
 };
 
 /** One series: values (NaN = missing) and the season phase of its first step. */
@@ -111,8 +119,15 @@ export class GapRepairer {
 
   scaleOf(series: RepairSeries): SeriesScale {
     const v = series.values;
-    let n = 0, sum = 0, sq = 0;
-    for (let t = 0; t < v.length; t++) if (Number.isFinite(v[t])) { n++; sum += v[t]; sq += v[t] * v[t]; }
+    let n = 0,
+      sum = 0,
+      sq = 0;
+    for (let t = 0; t < v.length; t++)
+      if (Number.isFinite(v[t])) {
+        n++;
+        sum += v[t];
+        sq += v[t] * v[t];
+      }
     const mean = n > 0 ? sum / n : 0;
     const std = n > 1 ? Math.sqrt(Math.max(sq / n - mean * mean, 0)) : 0;
     const P = this.settings.period;
@@ -128,7 +143,7 @@ export class GapRepairer {
     // The season only where it helps: the same hidden stretches filled with and without it.
     if (s.period >= 2) {
       const seasonal = this.residualMse(series, scales, s.seed + 31);
-      const flat = series.map((x, i) => ({ ...scales[i], profile: new Float64Array(0) }));
+      const flat = series.map((_x, i) => ({ ...scales[i], profile: new Float64Array(0) }));
       const linear = this.residualMse(series, flat, s.seed + 31);
       this.useSeason = seasonal <= linear;
       if (!this.useSeason) scales = flat;
@@ -149,8 +164,11 @@ export class GapRepairer {
     // Held-out check on windows drawn with another seed: the network must beat the baseline, overall
     // and per band of gap lengths (fills of a band where it does not use the baseline alone).
     const check = new Prng(s.seed + 7919);
-    let base = 0, net = 0, count = 0;
-    const bandBase = GAP_BANDS.map(() => 0), bandNet = GAP_BANDS.map(() => 0);
+    let base = 0,
+      net = 0,
+      count = 0;
+    const bandBase = GAP_BANDS.map(() => 0),
+      bandNet = GAP_BANDS.map(() => 0);
     for (let i = 0; i < 48; i++) {
       const { T, B } = this.sampleBatch(series, scales, check, s.batch);
       const band = bandOf(T - 2 * s.contextSteps);
@@ -168,20 +186,32 @@ export class GapRepairer {
     const baselineMse = count > 0 ? base / count : 0;
     const networkMse = count > 0 ? net / count : 0;
     this.useNetwork = networkMse < baselineMse;
-    GAP_BANDS.forEach((_, k) => (this.useNetworkFor[k] = this.useNetwork && bandNet[k] <= bandBase[k]));
+    GAP_BANDS.forEach((_, k) => {
+      this.useNetworkFor[k] = this.useNetwork && bandNet[k] <= bandBase[k];
+    });
     return {
-      batches: s.trainBatches, seconds: (now() - t0) / 1000, baselineMse, networkMse, useNetwork: this.useNetwork,
-      useNetworkFor: GAP_BANDS.map((b, k) => `${b}: ${this.useNetworkFor[k]}`).join(', '), useSeason: this.useSeason,
+      batches: s.trainBatches,
+      seconds: (now() - t0) / 1000,
+      baselineMse,
+      networkMse,
+      useNetwork: this.useNetwork,
+      useNetworkFor: GAP_BANDS.map((b, k) => `${b}: ${this.useNetworkFor[k]}`).join(', '),
+      useSeason: this.useSeason,
     };
   }
 
   /** Mean squared residual of the baseline over hidden stretches drawn with `seed`. */
   private residualMse(series: readonly RepairSeries[], scales: readonly SeriesScale[], seed: number): number {
     const rng = new Prng(seed);
-    let sum = 0, n = 0;
+    let sum = 0,
+      n = 0;
     for (let i = 0; i < 16; i++) {
       const { T, B } = this.sampleBatch(series, scales, rng, this.settings.batch);
-      for (let j = 0; j < T * B; j++) if (!Number.isNaN(this.targets[j])) { sum += this.targets[j] ** 2; n++; }
+      for (let j = 0; j < T * B; j++)
+        if (!Number.isNaN(this.targets[j])) {
+          sum += this.targets[j] ** 2;
+          n++;
+        }
     }
     return n > 0 ? sum / n : 0;
   }
@@ -193,19 +223,30 @@ export class GapRepairer {
     const values = Float64Array.from({ length: n }, (_, t) => v[t]);
     const imputed = new Uint8Array(n);
     const C = this.settings.contextSteps;
-    let gapsFilled = 0, gapsLeft = 0;
+    let gapsFilled = 0,
+      gapsLeft = 0;
     let t = 0;
     while (t < n) {
-      if (Number.isFinite(v[t])) { t++; continue; }
+      if (Number.isFinite(v[t])) {
+        t++;
+        continue;
+      }
       const a = t;
       while (t < n && !Number.isFinite(v[t])) t++;
       const b = t;
-      if (a === 0 || b === n || b - a > this.settings.maxGapSteps) { gapsLeft++; continue; }
-      const w0 = Math.max(0, a - C), w1 = Math.min(n, b + C);
+      if (a === 0 || b === n || b - a > this.settings.maxGapSteps) {
+        gapsLeft++;
+        continue;
+      }
+      const w0 = Math.max(0, a - C),
+        w1 = Math.min(n, b + C);
       const window = Float64Array.from({ length: w1 - w0 }, (_, i) => v[w0 + i]);
       const fill = new Float64Array(b - a);
       this.fillWindow(window, a - w0, b - w0, w0, scale, fill);
-      for (let i = 0; i < b - a; i++) { values[a + i] = fill[i]; imputed[a + i] = 1; }
+      for (let i = 0; i < b - a; i++) {
+        values[a + i] = fill[i];
+        imputed[a + i] = 1;
+      }
       gapsFilled++;
     }
     return { values, imputed, gapsFilled, gapsLeft };
@@ -229,7 +270,16 @@ export class GapRepairer {
    * Writes the features of window z (z units, NaN missing; gap [a, b)) into this.x at batch column
    * bCol of B, and the seasonal-linear baseline into `baseline`.
    */
-  private features(z: Float64Array, a: number, b: number, offset: number, scale: SeriesScale, B: number, bCol: number, baseline: Float64Array): void {
+  private features(
+    z: Float64Array,
+    a: number,
+    b: number,
+    offset: number,
+    scale: SeriesScale,
+    B: number,
+    bCol: number,
+    baseline: Float64Array,
+  ): void {
     const T = z.length;
     const P = scale.profile.length;
     const season = new Float64Array(T);
@@ -252,7 +302,8 @@ export class GapRepairer {
     const P2 = this.settings.period;
     for (let t = 0; t < T; t++) {
       const o = (t * B + bCol) * F;
-      const early = t - P2, late = t + P2;
+      const early = t - P2,
+        late = t + P2;
       x[o + 5] = clip(P2 >= 2 && early >= 0 && Number.isFinite(z[early]) ? z[early] - season[early] + season[t] : baseline[t]);
       x[o + 6] = clip(P2 >= 2 && late < T && Number.isFinite(z[late]) ? z[late] - season[late] + season[t] : baseline[t]);
     }
@@ -270,13 +321,21 @@ export class GapRepairer {
     const z = new Float64Array(T);
     const baseline = new Float64Array(T);
     for (let bCol = 0; bCol < B; bCol++) {
-      if (total === 0) { z.fill(NaN); this.features(z, C, C + g, 0, scales[0], B, bCol, baseline); continue; }
+      if (total === 0) {
+        z.fill(NaN);
+        this.features(z, C, C + g, 0, scales[0], B, bCol, baseline);
+        continue;
+      }
       // A window start drawn uniformly over all series; a few tries for a stretch with observed truth.
-      let si = 0, w0 = 0;
+      let si = 0,
+        w0 = 0;
       for (let tries = 0; tries < 8; tries++) {
         let r = rng.int(total);
         si = 0;
-        while (r >= usable[si]) { r -= usable[si]; si++; }
+        while (r >= usable[si]) {
+          r -= usable[si];
+          si++;
+        }
         w0 = r;
         if (Number.isFinite(series[si].values[w0 + C]) && Number.isFinite(series[si].values[w0 + C + g - 1])) break;
       }

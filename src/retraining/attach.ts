@@ -34,12 +34,25 @@ export function retrainSettingsFrom(spec: PipelineSpec, overrides: Partial<Retra
     windowStreams: offline.max_streams,
     minSteps: Math.min(64, online.window_steps),
     train: {
-      k1: online.tbptt_k1_steps ?? offline.tbptt_steps, k2: online.tbptt_k2_steps ?? offline.tbptt_steps,
-      learningRate: online.learning_rate ?? offline.learning_rate, clipNorm: online.clip_norm, maxEpochs: online.max_epochs ?? offline.epochs,
-      patience: online.patience_epochs, loss: 'gaussian-nll', compareOn: 'mse', warmStart: online.warm_start, validationFraction: 0.2,
+      k1: online.tbptt_k1_steps ?? offline.tbptt_steps,
+      k2: online.tbptt_k2_steps ?? offline.tbptt_steps,
+      learningRate: online.learning_rate ?? offline.learning_rate,
+      clipNorm: online.clip_norm,
+      maxEpochs: online.max_epochs ?? offline.epochs,
+      patience: online.patience_epochs,
+      loss: 'gaussian-nll',
+      compareOn: 'mse',
+      warmStart: online.warm_start,
+      validationFraction: 0.2,
       maxTimeMs: online.max_time_ms ?? offline.max_time_ms,
     },
-    schedule: { everyMs: deterministic ? 0 : online.every_ms, everySteps: online.every_steps, driftFactor: online.drift_factor, baselineSteps: online.drift_window_steps, errorAlpha: 0.02 },
+    schedule: {
+      everyMs: deterministic ? 0 : online.every_ms,
+      everySteps: online.every_steps,
+      driftFactor: online.drift_factor,
+      baselineSteps: online.drift_window_steps,
+      errorAlpha: 0.02,
+    },
     margin: online.promotion_margin,
     rewarmSteps: online.rewarm_steps,
     deterministic,
@@ -54,7 +67,12 @@ export type AttachExtra = Partial<Pick<RetrainerOptions, 'publish' | 'settings'>
   readonly registryDir?: string;
 };
 
-export async function attachRetraining(runtime: PipelineRuntime, log: Logger, metrics?: TidecastMetrics, extra: AttachExtra = {}): Promise<Retrainer> {
+export async function attachRetraining(
+  runtime: PipelineRuntime,
+  log: Logger,
+  metrics?: TidecastMetrics,
+  extra: AttachExtra = {},
+): Promise<Retrainer> {
   const runner = runtime.engine.runner;
   const checkpointed = { model: runner.model, version: runner.version };
   const retrainer = await attachToEngine(runtime.engine, log, metrics, extra);
@@ -65,9 +83,12 @@ export async function attachRetraining(runtime: PipelineRuntime, log: Logger, me
       // The checkpoint's weights are the ones the event clock continues from (a version registered
       // after the checkpoint by the stopped run is registered again at its step).
       if (runner.version !== checkpointed.version) runner.swap(checkpointed.model, checkpointed.version);
-      log.info({ step: saved.steps, live: runner.version, runInProgress: saved.job !== undefined }, 'Retraining continues from the checkpoint.');
+      log.info(
+        { step: saved.steps, live: runner.version, runInProgress: saved.job !== undefined },
+        'Retraining continues from the checkpoint.',
+      );
     } catch (err) {
-      log.warn({ err }, 'The checkpoint\'s retraining state does not fit this pipeline; retraining starts afresh.');
+      log.warn({ err }, "The checkpoint's retraining state does not fit this pipeline; retraining starts afresh.");
     }
   }
   runtime.setLearner(retrainer);
@@ -75,16 +96,30 @@ export async function attachRetraining(runtime: PipelineRuntime, log: Logger, me
 }
 
 /** The engine part of attachRetraining: registry, worker, step tap (its own loop calls afterBatch, if anything). */
-export async function attachToEngine(engine: PipelineEngine, log: Logger, metrics?: TidecastMetrics, extra: AttachExtra = {}): Promise<Retrainer> {
+export async function attachToEngine(
+  engine: PipelineEngine,
+  log: Logger,
+  metrics?: TidecastMetrics,
+  extra: AttachExtra = {},
+): Promise<Retrainer> {
   const spec = engine.spec;
   const runner = engine.runner;
   if (spec.training.online.deterministic === true && spec.training.online.every_ms > 0) {
-    log.warn({ every_ms: spec.training.online.every_ms }, 'training.online.deterministic is true: every_ms (a wall-clock trigger) is ignored.');
+    log.warn(
+      { every_ms: spec.training.online.every_ms },
+      'training.online.deterministic is true: every_ms (a wall-clock trigger) is ignored.',
+    );
   }
   const registry = await ModelRegistry.open(extra.registryDir ?? registryDir(spec), spec.name, runner.model.config);
   const retrainer = await Retrainer.create({
-    pipeline: spec.name, live: runner, registry, trainer: new WorkerTrainer(), log, metrics,
-    settings: extra.settings ?? retrainSettingsFrom(spec), publish: extra.publish,
+    pipeline: spec.name,
+    live: runner,
+    registry,
+    trainer: new WorkerTrainer(),
+    log,
+    metrics,
+    settings: extra.settings ?? retrainSettingsFrom(spec),
+    publish: extra.publish,
   });
   engine.stepTap = engineTap(retrainer, runner.inputSize);
   return retrainer;

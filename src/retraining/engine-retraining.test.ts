@@ -38,7 +38,8 @@ function spec(): PipelineSpec {
 function batch(from: number, to: number): Observation[] {
   const out: Observation[] = [];
   for (let i = from; i < to; i++) {
-    for (const [k, key] of ['a', 'b'].entries()) out.push({ key, eventTime: i * HOUR, fields: { value: 20 + 5 * Math.sin((2 * Math.PI * i) / 12 + k) } });
+    for (const [k, key] of ['a', 'b'].entries())
+      out.push({ key, eventTime: i * HOUR, fields: { value: 20 + 5 * Math.sin((2 * Math.PI * i) / 12 + k) } });
   }
   return out;
 }
@@ -56,13 +57,19 @@ describe('retraining on the pipeline engine', () => {
     for (let b = 0; b < 20; b++) {
       engine.ingest(batch(b * 12, (b + 1) * 12));
       const c = retrainer.afterBatch();
-      if (c !== undefined) { engine.runner.swap(c.model, c.version); swapped++; }
+      if (c !== undefined) {
+        engine.runner.swap(c.model, c.version);
+        swapped++;
+      }
       await new Promise((r) => setImmediate(r));
     }
     await retrainer.whenIdle();
     engine.ingest(batch(240, 241));
     const next = retrainer.afterBatch();
-    if (next !== undefined) { engine.runner.swap(next.model, next.version); swapped++; }
+    if (next !== undefined) {
+      engine.runner.swap(next.model, next.version);
+      swapped++;
+    }
     expect(retrainer.buffer.streamCount).toBe(2);
     expect(retrainer.buffer.stepsOf('a')).toBe(128);
     expect(retrainer.runs.length).toBeGreaterThanOrEqual(1);
@@ -73,7 +80,9 @@ describe('retraining on the pipeline engine', () => {
 
     const app = Fastify();
     registerModelRoutes(app, modelsApi(new Map([[s.name, retrainer]])));
-    const list = (await app.inject({ method: 'GET', url: '/api/models' })).json() as { pipelines: { live: string; versions: { version: string }[] }[] };
+    const list = (await app.inject({ method: 'GET', url: '/api/models' })).json() as {
+      pipelines: { live: string; versions: { version: string }[] }[];
+    };
     expect(list.pipelines[0].live).toBe(engine.runner.version);
     const first = list.pipelines[0].versions[0].version;
     expect((await app.inject({ method: 'POST', url: `/api/models/t/promote/${first}` })).statusCode).toBe(200);
@@ -88,7 +97,10 @@ describe('retraining on the pipeline engine', () => {
     const file = join(root, 't.yaml');
     await (await import('node:fs/promises')).writeFile(file, yaml);
     const out: string[] = [];
-    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => { out.push(String(chunk)); return true; });
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      out.push(String(chunk));
+      return true;
+    });
     try {
       await buildProgram().parseAsync(['node', 'tidecast', 'models', 'list', file]);
       await buildProgram().parseAsync(['node', 'tidecast', 'models', 'rollback', file]);

@@ -19,7 +19,8 @@ const root = await mkdtemp(join(tmpdir(), 'tidecast-event-time-'));
 afterAll(() => rm(root, { recursive: true, force: true }));
 
 function spec(): PipelineSpec {
-  const r = parsePipelineText(`name: et
+  const r = parsePipelineText(
+    `name: et
 step_ms: ${HOUR}
 sources: [{ kind: file, path: x.csv, key_column: stream }]
 model: { cell: gru, layers: 1, units: 8, horizon: 2, seed: 3 }
@@ -28,7 +29,9 @@ training:
   online: { enabled: true, every_steps: 256, apply_after_steps: 100, window_steps: 128, max_epochs: 6, rewarm_steps: 12 }
 alerting: { rules: [{ name: r, warning: 0.99 }] }
 state: { dir: ${root}/unused }
-`, 'et.yaml');
+`,
+    'et.yaml',
+  );
   if (!r.ok) throw new Error(JSON.stringify(r.issues));
   return r.value.pipelines[0];
 }
@@ -41,15 +44,25 @@ const records: Observation[] = [];
 for (let i = 0; i < STEPS; i++) {
   for (const [k, key] of STREAMS.entries()) {
     const period = i < STEPS / 2 ? 24 : 10;
-    records.push({ key, eventTime: i * HOUR, fields: { value: 20 + 5 * Math.sin((2 * Math.PI * i) / period + k) + Math.sin(i * 0.37 + k) } });
+    records.push({
+      key,
+      eventTime: i * HOUR,
+      fields: { value: 20 + 5 * Math.sin((2 * Math.PI * i) / period + k) + Math.sin(i * 0.37 + k) },
+    });
   }
 }
 
-interface Run { engine: PipelineEngine; retrainer: Retrainer; out: string[] }
+interface Run {
+  engine: PipelineEngine;
+  retrainer: Retrainer;
+  out: string[];
+}
 
 async function start(n: number): Promise<Run> {
   const out: string[] = [];
-  const engine = new PipelineEngine(spec(), { forecast: (f) => out.push(`${f.key}|${f.t}|${f.modelVersion}|${Array.from(f.mean).join(';')}`) });
+  const engine = new PipelineEngine(spec(), {
+    forecast: (f) => out.push(`${f.key}|${f.t}|${f.modelVersion}|${Array.from(f.mean).join(';')}`),
+  });
   const retrainer = await attachToEngine(engine, silentLogger(), undefined, { registryDir: join(root, `reg-${n}`) });
   return { engine, retrainer, out };
 }

@@ -45,14 +45,21 @@ interface RegistryIndex {
 export class ModelRegistry {
   private readonly saves = new SerialQueue();
 
-  private constructor(readonly dir: string, private index: RegistryIndex) {}
+  private constructor(
+    readonly dir: string,
+    private index: RegistryIndex,
+  ) {}
 
   /** Opens (or creates) the registry of one pipeline in `dir`. */
   static async open(dir: string, pipeline: string, config: ModelConfig): Promise<ModelRegistry> {
     const index = await readIndex(dir);
     if (index !== undefined) {
       if (JSON.stringify(index.config) !== JSON.stringify(config)) {
-        throw new TidecastError(`Model registry ${dir} holds models for another architecture (${JSON.stringify(index.config)}).`, 'config_invalid', false);
+        throw new TidecastError(
+          `Model registry ${dir} holds models for another architecture (${JSON.stringify(index.config)}).`,
+          'config_invalid',
+          false,
+        );
       }
       return new ModelRegistry(dir, index);
     }
@@ -67,9 +74,15 @@ export class ModelRegistry {
     return new ModelRegistry(dir, index);
   }
 
-  get pipeline(): string { return this.index.pipeline; }
-  get config(): ModelConfig { return this.index.config; }
-  live(): string | null { return this.index.live; }
+  get pipeline(): string {
+    return this.index.pipeline;
+  }
+  get config(): ModelConfig {
+    return this.index.config;
+  }
+  live(): string | null {
+    return this.index.live;
+  }
 
   list(): readonly ModelVersionMeta[] {
     return this.index.versions;
@@ -85,7 +98,8 @@ export class ModelRegistry {
   }
 
   async add(meta: ModelVersionMeta, weights: Float32Array): Promise<void> {
-    if (this.get(meta.version) !== undefined) throw new TidecastError(`Model version ${meta.version} exists already.`, 'config_invalid', false);
+    if (this.get(meta.version) !== undefined)
+      throw new TidecastError(`Model version ${meta.version} exists already.`, 'config_invalid', false);
     await atomicWrite(this.weightsPath(meta.version), new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength));
     this.index.versions.push(meta);
     if (meta.promoted) this.setLive(meta.version);
@@ -93,14 +107,16 @@ export class ModelRegistry {
   }
 
   async promote(version: string): Promise<void> {
-    if (this.get(version) === undefined) throw new TidecastError(`No model version ${version}; see \`tidecast models list\`.`, 'config_invalid', false);
+    if (this.get(version) === undefined)
+      throw new TidecastError(`No model version ${version}; see \`tidecast models list\`.`, 'config_invalid', false);
     this.setLive(version);
     await this.save();
   }
 
   /** Makes the previously promoted version live again; returns it. */
   async rollback(): Promise<string> {
-    if (this.index.promotions.length < 2) throw new TidecastError('Nothing to roll back to: fewer than two promotions.', 'config_invalid', false);
+    if (this.index.promotions.length < 2)
+      throw new TidecastError('Nothing to roll back to: fewer than two promotions.', 'config_invalid', false);
     this.index.promotions.pop();
     this.index.live = this.index.promotions[this.index.promotions.length - 1];
     await this.save();
@@ -108,12 +124,14 @@ export class ModelRegistry {
   }
 
   async loadWeights(version: string): Promise<Float32Array> {
-    if (this.get(version) === undefined) throw new TidecastError(`No model version ${version}; see \`tidecast models list\`.`, 'config_invalid', false);
+    if (this.get(version) === undefined)
+      throw new TidecastError(`No model version ${version}; see \`tidecast models list\`.`, 'config_invalid', false);
     const bytes = await readFile(this.weightsPath(version));
     const out = new Float32Array(bytes.byteLength / 4);
     new Uint8Array(out.buffer).set(bytes);
     for (let i = 0; i < out.length; i++) {
-      if (!Number.isFinite(out[i])) throw new TidecastError(`Model version ${version} holds a non-finite weight at ${i}.`, 'state_corrupt', false);
+      if (!Number.isFinite(out[i]))
+        throw new TidecastError(`Model version ${version} holds a non-finite weight at ${i}.`, 'state_corrupt', false);
     }
     return out;
   }
@@ -147,6 +165,8 @@ async function readIndex(dir: string): Promise<RegistryIndex | undefined> {
     if (index.format !== 'tidecast-registry-v1') throw new Error(`format ${String(index.format)}`);
     return index;
   } catch (err) {
-    throw new TidecastError(`Model registry index in ${dir} is unreadable: ${(err as Error).message}`, 'state_corrupt', false, { cause: err });
+    throw new TidecastError(`Model registry index in ${dir} is unreadable: ${(err as Error).message}`, 'state_corrupt', false, {
+      cause: err,
+    });
   }
 }

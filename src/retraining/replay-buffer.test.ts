@@ -4,7 +4,13 @@ import { RetrainSchedule } from './retrain-schedule.js';
 
 const x = new Float32Array(1);
 
-function push(b: ReplayBuffer, key: string, t: number, v: number, opts: { mean?: number; std?: number; imputed?: boolean; pred?: number } = {}): number {
+function push(
+  b: ReplayBuffer,
+  key: string,
+  t: number,
+  v: number,
+  opts: { mean?: number; std?: number; imputed?: boolean; pred?: number } = {},
+): number {
   x[0] = v;
   return b.push(key, t, x, 0, v, opts.mean ?? 0, opts.std ?? 1, opts.imputed ?? false, false, opts.pred ?? 0);
 }

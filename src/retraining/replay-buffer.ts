@@ -41,8 +41,15 @@ export interface BufferSnapshot {
   readonly totalSteps: number;
   readonly dropped: number;
   readonly streams: readonly {
-    readonly key: string; readonly count: number;
-    readonly x: string; readonly t: string; readonly value: string; readonly mean: string; readonly std: string; readonly flags: string; readonly pred: string;
+    readonly key: string;
+    readonly count: number;
+    readonly x: string;
+    readonly t: string;
+    readonly value: string;
+    readonly mean: string;
+    readonly std: string;
+    readonly flags: string;
+    readonly pred: string;
   }[];
 }
 
@@ -58,7 +65,10 @@ class StreamRing {
   /** The live one-step forecast made at each step (normalised change), for the drift error. */
   readonly pred: Float32Array;
 
-  constructor(readonly capacity: number, inputSize: number) {
+  constructor(
+    readonly capacity: number,
+    inputSize: number,
+  ) {
     this.x = new Float32Array(capacity * inputSize);
     this.t = new Float64Array(capacity);
     this.value = new Float64Array(capacity);
@@ -114,16 +124,31 @@ export class ReplayBuffer {
   /** Everything held, for a checkpoint (event-time retraining restarts where it stopped). */
   snapshot(): BufferSnapshot {
     const streams = [...this.rings.entries()].map(([key, r]) => ({
-      key, count: r.count, x: toBase64(r.x), t: toBase64(r.t), value: toBase64(r.value), mean: toBase64(r.mean), std: toBase64(r.std),
-      flags: toBase64(r.flags), pred: toBase64(r.pred),
+      key,
+      count: r.count,
+      x: toBase64(r.x),
+      t: toBase64(r.t),
+      value: toBase64(r.value),
+      mean: toBase64(r.mean),
+      std: toBase64(r.std),
+      flags: toBase64(r.flags),
+      pred: toBase64(r.pred),
     }));
-    return { capacity: this.options.capacity, inputSize: this.options.inputSize, totalSteps: this.totalSteps, dropped: this.dropped, streams };
+    return {
+      capacity: this.options.capacity,
+      inputSize: this.options.inputSize,
+      totalSteps: this.totalSteps,
+      dropped: this.dropped,
+      streams,
+    };
   }
 
   /** Replaces the contents with a snapshot's; throws when it was taken with other shapes. */
   restore(s: BufferSnapshot): void {
     if (s.capacity !== this.options.capacity || s.inputSize !== this.options.inputSize) {
-      throw new RangeError(`replay buffer snapshot holds ${s.capacity} steps of ${s.inputSize} inputs, this buffer ${this.options.capacity} of ${this.options.inputSize}`);
+      throw new RangeError(
+        `replay buffer snapshot holds ${s.capacity} steps of ${s.inputSize} inputs, this buffer ${this.options.capacity} of ${this.options.inputSize}`,
+      );
     }
     this.rings.clear();
     for (const st of s.streams) {
@@ -147,17 +172,31 @@ export class ReplayBuffer {
    * stream's previous step (normalised units), or NaN when there is none to score.
    */
   push(
-    key: string, t: number, x: Float32Array, xOff: number,
-    value: number, mean: number, std: number, imputed: boolean, reset: boolean, pred: number,
+    key: string,
+    t: number,
+    x: Float32Array,
+    xOff: number,
+    value: number,
+    mean: number,
+    std: number,
+    imputed: boolean,
+    reset: boolean,
+    pred: number,
   ): number {
     const inSize = this.options.inputSize;
     for (let j = 0; j < inSize; j++) {
       const v = x[xOff + j];
-      if (v - v !== 0) { this.dropped++; return NaN; }
+      if (v - v !== 0) {
+        this.dropped++;
+        return NaN;
+      }
     }
     let r = this.rings.get(key);
     if (r === undefined) {
-      if (this.rings.size >= this.options.maxStreams) { this.dropped++; return NaN; }
+      if (this.rings.size >= this.options.maxStreams) {
+        this.dropped++;
+        return NaN;
+      }
       r = new StreamRing(this.options.capacity, inSize);
       this.rings.set(key, r);
     }
@@ -216,7 +255,8 @@ export class ReplayBuffer {
     const H = this.options.horizon;
     const inputs = new Float32Array(N * B * inSize);
     const targets = new Float32Array(N * B * H).fill(NaN);
-    let from = Infinity, to = -Infinity;
+    let from = Infinity,
+      to = -Infinity;
     chosen.forEach(([, r], b) => {
       const n = Math.min(N, r.length);
       const pad = N - n;

@@ -21,7 +21,11 @@ export interface ReplayRetrainingSummary {
 }
 
 export class ReplayRetraining {
-  private constructor(private readonly retrainer: Retrainer, private readonly dir: string, private readonly engine: PipelineEngine) {}
+  private constructor(
+    private readonly retrainer: Retrainer,
+    private readonly dir: string,
+    private readonly engine: PipelineEngine,
+  ) {}
 
   /** Attaches retraining to the engine when the pipeline enables it; undefined otherwise. */
   static async start(engine: PipelineEngine, log: Logger): Promise<ReplayRetraining | undefined> {
@@ -29,7 +33,10 @@ export class ReplayRetraining {
     if (!spec.training.online.enabled) return undefined;
     const settings = retrainSettingsFrom(spec);
     if (!settings.deterministic) {
-      log.warn({ every_ms: spec.training.online.every_ms }, 'Retraining in this replay is wall-clock driven (training.online.every_ms > 0 or deterministic: false): its output depends on timing.');
+      log.warn(
+        { every_ms: spec.training.online.every_ms },
+        'Retraining in this replay is wall-clock driven (training.online.every_ms > 0 or deterministic: false): its output depends on timing.',
+      );
     }
     const dir = await mkdtemp(join(tmpdir(), `tidecast-replay-models-${spec.name}-`));
     const retrainer = await attachToEngine(engine, log, undefined, { registryDir: dir, settings });
@@ -49,6 +56,12 @@ export class ReplayRetraining {
     await rm(this.dir, { recursive: true, force: true });
     const runs = this.retrainer.runs;
     const promoted = runs.filter((r) => r.promoted).length;
-    return { runs: runs.length, promoted, rejected: runs.length - promoted, versions: runs.map((r) => r.version), liveVersion: this.engine.runner.version };
+    return {
+      runs: runs.length,
+      promoted,
+      rejected: runs.length - promoted,
+      versions: runs.map((r) => r.version),
+      liveVersion: this.engine.runner.version,
+    };
   }
 }

@@ -32,7 +32,10 @@ export class RetrainSchedule {
   /** Rolling mean squared one-step error, NaN until the first error. */
   rollingError = NaN;
 
-  constructor(readonly options: ScheduleOptions, now: number) {
+  constructor(
+    readonly options: ScheduleOptions,
+    now: number,
+  ) {
     this.lastRunAt = now;
   }
 
@@ -69,7 +72,12 @@ export class RetrainSchedule {
 
   /** The counters, for a checkpoint (wall-clock time is not kept: it restarts on restore). */
   snapshot(): ScheduleSnapshot {
-    return { stepsSince: this.stepsSince, baselineSum: this.baselineSum, baselineCount: this.baselineCount, rollingError: this.rollingError };
+    return {
+      stepsSince: this.stepsSince,
+      baselineSum: this.baselineSum,
+      baselineCount: this.baselineCount,
+      rollingError: this.rollingError,
+    };
   }
 
   restore(s: ScheduleSnapshot): void {

@@ -13,10 +13,12 @@ import type { RetrainSettings } from './retrainer.js';
 
 const KEYS = ['a', 'b', 'c', 'd'];
 const dirs: string[] = [];
-afterEach(async () => { for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true }); });
+afterEach(async () => {
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+});
 
 async function setup(settings: RetrainSettings = testSettings(), runner: ModelRunner = testRunner(), dir?: string) {
-  const d = dir ?? await mkdtemp(join(tmpdir(), 'tidecast-retrain-'));
+  const d = dir ?? (await mkdtemp(join(tmpdir(), 'tidecast-retrain-')));
   if (dir === undefined) dirs.push(d);
   const registry = await ModelRegistry.open(d, 'test', runner.model.config);
   const retrainer = await Retrainer.create({ pipeline: 'test', live: runner, registry, trainer: new InlineTrainer(), settings });
@@ -28,10 +30,15 @@ function drive(loop: LiveLoop, from: number, n: number, period: number, level: n
   const f = new Float64Array(KEYS.length);
   const v = new Float64Array(KEYS.length);
   let prev: Float64Array | undefined;
-  let se = 0, count = 0;
+  let se = 0,
+    count = 0;
   for (let k = from; k < from + n; k++) {
     for (let s = 0; s < KEYS.length; s++) v[s] = wave(s, k, period, level);
-    if (prev !== undefined) for (let s = 0; s < KEYS.length; s++) { se += (v[s] - prev[s]) ** 2; count++; }
+    if (prev !== undefined)
+      for (let s = 0; s < KEYS.length; s++) {
+        se += (v[s] - prev[s]) ** 2;
+        count++;
+      }
     loop.step(v, f);
     prev = f.slice();
   }
@@ -105,7 +112,8 @@ describe('Retrainer', () => {
       ref.swap(runner.model.clone(), 'ref');
       const refLoop = new LiveLoop(ref, KEYS);
       drive(refLoop, 0, 240, 24, 0);
-      const f = new Float64Array(KEYS.length), g = new Float64Array(KEYS.length);
+      const f = new Float64Array(KEYS.length),
+        g = new Float64Array(KEYS.length);
       const v = KEYS.map((_, s) => wave(s, 240, 24, 0));
       loop.step(v, f);
       refLoop.step(v, g);
@@ -152,7 +160,14 @@ describe('Retrainer', () => {
       close: async () => {},
     };
     const retrainer = await Retrainer.create({
-      pipeline: 'test', live: runner, registry, trainer, settings: testSettings(), publish: async (m) => { published.push(m); },
+      pipeline: 'test',
+      live: runner,
+      registry,
+      trainer,
+      settings: testSettings(),
+      publish: async (m) => {
+        published.push(m);
+      },
     });
     const loop = new LiveLoop(runner, KEYS, retrainer);
     drive(loop, 0, 300, 24, 0);

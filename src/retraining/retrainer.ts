@@ -81,7 +81,12 @@ export interface RetrainerOptions {
   readonly publish?: (m: { name: string; version: string; bytes: Uint8Array }) => Promise<void>;
 }
 
-interface PendingSwap { readonly model: StackedModel; readonly version: string; readonly validationLoss?: number; readonly seed?: RewarmSeed }
+interface PendingSwap {
+  readonly model: StackedModel;
+  readonly version: string;
+  readonly validationLoss?: number;
+  readonly seed?: RewarmSeed;
+}
 
 /** A deterministic run between its trigger and the step its result is applied at. */
 interface EventJob {
@@ -114,7 +119,12 @@ export class Retrainer implements OnlineLearner {
 
   private constructor(readonly o: RetrainerOptions) {
     const m = o.live.model.config;
-    this.buffer = new ReplayBuffer({ inputSize: m.inputSize, horizon: m.horizon, capacity: o.settings.bufferSteps, maxStreams: o.settings.bufferStreams });
+    this.buffer = new ReplayBuffer({
+      inputSize: m.inputSize,
+      horizon: m.horizon,
+      capacity: o.settings.bufferSteps,
+      maxStreams: o.settings.bufferStreams,
+    });
     this.now = o.now ?? Date.now;
     this.schedule = new RetrainSchedule(o.settings.schedule, this.now());
     this.versions = o.registry.list().length;
@@ -153,7 +163,18 @@ export class Retrainer implements OnlineLearner {
   }
 
   /** Records one live step (inputs, value, normaliser, the one-step forecast made at it). */
-  observe(key: string, t: number, x: Float32Array, xOff: number, value: number, mean: number, std: number, imputed: boolean, reset: boolean, pred: number): void {
+  observe(
+    key: string,
+    t: number,
+    x: Float32Array,
+    xOff: number,
+    value: number,
+    mean: number,
+    std: number,
+    imputed: boolean,
+    reset: boolean,
+    pred: number,
+  ): void {
     this.schedule.observeStep(this.buffer.push(key, t, x, xOff, value, mean, std, imputed, reset, pred));
     if (!this.o.settings.deterministic) return;
     this.steps++;
@@ -202,7 +223,9 @@ export class Retrainer implements OnlineLearner {
 
   /** One training run now (unless one is running: then that one's result). */
   run(reason: RetrainReason = 'manual'): Promise<RetrainRun | undefined> {
-    this.running ??= this.runOnce(reason).finally(() => { this.running = undefined; });
+    this.running ??= this.runOnce(reason).finally(() => {
+      this.running = undefined;
+    });
     return this.running;
   }
 
@@ -224,7 +247,10 @@ export class Retrainer implements OnlineLearner {
     }
     const model = this.blankModel();
     loadParams(model, weights); // throws before registering when the shape does not match
-    await this.o.registry.add(meta(version, this.o.live.version, null, 'remote', true, 'promoted by another instance (models topic)'), weights);
+    await this.o.registry.add(
+      meta(version, this.o.live.version, null, 'remote', true, 'promoted by another instance (models topic)'),
+      weights,
+    );
     this.pending = { model, version };
     return true;
   }
@@ -251,9 +277,20 @@ export class Retrainer implements OnlineLearner {
     if (!this.o.settings.deterministic) return undefined;
     const job = this.job;
     return {
-      steps: this.steps, seed: this.seed, versions: this.versions, live: this.o.live.version,
-      schedule: this.schedule.snapshot(), buffer: this.buffer.snapshot(),
-      job: job && { ...jobSnapshot(job.req), applyAt: job.applyAt, reason: job.reason, parent: job.parent, range: job.range, rows: job.rows && { keys: job.rows.keys, counts: Array.from(job.rows.counts) } },
+      steps: this.steps,
+      seed: this.seed,
+      versions: this.versions,
+      live: this.o.live.version,
+      schedule: this.schedule.snapshot(),
+      buffer: this.buffer.snapshot(),
+      job: job && {
+        ...jobSnapshot(job.req),
+        applyAt: job.applyAt,
+        reason: job.reason,
+        parent: job.parent,
+        range: job.range,
+        rows: job.rows && { keys: job.rows.keys, counts: Array.from(job.rows.counts) },
+      },
     };
   }
 
@@ -269,8 +306,14 @@ export class Retrainer implements OnlineLearner {
     if (s.job !== undefined) {
       const req = jobFromSnapshot(s.job);
       this.job = {
-        req, handle: this.o.trainer.start(req), applyAt: s.job.applyAt, reason: s.job.reason, parent: s.job.parent, range: s.job.range,
-        rows: s.job.rows && { keys: s.job.rows.keys, counts: Float64Array.from(s.job.rows.counts) }, t0: this.now(),
+        req,
+        handle: this.o.trainer.start(req),
+        applyAt: s.job.applyAt,
+        reason: s.job.reason,
+        parent: s.job.parent,
+        range: s.job.range,
+        rows: s.job.rows && { keys: s.job.rows.keys, counts: Float64Array.from(s.job.rows.counts) },
+        t0: this.now(),
       };
     }
   }
@@ -289,13 +332,25 @@ export class Retrainer implements OnlineLearner {
     // No wall-clock budget: the epochs and patience alone bound a deterministic run.
     const train = { ...s.train, maxTimeMs: Infinity };
     const req: TrainJobRequest = {
-      jobId: `${this.o.pipeline}-${this.seed}`, config: this.o.live.model.config, champion: flattenParams(this.o.live.model),
-      steps: windows.steps, batch: windows.batch, inputs: windows.inputs, targets: windows.targets, settings: train, seed: this.seed,
+      jobId: `${this.o.pipeline}-${this.seed}`,
+      config: this.o.live.model.config,
+      champion: flattenParams(this.o.live.model),
+      steps: windows.steps,
+      batch: windows.batch,
+      inputs: windows.inputs,
+      targets: windows.targets,
+      settings: train,
+      seed: this.seed,
       rewarm: rows && { streams: rows.keys.length, rows: W, inputs: rows.inputs, steps: rows.steps },
     };
     this.job = {
-      req, handle: this.o.trainer.start(req), applyAt: this.steps + s.applyAfterSteps, reason, parent: this.o.live.version,
-      rows: rows && { keys: rows.keys, counts: rows.counts }, t0: this.now(),
+      req,
+      handle: this.o.trainer.start(req),
+      applyAt: this.steps + s.applyAfterSteps,
+      reason,
+      parent: this.o.live.version,
+      rows: rows && { keys: rows.keys, counts: rows.counts },
+      t0: this.now(),
       range: { from: windows.from, to: windows.to, streams: windows.batch, steps: windows.steps },
     };
     this.o.log?.debug({ reason, step: this.steps, applyAt: this.job.applyAt, streams: windows.batch }, 'Retraining started.');
@@ -320,7 +375,10 @@ export class Retrainer implements OnlineLearner {
     const version = `v${String(this.versions).padStart(4, '0')}-${promoted ? 'promoted' : 'rejected'}`;
     const metaData = {
       ...meta(version, job.parent, job.range, job.reason, promoted, why),
-      trainLoss: result.trainLoss, validationLoss: result.validationLoss, championLoss: result.championLoss, epochs: result.epochs,
+      trainLoss: result.trainLoss,
+      validationLoss: result.validationLoss,
+      championLoss: result.championLoss,
+      epochs: result.epochs,
     };
     const weights = result.weights;
     // After a restart a run between the checkpoint and the stop is applied again: registered already.
@@ -330,21 +388,37 @@ export class Retrainer implements OnlineLearner {
     if (promoted) {
       const model = this.blankModel();
       loadParams(model, weights);
-      const seed = job.rows !== undefined && result.rewarmStates !== undefined ? { keys: job.rows.keys, counts: job.rows.counts, states: result.rewarmStates } : undefined;
+      const seed =
+        job.rows !== undefined && result.rewarmStates !== undefined
+          ? { keys: job.rows.keys, counts: job.rows.counts, states: result.rewarmStates }
+          : undefined;
       if (s.rewarmSteps > 0) rewarmStates(model, this.buffer, this.o.live.arena, s.rewarmSteps, seed);
       this.schedule.promoted();
       this.o.live.swap(model, version);
       this.applied = { model, version, validationLoss: result.validationLoss, applied: true };
       const publish = this.o.publish;
       if (publish !== undefined) {
-        this.registering = this.registering.then(() => publish({ name: pipeline, version, bytes: new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength) }))
+        this.registering = this.registering
+          .then(() => publish({ name: pipeline, version, bytes: new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength) }))
           .catch((err: unknown) => log?.warn({ err, version }, 'Publishing the model version to Kafka failed; it is on disk.'));
       }
     }
-    this.record({
-      version, reason: job.reason, promoted, why, seconds: (this.now() - job.t0) / 1000, streams: job.range.streams, steps: job.range.steps,
-      epochs: result.epochs, trainLoss: result.trainLoss, validationLoss: result.validationLoss, championLoss: result.championLoss,
-    }, { step: this.steps, waitedMs: this.now() - waitFrom });
+    this.record(
+      {
+        version,
+        reason: job.reason,
+        promoted,
+        why,
+        seconds: (this.now() - job.t0) / 1000,
+        streams: job.range.streams,
+        steps: job.range.steps,
+        epochs: result.epochs,
+        trainLoss: result.trainLoss,
+        validationLoss: result.validationLoss,
+        championLoss: result.championLoss,
+      },
+      { step: this.steps, waitedMs: this.now() - waitFrom },
+    );
   }
 
   /** at: deterministic mode: the step the result was applied at and how long inference waited for it. */
@@ -402,11 +476,18 @@ export class Retrainer implements OnlineLearner {
     const champion = flattenParams(this.o.live.model);
     const W = s.rewarmSteps;
     const rows = W > 0 ? rewarmRows(this.buffer, W) : undefined;
-    let result;
+    let result: TrainJobResult;
     try {
       result = await this.o.trainer.train({
-        jobId: `${pipeline}-${this.seed}`, config: this.o.live.model.config, champion, steps: windows.steps, batch: windows.batch,
-        inputs: windows.inputs, targets: windows.targets, settings: s.train, seed: this.seed,
+        jobId: `${pipeline}-${this.seed}`,
+        config: this.o.live.model.config,
+        champion,
+        steps: windows.steps,
+        batch: windows.batch,
+        inputs: windows.inputs,
+        targets: windows.targets,
+        settings: s.train,
+        seed: this.seed,
         rewarm: rows && { streams: rows.keys.length, rows: W, inputs: rows.inputs, steps: rows.steps },
       });
     } catch (err) {
@@ -417,21 +498,44 @@ export class Retrainer implements OnlineLearner {
     const { promoted, why } = decide(result.validationLoss, result.championLoss, s.margin);
     const version = registry.nextVersion(promoted ? 'promoted' : 'rejected');
     const range: DataRange = { from: windows.from, to: windows.to, streams: windows.batch, steps: windows.steps };
-    await registry.add({
-      ...meta(version, parent, range, reason, promoted, why),
-      trainLoss: result.trainLoss, validationLoss: result.validationLoss, championLoss: result.championLoss, epochs: result.epochs,
-    }, result.weights);
+    await registry.add(
+      {
+        ...meta(version, parent, range, reason, promoted, why),
+        trainLoss: result.trainLoss,
+        validationLoss: result.validationLoss,
+        championLoss: result.championLoss,
+        epochs: result.epochs,
+      },
+      result.weights,
+    );
     if (promoted) {
       const model = this.blankModel();
       loadParams(model, result.weights);
-      const seed = rows !== undefined && result.rewarmStates !== undefined ? { keys: rows.keys, counts: rows.counts, states: result.rewarmStates } : undefined;
+      const seed =
+        rows !== undefined && result.rewarmStates !== undefined
+          ? { keys: rows.keys, counts: rows.counts, states: result.rewarmStates }
+          : undefined;
       this.pending = { model, version, validationLoss: result.validationLoss, seed };
-      await this.o.publish?.({ name: pipeline, version, bytes: new Uint8Array(result.weights.buffer, result.weights.byteOffset, result.weights.byteLength) })
+      await this.o
+        .publish?.({
+          name: pipeline,
+          version,
+          bytes: new Uint8Array(result.weights.buffer, result.weights.byteOffset, result.weights.byteLength),
+        })
         .catch((err: unknown) => log?.warn({ err, version }, 'Publishing the model version to Kafka failed; it is on disk.'));
     }
     const run: RetrainRun = {
-      version, reason, promoted, why, seconds: (this.now() - t0) / 1000, streams: windows.batch, steps: windows.steps, epochs: result.epochs,
-      trainLoss: result.trainLoss, validationLoss: result.validationLoss, championLoss: result.championLoss,
+      version,
+      reason,
+      promoted,
+      why,
+      seconds: (this.now() - t0) / 1000,
+      streams: windows.batch,
+      steps: windows.steps,
+      epochs: result.epochs,
+      trainLoss: result.trainLoss,
+      validationLoss: result.validationLoss,
+      championLoss: result.championLoss,
     };
     this.record(run);
     return run;
@@ -447,7 +551,10 @@ export interface RetrainerSnapshot {
   readonly schedule: ScheduleSnapshot;
   readonly buffer: BufferSnapshot;
   readonly job?: JobSnapshot & {
-    readonly applyAt: number; readonly reason: RetrainReason; readonly parent: string; readonly range: DataRange;
+    readonly applyAt: number;
+    readonly reason: RetrainReason;
+    readonly parent: string;
+    readonly range: DataRange;
     readonly rows?: { readonly keys: readonly string[]; readonly counts: readonly number[] };
   };
 }
@@ -456,14 +563,28 @@ export function decide(challenger: number, champion: number, margin: number): { 
   if (!Number.isFinite(challenger)) return { promoted: false, why: `challenger validation loss is ${challenger}` };
   const bar = champion * (1 - margin);
   if (!Number.isFinite(champion) || challenger < bar) {
-    return { promoted: true, why: `validation loss ${challenger.toPrecision(4)} beats the champion's ${champion.toPrecision(4)} by more than ${margin * 100}%` };
+    return {
+      promoted: true,
+      why: `validation loss ${challenger.toPrecision(4)} beats the champion's ${champion.toPrecision(4)} by more than ${margin * 100}%`,
+    };
   }
-  return { promoted: false, why: `validation loss ${challenger.toPrecision(4)} does not beat the champion's ${champion.toPrecision(4)} by ${margin * 100}%` };
+  return {
+    promoted: false,
+    why: `validation loss ${challenger.toPrecision(4)} does not beat the champion's ${champion.toPrecision(4)} by ${margin * 100}%`,
+  };
 }
 
 function meta(version: string, parent: string | null, dataRange: DataRange | null, reason: string, promoted: boolean, why: string) {
   return {
-    version, parent, createdAt: new Date().toISOString(), dataRange, trainLoss: null, validationLoss: null, championLoss: null,
-    epochs: 0, promoted, reason: `${reason}: ${why}`,
+    version,
+    parent,
+    createdAt: new Date().toISOString(),
+    dataRange,
+    trainLoss: null,
+    validationLoss: null,
+    championLoss: null,
+    epochs: 0,
+    promoted,
+    reason: `${reason}: ${why}`,
   };
 }

@@ -11,12 +11,20 @@ describe('rewarmStates', () => {
     const W = 8;
     const buffer = new ReplayBuffer({ inputSize: 1, horizon: 1, capacity: 32, maxStreams: 8 });
     const x = new Float32Array(1);
-    const push = (key: string, k: number): void => { x[0] = Math.sin(k / 3 + key.length); buffer.push(key, k, x, 0, x[0], 0, 1, false, false, 0); };
+    const push = (key: string, k: number): void => {
+      x[0] = Math.sin(k / 3 + key.length);
+      buffer.push(key, k, x, 0, x[0], 0, 1, false, false, 0);
+    };
     for (const key of ['a', 'bb']) runner.slotOf(key);
     runner.slotOf('unbuffered');
-    const unbufferedState = runner.arena.data.slice(runner.arena.peek('unbuffered') * model.stateSize, (runner.arena.peek('unbuffered') + 1) * model.stateSize).fill(0.5);
+    const unbufferedState = runner.arena.data
+      .slice(runner.arena.peek('unbuffered') * model.stateSize, (runner.arena.peek('unbuffered') + 1) * model.stateSize)
+      .fill(0.5);
     runner.arena.data.set(unbufferedState, runner.arena.peek('unbuffered') * model.stateSize);
-    for (let k = 0; k < 20; k++) { push('a', k); push('bb', k); }
+    for (let k = 0; k < 20; k++) {
+      push('a', k);
+      push('bb', k);
+    }
     // The worker's part, as of now.
     const rows = rewarmRows(buffer, W);
     const seed = { keys: rows.keys, counts: rows.counts, states: warmStates(model, rows.keys.length, W, rows.inputs, rows.steps) };
@@ -33,7 +41,9 @@ describe('rewarmStates', () => {
       const want = ref.subarray(s * S, (s + 1) * S);
       for (let j = 0; j < S; j++) expect(got[j]).toBeCloseTo(want[j], 6);
     }
-    expect([...runner.arena.data.subarray(runner.arena.peek('unbuffered') * S, (runner.arena.peek('unbuffered') + 1) * S)]).toEqual([...unbufferedState]);
+    expect([...runner.arena.data.subarray(runner.arena.peek('unbuffered') * S, (runner.arena.peek('unbuffered') + 1) * S)]).toEqual([
+      ...unbufferedState,
+    ]);
     // Without a seed (or too far behind it), the last W rows from zero.
     const again = rewarmStates(model, buffer, runner.arena, W);
     expect(again).toEqual({ streams: 2, seeded: 0, kept: 1, rounds: W });

@@ -38,7 +38,15 @@ export interface RewarmReport {
  * R - n), from `initial` (S × stateSize) or zeros. inputs: R × S × inputSize, time-major. Returns
  * the final states, S × stateSize.
  */
-export function warmStates(model: StackedModel, S: number, R: number, inputs: Float32Array, counts: ArrayLike<number>, initial?: Float32Array, maxBatch = 256): Float32Array {
+export function warmStates(
+  model: StackedModel,
+  S: number,
+  R: number,
+  inputs: Float32Array,
+  counts: ArrayLike<number>,
+  initial?: Float32Array,
+  maxBatch = 256,
+): Float32Array {
   const inSize = model.config.inputSize;
   const temp = new StateArena(model.stateSize, Math.max(1, S));
   for (let s = 0; s < S; s++) temp.slotOf(String(s)); // slots 0..S-1
@@ -59,10 +67,11 @@ export function warmStates(model: StackedModel, S: number, R: number, inputs: Fl
     }
     if (c === 0) continue;
     if (fused === null) stepper?.step(slots, c, x, y);
-    else for (let from = 0; from < c; from += maxBatch) {
-      const n = Math.min(maxBatch, c - from);
-      fused.step(slots.subarray(from, from + n), n, x.subarray(from * inSize), temp.data, y);
-    }
+    else
+      for (let from = 0; from < c; from += maxBatch) {
+        const n = Math.min(maxBatch, c - from);
+        fused.step(slots.subarray(from, from + n), n, x.subarray(from * inSize), temp.data, y);
+      }
   }
   return temp.data.slice(0, S * model.stateSize);
 }
@@ -77,7 +86,10 @@ function fusedStepper(model: StackedModel, maxBatch: number): FastStepper | null
 }
 
 /** The last W rows of every buffered stream, as warmStates wants them. */
-export function rewarmRows(buffer: ReplayBuffer, W: number): { keys: string[]; counts: Float64Array; steps: Int32Array; inputs: Float32Array } {
+export function rewarmRows(
+  buffer: ReplayBuffer,
+  W: number,
+): { keys: string[]; counts: Float64Array; steps: Int32Array; inputs: Float32Array } {
   const inSize = buffer.options.inputSize;
   const keys = [...buffer.keys()];
   const S = keys.length;
@@ -95,7 +107,14 @@ export function rewarmRows(buffer: ReplayBuffer, W: number): { keys: string[]; c
 }
 
 /** Re-warms every live stream of `arena` under `model`, continuing from `seed` where it can. */
-export function rewarmStates(model: StackedModel, buffer: ReplayBuffer, arena: StateArena, W: number, seed?: RewarmSeed, maxBatch = 256): RewarmReport {
+export function rewarmStates(
+  model: StackedModel,
+  buffer: ReplayBuffer,
+  arena: StateArena,
+  W: number,
+  seed?: RewarmSeed,
+  maxBatch = 256,
+): RewarmReport {
   const inSize = model.config.inputSize;
   const SS = model.stateSize;
   const seedIndex = new Map(seed?.keys.map((k, i) => [k, i]));
@@ -103,14 +122,18 @@ export function rewarmStates(model: StackedModel, buffer: ReplayBuffer, arena: S
   const counts: number[] = [];
   const rows: Float32Array[] = [];
   const initial: Float32Array[] = [];
-  let kept = 0, seeded = 0;
+  let kept = 0,
+    seeded = 0;
   for (const key of arena.keys()) {
     const i = seedIndex.get(key);
     const gap = i === undefined ? Infinity : buffer.countOf(key) - seed!.counts[i];
     const useSeed = gap <= Math.min(W, buffer.stepsOf(key));
     const into = new Float32Array(W * inSize);
     const n = buffer.lastInputs(key, useSeed ? gap : W, into);
-    if (!useSeed && n === 0) { kept++; continue; }
+    if (!useSeed && n === 0) {
+      kept++;
+      continue;
+    }
     keys.push(key);
     counts.push(n);
     rows.push(into);
@@ -124,8 +147,12 @@ export function rewarmStates(model: StackedModel, buffer: ReplayBuffer, arena: S
     for (let k = 0; k < counts[s]; k++) inputs.set(into.subarray(k * inSize, (k + 1) * inSize), ((R - counts[s] + k) * S + s) * inSize);
   });
   const init = new Float32Array(S * SS);
-  initial.forEach((st, s) => init.set(st, s * SS));
+  initial.forEach((st, s) => {
+    init.set(st, s * SS);
+  });
   const states = warmStates(model, S, R, inputs, counts, init, maxBatch);
-  keys.forEach((key, s) => arena.data.set(states.subarray(s * SS, (s + 1) * SS), arena.peek(key) * SS));
+  keys.forEach((key, s) => {
+    arena.data.set(states.subarray(s * SS, (s + 1) * SS), arena.peek(key) * SS);
+  });
   return { streams: S, seeded, kept, rounds: R };
 }

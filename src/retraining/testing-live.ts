@@ -17,7 +17,11 @@ export class LiveLoop {
   readonly y: Float32Array;
   t = 0;
 
-  constructor(readonly runner: ModelRunner, readonly keys: readonly string[], readonly retrainer?: Retrainer) {
+  constructor(
+    readonly runner: ModelRunner,
+    readonly keys: readonly string[],
+    readonly retrainer?: Retrainer,
+  ) {
     this.slots = Int32Array.from(keys.map((k) => runner.slotOf(k)));
     this.x = new Float32Array(keys.length);
     this.y = new Float32Array(keys.length * runner.outputWidth);
@@ -40,10 +44,23 @@ export class LiveLoop {
 /** Small, fast settings for tests. */
 export function testSettings(overrides: Partial<RetrainSettings> = {}): RetrainSettings {
   return {
-    bufferSteps: 256, bufferStreams: 64, windowSteps: 256, windowStreams: 16, minSteps: 32,
+    bufferSteps: 256,
+    bufferStreams: 64,
+    windowSteps: 256,
+    windowStreams: 16,
+    minSteps: 32,
     train: {
-      k1: 16, k2: 16, learningRate: 0.02, clipNorm: 1, maxEpochs: 40, patience: 6, loss: 'mse', compareOn: 'mse',
-      warmStart: true, validationFraction: 0.2, maxTimeMs: 20_000,
+      k1: 16,
+      k2: 16,
+      learningRate: 0.02,
+      clipNorm: 1,
+      maxEpochs: 40,
+      patience: 6,
+      loss: 'mse',
+      compareOn: 'mse',
+      warmStart: true,
+      validationFraction: 0.2,
+      maxTimeMs: 20_000,
     },
     schedule: { everyMs: 0, everySteps: 0, driftFactor: 0, baselineSteps: 50, errorAlpha: 0.05 },
     margin: 0.05,

@@ -72,7 +72,10 @@ export function paramCount(model: StackedModel): number {
 
 export function flattenParams(model: StackedModel, into: Float32Array = new Float32Array(paramCount(model))): Float32Array {
   let o = 0;
-  for (const p of model.params()) { into.set(p.data, o); o += p.data.length; }
+  for (const p of model.params()) {
+    into.set(p.data, o);
+    o += p.data.length;
+  }
   return into;
 }
 
@@ -80,11 +83,18 @@ export function loadParams(model: StackedModel, flat: Float32Array): void {
   const n = paramCount(model);
   if (flat.length !== n) throw new RangeError(`weights hold ${flat.length} floats, the model has ${n}`);
   let o = 0;
-  for (const p of model.params()) { p.data.set(flat.subarray(o, o + p.data.length)); o += p.data.length; }
+  for (const p of model.params()) {
+    p.data.set(flat.subarray(o, o + p.data.length));
+    o += p.data.length;
+  }
 }
 
 /** kernels: fastestKernels() by default; the worker passes a fresh heap per job (see jobKernels). */
-export function runTrainJob(req: TrainJobRequest, now: () => number = () => performance.now(), kernels: Kernels = fastestKernels()): TrainJobResult {
+export function runTrainJob(
+  req: TrainJobRequest,
+  now: () => number = () => performance.now(),
+  kernels: Kernels = fastestKernels(),
+): TrainJobResult {
   const t0 = now();
   const s = req.settings;
   const { steps: N, batch: B } = req;
@@ -100,19 +110,34 @@ export function runTrainJob(req: TrainJobRequest, now: () => number = () => perf
   if (s.warmStart) loadParams(model, req.champion);
   else initialiseWeights(model, req.seed);
   const k1 = Math.min(s.k1, T);
-  const trainer = new TbpttTrainer(model, {
-    k1, k2: Math.min(s.k2, T), loss: s.loss, optimiser: new Adam({ learningRate: s.learningRate }), clipNorm: s.clipNorm, seed: req.seed,
-  }, B);
+  const trainer = new TbpttTrainer(
+    model,
+    {
+      k1,
+      k2: Math.min(s.k2, T),
+      loss: s.loss,
+      optimiser: new Adam({ learningRate: s.learningRate }),
+      clipNorm: s.clipNorm,
+      seed: req.seed,
+    },
+    B,
+  );
   let best = flattenParams(model);
   const validRunner = new SequenceRunner(model, N, B);
   let bestLoss = evaluateLoss(model, valid, s.compareOn, validRunner);
-  let bestEpoch = 0, epochs = 0, trainLoss = NaN;
+  let bestEpoch = 0,
+    epochs = 0,
+    trainLoss = NaN;
   while (epochs < s.maxEpochs && epochs - bestEpoch <= s.patience && now() - t0 < s.maxTimeMs) {
     trainer.resetState();
     trainLoss = trainer.train(train).meanLoss;
     epochs++;
     const v = evaluateLoss(model, valid, s.compareOn, validRunner);
-    if (v < bestLoss) { bestLoss = v; bestEpoch = epochs; flattenParams(model, best); }
+    if (v < bestLoss) {
+      bestLoss = v;
+      bestEpoch = epochs;
+      flattenParams(model, best);
+    }
   }
   if (!Number.isFinite(bestLoss)) best = req.champion.slice();
   let rewarmed: Float32Array | undefined;
@@ -121,8 +146,17 @@ export function runTrainJob(req: TrainJobRequest, now: () => number = () => perf
     rewarmed = warmStates(model, req.rewarm.streams, req.rewarm.rows, req.rewarm.inputs, req.rewarm.steps);
   }
   return {
-    jobId: req.jobId, weights: best, epochs, bestEpoch, trainLoss, validationLoss: bestLoss, championLoss,
-    trainSteps: T, validationSteps: V, seconds: (now() - t0) / 1000, rewarmStates: rewarmed,
+    jobId: req.jobId,
+    weights: best,
+    epochs,
+    bestEpoch,
+    trainLoss,
+    validationLoss: bestLoss,
+    championLoss,
+    trainSteps: T,
+    validationSteps: V,
+    seconds: (now() - t0) / 1000,
+    rewarmStates: rewarmed,
   };
 }
 

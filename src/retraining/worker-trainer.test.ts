@@ -38,7 +38,9 @@ describe('WorkerTrainer', () => {
     for (let k = 300; k < 1300; k++) idle.push(stepTimed(k));
     const during: number[] = [];
     let done = false;
-    const run = retrainer.run().finally(() => { done = true; });
+    const run = retrainer.run().finally(() => {
+      done = true;
+    });
     let k = 1300;
     // Step while the worker trains; yield now and then so its reply can arrive.
     while (!done) {
@@ -55,19 +57,33 @@ describe('WorkerTrainer', () => {
     // cores, so the bound is generous here and precise in `npm run bench:retrain`.
     expect(p99(during)).toBeLessThan(4 * p99(idle) + 5);
     // reduce, not Math.max(...during): with the native step the loop runs 100k+ steps per run.
-    expect(during.reduce((m, x) => Math.max(m, x), 0)).toBeLessThan(result!.seconds * 1000 / 2);
+    expect(during.reduce((m, x) => Math.max(m, x), 0)).toBeLessThan((result!.seconds * 1000) / 2);
   });
 
   it('returns the same weights as the inline run, transferred back', async () => {
     const runner = testRunner(4);
-    const N = 40, B = 2;
+    const N = 40,
+      B = 2;
     const inputs = new Float32Array(N * B).map((_, i) => Math.sin(i / 3));
     const targets = new Float32Array(N * B).map((_, i) => Math.sin((i + B) / 3) - Math.sin(i / 3));
     const settings = { ...testSettings().train, maxEpochs: 3 };
     const champion = new Float32Array(runner.model.params().reduce((n, p) => n + p.data.length, 0));
     let o = 0;
-    for (const p of runner.model.params()) { champion.set(p.data, o); o += p.data.length; }
-    const req = () => ({ jobId: 'j', config: runner.model.config, champion: champion.slice(), steps: N, batch: B, inputs: inputs.slice(), targets: targets.slice(), settings, seed: 3 });
+    for (const p of runner.model.params()) {
+      champion.set(p.data, o);
+      o += p.data.length;
+    }
+    const req = () => ({
+      jobId: 'j',
+      config: runner.model.config,
+      champion: champion.slice(),
+      steps: N,
+      batch: B,
+      inputs: inputs.slice(),
+      targets: targets.slice(),
+      settings,
+      seed: 3,
+    });
     const inline = runTrainJob(req());
     const trainer = new WorkerTrainer();
     const sent = req();

@@ -40,16 +40,31 @@ export class WorkerTrainer implements Trainer {
     try {
       const w = await this.startWorker();
       return await new Promise<TrainJobResult>((resolve, reject) => {
-        const onAbort = (): void => { cleanup(); void this.kill(); reject(new TidecastError('Training aborted.', 'config_invalid', true)); };
+        const onAbort = (): void => {
+          cleanup();
+          void this.kill();
+          reject(new TidecastError('Training aborted.', 'config_invalid', true));
+        };
         const onMessage = (m: WorkerReply): void => {
           if (m.type === 'ready') return;
           cleanup();
           if (m.type === 'done') resolve(m.result);
           else reject(new TidecastError(`Training failed: ${m.message}`, 'non_finite', false));
         };
-        const onError = (err: Error): void => { cleanup(); this.worker = undefined; reject(err); };
-        const cleanup = (): void => { w.off('message', onMessage); w.off('error', onError); signal?.removeEventListener('abort', onAbort); };
-        if (signal?.aborted) { onAbort(); return; }
+        const onError = (err: Error): void => {
+          cleanup();
+          this.worker = undefined;
+          reject(err);
+        };
+        const cleanup = (): void => {
+          w.off('message', onMessage);
+          w.off('error', onError);
+          signal?.removeEventListener('abort', onAbort);
+        };
+        if (signal?.aborted) {
+          onAbort();
+          return;
+        }
         signal?.addEventListener('abort', onAbort, { once: true });
         w.on('message', onMessage);
         w.on('error', onError);
@@ -86,11 +101,25 @@ export class WorkerTrainer implements Trainer {
     w.unref();
     this.worker = w;
     // A worker that dies is replaced by the next job; a synchronous waiter notices by its threadId.
-    w.on('error', () => { if (this.worker === w) this.worker = undefined; });
+    w.on('error', () => {
+      if (this.worker === w) this.worker = undefined;
+    });
     this.ready = new Promise<void>((resolve, reject) => {
-      const onMessage = (m: WorkerReply): void => { if (m.type === 'ready') { this.niced = m.niced; done(); resolve(); } };
-      const onError = (err: Error): void => { done(); reject(err); };
-      const done = (): void => { w.off('message', onMessage); w.off('error', onError); };
+      const onMessage = (m: WorkerReply): void => {
+        if (m.type === 'ready') {
+          this.niced = m.niced;
+          done();
+          resolve();
+        }
+      };
+      const onError = (err: Error): void => {
+        done();
+        reject(err);
+      };
+      const done = (): void => {
+        w.off('message', onMessage);
+        w.off('error', onError);
+      };
       w.on('message', onMessage);
       w.on('error', onError);
     });
@@ -115,7 +144,12 @@ class WorkerJobHandle implements TrainJobHandle {
   private result: TrainJobResult | undefined;
   private failure: Error | undefined;
 
-  constructor(private readonly worker: Worker, private readonly req: TrainJobRequest, private readonly port: MessagePort, private readonly flag: Int32Array) {}
+  constructor(
+    private readonly worker: Worker,
+    private readonly req: TrainJobRequest,
+    private readonly port: MessagePort,
+    private readonly flag: Int32Array,
+  ) {}
 
   poll(): TrainJobResult | undefined {
     if (this.result === undefined && this.failure === undefined && Atomics.load(this.flag, 0) === 1) this.read();
@@ -125,7 +159,10 @@ class WorkerJobHandle implements TrainJobHandle {
 
   wait(): TrainJobResult {
     while (this.result === undefined && this.failure === undefined) {
-      if (Atomics.load(this.flag, 0) === 1) { this.read(); break; }
+      if (Atomics.load(this.flag, 0) === 1) {
+        this.read();
+        break;
+      }
       if (this.worker.threadId === -1) {
         // The worker is gone: the job is pure, so this thread computes the same result.
         this.port.close();
@@ -146,7 +183,12 @@ class WorkerJobHandle implements TrainJobHandle {
     const m = receiveMessageOnPort(this.port)?.message as WorkerReply | undefined;
     this.port.close();
     if (m?.type === 'done') this.result = m.result;
-    else this.failure = new TidecastError(`Training failed: ${m?.type === 'failed' ? m.message : 'no reply from the worker'}`, 'non_finite', false);
+    else
+      this.failure = new TidecastError(
+        `Training failed: ${m?.type === 'failed' ? m.message : 'no reply from the worker'}`,
+        'non_finite',
+        false,
+      );
   }
 }
 
@@ -159,8 +201,15 @@ export class InlineTrainer implements Trainer {
   start(req: TrainJobRequest): TrainJobHandle {
     let result: TrainJobResult | undefined;
     let failure: unknown;
-    try { result = runTrainJob(req, undefined, jobKernels()); } catch (err) { failure = err; }
-    const get = (): TrainJobResult => { if (result === undefined) throw failure; return result; };
+    try {
+      result = runTrainJob(req, undefined, jobKernels());
+    } catch (err) {
+      failure = err;
+    }
+    const get = (): TrainJobResult => {
+      if (result === undefined) throw failure;
+      return result;
+    };
     return { poll: get, wait: get, cancel: () => undefined };
   }
 

@@ -26,12 +26,17 @@ afterAll(async () => {
 
 async function pipelineFile(name: string, stateDir: string): Promise<string> {
   const file = join(dir, `${name}.yaml`);
-  await writeFile(file, [
-    `name: ${name}`, 'step_ms: 60000',
-    `sources: [{ kind: file, name: f, path: ${join(dir, 'in.csv')}, key_column: stream, replay: { speedup: 100000000 } }]`,
-    'model: { cell: gru, units: 4, horizon: 2 }', 'training: { offline: { enabled: false } }',
-    `state: { dir: ${stateDir}, checkpoint_interval_ms: 100 }`,
-  ].join('\n'));
+  await writeFile(
+    file,
+    [
+      `name: ${name}`,
+      'step_ms: 60000',
+      `sources: [{ kind: file, name: f, path: ${join(dir, 'in.csv')}, key_column: stream, replay: { speedup: 100000000 } }]`,
+      'model: { cell: gru, units: 4, horizon: 2 }',
+      'training: { offline: { enabled: false } }',
+      `state: { dir: ${stateDir}, checkpoint_interval_ms: 100 }`,
+    ].join('\n'),
+  );
   return file;
 }
 
@@ -45,7 +50,8 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms 
   }
 }
 
-const failingGauge = (text: string, p: string): string | undefined => text.match(new RegExp(`^tidecast_checkpoint_failing\\{pipeline="${p}"\\} (\\d)`, 'm'))?.[1];
+const failingGauge = (text: string, p: string): string | undefined =>
+  text.match(new RegExp(`^tidecast_checkpoint_failing\\{pipeline="${p}"\\} (\\d)`, 'm'))?.[1];
 
 describe('a checkpoint that cannot be written', () => {
   it('is reported by /readyz and /metrics, retried until it succeeds, and the final one decides the exit code', async () => {
@@ -67,7 +73,9 @@ describe('a checkpoint that cannot be written', () => {
       // Retried: the failure count grows, and a writable path ends it.
       await waitFor('a retry', async () => ((daemon.runtimes[0].checkpointFailure?.failures ?? 0) >= 2 ? true : undefined));
       await rm(blocker, { recursive: true });
-      await waitFor('/readyz to be ready again', async () => ((await fetch(`${daemon.http.url}/readyz`)).status === 200 ? true : undefined));
+      await waitFor('/readyz to be ready again', async () =>
+        (await fetch(`${daemon.http.url}/readyz`)).status === 200 ? true : undefined,
+      );
       expect(failingGauge(await (await fetch(`${daemon.http.url}/metrics`)).text(), 'blocked')).toBe('0');
       // The final checkpoint fails too: the state directory becomes a file (sync calls: no write comes between).
       rmSync(stateDir, { recursive: true, force: true });

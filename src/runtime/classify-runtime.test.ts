@@ -22,23 +22,32 @@ afterAll(() => rm(root, { recursive: true, force: true }));
 
 function runtime(classify: boolean) {
   const dir = join(root, classify ? 'on' : 'off');
-  const r = parsePipelineText(`name: w
+  const r = parsePipelineText(
+    `name: w
 step_ms: ${HOUR}
 sources: [{ kind: file, path: ${dir}/none.csv, key_column: stream }]
 sinks: []
 model: { cell: gru, units: 4, horizon: 4, seed: 1, classify: ${classify} }
 state: { dir: ${dir}/state }
-`, 'w.yaml');
+`,
+    'w.yaml',
+  );
   if (!r.ok) throw new Error(JSON.stringify(r.issues));
   const metrics = createMetrics();
   const rt = new PipelineRuntime(r.value.pipelines[0], { log: createLogger({ level: 'silent' }), metrics, paced: false });
-  const { app } = buildHttpApp({ store: new ForecastStore(), metrics, health: () => ({ live: true, ready: true }), ingest: new Map([['w', ingestHandler(rt, () => T0 + STEPS * HOUR)]]) });
+  const { app } = buildHttpApp({
+    store: new ForecastStore(),
+    metrics,
+    health: () => ({ live: true, ready: true }),
+    ingest: new Map([['w', ingestHandler(rt, () => T0 + STEPS * HOUR)]]),
+  });
   return { rt, app };
 }
 
 it('serves the regime of streams fed through the engine when model.classify is on, and is off by default', async () => {
   const rng = new Prng(6);
-  let level = 50, slope = 0;
+  let level = 50,
+    slope = 0;
   const records = [];
   for (let t = 0; t < STEPS; t++) {
     if (t % 40 === 0) slope = [-1, 0, 1][rng.int(3)];
@@ -47,7 +56,12 @@ it('serves the regime of streams fed through the engine when model.classify is o
   }
   const on = runtime(true);
   for (let i = 0; i < records.length; i += 100) {
-    const res = await on.app.inject({ method: 'POST', url: '/api/ingest', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(records.slice(i, i + 100)) });
+    const res = await on.app.inject({
+      method: 'POST',
+      url: '/api/ingest',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify(records.slice(i, i + 100)),
+    });
     expect(res.statusCode).toBe(200);
   }
   const view = on.rt.classification?.view('a');

@@ -9,8 +9,23 @@ import { createLogger } from '../telemetry/logger.js';
 import { createSink } from './connectors.js';
 
 const ALERT = {
-  id: 'a|r|0', pipeline: 't', stream: 'a', rule: 'r', detector: 'score', state: 'firing', severity: 'warning', time: 3_600_000,
-  episodeStart: 0, actual: 9, forecast: 1, interval: { lower: 0, upper: 2 }, score: 0.999, surprise: 3, level: 0.999, modelVersion: 'm', dashboardUrl: '',
+  id: 'a|r|0',
+  pipeline: 't',
+  stream: 'a',
+  rule: 'r',
+  detector: 'score',
+  state: 'firing',
+  severity: 'warning',
+  time: 3_600_000,
+  episodeStart: 0,
+  actual: 9,
+  forecast: 1,
+  interval: { lower: 0, upper: 2 },
+  score: 0.999,
+  surprise: 3,
+  level: 0.999,
+  modelVersion: 'm',
+  dashboardUrl: '',
 } as AlertEvent;
 
 describe('createSink', () => {
@@ -27,19 +42,31 @@ describe('createSink', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {
       const port = (server.address() as AddressInfo).port;
-      const r = parsePipelineText(`name: t
+      const r = parsePipelineText(
+        `name: t
 step_ms: 3600000
 sources: [{ kind: file, path: x.csv, key_column: stream }]
 sinks: [{ kind: webhook, url: "http://127.0.0.1:${port}/hook", secret: s3cret }]
 model: { cell: gru, units: 4, horizon: 2 }
 state: { dir: var/t }
-`, 't.yaml');
+`,
+        't.yaml',
+      );
       if (!r.ok) throw new Error(JSON.stringify(r.issues));
       const spec = r.value.pipelines[0];
       const log = createLogger({ level: 'silent' });
       const sink = createSink(spec.sinks[0], 0, { pipeline: 't', log, paced: false, data: dataPart(spec) });
       expect(sink.kind).toBe('webhook');
-      const forecast = { pipeline: 't', key: 'a', t: 0, stepMs: 3_600_000, modelVersion: 'm', mean: new Float64Array(2), lower: new Float64Array(2), upper: new Float64Array(2) };
+      const forecast = {
+        pipeline: 't',
+        key: 'a',
+        t: 0,
+        stepMs: 3_600_000,
+        modelVersion: 'm',
+        mean: new Float64Array(2),
+        lower: new Float64Array(2),
+        upper: new Float64Array(2),
+      };
       await sink.write({ forecasts: [forecast], alerts: [ALERT], deadLetters: [] }, new AbortController().signal);
       await sink.flush(true);
       await sink.close();

@@ -48,7 +48,10 @@ export function createSource(cfg: SourceConfig, index: number, ctx: ConnectorCon
     }
     case 'kafka':
       return kafkaRuntimeSource(cfg, name, {
-        data: ctx.data, log: componentLogger(ctx.log, 'source', { connector: name }), streams: ctx.streams, stages: kafkaStages(ctx),
+        data: ctx.data,
+        log: componentLogger(ctx.log, 'source', { connector: name }),
+        streams: ctx.streams,
+        stages: kafkaStages(ctx),
       });
     case 'influxdb':
       return influxRuntimeSource(cfg, { name, paced: ctx.paced, warn: (err, message) => ctx.log.warn({ err, source: name }, message) });
@@ -88,7 +91,14 @@ function kafkaStages(ctx: ConnectorContext) {
 /** The forecast as written to files and the API: ISO time beside epoch ms. */
 export function forecastJson(f: BatchOutputs['forecasts'][number]): Record<string, unknown> {
   return {
-    pipeline: f.pipeline, stream: f.key, t: f.t, time: new Date(f.t).toISOString(), step_ms: f.stepMs,
-    model_version: f.modelVersion, mean: Array.from(f.mean), lower: Array.from(f.lower), upper: Array.from(f.upper),
+    pipeline: f.pipeline,
+    stream: f.key,
+    t: f.t,
+    time: new Date(f.t).toISOString(),
+    step_ms: f.stepMs,
+    model_version: f.modelVersion,
+    mean: Array.from(f.mean),
+    lower: Array.from(f.lower),
+    upper: Array.from(f.upper),
   };
 }

@@ -11,10 +11,14 @@ import { startDaemon } from './daemon.js';
 
 const root = await mkdtemp(join(tmpdir(), 'tidecast-daemon-security-'));
 afterAll(() => rm(root, { recursive: true, force: true }));
-await writeFile(join(root, 'data.csv'), `stream,timestamp,value\n${Array.from({ length: 4 }, (_, i) => `a,${i * 3_600_000},${i}`).join('\n')}\n`);
+await writeFile(
+  join(root, 'data.csv'),
+  `stream,timestamp,value\n${Array.from({ length: 4 }, (_, i) => `a,${i * 3_600_000},${i}`).join('\n')}\n`,
+);
 
 function file(http: string): LoadedFile {
-  const r = parsePipelineText(`http: ${http}
+  const r = parsePipelineText(
+    `http: ${http}
 pipelines:
   - name: w
     step_ms: 3600000
@@ -22,18 +26,25 @@ pipelines:
     model: { cell: gru, units: 4, horizon: 2 }
     training: { offline: { enabled: false } }
     state: { dir: ${root}/state }
-`, 'w.yaml');
+`,
+    'w.yaml',
+  );
   if (!r.ok) throw new Error(r.issues.map((i) => `${i.path}: ${i.message}`).join('; '));
   return r.value;
 }
 
-const start = (f: LoadedFile, host?: string) => startDaemon({ files: [f], log: createLogger({ level: 'silent' }), metrics: createMetrics(), port: 0, host });
+const start = (f: LoadedFile, host?: string) =>
+  startDaemon({ files: [f], log: createLogger({ level: 'silent' }), metrics: createMetrics(), port: 0, host });
 
 describe('daemon http security', () => {
   it('refuses a non-loopback bind without tokens, from the file or --host, before restoring anything', async () => {
-    await expect(start(file('{ host: 0.0.0.0 }'))).rejects.toThrow(/Refusing to listen on 0\.0\.0\.0 without authentication.*http\.auth: none/);
+    await expect(start(file('{ host: 0.0.0.0 }'))).rejects.toThrow(
+      /Refusing to listen on 0\.0\.0\.0 without authentication.*http\.auth: none/,
+    );
     await expect(start(file('{}'), '::')).rejects.toThrow('Refusing to listen on ::');
-    await expect(start(file('{ host: 0.0.0.0, auth: { tokens: [{ scope: write, env: TC_TEST_UNSET_TOKEN }] } }'))).rejects.toThrow('TC_TEST_UNSET_TOKEN is not set');
+    await expect(start(file('{ host: 0.0.0.0, auth: { tokens: [{ scope: write, env: TC_TEST_UNSET_TOKEN }] } }'))).rejects.toThrow(
+      'TC_TEST_UNSET_TOKEN is not set',
+    );
   });
 
   it('starts on a non-loopback host with tokens (from a file) or an explicit auth: none', async () => {
@@ -56,6 +67,9 @@ describe('daemon http security', () => {
     expect(() => file('{ auth: { tokens: [{ scope: read, env: A, file: /x }] } }')).toThrow('give exactly one of env or file');
     expect(() => file('{ auth: { tokens: [{ scope: admin, env: A }] } }')).toThrow();
     expect(() => file('{ auth: open }')).toThrow();
-    expect(file('{ auth: none, tls: { cert: c.pem, key: k.pem } }').http).toMatchObject({ auth: 'none', tls: { cert: 'c.pem', key: 'k.pem' } });
+    expect(file('{ auth: none, tls: { cert: c.pem, key: k.pem } }').http).toMatchObject({
+      auth: 'none',
+      tls: { cert: 'c.pem', key: 'k.pem' },
+    });
   });
 });

@@ -50,11 +50,13 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const tls = await loadTls(httpCfg?.tls);
   const listed: { spec: PipelineSpec; file: string }[] = o.files.flatMap((f) => f.pipelines.map((spec) => ({ spec, file: f.file })));
   // step_ms: auto becomes the spacing of the pipeline's file sources' data (infer-step.ts).
-  const specs = await Promise.all(listed.map(async ({ spec, file }) => {
-    const resolved = await resolveAutoStep(spec, fileSources(spec));
-    if (resolved !== spec) log.info({ pipeline: spec.name, step_ms: resolved.step_ms }, 'step_ms inferred from the data.');
-    return { spec: resolved, file };
-  }));
+  const specs = await Promise.all(
+    listed.map(async ({ spec, file }) => {
+      const resolved = await resolveAutoStep(spec, fileSources(spec));
+      if (resolved !== spec) log.info({ pipeline: spec.name, step_ms: resolved.step_ms }, 'step_ms inferred from the data.');
+      return { spec: resolved, file };
+    }),
+  );
   const store = new ForecastStore();
   const startedAt = Date.now();
   let ready = false;
@@ -68,15 +70,24 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
         actual: (p, k, t, v, imp) => store.recordActual(p, k, t, v, imp),
         forecast: (f) => store.recordForecast(f),
         alert: (a) => store.recordAlert(a),
-        modelSwapped: (p, version, validationLoss) => store.setModelVersion(p, { version, since: Date.now(), reason: 'trained', validationLoss }),
+        modelSwapped: (p, version, validationLoss) =>
+          store.setModelVersion(p, { version, since: Date.now(), reason: 'trained', validationLoss }),
       },
     });
     store.setHistoryPoints(spec.name, spec.limits.history_points);
-    store.upsertPipeline({
-      name: spec.name, file, modelVersion: runtime.engine.runner.version, stepMs: spec.step_ms, startedAt,
-      model: { cell: spec.model.cell, layers: spec.model.layers, units: spec.model.units, horizon: spec.model.horizon },
-      sources: runtime.sources.map((s) => `${s.kind}:${s.name}`), sinks: spec.sinks.map((s) => s.kind),
-    }, 'restoring');
+    store.upsertPipeline(
+      {
+        name: spec.name,
+        file,
+        modelVersion: runtime.engine.runner.version,
+        stepMs: spec.step_ms,
+        startedAt,
+        model: { cell: spec.model.cell, layers: spec.model.layers, units: spec.model.units, horizon: spec.model.horizon },
+        sources: runtime.sources.map((s) => `${s.kind}:${s.name}`),
+        sinks: spec.sinks.map((s) => s.kind),
+      },
+      'restoring',
+    );
     return runtime;
   });
   const retrainers = new Map<string, Retrainer>();
@@ -97,7 +108,10 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
       retrainers.set(r.spec.name, retrainer);
       if (topic !== undefined) {
         const unfollow = await followModelsTopic(retrainer, topic, rlog);
-        modelTopicClosers.push(async () => { await unfollow(); await topic.close(); });
+        modelTopicClosers.push(async () => {
+          await unfollow();
+          await topic.close();
+        });
       }
     }
     if (reason !== 'initial') store.setModelVersion(r.spec.name, { version: r.engine.runner.version, since: Date.now(), reason });
@@ -116,14 +130,26 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     health: () => ({
       live: true,
       ready: ready && runtimes.every((r) => r.checkpointFailure === undefined),
-      details: Object.fromEntries(runtimes.map((r) => [r.spec.name, {
-        streams: r.engine.runner.arena.size, ...r.engine.stats,
-        checkpoint: r.checkpointFailure === undefined ? { status: 'ok' } : { status: 'failing', ...r.checkpointFailure },
-      }])),
+      details: Object.fromEntries(
+        runtimes.map((r) => [
+          r.spec.name,
+          {
+            streams: r.engine.runner.arena.size,
+            ...r.engine.stats,
+            checkpoint: r.checkpointFailure === undefined ? { status: 'ok' } : { status: 'failing', ...r.checkpointFailure },
+          },
+        ]),
+      ),
     }),
     ingest: new Map(runtimes.map((r) => [r.spec.name, ingestHandler(r)])),
     classification: runtimes.some((r) => r.classification !== undefined)
-      ? (key) => { for (const r of runtimes) { const v = r.classification?.view(key); if (v !== undefined) return v; } return undefined; }
+      ? (key) => {
+          for (const r of runtimes) {
+            const v = r.classification?.view(key);
+            if (v !== undefined) return v;
+          }
+          return undefined;
+        }
       : undefined,
     models: retrainers.size > 0 ? modelsApi(retrainers) : undefined,
     silences,
@@ -132,9 +158,12 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
   const running = runtimes.map((r) => r.start());
   ready = true;
   const minInterval = Math.min(...specs.map((s) => s.spec.state.checkpoint_interval_ms));
-  const timer = setInterval(() => {
-    for (const r of runtimes) void r.maybeCheckpoint(Date.now());
-  }, Math.max(100, Math.min(minInterval, 5_000)));
+  const timer = setInterval(
+    () => {
+      for (const r of runtimes) void r.maybeCheckpoint(Date.now());
+    },
+    Math.max(100, Math.min(minInterval, 5_000)),
+  );
   timer.unref();
   for (const r of runtimes) void r.maybeCheckpoint(Date.now());
 
@@ -161,5 +190,14 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
     })();
     return stopping;
   };
-  return { runtimes, store, http, stop, stopped, get exitCode() { return exitCode; } };
+  return {
+    runtimes,
+    store,
+    http,
+    stop,
+    stopped,
+    get exitCode() {
+      return exitCode;
+    },
+  };
 }

@@ -11,13 +11,16 @@ import { offlineFit } from './offline-fit.js';
 const H = 3;
 
 function parse(model: string, training = ''): ReturnType<typeof parsePipelineText> {
-  return parsePipelineText(`name: e
+  return parsePipelineText(
+    `name: e
 step_ms: 60000
 sources: [{ kind: file, path: x.csv, key_column: stream }]
 model: ${model}
 ${training}
 state: { dir: var/state/e }
-`, 'e.yaml');
+`,
+    'e.yaml',
+  );
 }
 
 function spec(model: string): PipelineSpec {
@@ -60,7 +63,9 @@ describe('model.cell: esn', () => {
     expect(report.readout?.rows).toBe(4 * (200 - 12));
     expect(report.readout!.trainMse).toBeLessThan(0.01 * report.readout!.zeroMse);
     expect(report.finalLoss).toBeLessThan(report.initialLoss);
-    runner.model.cells[0].params.forEach((p, i) => expect(p.data).toEqual(reservoir[i]));
+    runner.model.cells[0].params.forEach((p, i) => {
+      expect(p.data).toEqual(reservoir[i]);
+    });
     expect(runner.version).toMatch(/^esn-ridge-/);
     // Served forecasts step on the batched stepper (no fused ESN kernel) and read the fitted head.
     expect(runner.engine).toBe('batched');

@@ -12,7 +12,12 @@ import type { ModelRunner } from '../engine/model-runner.js';
 // head) is solved by ridge regression (models/esn-readout.ts). Same data, report and versioning
 // as the TBPTT fit, so `tidecast train`, the start-up fit and checkpoints treat it alike.
 
-export function esnOfflineFit(spec: PipelineSpec, runner: ModelRunner, data: FitData, now: () => number = () => performance.now()): FitReport {
+export function esnOfflineFit(
+  spec: PipelineSpec,
+  runner: ModelRunner,
+  data: FitData,
+  now: () => number = () => performance.now(),
+): FitReport {
   const t0 = now();
   const esn = spec.model.esn ?? ESN_DEFAULTS;
   const model = runner.model;
@@ -28,8 +33,16 @@ export function esnOfflineFit(spec: PipelineSpec, runner: ModelRunner, data: Fit
   for (const p of model.params()) hash.update(new Uint8Array(p.data.buffer, p.data.byteOffset, p.data.byteLength));
   runner.version = `esn-ridge-${hash.digest('hex').slice(0, 8)}`;
   return {
-    epochs: 0, batches: 0, batchStreams: data.batch, streams: data.batch, steps: data.steps,
-    initialLoss, finalLoss, seconds: (now() - t0) / 1000, version: runner.version,
-    method: 'esn-ridge-readout', readout: { rows: fit.rows, washout, ridge: esn.ridge, trainMse: fit.trainMse, zeroMse: fit.zeroMse },
+    epochs: 0,
+    batches: 0,
+    batchStreams: data.batch,
+    streams: data.batch,
+    steps: data.steps,
+    initialLoss,
+    finalLoss,
+    seconds: (now() - t0) / 1000,
+    version: runner.version,
+    method: 'esn-ridge-readout',
+    readout: { rows: fit.rows, washout, ridge: esn.ridge, trainMse: fit.trainMse, zeroMse: fit.zeroMse },
   };
 }

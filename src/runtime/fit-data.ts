@@ -20,12 +20,23 @@ export interface FitData {
   readonly rows: number;
 }
 
-interface Series { x: number[]; level: number[]; centre: number[]; scale: number[]; skip: boolean[]; reset: boolean[] }
+interface Series {
+  x: number[];
+  level: number[];
+  centre: number[];
+  scale: number[];
+  skip: boolean[];
+  reset: boolean[];
+}
 
 /** Reads the first `steps` grid steps of up to `maxStreams` streams (the first seen) from the files. */
 export async function collectFitData(
-  spec: PipelineSpec, files: readonly FileSourceConfig[], steps: number, maxStreams: number,
-  onRows?: (rows: number) => void, signal: AbortSignal = new AbortController().signal,
+  spec: PipelineSpec,
+  files: readonly FileSourceConfig[],
+  steps: number,
+  maxStreams: number,
+  onRows?: (rows: number) => void,
+  signal: AbortSignal = new AbortController().signal,
 ): Promise<FitData> {
   // Bad records are the live run's to dead-letter and count; here they are only left out.
   const shaping = shapingFor(spec, () => {});
@@ -63,7 +74,14 @@ export async function collectFitData(
   }
   processor.flush(onStep);
   const used = [...series.entries()].filter(([, s]) => s.level.length > 0);
-  return pack(spec.model.horizon, inSize, used.map(([, s]) => s), used.map(([k]) => k), rows, steps);
+  return pack(
+    spec.model.horizon,
+    inSize,
+    used.map(([, s]) => s),
+    used.map(([k]) => k),
+    rows,
+    steps,
+  );
 }
 
 function pack(H: number, inSize: number, all: Series[], streams: string[], rows: number, maxSteps: number): FitData {

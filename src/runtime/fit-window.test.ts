@@ -19,20 +19,27 @@ let dir: string;
 let spec: PipelineSpec;
 
 function series(n: number): Observation[] {
-  return Array.from({ length: n }, (_, i) => ({ key: 's/a', eventTime: i * STEP, fields: { value: 10 + Math.sin(i / 5) + 0.1 * Math.cos(i * 7.3) } }));
+  return Array.from({ length: n }, (_, i) => ({
+    key: 's/a',
+    eventTime: i * STEP,
+    fields: { value: 10 + Math.sin(i / 5) + 0.1 * Math.cos(i * 7.3) },
+  }));
 }
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'tidecast-fitwin-'));
   const csv = ['stream,timestamp,value', ...series(200).map((o) => `a,${o.eventTime},${o.fields.value}`)].join('\n');
   await writeFile(join(dir, 'a.csv'), `${csv}\n`);
-  const r = parsePipelineText(`name: fw
+  const r = parsePipelineText(
+    `name: fw
 step_ms: ${STEP}
 sources: [{ kind: file, path: ${dir}/a.csv, key_column: stream, key_prefix: s/ }]
 model: { cell: gru, units: 4, horizon: 2, seed: 3 }
 training: { offline: { steps: ${FIT}, epochs: 1, max_time_ms: 600000 } }
 state: { dir: ${dir}/state }
-`, 'fw.yaml');
+`,
+    'fw.yaml',
+  );
   if (!r.ok) throw new Error(JSON.stringify(r.issues));
   spec = r.value.pipelines[0];
 });
@@ -66,7 +73,10 @@ describe('the offline fit window in the daemon', () => {
     }
     // A runtime that knows no fit window scores steps inside it (the test can tell the difference).
     const rowsC: StepRow[] = [];
-    const c = new PipelineRuntime({ ...spec, state: { ...spec.state, dir: join(dir, 'other') } }, { log, paced: false, observer: { step: (r) => rowsC.push(r) } });
+    const c = new PipelineRuntime(
+      { ...spec, state: { ...spec.state, dir: join(dir, 'other') } },
+      { log, paced: false, observer: { step: (r) => rowsC.push(r) } },
+    );
     expect(scoredSteps(c, rowsC).filter((r) => r.step <= FIT && r.scored).length).toBeGreaterThan(0);
   });
 });

@@ -13,7 +13,7 @@ import { fileSpacingMs, inferStepMs, medianSpacing, resolveAutoStep, roundStep }
 /** Deterministic uniform in [0, 1) (LCG), so that the test data is the same on every run. */
 function rng(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1_664_525) + 1_013_904_223) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1_664_525) + 1_013_904_223) >>> 0) / 2 ** 32;
 }
 
 /** Stamps every `step` ms from t0 with ±jitter, ~15 % of records missing and one gap of 40 steps. */
@@ -61,14 +61,32 @@ describe('inferring the step from the data', () => {
     expect(Math.abs((await fileSpacingMs(cfg)) - 1_800_000)).toBeLessThan(180_000);
     expect(await inferStepMs(cfg)).toBe(1_800_000);
 
-    const spec = PipelineSpec.parse({ name: 'p', step_ms: 'auto', sources: [{ kind: 'file', path, key_column: 'stream' }], model: { cell: 'gru', units: 4, horizon: 2 }, state: { dir: join(dir, 'state') } });
+    const spec = PipelineSpec.parse({
+      name: 'p',
+      step_ms: 'auto',
+      sources: [{ kind: 'file', path, key_column: 'stream' }],
+      model: { cell: 'gru', units: 4, horizon: 2 },
+      state: { dir: join(dir, 'state') },
+    });
     expect(isAutoStep(spec)).toBe(true);
     expect((await resolveAutoStep(spec, [cfg])).step_ms).toBe(1_800_000);
     await expect(resolveAutoStep(spec, [])).rejects.toThrow(/no file source/);
     // The online head's default season depends on the step: with auto it is checked at start, not here.
-    const head = PipelineSpec.safeParse({ name: 'p', step_ms: 'auto', sources: [{ kind: 'file', path, key_column: 'stream' }], model: { cell: 'gru', units: 4, horizon: 4, online_head: { streams: ['a', 'b'] } }, state: { dir: join(dir, 'state') } });
+    const head = PipelineSpec.safeParse({
+      name: 'p',
+      step_ms: 'auto',
+      sources: [{ kind: 'file', path, key_column: 'stream' }],
+      model: { cell: 'gru', units: 4, horizon: 4, online_head: { streams: ['a', 'b'] } },
+      state: { dir: join(dir, 'state') },
+    });
     expect(head.error?.issues ?? []).toEqual([]);
-    const fixed = PipelineSpec.parse({ name: 'p', step_ms: '1h', sources: [{ kind: 'file', path, key_column: 'stream' }], model: { cell: 'gru', units: 4, horizon: 2 }, state: { dir: join(dir, 'state') } });
+    const fixed = PipelineSpec.parse({
+      name: 'p',
+      step_ms: '1h',
+      sources: [{ kind: 'file', path, key_column: 'stream' }],
+      model: { cell: 'gru', units: 4, horizon: 2 },
+      state: { dir: join(dir, 'state') },
+    });
     expect(await resolveAutoStep(fixed, [cfg])).toBe(fixed);
   });
 });

@@ -18,7 +18,8 @@ const HOUR = 3_600_000;
 const T0 = Date.UTC(2024, 0, 1);
 const NOW = T0 + 1000 * HOUR;
 const root = await mkdtemp(join(tmpdir(), 'tidecast-ingest-fuzz-'));
-const spec = parsePipelineText(`name: w
+const spec = parsePipelineText(
+  `name: w
 step_ms: ${HOUR}
 fields: [{ name: value, aggregation: mean }, { name: rh, aggregation: mean }]
 sources: [{ kind: file, path: ${root}/none.csv, key_column: stream }]
@@ -26,18 +27,32 @@ sinks: [{ kind: file, dead_letters_path: ${root}/dead.jsonl, fsync: false }]
 model: { cell: gru, units: 4, horizon: 2, seed: 1 }
 state: { dir: ${root}/state }
 limits: { max_streams: 200, max_new_streams_per_request: 50, max_records_per_request: 400 }
-`, 'w.yaml');
+`,
+  'w.yaml',
+);
 if (!spec.ok) throw new Error(JSON.stringify(spec.issues));
 const rt = new PipelineRuntime(spec.value.pipelines[0], { log: createLogger({ level: 'silent' }), metrics: createMetrics(), paced: false });
-const { app } = buildHttpApp({ store: new ForecastStore(), metrics: createMetrics(), health: () => ({ live: true, ready: true }), ingest: new Map([['w', ingestHandler(rt, () => NOW)]]) });
+const { app } = buildHttpApp({
+  store: new ForecastStore(),
+  metrics: createMetrics(),
+  health: () => ({ live: true, ready: true }),
+  ingest: new Map([['w', ingestHandler(rt, () => NOW)]]),
+});
 afterAll(async () => {
   await app.close();
   await rm(root, { recursive: true, force: true });
 });
 
-const post = (payload: string, type: string) => app.inject({ method: 'POST', url: '/api/ingest', headers: { 'content-type': type }, payload });
+const post = (payload: string, type: string) =>
+  app.inject({ method: 'POST', url: '/api/ingest', headers: { 'content-type': type }, payload });
 
-interface Answer { accepted?: number; rejected?: number; errors?: { index: number; code: string; message: string }[]; error?: string; message?: string }
+interface Answer {
+  accepted?: number;
+  rejected?: number;
+  errors?: { index: number; code: string; message: string }[];
+  error?: string;
+  message?: string;
+}
 
 /** A reasoned answer: 2xx/4xx only; counts add up to `records` when the request was read record by record. */
 function reasoned(status: number, body: Answer, records: number | undefined): void {
@@ -55,7 +70,16 @@ function reasoned(status: number, body: Answer, records: number | undefined): vo
   }
 }
 
-const field = fc.oneof(fc.double(), fc.integer(), fc.string({ maxLength: 6 }), fc.constant(null), fc.boolean(), fc.constant('NaN'), fc.constant(1e308), fc.array(fc.integer(), { maxLength: 2 }));
+const field = fc.oneof(
+  fc.double(),
+  fc.integer(),
+  fc.string({ maxLength: 6 }),
+  fc.constant(null),
+  fc.boolean(),
+  fc.constant('NaN'),
+  fc.constant(1e308),
+  fc.array(fc.integer(), { maxLength: 2 }),
+);
 const stream = fc.oneof(fc.constantFrom('a', 'b', 'c/d', ''), fc.string({ maxLength: 12 }), fc.string({ minLength: 300, maxLength: 320 }));
 const time = fc.oneof(
   fc.integer({ min: 0, max: 2000 }).map((h) => T0 + h * HOUR),
@@ -87,26 +111,46 @@ describe('POST /api/ingest under fuzzing', () => {
 
   it('any text as JSON or line protocol: a reasoned 2xx/4xx', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.string({ maxLength: 300 }), fc.constantFrom('application/json', 'text/plain', 'application/x-ndjson'), async (text, type) => {
-        const res = await post(text, type);
-        reasoned(res.statusCode, res.json() as Answer, undefined);
-      }),
+      fc.asyncProperty(
+        fc.string({ maxLength: 300 }),
+        fc.constantFrom('application/json', 'text/plain', 'application/x-ndjson'),
+        async (text, type) => {
+          const res = await post(text, type);
+          reasoned(res.statusCode, res.json() as Answer, undefined);
+        },
+      ),
       { numRuns: 200 },
     );
   });
 
   it('JSON lines of any values: one answer per non-blank line', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.oneof(record.map((r) => JSON.stringify(r)), fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.stringify(v)), fc.constant('')), { maxLength: 30 }), async (lines) => {
-        const res = await post(lines.join('\n'), 'application/x-ndjson');
-        reasoned(res.statusCode, res.json() as Answer, lines.filter((l) => l.trim() !== '').length);
-      }),
+      fc.asyncProperty(
+        fc.array(
+          fc.oneof(
+            record.map((r) => JSON.stringify(r)),
+            fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.stringify(v)),
+            fc.constant(''),
+          ),
+          { maxLength: 30 },
+        ),
+        async (lines) => {
+          const res = await post(lines.join('\n'), 'application/x-ndjson');
+          reasoned(res.statusCode, res.json() as Answer, lines.filter((l) => l.trim() !== '').length);
+        },
+      ),
       { numRuns: 120 },
     );
   });
 
   it('line protocol, valid lines edited: every non-blank line accepted or answered', async () => {
-    const line = fc.tuple(fc.constantFrom('a', 'b', 'x y', 'é'), fc.integer({ min: 0, max: 2000 }), fc.oneof(fc.double({ noNaN: true }).map(String), fc.constantFrom('oops', '1i', 't', '"s"', '')), fc.constantFrom('', ',', ' ', '=', '\\', '#'))
+    const line = fc
+      .tuple(
+        fc.constantFrom('a', 'b', 'x y', 'é'),
+        fc.integer({ min: 0, max: 2000 }),
+        fc.oneof(fc.double({ noNaN: true }).map(String), fc.constantFrom('oops', '1i', 't', '"s"', '')),
+        fc.constantFrom('', ',', ' ', '=', '\\', '#'),
+      )
       .map(([s, h, v, junk]) => `m,stream=${s.replace(/ /g, '\\ ')} value=${v}${junk} ${(T0 + h * HOUR) * 1e6}`);
     await fc.assert(
       fc.asyncProperty(fc.array(fc.oneof(line, fc.constant(''), fc.constant('# c')), { maxLength: 40 }), async (lines) => {

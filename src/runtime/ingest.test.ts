@@ -27,7 +27,8 @@ afterEach(async () => {
 let n = 0;
 function setup(limits = '') {
   const dir = join(root, `p${n++}`);
-  const r = parsePipelineText(`name: w
+  const r = parsePipelineText(
+    `name: w
 step_ms: ${HOUR}
 ordering: { max_delay_ms: 0, allowed_lateness_ms: 0 }
 sources: [{ kind: file, path: ${dir}/none.csv, key_column: stream }]
@@ -36,17 +37,30 @@ sinks: [{ kind: file, dead_letters_path: ${dir}/dead.jsonl, fsync: true }]
 model: { cell: gru, units: 4, horizon: 2, seed: 1 }
 state: { dir: ${dir}/state }
 ${limits}
-`, 'w.yaml');
+`,
+    'w.yaml',
+  );
   if (!r.ok) throw new Error(JSON.stringify(r.issues));
   const metrics = createMetrics();
   const rt = new PipelineRuntime(r.value.pipelines[0], { log: createLogger({ level: 'silent' }), metrics, paced: false });
-  const { app } = buildHttpApp({ store: new ForecastStore(), metrics, health: () => ({ live: true, ready: true }), ingest: new Map([['w', ingestHandler(rt, () => NOW)]]) });
+  const { app } = buildHttpApp({
+    store: new ForecastStore(),
+    metrics,
+    health: () => ({ live: true, ready: true }),
+    ingest: new Map([['w', ingestHandler(rt, () => NOW)]]),
+  });
   closers.push(() => app.close());
-  const post = (payload: string, type = 'application/json', query = '') => app.inject({ method: 'POST', url: `/api/ingest${query}`, headers: type === '' ? {} : { 'content-type': type }, payload });
+  const post = (payload: string, type = 'application/json', query = '') =>
+    app.inject({ method: 'POST', url: `/api/ingest${query}`, headers: type === '' ? {} : { 'content-type': type }, payload });
   return { rt, metrics, post, dir };
 }
 
-const rec = (stream: string, hour: number, value: unknown = 1, extra: Record<string, unknown> = {}) => ({ stream, timestamp: T0 + hour * HOUR, value, ...extra });
+const rec = (stream: string, hour: number, value: unknown = 1, extra: Record<string, unknown> = {}) => ({
+  stream,
+  timestamp: T0 + hour * HOUR,
+  value,
+  ...extra,
+});
 
 async function deadLetters(m: ReturnType<typeof createMetrics>, code: string): Promise<number> {
   const metric = (await m.registry.getMetricsAsJSON()).find((x) => x.name === 'tidecast_dead_letters_total');
@@ -54,10 +68,11 @@ async function deadLetters(m: ReturnType<typeof createMetrics>, code: string): P
 }
 
 describe('POST /api/ingest counts', () => {
-  it('answers this request\'s counts, and index, code and message for every rejected record (parser, limits, engine)', async () => {
+  it("answers this request's counts, and index, code and message for every rejected record (parser, limits, engine)", async () => {
     const { post, metrics, rt, dir } = setup('limits: { max_stream_id_length: 12 }');
     const body = [
-      rec('a', 0), rec('a', 1), // 0, 1: in
+      rec('a', 0),
+      rec('a', 1), // 0, 1: in
       rec('a', 1), // 2: duplicate (engine)
       rec('a', 0, 5), // 3: late (engine)
       rec('', 2), // 4: empty stream id (engine)
@@ -72,17 +87,28 @@ describe('POST /api/ingest counts', () => {
     expect(out.accepted).toBe(3);
     expect(out.rejected).toBe(6);
     expect(out.errors.map((e: { index: number; code: string }) => [e.index, e.code])).toEqual([
-      [2, 'duplicate'], [3, 'late_record'], [4, 'schema_mismatch'], [5, 'schema_mismatch'], [6, 'stream_id_too_long'], [7, 'future_record'],
+      [2, 'duplicate'],
+      [3, 'late_record'],
+      [4, 'schema_mismatch'],
+      [5, 'schema_mismatch'],
+      [6, 'stream_id_too_long'],
+      [7, 'future_record'],
     ]);
     expect(out.errors[4].message).toContain('limit is 12');
     expect(out.errors[5].message).toContain('limits.max_future_ms');
-    for (const code of ['duplicate', 'late_record', 'stream_id_too_long', 'future_record']) expect(await deadLetters(metrics, code)).toBe(1);
+    for (const code of ['duplicate', 'late_record', 'stream_id_too_long', 'future_record'])
+      expect(await deadLetters(metrics, code)).toBe(1);
     // The dead-letter sink gets the parser's rejection with the record's own JSON text.
     await rt.checkpoint();
-    const written = (await readFile(join(dir, 'dead.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const written = (await readFile(join(dir, 'dead.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(written).toHaveLength(6);
     expect(written.find((d) => d.code === 'schema_mismatch' && d.record.payload !== undefined)?.record).toEqual({
-      payload: JSON.stringify(body[5]), format: 'json', origin: { connector: 'http', partition: 0, offset: '5' },
+      payload: JSON.stringify(body[5]),
+      format: 'json',
+      origin: { connector: 'http', partition: 0, offset: '5' },
     });
   });
 
@@ -94,7 +120,10 @@ describe('POST /api/ingest counts', () => {
     expect([ra.json().accepted, ra.json().rejected]).toEqual([3, 1]);
     expect(ra.json().errors).toMatchObject([{ index: 3, code: 'duplicate' }]);
     expect([rb.json().accepted, rb.json().rejected]).toEqual([5, 2]);
-    expect(rb.json().errors).toMatchObject([{ index: 5, code: 'late_record' }, { index: 6, code: 'late_record' }]);
+    expect(rb.json().errors).toMatchObject([
+      { index: 5, code: 'late_record' },
+      { index: 6, code: 'late_record' },
+    ]);
     expect(rt.engine.stats.observations).toBe(a.length + b.length);
   });
 
@@ -102,9 +131,20 @@ describe('POST /api/ingest counts', () => {
     const { post } = setup();
     const lp = `# header\nm,stream=a value=1 ${T0 * 1e6}\n\nm,stream=a value=oops ${T0 * 1e6 + HOUR * 1e6}\nm,stream=a value=2 ${T0 * 1e6}\n`;
     const r1 = await post(lp, 'text/plain');
-    expect(r1.json()).toMatchObject({ accepted: 1, rejected: 2, errors: [{ index: 3, code: 'parse_error' }, { index: 4, code: 'duplicate' }] });
+    expect(r1.json()).toMatchObject({
+      accepted: 1,
+      rejected: 2,
+      errors: [
+        { index: 3, code: 'parse_error' },
+        { index: 4, code: 'duplicate' },
+      ],
+    });
     const nd = `${JSON.stringify(rec('c', 0))}\n{bad\n${JSON.stringify(rec('c', 1))}\n`;
-    expect((await post(nd, 'application/x-ndjson')).json()).toMatchObject({ accepted: 2, rejected: 1, errors: [{ index: 1, code: 'parse_error' }] });
+    expect((await post(nd, 'application/x-ndjson')).json()).toMatchObject({
+      accepted: 2,
+      rejected: 1,
+      errors: [{ index: 1, code: 'parse_error' }],
+    });
   });
 });
 
@@ -118,7 +158,14 @@ describe('POST /api/ingest limits', () => {
     expect(second.json()).toMatchObject({ accepted: 2, rejected: 0 });
     const full = await post(JSON.stringify([rec('s5', 0), rec('s6', 0)]));
     expect(full.statusCode).toBe(429);
-    expect(full.json()).toMatchObject({ accepted: 0, rejected: 2, errors: [{ index: 0, code: 'stream_limit' }, { index: 1, code: 'stream_limit' }] });
+    expect(full.json()).toMatchObject({
+      accepted: 0,
+      rejected: 2,
+      errors: [
+        { index: 0, code: 'stream_limit' },
+        { index: 1, code: 'stream_limit' },
+      ],
+    });
     expect(full.json().errors[0].message).toContain('limits.max_streams');
     expect(rt.engine.runner.arena.size).toBe(4);
     expect(await deadLetters(metrics, 'stream_limit')).toBe(2);
@@ -145,7 +192,10 @@ describe('POST /api/ingest limits', () => {
       expect(res.json().error).toBe('too_deep');
     }
     // Brackets inside strings are not nesting.
-    expect((await post(JSON.stringify([rec('a', 0, 1, { note: '['.repeat(100) })]))).json()).toMatchObject({ rejected: 1, errors: [{ code: 'schema_mismatch' }] });
+    expect((await post(JSON.stringify([rec('a', 0, 1, { note: '['.repeat(100) })]))).json()).toMatchObject({
+      rejected: 1,
+      errors: [{ code: 'schema_mismatch' }],
+    });
   });
 });
 
@@ -160,8 +210,12 @@ describe('POST /api/ingest time units', () => {
     expect((await post(at(1e17 + HOUR * 1e6))).json()).toMatchObject({ accepted: 1 });
     expect((await post(at(1e17), 'application/json', '?time_unit=us')).json()).toMatchObject({ errors: [{ code: 'future_record' }] });
     // Line protocol: time_unit sets the precision of the line's timestamp.
-    expect((await post(`m,stream=lp value=1 ${Math.round(NOW / 1000)}`, 'text/plain', '?time_unit=s')).json()).toMatchObject({ accepted: 1 });
-    expect((await post(`m,stream=lp value=1 ${NOW}`, 'text/plain', '?time_unit=s')).json()).toMatchObject({ errors: [{ code: 'future_record' }] });
+    expect((await post(`m,stream=lp value=1 ${Math.round(NOW / 1000)}`, 'text/plain', '?time_unit=s')).json()).toMatchObject({
+      accepted: 1,
+    });
+    expect((await post(`m,stream=lp value=1 ${NOW}`, 'text/plain', '?time_unit=s')).json()).toMatchObject({
+      errors: [{ code: 'future_record' }],
+    });
     const bad = await post(at(1), 'application/json', '?time_unit=minutes');
     expect(bad.statusCode).toBe(400);
     expect(bad.json().message).toContain('time_unit must be one of');

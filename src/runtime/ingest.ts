@@ -37,7 +37,8 @@ export function ingestHandler(runtime: PipelineRuntime, now: () => number = Date
     const key = unit ?? '';
     let p = parsers.get(key);
     if (p !== undefined) return p;
-    if (!TIME_UNITS.has(key)) throw new IngestRefusal(400, 'bad_request', `time_unit must be one of ${[...TIME_UNITS].join(', ')}, got "${key}".`);
+    if (!TIME_UNITS.has(key))
+      throw new IngestRefusal(400, 'bad_request', `time_unit must be one of ${[...TIME_UNITS].join(', ')}, got "${key}".`);
     const u = key as TimeUnit;
     const input = { ...data.input, time_unit: u, line: u === 'auto' ? data.input.line : { ...data.input.line, precision: u } };
     p = new RecordParser({ ...data, input });
@@ -45,7 +46,12 @@ export function ingestHandler(runtime: PipelineRuntime, now: () => number = Date
     return p;
   };
   const arena = runtime.engine.runner.arena;
-  const census: StreamCensus = { get size() { return arena.size; }, has: (k) => arena.peek(k) >= 0 };
+  const census: StreamCensus = {
+    get size() {
+      return arena.size;
+    },
+    has: (k) => arena.peek(k) >= 0,
+  };
   const refused = runtime.options.metrics?.ingestRefused;
 
   return async (body: string, contentType: string, options: IngestOptions = {}): Promise<IngestResult> => {
@@ -83,7 +89,8 @@ export function ingestHandler(runtime: PipelineRuntime, now: () => number = Date
     };
     for (const r of records) {
       index = r.index;
-      if (r.nested) sink.deadLetter({ record: r.raw, code: 'schema_mismatch', detail: `record ${r.index} is an array: a record is an object` });
+      if (r.nested)
+        sink.deadLetter({ record: r.raw, code: 'schema_mismatch', detail: `record ${r.index} is an array: a record is an object` });
       else if (r.parsed === true) parser.parseJsonValue(r.value, r.raw, sink);
       else parser.parse(r.raw, sink);
     }
@@ -106,13 +113,18 @@ export function toRawRecords(body: string, contentType: string): IndexedRecord[]
   const sniffedJson = type === '' && (trimmed.startsWith('[') || trimmed.startsWith('{'));
   if (type === 'application/json' || sniffedJson) return jsonRecords(body, false);
   if (type === 'application/x-ndjson' || type === 'application/jsonl') return jsonRecords(body, true);
-  return lines(body).filter((l) => l.text.trim() !== '' && !l.text.startsWith('#'))
+  return lines(body)
+    .filter((l) => l.text.trim() !== '' && !l.text.startsWith('#'))
     .map((l) => ({ raw: { payload: l.text, format: 'line' as const, origin: origin(l.index) }, index: l.index }));
 }
 
 function jsonRecords(text: string, jsonLines: boolean): IndexedRecord[] {
   if (jsonTooDeep(text)) {
-    throw new IngestRefusal(400, 'too_deep', `JSON nested more than ${MAX_JSON_DEPTH} levels deep: records are flat objects, or an array of them.`);
+    throw new IngestRefusal(
+      400,
+      'too_deep',
+      `JSON nested more than ${MAX_JSON_DEPTH} levels deep: records are flat objects, or an array of them.`,
+    );
   }
   if (!jsonLines) {
     let parsed: unknown;
@@ -124,11 +136,22 @@ function jsonRecords(text: string, jsonLines: boolean): IndexedRecord[] {
     if (!jsonLines) {
       const items = Array.isArray(parsed) ? parsed : [parsed];
       const outer = Array.isArray(parsed);
-      return items.map((item, i) => ({ raw: lazyJsonRecord(item, i), index: i, nested: outer && Array.isArray(item), parsed: true, value: item }));
+      return items.map((item, i) => ({
+        raw: lazyJsonRecord(item, i),
+        index: i,
+        nested: outer && Array.isArray(item),
+        parsed: true,
+        value: item,
+      }));
     }
   }
-  return lines(text).filter((l) => l.text.trim() !== '')
-    .map((l) => ({ raw: { payload: l.text, format: 'json' as const, origin: origin(l.index) }, index: l.index, nested: l.text.trimStart().startsWith('[') }));
+  return lines(text)
+    .filter((l) => l.text.trim() !== '')
+    .map((l) => ({
+      raw: { payload: l.text, format: 'json' as const, origin: origin(l.index) },
+      index: l.index,
+      nested: l.text.trimStart().startsWith('['),
+    }));
 }
 
 /**
@@ -140,7 +163,10 @@ class LazyJsonRecord implements RawRecord {
   readonly format = 'json' as const;
   private text: string | undefined;
 
-  constructor(private readonly item: unknown, readonly origin: RawRecord['origin']) {}
+  constructor(
+    private readonly item: unknown,
+    readonly origin: RawRecord['origin'],
+  ) {}
 
   get payload(): string {
     this.text ??= JSON.stringify(this.item) ?? 'null';

@@ -12,13 +12,16 @@ const IN = 2;
 const H = 2;
 
 function spec(offline: string): PipelineSpec {
-  const r = parsePipelineText(`name: f
+  const r = parsePipelineText(
+    `name: f
 step_ms: 60000
 sources: [{ kind: file, path: x.csv, key_column: stream }]
 model: { cell: gru, units: 6, horizon: ${H}, seed: 4 }
 training: { offline: ${offline} }
 state: { dir: var/state/f }
-`, 'f.yaml');
+`,
+    'f.yaml',
+  );
   if (!r.ok) throw new Error(JSON.stringify(r.issues));
   return r.value.pipelines[0];
 }
@@ -38,7 +41,7 @@ function data(S: number, N: number): FitData {
   return { steps: N, batch: S, inputs, targets, streams: Array.from({ length: S }, (_, s) => `s${s}`), rows: N * S };
 }
 
-function fit(offline: string, d: FitData, now?: () => number) {
+function runFit(offline: string, d: FitData, now?: () => number) {
   const sp = spec(offline);
   const runner = new ModelRunner(sp.model, IN);
   return offlineFit(sp, runner, d, undefined, now);
@@ -67,23 +70,23 @@ describe('offline fit', () => {
 
   it('runs epochs × ceil(streams / max_streams) batches, learns, and is a function of data and settings', () => {
     const d = data(10, 48);
-    const a = fit('{ steps: 48, max_streams: 4, epochs: 3, tbptt_steps: 12 }', d);
+    const a = runFit('{ steps: 48, max_streams: 4, epochs: 3, tbptt_steps: 12 }', d);
     expect([a.streams, a.batchStreams, a.batches, a.epochs, a.steps, a.cut]).toEqual([10, 4, 9, 3, 48, undefined]);
     expect(a.finalLoss).toBeLessThan(a.initialLoss);
-    const b = fit('{ steps: 48, max_streams: 4, epochs: 3, tbptt_steps: 12 }', d);
+    const b = runFit('{ steps: 48, max_streams: 4, epochs: 3, tbptt_steps: 12 }', d);
     expect(b.version).toBe(a.version);
     expect(b.finalLoss).toBe(a.finalLoss);
     // All streams in one batch: one batch per epoch.
-    const whole = fit('{ steps: 48, max_streams: 32, epochs: 3, tbptt_steps: 12 }', d);
+    const whole = runFit('{ steps: 48, max_streams: 32, epochs: 3, tbptt_steps: 12 }', d);
     expect([whole.batchStreams, whole.batches]).toEqual([10, 3]);
   });
 
   it('stops at max_batches, and at max_time_ms only as a reported safety cap', () => {
     const d = data(10, 24);
-    const capped = fit('{ steps: 24, max_streams: 4, epochs: 5, max_batches: 7, tbptt_steps: 12 }', d);
+    const capped = runFit('{ steps: 24, max_streams: 4, epochs: 5, max_batches: 7, tbptt_steps: 12 }', d);
     expect([capped.batches, capped.epochs, capped.cut]).toEqual([7, 3, 'max_batches']);
     let clock = 0;
-    const timed = fit('{ steps: 24, max_streams: 4, epochs: 5, max_time_ms: 100, tbptt_steps: 12 }', d, () => (clock += 30));
+    const timed = runFit('{ steps: 24, max_streams: 4, epochs: 5, max_time_ms: 100, tbptt_steps: 12 }', d, () => (clock += 30));
     expect(timed.cut).toBe('max_time_ms');
     expect(timed.batches).toBeLessThan(15);
   });

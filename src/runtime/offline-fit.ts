@@ -32,12 +32,21 @@ export interface FitReport {
   readonly cut?: 'max_batches' | 'max_time_ms';
   /** model.cell esn: only the readout was fitted, by ridge regression (esn-offline-fit.ts). */
   readonly method?: 'esn-ridge-readout';
-  readonly readout?: { readonly rows: number; readonly washout: number; readonly ridge: number; readonly trainMse: number; readonly zeroMse: number };
+  readonly readout?: {
+    readonly rows: number;
+    readonly washout: number;
+    readonly ridge: number;
+    readonly trainMse: number;
+    readonly zeroMse: number;
+  };
 }
 
 export function offlineFit(
-  spec: PipelineSpec, runner: ModelRunner, data: FitData,
-  onEpoch?: (epoch: number, loss: number) => void, now: () => number = () => performance.now(),
+  spec: PipelineSpec,
+  runner: ModelRunner,
+  data: FitData,
+  onEpoch?: (epoch: number, loss: number) => void,
+  now: () => number = () => performance.now(),
 ): FitReport {
   // An echo state network's reservoir is fixed: its fit is the closed-form readout, never TBPTT.
   if (spec.model.cell === 'esn') return esnOfflineFit(spec, runner, data, now);
@@ -54,14 +63,26 @@ export function offlineFit(
   const evalRunner = new SequenceRunner(model, data.steps, B);
   const initialLoss = meanLoss(model, batches, evalRunner);
   const k1 = Math.min(o.tbptt_steps, data.steps);
-  const trainer = new TbpttTrainer(model, {
-    k1, k2: k1, loss: 'gaussian-nll', optimiser: new Adam({ learningRate: o.learning_rate }), clipNorm: 1, seed: spec.model.seed,
-  }, B);
+  const trainer = new TbpttTrainer(
+    model,
+    {
+      k1,
+      k2: k1,
+      loss: 'gaussian-nll',
+      optimiser: new Adam({ learningRate: o.learning_rate }),
+      clipNorm: 1,
+      seed: spec.model.seed,
+    },
+    B,
+  );
   let done = 0;
   let epochLoss = 0;
   let cut: FitReport['cut'] = total < planned ? 'max_batches' : undefined;
   while (done < total) {
-    if (now() - t0 >= o.max_time_ms) { cut = 'max_time_ms'; break; }
+    if (now() - t0 >= o.max_time_ms) {
+      cut = 'max_time_ms';
+      break;
+    }
     trainer.resetState();
     epochLoss += trainer.train(batches.next()).meanLoss;
     done++;
@@ -75,8 +96,16 @@ export function offlineFit(
   for (const p of model.params()) hash.update(new Uint8Array(p.data.buffer, p.data.byteOffset, p.data.byteLength));
   runner.version = `${spec.model.cell}-fit-${hash.digest('hex').slice(0, 8)}`;
   return {
-    epochs: Math.ceil(done / perEpoch), batches: done, batchStreams: B, streams: S, steps: data.steps,
-    initialLoss, finalLoss, seconds: (now() - t0) / 1000, version: runner.version, ...(cut && { cut }),
+    epochs: Math.ceil(done / perEpoch),
+    batches: done,
+    batchStreams: B,
+    streams: S,
+    steps: data.steps,
+    initialLoss,
+    finalLoss,
+    seconds: (now() - t0) / 1000,
+    version: runner.version,
+    ...(cut && { cut }),
   };
 }
 
@@ -93,7 +122,11 @@ export class StreamBatches {
   private readonly inputs: Float32Array;
   private readonly targets: Float32Array;
 
-  constructor(private readonly data: FitData, private readonly B: number, seed: number) {
+  constructor(
+    private readonly data: FitData,
+    private readonly B: number,
+    seed: number,
+  ) {
     this.rng = new Prng(seed);
     if (B === data.batch) {
       this.batch = data;
@@ -119,20 +152,30 @@ export class StreamBatches {
 
   /** Every stream in consecutive groups of up to B (for losses over the whole window). */
   *all(): Generator<SequenceBatch> {
-    if (this.batch === this.data) { yield this.data; return; }
+    if (this.batch === this.data) {
+      yield this.data;
+      return;
+    }
     for (let from = 0; from < this.data.batch; from += this.B) {
       const streams = Array.from({ length: Math.min(this.B, this.data.batch - from) }, (_, i) => from + i);
       this.gather(streams);
-      yield streams.length === this.B ? this.batch : {
-        steps: this.data.steps, batch: streams.length,
-        inputs: this.inputs.subarray(0, this.data.steps * streams.length * this.inSize),
-        targets: this.targets.subarray(0, this.data.steps * streams.length * this.outSize),
-      };
+      yield streams.length === this.B
+        ? this.batch
+        : {
+            steps: this.data.steps,
+            batch: streams.length,
+            inputs: this.inputs.subarray(0, this.data.steps * streams.length * this.inSize),
+            targets: this.targets.subarray(0, this.data.steps * streams.length * this.outSize),
+          };
     }
   }
 
-  private get inSize(): number { return this.data.inputs.length / (this.data.steps * this.data.batch); }
-  private get outSize(): number { return this.data.targets.length / (this.data.steps * this.data.batch); }
+  private get inSize(): number {
+    return this.data.inputs.length / (this.data.steps * this.data.batch);
+  }
+  private get outSize(): number {
+    return this.data.targets.length / (this.data.steps * this.data.batch);
+  }
 
   private reshuffle(): void {
     const o = Array.from({ length: this.data.batch }, (_, i) => i);

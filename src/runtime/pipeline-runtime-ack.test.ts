@@ -20,14 +20,17 @@ const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 3));
 
 describe('PipelineRuntime acknowledgement and back-pressure', () => {
   it('pulls, writes, flushes and acknowledges one batch at a time; redelivers a failed one', async () => {
-    const r = parsePipelineText(`name: ack
+    const r = parsePipelineText(
+      `name: ack
 step_ms: ${HOUR}
 ordering: { max_delay_ms: 0, allowed_lateness_ms: 0 }
 sources: [{ kind: file, path: ${root}/none.csv, key_column: stream }]
 sinks: [{ kind: file, forecasts_path: ${root}/f.jsonl }]
 model: { cell: gru, units: 4, horizon: 1, seed: 1 }
 state: { dir: ${root}/state }
-`, 'ack.yaml');
+`,
+      'ack.yaml',
+    );
     if (!r.ok) throw new Error(JSON.stringify(r.issues));
     const rt = new PipelineRuntime(r.value.pipelines[0], { log: createLogger({ level: 'silent' }), paced: false });
     const log: string[] = [];
@@ -41,9 +44,16 @@ state: { dir: ${root}/state }
         for (let b = 1; b <= 3; b++) {
           log.push(`pull ${b}`);
           const batch: IngestBatch = {
-            observations: rows((b - 1) * 10, 10), deadLetters: [], position: b * 10,
-            ack: async () => { await tick(); log.push(`ack ${b}`); },
-            retry: async () => { log.push(`retry ${b}`); },
+            observations: rows((b - 1) * 10, 10),
+            deadLetters: [],
+            position: b * 10,
+            ack: async () => {
+              await tick();
+              log.push(`ack ${b}`);
+            },
+            retry: async () => {
+              log.push(`retry ${b}`);
+            },
           };
           yield batch;
         }
@@ -75,10 +85,19 @@ state: { dir: ${root}/state }
     await rt.start();
     // Batch 1: 10 steps, 9 one-step forecasts (the last step waits for the next record); later batches close 10 each.
     expect(log).toEqual([
-      'pull 1', 'write 9', 'flush false', 'ack 1',
-      'pull 2', 'write failed', 'retry 2',
-      'pull 3', 'write 10', 'flush false', 'ack 3',
-      'write 1', 'flush false', // the sources ended: the last step of the stream closed and forecast
+      'pull 1',
+      'write 9',
+      'flush false',
+      'ack 1',
+      'pull 2',
+      'write failed',
+      'retry 2',
+      'pull 3',
+      'write 10',
+      'flush false',
+      'ack 3',
+      'write 1',
+      'flush false', // the sources ended: the last step of the stream closed and forecast
     ]);
     expect(rt.positions.s).toBe(30);
     await rt.stop();

@@ -19,13 +19,16 @@ describe('tidecast_forecasts_total', () => {
     const rows = ['stream,timestamp,value'];
     for (let k = 0; k < 6; k++) for (let s = 0; s < 3; s++) rows.push(`s${s},${new Date(k * MIN).toISOString()},${k + s}`);
     await writeFile(join(root, 'in.csv'), `${rows.join('\n')}\n`);
-    const r = parsePipelineText(`name: c
+    const r = parsePipelineText(
+      `name: c
 step_ms: ${MIN}
 sources: [{ kind: file, path: ${root}/in.csv, key_column: stream }]
 sinks: [{ kind: file, forecasts_path: ${root}/f.jsonl }]
 model: { cell: gru, units: 4, horizon: 2, seed: 1 }
 state: { dir: ${root}/state }
-`, 'c.yaml');
+`,
+      'c.yaml',
+    );
     if (!r.ok) throw new Error(JSON.stringify(r.issues));
     const metrics = createMetrics();
     const rt = new PipelineRuntime(r.value.pipelines[0], { log: createLogger({ level: 'silent' }), metrics, paced: false });

@@ -9,7 +9,6 @@ import type { FitWindow } from '../state/checkpoint.js';
 import { RuntimeCheckpoints } from './runtime-checkpoints.js';
 import { prepareModel, type ModelOrigin } from './prepare-model.js';
 import { createSink, createSource } from './connectors.js';
-import { statesLiveInKafka } from '../../connectors/kafka/adapter.js';
 import { PipelineEngine, type EngineListener, type StepRow } from '../engine/pipeline-engine.js';
 import type { OnlineLearner } from '../forecasting/online-learner.js';
 import { StreamClassification } from '../forecasting/stream-classification.js';
@@ -87,7 +86,10 @@ export class PipelineRuntime {
   /** ingestExternal's listener for the engine's dead letters, during its synchronous ingest only. */
   private rejectedHere: ((d: DeadLetter) => void) | undefined;
 
-  constructor(readonly spec: PipelineSpec, readonly options: PipelineRuntimeOptions) {
+  constructor(
+    readonly spec: PipelineSpec,
+    readonly options: PipelineRuntimeOptions,
+  ) {
     this.log = options.log;
     const obs = options.observer;
     const m = options.metrics;
@@ -99,10 +101,13 @@ export class PipelineRuntime {
     const listener: EngineListener = {
       lateness: lateness ? (ms) => lateness.observe(ms / 1000) : undefined,
       modelBatch: modelBatch ? (n) => modelBatch.observe(n) : undefined,
-      actual: obs?.actual || classes ? (k, t, v, imp) => {
-        classes?.actual(k, v, imp);
-        obs?.actual?.(spec.name, k, t, v, imp);
-      } : undefined,
+      actual:
+        obs?.actual || classes
+          ? (k, t, v, imp) => {
+              classes?.actual(k, v, imp);
+              obs?.actual?.(spec.name, k, t, v, imp);
+            }
+          : undefined,
       step: obs?.step ? (r) => obs.step?.(r) : undefined,
       forecast: (f, actual) => {
         classes?.forecast(f, actual);
@@ -154,7 +159,9 @@ export class PipelineRuntime {
     if (this.startedFromCheckpoint) return 'restored';
     const files = fileSources(this.spec);
     // The steps the fit trained on are not scored for alerts (in-sample), as in `tidecast replay`.
-    return prepareModel(this.spec, this.engine.runner, files, this.log, this.options.metrics, (steps, streams) => this.setFitWindow(steps, streams));
+    return prepareModel(this.spec, this.engine.runner, files, this.log, this.options.metrics, (steps, streams) =>
+      this.setFitWindow(steps, streams),
+    );
   }
 
   private setFitWindow(steps: number, streams: readonly string[]): void {
@@ -209,7 +216,10 @@ export class PipelineRuntime {
     }
     if (!ok) {
       this.finalCheckpointFailed = true;
-      this.log.fatal({ failure: this.checkpointFailure }, 'The final checkpoint failed: the state on disk is stale, a restart would lose it.');
+      this.log.fatal(
+        { failure: this.checkpointFailure },
+        'The final checkpoint failed: the state on disk is stale, a restart would lose it.',
+      );
     }
     await Promise.all(this.sources.map((s) => s.close()));
     await Promise.all(this.sinks.map((s) => s.close()));
@@ -241,7 +251,10 @@ export class PipelineRuntime {
     this.checkpointFailure = { error, failures: (prev?.failures ?? 0) + 1, since: prev?.since ?? Date.now() };
     this.options.metrics?.checkpoints.labels(this.spec.name, 'failed').inc();
     this.options.metrics?.checkpointFailing.labels(this.spec.name).set(1);
-    this.log.error({ err, failures: this.checkpointFailure.failures }, 'Checkpoint failed; the previous one is kept (stale) and the write is retried.');
+    this.log.error(
+      { err, failures: this.checkpointFailure.failures },
+      'Checkpoint failed; the previous one is kept (stale) and the write is retried.',
+    );
   }
 
   private async writeCheckpointNow(): Promise<boolean> {
@@ -249,12 +262,17 @@ export class PipelineRuntime {
       // State first (synchronously, between batches), then the outputs it claims, then the file.
       const retraining = this.learner?.snapshot?.();
       const sources = { ...this.positions };
-      const captured = this.checkpoints.capture({ sources, ...(this.fitWindow && { fitWindow: this.fitWindow }), ...(retraining !== undefined && { retraining }) });
+      const captured = this.checkpoints.capture({
+        sources,
+        ...(this.fitWindow && { fitWindow: this.fitWindow }),
+        ...(retraining !== undefined && { retraining }),
+      });
       await this.flushOutputs(true);
       const written = await this.checkpoints.write(captured, new Date());
       this.options.metrics?.checkpoints.labels(this.spec.name, 'ok').inc();
       this.options.metrics?.checkpointFailing.labels(this.spec.name).set(0);
-      if (this.checkpointFailure !== undefined) this.log.info({ after: this.checkpointFailure.failures }, 'Checkpoint written again after failures.');
+      if (this.checkpointFailure !== undefined)
+        this.log.info({ after: this.checkpointFailure.failures }, 'Checkpoint written again after failures.');
       this.checkpointFailure = undefined;
       this.log.debug({ ...written, sources }, 'Checkpoint written.');
       return true;
@@ -292,7 +310,11 @@ export class PipelineRuntime {
    * `rejected` hears every dead letter the engine raises while it takes these in (synchronously, so
    * only this call's records and records they release): HTTP ingest answers exact counts from it.
    */
-  async ingestExternal(observations: readonly Observation[], dead: readonly DeadLetter[], rejected?: (d: DeadLetter) => void): Promise<void> {
+  async ingestExternal(
+    observations: readonly Observation[],
+    dead: readonly DeadLetter[],
+    rejected?: (d: DeadLetter) => void,
+  ): Promise<void> {
     for (const d of dead) this.engine.deadLetter(d);
     this.rejectedHere = rejected;
     try {
@@ -333,7 +355,8 @@ export class PipelineRuntime {
       toSinks(this.sinks, this.deliverOptions(false)),
       commit({
         signal,
-        onRetry: (err) => this.log.warn({ err, source: source.name }, 'Batch outputs or state not written; the batch is undone and redelivered.'),
+        onRetry: (err) =>
+          this.log.warn({ err, source: source.name }, 'Batch outputs or state not written; the batch is undone and redelivered.'),
       }),
     );
     return new Promise<void>((resolve) => {

@@ -18,7 +18,11 @@ export type ModelOrigin = 'loaded' | 'offline' | 'initial';
  * the caller can leave them unscored (PipelineEngine.setFitWindow).
  */
 export async function prepareModel(
-  spec: PipelineSpec, runner: ModelRunner, files: readonly FileSourceConfig[], log: Logger, metrics?: TidecastMetrics,
+  spec: PipelineSpec,
+  runner: ModelRunner,
+  files: readonly FileSourceConfig[],
+  log: Logger,
+  metrics?: TidecastMetrics,
   onFit?: (steps: number, streams: readonly string[]) => void,
 ): Promise<ModelOrigin> {
   if (spec.model.path !== undefined) {
@@ -37,10 +41,14 @@ export async function prepareModel(
   metrics?.trainingRuns.labels(spec.name, 'offline').inc();
   metrics?.trainingLoss.labels(spec.name, 'train').set(report.finalLoss);
   metrics?.trainingDuration.labels(spec.name).observe(report.seconds);
-  if (report.method === 'esn-ridge-readout') log.info(report, 'ESN readout fitted by ridge regression on the start of the data (the reservoir is fixed: no backpropagation).');
+  if (report.method === 'esn-ridge-readout')
+    log.info(report, 'ESN readout fitted by ridge regression on the start of the data (the reservoir is fixed: no backpropagation).');
   else log.info(report, 'Model fitted offline on the start of the data.');
   if (report.cut === 'max_time_ms') {
-    log.warn({ max_time_ms: o.max_time_ms, batches: report.batches }, 'The offline fit hit training.offline.max_time_ms before its epochs: the model now depends on timing (raise the cap or lower epochs / max_batches).');
+    log.warn(
+      { max_time_ms: o.max_time_ms, batches: report.batches },
+      'The offline fit hit training.offline.max_time_ms before its epochs: the model now depends on timing (raise the cap or lower epochs / max_batches).',
+    );
   }
   return 'offline';
 }

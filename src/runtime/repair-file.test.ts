@@ -13,12 +13,15 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 
 describe('repairFile', () => {
   it('writes the step grid with observed values as read and filled gaps marked', async () => {
-    const spec = parsePipelineText(`name: r
+    const spec = parsePipelineText(
+      `name: r
 step_ms: 3600000
 sources: [{ kind: file, path: x.csv, key_column: stream }]
 model: { cell: gru, units: 4, horizon: 1 }
 state: { dir: ${dir}/state }
-`, 'r.yaml');
+`,
+      'r.yaml',
+    );
     if (!spec.ok) throw new Error(JSON.stringify(spec.issues));
     const rows: string[] = ['stream,timestamp,value'];
     const observed = new Map<string, string>();
@@ -36,11 +39,16 @@ state: { dir: ${dir}/state }
     const input = join(dir, 'in.csv');
     const output = join(dir, 'out.csv');
     await writeFile(input, `${rows.join('\n')}\n`);
-    const summary = await repairFile(spec.value.pipelines[0], { input, output, settings: { trainBatches: 10, batch: 4, units: 4, maxGapSteps: 48 } });
+    const summary = await repairFile(spec.value.pipelines[0], {
+      input,
+      output,
+      settings: { trainBatches: 10, batch: 4, units: 4, maxGapSteps: 48 },
+    });
     const lines = (await readFile(output, 'utf8')).trim().split('\n');
     expect(lines[0]).toBe('stream,timestamp,value,imputed');
     expect(lines.length - 1).toBe(1200);
-    let filled = 0, empty = 0;
+    let filled = 0,
+      empty = 0;
     for (const line of lines.slice(1)) {
       const [s, ts, v, imputed] = line.split(',');
       const seen = observed.get(`${s},${ts}`);

@@ -31,7 +31,11 @@ export interface RepairFileSummary {
   readonly fit: RepairFitReport;
 }
 
-interface Grid { readonly start: number; readonly sum: number[]; readonly count: number[] }
+interface Grid {
+  readonly start: number;
+  readonly sum: number[];
+  readonly count: number[];
+}
 
 export async function repairFile(fileSpec: PipelineSpec, o: RepairFileOptions): Promise<RepairFileSummary> {
   const cfg = replaySourceConfig(fileSpec, o.input);
@@ -48,7 +52,10 @@ export async function repairFile(fileSpec: PipelineSpec, o: RepairFileOptions): 
       if (g === undefined) grids.set(obs.key, (g = { start: Math.floor(obs.eventTime / step), sum: [], count: [] }));
       const i = Math.floor(obs.eventTime / step) - g.start;
       if (i < 0) continue; // out of order before the stream's first step: not placed (counted as not observed)
-      while (g.sum.length <= i) { g.sum.push(0); g.count.push(0); }
+      while (g.sum.length <= i) {
+        g.sum.push(0);
+        g.count.push(0);
+      }
       g.sum[i] += v;
       g.count[i]++;
     }
@@ -57,7 +64,8 @@ export async function repairFile(fileSpec: PipelineSpec, o: RepairFileOptions): 
   const daySteps = Math.round(86_400_000 / step);
   const period = spec.model.readout.season_steps ?? (daySteps >= 2 && daySteps <= 2_000 ? daySteps : 0);
   const series = [...grids.entries()].map(([key, g]) => ({
-    key, start: g.start,
+    key,
+    start: g.start,
     values: Float64Array.from(g.sum, (s, i) => (g.count[i] > 0 ? s / g.count[i] : NaN)),
     phase0: period > 0 ? g.start % period : 0,
   }));
@@ -66,7 +74,11 @@ export async function repairFile(fileSpec: PipelineSpec, o: RepairFileOptions): 
   await mkdir(dirname(o.output), { recursive: true });
   const out = createWriteStream(o.output);
   out.write('stream,timestamp,value,imputed\n');
-  let steps = 0, observed = 0, filled = 0, gapsFilled = 0, gapsLeft = 0;
+  let steps = 0,
+    observed = 0,
+    filled = 0,
+    gapsFilled = 0,
+    gapsLeft = 0;
   for (const s of series) {
     const r = repairer.repair(s);
     gapsFilled += r.gapsFilled;

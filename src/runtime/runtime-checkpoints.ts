@@ -41,7 +41,11 @@ export class RuntimeCheckpoints {
   private readonly streamsInKafka: boolean;
   last: CheckpointWriteInfo | undefined;
 
-  constructor(readonly spec: PipelineSpec, private readonly engine: PipelineEngine, private readonly log: Logger) {
+  constructor(
+    readonly spec: PipelineSpec,
+    private readonly engine: PipelineEngine,
+    private readonly log: Logger,
+  ) {
     this.writer = new CheckpointWriter(spec);
     this.streamsInKafka = statesLiveInKafka(spec.sources);
   }
@@ -56,18 +60,30 @@ export class RuntimeCheckpoints {
     if (!this.streamsInKafka) {
       if (cp.legacy !== undefined) {
         dropped = engine.restore(cp.legacy);
-        this.log.info({ streams: cp.legacy.streams.length }, 'Restored a version-1 JSON checkpoint; the next checkpoint is binary and replaces it.');
+        this.log.info(
+          { streams: cp.legacy.streams.length },
+          'Restored a version-1 JSON checkpoint; the next checkpoint is binary and replaces it.',
+        );
       } else if (cp.meta.layout !== undefined) {
         dropped = engine.restoreCaptured(cp.newestFirst, cp.meta.layout);
         if (cp.meta.head !== undefined) engine.head?.restore(cp.meta.head);
       }
     }
     if (dropped.length > 0) {
-      this.log.warn({ streams: dropped.length, example: dropped[0] }, 'Checkpointed alert state does not fit the alerting section (rules changed); those streams start alerting fresh.');
+      this.log.warn(
+        { streams: dropped.length, example: dropped[0] },
+        'Checkpointed alert state does not fit the alerting section (rules changed); those streams start alerting fresh.',
+      );
     }
     this.writer.continueFrom(cp);
     const { sources, fitWindow, retraining, writtenAt } = cp.meta;
-    return { sources, writtenAt, streams: engine.runner.arena.size, ...(fitWindow && { fitWindow }), ...(retraining !== undefined && { retraining }) };
+    return {
+      sources,
+      writtenAt,
+      streams: engine.runner.arena.size,
+      ...(fitWindow && { fitWindow }),
+      ...(retraining !== undefined && { retraining }),
+    };
   }
 
   /** Takes the checkpoint's content now (synchronously, between batches): a base or only the changed streams. */
@@ -78,7 +94,10 @@ export class RuntimeCheckpoints {
     const chunks = this.streamsInKafka ? [] : engine.captureStreams(kind === 'delta');
     const head = engine.head?.snapshot();
     const state: CheckpointState = {
-      ...rest, model: engine.runner.exportWeights(), layout: engine.streamRecordLayout, ...(head !== undefined && { head }),
+      ...rest,
+      model: engine.runner.exportWeights(),
+      layout: engine.streamRecordLayout,
+      ...(head !== undefined && { head }),
     };
     this.captureMs = performance.now() - t0;
     return { kind, state, chunks, streams: chunks.reduce((n, c) => n + c.records, 0) };

@@ -91,14 +91,17 @@ export async function readCheckpointFile<M>(path: string): Promise<CheckpointFil
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
-  const corrupt = (detail: string): TidecastError => new TidecastError(
-    `Checkpoint ${path} is corrupt or truncated (${detail}); move it away to start fresh, or restore a backup.`, 'state_corrupt', false,
-  );
+  const corrupt = (detail: string): TidecastError =>
+    new TidecastError(
+      `Checkpoint ${path} is corrupt or truncated (${detail}); move it away to start fresh, or restore a backup.`,
+      'state_corrupt',
+      false,
+    );
   try {
     const size = (await fh.stat()).size;
     const readAt = async (pos: number, n: number): Promise<Buffer> => {
       const b = Buffer.allocUnsafe(n);
-      for (let off = 0; off < n;) {
+      for (let off = 0; off < n; ) {
         const { bytesRead } = await fh.read(b, off, n - off, pos + off);
         if (bytesRead === 0) throw corrupt('the file ended early');
         off += bytesRead;

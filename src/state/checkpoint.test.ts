@@ -26,7 +26,8 @@ afterAll(async () => {
 });
 
 function spec(name: string, units = 4): PipelineSpec {
-  const r = parsePipelineText(`name: ${name}
+  const r = parsePipelineText(
+    `name: ${name}
 step_ms: ${STEP}
 sources: [{ kind: file, path: x.csv, key_column: stream }]
 model: { cell: gru, units: ${units}, horizon: 3, seed: 5 }
@@ -34,7 +35,9 @@ alerting:
   rules:
     - { name: dev, detector: score, warning: 0.99 }
 state: { dir: ${dir}/${name} }
-`, 'cp.yaml');
+`,
+    'cp.yaml',
+  );
   if (!r.ok) throw new Error(JSON.stringify(r.issues));
   return r.value.pipelines[0];
 }
@@ -46,7 +49,11 @@ function records(streams: number, from: number, to: number, only?: (i: number) =
     for (let i = 0; i < streams; i++) {
       if (only !== undefined && !only(i)) continue;
       const spike = (t * 7 + i) % 53 === 0 ? 9 : 0;
-      out.push({ key: `s/${i}`, eventTime: t * STEP, fields: { value: 10 + 3 * Math.sin(t / 4 + i) + 0.1 * ((t * 31 + i * 17) % 11) + spike } });
+      out.push({
+        key: `s/${i}`,
+        eventTime: t * STEP,
+        fields: { value: 10 + 3 * Math.sin(t / 4 + i) + 0.1 * ((t * 31 + i * 17) % 11) + spike },
+      });
     }
   }
   return out;
@@ -86,7 +93,7 @@ describe('binary checkpoints', () => {
     expect(await readdir(join(dir, 'a'))).toEqual(['f.json']);
   });
 
-  it('round-trips every stream\'s state, the weights and the positions', async () => {
+  it("round-trips every stream's state, the weights and the positions", async () => {
     const s = spec('round');
     const a = new PipelineEngine(s);
     a.ingest(records(50, 0, 30));
@@ -113,7 +120,11 @@ describe('binary checkpoints', () => {
     a.ingest(records(200, 20, 23, (i) => i >= 100 && i < 105));
     a.ingest(records(200, 25, 27, (i) => i < 3));
     expect(await write(w, a)).toEqual({ kind: 'delta', streams: 8 });
-    expect((await readdir(join(dir, 'incr'))).sort()).toEqual(['checkpoint.bin', 'checkpoint.delta-000001.bin', 'checkpoint.delta-000002.bin']);
+    expect((await readdir(join(dir, 'incr'))).sort()).toEqual([
+      'checkpoint.bin',
+      'checkpoint.delta-000001.bin',
+      'checkpoint.delta-000002.bin',
+    ]);
     const b = await restored(s);
     expect(sortedSnapshot(b)).toEqual(sortedSnapshot(a));
     // The same state as a full capture of the uninterrupted engine.
@@ -155,7 +166,7 @@ describe('binary checkpoints', () => {
     expect(compared).toBe(after.size);
   }, 60_000);
 
-  it('after a failed delta the next checkpoint is a full base (the failed delta\'s changes are in no file)', async () => {
+  it("after a failed delta the next checkpoint is a full base (the failed delta's changes are in no file)", async () => {
     const s = spec('faildelta');
     const a = new PipelineEngine(s);
     const w = new CheckpointWriter(s);
@@ -199,10 +210,18 @@ describe('binary checkpoints', () => {
     a.ingest(records(30, 0, 15));
     const { fingerprint } = await import('./checkpoint.js');
     await mkdir(s.state.dir, { recursive: true });
-    await writeFile(legacyCheckpointPath(s), JSON.stringify({
-      version: 1, pipeline: s.name, fingerprint: fingerprint(s), writtenAt: new Date(0).toISOString(),
-      sources: { 'file-0': 450 }, model: a.runner.exportWeights(), engine: a.snapshot(),
-    }));
+    await writeFile(
+      legacyCheckpointPath(s),
+      JSON.stringify({
+        version: 1,
+        pipeline: s.name,
+        fingerprint: fingerprint(s),
+        writtenAt: new Date(0).toISOString(),
+        sources: { 'file-0': 450 },
+        model: a.runner.exportWeights(),
+        engine: a.snapshot(),
+      }),
+    );
     const log = createLogger({ level: 'silent' });
     const rt = new PipelineRuntime(s, { log, paced: false });
     expect(await rt.restore()).toBe(true);

@@ -108,7 +108,12 @@ export async function readCheckpoint(spec: PipelineSpec): Promise<RestoredCheckp
   }
   deltas.sort((a, b) => a.seq - b.seq);
   deltas.forEach((d, i) => {
-    if (d.seq !== i + 1) throw new TidecastError(`Checkpoint delta ${i + 1} of ${path} is missing (found ${d.seq}); the state cannot be restored in order.`, 'state_corrupt', false);
+    if (d.seq !== i + 1)
+      throw new TidecastError(
+        `Checkpoint delta ${i + 1} of ${path} is missing (found ${d.seq}); the state cannot be restored in order.`,
+        'state_corrupt',
+        false,
+      );
   });
   const newest = deltas.length > 0 ? deltas[deltas.length - 1].meta : base.meta;
   return {
@@ -134,7 +139,10 @@ export class CheckpointWriter {
   private needBase = true;
   private legacy = false;
 
-  constructor(readonly spec: PipelineSpec, private readonly compactEvery = COMPACT_EVERY) {}
+  constructor(
+    readonly spec: PipelineSpec,
+    private readonly compactEvery = COMPACT_EVERY,
+  ) {}
 
   /** Continues the restored chain (a migrated JSON checkpoint: the next write is a base, then the JSON goes). */
   continueFrom(r: RestoredCheckpoint): void {
@@ -156,7 +164,14 @@ export class CheckpointWriter {
   async write(kind: 'base' | 'delta', state: CheckpointState, chunks: readonly RecordChunk[], now: Date): Promise<number> {
     const streams = chunks.reduce((n, c) => n + c.records, 0);
     const records = chunks.reduce((n, c) => n + c.bytes.byteLength, 0);
-    const common = { version: CHECKPOINT_VERSION, pipeline: this.spec.name, fingerprint: fingerprint(this.spec), writtenAt: now.toISOString(), streams, ...state };
+    const common = {
+      version: CHECKPOINT_VERSION,
+      pipeline: this.spec.name,
+      fingerprint: fingerprint(this.spec),
+      writtenAt: now.toISOString(),
+      streams,
+      ...state,
+    };
     try {
       if (kind === 'base') {
         const generation = `${now.getTime().toString(36)}-${randomBytes(4).toString('hex')}`;
@@ -193,12 +208,17 @@ async function deltaNames(spec: PipelineSpec): Promise<string[]> {
 
 function check(spec: PipelineSpec, path: string, meta: CheckpointMeta): void {
   if (meta.version !== CHECKPOINT_VERSION || meta.pipeline !== spec.name) {
-    throw new TidecastError(`Checkpoint ${path} is version ${meta.version} of pipeline "${meta.pipeline}", expected version ${CHECKPOINT_VERSION} of "${spec.name}".`, 'state_corrupt', false);
+    throw new TidecastError(
+      `Checkpoint ${path} is version ${meta.version} of pipeline "${meta.pipeline}", expected version ${CHECKPOINT_VERSION} of "${spec.name}".`,
+      'state_corrupt',
+      false,
+    );
   }
   if (meta.fingerprint !== fingerprint(spec)) {
     throw new TidecastError(
       `Checkpoint ${path} was written with different data or model settings; move the directory away to start fresh.`,
-      'state_corrupt', false,
+      'state_corrupt',
+      false,
     );
   }
 }
@@ -235,6 +255,10 @@ async function readLegacy(spec: PipelineSpec): Promise<RestoredCheckpoint | unde
   const { sources, model, fitWindow, retraining, writtenAt } = cp;
   return {
     meta: { sources, model, writtenAt, ...(fitWindow && { fitWindow }), ...(retraining !== undefined && { retraining }) },
-    newestFirst: [], legacy: cp.engine, seq: 0, baseBytes: 0, deltaBytes: 0,
+    newestFirst: [],
+    legacy: cp.engine,
+    seq: 0,
+    baseBytes: 0,
+    deltaBytes: 0,
   };
 }

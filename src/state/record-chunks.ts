@@ -125,7 +125,8 @@ export class ChunkReader {
   }
 
   private take(n: number): Uint8Array {
-    if (this.pos + n > this.bytes.byteLength) throw new RangeError(`record runs past the end of its chunk (${n} bytes at ${this.pos} of ${this.bytes.byteLength})`);
+    if (this.pos + n > this.bytes.byteLength)
+      throw new RangeError(`record runs past the end of its chunk (${n} bytes at ${this.pos} of ${this.bytes.byteLength})`);
     const out = this.bytes.subarray(this.pos, this.pos + n);
     this.pos += n;
     return out;

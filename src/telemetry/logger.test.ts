@@ -11,8 +11,13 @@ describe('logger', () => {
     expect(dest.lines).toHaveLength(1);
     const line = dest.lines[0];
     expect(line).toMatchObject({
-      level: 'info', service: 'tidecast', component: 'source', pipeline: 'weather', connector: 'kafka',
-      partition: 3, msg: 'Partition state restored.',
+      level: 'info',
+      service: 'tidecast',
+      component: 'source',
+      pipeline: 'weather',
+      connector: 'kafka',
+      partition: 3,
+      msg: 'Partition state restored.',
     });
     expect(typeof line.time).toBe('string');
     expect(Number.isNaN(Date.parse(line.time as string))).toBe(false);

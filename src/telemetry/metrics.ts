@@ -79,27 +79,127 @@ export function createMetrics(options: MetricsOptions = {}): TidecastMetrics {
   const r = [registry];
   return {
     registry,
-    receivedEvents: new Counter({ name: 'tidecast_received_events_total', help: 'Records read from a source or received by a component.', labelNames: ['pipeline', 'component'], registers: r }),
-    sentEvents: new Counter({ name: 'tidecast_sent_events_total', help: 'Records passed on by a component or delivered by a sink.', labelNames: ['pipeline', 'component'], registers: r }),
-    deadLetters: new Counter({ name: 'tidecast_dead_letters_total', help: 'Records dead-lettered, by error code and stage.', labelNames: ['pipeline', 'component', 'code', 'stage'], registers: r }),
-    discardedEvents: new Counter({ name: 'tidecast_discarded_events_total', help: 'Records counted and dropped on purpose, by reason.', labelNames: ['pipeline', 'component', 'reason'], registers: r }),
-    componentEvents: new Counter({ name: 'tidecast_component_events_total', help: 'Other per-component counts, by name.', labelNames: ['pipeline', 'component', 'name'], registers: r }),
-    lateness: new Histogram({ name: 'tidecast_event_lateness_seconds', help: 'How far behind the newest event time of its stream a record arrived.', labelNames: ['pipeline'], buckets: LATENESS_BUCKETS, registers: r }),
-    batchSize: new Histogram({ name: 'tidecast_batch_size_events', help: 'Events per batch, by stage.', labelNames: ['pipeline', 'stage'], buckets: BATCH_BUCKETS, registers: r }),
-    stepDuration: new Histogram({ name: 'tidecast_step_duration_seconds', help: 'Wall time of one batched model step.', labelNames: ['pipeline'], buckets: STEP_BUCKETS, registers: r }),
+    receivedEvents: new Counter({
+      name: 'tidecast_received_events_total',
+      help: 'Records read from a source or received by a component.',
+      labelNames: ['pipeline', 'component'],
+      registers: r,
+    }),
+    sentEvents: new Counter({
+      name: 'tidecast_sent_events_total',
+      help: 'Records passed on by a component or delivered by a sink.',
+      labelNames: ['pipeline', 'component'],
+      registers: r,
+    }),
+    deadLetters: new Counter({
+      name: 'tidecast_dead_letters_total',
+      help: 'Records dead-lettered, by error code and stage.',
+      labelNames: ['pipeline', 'component', 'code', 'stage'],
+      registers: r,
+    }),
+    discardedEvents: new Counter({
+      name: 'tidecast_discarded_events_total',
+      help: 'Records counted and dropped on purpose, by reason.',
+      labelNames: ['pipeline', 'component', 'reason'],
+      registers: r,
+    }),
+    componentEvents: new Counter({
+      name: 'tidecast_component_events_total',
+      help: 'Other per-component counts, by name.',
+      labelNames: ['pipeline', 'component', 'name'],
+      registers: r,
+    }),
+    lateness: new Histogram({
+      name: 'tidecast_event_lateness_seconds',
+      help: 'How far behind the newest event time of its stream a record arrived.',
+      labelNames: ['pipeline'],
+      buckets: LATENESS_BUCKETS,
+      registers: r,
+    }),
+    batchSize: new Histogram({
+      name: 'tidecast_batch_size_events',
+      help: 'Events per batch, by stage.',
+      labelNames: ['pipeline', 'stage'],
+      buckets: BATCH_BUCKETS,
+      registers: r,
+    }),
+    stepDuration: new Histogram({
+      name: 'tidecast_step_duration_seconds',
+      help: 'Wall time of one batched model step.',
+      labelNames: ['pipeline'],
+      buckets: STEP_BUCKETS,
+      registers: r,
+    }),
     forecasts: new Counter({ name: 'tidecast_forecasts_total', help: 'Forecasts made.', labelNames: ['pipeline'], registers: r }),
     activeStreams: new Gauge({ name: 'tidecast_active_streams', help: 'Streams with live state.', labelNames: ['pipeline'], registers: r }),
-    trainingRuns: new Counter({ name: 'tidecast_training_runs_total', help: 'Background training runs, by outcome (swapped, kept, failed).', labelNames: ['pipeline', 'outcome'], registers: r }),
-    trainingLoss: new Gauge({ name: 'tidecast_training_loss', help: 'Loss of the latest training run, by split.', labelNames: ['pipeline', 'split'], registers: r }),
-    trainingDuration: new Histogram({ name: 'tidecast_training_duration_seconds', help: 'Wall time of a training run.', labelNames: ['pipeline'], buckets: TRAIN_BUCKETS, registers: r }),
-    alertEvents: new Counter({ name: 'tidecast_alert_events_total', help: 'Alert events, by severity and state.', labelNames: ['pipeline', 'severity', 'state'], registers: r }),
-    alertsFiring: new Gauge({ name: 'tidecast_alerts_firing', help: 'Alert episodes firing now.', labelNames: ['pipeline', 'severity'], registers: r }),
-    sinkWrites: new Counter({ name: 'tidecast_sink_writes_total', help: 'Sink write calls, by outcome (ok, retry, failed).', labelNames: ['pipeline', 'sink', 'outcome'], registers: r }),
-    checkpoints: new Counter({ name: 'tidecast_checkpoints_total', help: 'State checkpoints, by outcome (ok, failed).', labelNames: ['pipeline', 'outcome'], registers: r }),
-    checkpointFailing: new Gauge({ name: 'tidecast_checkpoint_failing', help: '1 while the latest checkpoint attempt failed (the state on disk is stale).', labelNames: ['pipeline'], registers: r }),
-    httpRequests: new Counter({ name: 'tidecast_http_requests_total', help: 'HTTP API requests, by route pattern, method and status.', labelNames: ['route', 'method', 'status'], registers: r }),
-    ingestRefused: new Counter({ name: 'tidecast_ingest_refused_requests_total', help: 'HTTP ingest requests refused whole before any record was read, by code.', labelNames: ['pipeline', 'code'], registers: r }),
-    kafkaStage: new Histogram({ name: 'tidecast_kafka_stage_seconds', help: 'Time a batch spent in each stage of the Kafka path (source, queue, sink, changelog, commit).', labelNames: ['pipeline', 'stage'], buckets: STAGE_BUCKETS, registers: r }),
+    trainingRuns: new Counter({
+      name: 'tidecast_training_runs_total',
+      help: 'Background training runs, by outcome (swapped, kept, failed).',
+      labelNames: ['pipeline', 'outcome'],
+      registers: r,
+    }),
+    trainingLoss: new Gauge({
+      name: 'tidecast_training_loss',
+      help: 'Loss of the latest training run, by split.',
+      labelNames: ['pipeline', 'split'],
+      registers: r,
+    }),
+    trainingDuration: new Histogram({
+      name: 'tidecast_training_duration_seconds',
+      help: 'Wall time of a training run.',
+      labelNames: ['pipeline'],
+      buckets: TRAIN_BUCKETS,
+      registers: r,
+    }),
+    alertEvents: new Counter({
+      name: 'tidecast_alert_events_total',
+      help: 'Alert events, by severity and state.',
+      labelNames: ['pipeline', 'severity', 'state'],
+      registers: r,
+    }),
+    alertsFiring: new Gauge({
+      name: 'tidecast_alerts_firing',
+      help: 'Alert episodes firing now.',
+      labelNames: ['pipeline', 'severity'],
+      registers: r,
+    }),
+    sinkWrites: new Counter({
+      name: 'tidecast_sink_writes_total',
+      help: 'Sink write calls, by outcome (ok, retry, failed).',
+      labelNames: ['pipeline', 'sink', 'outcome'],
+      registers: r,
+    }),
+    checkpoints: new Counter({
+      name: 'tidecast_checkpoints_total',
+      help: 'State checkpoints, by outcome (ok, failed).',
+      labelNames: ['pipeline', 'outcome'],
+      registers: r,
+    }),
+    checkpointFailing: new Gauge({
+      name: 'tidecast_checkpoint_failing',
+      help: '1 while the latest checkpoint attempt failed (the state on disk is stale).',
+      labelNames: ['pipeline'],
+      registers: r,
+    }),
+    httpRequests: new Counter({
+      name: 'tidecast_http_requests_total',
+      help: 'HTTP API requests, by route pattern, method and status.',
+      labelNames: ['route', 'method', 'status'],
+      registers: r,
+    }),
+    ingestRefused: new Counter({
+      name: 'tidecast_ingest_refused_requests_total',
+      help: 'HTTP ingest requests refused whole before any record was read, by code.',
+      labelNames: ['pipeline', 'code'],
+      registers: r,
+    }),
+    kafkaStage: new Histogram({
+      name: 'tidecast_kafka_stage_seconds',
+      help: 'Time a batch spent in each stage of the Kafka path (source, queue, sink, changelog, commit).',
+      labelNames: ['pipeline', 'stage'],
+      buckets: STAGE_BUCKETS,
+      registers: r,
+    }),
   };
 }
 
@@ -113,12 +213,19 @@ export function componentMetrics(m: TidecastMetrics, pipeline: string, component
   const cache = new Map<string, { inc(n: number): void }>();
   const child = (key: string, make: () => { inc(n: number): void }): { inc(n: number): void } => {
     let c = cache.get(key);
-    if (c === undefined) { c = make(); cache.set(key, c); }
+    if (c === undefined) {
+      c = make();
+      cache.set(key, c);
+    }
     return c;
   };
   return {
-    received: (n) => { if (n > 0) received.inc(n); },
-    sent: (n) => { if (n > 0) sent.inc(n); },
+    received: (n) => {
+      if (n > 0) received.inc(n);
+    },
+    sent: (n) => {
+      if (n > 0) sent.inc(n);
+    },
     error: (code: ErrorCode, stage, n) => {
       if (n > 0) child(`e\0${code}\0${stage}`, () => m.deadLetters.labels(pipeline, component, code, stage)).inc(n);
     },

@@ -10,7 +10,16 @@ import { rememberFirst } from './testing-tasks.js';
 // bounds what reaches the optimiser, so one SGD step moves the weights by at most lr·maxNorm.
 
 function explodingModel(): StackedModel {
-  const model = new StackedModel({ kind: 'rnn', activation: 'relu', inputSize: 2, units: 8, layers: 1, horizon: 1, outputSize: 1, seed: 5 });
+  const model = new StackedModel({
+    kind: 'rnn',
+    activation: 'relu',
+    inputSize: 2,
+    units: 8,
+    layers: 1,
+    horizon: 1,
+    outputSize: 1,
+    seed: 5,
+  });
   initialiseWeights(model);
   const rec = model.cells[0].params[1].data;
   for (let i = 0; i < rec.length; i++) rec[i] *= 4;
@@ -20,13 +29,16 @@ function explodingModel(): StackedModel {
 it('clipping by global norm bounds the update of an exploding RNN', () => {
   const model = explodingModel();
   const before = model.params().map((p) => p.data.slice());
-  const lr = 0.1, maxNorm = 1;
+  const lr = 0.1,
+    maxNorm = 1;
   const trainer = new TbpttTrainer(model, { k1: 30, k2: 30, loss: 'mse', optimiser: new Sgd({ learningRate: lr }), clipNorm: maxNorm }, 8);
   const report = trainer.train(rememberFirst(1, 8, 30, false));
   expect(report.gradNorms[0]).toBeGreaterThan(100 * maxNorm); // it really explodes
   expect(globalGradNorm(model.params())).toBeLessThanOrEqual(maxNorm * (1 + 1e-5)); // grads left clipped
   let moved = 0;
-  model.params().forEach((p, k) => { for (let i = 0; i < p.data.length; i++) moved += (p.data[i] - before[k][i]) ** 2; });
+  model.params().forEach((p, k) => {
+    for (let i = 0; i < p.data.length; i++) moved += (p.data[i] - before[k][i]) ** 2;
+  });
   expect(Math.sqrt(moved)).toBeLessThanOrEqual(lr * maxNorm * (1 + 1e-4));
   expect(Math.sqrt(moved)).toBeGreaterThan(lr * maxNorm * 0.99);
 });

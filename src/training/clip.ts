@@ -30,7 +30,13 @@ export function clipByValue(params: readonly Param[], maxValue: number): number 
   for (const p of params) {
     const g = p.grad;
     for (let i = 0; i < g.length; i++) {
-      if (g[i] > maxValue) { g[i] = maxValue; clamped++; } else if (g[i] < -maxValue) { g[i] = -maxValue; clamped++; }
+      if (g[i] > maxValue) {
+        g[i] = maxValue;
+        clamped++;
+      } else if (g[i] < -maxValue) {
+        g[i] = -maxValue;
+        clamped++;
+      }
     }
   }
   return clamped;

@@ -15,7 +15,11 @@ export interface GenerateOptions {
 
 /** seed: seedSteps × inputSize. Returns steps × outputSize horizon-1 means, for the steps after the seed. */
 export function generate(
-  model: StackedModel, seed: Float32Array, seedSteps: number, steps: number, options: GenerateOptions = {},
+  model: StackedModel,
+  seed: Float32Array,
+  seedSteps: number,
+  steps: number,
+  options: GenerateOptions = {},
 ): Float32Array {
   const inSize = model.config.inputSize;
   const outSize = model.config.outputSize;
@@ -41,7 +45,9 @@ export function generate(
 
 function defaultNextInput(inSize: number, outSize: number): (output: Float32Array, input: Float32Array) => void {
   if (inSize !== outSize) {
-    throw new RangeError(`generate feeds forecasts back as inputs: outputSize ${outSize} must equal inputSize ${inSize}, or pass nextInput`);
+    throw new RangeError(
+      `generate feeds forecasts back as inputs: outputSize ${outSize} must equal inputSize ${inSize}, or pass nextInput`,
+    );
   }
   return (output, input) => {
     for (let o = 0; o < outSize; o++) input[o] = output[2 * o];

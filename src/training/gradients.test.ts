@@ -17,8 +17,14 @@ const cases: { name: string; config: ModelConfig }[] = [
   { name: 'rnn', config: { kind: 'rnn', inputSize: 2, units: 3, layers: 2, horizon: 2, outputSize: 1, seed: 1 } },
   { name: 'lstm', config: { kind: 'lstm', inputSize: 2, units: 3, layers: 2, horizon: 2, outputSize: 1, seed: 2 } },
   { name: 'lstm-peephole', config: { kind: 'lstm-peephole', inputSize: 2, units: 3, layers: 2, horizon: 1, outputSize: 2, seed: 3 } },
-  { name: 'gru reset_after', config: { kind: 'gru', inputSize: 2, units: 3, layers: 2, horizon: 2, outputSize: 1, resetAfter: true, seed: 4 } },
-  { name: 'gru reset_before', config: { kind: 'gru', inputSize: 2, units: 3, layers: 2, horizon: 2, outputSize: 1, resetAfter: false, seed: 5 } },
+  {
+    name: 'gru reset_after',
+    config: { kind: 'gru', inputSize: 2, units: 3, layers: 2, horizon: 2, outputSize: 1, resetAfter: true, seed: 4 },
+  },
+  {
+    name: 'gru reset_before',
+    config: { kind: 'gru', inputSize: 2, units: 3, layers: 2, horizon: 2, outputSize: 1, resetAfter: false, seed: 5 },
+  },
 ];
 
 function setup(config: ModelConfig) {
@@ -69,7 +75,9 @@ describe.each(cases)('$name gradients', ({ config }) => {
         const down = lossOf(model, runner, x, y, init, loss);
         p.data[i] = orig;
         const fd = (up - down) / (2 * eps);
-        expect(Math.abs(analyticGrad[i] - fd), `${p.name}[${i}]: analytic ${analyticGrad[i]} vs fd ${fd}`).toBeLessThan(2e-3 + 2e-2 * Math.abs(fd));
+        expect(Math.abs(analyticGrad[i] - fd), `${p.name}[${i}]: analytic ${analyticGrad[i]} vs fd ${fd}`).toBeLessThan(
+          2e-3 + 2e-2 * Math.abs(fd),
+        );
         checked++;
       }
     }

@@ -5,7 +5,11 @@ import { initialiseWeights, orthogonal } from './init.js';
 import { Prng } from './prng.js';
 
 it('orthogonal gives orthonormal rows (wide) or columns (tall)', () => {
-  for (const [rows, cols] of [[4, 16], [12, 3], [5, 5]]) {
+  for (const [rows, cols] of [
+    [4, 16],
+    [12, 3],
+    [5, 5],
+  ]) {
     const m = new Float32Array(rows * cols);
     orthogonal(new Prng(rows), m, rows, cols);
     const n = Math.min(rows, cols);
@@ -27,7 +31,9 @@ it('initialises Keras-style and deterministically from the seed', () => {
     initialiseWeights(m);
     return m;
   };
-  const a = make(1), b = make(1), c = make(2);
+  const a = make(1),
+    b = make(1),
+    c = make(2);
   expect(a.params().map((p) => Array.from(p.data))).toEqual(b.params().map((p) => Array.from(p.data)));
   expect(Array.from(a.cells[0].kernel)).not.toEqual(Array.from(c.cells[0].kernel));
   const [kernel, , bias] = cellWeights(a.cells[0]);

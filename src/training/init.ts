@@ -32,7 +32,8 @@ export function glorotUniform(rng: Prng, out: Float32Array, fanIn: number, fanOu
 
 /** rows×cols with orthonormal rows (or columns, whichever is fewer), as Keras's Orthogonal. */
 export function orthogonal(rng: Prng, out: Float32Array, rows: number, cols: number): void {
-  const n = Math.max(rows, cols), m = Math.min(rows, cols);
+  const n = Math.max(rows, cols),
+    m = Math.min(rows, cols);
   // m orthonormal vectors of length n by modified Gram-Schmidt in float64.
   const v: Float64Array[] = [];
   for (let i = 0; i < m; i++) {

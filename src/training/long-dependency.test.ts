@@ -11,7 +11,9 @@ import { rememberFirst } from './testing-tasks.js';
 // (250 Adam updates of 16 sequences): LSTM and GRU learn it, the Elman RNN stays at the
 // variance of the answer (1/3), and its gradient from the last step to the first input vanishes.
 
-const T = 50, B = 16, EVAL = 128;
+const T = 50,
+  B = 16,
+  EVAL = 128;
 
 function trained(kind: ModelConfig['kind']): StackedModel {
   const model = new StackedModel({ kind, inputSize: 2, units: 8, layers: 1, horizon: 1, outputSize: 1, seed: 3 });

@@ -15,7 +15,11 @@ export function mseLoss(out: Float32Array, targets: Float32Array, count: number,
   let sum = 0;
   for (let i = 0; i < count; i++) {
     const y = targets[i];
-    if (Number.isNaN(y)) { dOut[2 * i] = 0; dOut[2 * i + 1] = 0; continue; }
+    if (Number.isNaN(y)) {
+      dOut[2 * i] = 0;
+      dOut[2 * i + 1] = 0;
+      continue;
+    }
     const e = out[2 * i] - y;
     sum += e * e;
     dOut[2 * i] = (2 * e) / n;
@@ -31,7 +35,11 @@ export function gaussianNllLoss(out: Float32Array, targets: Float32Array, count:
   let sum = 0;
   for (let i = 0; i < count; i++) {
     const y = targets[i];
-    if (Number.isNaN(y)) { dOut[2 * i] = 0; dOut[2 * i + 1] = 0; continue; }
+    if (Number.isNaN(y)) {
+      dOut[2 * i] = 0;
+      dOut[2 * i + 1] = 0;
+      continue;
+    }
     const raw = out[2 * i + 1];
     const lv = raw < LOG_VAR_MIN ? LOG_VAR_MIN : raw > LOG_VAR_MAX ? LOG_VAR_MAX : raw;
     const inv = Math.exp(-lv);

@@ -10,7 +10,10 @@ export interface Optimiser {
   step(params: readonly Param[], kernels?: Kernels): void;
 }
 
-export interface SgdOptions { readonly learningRate: number; readonly momentum?: number }
+export interface SgdOptions {
+  readonly learningRate: number;
+  readonly momentum?: number;
+}
 
 export class Sgd implements Optimiser {
   readonly name = 'sgd';

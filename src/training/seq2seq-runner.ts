@@ -13,19 +13,19 @@ export class Seq2SeqRunner {
   readonly maxBatch: number;
   /** Outputs of the last forward, H×B×2: mean (absolute), log-variance. */
   readonly outputs: Float32Array;
-  private readonly h: Float32Array;      // (maxWindow + H + 1) × B × u: encoder states 0..W, decoder W..W+H
+  private readonly h: Float32Array; // (maxWindow + H + 1) × B × u: encoder states 0..W, decoder W..W+H
   private readonly c: Float32Array;
-  private readonly cache: Float32Array;  // (maxWindow + H) × B × cacheWidth
-  private readonly encIn: Float32Array;  // W × B × inputSize (a copy: inputs may be reused by the caller)
-  private readonly decIn: Float32Array;  // H × B
-  private readonly fed: Uint8Array;      // H × B: 1 where the decoder input is the model's own mean
-  private readonly last: Float32Array;   // B
+  private readonly cache: Float32Array; // (maxWindow + H) × B × cacheWidth
+  private readonly encIn: Float32Array; // W × B × inputSize (a copy: inputs may be reused by the caller)
+  private readonly decIn: Float32Array; // H × B
+  private readonly fed: Uint8Array; // H × B: 1 where the decoder input is the model's own mean
+  private readonly last: Float32Array; // B
   private readonly scratch: Float32Array;
   private readonly dh: Float32Array;
   private readonly dhPrev: Float32Array;
   private readonly dc: Float32Array;
   private readonly dx: Float32Array;
-  private readonly dHead: Float32Array;  // B × 2
+  private readonly dHead: Float32Array; // B × 2
   private readonly fbGrad: Float32Array; // B: dLoss/dmean of the step before, through the feedback
   private W = 0;
   private B = 0;
@@ -60,10 +60,16 @@ export class Seq2SeqRunner {
    * step h+1), both null for free running. Returns the outputs (H×B×2).
    */
   forward(
-    W: number, B: number, inputs: Float32Array, inOff: number, last: Float32Array,
-    targets: Float32Array | null = null, teacher: Uint8Array | null = null,
+    W: number,
+    B: number,
+    inputs: Float32Array,
+    inOff: number,
+    last: Float32Array,
+    targets: Float32Array | null = null,
+    teacher: Uint8Array | null = null,
   ): Float32Array {
-    if (W > this.maxWindow || B > this.maxBatch || W < 1) throw new RangeError(`window ${W}×${B} exceeds ${this.maxWindow}×${this.maxBatch}`);
+    if (W > this.maxWindow || B > this.maxBatch || W < 1)
+      throw new RangeError(`window ${W}×${B} exceeds ${this.maxWindow}×${this.maxBatch}`);
     const m = this.model;
     const { units: u, horizon: H, inputSize } = m.config;
     this.W = W;
@@ -77,23 +83,57 @@ export class Seq2SeqRunner {
     this.h.fill(0, 0, plane);
     this.c.fill(0, 0, m.encoder.hasCellState ? plane : 0);
     for (let t = 0; t < W; t++) {
-      m.encoder.forward(B, this.encIn, t * B * inputSize, this.h, t * plane, this.c, t * plane,
-        this.h, (t + 1) * plane, this.c, (t + 1) * plane, this.cache, t * B * cw, this.scratch);
+      m.encoder.forward(
+        B,
+        this.encIn,
+        t * B * inputSize,
+        this.h,
+        t * plane,
+        this.c,
+        t * plane,
+        this.h,
+        (t + 1) * plane,
+        this.c,
+        (t + 1) * plane,
+        this.cache,
+        t * B * cw,
+        this.scratch,
+      );
     }
-    const K = m.headKernel.data, bias = m.headBias.data, out = this.outputs;
+    const K = m.headKernel.data,
+      bias = m.headBias.data,
+      out = this.outputs;
     for (let s = 0; s < H; s++) {
       for (let b = 0; b < B; b++) {
         const i = s * B + b;
         const shift = base === null ? 0 : base[b];
-        if (s === 0) { this.decIn[i] = this.last[b] - shift; this.fed[i] = 0; continue; }
+        if (s === 0) {
+          this.decIn[i] = this.last[b] - shift;
+          this.fed[i] = 0;
+          continue;
+        }
         const p = i - B;
         const useTeacher = teacher !== null && targets !== null && teacher[p] === 1 && !Number.isNaN(targets[p]);
         this.decIn[i] = (useTeacher ? (targets as Float32Array)[p] : out[2 * p]) - shift;
         this.fed[i] = useTeacher ? 0 : 1;
       }
       const t = W + s;
-      m.decoder.forward(B, this.decIn, s * B, this.h, t * plane, this.c, t * plane,
-        this.h, (t + 1) * plane, this.c, (t + 1) * plane, this.cache, t * B * cw, this.scratch);
+      m.decoder.forward(
+        B,
+        this.decIn,
+        s * B,
+        this.h,
+        t * plane,
+        this.c,
+        t * plane,
+        this.h,
+        (t + 1) * plane,
+        this.c,
+        (t + 1) * plane,
+        this.cache,
+        t * B * cw,
+        this.scratch,
+      );
       // Head on h_{t+1}: mean = last + change, log-variance.
       m.kernels.gemm(B, 2, u, this.h, (t + 1) * plane, K, 0, out, s * B * 2, 0);
       for (let b = 0; b < B; b++) {
@@ -113,7 +153,8 @@ export class Seq2SeqRunner {
     const { W, B } = this;
     const plane = B * u;
     const cw = m.encoder.cacheWidth;
-    let dh = this.dh, dhPrev = this.dhPrev;
+    let dh = this.dh,
+      dhPrev = this.dhPrev;
     dh.fill(0, 0, plane);
     this.dc.fill(0, 0, plane);
     this.fbGrad.fill(0, 0, B);
@@ -127,15 +168,47 @@ export class Seq2SeqRunner {
       k.gemmTransA(u, 2, B, this.h, (t + 1) * plane, this.dHead, 0, m.headKernel.grad, 0, 1);
       k.addColumnSums(B, 2, this.dHead, 0, m.headBias.grad, 0);
       k.gemmTransB(B, u, 2, this.dHead, 0, m.headKernel.data, 0, dh, 0, 1);
-      m.decoder.backward(B, this.decIn, s * B, this.h, t * plane, this.c, t * plane, this.cache, t * B * cw,
-        dh, this.dc, dhPrev, this.dx, this.scratch);
+      m.decoder.backward(
+        B,
+        this.decIn,
+        s * B,
+        this.h,
+        t * plane,
+        this.c,
+        t * plane,
+        this.cache,
+        t * B * cw,
+        dh,
+        this.dc,
+        dhPrev,
+        this.dx,
+        this.scratch,
+      );
       for (let b = 0; b < B; b++) this.fbGrad[b] = this.fed[s * B + b] === 1 ? this.dx[b] : 0;
-      const swap = dh; dh = dhPrev; dhPrev = swap;
+      const swap = dh;
+      dh = dhPrev;
+      dhPrev = swap;
     }
     for (let t = W - 1; t >= 0; t--) {
-      m.encoder.backward(B, this.encIn, t * B * inputSize, this.h, t * plane, this.c, t * plane, this.cache, t * B * cw,
-        dh, this.dc, dhPrev, null, this.scratch);
-      const swap = dh; dh = dhPrev; dhPrev = swap;
+      m.encoder.backward(
+        B,
+        this.encIn,
+        t * B * inputSize,
+        this.h,
+        t * plane,
+        this.c,
+        t * plane,
+        this.cache,
+        t * B * cw,
+        dh,
+        this.dc,
+        dhPrev,
+        null,
+        this.scratch,
+      );
+      const swap = dh;
+      dh = dhPrev;
+      dhPrev = swap;
     }
   }
 }

@@ -36,8 +36,16 @@ export interface Seq2SeqFitReport {
  * series: steps × streams values (time-major), already on the model's scale; the model's inputSize
  * must be 1 (the value). Windows need W + H steps; origins with a NaN in the window are skipped.
  */
-export function fitSeq2Seq(model: Seq2SeqModel, series: Float32Array, steps: number, streams: number, o: Seq2SeqFitOptions): Seq2SeqFitReport {
-  const W = o.window, H = model.config.horizon, B = o.batch;
+export function fitSeq2Seq(
+  model: Seq2SeqModel,
+  series: Float32Array,
+  steps: number,
+  streams: number,
+  o: Seq2SeqFitOptions,
+): Seq2SeqFitReport {
+  const W = o.window,
+    H = model.config.horizon,
+    B = o.batch;
   if (model.config.inputSize !== 1) throw new RangeError('fitSeq2Seq feeds the value only: inputSize must be 1');
   const origins: number[] = []; // flattened (origin, stream) pairs with complete windows
   for (let s = 0; s < streams; s++) {
@@ -53,15 +61,23 @@ export function fitSeq2Seq(model: Seq2SeqModel, series: Float32Array, steps: num
   const runner = new Seq2SeqRunner(model, W, B);
   const optimiser = o.optimiser ?? new Adam({ learningRate: o.learningRate ?? 3e-3 });
   const params: Param[] = model.params();
-  const inputs = new Float32Array(W * B), last = new Float32Array(B), targets = new Float32Array(H * B);
-  const teacher = new Uint8Array(H * B), dOut = new Float32Array(H * B * 2);
-  const t0 = o.teacherStart ?? 1, t1 = o.teacherEnd ?? 0;
-  let firstLoss = NaN, tail = 0, tailN = 0, skipped = 0;
+  const inputs = new Float32Array(W * B),
+    last = new Float32Array(B),
+    targets = new Float32Array(H * B);
+  const teacher = new Uint8Array(H * B),
+    dOut = new Float32Array(H * B * 2);
+  const t0 = o.teacherStart ?? 1,
+    t1 = o.teacherEnd ?? 0;
+  let firstLoss = NaN,
+    tail = 0,
+    tailN = 0,
+    skipped = 0;
   for (let u = 0; u < o.updates; u++) {
     const pTeacher = t0 + ((t1 - t0) * u) / Math.max(1, o.updates - 1);
     for (let b = 0; b < B; b++) {
       const pick = origins[rng.int(origins.length)];
-      const s = pick % streams, origin = (pick - s) / streams;
+      const s = pick % streams,
+        origin = (pick - s) / streams;
       for (let t = 0; t < W; t++) inputs[t * B + b] = series[(origin - W + t) * streams + s];
       last[b] = series[(origin - 1) * streams + s];
       for (let h = 0; h < H; h++) {
@@ -77,7 +93,10 @@ export function fitSeq2Seq(model: Seq2SeqModel, series: Float32Array, steps: num
     if (Number.isFinite(norm)) optimiser.step(params, model.kernels);
     else skipped++;
     if (u === 0) firstLoss = loss;
-    if (u >= o.updates - Math.max(1, Math.floor(o.updates / 10))) { tail += loss; tailN++; }
+    if (u >= o.updates - Math.max(1, Math.floor(o.updates / 10))) {
+      tail += loss;
+      tailN++;
+    }
   }
   return { updates: o.updates - skipped, skipped, firstLoss, lastLoss: tail / tailN };
 }

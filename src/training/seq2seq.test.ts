@@ -9,7 +9,9 @@ import { fitSeq2Seq } from './seq2seq-trainer.js';
 // (free running, so the gradient goes through the fed-back means, and half teacher-forced), and
 // teacher forcing equal to free running when the teacher's values are the model's own outputs.
 
-const W = 5, H = 4, B = 3;
+const W = 5,
+  H = 4,
+  B = 3;
 
 function setup(kind: 'lstm' | 'gru', seed: number, relative = false) {
   const inputSize = relative ? 1 : 2;
@@ -59,7 +61,7 @@ describe.each(['lstm', 'gru'] as const)('%s seq2seq', (kind) => {
     expect(checked).toBeGreaterThan(50);
   });
 
-  it('teacher forcing with the model\'s own outputs as teacher equals free running', () => {
+  it("teacher forcing with the model's own outputs as teacher equals free running", () => {
     const { model, inputs, last } = setup(kind, 3);
     const runner = new Seq2SeqRunner(model, W, B);
     const free = runner.forward(W, B, inputs, 0, last).slice();
@@ -75,7 +77,9 @@ describe.each(['lstm', 'gru'] as const)('%s seq2seq', (kind) => {
 });
 
 it('learns a noisy sine better than persistence over the horizon (scheduled sampling)', () => {
-  const steps = 600, streams = 4, period = 24;
+  const steps = 600,
+    streams = 4,
+    period = 24;
   const rng = new Prng(5);
   const series = new Float32Array(steps * streams);
   for (let t = 0; t < steps; t++) {
@@ -83,12 +87,19 @@ it('learns a noisy sine better than persistence over the horizon (scheduled samp
   }
   const model = new Seq2SeqModel({ kind: 'gru', inputSize: 1, units: 12, horizon: 12, seed: 7 });
   initialiseSeq2Seq(model);
-  const report = fitSeq2Seq(model, series.subarray(0, 500 * streams), 500, streams, { window: 24, updates: 400, batch: 16, learningRate: 0.01 });
+  const report = fitSeq2Seq(model, series.subarray(0, 500 * streams), 500, streams, {
+    window: 24,
+    updates: 400,
+    batch: 16,
+    learningRate: 0.01,
+  });
   expect(report.lastLoss).toBeLessThan(report.firstLoss);
   // Free-running forecasts from origins in the held-out tail.
   const runner = new Seq2SeqRunner(model, 24, streams);
-  const inputs = new Float32Array(24 * streams), last = new Float32Array(streams);
-  let se = 0, sePersist = 0;
+  const inputs = new Float32Array(24 * streams),
+    last = new Float32Array(streams);
+  let se = 0,
+    sePersist = 0;
   for (let origin = 524; origin + 12 <= steps; origin += 7) {
     for (let t = 0; t < 24; t++) for (let s = 0; s < streams; s++) inputs[t * streams + s] = series[(origin - 24 + t) * streams + s];
     for (let s = 0; s < streams; s++) last[s] = series[(origin - 1) * streams + s];

@@ -10,8 +10,8 @@ import type { Prng } from './prng.js';
 type MutableTape = { -readonly [K in keyof LayerTape]: LayerTape[K] };
 
 interface LayerBuffers {
-  readonly x: Float32Array;     // layer input copy (layer 0, or dropout-masked input)
-  readonly mask: Float32Array;  // dropout mask, layers > 0
+  readonly x: Float32Array; // layer input copy (layer 0, or dropout-masked input)
+  readonly mask: Float32Array; // dropout mask, layers > 0
   readonly h: Float32Array;
   readonly c: Float32Array;
   readonly pre: Float32Array;
@@ -61,8 +61,17 @@ export class SequenceRunner {
     this.tapes = model.cells.map((cell, l) => {
       const buf = this.layers[l];
       return {
-        T: 0, B: 0, x: buf.x, xOff: 0, h: buf.h, c: buf.c, pre: buf.pre, cache: buf.cache, dA: buf.dA,
-        dAr: cell.recWidth > 0 ? buf.dAr : buf.dA, scratch: buf.bwdScratch,
+        T: 0,
+        B: 0,
+        x: buf.x,
+        xOff: 0,
+        h: buf.h,
+        c: buf.c,
+        pre: buf.pre,
+        cache: buf.cache,
+        dA: buf.dA,
+        dAr: cell.recWidth > 0 ? buf.dAr : buf.dA,
+        scratch: buf.bwdScratch,
       };
     });
   }
@@ -116,7 +125,8 @@ export class SequenceRunner {
       if (l === 0) {
         const n = rows * cell.inputSize;
         for (let i = 0; i < n; i++) buf.x[i] = inputs[inOff + i];
-        x = buf.x; xOff = 0;
+        x = buf.x;
+        xOff = 0;
       } else {
         const below = this.layers[l - 1].h;
         const offBelow = B * cell.inputSize;
@@ -129,19 +139,39 @@ export class SequenceRunner {
             buf.mask[i] = mk;
             buf.x[i] = below[offBelow + i] * mk;
           }
-          x = buf.x; xOff = 0;
+          x = buf.x;
+          xOff = 0;
         } else {
-          x = below; xOff = offBelow;
+          x = below;
+          xOff = offBelow;
         }
       }
       k.gemm(rows, cell.gateWidth, cell.inputSize, x, xOff, cell.kernel, 0, buf.pre, 0, 0);
       const u = cell.units;
       for (let t = 0; t < T; t++) {
-        cell.forward(k, B, buf.pre, t * B * cell.gateWidth, buf.h, t * B * u, buf.c, t * B * u,
-          buf.h, (t + 1) * B * u, buf.c, (t + 1) * B * u, buf.cache, t * B * cell.cacheWidth, buf.fwdScratch);
+        cell.forward(
+          k,
+          B,
+          buf.pre,
+          t * B * cell.gateWidth,
+          buf.h,
+          t * B * u,
+          buf.c,
+          t * B * u,
+          buf.h,
+          (t + 1) * B * u,
+          buf.c,
+          (t + 1) * B * u,
+          buf.cache,
+          t * B * cell.cacheWidth,
+          buf.fwdScratch,
+        );
       }
       const tape = this.tapes[l];
-      tape.T = T; tape.B = B; tape.x = x; tape.xOff = xOff;
+      tape.T = T;
+      tape.B = B;
+      tape.x = x;
+      tape.xOff = xOff;
     }
     const top = m.cells.length - 1;
     m.head(rows, this.layers[top].h, B * m.cells[top].units, this.outputs, 0);

@@ -10,7 +10,10 @@ import { sineWindows } from './testing-tasks.js';
 // The first BURN steps of a window carry no loss (one value cannot tell rising from falling).
 
 // Sampled every 0.6 rad (about 10 samples a period): 200 generated steps span 19 periods.
-const DX = 0.6, W = 30, BURN = 5, B = 16;
+const DX = 0.6,
+  W = 30,
+  BURN = 5,
+  B = 16;
 
 it('learns the one-step-shifted sine and generates 200 further steps', () => {
   const model = new StackedModel({ kind: 'lstm', inputSize: 1, units: 16, layers: 1, horizon: 1, outputSize: 1, seed: 3 });

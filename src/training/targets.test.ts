@@ -4,7 +4,9 @@ import { seriesToBatch } from './targets.js';
 it('targets are the chosen features 1..H steps ahead, NaN past the end', () => {
   // 3 steps, 2 streams, 2 features: value = 100·t + 10·stream + feature.
   const values = Float32Array.from({ length: 12 }, (_, i) => {
-    const f = i % 2, b = Math.floor(i / 2) % 2, t = Math.floor(i / 4);
+    const f = i % 2,
+      b = Math.floor(i / 2) % 2,
+      t = Math.floor(i / 4);
     return 100 * t + 10 * b + f;
   });
   const d = seriesToBatch(values, 3, 2, 2, 2, [1]);

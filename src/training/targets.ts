@@ -5,9 +5,15 @@ import type { SequenceBatch } from './tbptt.js';
 
 /** values: steps × batch × features, time-major. */
 export function seriesToBatch(
-  values: Float32Array, steps: number, batch: number, features: number, horizon: number, targetFeatures: readonly number[],
+  values: Float32Array,
+  steps: number,
+  batch: number,
+  features: number,
+  horizon: number,
+  targetFeatures: readonly number[],
 ): SequenceBatch {
-  if (values.length < steps * batch * features) throw new RangeError(`values hold ${values.length} floats, need ${steps * batch * features}`);
+  if (values.length < steps * batch * features)
+    throw new RangeError(`values hold ${values.length} floats, need ${steps * batch * features}`);
   for (const f of targetFeatures) if (!(f >= 0 && f < features)) throw new RangeError(`target feature ${f} is not in 0..${features - 1}`);
   const O = targetFeatures.length;
   const targets = new Float32Array(steps * batch * horizon * O);

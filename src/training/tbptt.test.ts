@@ -20,7 +20,8 @@ class Recorder implements Optimiser {
 }
 
 const config = { kind: 'lstm', inputSize: 2, units: 4, layers: 2, horizon: 1, outputSize: 1, seed: 31 } as const;
-const N = 12, B = 3;
+const N = 12,
+  B = 3;
 
 describe('TbpttTrainer', () => {
   it('TBPTT(4, 8): every 4 steps, loss on the last 4, backpropagation over the last 8 from the carried state', () => {
@@ -46,7 +47,9 @@ describe('TbpttTrainer', () => {
     mseLoss(out, targets, 8 * B, dOut);
     model.zeroGrads();
     runner.backward(dOut);
-    model.params().forEach((p, i) => expect(Array.from(rec.steps[2][i])).toEqual(Array.from(p.grad)));
+    model.params().forEach((p, i) => {
+      expect(Array.from(rec.steps[2][i])).toEqual(Array.from(p.grad));
+    });
 
     // The carried-out state is the state after all N steps.
     const sN = new Float32Array(B * model.stateSize);
@@ -74,10 +77,17 @@ describe('TbpttTrainer', () => {
   it('reduces the loss with SGD + momentum on a fixed batch', () => {
     const model = randomModel(config);
     const data = { steps: N, batch: B, inputs: randomArray(N * B * 2, 5), targets: randomArray(N * B, 6, 0.5) };
-    const trainer = new TbpttTrainer(model, { k1: N, k2: N, loss: 'gaussian-nll', optimiser: new Sgd({ learningRate: 0.05, momentum: 0.9 }), clipNorm: 5 }, B);
+    const trainer = new TbpttTrainer(
+      model,
+      { k1: N, k2: N, loss: 'gaussian-nll', optimiser: new Sgd({ learningRate: 0.05, momentum: 0.9 }), clipNorm: 5 },
+      B,
+    );
     const first = trainer.train(data).meanLoss;
     let last = first;
-    for (let i = 0; i < 60; i++) { trainer.resetState(); last = trainer.train(data).meanLoss; }
+    for (let i = 0; i < 60; i++) {
+      trainer.resetState();
+      last = trainer.train(data).meanLoss;
+    }
     expect(last).toBeLessThan(first - 0.3);
   });
 
@@ -113,7 +123,9 @@ describe('TbpttTrainer', () => {
     mseLoss(out, y.slice(10 * B), 2 * B, dOut);
     model.zeroGrads();
     runner.backward(dOut);
-    model.params().forEach((p, i) => expect(Array.from(rec.steps[1][i])).toEqual(Array.from(p.grad)));
+    model.params().forEach((p, i) => {
+      expect(Array.from(rec.steps[1][i])).toEqual(Array.from(p.grad));
+    });
     const sN = new Float32Array(B * model.stateSize);
     full.getState(N, sN);
     expect(Array.from(trainer.carriedState().subarray(0, B * model.stateSize))).toEqual(Array.from(sN));
@@ -121,7 +133,9 @@ describe('TbpttTrainer', () => {
 
   it('rejects bad k1/k2 and oversized batches', () => {
     const model = randomModel(config);
-    expect(() => new TbpttTrainer(model, { k1: 0, k2: 3, loss: 'mse', optimiser: new Sgd({ learningRate: 0.1 }) }, 2)).toThrow(TidecastError);
+    expect(() => new TbpttTrainer(model, { k1: 0, k2: 3, loss: 'mse', optimiser: new Sgd({ learningRate: 0.1 }) }, 2)).toThrow(
+      TidecastError,
+    );
     const trainer = new TbpttTrainer(model, { k1: 2, k2: 2, loss: 'mse', optimiser: new Sgd({ learningRate: 0.1 }) }, 2);
     expect(() => trainer.train({ steps: 2, batch: 3, inputs: new Float32Array(12), targets: new Float32Array(6) })).toThrow(RangeError);
   });
@@ -131,7 +145,9 @@ describe('dropout between layers', () => {
   it('is off in inference, on in training, and its gradient matches finite differences under a fixed mask', () => {
     const model = randomModel({ ...config, dropout: 0.4 });
     const plain = randomModel({ ...config, dropout: 0 });
-    plain.params().forEach((p, i) => p.data.set(model.params()[i].data));
+    plain.params().forEach((p, i) => {
+      p.data.set(model.params()[i].data);
+    });
     const T = 5;
     const x = randomArray(T * B * 2, 7);
     const y = randomArray(T * B, 8);
@@ -157,8 +173,10 @@ describe('dropout between layers', () => {
     const eps = 4e-3;
     for (let i = 0; i < kernel0.data.length; i += 3) {
       const orig = kernel0.data[i];
-      kernel0.data[i] = orig + eps; const up = loss();
-      kernel0.data[i] = orig - eps; const down = loss();
+      kernel0.data[i] = orig + eps;
+      const up = loss();
+      kernel0.data[i] = orig - eps;
+      const down = loss();
       kernel0.data[i] = orig;
       const fd = (up - down) / (2 * eps);
       expect(Math.abs(g[i] - fd)).toBeLessThan(2e-3 + 2e-2 * Math.abs(fd));

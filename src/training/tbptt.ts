@@ -166,7 +166,12 @@ function assertFinite(a: Float32Array, n: number, what: string, nanAllowed = fal
  * runner: one to reuse (sized for data, over `model`): on a WASM kernel heap, which never frees,
  * a new runner per call would fill it up over many epochs.
  */
-export function evaluateLoss(model: StackedModel, data: SequenceBatch, loss: LossName, runner = new SequenceRunner(model, data.steps, data.batch)): number {
+export function evaluateLoss(
+  model: StackedModel,
+  data: SequenceBatch,
+  loss: LossName,
+  runner = new SequenceRunner(model, data.steps, data.batch),
+): number {
   runner.resetInitialState(data.batch);
   const out = runner.forward(data.steps, data.batch, data.inputs, 0, false);
   const tw = model.config.horizon * model.config.outputSize;

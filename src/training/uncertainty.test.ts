@@ -10,10 +10,13 @@ import { TbpttTrainer } from './tbptt.js';
 // σ = 0.3 for the first target and 0.1 for the second, so log σ² ≈ -2.41 and -4.61. (The NLL
 // learns the means more slowly than MSE would; some mean error remains in the variance.)
 
-const T = 20, B = 32, SIGMA = [0.3, 0.1];
+const T = 20,
+  B = 32,
+  SIGMA = [0.3, 0.1];
 
 function batch(rng: Prng) {
-  const inputs = new Float32Array(T * B), targets = new Float32Array(T * B * 2);
+  const inputs = new Float32Array(T * B),
+    targets = new Float32Array(T * B * 2);
   for (let i = 0; i < T * B; i++) {
     const x = rng.uniform(-1, 1);
     inputs[i] = x;
@@ -26,7 +29,11 @@ function batch(rng: Prng) {
 it('learns the noise variance of each target through the log-variance outputs', () => {
   const model = new StackedModel({ kind: 'rnn', inputSize: 1, units: 6, layers: 1, horizon: 1, outputSize: 2, seed: 4 });
   initialiseWeights(model);
-  const trainer = new TbpttTrainer(model, { k1: T, k2: T, loss: 'gaussian-nll', optimiser: new Adam({ learningRate: 0.02 }), clipNorm: 5 }, B);
+  const trainer = new TbpttTrainer(
+    model,
+    { k1: T, k2: T, loss: 'gaussian-nll', optimiser: new Adam({ learningRate: 0.02 }), clipNorm: 5 },
+    B,
+  );
   const rng = new Prng(8);
   for (let i = 0; i < 600; i++) trainer.train(batch(rng));
   const test = batch(new Prng(99));

@@ -26,7 +26,11 @@ function importsOf(file: string): string[] {
 }
 
 function violations(files: string[], allowed: (target: string) => boolean): string[] {
-  return files.flatMap((f) => importsOf(f).filter((t) => !allowed(t)).map((t) => `${f} -> ${t}`));
+  return files.flatMap((f) =>
+    importsOf(f)
+      .filter((t) => !allowed(t))
+      .map((t) => `${f} -> ${t}`),
+  );
 }
 
 describe('room layout', () => {
@@ -44,8 +48,9 @@ describe('room layout', () => {
   });
 
   it('Kafka client code lives under connectors/kafka', () => {
-    const outside = [...productFiles('src'), ...productFiles('connectors').filter((f) => !f.startsWith('connectors/kafka/'))]
-      .filter((f) => /from '(kafkajs|@platformatic\/kafka)'/.test(readFileSync(join(ROOT, f), 'utf8')));
+    const outside = [...productFiles('src'), ...productFiles('connectors').filter((f) => !f.startsWith('connectors/kafka/'))].filter((f) =>
+      /from '(kafkajs|@platformatic\/kafka)'/.test(readFileSync(join(ROOT, f), 'utf8')),
+    );
     expect(outside).toEqual([]);
   });
 

@@ -23,7 +23,13 @@ const present = existsSync(DATA) && existsSync(SCORER);
 
 interface Reference {
   outlier: { tp: number; fp: number; fn: number; tn: number; unrounded: { f1: number; far_pct: number; mar_pct: number } };
-  changepoint: { changepoints: number; missed_cps: number; false_positives: number; mean_delay_s: number; unrounded: { standard: number; low_fp: number; low_fn: number } };
+  changepoint: {
+    changepoints: number;
+    missed_cps: number;
+    false_positives: number;
+    mean_delay_s: number;
+    unrounded: { standard: number; low_fp: number; low_fn: number };
+  };
 }
 
 function sets(files: readonly SkabFile[]): Record<string, Map<string, SkabPrediction>> {
@@ -63,32 +69,45 @@ describe.skipIf(!present)('SKAB scorer port vs ../shared/eval/skab/score.py', ()
     expect(files.reduce((n, f) => n + f.rows - TRAIN_ROWS, 0)).toBe(23_801);
   });
 
-  for (const name of ['ewma', 't2', 'sparse']) it(`agrees on the ${name} prediction set to 1e-9`, async (ctx) => {
-    if (python === null) return ctx.skip();
-    const preds = sets(files)[name];
-    const out = join(dir, name);
-    writePredictions(out, files, preds);
-    const ts: SkabScore = scoreSkab(files, preds);
-    const { stdout } = await run(python, [SCORER, out, '--data', DATA, '--json'], { cwd: REPO, timeout: 60_000, maxBuffer: 16 << 20 });
-    const py = JSON.parse(stdout) as Reference;
-    const o = py.outlier;
-    expect({ tp: ts.outlier.tp, fp: ts.outlier.fp, fn: ts.outlier.fn, tn: ts.outlier.tn }).toEqual({ tp: o.tp, fp: o.fp, fn: o.fn, tn: o.tn });
-    expect(o.tp + o.fp).toBeGreaterThan(0);
-    const c = py.changepoint;
-    expect(c.changepoints).toBe(127);
-    expect({ n: ts.changepoint.changepoints, missed: ts.changepoint.missed_cps, fp: ts.changepoint.false_positives })
-      .toEqual({ n: c.changepoints, missed: c.missed_cps, fp: c.false_positives });
-    const pairs: Array<[string, number, number]> = [
-      ['f1', ts.outlier.f1, o.unrounded.f1], ['far', ts.outlier.far_pct, o.unrounded.far_pct], ['mar', ts.outlier.mar_pct, o.unrounded.mar_pct],
-      ['nab standard', ts.changepoint.nab_standard, c.unrounded.standard], ['nab low_fp', ts.changepoint.nab_low_fp, c.unrounded.low_fp],
-      ['nab low_fn', ts.changepoint.nab_low_fn, c.unrounded.low_fn], ['mean delay', ts.changepoint.mean_delay_s ?? NaN, c.mean_delay_s],
-    ];
-    for (const [what, a, b] of pairs) expect(Math.abs(a - b), `${name} ${what}: ts ${a} py ${b}`).toBeLessThan(1e-9);
-    if (name === 't2') {
-      // The leaderboard's Hotelling T² row, reproduced (reproduce_t2.py).
-      expect(Math.round(ts.outlier.f1 * 100) / 100).toBe(0.66);
-      expect(Math.round(ts.outlier.far_pct * 100) / 100).toBe(19.21);
-      expect(Math.round(ts.changepoint.nab_standard * 100) / 100).toBe(19.54);
-    }
-  }, 120_000);
+  for (const name of ['ewma', 't2', 'sparse'])
+    it(`agrees on the ${name} prediction set to 1e-9`, async (ctx) => {
+      if (python === null) return ctx.skip();
+      const preds = sets(files)[name];
+      const out = join(dir, name);
+      writePredictions(out, files, preds);
+      const ts: SkabScore = scoreSkab(files, preds);
+      const { stdout } = await run(python, [SCORER, out, '--data', DATA, '--json'], { cwd: REPO, timeout: 60_000, maxBuffer: 16 << 20 });
+      const py = JSON.parse(stdout) as Reference;
+      const o = py.outlier;
+      expect({ tp: ts.outlier.tp, fp: ts.outlier.fp, fn: ts.outlier.fn, tn: ts.outlier.tn }).toEqual({
+        tp: o.tp,
+        fp: o.fp,
+        fn: o.fn,
+        tn: o.tn,
+      });
+      expect(o.tp + o.fp).toBeGreaterThan(0);
+      const c = py.changepoint;
+      expect(c.changepoints).toBe(127);
+      expect({ n: ts.changepoint.changepoints, missed: ts.changepoint.missed_cps, fp: ts.changepoint.false_positives }).toEqual({
+        n: c.changepoints,
+        missed: c.missed_cps,
+        fp: c.false_positives,
+      });
+      const pairs: Array<[string, number, number]> = [
+        ['f1', ts.outlier.f1, o.unrounded.f1],
+        ['far', ts.outlier.far_pct, o.unrounded.far_pct],
+        ['mar', ts.outlier.mar_pct, o.unrounded.mar_pct],
+        ['nab standard', ts.changepoint.nab_standard, c.unrounded.standard],
+        ['nab low_fp', ts.changepoint.nab_low_fp, c.unrounded.low_fp],
+        ['nab low_fn', ts.changepoint.nab_low_fn, c.unrounded.low_fn],
+        ['mean delay', ts.changepoint.mean_delay_s ?? NaN, c.mean_delay_s],
+      ];
+      for (const [what, a, b] of pairs) expect(Math.abs(a - b), `${name} ${what}: ts ${a} py ${b}`).toBeLessThan(1e-9);
+      if (name === 't2') {
+        // The leaderboard's Hotelling T² row, reproduced (reproduce_t2.py).
+        expect(Math.round(ts.outlier.f1 * 100) / 100).toBe(0.66);
+        expect(Math.round(ts.outlier.far_pct * 100) / 100).toBe(19.21);
+        expect(Math.round(ts.changepoint.nab_standard * 100) / 100).toBe(19.54);
+      }
+    }, 120_000);
 });

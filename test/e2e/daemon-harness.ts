@@ -21,7 +21,9 @@ export interface Daemon {
 /** Copies demo.yaml with its state and outputs under `dir`, its replay clocks `speedup`× faster and no loop. */
 export async function demoCopy(dir: string, speedup: number): Promise<string> {
   const doc = parseDocument(await readFile(join(REPO, 'pipelines/demo.yaml'), 'utf8'));
-  const pipelines = (doc.toJS() as { pipelines: { name: string; sources: { replay?: { speedup?: number } }[]; sinks: Record<string, string>[] }[] }).pipelines;
+  const pipelines = (
+    doc.toJS() as { pipelines: { name: string; sources: { replay?: { speedup?: number } }[]; sinks: Record<string, string>[] }[] }
+  ).pipelines;
   pipelines.forEach((p, i) => {
     doc.setIn(['pipelines', i, 'state', 'dir'], join(dir, 'state', p.name));
     p.sources.forEach((s, j) => {
@@ -32,7 +34,8 @@ export async function demoCopy(dir: string, speedup: number): Promise<string> {
     });
     p.sinks.forEach((sink, j) => {
       for (const key of ['forecasts_path', 'alerts_path', 'dead_letters_path']) {
-        if (sink[key] !== undefined) doc.setIn(['pipelines', i, 'sinks', j, key], join(dir, 'out', `${p.name}-${key.replace('_path', '')}.jsonl`));
+        if (sink[key] !== undefined)
+          doc.setIn(['pipelines', i, 'sinks', j, key], join(dir, 'out', `${p.name}-${key.replace('_path', '')}.jsonl`));
       }
     });
   });
@@ -92,5 +95,8 @@ export async function getJson<T>(url: string): Promise<T> {
 
 export async function readJsonLines<T>(path: string): Promise<T[]> {
   const text = await readFile(path, 'utf8').catch(() => '');
-  return text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as T);
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as T);
 }

@@ -16,9 +16,27 @@ import { CWD, demoCopy, getJson, readJsonLines, startDaemon, waitFor, type Daemo
 // files (offline fit at start and event-time retraining included, as the daemon runs them): equal to
 // the last bit with the same model version, none missing, none repeated.
 
-interface ApiForecast { t: number; modelVersion: string; mean: number[]; lower: number[]; upper: number[] }
-interface ApiStream { key: string; pipeline: string; latestForecast: ApiForecast | null }
-interface FileForecast { pipeline: string; stream: string; t: number; model_version: string; mean: number[]; lower: number[]; upper: number[] }
+interface ApiForecast {
+  t: number;
+  modelVersion: string;
+  mean: number[];
+  lower: number[];
+  upper: number[];
+}
+interface ApiStream {
+  key: string;
+  pipeline: string;
+  latestForecast: ApiForecast | null;
+}
+interface FileForecast {
+  pipeline: string;
+  stream: string;
+  t: number;
+  model_version: string;
+  mean: number[];
+  lower: number[];
+  upper: number[];
+}
 type Ref = Map<string, { version: string; mean: number[]; lower: number[]; upper: number[] }>;
 
 const SPEEDUP = 10;
@@ -31,7 +49,13 @@ async function streams(d: Daemon): Promise<ApiStream[]> {
 async function reference(spec: PipelineSpec): Promise<Ref> {
   const out: Ref = new Map();
   const engine = new PipelineEngine(spec, {
-    forecast: (f) => out.set(`${f.key}|${f.t}`, { version: f.modelVersion, mean: Array.from(f.mean), lower: Array.from(f.lower), upper: Array.from(f.upper) }),
+    forecast: (f) =>
+      out.set(`${f.key}|${f.t}`, {
+        version: f.modelVersion,
+        mean: Array.from(f.mean),
+        lower: Array.from(f.lower),
+        upper: Array.from(f.upper),
+      }),
   });
   const file = spec.sources.find((s) => s.kind === 'file');
   if (file?.kind !== 'file' || file.path === undefined) throw new Error(`${spec.name} has no file source with a path`);
@@ -54,21 +78,33 @@ describe('tidecast run on pipelines/demo.yaml', () => {
     specs = (await loadPipelineFiles([file]))[0].pipelines as PipelineSpec[];
 
     const first = await startDaemon(file);
-    const live = await waitFor('forecasts from every pipeline over the API', async () => {
-      const s = await streams(first);
-      const withForecast = s.filter((x) => x.latestForecast !== null);
-      return specs.every((p) => withForecast.some((x) => x.pipeline === p.name)) ? withForecast : undefined;
-    }, 60_000);
+    const live = await waitFor(
+      'forecasts from every pipeline over the API',
+      async () => {
+        const s = await streams(first);
+        const withForecast = s.filter((x) => x.latestForecast !== null);
+        return specs.every((p) => withForecast.some((x) => x.pipeline === p.name)) ? withForecast : undefined;
+      },
+      60_000,
+    );
     for (const s of live) before.set(s.key, s.latestForecast as ApiForecast);
     kill(first.child.pid as number, 'SIGTERM');
     firstExit = await first.exited;
 
     const second = await startDaemon(file);
-    await waitFor('forecasts after the restart to move past the checkpoint', async () => {
-      const s = await streams(second);
-      const moved = s.filter((x) => x.latestForecast !== null && x.latestForecast.t > (before.get(x.key)?.t ?? Infinity));
-      return specs.every((p) => moved.some((x) => x.pipeline === p.name)) ? moved : undefined;
-    }, 60_000).then((moved) => moved.forEach((s) => after.set(s.key, s.latestForecast as ApiForecast)));
+    await waitFor(
+      'forecasts after the restart to move past the checkpoint',
+      async () => {
+        const s = await streams(second);
+        const moved = s.filter((x) => x.latestForecast !== null && x.latestForecast.t > (before.get(x.key)?.t ?? Infinity));
+        return specs.every((p) => moved.some((x) => x.pipeline === p.name)) ? moved : undefined;
+      },
+      60_000,
+    ).then((moved) =>
+      moved.forEach((s) => {
+        after.set(s.key, s.latestForecast as ApiForecast);
+      }),
+    );
     kill(second.child.pid as number, 'SIGTERM');
     secondExit = await second.exited;
   }, 240_000);
@@ -89,7 +125,12 @@ describe('tidecast run on pipelines/demo.yaml', () => {
       const mine = [...before, ...after].filter(([key]) => key.startsWith(`${p.name}/`));
       expect(mine.length).toBeGreaterThan(0);
       for (const [key, f] of mine) {
-        expect(ref.get(`${key}|${f.t}`), `${key} at ${f.t}`).toEqual({ version: f.modelVersion, mean: f.mean, lower: f.lower, upper: f.upper });
+        expect(ref.get(`${key}|${f.t}`), `${key} at ${f.t}`).toEqual({
+          version: f.modelVersion,
+          mean: f.mean,
+          lower: f.lower,
+          upper: f.upper,
+        });
       }
     }
   });

@@ -20,9 +20,15 @@ export interface RunningDaemon {
 export async function startDemoDaemon(timeoutMs = 90_000): Promise<RunningDaemon> {
   const cwd = mkdtempSync(join(tmpdir(), 'tidecast-dashboard-'));
   symlinkSync(join(ROOT, 'data'), join(cwd, 'data'));
-  const child = spawn(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'src/cli/main.ts'), 'run', join(ROOT, 'pipelines/demo.yaml'), '--port', '0', '--host', '127.0.0.1'], {
-    cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' },
-  });
+  const child = spawn(
+    join(ROOT, 'node_modules/.bin/tsx'),
+    [join(ROOT, 'src/cli/main.ts'), 'run', join(ROOT, 'pipelines/demo.yaml'), '--port', '0', '--host', '127.0.0.1'],
+    {
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_OPTIONS: '' },
+    },
+  );
   const logs: Record<string, unknown>[] = [];
   const stderr: string[] = [];
   child.stderr!.on('data', (b: Buffer) => stderr.push(b.toString()));
@@ -32,13 +38,22 @@ export async function startDemoDaemon(timeoutMs = 90_000): Promise<RunningDaemon
     void exited.then((code) => rej(new Error(`Daemon exited (${code}) before it was up. stderr: ${stderr.join('').slice(-2000)}`)));
     createInterface({ input: child.stdout! }).on('line', (line) => {
       let rec: Record<string, unknown>;
-      try { rec = JSON.parse(line) as Record<string, unknown>; } catch { return; }
+      try {
+        rec = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        return;
+      }
       logs.push(rec);
-      if (rec.msg === 'Tidecast is running.' && typeof rec.url === 'string') { clearTimeout(timer); res(rec.url); }
+      if (rec.msg === 'Tidecast is running.' && typeof rec.url === 'string') {
+        clearTimeout(timer);
+        res(rec.url);
+      }
     });
   });
   return {
-    url, child, logs,
+    url,
+    child,
+    logs,
     stop: async (graceMs = 30_000) => {
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);

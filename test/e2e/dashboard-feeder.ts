@@ -27,7 +27,10 @@ const Z = 1.96;
 
 function lcg(seed: number): () => number {
   let s = seed >>> 0;
-  return () => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s / 2 ** 32 - 0.5; };
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32 - 0.5;
+  };
 }
 
 export class DashboardFeeder {
@@ -39,8 +42,12 @@ export class DashboardFeeder {
   constructor(private readonly store: ForecastStore) {
     for (const p of new Set(FEEDER_STREAMS.map((s) => s.pipeline))) {
       this.store.upsertPipeline({
-        name: p, modelVersion: `${p}-v1`, stepMs: STEP_MS,
-        model: { cell: 'lstm', layers: 1, units: 16, horizon: HORIZON }, sources: ['synthetic'], sinks: [],
+        name: p,
+        modelVersion: `${p}-v1`,
+        stepMs: STEP_MS,
+        model: { cell: 'lstm', layers: 1, units: 16, horizon: HORIZON },
+        sources: ['synthetic'],
+        sinks: [],
       });
     }
   }
@@ -68,7 +75,7 @@ export class DashboardFeeder {
     const k = this.step++;
     const t = this.t0 + k * STEP_MS;
     for (const s of FEEDER_STREAMS) {
-      const spike = s.key === FEEDER_STREAMS[0].key && k % 150 >= 100 && k % 150 < 104 ? 5 * s.amplitude / 3 : 0;
+      const spike = s.key === FEEDER_STREAMS[0].key && k % 150 >= 100 && k % 150 < 104 ? (5 * s.amplitude) / 3 : 0;
       const actual = this.seasonal(s, k) + s.noise * 2 * this.rand() + spike;
       this.store.recordActual(s.pipeline, s.key, t, actual);
       const mean = new Float64Array(HORIZON);
@@ -80,18 +87,41 @@ export class DashboardFeeder {
         lower[h] = mean[h] - w;
         upper[h] = mean[h] + w;
       }
-      this.store.recordForecast({ pipeline: s.pipeline, key: s.key, t, stepMs: STEP_MS, modelVersion: `${s.pipeline}-v1`, mean, lower, upper });
+      this.store.recordForecast({
+        pipeline: s.pipeline,
+        key: s.key,
+        t,
+        stepMs: STEP_MS,
+        modelVersion: `${s.pipeline}-v1`,
+        mean,
+        lower,
+        upper,
+      });
       if (spike > 0 && k % 150 === 100) this.store.recordAlert(alertOf(s, t, actual, this.seasonal(s, k), 'firing'));
-      if (s.key === FEEDER_STREAMS[0].key && k % 150 === 104) this.store.recordAlert(alertOf(s, t, actual, this.seasonal(s, k), 'resolved', t - 4 * STEP_MS));
+      if (s.key === FEEDER_STREAMS[0].key && k % 150 === 104)
+        this.store.recordAlert(alertOf(s, t, actual, this.seasonal(s, k), 'resolved', t - 4 * STEP_MS));
     }
   }
 }
 
 function alertOf(s: FeederStream, t: number, actual: number, forecast: number, state: AlertEvent['state'], episodeStart = t): AlertEvent {
   return {
-    id: `${s.key}|deviation|${episodeStart}`, pipeline: s.pipeline, stream: s.key, rule: 'deviation', detector: 'score',
-    state, severity: 'critical', time: t, episodeStart, actual, forecast,
-    interval: { lower: forecast - 1.2 * s.noise, upper: forecast + 1.2 * s.noise }, score: 0.999, surprise: 3,
-    level: 0.999, modelVersion: `${s.pipeline}-v1`, dashboardUrl: '',
+    id: `${s.key}|deviation|${episodeStart}`,
+    pipeline: s.pipeline,
+    stream: s.key,
+    rule: 'deviation',
+    detector: 'score',
+    state,
+    severity: 'critical',
+    time: t,
+    episodeStart,
+    actual,
+    forecast,
+    interval: { lower: forecast - 1.2 * s.noise, upper: forecast + 1.2 * s.noise },
+    score: 0.999,
+    surprise: 3,
+    level: 0.999,
+    modelVersion: `${s.pipeline}-v1`,
+    dashboardUrl: '',
   };
 }

@@ -18,7 +18,10 @@ export class DashboardLoad {
   private readonly forecast: Forecast[];
   private readonly t0 = Date.UTC(2024, 0, 1);
 
-  constructor(private readonly store: ForecastStore, readonly streams: number) {
+  constructor(
+    private readonly store: ForecastStore,
+    readonly streams: number,
+  ) {
     this.keys = [];
     this.pipelineOf = [];
     this.forecast = [];
@@ -28,12 +31,25 @@ export class DashboardLoad {
       this.keys.push(key);
       this.pipelineOf.push(pipeline);
       this.forecast.push({
-        pipeline, key, t: 0, stepMs: STEP_MS, modelVersion: `${pipeline}-v1`,
-        mean: new Float64Array(HORIZON), lower: new Float64Array(HORIZON), upper: new Float64Array(HORIZON),
+        pipeline,
+        key,
+        t: 0,
+        stepMs: STEP_MS,
+        modelVersion: `${pipeline}-v1`,
+        mean: new Float64Array(HORIZON),
+        lower: new Float64Array(HORIZON),
+        upper: new Float64Array(HORIZON),
       });
     }
     for (const p of PIPELINES) {
-      store.upsertPipeline({ name: p, modelVersion: `${p}-v1`, stepMs: STEP_MS, model: { cell: 'gru', layers: 1, units: 16, horizon: HORIZON }, sources: ['synthetic'], sinks: [] });
+      store.upsertPipeline({
+        name: p,
+        modelVersion: `${p}-v1`,
+        stepMs: STEP_MS,
+        model: { cell: 'gru', layers: 1, units: 16, horizon: HORIZON },
+        sources: ['synthetic'],
+        sinks: [],
+      });
     }
   }
 
@@ -78,8 +94,22 @@ export class DashboardLoad {
 
 function alertOf(stream: string, pipeline: string, t: number, actual: number): AlertEvent {
   return {
-    id: `${stream}|deviation|${t}`, pipeline, stream, rule: 'deviation', detector: 'score', state: 'firing', severity: 'critical',
-    time: t, episodeStart: t, actual, forecast: actual - 5, interval: { lower: actual - 7, upper: actual - 3 }, score: 0.9999,
-    surprise: 4, level: 0.999, modelVersion: `${pipeline}-v1`, dashboardUrl: '',
+    id: `${stream}|deviation|${t}`,
+    pipeline,
+    stream,
+    rule: 'deviation',
+    detector: 'score',
+    state: 'firing',
+    severity: 'critical',
+    time: t,
+    episodeStart: t,
+    actual,
+    forecast: actual - 5,
+    interval: { lower: actual - 7, upper: actual - 3 },
+    score: 0.9999,
+    surprise: 4,
+    level: 0.999,
+    modelVersion: `${pipeline}-v1`,
+    dashboardUrl: '',
   };
 }

@@ -45,7 +45,13 @@ describe('dashboard', () => {
     const feeder = new DashboardFeeder(store);
     // 102 steps: the spike on the first stream started at step 100, so its alert is firing now.
     feeder.advance(102);
-    const server = await startHttpServer({ port: 0, host: '127.0.0.1', store, metrics: createMetrics(), health: () => ({ live: true, ready: true }) });
+    const server = await startHttpServer({
+      port: 0,
+      host: '127.0.0.1',
+      store,
+      metrics: createMetrics(),
+      health: () => ({ live: true, ready: true }),
+    });
     try {
       const alerted = FEEDER_STREAMS[0].key;
       const { page, errors } = await openPage(`${server.url}/#/streams/${encodeURIComponent(alerted)}`);
@@ -64,7 +70,9 @@ describe('dashboard', () => {
       // Live: new steps arrive over SSE and the chart grows without a reload.
       const before = await pointsShown(page);
       feeder.start(50);
-      await page.waitForFunction((n) => Number(document.getElementById('chart')?.dataset.points ?? 0) >= n + 5, before, { timeout: 10_000 });
+      await page.waitForFunction((n) => Number(document.getElementById('chart')?.dataset.points ?? 0) >= n + 5, before, {
+        timeout: 10_000,
+      });
       feeder.stop();
       await page.waitForTimeout(400);
       await page.screenshot({ path: join(RESULTS, 'dashboard-synthetic.png') });
@@ -82,7 +90,11 @@ describe('dashboard', () => {
     const feeder = new DashboardFeeder(store);
     feeder.advance(102);
     const server = await startHttpServer({
-      port: 0, host: '127.0.0.1', store, metrics: createMetrics(), health: () => ({ live: true, ready: true }),
+      port: 0,
+      host: '127.0.0.1',
+      store,
+      metrics: createMetrics(),
+      health: () => ({ live: true, ready: true }),
       auth: { tokens: [apiToken(secret, 'read', 'dashboard')] },
     });
     try {
@@ -123,7 +135,9 @@ describe('dashboard', () => {
 
       const before = await pointsShown(page);
       feeder.start(50);
-      await page.waitForFunction((n) => Number(document.getElementById('chart')?.dataset.points ?? 0) >= n + 5, before, { timeout: 10_000 });
+      await page.waitForFunction((n) => Number(document.getElementById('chart')?.dataset.points ?? 0) >= n + 5, before, {
+        timeout: 10_000,
+      });
       feeder.stop();
       expect(feedAuth.length).toBeGreaterThan(0);
       expect(feedAuth.at(-1)).toBe(`Bearer ${secret}`);
@@ -156,9 +170,15 @@ describe('dashboard', () => {
     const store = new ForecastStore({ capacity: 64 });
     const load = new DashboardLoad(store, 10_000);
     load.advance(40);
-    const server = await startHttpServer({ port: 0, host: '127.0.0.1', store, metrics: createMetrics(), health: () => ({ live: true, ready: true }) });
+    const server = await startHttpServer({
+      port: 0,
+      host: '127.0.0.1',
+      store,
+      metrics: createMetrics(),
+      health: () => ({ live: true, ready: true }),
+    });
     try {
-      const { page, errors } = await openPage(server.url + '/');
+      const { page, errors } = await openPage(`${server.url}/`);
       await page.waitForFunction(() => Number(document.getElementById('chart')?.dataset.points ?? 0) > 0, null, { timeout: 30_000 });
       const domRows = () => page.$$eval('#stream-list .row, #stream-list .group', (r) => r.length);
       const keys = () => page.$$eval('#stream-list .row', (r) => r.map((x) => (x as HTMLElement).dataset.key as string));
@@ -167,7 +187,9 @@ describe('dashboard', () => {
       // Sorted by pipeline then key: the list opens on health's first streams.
       expect(first[0]).toBe('health/site00/s000000');
       for (let i = 0; i < 30; i++) {
-        await page.evaluate(() => { (document.getElementById('stream-list') as HTMLElement).scrollTop += 2000; });
+        await page.evaluate(() => {
+          (document.getElementById('stream-list') as HTMLElement).scrollTop += 2000;
+        });
         await page.waitForTimeout(60);
       }
       await page.waitForTimeout(500);
@@ -176,10 +198,14 @@ describe('dashboard', () => {
       expect(scrolled.every((k) => k > first[first.length - 1])).toBe(true);
       // Search: a glob answered by the server; every stream of site42 and nothing else.
       await page.fill('#filter', '*/site42/*');
-      await page.waitForFunction(() => {
-        const rows = Array.from(document.querySelectorAll('#stream-list .row')) as HTMLElement[];
-        return rows.length > 0 && rows.every((r) => r.dataset.key?.includes('/site42/'));
-      }, null, { timeout: 10_000 });
+      await page.waitForFunction(
+        () => {
+          const rows = Array.from(document.querySelectorAll('#stream-list .row')) as HTMLElement[];
+          return rows.length > 0 && rows.every((r) => r.dataset.key?.includes('/site42/'));
+        },
+        null,
+        { timeout: 10_000 },
+      );
       const found = await page.$eval('.vlist-spacer', (el) => Math.round(parseFloat((el as HTMLElement).style.height) / 46));
       // 10,000 streams over 97 sites: 103 or 104 per site, plus three pipeline headers.
       expect(found).toBe(store.streamKeys().filter((k) => k.includes('/site42/')).length + 3);
@@ -194,7 +220,7 @@ describe('dashboard', () => {
   it('shows live forecasts from the real daemon on the embedded demo, which then stops cleanly', async () => {
     const daemon = await startDemoDaemon();
     try {
-      const { page, errors } = await openPage(daemon.url + '/');
+      const { page, errors } = await openPage(`${daemon.url}/`);
       // Selects the first stream by itself; wait until it has a history and a forecast.
       await page.waitForFunction(() => Number(document.getElementById('chart')?.dataset.points ?? 0) >= 20, null, { timeout: 60_000 });
       await page.waitForFunction(() => document.getElementById('s-forecast')?.textContent !== '–', null, { timeout: 30_000 });
@@ -206,7 +232,9 @@ describe('dashboard', () => {
       const before = await pointsShown(page);
       await page.waitForFunction((n) => Number(document.getElementById('chart')?.dataset.points ?? 0) > n, before, { timeout: 30_000 });
       // A weather stream makes the most readable picture: a daily cycle, hourly steps.
-      await page.evaluate(() => { location.hash = '#/streams/' + encodeURIComponent('weather/temp_c'); });
+      await page.evaluate(() => {
+        location.hash = `#/streams/${encodeURIComponent('weather/temp_c')}`;
+      });
       await page.waitForFunction(() => Number(document.getElementById('chart')?.dataset.points ?? 0) >= 20, null, { timeout: 30_000 });
       await page.waitForTimeout(3000);
       await page.screenshot({ path: join(RESULTS, 'dashboard.png') });

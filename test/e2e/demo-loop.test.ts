@@ -16,8 +16,13 @@ const T0 = Date.UTC(2024, 0, 1);
 const ROWS = 48;
 const LAP_MS = ROWS * H; // span 47 h + one step
 
-interface Detail { actuals: { t: number[]; value: number[] } }
-interface FileForecast { stream: string; t: number }
+interface Detail {
+  actuals: { t: number[]; value: number[] };
+}
+interface FileForecast {
+  stream: string;
+  t: number;
+}
 
 /** The sample's value for an event time of any lap. */
 const valueAt = (stream: 'a' | 'b', t: number): number => {
@@ -44,15 +49,20 @@ describe('tidecast run with a looped file source', () => {
     await writeFile(join(dir, 'sample.csv'), `${rows.join('\n')}\n`);
     const forecastsPath = join(dir, 'forecasts.jsonl');
     const deadPath = join(dir, 'dead-letters.jsonl');
-    await writeFile(join(dir, 'p.yaml'), [
-      'name: loop', 'step_ms: 3600000', 'fields: [{ name: value, aggregation: last }]',
-      // 48 h of data in about 4 s of wall time per lap.
-      `sources: [{ kind: file, name: f, path: ${join(dir, 'sample.csv')}, key_column: stream, key_prefix: loop/, loop: true, replay: { speedup: 43200 } }]`,
-      `sinks: [{ kind: file, forecasts_path: ${forecastsPath}, dead_letters_path: ${deadPath}, fsync: false }]`,
-      'model: { cell: gru, units: 4, horizon: 3, seed: 3 }',
-      'training: { offline: { steps: 24, epochs: 1 } }',
-      `state: { dir: ${join(dir, 'state')}, checkpoint_interval_ms: 500 }`,
-    ].join('\n'));
+    await writeFile(
+      join(dir, 'p.yaml'),
+      [
+        'name: loop',
+        'step_ms: 3600000',
+        'fields: [{ name: value, aggregation: last }]',
+        // 48 h of data in about 4 s of wall time per lap.
+        `sources: [{ kind: file, name: f, path: ${join(dir, 'sample.csv')}, key_column: stream, key_prefix: loop/, loop: true, replay: { speedup: 43200 } }]`,
+        `sinks: [{ kind: file, forecasts_path: ${forecastsPath}, dead_letters_path: ${deadPath}, fsync: false }]`,
+        'model: { cell: gru, units: 4, horizon: 3, seed: 3 }',
+        'training: { offline: { steps: 24, epochs: 1 } }',
+        `state: { dir: ${join(dir, 'state')}, checkpoint_interval_ms: 500 }`,
+      ].join('\n'),
+    );
 
     const lastT = async (d: Daemon): Promise<number> => {
       const s = await getJson<Detail>(`${d.url}/api/streams/${encodeURIComponent('loop/a')}?limit=1000`);
@@ -76,10 +86,15 @@ describe('tidecast run with a looped file source', () => {
     const second = await startDaemon(join(dir, 'p.yaml'));
     daemons.push(second);
     // Continues from the checkpoint (not the sample's start, not a later lap) into the third lap.
-    const resumed = await waitFor('actuals after the restart', async () => {
-      const s = await getJson<Detail>(`${second.url}/api/streams/${encodeURIComponent('loop/b')}?limit=1000`);
-      return s.actuals.t.length > 0 ? s : undefined;
-    }, 60_000, 50);
+    const resumed = await waitFor(
+      'actuals after the restart',
+      async () => {
+        const s = await getJson<Detail>(`${second.url}/api/streams/${encodeURIComponent('loop/b')}?limit=1000`);
+        return s.actuals.t.length > 0 ? s : undefined;
+      },
+      60_000,
+      50,
+    );
     expect(resumed.actuals.t[0]).toBeGreaterThan(stoppedAt - 6 * H);
     expect(resumed.actuals.t[0]).toBeLessThan(stoppedAt + 24 * H);
     await waitFor('the third lap', async () => ((await lastT(second)) >= T0 + 2 * LAP_MS + 4 * H ? true : undefined), 60_000, 100);

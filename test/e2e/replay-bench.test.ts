@@ -38,7 +38,14 @@ function pipelineYaml(dir: string, o: { rules: string; step?: string; sinks?: st
 
 const RULES = '[{ name: low, detector: score, warning: 0.99, for: 1 }, { name: jump, detector: surprise, warning: 2.5, critical: 4 }]';
 
-interface Alert { stream: string; rule: string; detector: string; state: string; severity: string; time: number }
+interface Alert {
+  stream: string;
+  rule: string;
+  detector: string;
+  state: string;
+  severity: string;
+  time: number;
+}
 
 function csvRows(text: string): { header: string[]; rows: string[][] } {
   const [header, ...lines] = text.trimEnd().split('\n');
@@ -47,7 +54,10 @@ function csvRows(text: string): { header: string[]; rows: string[][] } {
 
 async function replay(args: string[]): Promise<{ stderr: string; summary: Record<string, unknown> }> {
   const r = await run(process.execPath, [BIN, 'replay', ...args], { cwd: REPO });
-  const lines = r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = r.stderr
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   return { stderr: r.stderr, summary: lines.findLast((l) => String(l.msg).startsWith('Replay')) ?? {} };
 }
 
@@ -119,7 +129,10 @@ describe('tidecast replay as the alerting test bench', () => {
   it('writes the same alerts as the daemon on the same records (the daemon inferring step_ms: auto)', async () => {
     const daemonAlerts = join(dir, 'daemon-alerts.jsonl');
     const file = join(dir, 'daemon.yaml');
-    await writeFile(file, pipelineYaml(join(dir, 'd'), { rules: RULES, step: 'auto', sinks: `[{ kind: file, alerts_path: ${daemonAlerts}, fsync: false }]` }));
+    await writeFile(
+      file,
+      pipelineYaml(join(dir, 'd'), { rules: RULES, step: 'auto', sinks: `[{ kind: file, alerts_path: ${daemonAlerts}, fsync: false }]` }),
+    );
     const d = await startDaemon(file);
     await waitFor('the file source to end', async () => (d.lines.some((l) => l.msg === 'Source ended.') ? true : undefined), 120_000);
     expect(d.lines.find((l) => l.msg === 'step_ms inferred from the data.')).toMatchObject({ pipeline: 'bench', step_ms: STEP });
@@ -138,8 +151,25 @@ describe('tidecast replay as the alerting test bench', () => {
     const wide = join(dir, 'wide.csv');
     const r = await replay([withRules, '-i', 'data/weather.csv', '-o', wide, '--horizons', 'all', '--no-alerts']);
     const { header, rows } = csvRows(await readFile(wide, 'utf8'));
-    expect(header).toEqual(['timestamp', 'stream', 'actual', 'anomaly_score', 'imputed',
-      'forecast_1', 'forecast_2', 'forecast_3', 'forecast_4', 'lower_1', 'lower_2', 'lower_3', 'lower_4', 'upper_1', 'upper_2', 'upper_3', 'upper_4']);
+    expect(header).toEqual([
+      'timestamp',
+      'stream',
+      'actual',
+      'anomaly_score',
+      'imputed',
+      'forecast_1',
+      'forecast_2',
+      'forecast_3',
+      'forecast_4',
+      'lower_1',
+      'lower_2',
+      'lower_3',
+      'lower_4',
+      'upper_1',
+      'upper_2',
+      'upper_3',
+      'upper_4',
+    ]);
     expect(rows.length).toBe(4320);
     expect(r.summary.written).toBe(4320);
     const one = csvRows(await readFile(join(dir, 'rules.csv'), 'utf8'));
@@ -169,10 +199,14 @@ describe('tidecast replay as the alerting test bench', () => {
     await mkdir(join(input, 'sub'), { recursive: true });
     const weather = await readFile(join(REPO, 'data/weather.csv'), 'utf8');
     await writeFile(join(input, 'a.csv'), weather);
-    const json = weather.trimEnd().split('\n').slice(1, 2001).map((l) => {
-      const [stream, timestamp, value] = l.split(',');
-      return JSON.stringify({ stream, timestamp, value: Number(value) });
-    });
+    const json = weather
+      .trimEnd()
+      .split('\n')
+      .slice(1, 2001)
+      .map((l) => {
+        const [stream, timestamp, value] = l.split(',');
+        return JSON.stringify({ stream, timestamp, value: Number(value) });
+      });
     await writeFile(join(input, 'sub', 'b.jsonl'), `${json.join('\n')}\n`);
     await writeFile(join(input, 'notes.txt'), 'not data\n');
     const out = join(dir, 'out');
@@ -182,8 +216,14 @@ describe('tidecast replay as the alerting test bench', () => {
     expect(await readFile(join(out, 'a.alerts.jsonl'), 'utf8')).toBe(await readFile(join(dir, 'rules.alerts.jsonl'), 'utf8'));
     const b = csvRows(await readFile(join(out, 'sub', 'b.csv'), 'utf8'));
     expect(b.rows.length).toBeGreaterThan(400);
-    const perFile = r.stderr.split('\n').filter((l) => l.includes('"msg":"Replay written."')).map((l) => JSON.parse(l) as { input: string; rows: number });
-    expect(perFile.map((f) => [f.input, f.rows])).toEqual([[join(input, 'a.csv'), 4320], [join(input, 'sub', 'b.jsonl'), 2000]]);
+    const perFile = r.stderr
+      .split('\n')
+      .filter((l) => l.includes('"msg":"Replay written."'))
+      .map((l) => JSON.parse(l) as { input: string; rows: number });
+    expect(perFile.map((f) => [f.input, f.rows])).toEqual([
+      [join(input, 'a.csv'), 4320],
+      [join(input, 'sub', 'b.jsonl'), 2000],
+    ]);
     expect(r.summary).toMatchObject({ msg: 'Replay of the folder written.', files: 2, rows: 6320 });
   });
 
@@ -201,19 +241,32 @@ describe('tidecast replay as the alerting test bench', () => {
   it('replays a pipeline whose file source only declares columns (no path); validate warns, run refuses it', async () => {
     const input = join(dir, 'ids.csv');
     const weather = (await readFile(join(REPO, 'data/weather.csv'), 'utf8')).trimEnd().split('\n').slice(1);
-    await writeFile(input, `ts,id,value\n${weather.map((l) => { const [a, b, c] = l.split(','); return `${b},${a},${c}`; }).join('\n')}\n`);
+    await writeFile(
+      input,
+      `ts,id,value\n${weather
+        .map((l) => {
+          const [a, b, c] = l.split(',');
+          return `${b},${a},${c}`;
+        })
+        .join('\n')}\n`,
+    );
     const declared = join(dir, 'declared.yaml');
     const yaml = pipelineYaml(dir, { rules: RULES }).replace(
-      `path: ${join(REPO, 'data/weather.csv')}, key_column: stream,`, 'key_column: id, time_column: ts,');
+      `path: ${join(REPO, 'data/weather.csv')}, key_column: stream,`,
+      'key_column: id, time_column: ts,',
+    );
     expect(yaml).toContain('{ kind: file, key_column: id, time_column: ts, key_prefix: weather/');
     await writeFile(declared, yaml);
     const v = await run(process.execPath, [BIN, 'validate', declared], { cwd: REPO });
     expect(v.stdout).toContain(`${declared}: ok (bench)`);
     expect(v.stderr).toMatch(/declared\.yaml:5:5 sources\[0\]\.path: warning: file source without a path/);
-    const runIt = await run(process.execPath, [BIN, 'run', declared, '--port', '0'], { cwd: REPO }).then(() => 0, (e: { code: number; stderr: string }) => {
-      expect(e.stderr).toContain('sources[0]: file source without a path');
-      return e.code;
-    });
+    const runIt = await run(process.execPath, [BIN, 'run', declared, '--port', '0'], { cwd: REPO }).then(
+      () => 0,
+      (e: { code: number; stderr: string }) => {
+        expect(e.stderr).toContain('sources[0]: file source without a path');
+        return e.code;
+      },
+    );
     expect(runIt).toBe(2);
     // The declared columns read the renamed file into the same rows as the original.
     await replay([declared, '-i', input, '-o', join(dir, 'declared.csv')]);
@@ -223,8 +276,24 @@ describe('tidecast replay as the alerting test bench', () => {
     expect(await readFile(join(dir, 'flags.csv'), 'utf8')).toBe(await readFile(join(dir, 'rules.csv'), 'utf8'));
     // A wide file (each value column a stream) through a long-format pipeline.
     const wide = join(dir, 'wide-in.csv');
-    await writeFile(wide, `date,a,b\n${Array.from({ length: 300 }, (_, i) => `${new Date(i * STEP).toISOString()},${Math.sin(i / 4)},${i % 7}`).join('\n')}\n`);
-    const w = await replay([withRules, '-i', wide, '-o', join(dir, 'wide-out.csv'), '--no-key-column', '--time-column', 'date', '--value-columns', 'a,b', '--key-prefix', 'w/']);
+    await writeFile(
+      wide,
+      `date,a,b\n${Array.from({ length: 300 }, (_, i) => `${new Date(i * STEP).toISOString()},${Math.sin(i / 4)},${i % 7}`).join('\n')}\n`,
+    );
+    const w = await replay([
+      withRules,
+      '-i',
+      wide,
+      '-o',
+      join(dir, 'wide-out.csv'),
+      '--no-key-column',
+      '--time-column',
+      'date',
+      '--value-columns',
+      'a,b',
+      '--key-prefix',
+      'w/',
+    ]);
     expect(w.summary).toMatchObject({ rows: 300, streams: 2, written: 2 * 299 });
     const streams = new Set(csvRows(await readFile(join(dir, 'wide-out.csv'), 'utf8')).rows.map((r) => r[1]));
     expect(streams).toEqual(new Set(['w/a', 'w/b']));
@@ -234,9 +303,12 @@ describe('tidecast replay as the alerting test bench', () => {
     const minute = join(dir, 'minute.yaml');
     await writeFile(minute, pipelineYaml(dir, { rules: RULES, step: '1m' }));
     const r = await replay([minute, '-i', 'data/weather.csv', '-o', join(dir, 'minute.csv')]);
-    const warn = r.stderr.split('\n').filter((l) => l.includes('Replay wrote no rows.')).map((l) => JSON.parse(l) as { reason: string });
+    const warn = r.stderr
+      .split('\n')
+      .filter((l) => l.includes('Replay wrote no rows.'))
+      .map((l) => JSON.parse(l) as { reason: string });
     expect(warn).toHaveLength(1);
-    expect(warn[0].reason).toContain('step_ms is far smaller than the data\'s spacing');
+    expect(warn[0].reason).toContain("step_ms is far smaller than the data's spacing");
     expect(warn[0].reason).toContain('about 1h apart, step_ms is 1m');
     expect(r.summary).toMatchObject({ written: 0, unscored: { restart: 4320 - 4 } });
   });

@@ -12,7 +12,14 @@ import { replayInto } from '../../src/runtime/replay/replay.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { BIN, readJsonLines, REPO, startDaemon, waitFor } from './daemon-harness.js';
 
-interface FileForecast { stream: string; t: number; model_version: string; mean: number[]; lower: number[]; upper: number[] }
+interface FileForecast {
+  stream: string;
+  t: number;
+  model_version: string;
+  mean: number[];
+  lower: number[];
+  upper: number[];
+}
 
 // Retraining in event time (training.online, deterministic by default): a run triggered at step K
 // learns from the buffer as of K with a fixed budget and seed and is applied after step
@@ -44,9 +51,13 @@ type Ref = Map<string, { v: string; mean: number[]; lower: number[]; upper: numb
 /** Every forecast of an in-process replay (the replay loop, 4096-record batches), keyed "stream|t". */
 async function replayForecasts(spec: PipelineSpec, input: string, stateDir: string): Promise<Ref> {
   const ref: Ref = new Map();
-  const engine = new PipelineEngine({ ...spec, state: { ...spec.state, dir: stateDir } }, {
-    forecast: (f) => ref.set(`${f.key}|${f.t}`, { v: f.modelVersion, mean: Array.from(f.mean), lower: Array.from(f.lower), upper: Array.from(f.upper) }),
-  });
+  const engine = new PipelineEngine(
+    { ...spec, state: { ...spec.state, dir: stateDir } },
+    {
+      forecast: (f) =>
+        ref.set(`${f.key}|${f.t}`, { v: f.modelVersion, mean: Array.from(f.mean), lower: Array.from(f.lower), upper: Array.from(f.upper) }),
+    },
+  );
   await replayInto(engine, input, silentLogger());
   return ref;
 }
@@ -57,8 +68,14 @@ function mismatches(written: readonly FileForecast[], ref: Ref): { count: number
   let first = '';
   for (const f of written) {
     const r = ref.get(`${f.stream}|${f.t}`);
-    const same = r !== undefined && r.v === f.model_version && JSON.stringify([r.mean, r.lower, r.upper]) === JSON.stringify([f.mean, f.lower, f.upper]);
-    if (!same) { count++; first ||= `${f.stream}|${f.t}: daemon ${JSON.stringify(f)} replay ${JSON.stringify(r)}`; }
+    const same =
+      r !== undefined &&
+      r.v === f.model_version &&
+      JSON.stringify([r.mean, r.lower, r.upper]) === JSON.stringify([f.mean, f.lower, f.upper]);
+    if (!same) {
+      count++;
+      first ||= `${f.stream}|${f.t}: daemon ${JSON.stringify(f)} replay ${JSON.stringify(r)}`;
+    }
   }
   return { count, first };
 }
@@ -82,7 +99,11 @@ state: { dir: ${join(dir, 'state')}, checkpoint_interval_ms: 600000 }
 
 const ONLINE = '{ enabled: true, every_steps: 1200, apply_after_steps: 500, window_steps: 200, max_epochs: 4, rewarm_steps: 24 }';
 
-interface RetrainLog { runs: number; promoted: number; versions: string[] }
+interface RetrainLog {
+  runs: number;
+  promoted: number;
+  versions: string[];
+}
 
 function retrainLog(stderr: string): RetrainLog {
   const line = stderr.split('\n').find((l) => l.includes('"Retraining during the replay."'));
@@ -139,7 +160,11 @@ describe('retraining in event time', () => {
     // The daemon: paced file source, batches of at most 37 records (other model-call boundaries).
     const d = await startDaemon(file);
     const forecastsPath = join(sub, 'forecasts.jsonl');
-    await waitFor('the daemon to read the whole file', async () => (d.lines.some((l) => l.msg === 'Source ended.') ? true : undefined), 45_000);
+    await waitFor(
+      'the daemon to read the whole file',
+      async () => (d.lines.some((l) => l.msg === 'Source ended.') ? true : undefined),
+      45_000,
+    );
     kill(d.child.pid as number, 'SIGTERM');
     expect(await d.exited).toBe(0);
     const written = await readJsonLines<FileForecast>(forecastsPath);
@@ -161,17 +186,26 @@ describe('retraining in event time', () => {
 
     const first = await startDaemon(file);
     // Stop after the first promotion and well before the end.
-    await waitFor('a promotion in the first run', async () => {
-      const rows = await readJsonLines<FileForecast>(forecastsPath);
-      return rows.some((f) => f.model_version.includes('promoted')) ? true : undefined;
-    }, 30_000, 50);
+    await waitFor(
+      'a promotion in the first run',
+      async () => {
+        const rows = await readJsonLines<FileForecast>(forecastsPath);
+        return rows.some((f) => f.model_version.includes('promoted')) ? true : undefined;
+      },
+      30_000,
+      50,
+    );
     kill(first.child.pid as number, 'SIGTERM');
     expect(await first.exited).toBe(0);
     const before = (await readJsonLines<FileForecast>(forecastsPath)).length;
     expect(before).toBeLessThan(ref.size - STREAMS * 100);
 
     const second = await startDaemon(file);
-    await waitFor('the restarted daemon to read the rest of the file', async () => (second.lines.some((l) => l.msg === 'Source ended.') ? true : undefined), 45_000);
+    await waitFor(
+      'the restarted daemon to read the rest of the file',
+      async () => (second.lines.some((l) => l.msg === 'Source ended.') ? true : undefined),
+      45_000,
+    );
     expect(second.lines.some((l) => l.msg === 'Retraining continues from the checkpoint.')).toBe(true);
     kill(second.child.pid as number, 'SIGTERM');
     expect(await second.exited).toBe(0);

@@ -32,8 +32,13 @@ describe('tidecast train + replay with model.path', () => {
     const loading = join(dir, 'load.yaml');
     await writeFile(loading, doc.toString());
 
-    const train = await run(process.execPath, [BIN, 'train', fitting, '--pipeline', 'weather', '-i', 'data/weather.csv', '-o', modelDir], { cwd: REPO });
-    const done = train.stderr.split('\n').filter((l) => l.includes('Model trained and written.')).map((l) => JSON.parse(l) as { epochs: number; initialLoss: number; finalLoss: number; version: string });
+    const train = await run(process.execPath, [BIN, 'train', fitting, '--pipeline', 'weather', '-i', 'data/weather.csv', '-o', modelDir], {
+      cwd: REPO,
+    });
+    const done = train.stderr
+      .split('\n')
+      .filter((l) => l.includes('Model trained and written.'))
+      .map((l) => JSON.parse(l) as { epochs: number; initialLoss: number; finalLoss: number; version: string });
     expect(done).toHaveLength(1);
     expect(done[0].epochs).toBe(3);
     expect(done[0].finalLoss).toBeLessThan(done[0].initialLoss);
@@ -41,8 +46,12 @@ describe('tidecast train + replay with model.path', () => {
 
     const a = join(dir, 'a.csv');
     const b = join(dir, 'b.csv');
-    const ra = await run(process.execPath, [BIN, 'replay', fitting, '--pipeline', 'weather', '-i', 'data/weather.csv', '-o', a], { cwd: REPO });
-    const rb = await run(process.execPath, [BIN, 'replay', loading, '--pipeline', 'weather', '-i', 'data/weather.csv', '-o', b], { cwd: REPO });
+    const ra = await run(process.execPath, [BIN, 'replay', fitting, '--pipeline', 'weather', '-i', 'data/weather.csv', '-o', a], {
+      cwd: REPO,
+    });
+    const rb = await run(process.execPath, [BIN, 'replay', loading, '--pipeline', 'weather', '-i', 'data/weather.csv', '-o', b], {
+      cwd: REPO,
+    });
     expect(ra.stderr).toContain('Model fitted offline on the start of the data.');
     expect(rb.stderr).toContain('Model loaded.');
     const rowsA = await readFile(a, 'utf8');
@@ -50,12 +59,25 @@ describe('tidecast train + replay with model.path', () => {
     expect(rowsB.split('\n').length).toBeGreaterThan(1000);
     // The same forecasts bit for bit. The scores differ: the fit at start leaves the rows it trained
     // on (its first 200 steps per stream) unscored, while a loaded model has no such window.
-    const forecastsOf = (text: string) => text.trimEnd().split('\n').map((l) => l.split(',').slice(0, 6).join(','));
+    const forecastsOf = (text: string) =>
+      text
+        .trimEnd()
+        .split('\n')
+        .map((l) => l.split(',').slice(0, 6).join(','));
     expect(forecastsOf(rowsB)).toEqual(forecastsOf(rowsA));
-    const scoredIn = (text: string) => text.trimEnd().split('\n').slice(1).filter((l) => l.split(',')[6] !== '').length;
+    const scoredIn = (text: string) =>
+      text
+        .trimEnd()
+        .split('\n')
+        .slice(1)
+        .filter((l) => l.split(',')[6] !== '').length;
     expect(scoredIn(rowsA)).toBeLessThan(scoredIn(rowsB));
     // A trained model is not the persistence forecast of the untrained init.
-    const rows = rowsB.trim().split('\n').slice(1).map((l) => l.split(','));
+    const rows = rowsB
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(','));
     const prev = new Map<string, string>();
     let differ = 0;
     for (const r of rows) {

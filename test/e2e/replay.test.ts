@@ -14,7 +14,19 @@ import { BIN, REPO } from './daemon-harness.js';
 
 const run = promisify(execFile);
 
-interface Row { timestamp: string; stream: string; actual: number; forecast: number; lower: number; upper: number; score: number | null; imputed: number; surprise: number | null; likelihood: number | null; baseline: number | null }
+interface Row {
+  timestamp: string;
+  stream: string;
+  actual: number;
+  forecast: number;
+  lower: number;
+  upper: number;
+  score: number | null;
+  imputed: number;
+  surprise: number | null;
+  likelihood: number | null;
+  baseline: number | null;
+}
 
 function parseCsv(text: string): { header: string; rows: Row[] } {
   const [header, ...lines] = text.trimEnd().split('\n');
@@ -22,7 +34,19 @@ function parseCsv(text: string): { header: string; rows: Row[] } {
     header,
     rows: lines.map((l) => {
       const c = l.split(',');
-      return { timestamp: c[0], stream: c[1], actual: +c[2], forecast: +c[3], lower: +c[4], upper: +c[5], score: c[6] === '' ? null : +c[6], imputed: +c[7], surprise: c[8] === '' ? null : +c[8], likelihood: c[9] === '' ? null : +c[9], baseline: c[10] === '' ? null : +c[10] };
+      return {
+        timestamp: c[0],
+        stream: c[1],
+        actual: +c[2],
+        forecast: +c[3],
+        lower: +c[4],
+        upper: +c[5],
+        score: c[6] === '' ? null : +c[6],
+        imputed: +c[7],
+        surprise: c[8] === '' ? null : +c[8],
+        likelihood: c[9] === '' ? null : +c[9],
+        baseline: c[10] === '' ? null : +c[10],
+      };
     }),
   };
 }
@@ -34,7 +58,11 @@ describe.each(['weather', 'stocks', 'health'])('tidecast replay of data/%s.csv',
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tidecast-replay-'));
     out = join(dir, `${name}.csv`);
-    const r = await run(process.execPath, [BIN, 'replay', 'pipelines/demo.yaml', '--pipeline', name, '--input', `data/${name}.csv`, '--output', out], { cwd: REPO });
+    const r = await run(
+      process.execPath,
+      [BIN, 'replay', 'pipelines/demo.yaml', '--pipeline', name, '--input', `data/${name}.csv`, '--output', out],
+      { cwd: REPO },
+    );
     stderr = r.stderr;
   }, 120_000);
   afterAll(async () => {

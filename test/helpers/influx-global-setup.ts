@@ -17,8 +17,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const vm = process.env.VICTORIA_METRICS_URL;
   if (!v1 || !vm) await installInfluxServers();
   try {
-    const influx = v1 ?? (started[started.push(await startLocalServer('influxdb')) - 1].url);
-    const victoria = vm ?? (started[started.push(await startLocalServer('victoria-metrics')) - 1].url);
+    const influx = v1 ?? started[started.push(await startLocalServer('influxdb')) - 1].url;
+    const victoria = vm ?? started[started.push(await startLocalServer('victoria-metrics')) - 1].url;
     project.provide('influxV1Url', influx);
     project.provide('victoriaMetricsUrl', victoria);
   } catch (err) {

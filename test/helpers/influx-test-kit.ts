@@ -18,7 +18,12 @@ export async function createDatabase(url: string, prefix = 'tidecast_test'): Pro
 }
 
 /** Polls until `check` returns a value or the deadline passes: waits on events, never a bare sleep. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000, everyMs = 50): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 20_000,
+  everyMs = 50,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {

@@ -67,12 +67,15 @@ export async function startKafkaBroker(options: { port?: number; controllerPort?
   const cache = process.env.KAFKA_CACHE_DIR ?? resolve(import.meta.dirname, '../../.cache/kafka');
   return {
     brokers: `127.0.0.1:${port}`,
-    sasl: saslPort === undefined ? undefined : {
-      brokers: `127.0.0.1:${saslPort}`,
-      caFile: join(cache, 'run', String(port), 'tls', 'ca.pem'),
-      username: process.env.KAFKA_SASL_USER ?? 'tidecast',
-      password: process.env.KAFKA_SASL_PASSWORD ?? 'tidecast-secret',
-    },
+    sasl:
+      saslPort === undefined
+        ? undefined
+        : {
+            brokers: `127.0.0.1:${saslPort}`,
+            caFile: join(cache, 'run', String(port), 'tls', 'ca.pem'),
+            username: process.env.KAFKA_SASL_USER ?? 'tidecast',
+            password: process.env.KAFKA_SASL_PASSWORD ?? 'tidecast-secret',
+          },
     port,
     dataDir,
     start,

@@ -31,7 +31,9 @@ export interface DaemonPipelineOptions {
 
 export function pipelineSpec(o: DaemonPipelineOptions): Record<string, unknown> {
   const connection = {
-    brokers: o.brokers.split(','), client: currentKafkaClient(), client_id: 'tidecast-daemon-test',
+    brokers: o.brokers.split(','),
+    client: currentKafkaClient(),
+    client_id: 'tidecast-daemon-test',
     retry: { retries: 5, initial_retry_ms: 100, max_retry_ms: 2_000 },
   };
   return {
@@ -39,11 +41,22 @@ export function pipelineSpec(o: DaemonPipelineOptions): Record<string, unknown> 
     step_ms: STEP_MS,
     fields: [{ name: 'v' }],
     input: { json: { stream_keys: ['stream'], time_key: 't' } },
-    sources: [{
-      kind: 'kafka', connection, topics: [o.input], group_id: o.group, format: 'json', changelog: o.changelog,
-      // Small batches and quick group moves: a take-over happens within seconds.
-      max_batch_records: 20, max_in_flight: 200, session_timeout_ms: 6_000, heartbeat_interval_ms: 500, commit_interval_ms: o.commitIntervalMs ?? 50,
-    }],
+    sources: [
+      {
+        kind: 'kafka',
+        connection,
+        topics: [o.input],
+        group_id: o.group,
+        format: 'json',
+        changelog: o.changelog,
+        // Small batches and quick group moves: a take-over happens within seconds.
+        max_batch_records: 20,
+        max_in_flight: 200,
+        session_timeout_ms: 6_000,
+        heartbeat_interval_ms: 500,
+        commit_interval_ms: o.commitIntervalMs ?? 50,
+      },
+    ],
     sinks: [{ kind: 'kafka', connection, forecasts_topic: o.forecasts, dead_letter_topic: o.deadLetters }],
     model: { cell: 'lstm', units: 8, horizon: 3, path: o.modelDir },
     training: { offline: { enabled: false } },
@@ -84,7 +97,11 @@ export function daemonInput(streams: number, perStream: number, partitions: numb
   for (let i = 0; i < perStream; i++) {
     for (let s = 0; s < streams; s++) {
       const v = 10 * (s + 1) + 5 * Math.sin((i + s) / 6) + 0.5 * Math.cos(i * 1.7 + s);
-      out.push({ key: `s${s}`, partition: s % partitions, value: JSON.stringify({ stream: `s${s}`, t: T0 + i * STEP_MS, v: Math.round(v * 1e4) / 1e4 }) });
+      out.push({
+        key: `s${s}`,
+        partition: s % partitions,
+        value: JSON.stringify({ stream: `s${s}`, t: T0 + i * STEP_MS, v: Math.round(v * 1e4) / 1e4 }),
+      });
     }
   }
   return out;
@@ -105,5 +122,7 @@ export function assignedPartitions(d: Daemon): number[] | undefined {
 
 /** Changelog records the daemon restored, per restore it logged. */
 export function restores(d: Daemon): { partitions: number[]; records: number }[] {
-  return d.lines.filter((l) => l.msg === 'Partition state restored.').map((l) => ({ partitions: l.partitions as number[], records: l.records as number }));
+  return d.lines
+    .filter((l) => l.msg === 'Partition state restored.')
+    .map((l) => ({ partitions: l.partitions as number[], records: l.records as number }));
 }

@@ -57,7 +57,10 @@ export function spawnInstance(options: Options): Instance {
     stderr,
     waitFor: (match, timeoutMs, what) =>
       new Promise((res, rej) => {
-        const timer = setTimeout(() => done(new Error(`instance ${child.pid}: no ${what} in ${timeoutMs} ms; stderr tail:\n${stderr.slice(-15).join('\n')}`)), timeoutMs);
+        const timer = setTimeout(
+          () => done(new Error(`instance ${child.pid}: no ${what} in ${timeoutMs} ms; stderr tail:\n${stderr.slice(-15).join('\n')}`)),
+          timeoutMs,
+        );
         const check = () => {
           const r = reports.find(match);
           if (r !== undefined) done(null, r);

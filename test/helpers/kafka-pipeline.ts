@@ -141,7 +141,11 @@ export async function startTestPipeline(o: TestPipelineOptions): Promise<TestPip
 }
 
 /** Parses and steps one batch; records at or before a stream's restored offset are already in its state. */
-export function processBatch(records: readonly RawRecord[], states: Map<string, StreamState>, before?: Map<string, StreamState | undefined>) {
+export function processBatch(
+  records: readonly RawRecord[],
+  states: Map<string, StreamState>,
+  before?: Map<string, StreamState | undefined>,
+) {
   const forecasts: Forecast[] = [];
   const deadLetters: DeadLetter[] = [];
   const touched = new Set<string>();

@@ -41,7 +41,8 @@ export function parseEvent(r: RawRecord): TestEvent | DeadLetter<RawRecord> {
   if (typeof o !== 'object' || o === null) return bad('payload is not a JSON object');
   const { t, v } = o as { t?: unknown; v?: unknown };
   if (typeof t !== 'number' || !Number.isFinite(t)) return bad('field "t" must be a finite number');
-  if (typeof v !== 'number' || !Number.isFinite(v)) return { record: r, code: 'non_finite', detail: 'field "v" must be a finite number', origin: r.origin };
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    return { record: r, code: 'non_finite', detail: 'field "v" must be a finite number', origin: r.origin };
   return { key: r.key, t, v };
 }
 
@@ -106,7 +107,8 @@ export function makeEvents(streams: number, perStream: number, seed = 42): TestE
   };
   const events: TestEvent[] = [];
   for (let i = 0; i < perStream; i++) {
-    for (let s = 0; s < streams; s++) events.push({ key: `test/s${s}/v`, t: 1_700_000_000_000 + i * 1_000, v: Math.round(rand() * 1e6) / 1e3 });
+    for (let s = 0; s < streams; s++)
+      events.push({ key: `test/s${s}/v`, t: 1_700_000_000_000 + i * 1_000, v: Math.round(rand() * 1e6) / 1e3 });
   }
   return events;
 }

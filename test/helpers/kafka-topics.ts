@@ -18,7 +18,10 @@ export function uniqueTopic(name: string): string {
  */
 export function testConnection(brokers: string, retries = 5, client = currentKafkaClient()) {
   return KafkaConnection.parse({
-    brokers: brokers.split(','), client, client_id: 'tidecast-test', retry: { retries, initial_retry_ms: 100, max_retry_ms: 2_000 },
+    brokers: brokers.split(','),
+    client,
+    client_id: 'tidecast-test',
+    retry: { retries, initial_retry_ms: 100, max_retry_ms: 2_000 },
   });
 }
 
@@ -38,10 +41,14 @@ export async function createTopic(brokers: string, topic: string, partitions: nu
   } catch (err) {
     // A broker that has just started can answer the wait for leaders before it knows the new partitions.
     if ((err as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
-    await waitFor(async () => {
-      const meta = await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => null);
-      return meta?.topics[0]?.partitions.length === partitions && meta.topics[0].partitions.every((p) => p.leader >= 0);
-    }, 30_000, `the leaders of ${topic}`);
+    await waitFor(
+      async () => {
+        const meta = await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => null);
+        return meta?.topics[0]?.partitions.length === partitions && meta.topics[0].partitions.every((p) => p.leader >= 0);
+      },
+      30_000,
+      `the leaders of ${topic}`,
+    );
   } finally {
     await admin.disconnect();
   }
@@ -95,11 +102,18 @@ export async function readUntil(
   const partitions = (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0].partitions.map((p) => p.partitionId);
   await admin.disconnect();
   // The observer reads with kafkajs whichever client the connectors under test use.
-  const consumer = new KafkajsClient(testConnection(brokers, 5, 'kafkajs'), undefined, kafka).partitionReader(topic, partitions, 'tidecast-test-read');
+  const consumer = new KafkajsClient(testConnection(brokers, 5, 'kafkajs'), undefined, kafka).partitionReader(
+    topic,
+    partitions,
+    'tidecast-test-read',
+  );
   const seen: ReadMessage[] = [];
   try {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`readUntil(${topic}): condition not met in ${timeoutMs} ms after ${seen.length} messages`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`readUntil(${topic}): condition not met in ${timeoutMs} ms after ${seen.length} messages`)),
+        timeoutMs,
+      );
       const check = () => {
         if (done(seen)) {
           clearTimeout(timer);
@@ -121,7 +135,13 @@ export async function readUntil(
 }
 
 function toRead(partition: number, m: InMessage): ReadMessage {
-  return { partition, offset: m.offset, key: m.key?.toString('utf8') ?? null, value: m.value?.toString('utf8') ?? null, headers: headersOf(m.headers) };
+  return {
+    partition,
+    offset: m.offset,
+    key: m.key?.toString('utf8') ?? null,
+    value: m.value?.toString('utf8') ?? null,
+    headers: headersOf(m.headers),
+  };
 }
 
 /** The group's committed offset per partition (-1 where none). */
@@ -159,10 +179,14 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs:
 /** Resolves once `group` has committed the end of every non-empty partition of `topic`: all of it is done. */
 export async function waitForCommittedEnd(brokers: string, group: string, topic: string, timeoutMs: number): Promise<void> {
   const ends = await endOffsets(brokers, topic);
-  await waitFor(async () => {
-    const done = await committedOffsets(brokers, group, topic);
-    return [...ends].every(([p, end]) => end === 0 || done.get(p) === end);
-  }, timeoutMs, `group ${group} to commit the end of ${topic}`);
+  await waitFor(
+    async () => {
+      const done = await committedOffsets(brokers, group, topic);
+      return [...ends].every(([p, end]) => end === 0 || done.get(p) === end);
+    },
+    timeoutMs,
+    `group ${group} to commit the end of ${topic}`,
+  );
 }
 
 /** Every message of a topic, up to its end now. */

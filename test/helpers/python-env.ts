@@ -30,7 +30,11 @@ export async function pythonWith(repo: string, modules: readonly string[], packa
   const python = join(venv, 'bin', 'python');
   if (existsSync(python) && (await has(python, modules))) return python;
   if (!existsSync(python)) await run('python3', ['-m', 'venv', venv], { timeout: 120_000 });
-  await run(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...packages], { timeout: 600_000, maxBuffer: 16 << 20 });
-  if (!(await has(python, modules))) throw new Error(`installed ${packages.join(', ')} into ${venv} but cannot import ${modules.join(', ')}`);
+  await run(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...packages], {
+    timeout: 600_000,
+    maxBuffer: 16 << 20,
+  });
+  if (!(await has(python, modules)))
+    throw new Error(`installed ${packages.join(', ')} into ${venv} but cannot import ${modules.join(', ')}`);
   return python;
 }

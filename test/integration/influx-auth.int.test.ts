@@ -37,7 +37,9 @@ afterAll(async () => {
 
 async function refusal(p: Promise<unknown>): Promise<TidecastError> {
   return p.then(
-    () => { throw new Error('expected the request to be refused'); },
+    () => {
+      throw new Error('expected the request to be refused');
+    },
     (err: TidecastError) => err,
   );
 }
@@ -46,7 +48,10 @@ describe('InfluxDB 1.x with authentication', () => {
   it('refuses requests without or with wrong credentials, saying so', async () => {
     const none = new InfluxV1Http({ api: 'v1', url: server.url, database: 'x', timeout_ms: 5_000 });
     const anonymous = await refusal(none.command('CREATE DATABASE "x"'));
-    expect([anonymous.code, anonymous.message]).toEqual(['auth_failed', expect.stringMatching(/HTTP 401.*check the connection's username\/password or token/)]);
+    expect([anonymous.code, anonymous.message]).toEqual([
+      'auth_failed',
+      expect.stringMatching(/HTTP 401.*check the connection's username\/password or token/),
+    ]);
     const wrong = new InfluxV1Http({ api: 'v1', url: server.url, database: 'x', username: USER, password: 'not-it', timeout_ms: 5_000 });
     expect((await refusal(wrong.query('SHOW DATABASES'))).code).toBe('auth_failed');
   });
@@ -56,22 +61,47 @@ describe('InfluxDB 1.x with authentication', () => {
     const connection = { api: 'v1', url: server.url, database, username: USER, password: { env: 'TIDECAST_TEST_INFLUX_PASSWORD' } };
     const http = new InfluxV1Http({ ...connection, api: 'v1', password: PASSWORD, timeout_ms: 10_000 });
     await http.command(`CREATE DATABASE "${database}"`);
-    const lines = Array.from({ length: 30 }, (_, i) => toLine(new Point('pump').tag('unit', 'p1').floatField('flow', i * 0.25).timestamp(T0 + i * STEP)) as string);
+    const lines = Array.from(
+      { length: 30 },
+      (_, i) =>
+        toLine(
+          new Point('pump')
+            .tag('unit', 'p1')
+            .floatField('flow', i * 0.25)
+            .timestamp(T0 + i * STEP),
+        ) as string,
+    );
     await http.write(lines);
 
     const dead: DeadLetter[] = [];
-    const source = new InfluxSource(InfluxSourceConfig.parse({ connection, measurement: 'pump', fields: ['flow'], stream_tags: ['unit'] }), {
-      deadLetter: (d) => dead.push(d),
-      retry: FAST_RETRY,
-    });
+    const source = new InfluxSource(
+      InfluxSourceConfig.parse({ connection, measurement: 'pump', fields: ['flow'], stream_tags: ['unit'] }),
+      {
+        deadLetter: (d) => dead.push(d),
+        retry: FAST_RETRY,
+      },
+    );
     const seen: Observation[] = [];
     for await (const page of source.backfill({ start: T0, stop: T0 + 30 * STEP })) seen.push(...page);
-    expect(seen.map((o) => [o.key, o.eventTime, o.fields.flow])).toEqual(Array.from({ length: 30 }, (_, i) => ['pump/p1', T0 + i * STEP, i * 0.25]));
+    expect(seen.map((o) => [o.key, o.eventTime, o.fields.flow])).toEqual(
+      Array.from({ length: 30 }, (_, i) => ['pump/p1', T0 + i * STEP, i * 0.25]),
+    );
 
-    const sink = new InfluxSink(InfluxSinkConfig.parse({ connection, spill_path: join(dir, 'spill.jsonl'), retry: FAST_RETRY }), { deadLetter: (d) => dead.push(d) });
+    const sink = new InfluxSink(InfluxSinkConfig.parse({ connection, spill_path: join(dir, 'spill.jsonl'), retry: FAST_RETRY }), {
+      deadLetter: (d) => dead.push(d),
+    });
     await sink.writeForecasts([
       {
-        forecast: { pipeline: 'pumps', key: 'pump/p1', t: T0 + 30 * STEP, stepMs: STEP, modelVersion: 'v1', mean: Float64Array.of(7.5), lower: Float64Array.of(7), upper: Float64Array.of(8) },
+        forecast: {
+          pipeline: 'pumps',
+          key: 'pump/p1',
+          t: T0 + 30 * STEP,
+          stepMs: STEP,
+          modelVersion: 'v1',
+          mean: Float64Array.of(7.5),
+          lower: Float64Array.of(7),
+          upper: Float64Array.of(8),
+        },
         actual: 7.25,
       },
     ]);

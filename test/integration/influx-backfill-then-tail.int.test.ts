@@ -17,7 +17,12 @@ const STATIONS = ['KSEA', 'KPDX', 'KSFO'];
 const value = (station: string, i: number): number => i * 0.5 + STATIONS.indexOf(station) * 1000;
 
 function line(station: string, i: number): string {
-  const p = new Point('weather').tag('station', station).tag('source', 'metar').floatField('temp_c', value(station, i)).floatField('rh', i % 100).timestamp(T0 + i * STEP);
+  const p = new Point('weather')
+    .tag('station', station)
+    .tag('source', 'metar')
+    .floatField('temp_c', value(station, i))
+    .floatField('rh', i % 100)
+    .timestamp(T0 + i * STEP);
   return toLine(p) as string;
 }
 
@@ -30,9 +35,24 @@ describe('InfluxDB 1.x source', () => {
     const history: string[] = [];
     for (let i = 0; i < HISTORY; i++) for (const s of STATIONS) history.push(line(s, i));
     // A point from another source (filtered out) and one without a station tag (dead-lettered): never emitted.
-    history.push(toLine(new Point('weather').tag('station', 'KSEA').tag('source', 'other').floatField('temp_c', -99).timestamp(T0 + 5 * STEP)) as string);
+    history.push(
+      toLine(
+        new Point('weather')
+          .tag('station', 'KSEA')
+          .tag('source', 'other')
+          .floatField('temp_c', -99)
+          .timestamp(T0 + 5 * STEP),
+      ) as string,
+    );
     await http.write(history);
-    await http.write([toLine(new Point('weather').tag('source', 'metar').floatField('temp_c', 1).timestamp(T0 + 7 * STEP)) as string]);
+    await http.write([
+      toLine(
+        new Point('weather')
+          .tag('source', 'metar')
+          .floatField('temp_c', 1)
+          .timestamp(T0 + 7 * STEP),
+      ) as string,
+    ]);
 
     const dead: DeadLetter[] = [];
     const cfg = InfluxSourceConfig.parse({
@@ -49,7 +69,9 @@ describe('InfluxDB 1.x source', () => {
     const seen: Observation[] = [];
     for await (const page of source.backfill({ start: T0, stop: Date.now() })) seen.push(...page);
     expect(seen).toHaveLength(HISTORY * STATIONS.length);
-    expect(dead.map((d) => [d.code, d.detail, d.origin?.offset])).toEqual([['schema_mismatch', 'stream tag "station" is missing', String(T0 + 7 * STEP)]]);
+    expect(dead.map((d) => [d.code, d.detail, d.origin?.offset])).toEqual([
+      ['schema_mismatch', 'stream tag "station" is missing', String(T0 + 7 * STEP)],
+    ]);
 
     const abort = new AbortController();
     const tailing = (async () => {

@@ -38,7 +38,12 @@ describe('InfluxDB 1.x forecast and alert sink', () => {
     const url = inject('influxV1Url');
     const database = await createDatabase(url);
     const dead: DeadLetter[] = [];
-    const cfg = InfluxSinkConfig.parse({ connection: { api: 'v1', url, database }, batch_size: 7, spill_path: join(dir, 'rt.jsonl'), retry: FAST_RETRY });
+    const cfg = InfluxSinkConfig.parse({
+      connection: { api: 'v1', url, database },
+      batch_size: 7,
+      spill_path: join(dir, 'rt.jsonl'),
+      retry: FAST_RETRY,
+    });
     const sink = new InfluxSink(cfg, { deadLetter: (d) => dead.push(d) });
     const streams = ['weather/KSEA/temp c', 'weather/KSEA,b=1/b'];
     const actual = (s: string, i: number): number => (s.endsWith('b') ? -i : i * 10);
@@ -46,14 +51,28 @@ describe('InfluxDB 1.x forecast and alert sink', () => {
       const version = i < 3 ? 'v1' : 'v2';
       await sink.writeForecasts(streams.map((s) => ({ forecast: forecastAt(s, i, version), actual: actual(s, i) })));
     }
-    await sink.writeAlerts([{ pipeline: 'weather', stream: streams[0], time: T0 + 5 * STEP, state: 'firing', severity: 'critical', score: 4.25, actual: 50, rule: 'temp "high"' }]);
+    await sink.writeAlerts([
+      {
+        pipeline: 'weather',
+        stream: streams[0],
+        time: T0 + 5 * STEP,
+        state: 'firing',
+        severity: 'critical',
+        score: 4.25,
+        actual: 50,
+        rule: 'temp "high"',
+      },
+    ]);
     await sink.close();
     expect(dead).toEqual([]);
 
     const http = new InfluxV1Http({ api: 'v1', url, database, timeout_ms: 10_000 });
-    const series = await http.query(`SELECT "mean", "lower", "upper", "actual" FROM "tidecast_forecast" GROUP BY "stream", "horizon", "model_version", "pipeline"`);
+    const series = await http.query(
+      `SELECT "mean", "lower", "upper", "actual" FROM "tidecast_forecast" GROUP BY "stream", "horizon", "model_version", "pipeline"`,
+    );
     const got = new Map<string, unknown[]>();
-    for (const s of series) for (const v of s.values) got.set(`${s.tags?.stream}|${s.tags?.horizon}|${s.tags?.model_version}|${v[0]}`, v.slice(1));
+    for (const s of series)
+      for (const v of s.values) got.set(`${s.tags?.stream}|${s.tags?.horizon}|${s.tags?.model_version}|${v[0]}`, v.slice(1));
 
     // Expected from the inputs: forecast i, horizon h lands at t_i + h·step; the actual at t_j goes into the
     // forecast issued at t_j - h·step (when one was) under that forecast's model version.
@@ -72,7 +91,10 @@ describe('InfluxDB 1.x forecast and alert sink', () => {
 
     const alerts = await http.query(`SELECT "score", "actual" FROM "tidecast_alert" GROUP BY *`);
     expect(alerts.map((s) => [s.tags, s.values])).toEqual([
-      [{ pipeline: 'weather', rule: 'temp "high"', severity: 'critical', state: 'firing', stream: streams[0] }, [[T0 + 5 * STEP, 4.25, 50]]],
+      [
+        { pipeline: 'weather', rule: 'temp "high"', severity: 'critical', state: 'firing', stream: streams[0] },
+        [[T0 + 5 * STEP, 4.25, 50]],
+      ],
     ]);
   });
 
@@ -88,7 +110,11 @@ describe('InfluxDB 1.x forecast and alert sink', () => {
     expect(dead.map((d) => [d.code, d.detail])).toEqual([['non_finite', 'Not written (InfluxDB stores finite floats only): mean=NaN']]);
     const http = new InfluxV1Http({ api: 'v1', url, database, timeout_ms: 10_000 });
     const [s] = await http.query(`SELECT "mean", "lower" FROM "tidecast_forecast"`);
-    expect(s.values).toEqual([[T0 + STEP, 1, f.lower[0]], [T0 + 2 * STEP, null, f.lower[1]], [T0 + 3 * STEP, 3, f.lower[2]]]);
+    expect(s.values).toEqual([
+      [T0 + STEP, 1, f.lower[0]],
+      [T0 + 2 * STEP, null, f.lower[1]],
+      [T0 + 3 * STEP, 3, f.lower[2]],
+    ]);
   });
 
   it('writes to and reads from a named retention policy, not the default one', async () => {
@@ -101,9 +127,12 @@ describe('InfluxDB 1.x forecast and alert sink', () => {
     await sink.writeForecasts([{ forecast: forecastAt('rp/a', 0, 'v') }]);
     await sink.close();
     expect(await http.query(`SELECT count("mean") FROM "tidecast_forecast"`)).toEqual([]); // default policy: empty
-    const source = new InfluxSource(InfluxSourceConfig.parse({ connection, measurement: 'tidecast_forecast', fields: ['mean'], stream_tags: ['horizon'] }));
+    const source = new InfluxSource(
+      InfluxSourceConfig.parse({ connection, measurement: 'tidecast_forecast', fields: ['mean'], stream_tags: ['horizon'] }),
+    );
     const got: [string, number, number][] = [];
-    for await (const page of source.backfill({ start: T0, stop: T0 + 10 * STEP })) for (const o of page) got.push([o.key, o.eventTime, o.fields.mean]);
+    for await (const page of source.backfill({ start: T0, stop: T0 + 10 * STEP }))
+      for (const o of page) got.push([o.key, o.eventTime, o.fields.mean]);
     const f = forecastAt('rp/a', 0, 'v');
     expect(got).toEqual([1, 2, 3].map((h) => [`tidecast_forecast/${h}`, T0 + h * STEP, f.mean[h - 1]]));
   });

@@ -18,7 +18,9 @@ const ORG = process.env.INFLUXDB_V2_ORG;
 const BUCKET = process.env.INFLUXDB_V2_BUCKET ?? 'tidecast_test';
 const configured = Boolean(URL_ && TOKEN && ORG);
 if (!configured) {
-  console.warn('Skipping the Flux tests: set INFLUXDB_V2_URL, INFLUXDB_V2_TOKEN and INFLUXDB_V2_ORG (and INFLUXDB_V2_BUCKET, default tidecast_test) to run them against an InfluxDB 2.x.');
+  console.warn(
+    'Skipping the Flux tests: set INFLUXDB_V2_URL, INFLUXDB_V2_TOKEN and INFLUXDB_V2_ORG (and INFLUXDB_V2_BUCKET, default tidecast_test) to run them against an InfluxDB 2.x.',
+  );
 }
 
 const STEP = 60_000;
@@ -33,16 +35,36 @@ describe.skipIf(!configured)('Flux query path against InfluxDB 2.x', () => {
     const connection = { api: 'v2' as const, url: URL_ as string, token: TOKEN as string, org: ORG as string, bucket: BUCKET };
     const measurement = uniqueName('tidecast_flux');
     const t0 = Date.now() - 3_600_000;
-    const sink = new InfluxSink(InfluxSinkConfig.parse({ connection, forecast_measurement: measurement, spill_path: join(dir, 's.jsonl'), retry: FAST_RETRY }));
+    const sink = new InfluxSink(
+      InfluxSinkConfig.parse({ connection, forecast_measurement: measurement, spill_path: join(dir, 's.jsonl'), retry: FAST_RETRY }),
+    );
     const write = (from: number, n: number): Promise<void> =>
       sink.writeForecasts(
         Array.from({ length: n }, (_, k) => ({
-          forecast: { pipeline: 'p', key: 'flux/a', t: t0 + (from + k) * STEP, stepMs: STEP, modelVersion: 'v', mean: Float64Array.of(from + k), lower: Float64Array.of(0), upper: Float64Array.of(1) },
+          forecast: {
+            pipeline: 'p',
+            key: 'flux/a',
+            t: t0 + (from + k) * STEP,
+            stepMs: STEP,
+            modelVersion: 'v',
+            mean: Float64Array.of(from + k),
+            lower: Float64Array.of(0),
+            upper: Float64Array.of(1),
+          },
         })),
       );
     await write(0, 25);
     const source = new InfluxSource(
-      InfluxSourceConfig.parse({ connection, measurement, fields: ['mean'], stream_tags: ['stream'], key_prefix: 'x', page_size: 7, poll_interval_ms: 100, overlap_ms: 10 * STEP }),
+      InfluxSourceConfig.parse({
+        connection,
+        measurement,
+        fields: ['mean'],
+        stream_tags: ['stream'],
+        key_prefix: 'x',
+        page_size: 7,
+        poll_interval_ms: 100,
+        overlap_ms: 10 * STEP,
+      }),
       { retry: FAST_RETRY },
     );
     const seen: Observation[] = [];
@@ -59,6 +81,8 @@ describe.skipIf(!configured)('Flux query path against InfluxDB 2.x', () => {
     abort.abort();
     await tailing;
     await sink.close();
-    expect(seen.map((o) => [o.key, o.eventTime, o.fields.mean])).toEqual(Array.from({ length: 35 }, (_, i) => ['x/flux/a', t0 + (i + 1) * STEP, i]));
+    expect(seen.map((o) => [o.key, o.eventTime, o.fields.mean])).toEqual(
+      Array.from({ length: 35 }, (_, i) => ['x/flux/a', t0 + (i + 1) * STEP, i]),
+    );
   });
 });

@@ -61,7 +61,18 @@ describe('v2 write path against VictoriaMetrics', () => {
       upper: Float64Array.of(101 + i, 103.25 + i),
     }));
     await sink.writeForecasts(fcs.map((forecast) => ({ forecast })));
-    await sink.writeAlerts([{ pipeline: 'stocks', stream: 'stocks/ACME/close', time: T0 + 3 * STEP, state: 'firing', severity: 'warning', score: 3.5, actual: 90.25, rule: 'drop' }]);
+    await sink.writeAlerts([
+      {
+        pipeline: 'stocks',
+        stream: 'stocks/ACME/close',
+        time: T0 + 3 * STEP,
+        state: 'firing',
+        severity: 'warning',
+        score: 3.5,
+        actual: 90.25,
+        rule: 'drop',
+      },
+    ]);
     await sink.close();
     expect(sink.stats.written).toBe(8 * 2 + 1);
 

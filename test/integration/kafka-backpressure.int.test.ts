@@ -26,11 +26,21 @@ describeEachClient('Kafka source back-pressure', () => {
     const input = uniqueTopic('bp-in');
     const group = uniqueTopic('bp-group');
     await createTopic(brokers, input, PARTITIONS);
-    await produce(brokers, input, Array.from({ length: RECORDS }, (_, i) => ({ key: `s${i % 10}`, partition: i % PARTITIONS, value: String(i) })));
+    await produce(
+      brokers,
+      input,
+      Array.from({ length: RECORDS }, (_, i) => ({ key: `s${i % 10}`, partition: i % PARTITIONS, value: String(i) })),
+    );
     const source = new KafkaSource(
       KafkaSourceConfig.parse({
-        connection: testConnection(brokers), topics: [input], group_id: group, format: 'line',
-        max_in_flight: MAX_IN_FLIGHT, max_batch_records: MAX_BATCH, commit_interval_ms: 20, max_wait_ms: 20,
+        connection: testConnection(brokers),
+        topics: [input],
+        group_id: group,
+        format: 'line',
+        max_in_flight: MAX_IN_FLIGHT,
+        max_batch_records: MAX_BATCH,
+        commit_interval_ms: 20,
+        max_wait_ms: 20,
       }),
     );
     const abort = new AbortController();
@@ -62,10 +72,14 @@ describeEachClient('Kafka source back-pressure', () => {
 
     // Acking resumes the partitions; keep acking until everything went through.
     const pausesBefore = source.stats.pauses;
-    await waitFor(() => {
-      for (const b of held.splice(0)) b.ack('done');
-      return handedOut >= RECORDS;
-    }, 60_000, 'every record to be handed out after resuming');
+    await waitFor(
+      () => {
+        for (const b of held.splice(0)) b.ack('done');
+        return handedOut >= RECORDS;
+      },
+      60_000,
+      'every record to be handed out after resuming',
+    );
     for (const b of held.splice(0)) b.ack('done');
     expect(source.stats.pauses).toBeGreaterThan(pausesBefore); // paused again on the way, and resumed again
 

@@ -24,7 +24,13 @@ let dir: string | null = null;
 
 afterEach(async (ctx) => {
   if (ctx.task.result?.state === 'fail') {
-    for (const d of daemons) console.error(`daemon ${d.child.pid}:\n${d.lines.filter((l) => l.level !== 'info' || String(l.msg).includes('Kafka')).map((l) => JSON.stringify(l)).join('\n')}`);
+    for (const d of daemons)
+      console.error(
+        `daemon ${d.child.pid}:\n${d.lines
+          .filter((l) => l.level !== 'info' || String(l.msg).includes('Kafka'))
+          .map((l) => JSON.stringify(l))
+          .join('\n')}`,
+      );
   }
   for (const d of daemons.splice(0)) {
     if (d.child.exitCode === null && d.child.signalCode === null) d.child.kill('SIGKILL');
@@ -48,13 +54,23 @@ describeEachClient('tidecast run on Kafka, broker restarted', (client) => {
     const own = broker;
     dir = await mkdtemp(join(tmpdir(), 'tidecast-kdaemon-restart-'));
     const run = (name: string, brokers: string): DaemonPipelineOptions => ({
-      brokers, input: uniqueTopic(`kr-${name}-in`), forecasts: uniqueTopic(`kr-${name}-out`), deadLetters: uniqueTopic(`kr-${name}-dlq`),
-      group: uniqueTopic(`kr-${name}`), changelog: uniqueTopic(`kr-${name}-changelog`), stateDir: join(dir!, name), modelDir: join(dir!, 'model'),
+      brokers,
+      input: uniqueTopic(`kr-${name}-in`),
+      forecasts: uniqueTopic(`kr-${name}-out`),
+      deadLetters: uniqueTopic(`kr-${name}-dlq`),
+      group: uniqueTopic(`kr-${name}`),
+      changelog: uniqueTopic(`kr-${name}-changelog`),
+      stateDir: join(dir!, name),
+      modelDir: join(dir!, 'model'),
     });
     const restarted = run('restarted', own.brokers);
     const reference = run('reference', shared);
     for (const o of [restarted, reference]) {
-      await Promise.all([createTopic(o.brokers, o.input, PARTITIONS), createTopic(o.brokers, o.forecasts, PARTITIONS), createTopic(o.brokers, o.deadLetters, 1)]);
+      await Promise.all([
+        createTopic(o.brokers, o.input, PARTITIONS),
+        createTopic(o.brokers, o.forecasts, PARTITIONS),
+        createTopic(o.brokers, o.deadLetters, 1),
+      ]);
     }
     await writeTestModel(restarted);
     const messages = daemonInput(STREAMS, STEPS, PARTITIONS);
@@ -77,11 +93,17 @@ describeEachClient('tidecast run on Kafka, broker restarted', (client) => {
     await own.start();
     await Promise.all([restarted, reference].map((o) => produce(o.brokers, o.input, messages.slice(threeQuarters))));
 
-    await Promise.all([waitForCommittedEnd(own.brokers, restarted.group, restarted.input, 45_000), waitForCommittedEnd(shared, reference.group, reference.input, 45_000)]);
+    await Promise.all([
+      waitForCommittedEnd(own.brokers, restarted.group, restarted.input, 45_000),
+      waitForCommittedEnd(shared, reference.group, reference.input, 45_000),
+    ]);
     expect(daemon.child.exitCode).toBeNull();
     // The daemon did notice (else the restart proved nothing): kafkajs logs the lost connection; on
     // @platformatic/kafka (no client log) the source's commits or the batches' writes failed meanwhile.
-    const noticed = client === 'kafkajs' ? /^Kafka client: Connection error/ : /^(Offset commit failed|Kafka consumer crashed|Batch outputs or state not written)/;
+    const noticed =
+      client === 'kafkajs'
+        ? /^Kafka client: Connection error/
+        : /^(Offset commit failed|Kafka consumer crashed|Batch outputs or state not written)/;
     expect(daemon.lines.slice(beforeStop).some((l) => l.level === 'warn' && noticed.test(String(l.msg)))).toBe(true);
 
     const expected = uniqueOutputs(await readAll(shared, reference.forecasts));

@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { afterEach, expect, inject, it } from 'vitest';
 import { ID_HEADER } from '../../connectors/kafka/records.js';
 import { startDaemon, type Daemon } from '../e2e/daemon-harness.js';
-import { daemonInput, MALFORMED, restores, writePipelineFile, writeTestModel, type DaemonPipelineOptions } from '../helpers/kafka-daemon.js';
+import {
+  daemonInput,
+  MALFORMED,
+  restores,
+  writePipelineFile,
+  writeTestModel,
+  type DaemonPipelineOptions,
+} from '../helpers/kafka-daemon.js';
 import { expectOutputsEqual, uniqueOutputs } from '../helpers/kafka-outputs.js';
 import { committedOffsets, createTopic, endOffsets, produce, readUntil, uniqueTopic, waitFor } from '../helpers/kafka-topics.js';
 import { describeEachClient } from '../helpers/kafka-clients.js';
@@ -20,7 +27,13 @@ let dir: string;
 
 afterEach(async (ctx) => {
   if (ctx.task.result?.state === 'fail') {
-    for (const d of daemons) console.error(`daemon ${d.child.pid}:\n${d.lines.filter((l) => l.level !== 30 || String(l.msg).includes('restored')).map((l) => JSON.stringify(l)).join('\n')}`);
+    for (const d of daemons)
+      console.error(
+        `daemon ${d.child.pid}:\n${d.lines
+          .filter((l) => l.level !== 30 || String(l.msg).includes('restored'))
+          .map((l) => JSON.stringify(l))
+          .join('\n')}`,
+      );
   }
   for (const d of daemons.splice(0)) {
     if (d.child.exitCode === null && d.child.signalCode === null) d.child.kill('SIGKILL');
@@ -32,10 +45,14 @@ afterEach(async (ctx) => {
 
 async function drained(group: string, input: string): Promise<void> {
   const ends = await endOffsets(brokers, input);
-  await waitFor(async () => {
-    const done = await committedOffsets(brokers, group, input);
-    return [...ends].every(([p, end]) => end === 0 || done.get(p) === end);
-  }, 45_000, `group ${group} to commit the end of ${input}`);
+  await waitFor(
+    async () => {
+      const done = await committedOffsets(brokers, group, input);
+      return [...ends].every(([p, end]) => end === 0 || done.get(p) === end);
+    },
+    45_000,
+    `group ${group} to commit the end of ${input}`,
+  );
 }
 
 async function forecasts(topic: string) {
@@ -48,13 +65,23 @@ describeEachClient('tidecast run on Kafka when an output write fails', () => {
     dir = await mkdtemp(join(tmpdir(), 'tidecast-kretry-'));
     const input = uniqueTopic('kr-in');
     const run = (name: string): DaemonPipelineOptions => ({
-      brokers, input, forecasts: uniqueTopic(`kr-${name}-out`), deadLetters: uniqueTopic(`kr-${name}-dlq`), group: uniqueTopic(`kr-${name}`),
-      changelog: uniqueTopic(`kr-${name}-changelog`), stateDir: join(dir, name), modelDir: join(dir, 'model'),
+      brokers,
+      input,
+      forecasts: uniqueTopic(`kr-${name}-out`),
+      deadLetters: uniqueTopic(`kr-${name}-dlq`),
+      group: uniqueTopic(`kr-${name}`),
+      changelog: uniqueTopic(`kr-${name}-changelog`),
+      stateDir: join(dir, name),
+      modelDir: join(dir, 'model'),
     });
     const failing = run('failing');
     const single = run('single');
     await createTopic(brokers, input, PARTITIONS);
-    await Promise.all([createTopic(brokers, failing.forecasts, PARTITIONS), createTopic(brokers, single.forecasts, PARTITIONS), createTopic(brokers, single.deadLetters, 1)]);
+    await Promise.all([
+      createTopic(brokers, failing.forecasts, PARTITIONS),
+      createTopic(brokers, single.forecasts, PARTITIONS),
+      createTopic(brokers, single.deadLetters, 1),
+    ]);
     await writeTestModel(failing);
     // One malformed message a third into partition 1: the batch holding it needs the missing topic.
     const messages = daemonInput(8, 60, PARTITIONS);
@@ -63,7 +90,8 @@ describeEachClient('tidecast run on Kafka when an output write fails', () => {
 
     const daemon = await startDaemon(await writePipelineFile(dir, 'failing', failing));
     daemons.push(daemon);
-    const failures = () => daemon.lines.filter((l) => l.msg === 'Batch outputs or state not written; the batch is undone and redelivered.').length;
+    const failures = () =>
+      daemon.lines.filter((l) => l.msg === 'Batch outputs or state not written; the batch is undone and redelivered.').length;
     await waitFor(() => failures() >= 2, 45_000, 'two failed writes of the batch with the dead letter');
     await createTopic(brokers, failing.deadLetters, 1);
 

@@ -4,10 +4,25 @@ import { join } from 'node:path';
 import { afterAll, afterEach, expect, inject, it } from 'vitest';
 import { startDaemon, type Daemon } from '../e2e/daemon-harness.js';
 import {
-  assignedPartitions, daemonInput, PIPELINE, pipelineSpec, restores, writeTestModel, type DaemonPipelineOptions,
+  assignedPartitions,
+  daemonInput,
+  PIPELINE,
+  pipelineSpec,
+  restores,
+  writeTestModel,
+  type DaemonPipelineOptions,
 } from '../helpers/kafka-daemon.js';
 import { expectOutputsEqual, uniqueOutputs } from '../helpers/kafka-outputs.js';
-import { createTopic, endOffsets, produce, readAll, uniqueTopic, waitFor, waitForCommittedEnd, type TestMessage } from '../helpers/kafka-topics.js';
+import {
+  createTopic,
+  endOffsets,
+  produce,
+  readAll,
+  uniqueTopic,
+  waitFor,
+  waitForCommittedEnd,
+  type TestMessage,
+} from '../helpers/kafka-topics.js';
 import { describeEachClient } from '../helpers/kafka-clients.js';
 
 // Scale-out (issue 17): three `tidecast run` processes in one consumer group over a 12-partition topic of
@@ -25,7 +40,13 @@ let dir: string;
 
 afterEach(async (ctx) => {
   if (ctx.task.result?.state === 'fail') {
-    for (const d of daemons) console.error(`daemon ${d.child.pid}:\n${d.lines.filter((l) => l.level !== 30 || String(l.msg).includes('Kafka') || String(l.msg).includes('restored')).map((l) => JSON.stringify(l)).join('\n')}`);
+    for (const d of daemons)
+      console.error(
+        `daemon ${d.child.pid}:\n${d.lines
+          .filter((l) => l.level !== 30 || String(l.msg).includes('Kafka') || String(l.msg).includes('restored'))
+          .map((l) => JSON.stringify(l))
+          .join('\n')}`,
+      );
   }
   for (const d of daemons.splice(0)) {
     if (d.child.exitCode === null && d.child.signalCode === null) d.child.kill('SIGKILL');
@@ -47,18 +68,25 @@ async function pipelineFile(name: string, o: DaemonPipelineOptions, producerThre
 const owned = (ds: readonly Daemon[]) => ds.map((d) => assignedPartitions(d) ?? []);
 
 describeEachClient('tidecast run on Kafka, scaled out', () => {
-  it('three instances on 12 partitions: a SIGKILLed one\'s partitions move to the two survivors, outputs equal to an uninterrupted run', async () => {
+  it("three instances on 12 partitions: a SIGKILLed one's partitions move to the two survivors, outputs equal to an uninterrupted run", async () => {
     dir = await mkdtemp(join(tmpdir(), 'tidecast-kscale-'));
     const input = uniqueTopic('ks-in');
     const run = (name: string): DaemonPipelineOptions => ({
-      brokers, input, forecasts: uniqueTopic(`ks-${name}-out`), deadLetters: uniqueTopic(`ks-${name}-dlq`), group: uniqueTopic(`ks-${name}`),
-      changelog: uniqueTopic(`ks-${name}-changelog`), stateDir: join(dir, name), modelDir: join(dir, 'model'),
+      brokers,
+      input,
+      forecasts: uniqueTopic(`ks-${name}-out`),
+      deadLetters: uniqueTopic(`ks-${name}-dlq`),
+      group: uniqueTopic(`ks-${name}`),
+      changelog: uniqueTopic(`ks-${name}-changelog`),
+      stateDir: join(dir, name),
+      modelDir: join(dir, 'model'),
     });
     // Commits lag the changelog by up to 1 s: the survivors get records their restored states already hold.
     const trio = { ...run('trio'), commitIntervalMs: 1_000 };
     const single = run('single');
     await createTopic(brokers, input, PARTITIONS);
-    for (const o of [trio, single]) await Promise.all([createTopic(brokers, o.forecasts, PARTITIONS), createTopic(brokers, o.deadLetters, 1)]);
+    for (const o of [trio, single])
+      await Promise.all([createTopic(brokers, o.forecasts, PARTITIONS), createTopic(brokers, o.deadLetters, 1)]);
     await writeTestModel(trio);
     const messages: TestMessage[] = daemonInput(STREAMS, STEPS, PARTITIONS);
 
@@ -68,10 +96,14 @@ describeEachClient('tidecast run on Kafka, scaled out', () => {
       daemons.push(d);
       instances.push(d);
     }
-    await waitFor(() => {
-      const parts = owned(instances);
-      return parts.every((p) => p.length > 0) && new Set(parts.flat()).size === PARTITIONS && parts.flat().length === PARTITIONS;
-    }, 60_000, 'the group to split the partitions three ways');
+    await waitFor(
+      () => {
+        const parts = owned(instances);
+        return parts.every((p) => p.length > 0) && new Set(parts.flat()).size === PARTITIONS && parts.flat().length === PARTITIONS;
+      },
+      60_000,
+      'the group to split the partitions three ways',
+    );
     const [first, victim, last] = instances;
     const victimShare = assignedPartitions(victim)!;
 
@@ -84,24 +116,42 @@ describeEachClient('tidecast run on Kafka, scaled out', () => {
     })();
 
     // Kill one instance once its partitions' states are in the changelog, while input is still arriving.
-    await waitFor(async () => {
-      const written = await endOffsets(brokers, trio.changelog).catch(() => new Map<number, number>());
-      return victimShare.every((p) => (written.get(p) ?? 0) >= 5);
-    }, 60_000, "the victim's states in the changelog");
+    await waitFor(
+      async () => {
+        const written = await endOffsets(brokers, trio.changelog).catch(() => new Map<number, number>());
+        return victimShare.every((p) => (written.get(p) ?? 0) >= 5);
+      },
+      60_000,
+      "the victim's states in the changelog",
+    );
     victim.child.kill('SIGKILL');
     await victim.exited;
     await producing;
 
     // The survivors own every partition between them, and restored the victim's streams.
     const survivors = [first, last];
-    await waitFor(() => {
-      const parts = owned(survivors);
-      return parts.every((p) => p.length > 0) && new Set(parts.flat()).size === PARTITIONS && parts.flat().length === PARTITIONS;
-    }, 60_000, 'the survivors to split every partition');
-    await waitFor(() => {
-      const restored = new Set(survivors.flatMap((d) => restores(d).filter((r) => r.records > 0).flatMap((r) => r.partitions)));
-      return victimShare.every((p) => restored.has(p));
-    }, 30_000, "the restore of the victim's partitions");
+    await waitFor(
+      () => {
+        const parts = owned(survivors);
+        return parts.every((p) => p.length > 0) && new Set(parts.flat()).size === PARTITIONS && parts.flat().length === PARTITIONS;
+      },
+      60_000,
+      'the survivors to split every partition',
+    );
+    await waitFor(
+      () => {
+        const restored = new Set(
+          survivors.flatMap((d) =>
+            restores(d)
+              .filter((r) => r.records > 0)
+              .flatMap((r) => r.partitions),
+          ),
+        );
+        return victimShare.every((p) => restored.has(p));
+      },
+      30_000,
+      "the restore of the victim's partitions",
+    );
 
     const reference = await startDaemon(await pipelineFile('single', single, false));
     daemons.push(reference);

@@ -5,11 +5,26 @@ import { afterEach, expect, inject, it } from 'vitest';
 import { ID_HEADER } from '../../connectors/kafka/records.js';
 import { startDaemon, type Daemon } from '../e2e/daemon-harness.js';
 import {
-  assignedPartitions, daemonInput, MALFORMED, PIPELINE, restores, writePipelineFile, writeTestModel, type DaemonPipelineOptions,
+  assignedPartitions,
+  daemonInput,
+  MALFORMED,
+  PIPELINE,
+  restores,
+  writePipelineFile,
+  writeTestModel,
+  type DaemonPipelineOptions,
 } from '../helpers/kafka-daemon.js';
 import { expectOutputsEqual, uniqueOutputs } from '../helpers/kafka-outputs.js';
 import {
-  createTopic, endOffsets, produce, readAll as readAllOf, uniqueTopic, waitFor, waitForCommittedEnd, type ReadMessage, type TestMessage,
+  createTopic,
+  endOffsets,
+  produce,
+  readAll as readAllOf,
+  uniqueTopic,
+  waitFor,
+  waitForCommittedEnd,
+  type ReadMessage,
+  type TestMessage,
 } from '../helpers/kafka-topics.js';
 import { describeEachClient } from '../helpers/kafka-clients.js';
 
@@ -27,7 +42,13 @@ let dir: string;
 
 afterEach(async (ctx) => {
   if (ctx.task.result?.state === 'fail') {
-    for (const d of daemons) console.error(`daemon ${d.child.pid}:\n${d.lines.filter((l) => l.level !== 30 || String(l.msg).includes('Kafka') || String(l.msg).includes('restored')).map((l) => JSON.stringify(l)).join('\n')}`);
+    for (const d of daemons)
+      console.error(
+        `daemon ${d.child.pid}:\n${d.lines
+          .filter((l) => l.level !== 30 || String(l.msg).includes('Kafka') || String(l.msg).includes('restored'))
+          .map((l) => JSON.stringify(l))
+          .join('\n')}`,
+      );
   }
   for (const d of daemons.splice(0)) {
     if (d.child.exitCode === null && d.child.signalCode === null) d.child.kill('SIGKILL');
@@ -42,26 +63,37 @@ const drained = (group: string, input: string, timeoutMs: number) => waitForComm
 const readAll = (topic: string) => readAllOf(brokers, topic);
 
 function deadLetterCodes(messages: readonly ReadMessage[]): string[] {
-  const byId = new Map(messages.map((m) => [m.headers[ID_HEADER], JSON.parse(m.value!) as { code: string; pipeline: string; topic: string }]));
+  const byId = new Map(
+    messages.map((m) => [m.headers[ID_HEADER], JSON.parse(m.value!) as { code: string; pipeline: string; topic: string }]),
+  );
   return [...byId.values()].map((d) => `${d.pipeline}:${d.code}`).sort();
 }
 
 describeEachClient('tidecast run on Kafka', () => {
-  it('hands a SIGKILLed instance\'s streams to the survivor with their state, outputs equal to an uninterrupted run', async () => {
+  it("hands a SIGKILLed instance's streams to the survivor with their state, outputs equal to an uninterrupted run", async () => {
     dir = await mkdtemp(join(tmpdir(), 'tidecast-kdaemon-'));
     const input = uniqueTopic('kd-in');
     const run = (name: string): DaemonPipelineOptions => ({
-      brokers, input, forecasts: uniqueTopic(`kd-${name}-out`), deadLetters: uniqueTopic(`kd-${name}-dlq`), group: uniqueTopic(`kd-${name}`),
-      changelog: uniqueTopic(`kd-${name}-changelog`), stateDir: join(dir, name), modelDir: join(dir, 'model'),
+      brokers,
+      input,
+      forecasts: uniqueTopic(`kd-${name}-out`),
+      deadLetters: uniqueTopic(`kd-${name}-dlq`),
+      group: uniqueTopic(`kd-${name}`),
+      changelog: uniqueTopic(`kd-${name}-changelog`),
+      stateDir: join(dir, name),
+      modelDir: join(dir, 'model'),
     });
     // Commits lag the changelog by up to 2 s: the survivor gets records its restored states already hold.
     const pair = { ...run('pair'), commitIntervalMs: 2_000 };
     const single = run('single');
     await createTopic(brokers, input, PARTITIONS);
-    for (const o of [pair, single]) await Promise.all([createTopic(brokers, o.forecasts, PARTITIONS), createTopic(brokers, o.deadLetters, 1)]);
+    for (const o of [pair, single])
+      await Promise.all([createTopic(brokers, o.forecasts, PARTITIONS), createTopic(brokers, o.deadLetters, 1)]);
     await writeTestModel(pair);
     const messages: TestMessage[] = daemonInput(STREAMS, STEPS, PARTITIONS);
-    MALFORMED.forEach((m, i) => messages.splice(100 + i * 400, 0, m.message));
+    MALFORMED.forEach((m, i) => {
+      messages.splice(100 + i * 400, 0, m.message);
+    });
 
     // Two instances; the input arrives over a few seconds while they run.
     const victimFile = await writePipelineFile(dir, 'victim', { ...pair, stateDir: join(dir, 'victim') });
@@ -71,11 +103,15 @@ describeEachClient('tidecast run on Kafka', () => {
     await waitFor(() => assignedPartitions(victim)?.length === PARTITIONS, 30_000, 'the first instance to own every partition');
     const survivor = await startDaemon(survivorFile);
     daemons.push(survivor);
-    await waitFor(() => {
-      const a = assignedPartitions(victim) ?? [];
-      const b = assignedPartitions(survivor) ?? [];
-      return a.length > 0 && b.length > 0 && a.length + b.length === PARTITIONS;
-    }, 30_000, 'the group to split the partitions');
+    await waitFor(
+      () => {
+        const a = assignedPartitions(victim) ?? [];
+        const b = assignedPartitions(survivor) ?? [];
+        return a.length > 0 && b.length > 0 && a.length + b.length === PARTITIONS;
+      },
+      30_000,
+      'the group to split the partitions',
+    );
     const victimShare = assignedPartitions(victim)!;
     const chunk = STREAMS * 4;
     const producing = (async () => {
@@ -86,10 +122,14 @@ describeEachClient('tidecast run on Kafka', () => {
     })();
 
     // Kill the victim once its partitions' states are in the changelog, while input is still arriving.
-    await waitFor(async () => {
-      const written = await endOffsets(brokers, pair.changelog).catch(() => new Map<number, number>());
-      return victimShare.every((p) => (written.get(p) ?? 0) >= 20);
-    }, 30_000, "the victim's states in the changelog");
+    await waitFor(
+      async () => {
+        const written = await endOffsets(brokers, pair.changelog).catch(() => new Map<number, number>());
+        return victimShare.every((p) => (written.get(p) ?? 0) >= 20);
+      },
+      30_000,
+      "the victim's states in the changelog",
+    );
     victim.child.kill('SIGKILL');
     await victim.exited;
     await producing;
@@ -97,7 +137,11 @@ describeEachClient('tidecast run on Kafka', () => {
 
     // The survivor owns everything after the session timeout and restored the victim's streams first.
     await waitFor(() => assignedPartitions(survivor)?.length === PARTITIONS, 30_000, 'the survivor to own every partition');
-    await waitFor(() => restores(survivor).some((r) => victimShare.every((p) => r.partitions.includes(p)) && r.records > 0), 30_000, 'the restore of the victim\'s partitions');
+    await waitFor(
+      () => restores(survivor).some((r) => victimShare.every((p) => r.partitions.includes(p)) && r.records > 0),
+      30_000,
+      "the restore of the victim's partitions",
+    );
     expect(survivor.lines.slice(killedAt).some((l) => l.msg === 'Kafka partitions assigned.')).toBe(true);
 
     // The reference: one uninterrupted instance over the same input.

@@ -34,11 +34,20 @@ describeEachClient('Kafka dead letters', () => {
     const events = makeEvents(4, 50);
     const messages: TestMessage[] = events.map((e) => ({ key: e.key, value: encodeEvent(e) }));
     // Spread the bad ones through the stream, on both partitions.
-    MALFORMED.forEach((m, i) => messages.splice(10 + i * 25, 0, { ...m.message, partition: i % 2 }));
+    MALFORMED.forEach((m, i) => {
+      messages.splice(10 + i * 25, 0, { ...m.message, partition: i % 2 });
+    });
     await produce(brokers, input, messages);
     const inputLog = await readUntil(brokers, input, (m) => m.length === messages.length);
 
-    const p = await startTestPipeline({ brokers, input, output, deadLetters: dlq, changelog: `${input}-changelog`, group: uniqueTopic('group') });
+    const p = await startTestPipeline({
+      brokers,
+      input,
+      output,
+      deadLetters: dlq,
+      changelog: `${input}-changelog`,
+      group: uniqueTopic('group'),
+    });
     running.push(p);
     const expected = referenceOutputs(events);
     const outputs = await readUntil(brokers, output, (m) => new Set(m.map((x) => x.headers[ID_HEADER])).size >= expected.size);

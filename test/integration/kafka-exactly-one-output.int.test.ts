@@ -23,9 +23,22 @@ describeEachClient('Kafka source -> processor -> sink', () => {
     const group = uniqueTopic('group');
     await Promise.all([createTopic(brokers, input, 4), createTopic(brokers, output, 4), createTopic(brokers, dlq, 1)]);
     const events = makeEvents(24, 250); // 6000 events
-    await produce(brokers, input, events.map((e) => ({ key: e.key, value: encodeEvent(e) })));
+    await produce(
+      brokers,
+      input,
+      events.map((e) => ({ key: e.key, value: encodeEvent(e) })),
+    );
 
-    const p = await startTestPipeline({ brokers, input, output, deadLetters: dlq, changelog: `${input}-changelog`, group, maxBatchRecords: 200, maxInFlight: 400 });
+    const p = await startTestPipeline({
+      brokers,
+      input,
+      output,
+      deadLetters: dlq,
+      changelog: `${input}-changelog`,
+      group,
+      maxBatchRecords: 200,
+      maxInFlight: 400,
+    });
     running.push(p);
     const expected = referenceOutputs(events);
     const seen = await readUntil(brokers, output, (m) => new Set(m.map((x) => x.headers[ID_HEADER])).size >= expected.size, 60_000);
@@ -34,10 +47,14 @@ describeEachClient('Kafka source -> processor -> sink', () => {
     expect(p.source.stats.pauses).toBeGreaterThan(0);
 
     const ends = await endOffsets(brokers, input);
-    await waitFor(async () => {
-      const committed = await committedOffsets(brokers, group, input);
-      return [...ends].every(([part, end]) => committed.get(part) === end);
-    }, 10_000, 'offsets committed to the end');
+    await waitFor(
+      async () => {
+        const committed = await committedOffsets(brokers, group, input);
+        return [...ends].every(([part, end]) => committed.get(part) === end);
+      },
+      10_000,
+      'offsets committed to the end',
+    );
     expect(p.failures()).toBe(0);
     expect(await p.source.healthcheck()).toEqual({ status: 'ok' });
     // Every stream's last state is in the changelog with the last offset it includes.
@@ -50,9 +67,20 @@ describeEachClient('Kafka source -> processor -> sink', () => {
     const dlq = uniqueTopic('dlq');
     await Promise.all([createTopic(brokers, input, 2), createTopic(brokers, output, 2), createTopic(brokers, dlq, 1)]);
     const events = makeEvents(6, 100);
-    await produce(brokers, input, events.map((e) => ({ key: e.key, value: encodeEvent(e) })));
+    await produce(
+      brokers,
+      input,
+      events.map((e) => ({ key: e.key, value: encodeEvent(e) })),
+    );
     const p = await startTestPipeline({
-      brokers, input, output, deadLetters: dlq, changelog: `${input}-changelog`, group: uniqueTopic('group'), maxBatchRecords: 50, failBatches: 3,
+      brokers,
+      input,
+      output,
+      deadLetters: dlq,
+      changelog: `${input}-changelog`,
+      group: uniqueTopic('group'),
+      maxBatchRecords: 50,
+      failBatches: 3,
     });
     running.push(p);
     const expected = referenceOutputs(events);

@@ -15,8 +15,14 @@ const brokers = inject('kafkaBrokers');
 function forecast(i: number): Forecast {
   const v = Math.sin(i);
   return {
-    pipeline: 'thread', key: `s${i % 37}/ü`, t: 1_700_000_000_000 + i * 1_000, stepMs: 1_000, modelVersion: 'v1',
-    mean: Float64Array.of(v, v / 2), lower: Float64Array.of(v - 1, NaN), upper: Float64Array.of(v + 1, Infinity),
+    pipeline: 'thread',
+    key: `s${i % 37}/ü`,
+    t: 1_700_000_000_000 + i * 1_000,
+    stepMs: 1_000,
+    modelVersion: 'v1',
+    mean: Float64Array.of(v, v / 2),
+    lower: Float64Array.of(v - 1, NaN),
+    upper: Float64Array.of(v + 1, Infinity),
   };
 }
 
@@ -25,13 +31,20 @@ describeEachClient('Kafka sink on a producer thread', () => {
     const output = uniqueTopic('thread-out');
     const dlq = uniqueTopic('thread-dlq');
     await Promise.all([createTopic(brokers, output, 4), createTopic(brokers, dlq, 1)]);
-    const sink = new KafkaSink(KafkaSinkConfig.parse({ connection: testConnection(brokers), forecasts_topic: output, dead_letter_topic: dlq }), {
-      pipeline: 'thread',
-      producerThread: true,
-    });
+    const sink = new KafkaSink(
+      KafkaSinkConfig.parse({ connection: testConnection(brokers), forecasts_topic: output, dead_letter_topic: dlq }),
+      {
+        pipeline: 'thread',
+        producerThread: true,
+      },
+    );
     const forecasts = Array.from({ length: 3_000 }, (_, i) => forecast(i));
     const dead: DeadLetter[] = [
-      { record: { payload: 'not json', format: 'json', key: 'k', origin: { connector: 'kafka', topic: 'in', partition: 2, offset: '9' } }, code: 'parse_error', detail: 'invalid JSON' },
+      {
+        record: { payload: 'not json', format: 'json', key: 'k', origin: { connector: 'kafka', topic: 'in', partition: 2, offset: '9' } },
+        code: 'parse_error',
+        detail: 'invalid JSON',
+      },
     ];
     try {
       await sink.connect(); // starts the thread and connects ahead of the writes
@@ -70,7 +83,9 @@ describeEachClient('Kafka sink on a producer thread', () => {
 
   it('rejects a write that cannot be made durable, after bounded retries', async () => {
     const missing = uniqueTopic('thread-missing'); // never created; topics are not auto-created
-    const sink = new KafkaSink(KafkaSinkConfig.parse({ connection: testConnection(brokers, 1), forecasts_topic: missing }), { producerThread: true });
+    const sink = new KafkaSink(KafkaSinkConfig.parse({ connection: testConnection(brokers, 1), forecasts_topic: missing }), {
+      producerThread: true,
+    });
     try {
       await expect(sink.write({ forecasts: [forecast(1)] })).rejects.toMatchObject({ code: 'broker_down' });
       expect(sink.producer.sent).toBe(0);

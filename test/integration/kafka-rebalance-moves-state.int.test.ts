@@ -27,9 +27,23 @@ describeEachClient('Kafka consumer group with a state changelog', () => {
     const group = uniqueTopic('group');
     await Promise.all([createTopic(brokers, input, 4), createTopic(brokers, output, 4), createTopic(brokers, dlq, 1)]);
     const events = makeEvents(16, 150); // 2400 events
-    await produce(brokers, input, events.map((e) => ({ key: e.key, value: encodeEvent(e) })));
+    await produce(
+      brokers,
+      input,
+      events.map((e) => ({ key: e.key, value: encodeEvent(e) })),
+    );
     // Small, slow batches: the victim is still busy when it is killed.
-    const options = { brokers, input, output, deadLetters: dlq, changelog: `${input}-changelog`, group, delayMs: 40, maxBatchRecords: 20, maxInFlight: 100 };
+    const options = {
+      brokers,
+      input,
+      output,
+      deadLetters: dlq,
+      changelog: `${input}-changelog`,
+      group,
+      delayMs: 40,
+      maxBatchRecords: 20,
+      maxInFlight: 100,
+    };
 
     const victim = spawnInstance(options);
     instances.push(victim);

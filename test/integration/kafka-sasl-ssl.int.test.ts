@@ -38,10 +38,20 @@ describeEachClient('Kafka over SASL_SSL', () => {
     const dlq = uniqueTopic('sasl-dlq');
     await Promise.all([createTopic(broker.brokers, input, 2), createTopic(broker.brokers, output, 2), createTopic(broker.brokers, dlq, 1)]);
     const events = makeEvents(4, 40);
-    await produce(broker.brokers, input, events.map((e) => ({ key: e.key, value: encodeEvent(e) })));
+    await produce(
+      broker.brokers,
+      input,
+      events.map((e) => ({ key: e.key, value: encodeEvent(e) })),
+    );
 
     const p = await startTestPipeline({
-      brokers: broker.sasl!.brokers, secure: secure(), input, output, deadLetters: dlq, changelog: `${input}-changelog`, group: uniqueTopic('sasl-group'),
+      brokers: broker.sasl!.brokers,
+      secure: secure(),
+      input,
+      output,
+      deadLetters: dlq,
+      changelog: `${input}-changelog`,
+      group: uniqueTopic('sasl-group'),
     });
     running.push(p);
     const expected = referenceOutputs(events);
@@ -54,8 +64,14 @@ describeEachClient('Kafka over SASL_SSL', () => {
     const output = uniqueTopic('sasl-refused');
     await createTopic(broker.brokers, output, 1);
     const forecast: Forecast = {
-      pipeline: 'sasl', key: 's0', t: 1_700_000_000_000, stepMs: 1_000, modelVersion: 'v1',
-      mean: Float64Array.of(1), lower: Float64Array.of(0), upper: Float64Array.of(2),
+      pipeline: 'sasl',
+      key: 's0',
+      t: 1_700_000_000_000,
+      stepMs: 1_000,
+      modelVersion: 'v1',
+      mean: Float64Array.of(1),
+      lower: Float64Array.of(0),
+      upper: Float64Array.of(2),
     };
     for (const s of [secure('not-the-password'), secure(undefined, '/etc/ssl/certs/ca-certificates.crt')]) {
       const connection = { ...testConnection(broker.sasl!.brokers, 1), ...s };

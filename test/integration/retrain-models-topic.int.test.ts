@@ -20,7 +20,9 @@ import { uniqueTopic, waitFor } from '../helpers/kafka-topics.js';
 const brokers = inject('kafkaBrokers');
 const KEYS = ['a', 'b', 'c'];
 const closers: (() => Promise<void>)[] = [];
-afterEach(async () => { for (const c of closers.splice(0).reverse()) await c(); });
+afterEach(async () => {
+  for (const c of closers.splice(0).reverse()) await c();
+});
 
 function spec(topic: string) {
   const text = `name: shared
@@ -54,7 +56,11 @@ async function instance(topicName: string) {
   const runner = testRunner(8, 1);
   const registry = await ModelRegistry.open(dir, s.name, runner.model.config);
   const retrainer = await Retrainer.create({
-    pipeline: s.name, live: runner, registry, trainer: new InlineTrainer(), settings: testSettings({ rewarmSteps: 16 }),
+    pipeline: s.name,
+    live: runner,
+    registry,
+    trainer: new InlineTrainer(),
+    settings: testSettings({ rewarmSteps: 16 }),
     publish: (m) => topic.publish(m),
   });
   closers.push(await followModelsTopic(retrainer, topic));

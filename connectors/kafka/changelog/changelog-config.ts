@@ -2,7 +2,11 @@ import { z } from 'zod';
 
 // Pipeline-file schema of the Kafka state changelog (connection shared with the Kafka source).
 
-const topic = z.string().min(1).max(249).regex(/^[a-zA-Z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only');
+const topic = z
+  .string()
+  .min(1)
+  .max(249)
+  .regex(/^[a-zA-Z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only');
 
 export const KafkaChangelogConfig = z
   .object({
@@ -22,7 +26,9 @@ export type KafkaChangelogConfig = z.infer<typeof KafkaChangelogConfig>;
  */
 export const KafkaSourceChangelog = z
   .union([topic, KafkaChangelogConfig.omit({ models_topic: true }).partial({ topic: true }).strict(), z.literal(false)])
-  .describe('Compacted topic of the per-stream state, keyed by stream, co-partitioned with the input ("<group_id>-changelog" when absent); false: none.');
+  .describe(
+    'Compacted topic of the per-stream state, keyed by stream, co-partitioned with the input ("<group_id>-changelog" when absent); false: none.',
+  );
 
 export type KafkaSourceChangelog = z.infer<typeof KafkaSourceChangelog>;
 

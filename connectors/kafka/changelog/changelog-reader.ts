@@ -59,7 +59,10 @@ export async function readToEnd(
   try {
     await new Promise<void>((resolve, reject) => {
       const deadline = setTimeout(
-        () => reject(new TidecastError(`Reading ${topic} ${JSON.stringify(wanted)} did not finish in ${options.timeoutMs} ms.`, 'broker_down', true)),
+        () =>
+          reject(
+            new TidecastError(`Reading ${topic} ${JSON.stringify(wanted)} did not finish in ${options.timeoutMs} ms.`, 'broker_down', true),
+          ),
         options.timeoutMs ?? 120_000,
       );
       consumer.onCrash((error, restarting) => {

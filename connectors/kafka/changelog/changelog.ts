@@ -154,7 +154,9 @@ export class KafkaChangelog {
       this.stats.flushes++;
     } catch (err) {
       this.connected = null;
-      throw new TidecastError(`Changelog write of ${messages.length} states failed: ${(err as Error).message}`, 'broker_down', true, { cause: err });
+      throw new TidecastError(`Changelog write of ${messages.length} states failed: ${(err as Error).message}`, 'broker_down', true, {
+        cause: err,
+      });
     }
   }
 }

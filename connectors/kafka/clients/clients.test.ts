@@ -33,7 +33,10 @@ describe('Kafka client choice', () => {
     expect(platformaticBaseOptions(KafkaConnection.parse({ brokers: ['b:1'] })).tls).toBeUndefined();
     expect(() =>
       platformaticBaseOptions(
-        KafkaConnection.parse({ brokers: ['b:1'], sasl: { mechanism: 'aws', authorization_identity: 'i', access_key_id: 'a', secret_access_key: 's' } }),
+        KafkaConnection.parse({
+          brokers: ['b:1'],
+          sasl: { mechanism: 'aws', authorization_identity: 'i', access_key_id: 'a', secret_access_key: 's' },
+        }),
       ),
     ).toThrow(/kafkajs/);
   });

@@ -4,8 +4,17 @@ import { createKafka, kafkajsRetry, silentLog, type KafkaLog } from '../client.j
 import { fixedAssigner } from '../changelog/changelog-reader.js';
 import type { KafkaConnection } from '../config.js';
 import type {
-  AdminPort, BatchPayload, GroupConsumerOptions, GroupConsumerPort, KafkaClient, NewTopic, OutMessage,
-  PartitionReaderPort, ProducerOptions, ProducerPort, SendOptions,
+  AdminPort,
+  BatchPayload,
+  GroupConsumerOptions,
+  GroupConsumerPort,
+  KafkaClient,
+  NewTopic,
+  OutMessage,
+  PartitionReaderPort,
+  ProducerOptions,
+  ProducerPort,
+  SendOptions,
 } from './port.js';
 
 // The client port on kafkajs: mostly a rename, since the port was cut along kafkajs's shapes.
@@ -91,8 +100,7 @@ export class KafkajsClient implements KafkaClient {
       }
     };
     return {
-      partitionCount: (topic) =>
-        withAdmin(async (a) => (await a.fetchTopicMetadata({ topics: [topic] })).topics[0].partitions.length),
+      partitionCount: (topic) => withAdmin(async (a) => (await a.fetchTopicMetadata({ topics: [topic] })).topics[0].partitions.length),
       topicOffsets: (topic) =>
         withAdmin(async (a) =>
           (await a.fetchTopicOffsets(topic)).map((o) => ({ partition: o.partition, low: Number(o.low), high: Number(o.high) })),

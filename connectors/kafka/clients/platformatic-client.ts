@@ -6,8 +6,17 @@ import { silentLog, type KafkaLog } from '../client.js';
 import type { KafkaConnection } from '../config.js';
 import { PlatformaticGroupConsumer } from './platformatic-group-consumer.js';
 import type {
-  AdminPort, GroupConsumerOptions, GroupConsumerPort, InMessage, KafkaClient, NewTopic, OutMessage,
-  PartitionReaderPort, ProducerOptions, ProducerPort, SendOptions,
+  AdminPort,
+  GroupConsumerOptions,
+  GroupConsumerPort,
+  InMessage,
+  KafkaClient,
+  NewTopic,
+  OutMessage,
+  PartitionReaderPort,
+  ProducerOptions,
+  ProducerPort,
+  SendOptions,
 } from './port.js';
 
 // The client port on @platformatic/kafka (pure TypeScript, callbacks or promises, Node streams for consuming).
@@ -34,7 +43,8 @@ export function platformaticBaseOptions(conn: KafkaConnection): BaseOptions {
   if (conn.tls !== false) base.tls = tlsOptions(conn.tls);
   if (conn.sasl !== undefined) {
     if (conn.sasl.mechanism === 'aws') throw new Error('SASL aws (MSK IAM) needs kafka.client kafkajs.');
-    const mechanism = conn.sasl.mechanism === 'plain' ? 'PLAIN' : conn.sasl.mechanism === 'scram-sha-256' ? 'SCRAM-SHA-256' : 'SCRAM-SHA-512';
+    const mechanism =
+      conn.sasl.mechanism === 'plain' ? 'PLAIN' : conn.sasl.mechanism === 'scram-sha-256' ? 'SCRAM-SHA-256' : 'SCRAM-SHA-512';
     base.sasl = { mechanism, username: conn.sasl.username, password: conn.sasl.password };
   }
   return base;
@@ -151,7 +161,13 @@ export class PlatformaticClient implements KafkaClient {
         stream.on('data', (m) => {
           let list = pending.get(m.partition);
           if (list === undefined) pending.set(m.partition, (list = []));
-          list.push({ offset: String(m.offset), timestamp: String(m.timestamp), key: m.key ?? null, value: m.value ?? null, headers: headersRecord(m.headers) });
+          list.push({
+            offset: String(m.offset),
+            timestamp: String(m.timestamp),
+            key: m.key ?? null,
+            value: m.value ?? null,
+            headers: headersRecord(m.headers),
+          });
           if (!scheduled) {
             scheduled = true;
             process.nextTick(flush);

@@ -162,7 +162,8 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
     this.stream = null;
     this.consumer = null;
     await stream?.close().catch(() => undefined);
-    if (consumer !== null) await closeForced(consumer).catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'Kafka consumer close failed.'));
+    if (consumer !== null)
+      await closeForced(consumer).catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'Kafka consumer close failed.'));
   }
 
   onRebalancing(listener: () => void): void {
@@ -205,7 +206,13 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
     }
     let p = this.pending.get(key);
     if (p === undefined) this.pending.set(key, (p = { topic: m.topic, partition: m.partition, messages: [] }));
-    p.messages.push({ offset: String(m.offset), timestamp: String(m.timestamp), key: m.key ?? null, value: m.value ?? null, headers: headersRecord(m.headers) });
+    p.messages.push({
+      offset: String(m.offset),
+      timestamp: String(m.timestamp),
+      key: m.key ?? null,
+      value: m.value ?? null,
+      headers: headersRecord(m.headers),
+    });
   }
 
   private flush(): void {

@@ -19,7 +19,8 @@ describe('float32 activations', () => {
   const inst = instantiateKernels(1 << 20);
   const xs = inputs();
   const f32 = new Float32Array(inst.buffer);
-  const xAt = inst.heapBase, yAt = inst.heapBase + xs.length * 4;
+  const xAt = inst.heapBase,
+    yAt = inst.heapBase + xs.length * 4;
   f32.set(xs, xAt >> 2);
 
   for (const [name, fn, exact] of [
@@ -35,9 +36,11 @@ describe('float32 activations', () => {
     });
 
     it(`${name}: absolute error below 1e-6, relative below 1e-6 where the value is not tiny`, () => {
-      let maxAbs = 0, maxRel = 0;
+      let maxAbs = 0,
+        maxRel = 0;
       for (const x of xs) {
-        const y = fn(x), e = exact(x);
+        const y = fn(x),
+          e = exact(x);
         maxAbs = Math.max(maxAbs, Math.abs(y - e));
         if (Math.abs(e) > 1e-30 && Math.abs(x) < 80) maxRel = Math.max(maxRel, Math.abs(y - e) / Math.abs(e));
       }

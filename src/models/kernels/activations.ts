@@ -7,10 +7,10 @@ const f = Math.fround;
 
 const EXP_LO = f(-87);
 const EXP_HI = f(87);
-const LOG2E = f(1.44269504088896341);
+const LOG2E = f(Math.LOG2E);
 const LN2_HI = f(0.693359375);
-const LN2_LO = f(-2.12194440e-4);
-const E0 = f(1.9875691500e-4);
+const LN2_LO = f(-2.1219444e-4);
+const E0 = f(1.98756915e-4);
 const E1 = f(1.3981999507e-3);
 const E2 = f(8.3334519073e-3);
 const E3 = f(4.1665795894e-2);
@@ -43,14 +43,14 @@ const TANH_CLAMP = f(7.90531110763549805);
 const A13 = f(-2.76076847742355e-16);
 const A11 = f(2.00018790482477e-13);
 const A9 = f(-8.60467152213735e-11);
-const A7 = f(5.12229709037114e-08);
-const A5 = f(1.48572235717979e-05);
-const A3 = f(6.37261928875436e-04);
-const A1 = f(4.89352455891786e-03);
-const B6 = f(1.19825839466702e-06);
-const B4 = f(1.18534705686654e-04);
-const B2 = f(2.26843463243900e-03);
-const B0 = f(4.89352518554385e-03);
+const A7 = f(5.12229709037114e-8);
+const A5 = f(1.48572235717979e-5);
+const A3 = f(6.37261928875436e-4);
+const A1 = f(4.89352455891786e-3);
+const B6 = f(1.19825839466702e-6);
+const B4 = f(1.18534705686654e-4);
+const B2 = f(2.268434632439e-3);
+const B0 = f(4.89352518554385e-3);
 
 /** Rational 13/6 minimax tanh (the Eigen / XLA / MLAS coefficients), clamped where tanh rounds to ±1. */
 export function tanh32(x: number): number {

@@ -14,26 +14,41 @@ export interface Kernels {
   alloc(length: number): Float32Array;
   /** c[m×n] = beta·c + a[m×k] · b[k×n]. beta is 0 or 1. */
   gemm(
-    m: number, n: number, k: number,
-    a: Float32Array, aOff: number,
-    b: Float32Array, bOff: number,
-    c: Float32Array, cOff: number,
+    m: number,
+    n: number,
+    k: number,
+    a: Float32Array,
+    aOff: number,
+    b: Float32Array,
+    bOff: number,
+    c: Float32Array,
+    cOff: number,
     beta: 0 | 1,
   ): void;
   /** c[m×n] = beta·c + a[k×m]ᵀ · b[k×n] (weight gradients). */
   gemmTransA(
-    m: number, n: number, k: number,
-    a: Float32Array, aOff: number,
-    b: Float32Array, bOff: number,
-    c: Float32Array, cOff: number,
+    m: number,
+    n: number,
+    k: number,
+    a: Float32Array,
+    aOff: number,
+    b: Float32Array,
+    bOff: number,
+    c: Float32Array,
+    cOff: number,
     beta: 0 | 1,
   ): void;
   /** c[m×n] = beta·c + a[m×k] · b[n×k]ᵀ (input gradients). */
   gemmTransB(
-    m: number, n: number, k: number,
-    a: Float32Array, aOff: number,
-    b: Float32Array, bOff: number,
-    c: Float32Array, cOff: number,
+    m: number,
+    n: number,
+    k: number,
+    a: Float32Array,
+    aOff: number,
+    b: Float32Array,
+    bOff: number,
+    c: Float32Array,
+    cOff: number,
     beta: 0 | 1,
   ): void;
   /** out[j] += Σ_r m[r×cols + j] over rows in order (bias gradients). */
@@ -44,10 +59,22 @@ export interface Kernels {
    * (i, f, g, o, act(c_t)), 5·units per row.
    */
   lstmForward(
-    batch: number, units: number, gateAct: ActivationCode, act: ActivationCode,
-    pre: Float32Array, preOff: number, bias: Float32Array, peep: Float32Array | null,
-    cPrev: Float32Array, cPrevOff: number, hOut: Float32Array, hOutOff: number,
-    cOut: Float32Array, cOutOff: number, cache: Float32Array, cacheOff: number,
+    batch: number,
+    units: number,
+    gateAct: ActivationCode,
+    act: ActivationCode,
+    pre: Float32Array,
+    preOff: number,
+    bias: Float32Array,
+    peep: Float32Array | null,
+    cPrev: Float32Array,
+    cPrevOff: number,
+    hOut: Float32Array,
+    hOutOff: number,
+    cOut: Float32Array,
+    cOutOff: number,
+    cache: Float32Array,
+    cacheOff: number,
   ): void;
   /**
    * LSTM backward through one step: from dh_t (dH), the carried dc (dC, batch×units, updated in
@@ -55,41 +82,97 @@ export interface Kernels {
    * (batch×4·units) and adds the peephole gradients into peepGrad when given.
    */
   lstmBackward(
-    batch: number, units: number, gateAct: ActivationCode, act: ActivationCode,
-    cache: Float32Array, cacheOff: number, c: Float32Array, cPrevOff: number, cOff: number,
-    dH: Float32Array, dHOff: number, dC: Float32Array, dA: Float32Array, dAOff: number,
-    peep: Float32Array | null, peepGrad: Float32Array | null,
+    batch: number,
+    units: number,
+    gateAct: ActivationCode,
+    act: ActivationCode,
+    cache: Float32Array,
+    cacheOff: number,
+    c: Float32Array,
+    cPrevOff: number,
+    cOff: number,
+    dH: Float32Array,
+    dHOff: number,
+    dC: Float32Array,
+    dA: Float32Array,
+    dAOff: number,
+    peep: Float32Array | null,
+    peepGrad: Float32Array | null,
   ): void;
   /** GRU (reset-after) gate math of one step: pre = x·W, rec = h·U; bias [2×3·units]. Cache rows z, r, n, rh. */
   gruForward(
-    batch: number, units: number, gateAct: ActivationCode, act: ActivationCode,
-    pre: Float32Array, preOff: number, rec: Float32Array, bias: Float32Array,
-    hPrev: Float32Array, hPrevOff: number, hOut: Float32Array, hOutOff: number,
-    cache: Float32Array, cacheOff: number,
+    batch: number,
+    units: number,
+    gateAct: ActivationCode,
+    act: ActivationCode,
+    pre: Float32Array,
+    preOff: number,
+    rec: Float32Array,
+    bias: Float32Array,
+    hPrev: Float32Array,
+    hPrevOff: number,
+    hOut: Float32Array,
+    hOutOff: number,
+    cache: Float32Array,
+    cacheOff: number,
   ): void;
   /**
    * GRU (reset-after) backward through one step: writes dA (x-side) and dAr (recurrent side), both
    * batch×3·units, and when dHPrevOff ≥ 0 adds dh·z into dH at dHPrevOff (the direct path to h_{t-1}).
    */
   gruBackward(
-    batch: number, units: number, gateAct: ActivationCode, act: ActivationCode,
-    cache: Float32Array, cacheOff: number, hPrev: Float32Array, hPrevOff: number,
-    dH: Float32Array, dHOff: number, dHPrevOff: number,
-    dA: Float32Array, dAr: Float32Array, dAOff: number,
+    batch: number,
+    units: number,
+    gateAct: ActivationCode,
+    act: ActivationCode,
+    cache: Float32Array,
+    cacheOff: number,
+    hPrev: Float32Array,
+    hPrevOff: number,
+    dH: Float32Array,
+    dHOff: number,
+    dHPrevOff: number,
+    dA: Float32Array,
+    dAr: Float32Array,
+    dAOff: number,
   ): void;
   /** Elman step: h = act(pre + bias) into hOut and cache (pre holds x·W + h·U). */
   elmanForward(
-    batch: number, units: number, act: ActivationCode,
-    pre: Float32Array, preOff: number, bias: Float32Array,
-    hOut: Float32Array, hOutOff: number, cache: Float32Array, cacheOff: number,
+    batch: number,
+    units: number,
+    act: ActivationCode,
+    pre: Float32Array,
+    preOff: number,
+    bias: Float32Array,
+    hOut: Float32Array,
+    hOutOff: number,
+    cache: Float32Array,
+    cacheOff: number,
   ): void;
   /** dA = dH ⊙ act'(h) over n elements, act' written in terms of h = cache. */
-  elmanBackward(n: number, act: ActivationCode, dH: Float32Array, dHOff: number, cache: Float32Array, cacheOff: number,
-    dA: Float32Array, dAOff: number): void;
+  elmanBackward(
+    n: number,
+    act: ActivationCode,
+    dH: Float32Array,
+    dHOff: number,
+    cache: Float32Array,
+    cacheOff: number,
+    dA: Float32Array,
+    dAOff: number,
+  ): void;
   /**
    * Adam over n parameters in float32: m = β1·m + (1-β1)·g; v = β2·v + ((1-β2)·g)·g;
    * data -= (lrT·m) / (√v + ε). lrT folds in the bias corrections.
    */
-  adam(n: number, data: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array,
-    lrT: number, beta1: number, beta2: number, epsilon: number): void;
+  adam(
+    n: number,
+    data: Float32Array,
+    grad: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    lrT: number,
+    beta1: number,
+    beta2: number,
+    epsilon: number,
+  ): void;
 }

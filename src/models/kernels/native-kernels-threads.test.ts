@@ -9,7 +9,12 @@ import { firstBitDifference, randomFloats, seededRandom } from './test-random.js
 // products of growing sizes concurrently; every result must equal the portable one.
 
 const ADDON = new URL('../../../native/build/kernels-addon.node', import.meta.url).pathname;
-const SIZES: Array<[number, number, number]> = [[8, 16, 32], [16, 64, 256], [32, 200, 300], [64, 256, 512]];
+const SIZES: Array<[number, number, number]> = [
+  [8, 16, 32],
+  [16, 64, 256],
+  [32, 200, 300],
+  [64, 256, 512],
+];
 
 // Plain JS so the worker needs no TS loader: same xorshift as test-random.ts.
 const WORKER = `
@@ -32,7 +37,8 @@ parentPort.postMessage(out);
 function expected(seed: number): Float32Array[] {
   return SIZES.map(([m, n, k]) => {
     const r = seededRandom(m * 1000 + n + seed);
-    const a = randomFloats(r, m * k), b = randomFloats(r, n * k);
+    const a = randomFloats(r, m * k),
+      b = randomFloats(r, n * k);
     const c = new Float32Array(m * n);
     portableKernels.gemmTransB(m, n, k, a, 0, b, 0, c, 0, 0);
     return c;
@@ -42,26 +48,37 @@ function expected(seed: number): Float32Array[] {
 describe.skipIf(nativeKernels() === null)('native kernels across threads', () => {
   it('gives the portable bits in two workers and the main thread at once', async () => {
     const k = nativeKernels()!;
-    const run = (seed: number) => new Promise<Float32Array[]>((resolve, reject) => {
-      const w = new Worker(WORKER, { eval: true, workerData: { addon: ADDON, sizes: SIZES, reps: 40, seed } });
-      w.once('message', (m: Float32Array[]) => { resolve(m); void w.terminate(); });
-      w.once('error', reject);
-    });
+    const run = (seed: number) =>
+      new Promise<Float32Array[]>((resolve, reject) => {
+        const w = new Worker(WORKER, { eval: true, workerData: { addon: ADDON, sizes: SIZES, reps: 40, seed } });
+        w.once('message', (m: Float32Array[]) => {
+          resolve(m);
+          void w.terminate();
+        });
+        w.once('error', reject);
+      });
     const pending = [run(1), run(2)];
     const main: Float32Array[] = [];
     for (let rep = 0; rep < 40; rep++) {
       SIZES.forEach(([m, n, kk], i) => {
         const r = seededRandom(m * 1000 + n + 3);
-        const a = randomFloats(r, m * kk), b = randomFloats(r, n * kk);
+        const a = randomFloats(r, m * kk),
+          b = randomFloats(r, n * kk);
         const c = new Float32Array(m * n);
         k.gemmTransB(m, n, kk, a, 0, b, 0, c, 0, 0);
         main[i] = c;
       });
     }
     const [w1, w2] = await Promise.all(pending);
-    for (const [got, seed] of [[w1, 1], [w2, 2], [main, 3]] as const) {
+    for (const [got, seed] of [
+      [w1, 1],
+      [w2, 2],
+      [main, 3],
+    ] as const) {
       const want = expected(seed);
-      got.forEach((c, i) => expect(firstBitDifference(c, want[i]), `seed ${seed} size ${i}`).toBe(-1));
+      got.forEach((c, i) => {
+        expect(firstBitDifference(c, want[i]), `seed ${seed} size ${i}`).toBe(-1);
+      });
     }
   });
 });

@@ -15,10 +15,18 @@ import { firstBitDifference, randomFloats, seededRandom } from './test-random.js
 
 const native = nativeKernels();
 
-type Case = { name: string; config: Omit<ModelConfig, 'inputSize' | 'layers' | 'horizon' | 'outputSize' | 'seed' | 'units'>; loss: LossName };
+type Case = {
+  name: string;
+  config: Omit<ModelConfig, 'inputSize' | 'layers' | 'horizon' | 'outputSize' | 'seed' | 'units'>;
+  loss: LossName;
+};
 const CASES: Case[] = [
   { name: 'lstm', config: { kind: 'lstm' }, loss: 'mse' },
-  { name: 'lstm-peephole, hard sigmoid, gaussian nll', config: { kind: 'lstm-peephole', recurrentActivation: 'hard_sigmoid' }, loss: 'gaussian-nll' },
+  {
+    name: 'lstm-peephole, hard sigmoid, gaussian nll',
+    config: { kind: 'lstm-peephole', recurrentActivation: 'hard_sigmoid' },
+    loss: 'gaussian-nll',
+  },
   { name: 'lstm relu with dropout', config: { kind: 'lstm', activation: 'relu', dropout: 0.25 }, loss: 'mse' },
   { name: 'gru reset-after', config: { kind: 'gru' }, loss: 'mse' },
   { name: 'gru reset-before', config: { kind: 'gru', resetAfter: false }, loss: 'gaussian-nll' },
@@ -30,11 +38,21 @@ function trainedParams(kernels: Kernels, c: Case): { params: Float32Array[]; nor
   const config: ModelConfig = { ...c.config, inputSize: 3, units: [17, 6], layers: 2, horizon: 2, outputSize: 1, seed: 4 };
   const model = new StackedModel(config, kernels);
   initialiseWeights(model);
-  const trainer = new TbpttTrainer(model, {
-    k1: 4, k2: 6, loss: c.loss, optimiser: new Adam({ learningRate: 0.01 }), clipNorm: 0.5, seed: 9,
-  }, 5);
+  const trainer = new TbpttTrainer(
+    model,
+    {
+      k1: 4,
+      k2: 6,
+      loss: c.loss,
+      optimiser: new Adam({ learningRate: 0.01 }),
+      clipNorm: 0.5,
+      seed: 9,
+    },
+    5,
+  );
   const rand = seededRandom(21);
-  const steps = 16, batch = 5;
+  const steps = 16,
+    batch = 5;
   const data = { steps, batch, inputs: randomFloats(rand, steps * batch * 3), targets: randomFloats(rand, steps * batch * 2) };
   const norms: number[] = [];
   for (let epoch = 0; epoch < 3; epoch++) norms.push(...trainer.train(data).gradNorms);
@@ -48,7 +66,9 @@ describe.skipIf(native === null)('native kernels under the model core trainer', 
       const actual = trainedParams(native as Kernels, c);
       expect(actual.norms).toEqual(expected.norms);
       expect(actual.params.length).toBe(expected.params.length);
-      actual.params.forEach((a, i) => expect(firstBitDifference(a, expected.params[i]), `param ${i}`).toBe(-1));
+      actual.params.forEach((a, i) => {
+        expect(firstBitDifference(a, expected.params[i]), `param ${i}`).toBe(-1);
+      });
       const initial = new StackedModel({ ...c.config, inputSize: 3, units: [17, 6], layers: 2, horizon: 2, outputSize: 1, seed: 4 });
       initialiseWeights(initial);
       expect(firstBitDifference(initial.params()[0].data, expected.params[0])).not.toBe(-1); // training moved the weights

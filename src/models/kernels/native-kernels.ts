@@ -9,8 +9,17 @@ import { requireNativeAddon } from './native-addon.js';
 
 type KernelOps = Omit<Kernels, 'name' | 'alloc'>;
 const OPS: readonly (keyof KernelOps)[] = [
-  'gemm', 'gemmTransA', 'gemmTransB', 'addColumnSums', 'lstmForward', 'lstmBackward',
-  'gruForward', 'gruBackward', 'elmanForward', 'elmanBackward', 'adam',
+  'gemm',
+  'gemmTransA',
+  'gemmTransB',
+  'addColumnSums',
+  'lstmForward',
+  'lstmBackward',
+  'gruForward',
+  'gruBackward',
+  'elmanForward',
+  'elmanBackward',
+  'adam',
 ];
 
 let loaded: Kernels | null | undefined;

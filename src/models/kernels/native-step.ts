@@ -6,8 +6,15 @@ import { requireNativeAddon } from './native-addon.js';
 // (other platform or ABI), or TIDECAST_NATIVE=0 turns it off: the WASM engine then serves.
 
 /** step(memory, planOffset, count, slots, x, state, out); RangeError/TypeError on bad arguments. */
-export type NativeStepFn = (memory: ArrayBuffer, plan: number, count: number, slots: Int32Array, x: Float32Array,
-  state: Float32Array, out: Float32Array) => void;
+export type NativeStepFn = (
+  memory: ArrayBuffer,
+  plan: number,
+  count: number,
+  slots: Int32Array,
+  x: Float32Array,
+  state: Float32Array,
+  out: Float32Array,
+) => void;
 
 export interface NativeStepAddon {
   /** The best engine on this CPU (see isa). */
@@ -30,7 +37,13 @@ export function nativeStep(): NativeStepAddon | null {
   loaded = null;
   if (process.env.TIDECAST_NATIVE === '0') return loaded;
   const addon = requireNativeAddon('step-addon') as Partial<NativeStepAddon> | null;
-  if (addon !== null && typeof addon.step === 'function' && typeof addon.stepSse === 'function' && typeof addon.peakGflops === 'function' && (addon.isa === 'avx512' || addon.isa === 'sse4.1')) {
+  if (
+    addon !== null &&
+    typeof addon.step === 'function' &&
+    typeof addon.stepSse === 'function' &&
+    typeof addon.peakGflops === 'function' &&
+    (addon.isa === 'avx512' || addon.isa === 'sse4.1')
+  ) {
     loaded = addon as NativeStepAddon;
   }
   return loaded;

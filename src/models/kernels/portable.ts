@@ -1,6 +1,13 @@
 import type { Kernels } from './kernels.js';
 import {
-  adam, addColumnSums, elmanBackward, elmanForward, gruBackward, gruForward, lstmBackward, lstmForward,
+  adam,
+  addColumnSums,
+  elmanBackward,
+  elmanForward,
+  gruBackward,
+  gruForward,
+  lstmBackward,
+  lstmForward,
 } from './portable-pointwise.js';
 
 // The reference backend: plain loops over Float32Arrays. Faster backends keep results identical,
@@ -19,10 +26,17 @@ function accRow(n: number): Float32Array {
 
 /** c = beta·c + A·b where A[i, p] = a[aOff + i·rowStride + p·colStride]: covers a and aᵀ alike. */
 function gemmStrided(
-  m: number, n: number, k: number,
-  a: Float32Array, aOff: number, rowStride: number, colStride: number,
-  b: Float32Array, bOff: number,
-  c: Float32Array, cOff: number,
+  m: number,
+  n: number,
+  k: number,
+  a: Float32Array,
+  aOff: number,
+  rowStride: number,
+  colStride: number,
+  b: Float32Array,
+  bOff: number,
+  c: Float32Array,
+  cOff: number,
   beta: 0 | 1,
 ): void {
   const s = accRow(n);
@@ -42,10 +56,15 @@ function gemmStrided(
 }
 
 function gemm(
-  m: number, n: number, k: number,
-  a: Float32Array, aOff: number,
-  b: Float32Array, bOff: number,
-  c: Float32Array, cOff: number,
+  m: number,
+  n: number,
+  k: number,
+  a: Float32Array,
+  aOff: number,
+  b: Float32Array,
+  bOff: number,
+  c: Float32Array,
+  cOff: number,
   beta: 0 | 1,
 ): void {
   gemmStrided(m, n, k, a, aOff, k, 1, b, bOff, c, cOff, beta);
@@ -53,20 +72,30 @@ function gemm(
 
 /** a is [k×m]: A[i, p] = a[p·m + i]. */
 function gemmTransA(
-  m: number, n: number, k: number,
-  a: Float32Array, aOff: number,
-  b: Float32Array, bOff: number,
-  c: Float32Array, cOff: number,
+  m: number,
+  n: number,
+  k: number,
+  a: Float32Array,
+  aOff: number,
+  b: Float32Array,
+  bOff: number,
+  c: Float32Array,
+  cOff: number,
   beta: 0 | 1,
 ): void {
   gemmStrided(m, n, k, a, aOff, 1, m, b, bOff, c, cOff, beta);
 }
 
 function gemmTransB(
-  m: number, n: number, k: number,
-  a: Float32Array, aOff: number,
-  b: Float32Array, bOff: number,
-  c: Float32Array, cOff: number,
+  m: number,
+  n: number,
+  k: number,
+  a: Float32Array,
+  aOff: number,
+  b: Float32Array,
+  bOff: number,
+  c: Float32Array,
+  cOff: number,
   beta: 0 | 1,
 ): void {
   for (let i = 0; i < m; i++) {

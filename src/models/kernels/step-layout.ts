@@ -90,18 +90,27 @@ function layerPlan(spec: FastStepSpec, l: number, input: number, stateOffset: nu
   need(w.recurrentKernel.length === u * g * u, `layer ${l} recurrentKernel must be [${u}, ${g * u}]`);
   const biasLen = spec.kind === 'gru' && after ? 2 * g * u : g * u;
   need(w.bias.length === biasLen, `layer ${l} bias must have ${biasLen} floats, got ${w.bias.length}`);
-  const peephole = spec.kind === 'lstm-peephole' ? w.peephole ?? null : null;
-  need(spec.kind !== 'lstm-peephole' || (peephole !== null && peephole.length === 3 * u),
-    `layer ${l} peephole must be [3, ${u}]`);
+  const peephole = spec.kind === 'lstm-peephole' ? (w.peephole ?? null) : null;
+  need(spec.kind !== 'lstm-peephole' || (peephole !== null && peephole.length === 3 * u), `layer ${l} peephole must be [3, ${u}]`);
   if (spec.kind !== 'gru') {
     const g1 = { k: input + u, n: g * u, w: stack(w.kernel, w.recurrentKernel), bias: Float32Array.from(w.bias) };
     return { input, units: u, stateOffset, g1, g2: null, g3: null, peephole: peephole && Float32Array.from(peephole) };
   }
   const zrBias = new Float32Array(2 * u);
   for (let j = 0; j < 2 * u; j++) zrBias[j] = after ? Math.fround(w.bias[j] + w.bias[3 * u + j]) : w.bias[j];
-  const g1 = { k: input + u, n: 2 * u, w: stack(columns(w.kernel, input, 3 * u, 0, 2 * u), columns(w.recurrentKernel, u, 3 * u, 0, 2 * u)), bias: zrBias };
+  const g1 = {
+    k: input + u,
+    n: 2 * u,
+    w: stack(columns(w.kernel, input, 3 * u, 0, 2 * u), columns(w.recurrentKernel, u, 3 * u, 0, 2 * u)),
+    bias: zrBias,
+  };
   const g2 = { k: input, n: u, w: columns(w.kernel, input, 3 * u, 2 * u, u), bias: w.bias.slice(2 * u, 3 * u) };
-  const g3 = { k: u, n: u, w: columns(w.recurrentKernel, u, 3 * u, 2 * u, u), bias: after ? w.bias.slice(5 * u, 6 * u) : new Float32Array(u) };
+  const g3 = {
+    k: u,
+    n: u,
+    w: columns(w.recurrentKernel, u, 3 * u, 2 * u, u),
+    bias: after ? w.bias.slice(5 * u, 6 * u) : new Float32Array(u),
+  };
   return { input, units: u, stateOffset, g1, g2, g3, peephole: null };
 }
 
@@ -124,8 +133,12 @@ export function planStep(spec: FastStepSpec): StepPlan {
   const outputSize = head ? head.bias.length : 0;
   need(!head || head.kernel.length === input * outputSize, `head kernel must be [${input}, ${outputSize}]`);
   return {
-    kind: spec.kind, resetAfter: spec.resetAfter ?? true, inputSize: spec.inputSize, outputSize,
-    stateSize: offset, layers,
+    kind: spec.kind,
+    resetAfter: spec.resetAfter ?? true,
+    inputSize: spec.inputSize,
+    outputSize,
+    stateSize: offset,
+    layers,
     headW: head ? Float32Array.from(head.kernel) : new Float32Array(0),
     headB: head ? Float32Array.from(head.bias) : new Float32Array(0),
   };
@@ -148,8 +161,14 @@ export interface FastStepper {
 }
 
 /** Argument checks shared by both steppers (bad calls are programming errors: RangeError). */
-export function checkStepArgs(s: FastStepper, slots: Int32Array, count: number, inputs: Float32Array,
-  arena: Float32Array, out: Float32Array): void {
+export function checkStepArgs(
+  s: FastStepper,
+  slots: Int32Array,
+  count: number,
+  inputs: Float32Array,
+  arena: Float32Array,
+  out: Float32Array,
+): void {
   if (!(count >= 0 && count <= s.maxBatch && count <= slots.length)) {
     throw new RangeError(`count ${count} must be within 0..min(maxBatch ${s.maxBatch}, slots ${slots.length}).`);
   }

@@ -25,8 +25,7 @@ const UNITS = [[64], [17, 40], [9, 33, 16]];
 const BATCHES = [1, 3, 17, 64, 1000];
 const ENGINES: StepEngine[] = addon?.isa === 'avx512' ? ['native', 'native-sse'] : ['native'];
 
-const label = (kind: FastCellKind, resetAfter: boolean): string =>
-  kind === 'gru' ? `gru reset_${resetAfter ? 'after' : 'before'}` : kind;
+const label = (kind: FastCellKind, resetAfter: boolean): string => (kind === 'gru' ? `gru reset_${resetAfter ? 'after' : 'before'}` : kind);
 
 /** Distinct slots of an arena with `slotsInArena` rows, in a shuffled order that changes per call. */
 function shuffledSlots(rand: () => number, count: number, slotsInArena: number): Int32Array {
@@ -43,9 +42,11 @@ describe.skipIf(addon === null)(`native fused stepper (${addon?.isa ?? 'not buil
     for (const units of UNITS) {
       it(`${label(kind, resetAfter)} ${units.join('×')} equals the portable stepper bit for bit for B in ${BATCHES.join(', ')}`, () => {
         const rand = seededRandom(units.length * 101 + units[0] * 7 + kind.length + (resetAfter ? 0 : 3));
-        const inputSize = 5, outputs = [10, 1, 3][units.length - 1]; // head: per-row form above 8 outputs
+        const inputSize = 5,
+          outputs = [10, 1, 3][units.length - 1]; // head: per-row form above 8 outputs
         const spec = randomSpec(rand, kind, inputSize, units, outputs, resetAfter);
-        const maxBatch = 1000, slotsInArena = 1200;
+        const maxBatch = 1000,
+          slotsInArena = 1200;
         const portable = createPortableStepper(spec, maxBatch);
         const engines = ENGINES.map((engine) => createWasmStepper(spec, maxBatch, { engine }));
         const refArena = randomFloats(rand, slotsInArena * portable.stateSize);
@@ -81,7 +82,8 @@ describe.skipIf(addon === null)(`native fused stepper (${addon?.isa ?? 'not buil
     const s = createWasmStepper(spec, 4, { engine: 'native' });
     const arena = new Float32Array(5 * s.stateSize);
     const before = arena.slice();
-    const x = new Float32Array(12), out = new Float32Array(8);
+    const x = new Float32Array(12),
+      out = new Float32Array(8);
     expect(() => s.step(Int32Array.of(0, 5), 2, x, arena, out)).toThrow(RangeError);
     expect(() => s.step(Int32Array.of(0, 1), 2, x, arena, new Float32Array(3))).toThrow(RangeError);
     const raw = addon!.step;

@@ -9,12 +9,17 @@ import { randomSpec } from './test-specs.js';
 // (cpu backend, float32) with the same Keras-layout weights. tfjs has no GRU reset_after and no
 // peephole LSTM; those two go against a float64 transcription of the Keras equations instead.
 
-const T = 100, B = 3, IN = 5, OUT = 2, UNITS = [16, 12];
+const T = 100,
+  B = 3,
+  IN = 5,
+  OUT = 2,
+  UNITS = [16, 12];
 
 function runStepper(s: FastStepper & { arena: Float32Array }, x: Float32Array): Float32Array {
   const y = new Float32Array(B * T * OUT);
   const slots = Int32Array.from({ length: B }, (_, i) => i);
-  const xt = new Float32Array(B * IN), out = new Float32Array(B * OUT);
+  const xt = new Float32Array(B * IN),
+    out = new Float32Array(B * OUT);
   for (let t = 0; t < T; t++) {
     for (let b = 0; b < B; b++) for (let i = 0; i < IN; i++) xt[b * IN + i] = x[(b * T + t) * IN + i];
     s.step(slots, B, xt, s.arena, out);
@@ -27,9 +32,12 @@ function tfjsModel(spec: FastStepSpec): tf.LayersModel {
   const m = tf.sequential();
   spec.layers.forEach((l, i) => {
     const common = { units: l.units, returnSequences: true, ...(i === 0 ? { inputShape: [T, IN] } : {}) };
-    const layer = spec.kind === 'lstm' ? tf.layers.lstm({ ...common, recurrentActivation: 'sigmoid' })
-      : spec.kind === 'gru' ? tf.layers.gru({ ...common, recurrentActivation: 'sigmoid' })
-        : tf.layers.simpleRNN(common);
+    const layer =
+      spec.kind === 'lstm'
+        ? tf.layers.lstm({ ...common, recurrentActivation: 'sigmoid' })
+        : spec.kind === 'gru'
+          ? tf.layers.gru({ ...common, recurrentActivation: 'sigmoid' })
+          : tf.layers.simpleRNN(common);
     m.add(layer);
   });
   m.add(tf.layers.dense({ units: OUT }));
@@ -54,8 +62,11 @@ function float64Reference(spec: FastStepSpec, x: Float32Array, b: number, y: Flo
   for (let t = 0; t < T; t++) {
     let input: ArrayLike<number> = x.subarray((b * T + t) * IN, (b * T + t + 1) * IN);
     spec.layers.forEach((l, li) => {
-      const u = l.units, n = input.length, G = spec.kind === 'gru' ? 3 : 4;
-      const xw = new Float64Array(G * u), hr = new Float64Array(G * u);
+      const u = l.units,
+        n = input.length,
+        G = spec.kind === 'gru' ? 3 : 4;
+      const xw = new Float64Array(G * u),
+        hr = new Float64Array(G * u);
       for (let j = 0; j < G * u; j++) {
         for (let p = 0; p < n; p++) xw[j] += input[p] * l.kernel[p * G * u + j];
         for (let p = 0; p < u; p++) hr[j] += st[li].h[p] * l.recurrentKernel[p * G * u + j];
@@ -71,7 +82,8 @@ function float64Reference(spec: FastStepSpec, x: Float32Array, b: number, y: Flo
         } else {
           const p = l.peephole!;
           const a = (g: number): number => xw[g * u + j] + hr[g * u + j] + l.bias[g * u + j];
-          const i = sig(a(0) + p[j] * c[j]), f = sig(a(1) + p[u + j] * c[j]);
+          const i = sig(a(0) + p[j] * c[j]),
+            f = sig(a(1) + p[u + j] * c[j]);
           c[j] = f * c[j] + i * Math.tanh(a(2));
           hn[j] = sig(a(3) + p[2 * u + j] * c[j]) * Math.tanh(c[j]);
         }
@@ -94,7 +106,9 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 describe('fused stepper parity with tfjs layers over 100 steps', () => {
-  beforeAll(async () => { await tf.setBackend('cpu'); });
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
 
   for (const kind of ['lstm', 'gru', 'rnn'] as FastCellKind[]) {
     it(`${kind}${kind === 'gru' ? ' reset_before' : ''}: 2 layers + dense head within 1e-5 of tfjs`, () => {

@@ -59,7 +59,10 @@ class PortableStepper implements FastStepper {
       for (let l = 0; l < plan.layers.length; l++) {
         const L = plan.layers[l];
         if (l === 0) for (let p = 0; p < L.input; p++) a[p] = inputs[r * plan.inputSize + p];
-        else { const prev = row + plan.layers[l - 1].stateOffset; for (let p = 0; p < L.input; p++) a[p] = arena[prev + p]; }
+        else {
+          const prev = row + plan.layers[l - 1].stateOffset;
+          for (let p = 0; p < L.input; p++) a[p] = arena[prev + p];
+        }
         for (let p = 0; p < L.units; p++) a[L.input + p] = arena[row + L.stateOffset + p];
         this.layer(l, row + L.stateOffset, arena);
       }
@@ -80,9 +83,16 @@ class PortableStepper implements FastStepper {
       const pp = L.peephole;
       for (let j = 0; j < u; j++) {
         const c = arena[h + u + j];
-        let zi = g1[j], zf = g1[u + j], zo = g1[3 * u + j];
-        if (pp) { zi = f(zi + f(pp[j] * c)); zf = f(zf + f(pp[u + j] * c)); }
-        const i = sigmoid32(zi), fg = sigmoid32(zf), g = tanh32(g1[2 * u + j]);
+        let zi = g1[j],
+          zf = g1[u + j],
+          zo = g1[3 * u + j];
+        if (pp) {
+          zi = f(zi + f(pp[j] * c));
+          zf = f(zf + f(pp[u + j] * c));
+        }
+        const i = sigmoid32(zi),
+          fg = sigmoid32(zf),
+          g = tanh32(g1[2 * u + j]);
         const cn = f(f(fg * c) + f(i * g));
         if (pp) zo = f(zo + f(pp[2 * u + j] * cn));
         arena[h + u + j] = cn;
@@ -94,14 +104,18 @@ class PortableStepper implements FastStepper {
     if (plan.resetAfter) {
       gateRow(L.g3!, a, L.input, g3, true);
       for (let j = 0; j < u; j++) {
-        const z = sigmoid32(g1[j]), r = sigmoid32(g1[u + j]);
+        const z = sigmoid32(g1[j]),
+          r = sigmoid32(g1[u + j]);
         const hh = tanh32(f(g2[j] + f(r * g3[j])));
         arena[h + j] = f(f(z * arena[h + j]) + f(f(1 - z) * hh));
       }
       return;
     }
     const a3 = this.a3;
-    for (let j = 0; j < u; j++) { g1[j] = sigmoid32(g1[j]); a3[j] = f(sigmoid32(g1[u + j]) * arena[h + j]); }
+    for (let j = 0; j < u; j++) {
+      g1[j] = sigmoid32(g1[j]);
+      a3[j] = f(sigmoid32(g1[u + j]) * arena[h + j]);
+    }
     gateRow(L.g3!, a3, 0, g3, false);
     for (let j = 0; j < u; j++) {
       const hh = tanh32(f(g2[j] + g3[j]));

@@ -22,13 +22,16 @@ describe('wasm fused stepper', () => {
     it(`${kind}${kind === 'gru' ? ` reset_${resetAfter ? 'after' : 'before'}` : ''} equals the portable stepper bit for bit`, () => {
       const rand = seededRandom(units[0] * 31 + units[1]);
       const spec = randomSpec(rand, kind, 5, units, 3, resetAfter);
-      const slotsInArena = 80, maxBatch = 45;
+      const slotsInArena = 80,
+        maxBatch = 45;
       const portable = createPortableStepper(spec, maxBatch);
       const wasm = createWasmStepper(spec, maxBatch, { arenaSlots: slotsInArena, chunkRows: 8 });
       const plainArena = randomFloats(rand, slotsInArena * portable.stateSize);
       const refArena = plainArena.slice();
       wasm.arena.set(plainArena);
-      const outRef = new Float32Array(maxBatch * 3), outOwn = outRef.slice(), outPlain = outRef.slice();
+      const outRef = new Float32Array(maxBatch * 3),
+        outOwn = outRef.slice(),
+        outPlain = outRef.slice();
       // Batches of varying size (chunk tails, row tails of the 4-row micro-kernel), distinct slots.
       for (const [t, count] of [1, 45, 13, 4, 30].entries()) {
         const slots = Int32Array.from({ length: count }, (_, i) => (i * 17 + t * 3) % slotsInArena);
@@ -55,7 +58,8 @@ describe('wasm fused stepper', () => {
       expect(native.engine).toBe('native');
       wasm.arena.set(randomFloats(rand, wasm.arena.length));
       native.arena.set(wasm.arena);
-      const a = new Float32Array(80), b = new Float32Array(80);
+      const a = new Float32Array(80),
+        b = new Float32Array(80);
       for (const count of [40, 7, 1]) {
         const slots = Int32Array.from({ length: count }, (_, i) => (i * 11 + count) % 50);
         const x = randomFloats(rand, count * 6, 2);
@@ -70,7 +74,8 @@ describe('wasm fused stepper', () => {
   it('rejects bad calls with RangeError instead of touching memory out of bounds', () => {
     const spec = randomSpec(seededRandom(1), 'lstm', 3, [4], 1);
     const s = createWasmStepper(spec, 4, { arenaSlots: 10 });
-    const x = new Float32Array(12), out = new Float32Array(4);
+    const x = new Float32Array(12),
+      out = new Float32Array(4);
     expect(() => s.step(Int32Array.of(0, 10), 2, x, s.arena, out)).toThrow(RangeError);
     expect(() => s.step(Int32Array.of(0, -1), 2, x, s.arena, out)).toThrow(RangeError);
     expect(() => s.step(new Int32Array(5), 5, new Float32Array(15), s.arena, new Float32Array(5))).toThrow(RangeError);

@@ -109,8 +109,16 @@ class WasmStepper implements WasmFastStepper {
   private readonly outBuf: Float32Array;
   private readonly gather: Float32Array;
 
-  constructor(plan: StepPlan, maxBatch: number, arenaSlots: number, chunk: number, native: NativeStepFn | null,
-    engine: StepEngine, isa: string, nr: number) {
+  constructor(
+    plan: StepPlan,
+    maxBatch: number,
+    arenaSlots: number,
+    chunk: number,
+    native: NativeStepFn | null,
+    engine: StepEngine,
+    isa: string,
+    nr: number,
+  ) {
     this.nr = nr;
     this.stateSize = plan.stateSize;
     this.inputSize = plan.inputSize;
@@ -145,8 +153,17 @@ class WasmStepper implements WasmFastStepper {
     const headB = heap.floats(pad8(plan.outputSize) + NR);
     headB.set(plan.headB);
     const kind = plan.kind === 'gru' && !plan.resetAfter ? 4 : KIND[plan.kind];
-    rec.set([kind, plan.layers.length, plan.inputSize, plan.outputSize, plan.stateSize,
-      headW.byteOffset, headB.byteOffset, heap.floats(chunk * last.units).byteOffset, chunk]);
+    rec.set([
+      kind,
+      plan.layers.length,
+      plan.inputSize,
+      plan.outputSize,
+      plan.stateSize,
+      headW.byteOffset,
+      headB.byteOffset,
+      heap.floats(chunk * last.units).byteOffset,
+      chunk,
+    ]);
     const gemm = (g: GateGemm | null, at: number, L: Int32Array): void => {
       if (g === null) return;
       const np = padTo(g.n, this.nr);
@@ -167,7 +184,11 @@ class WasmStepper implements WasmFastStepper {
       L[3] = heap.floats(chunk * (p.input + p.units)).byteOffset;
       L[4] = p.input + p.units;
       gemm(p.g1, 5, L);
-      if (p.peephole) { const pp = heap.floats(3 * p.units); pp.set(p.peephole); L[9] = pp.byteOffset; }
+      if (p.peephole) {
+        const pp = heap.floats(3 * p.units);
+        pp.set(p.peephole);
+        L[9] = pp.byteOffset;
+      }
       // W2, N2, b2, G2 at 10..13; W3, N3, b3, G3 at 14..17.
       gemm(p.g2, 10, L);
       gemm(p.g3, 14, L);

@@ -5,8 +5,15 @@ import { randomFloats } from './test-random.js';
 
 const GATES: Record<FastCellKind, number> = { rnn: 1, lstm: 4, 'lstm-peephole': 4, gru: 3 };
 
-export function randomSpec(rand: () => number, kind: FastCellKind, inputSize: number, units: readonly number[],
-  outputs: number, resetAfter = true, scale = 0.5): FastStepSpec {
+export function randomSpec(
+  rand: () => number,
+  kind: FastCellKind,
+  inputSize: number,
+  units: readonly number[],
+  outputs: number,
+  resetAfter = true,
+  scale = 0.5,
+): FastStepSpec {
   const g = GATES[kind];
   let input = inputSize;
   const layers = units.map((u) => {
@@ -20,8 +27,6 @@ export function randomSpec(rand: () => number, kind: FastCellKind, inputSize: nu
     input = u;
     return layer;
   });
-  const head = outputs > 0
-    ? { kernel: randomFloats(rand, input * outputs, scale), bias: randomFloats(rand, outputs, scale) }
-    : undefined;
+  const head = outputs > 0 ? { kernel: randomFloats(rand, input * outputs, scale), bias: randomFloats(rand, outputs, scale) } : undefined;
   return { kind, inputSize, resetAfter, layers, head };
 }

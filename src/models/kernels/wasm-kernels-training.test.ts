@@ -16,7 +16,8 @@ function trainedParams(kernels: Kernels, kind: 'lstm' | 'gru' | 'rnn'): Float32A
   initialiseWeights(model);
   const trainer = new TbpttTrainer(model, { k1: 4, k2: 6, loss: 'mse', optimiser: new Adam({ learningRate: 0.01 }) }, 5);
   const rand = seededRandom(21);
-  const steps = 12, batch = 5;
+  const steps = 12,
+    batch = 5;
   const data = { steps, batch, inputs: randomFloats(rand, steps * batch * 3), targets: randomFloats(rand, steps * batch * 2) };
   trainer.train(data);
   trainer.train(data);
@@ -29,7 +30,9 @@ describe('wasm kernels under the model core trainer', () => {
       const expected = trainedParams(portableKernels, kind);
       const actual = trainedParams(createWasmKernels({ heapBytes: 4 << 20 }), kind);
       expect(actual.length).toBe(expected.length);
-      actual.forEach((a, i) => expect(firstBitDifference(a, expected[i]), `param ${i}`).toBe(-1));
+      actual.forEach((a, i) => {
+        expect(firstBitDifference(a, expected[i]), `param ${i}`).toBe(-1);
+      });
       const initial = new StackedModel({ kind, inputSize: 3, units: [10, 6], layers: 2, horizon: 2, outputSize: 1, seed: 4 });
       initialiseWeights(initial);
       expect(firstBitDifference(initial.params()[0].data, expected[0])).not.toBe(-1); // training moved the weights

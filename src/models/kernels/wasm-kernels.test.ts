@@ -7,7 +7,15 @@ import { firstBitDifference, randomFloats, seededRandom } from './test-random.js
 
 const OPS = ['gemm', 'gemmTransA', 'gemmTransB'] as const;
 const SHAPES: Array<[number, number, number]> = [
-  [1, 1, 1], [1, 7, 3], [3, 5, 0], [4, 8, 1], [5, 13, 7], [9, 16, 33], [17, 33, 9], [64, 256, 72], [33, 3, 130],
+  [1, 1, 1],
+  [1, 7, 3],
+  [3, 5, 0],
+  [4, 8, 1],
+  [5, 13, 7],
+  [9, 16, 33],
+  [17, 33, 9],
+  [64, 256, 72],
+  [33, 3, 130],
 ];
 
 describe('wasm kernels', () => {
@@ -36,7 +44,9 @@ describe('wasm kernels', () => {
     const rand = seededRandom(11);
     const [m, n, k] = [37, 24, 19];
     for (const op of OPS) {
-      const a = wasm.alloc(m * k), b = wasm.alloc(k * n), c = wasm.alloc(m * n);
+      const a = wasm.alloc(m * k),
+        b = wasm.alloc(k * n),
+        c = wasm.alloc(m * n);
       a.set(randomFloats(rand, m * k));
       b.set(randomFloats(rand, k * n));
       c.set(randomFloats(rand, m * n));
@@ -61,8 +71,10 @@ describe('wasm kernels', () => {
     const tiny = createWasmKernels({ heapBytes: 1024 });
     const rand = seededRandom(3);
     const [m, n, k] = [40, 40, 40];
-    const a = randomFloats(rand, m * k), b = randomFloats(rand, k * n);
-    const expected = new Float32Array(m * n), actual = new Float32Array(m * n);
+    const a = randomFloats(rand, m * k),
+      b = randomFloats(rand, k * n);
+    const expected = new Float32Array(m * n),
+      actual = new Float32Array(m * n);
     portableKernels.gemmTransB(m, n, k, a, 0, b, 0, expected, 0, 0);
     tiny.gemmTransB(m, n, k, a, 0, b, 0, actual, 0, 0);
     expect(firstBitDifference(actual, expected)).toBe(-1);

@@ -39,7 +39,9 @@ class WasmKernelsImpl implements WasmKernels {
     this.x = instance.exports;
   }
 
-  freeBytes(): number { return this.heap.free; }
+  freeBytes(): number {
+    return this.heap.free;
+  }
 
   // Pointwise training kernels: in place when every array lives in this instance's memory (the
   // training buffers come from alloc()), else the portable path, which gives the same bits.
@@ -49,52 +51,178 @@ class WasmKernelsImpl implements WasmKernels {
     else portableKernels.addColumnSums(rows, cols, m, mOff, out, outOff);
   }
 
-  lstmForward(batch: number, u: number, gate: number, act: number, pre: Float32Array, preOff: number, bias: Float32Array,
-    peep: Float32Array | null, cPrev: Float32Array, cPrevOff: number, hOut: Float32Array, hOutOff: number,
-    cOut: Float32Array, cOutOff: number, cache: Float32Array, cacheOff: number): void {
+  lstmForward(
+    batch: number,
+    u: number,
+    gate: number,
+    act: number,
+    pre: Float32Array,
+    preOff: number,
+    bias: Float32Array,
+    peep: Float32Array | null,
+    cPrev: Float32Array,
+    cPrevOff: number,
+    hOut: Float32Array,
+    hOutOff: number,
+    cOut: Float32Array,
+    cOutOff: number,
+    cache: Float32Array,
+    cacheOff: number,
+  ): void {
     if (this.own(pre, bias, cPrev, hOut, cOut, cache) && (peep === null || this.own(peep))) {
-      this.x.lstm_forward(batch, u, gate, act, at(pre, preOff), at(bias, 0), peep === null ? 0 : at(peep, 0),
-        at(cPrev, cPrevOff), at(hOut, hOutOff), at(cOut, cOutOff), at(cache, cacheOff));
+      this.x.lstm_forward(
+        batch,
+        u,
+        gate,
+        act,
+        at(pre, preOff),
+        at(bias, 0),
+        peep === null ? 0 : at(peep, 0),
+        at(cPrev, cPrevOff),
+        at(hOut, hOutOff),
+        at(cOut, cOutOff),
+        at(cache, cacheOff),
+      );
     } else {
-      portableKernels.lstmForward(batch, u, gate, act, pre, preOff, bias, peep, cPrev, cPrevOff, hOut, hOutOff, cOut, cOutOff, cache, cacheOff);
+      portableKernels.lstmForward(
+        batch,
+        u,
+        gate,
+        act,
+        pre,
+        preOff,
+        bias,
+        peep,
+        cPrev,
+        cPrevOff,
+        hOut,
+        hOutOff,
+        cOut,
+        cOutOff,
+        cache,
+        cacheOff,
+      );
     }
   }
 
-  lstmBackward(batch: number, u: number, gate: number, act: number, cache: Float32Array, cacheOff: number,
-    c: Float32Array, cPrevOff: number, cOff: number, dH: Float32Array, dHOff: number, dC: Float32Array,
-    dA: Float32Array, dAOff: number, peep: Float32Array | null, peepGrad: Float32Array | null): void {
+  lstmBackward(
+    batch: number,
+    u: number,
+    gate: number,
+    act: number,
+    cache: Float32Array,
+    cacheOff: number,
+    c: Float32Array,
+    cPrevOff: number,
+    cOff: number,
+    dH: Float32Array,
+    dHOff: number,
+    dC: Float32Array,
+    dA: Float32Array,
+    dAOff: number,
+    peep: Float32Array | null,
+    peepGrad: Float32Array | null,
+  ): void {
     if (this.own(cache, c, dH, dC, dA) && (peep === null || this.own(peep)) && (peepGrad === null || this.own(peepGrad))) {
-      this.x.lstm_backward(batch, u, gate, act, at(cache, cacheOff), at(c, cPrevOff), at(c, cOff), at(dH, dHOff),
-        at(dC, 0), at(dA, dAOff), peep === null ? 0 : at(peep, 0), peepGrad === null ? 0 : at(peepGrad, 0));
+      this.x.lstm_backward(
+        batch,
+        u,
+        gate,
+        act,
+        at(cache, cacheOff),
+        at(c, cPrevOff),
+        at(c, cOff),
+        at(dH, dHOff),
+        at(dC, 0),
+        at(dA, dAOff),
+        peep === null ? 0 : at(peep, 0),
+        peepGrad === null ? 0 : at(peepGrad, 0),
+      );
     } else {
       portableKernels.lstmBackward(batch, u, gate, act, cache, cacheOff, c, cPrevOff, cOff, dH, dHOff, dC, dA, dAOff, peep, peepGrad);
     }
   }
 
-  gruForward(batch: number, u: number, gate: number, act: number, pre: Float32Array, preOff: number, rec: Float32Array,
-    bias: Float32Array, hPrev: Float32Array, hPrevOff: number, hOut: Float32Array, hOutOff: number,
-    cache: Float32Array, cacheOff: number): void {
+  gruForward(
+    batch: number,
+    u: number,
+    gate: number,
+    act: number,
+    pre: Float32Array,
+    preOff: number,
+    rec: Float32Array,
+    bias: Float32Array,
+    hPrev: Float32Array,
+    hPrevOff: number,
+    hOut: Float32Array,
+    hOutOff: number,
+    cache: Float32Array,
+    cacheOff: number,
+  ): void {
     if (this.own(pre, rec, bias, hPrev, hOut, cache)) {
-      this.x.gru_forward(batch, u, gate, act, at(pre, preOff), at(rec, 0), at(bias, 0), at(hPrev, hPrevOff),
-        at(hOut, hOutOff), at(cache, cacheOff));
+      this.x.gru_forward(
+        batch,
+        u,
+        gate,
+        act,
+        at(pre, preOff),
+        at(rec, 0),
+        at(bias, 0),
+        at(hPrev, hPrevOff),
+        at(hOut, hOutOff),
+        at(cache, cacheOff),
+      );
     } else {
       portableKernels.gruForward(batch, u, gate, act, pre, preOff, rec, bias, hPrev, hPrevOff, hOut, hOutOff, cache, cacheOff);
     }
   }
 
-  gruBackward(batch: number, u: number, gate: number, act: number, cache: Float32Array, cacheOff: number,
-    hPrev: Float32Array, hPrevOff: number, dH: Float32Array, dHOff: number, dHPrevOff: number,
-    dA: Float32Array, dAr: Float32Array, dAOff: number): void {
+  gruBackward(
+    batch: number,
+    u: number,
+    gate: number,
+    act: number,
+    cache: Float32Array,
+    cacheOff: number,
+    hPrev: Float32Array,
+    hPrevOff: number,
+    dH: Float32Array,
+    dHOff: number,
+    dHPrevOff: number,
+    dA: Float32Array,
+    dAr: Float32Array,
+    dAOff: number,
+  ): void {
     if (this.own(cache, hPrev, dH, dA, dAr)) {
-      this.x.gru_backward(batch, u, gate, act, at(cache, cacheOff), at(hPrev, hPrevOff), at(dH, dHOff),
-        dHPrevOff >= 0 ? at(dH, dHPrevOff) : 0, at(dA, dAOff), at(dAr, dAOff));
+      this.x.gru_backward(
+        batch,
+        u,
+        gate,
+        act,
+        at(cache, cacheOff),
+        at(hPrev, hPrevOff),
+        at(dH, dHOff),
+        dHPrevOff >= 0 ? at(dH, dHPrevOff) : 0,
+        at(dA, dAOff),
+        at(dAr, dAOff),
+      );
     } else {
       portableKernels.gruBackward(batch, u, gate, act, cache, cacheOff, hPrev, hPrevOff, dH, dHOff, dHPrevOff, dA, dAr, dAOff);
     }
   }
 
-  elmanForward(batch: number, u: number, act: number, pre: Float32Array, preOff: number, bias: Float32Array,
-    hOut: Float32Array, hOutOff: number, cache: Float32Array, cacheOff: number): void {
+  elmanForward(
+    batch: number,
+    u: number,
+    act: number,
+    pre: Float32Array,
+    preOff: number,
+    bias: Float32Array,
+    hOut: Float32Array,
+    hOutOff: number,
+    cache: Float32Array,
+    cacheOff: number,
+  ): void {
     if (this.own(pre, bias, hOut, cache)) {
       this.x.elman_forward(batch, u, act, at(pre, preOff), at(bias, 0), at(hOut, hOutOff), at(cache, cacheOff));
     } else {
@@ -102,15 +230,29 @@ class WasmKernelsImpl implements WasmKernels {
     }
   }
 
-  elmanBackward(n: number, act: number, dH: Float32Array, dHOff: number, cache: Float32Array, cacheOff: number,
-    dA: Float32Array, dAOff: number): void {
+  elmanBackward(
+    n: number,
+    act: number,
+    dH: Float32Array,
+    dHOff: number,
+    cache: Float32Array,
+    cacheOff: number,
+    dA: Float32Array,
+    dAOff: number,
+  ): void {
     if (this.own(dH, cache, dA)) this.x.elman_backward(n, act, at(dH, dHOff), at(cache, cacheOff), at(dA, dAOff));
     else portableKernels.elmanBackward(n, act, dH, dHOff, cache, cacheOff, dA, dAOff);
   }
 
   /** Whether every array given is a view into this instance's memory (fixed arity: no rest array per call). */
-  private own(a: Float32Array, b: Float32Array = a, c: Float32Array = a, d: Float32Array = a, e: Float32Array = a,
-    f: Float32Array = a): boolean {
+  private own(
+    a: Float32Array,
+    b: Float32Array = a,
+    c: Float32Array = a,
+    d: Float32Array = a,
+    e: Float32Array = a,
+    f: Float32Array = a,
+  ): boolean {
     const buf = this.instance.buffer;
     return a.buffer === buf && b.buffer === buf && c.buffer === buf && d.buffer === buf && e.buffer === buf && f.buffer === buf;
   }
@@ -119,8 +261,18 @@ class WasmKernelsImpl implements WasmKernels {
     return this.heap.floats(length);
   }
 
-  gemm(m: number, n: number, k: number, a: Float32Array, aOff: number, b: Float32Array, bOff: number,
-    c: Float32Array, cOff: number, beta: 0 | 1): void {
+  gemm(
+    m: number,
+    n: number,
+    k: number,
+    a: Float32Array,
+    aOff: number,
+    b: Float32Array,
+    bOff: number,
+    c: Float32Array,
+    cOff: number,
+    beta: 0 | 1,
+  ): void {
     if (m <= 0 || n <= 0) return;
     if (!this.fits(a, m * k, b, k * n, c, m * n, 0)) {
       portableKernels.gemm(m, n, k, a, aOff, b, bOff, c, cOff, beta);
@@ -129,8 +281,18 @@ class WasmKernelsImpl implements WasmKernels {
     this.run(m, n, k, a, aOff, m * k, k, 1, b, bOff, c, cOff, beta);
   }
 
-  gemmTransA(m: number, n: number, k: number, a: Float32Array, aOff: number, b: Float32Array, bOff: number,
-    c: Float32Array, cOff: number, beta: 0 | 1): void {
+  gemmTransA(
+    m: number,
+    n: number,
+    k: number,
+    a: Float32Array,
+    aOff: number,
+    b: Float32Array,
+    bOff: number,
+    c: Float32Array,
+    cOff: number,
+    beta: 0 | 1,
+  ): void {
     if (m <= 0 || n <= 0) return;
     if (!this.fits(a, m * k, b, k * n, c, m * n, 0)) {
       portableKernels.gemmTransA(m, n, k, a, aOff, b, bOff, c, cOff, beta);
@@ -139,8 +301,18 @@ class WasmKernelsImpl implements WasmKernels {
     this.run(m, n, k, a, aOff, m * k, 1, m, b, bOff, c, cOff, beta);
   }
 
-  gemmTransB(m: number, n: number, k: number, a: Float32Array, aOff: number, b: Float32Array, bOff: number,
-    c: Float32Array, cOff: number, beta: 0 | 1): void {
+  gemmTransB(
+    m: number,
+    n: number,
+    k: number,
+    a: Float32Array,
+    aOff: number,
+    b: Float32Array,
+    bOff: number,
+    c: Float32Array,
+    cOff: number,
+    beta: 0 | 1,
+  ): void {
     if (m <= 0 || n <= 0) return;
     // bᵀ always goes through scratch: the SIMD loop wants b's rows along the output columns.
     if (!this.fits(a, m * k, b, n * k, c, m * n, n * k)) {
@@ -155,8 +327,22 @@ class WasmKernelsImpl implements WasmKernels {
   }
 
   /** Runs the core with A(i,p) = a[i·ars + p·acs]; copies foreign operands in and c back out. */
-  private run(m: number, n: number, k: number, a: Float32Array, aOff: number, aLen: number, ars: number, acs: number,
-    b: Float32Array, bOff: number, c: Float32Array, cOff: number, beta: 0 | 1, keepScratch = false): void {
+  private run(
+    m: number,
+    n: number,
+    k: number,
+    a: Float32Array,
+    aOff: number,
+    aLen: number,
+    ars: number,
+    acs: number,
+    b: Float32Array,
+    bOff: number,
+    c: Float32Array,
+    cOff: number,
+    beta: 0 | 1,
+    keepScratch = false,
+  ): void {
     if (!keepScratch) this.scratchTop = this.heap.used;
     const pa = this.ptrOrCopy(a, aOff, aLen);
     const pb = this.ptrOrCopy(b, bOff, k * n);
@@ -171,8 +357,7 @@ class WasmKernelsImpl implements WasmKernels {
     }
   }
 
-  private fits(a: Float32Array, aLen: number, b: Float32Array, bLen: number, c: Float32Array, cLen: number,
-    extra: number): boolean {
+  private fits(a: Float32Array, aLen: number, b: Float32Array, bLen: number, c: Float32Array, cLen: number, extra: number): boolean {
     const own = this.instance.buffer;
     let need = extra;
     if (a.buffer !== own) need += aLen;

@@ -11,14 +11,57 @@ export interface KernelExports {
   vtanh(x: number, y: number, n: number): void;
   step(plan: number, count: number, slots: number, x: number, state: number, out: number): void;
   // Pointwise training kernels (byte pointers; 0 = null for peep / peepGrad / dhPrev).
-  lstm_forward(batch: number, u: number, gate: number, act: number, pre: number, bias: number, peep: number,
-    cPrev: number, hOut: number, cOut: number, cache: number): void;
-  lstm_backward(batch: number, u: number, gate: number, act: number, cache: number, cPrev: number, cCur: number,
-    dH: number, dC: number, dA: number, peep: number, peepGrad: number): void;
-  gru_forward(batch: number, u: number, gate: number, act: number, pre: number, rec: number, bias: number,
-    hPrev: number, hOut: number, cache: number): void;
-  gru_backward(batch: number, u: number, gate: number, act: number, cache: number, hPrev: number, dH: number,
-    dHPrev: number, dA: number, dAr: number): void;
+  lstm_forward(
+    batch: number,
+    u: number,
+    gate: number,
+    act: number,
+    pre: number,
+    bias: number,
+    peep: number,
+    cPrev: number,
+    hOut: number,
+    cOut: number,
+    cache: number,
+  ): void;
+  lstm_backward(
+    batch: number,
+    u: number,
+    gate: number,
+    act: number,
+    cache: number,
+    cPrev: number,
+    cCur: number,
+    dH: number,
+    dC: number,
+    dA: number,
+    peep: number,
+    peepGrad: number,
+  ): void;
+  gru_forward(
+    batch: number,
+    u: number,
+    gate: number,
+    act: number,
+    pre: number,
+    rec: number,
+    bias: number,
+    hPrev: number,
+    hOut: number,
+    cache: number,
+  ): void;
+  gru_backward(
+    batch: number,
+    u: number,
+    gate: number,
+    act: number,
+    cache: number,
+    hPrev: number,
+    dH: number,
+    dHPrev: number,
+    dA: number,
+    dAr: number,
+  ): void;
   elman_forward(batch: number, u: number, act: number, pre: number, bias: number, hOut: number, cache: number): void;
   elman_backward(n: number, act: number, dH: number, cache: number, dA: number): void;
   column_sums(rows: number, cols: number, m: number, out: number): void;
@@ -57,7 +100,7 @@ export function instantiateKernels(bytes: number): KernelInstance {
   const pages = Math.ceil((bytes + probe) / PAGE);
   const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
   const instance = new WebAssembly.Instance(kernelModule(), { env: { memory } });
-  const heapBase = ((instance.exports.__heap_base as WebAssembly.Global).value as number + 63) & ~63;
+  const heapBase = (((instance.exports.__heap_base as WebAssembly.Global).value as number) + 63) & ~63;
   if (heapBase > probe) throw new Error(`Kernel module reserves ${heapBase} bytes, more than expected.`);
   return {
     exports: instance.exports as unknown as KernelExports,
@@ -90,6 +133,10 @@ export class BumpHeap {
   ints(length: number): Int32Array {
     return new Int32Array(this.inst.buffer, this.take(length * 4), length);
   }
-  get used(): number { return this.top; }
-  get free(): number { return this.inst.byteLength - this.top; }
+  get used(): number {
+    return this.top;
+  }
+  get free(): number {
+    return this.inst.byteLength - this.top;
+  }
 }

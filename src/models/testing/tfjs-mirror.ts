@@ -32,9 +32,19 @@ export function buildTfjsStack(model: StackedModel): TfjsStack {
       const B0 = (seq: tf.Tensor3D): tf.Tensor => tf.zeros([seq.shape[0], cell.units]);
       return (seq, init) => gruResetAfter(seq, vars, init === null ? B0(seq) : init[0], cell.config.recurrentActivation);
     }
-    const common = { units: cell.units, returnSequences: true, returnState: true, activation: cell.config.activation, recurrentActivation: tfjsActivation(cell.config.recurrentActivation) };
-    const layer = cell.config.kind === 'rnn' ? tf.layers.simpleRNN({ units: cell.units, returnSequences: true, returnState: true, activation: cell.config.activation })
-      : cell.config.kind === 'gru' ? tf.layers.gru(common) : tf.layers.lstm(common);
+    const common = {
+      units: cell.units,
+      returnSequences: true,
+      returnState: true,
+      activation: cell.config.activation,
+      recurrentActivation: tfjsActivation(cell.config.recurrentActivation),
+    };
+    const layer =
+      cell.config.kind === 'rnn'
+        ? tf.layers.simpleRNN({ units: cell.units, returnSequences: true, returnState: true, activation: cell.config.activation })
+        : cell.config.kind === 'gru'
+          ? tf.layers.gru(common)
+          : tf.layers.lstm(common);
     layer.apply(tf.zeros([1, 1, cell.inputSize])); // builds the weights
     layer.setWeights(weights);
     variables.push(...layer.trainableWeights.map((w) => w.read() as tf.Variable));

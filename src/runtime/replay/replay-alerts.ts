@@ -19,7 +19,10 @@ export function alertLine(a: AlertEvent): string {
 }
 
 /** Rules whose `streams` glob matches none of the streams seen: a test bench's most likely mistake. */
-export function rulesMatchingNothing(rules: readonly { readonly name: string; readonly streams: string }[], streams: Iterable<string>): string[] {
+export function rulesMatchingNothing(
+  rules: readonly { readonly name: string; readonly streams: string }[],
+  streams: Iterable<string>,
+): string[] {
   const keys = [...streams];
   return rules.filter((r) => !keys.some((k) => compileGlob(r.streams).test(k))).map((r) => `${r.name} (streams: ${r.streams})`);
 }

@@ -83,14 +83,27 @@ export function totalOf(all: readonly ReplaySummary[]): ReplayTotal {
   const unscored = {} as Record<keyof UnscoredCounts, number>;
   for (const k of ['fit', 'imputed', 'warmup', 'start', 'restart'] as const) unscored[k] = sum((s) => s.unscored[k]);
   const withAlerts = all.filter((s) => s.alerts !== undefined);
-  const alerts = withAlerts.length === 0 ? undefined : {
-    events: sum((s) => s.alerts?.events ?? 0), pending: sum((s) => s.alerts?.pending ?? 0),
-    firing: sum((s) => s.alerts?.firing ?? 0), resolved: sum((s) => s.alerts?.resolved ?? 0), byRule: {} as Record<string, number>,
-  };
-  for (const s of withAlerts) for (const [r, n] of Object.entries(s.alerts?.byRule ?? {})) if (alerts) alerts.byRule[r] = (alerts.byRule[r] ?? 0) + n;
+  const alerts =
+    withAlerts.length === 0
+      ? undefined
+      : {
+          events: sum((s) => s.alerts?.events ?? 0),
+          pending: sum((s) => s.alerts?.pending ?? 0),
+          firing: sum((s) => s.alerts?.firing ?? 0),
+          resolved: sum((s) => s.alerts?.resolved ?? 0),
+          byRule: {} as Record<string, number>,
+        };
+  for (const s of withAlerts)
+    for (const [r, n] of Object.entries(s.alerts?.byRule ?? {})) if (alerts) alerts.byRule[r] = (alerts.byRule[r] ?? 0) + n;
   return {
-    files: all.length, rows: sum((s) => s.rows), steps: sum((s) => s.steps), written: sum((s) => s.written),
-    deadLetters, streams: sum((s) => s.streams), scored: sum((s) => s.scored), unscored, ...(alerts === undefined ? {} : { alerts }),
+    files: all.length,
+    rows: sum((s) => s.rows),
+    steps: sum((s) => s.steps),
+    written: sum((s) => s.written),
+    deadLetters,
+    streams: sum((s) => s.streams),
+    scored: sum((s) => s.scored),
+    unscored,
+    ...(alerts === undefined ? {} : { alerts }),
   };
 }
-

@@ -73,14 +73,20 @@ export interface EmptyReplayFacts {
 /** The likely reason a replay wrote no row, in words. */
 export function nothingWrittenReason(spec: PipelineSpec, f: EmptyReplayFacts): string {
   const dead = Object.values(f.deadLetters).reduce((a, b) => a + b, 0);
-  const codes = Object.entries(f.deadLetters).map(([c, n]) => `${c}: ${n}`).join(', ');
+  const codes = Object.entries(f.deadLetters)
+    .map(([c, n]) => `${c}: ${n}`)
+    .join(', ');
   if (f.rows === 0) return 'the input has no data rows';
-  if (f.observations === 0) return `no record was read (${dead} dead-lettered${codes ? `: ${codes}` : ''}); check the input's columns against the pipeline's file source (or --key-column, --time-column, --value-columns)`;
-  if (f.steps === 0) return `no grid step was closed from ${f.observations} records (${dead} dead-lettered${codes ? `: ${codes}` : ''}); check the fields and the ordering section`;
+  if (f.observations === 0)
+    return `no record was read (${dead} dead-lettered${codes ? `: ${codes}` : ''}); check the input's columns against the pipeline's file source (or --key-column, --time-column, --value-columns)`;
+  if (f.steps === 0)
+    return `no grid step was closed from ${f.observations} records (${dead} dead-lettered${codes ? `: ${codes}` : ''}); check the fields and the ordering section`;
   const step = spec.step_ms;
   const spacing = f.spacingMs;
   const maxGap = spec.impute.max_gap_steps;
-  const spacingText = Number.isFinite(spacing) ? ` The data's timestamps are about ${formatDuration(spacing)} apart, step_ms is ${formatDuration(step)}.` : '';
+  const spacingText = Number.isFinite(spacing)
+    ? ` The data's timestamps are about ${formatDuration(spacing)} apart, step_ms is ${formatDuration(step)}.`
+    : '';
   if (Number.isFinite(spacing) && spacing > (maxGap + 1) * step) {
     return `every step follows a gap longer than impute.max_gap_steps (${maxGap}), so every stream restarts and nothing is forecast one step ahead: step_ms is far smaller than the data's spacing.${spacingText} Set step_ms to the spacing (or "auto").`;
   }

@@ -42,7 +42,13 @@ export class WideRows {
   line(f: Forecast, csvCell: (s: string) => string): string {
     const own = f.key === this.key && f.t === this.t;
     const scored = f.key === this.scoreKey && f.t === this.scoreT && !Number.isNaN(this.score);
-    const parts = [new Date(f.t).toISOString(), csvCell(f.key), own ? num(this.value) : '', scored ? String(this.score) : '', own && this.imputed ? '1' : '0'];
+    const parts = [
+      new Date(f.t).toISOString(),
+      csvCell(f.key),
+      own ? num(this.value) : '',
+      scored ? String(this.score) : '',
+      own && this.imputed ? '1' : '0',
+    ];
     for (const a of [f.mean, f.lower, f.upper]) for (let h = 0; h < a.length; h++) parts.push(num(a[h]));
     return parts.join(',');
   }

@@ -67,12 +67,22 @@ export interface ReplaySummary {
   readonly scored: number;
   readonly unscored: UnscoredCounts;
   /** Alert events written (pending, firing, resolved), when an alerts file was asked for. */
-  readonly alerts?: { readonly events: number; readonly pending: number; readonly firing: number; readonly resolved: number; readonly byRule?: Readonly<Record<string, number>> };
+  readonly alerts?: {
+    readonly events: number;
+    readonly pending: number;
+    readonly firing: number;
+    readonly resolved: number;
+    readonly byRule?: Readonly<Record<string, number>>;
+  };
 }
 
 export function replaySourceConfig(spec: PipelineSpec, input: string, columns: ReplayColumns = {}): FileSourceConfig {
   const file = spec.sources.find((s) => s.kind === 'file');
-  const { kind: _k, name: _n, ...base } = file ?? { kind: 'file', name: undefined, ...FileSourceConfig.parse({ path: input, key_column: 'stream' }) };
+  const {
+    kind: _k,
+    name: _n,
+    ...base
+  } = file ?? { kind: 'file', name: undefined, ...FileSourceConfig.parse({ path: input, key_column: 'stream' }) };
   const format = columns.format ?? (input.endsWith('.jsonl') || input.endsWith('.json') ? 'json' : base.format);
   return { ...base, ...columns, path: input, format };
 }
@@ -84,7 +94,8 @@ export async function replayFile(fileSpec: PipelineSpec, o: ReplayOptions): Prom
   if (spec !== fileSpec) o.log.info({ step_ms: spec.step_ms, input: o.input }, 'step_ms inferred from the input.');
   const withHead = spec.model.online_head !== undefined;
   const wide = o.horizons === 'all' ? new WideRows() : undefined;
-  if (wide !== undefined && withHead) throw new Error('--horizons all does not apply with model.online_head (its rows carry every horizon in `forecasts`)');
+  if (wide !== undefined && withHead)
+    throw new Error('--horizons all does not apply with model.online_head (its rows carry every horizon in `forecasts`)');
   await mkdir(dirname(o.output), { recursive: true });
   const out = createWriteStream(o.output);
   let chunk: string[] = [wide ? wideHeader(spec.model.horizon) : withHead ? REPLAY_HEAD_HEADER : REPLAY_HEADER];
@@ -107,10 +118,12 @@ export async function replayFile(fileSpec: PipelineSpec, o: ReplayOptions): Prom
       written++;
     },
     stepCopies: true, // the tally, the CSV line and WideRows read the row during the call
-    forecast: wide && ((f) => {
-      chunk.push(wide.line(f, csvCell));
-      written++;
-    }),
+    forecast:
+      wide &&
+      ((f) => {
+        chunk.push(wide.line(f, csvCell));
+        written++;
+      }),
     forecastCopies: true, // the wide line is built during the call
     alert: alerts && ((a) => alerts.add(a)),
     headRow: (r) => {
@@ -140,12 +153,22 @@ export async function replayFile(fileSpec: PipelineSpec, o: ReplayOptions): Prom
   await once(out, 'finish');
   await alerts?.close();
   const summary: ReplaySummary = {
-    rows, steps: engine.stats.steps, written, deadLetters: { ...engine.stats.deadLetters }, streams: engine.runner.arena.size,
-    stepMs: spec.step_ms, scored: tally.scored, unscored: tally.result(),
+    rows,
+    steps: engine.stats.steps,
+    written,
+    deadLetters: { ...engine.stats.deadLetters },
+    streams: engine.runner.arena.size,
+    stepMs: spec.step_ms,
+    scored: tally.scored,
+    unscored: tally.result(),
     ...(alerts === undefined ? {} : { alerts: { events: alerts.events, ...alerts.counts, byRule: { ...alerts.byRule } } }),
   };
   const idle = rulesMatchingNothing(spec.alerting.rules, engine.keys());
-  if (idle.length > 0) o.log.warn({ rules: idle, example: engine.keys().next().value }, 'Alert rules that match no stream of the input (check their streams glob).');
+  if (idle.length > 0)
+    o.log.warn(
+      { rules: idle, example: engine.keys().next().value },
+      'Alert rules that match no stream of the input (check their streams glob).',
+    );
   if (written === 0) {
     const facts = { ...summary, observations: engine.stats.observations, spacingMs: await fileSpacingMs(cfg).catch(() => NaN) };
     o.log.warn({ input: o.input, reason: nothingWrittenReason(spec, facts) }, 'Replay wrote no rows.');
@@ -170,9 +193,7 @@ export interface ReplayLoopOptions {
  * unpaced, then flushes the open steps. Results reach the engine's listener; returns the data rows read.
  * Benchmarks drive the engine through this so that they measure exactly what replay serves.
  */
-export async function replayInto(
-  engine: PipelineEngine, input: string, log: Logger, o: ReplayLoopOptions = {},
-): Promise<number> {
+export async function replayInto(engine: PipelineEngine, input: string, log: Logger, o: ReplayLoopOptions = {}): Promise<number> {
   const spec = engine.spec;
   const cfg = o.source ?? replaySourceConfig(spec, input);
   // The rows the offline fit trains on are left unscored (in-sample), as in the daemon.
