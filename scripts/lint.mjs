@@ -20,7 +20,13 @@ const cFiles = ['native', 'wasm'].flatMap((d) =>
     .filter((f) => /\.[ch]$/.test(f))
     .map((f) => join(d, f)),
 );
-const biome = run(process.execPath, [require.resolve('@biomejs/biome/bin/biome'), 'check', ...(fix ? ['--write'] : []), '.']);
+const biome = run(process.execPath, [
+  require.resolve('@biomejs/biome/bin/biome'),
+  'check',
+  '--error-on-warnings',
+  ...(fix ? ['--write'] : []),
+  '.',
+]);
 const clang = run(process.execPath, [require.resolve('clang-format/index.js'), ...(fix ? ['-i'] : ['--dry-run', '--Werror']), ...cFiles]);
 if (!biome || !clang) {
   console.error(

@@ -1,4 +1,3 @@
-import type { Observable, Subscription } from 'rxjs';
 import { silentLog, type KafkaLog } from './client.js';
 import { createKafkaClient } from './clients/index.js';
 import type { KafkaSinkConfig, KafkaSourceConfig } from './config.js';
@@ -149,52 +148,6 @@ function parsed(b: SourceBatch, parser: RecordParser): { observations: Observati
   const sink = { observation: (o: Observation) => observations.push(o), deadLetter: (d: DeadLetter) => deadLetters.push(d) };
   for (const raw of b.records) parser.parse(raw, sink);
   return { observations, deadLetters };
-}
-
-/** Pulls an Observable as an async iterable; the source's own in-flight limit bounds the buffer. */
-export async function* toAsyncIterable<T>(obs: Observable<T>, signal: AbortSignal): AsyncGenerator<T> {
-  const buffer: T[] = [];
-  let done = false;
-  let failure: unknown;
-  let wake: (() => void) | undefined;
-  const notify = () => {
-    wake?.();
-    wake = undefined;
-  };
-  const sub: Subscription = obs.subscribe({
-    next: (v) => {
-      buffer.push(v);
-      notify();
-    },
-    error: (e: unknown) => {
-      failure = e;
-      done = true;
-      notify();
-    },
-    complete: () => {
-      done = true;
-      notify();
-    },
-  });
-  const onAbort = () => {
-    done = true;
-    notify();
-  };
-  signal.addEventListener('abort', onAbort, { once: true });
-  try {
-    for (;;) {
-      if (buffer.length > 0) {
-        yield buffer.shift() as T;
-        continue;
-      }
-      if (failure !== undefined) throw failure;
-      if (done) return;
-      await new Promise<void>((res) => (wake = res));
-    }
-  } finally {
-    signal.removeEventListener('abort', onAbort);
-    sub.unsubscribe();
-  }
 }
 
 export function kafkaOutputSink(cfg: KafkaSinkConfig, pipeline: string, stages: StageObserver = noStages): OutputSink {
