@@ -53,6 +53,26 @@ describe('tidecast CLI', () => {
     expect(helpOf(['run', '--help'])).toContain('--port <port>');
   });
 
+  it('run refuses a checkpoint written with other settings: one line on stderr, exit 2, no stack', async () => {
+    const state = join(dir, 'stale-state');
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(state, { recursive: true });
+    await writeFile(join(state, 'checkpoint.json'), JSON.stringify({ version: 1, pipeline: 'stale', fingerprint: 'other-settings' }));
+    await writeFile(join(dir, 'in.csv'), 'stream,timestamp,value\na,2024-01-01T00:00:00Z,1\n');
+    const file = join(dir, 'stale.yaml');
+    await writeFile(
+      file,
+      `name: stale\nstep_ms: 60000\nsources: [{ kind: file, path: ${join(dir, 'in.csv')}, key_column: stream }]\nsinks: []\nmodel: { cell: gru, units: 4, horizon: 2 }\nstate: { dir: ${state} }\n`,
+    );
+    const r = await tidecast(['run', file, '--port', '0']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^tidecast: Checkpoint .*checkpoint\.json was written with different data or model settings; move the directory away/,
+      ),
+    ]);
+  });
+
   it('validate passes on every file in pipelines/', async () => {
     const files = (await readdir(join(REPO, 'pipelines'))).filter((f) => f.endsWith('.yaml')).map((f) => `pipelines/${f}`);
     expect(files.length).toBeGreaterThanOrEqual(4);

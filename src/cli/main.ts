@@ -240,14 +240,21 @@ export async function main(argv: readonly string[] = process.argv): Promise<void
   await buildProgram().parseAsync([...argv]);
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  main().catch((err: unknown) => {
-    // A refused configuration (e.g. an open non-loopback bind) is the user's to fix: its message, no stack.
-    if (err instanceof TidecastError && err.code === 'config_invalid') {
+/**
+ * main() as the `tidecast` command runs it: a refusal the user must act on (invalid settings, a
+ * checkpoint from other settings) is its message and exit 2, no stack; anything else exits 1.
+ */
+export async function runMain(argv: readonly string[] = process.argv): Promise<void> {
+  try {
+    await main(argv);
+  } catch (err) {
+    if (err instanceof TidecastError && (err.code === 'config_invalid' || err.code === 'state_corrupt')) {
       process.stderr.write(`tidecast: ${err.message}\n`);
       process.exit(2);
     }
     process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);
-  });
+  }
 }
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) void runMain(process.argv);
