@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_KAFKA_CLIENT, KafkaConnection } from '../config.js';
 import { createKafkaClient } from './index.js';
 import { headersRecord, platformaticBaseOptions } from './platformatic-client.js';
+import { isOutage } from './platformatic-group-consumer.js';
+import { MultipleErrors } from '@platformatic/kafka';
 
 describe('Kafka client choice', () => {
   it('takes connection.client, defaulting to the measured faster one', () => {
@@ -45,5 +47,14 @@ describe('Kafka client choice', () => {
     const h = new Map([[Buffer.from('tidecast-input-offset'), Buffer.from('41')]]);
     expect(headersRecord(h)?.['tidecast-input-offset']?.toString()).toBe('41');
     expect(headersRecord(new Map())).toBeUndefined();
+  });
+
+  it('reads retries the client gave up on as a broker outage (the consumer is run again), a refusal as not', () => {
+    const leaderless = Object.assign(new Error('This server does not host this topic-partition.'), { code: 'PLT_KFK_PROTOCOL' });
+    expect(isOutage(new MultipleErrors('fetch failed 6 times.', [leaderless, leaderless]))).toBe(true);
+    const refused = Object.assign(new Error('Authentication failed.'), { code: 'PLT_KFK_AUTHENTICATION', canRetry: false });
+    expect(isOutage(new MultipleErrors('fetch failed 2 times.', [leaderless, refused]))).toBe(false);
+    expect(isOutage(refused)).toBe(false);
+    expect(isOutage(Object.assign(new Error('connect ECONNREFUSED'), { code: 'PLT_KFK_NETWORK' }))).toBe(true);
   });
 });

@@ -28,10 +28,15 @@ class BrokerAwayError extends Error {
 
 const OUTAGE_CODES = new Set(['PLT_KFK_NETWORK', 'PLT_KFK_TIMEOUT']);
 
-function isOutage(err: Error): boolean {
+export function isOutage(err: Error): boolean {
   const e = err as Error & { code?: string; canRetry?: boolean; errors?: Error[] };
   if (e.code !== undefined && OUTAGE_CODES.has(e.code)) return true;
   if (e.canRetry === true) return true;
+  // "fetch failed 6 times.": the client retried (it retries only errors it deems retriable, e.g. a
+  // partition without a leader while the broker comes back) and gave up. A broker still restarting.
+  if (e.code === 'PLT_KFK_MULTIPLE' && Array.isArray(e.errors) && e.errors.length > 0) {
+    return e.errors.every((x) => (x as { canRetry?: boolean }).canRetry !== false);
+  }
   if (Array.isArray(e.errors)) return e.errors.some((x) => x instanceof Error && isOutage(x));
   return e.cause instanceof Error && isOutage(e.cause);
 }
