@@ -221,8 +221,9 @@ describe('dashboard', () => {
     const daemon = await startDemoDaemon();
     try {
       const { page, errors } = await openPage(`${daemon.url}/`);
-      // Selects the first stream by itself; wait until it has a history and a forecast.
-      await page.waitForFunction(() => Number(document.getElementById('chart')?.dataset.points ?? 0) >= 20, null, { timeout: 60_000 });
+      // Selects the first stream by itself; wait until it has a history and a forecast. The first in
+      // the list (health/2022484408) starts 97 min into the health sample: 48 s at the demo's 2 min/s.
+      await page.waitForFunction(() => Number(document.getElementById('chart')?.dataset.points ?? 0) >= 20, null, { timeout: 120_000 });
       await page.waitForFunction(() => document.getElementById('s-forecast')?.textContent !== '–', null, { timeout: 30_000 });
       const streams = await page.$$eval('.row', (rows) => rows.map((r) => (r as HTMLElement).dataset.key));
       expect(streams.some((k) => k?.startsWith('weather/'))).toBe(true);
@@ -243,5 +244,5 @@ describe('dashboard', () => {
     } finally {
       expect(await daemon.stop()).toBe(0);
     }
-  });
+  }, 300_000);
 });
