@@ -27,6 +27,11 @@ export class ConfigError extends TidecastError {
   }
 }
 
+/** A problem of the document as a whole, reported at its start. */
+function wholeFileIssue(file: string, message: string, hint: string): LoadResult {
+  return { ok: false, issues: [{ file, line: 1, col: 1, path: '', message, hint }] };
+}
+
 export function parsePipelineText(text: string, file: string): LoadResult {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, keepSourceTokens: false, uniqueKeys: true });
@@ -45,34 +50,14 @@ export function parsePipelineText(text: string, file: string): LoadResult {
   try {
     data = doc.toJS({ maxAliasCount: 100 });
   } catch (err) {
-    return {
-      ok: false,
-      issues: [
-        {
-          file,
-          line: 1,
-          col: 1,
-          path: '',
-          message: (err as Error).message.split('\n')[0] ?? 'invalid YAML',
-          hint: 'YAML aliases must name an earlier anchor and expand to a small document',
-        },
-      ],
-    };
+    return wholeFileIssue(
+      file,
+      (err as Error).message.split('\n')[0] ?? 'invalid YAML',
+      'YAML aliases must name an earlier anchor and expand to a small document',
+    );
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    return {
-      ok: false,
-      issues: [
-        {
-          file,
-          line: 1,
-          col: 1,
-          path: '',
-          message: 'expected a mapping at the top level',
-          hint: 'a pipeline (name, step_ms, sources, ...) or `pipelines: [...]`',
-        },
-      ],
-    };
+    return wholeFileIssue(file, 'expected a mapping at the top level', 'a pipeline (name, step_ms, sources, ...) or `pipelines: [...]`');
   }
   const bundle = 'pipelines' in data;
   const parsed = (bundle ? PipelineBundle : PipelineSpec).safeParse(data, { reportInput: true });
