@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { HttpAuthSection } from '../config/sections.js';
 import { TidecastError } from '../core/errors.js';
+import { resolveSecret } from '../core/secret.js';
 
 // Bearer tokens for the HTTP API (http.auth). With tokens configured, reads (GET /api/*, /metrics)
 // need a read or write token and every other method (ingest, silences, promote/rollback/train) a
@@ -38,20 +38,8 @@ export async function loadHttpAuth(
   const tokens: ApiToken[] = [];
   for (const [i, t] of section.tokens.entries()) {
     const name = t.name ?? `tokens[${i}]`;
-    let secret: string | undefined;
-    if (t.env !== undefined) {
-      secret = env[t.env]?.trim();
-      if (secret === undefined || secret === '')
-        throw new TidecastError(`http.auth ${name}: environment variable ${t.env} is not set or empty.`, 'config_invalid', false);
-    } else if (t.file !== undefined) {
-      try {
-        secret = (await readFile(t.file, 'utf8')).trim();
-      } catch (err) {
-        throw new TidecastError(`http.auth ${name}: cannot read token file ${t.file}: ${(err as Error).message}`, 'config_invalid', false);
-      }
-      if (secret === '') throw new TidecastError(`http.auth ${name}: token file ${t.file} is empty.`, 'config_invalid', false);
-    }
-    tokens.push(apiToken(secret as string, t.scope, name));
+    const from = t.env !== undefined ? { env: t.env } : { file: t.file as string };
+    tokens.push(apiToken(resolveSecret(from, `http.auth ${name}`, env), t.scope, name));
   }
   return { tokens };
 }

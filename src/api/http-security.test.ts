@@ -136,7 +136,9 @@ describe('bearer tokens', () => {
     await expect(loadHttpAuth({ tokens: [{ scope: 'read', env: 'TC_MISSING' }] }, {})).rejects.toThrow(
       'environment variable TC_MISSING is not set',
     );
-    await expect(loadHttpAuth({ tokens: [{ scope: 'read', file: join(root, 'absent') }] }, {})).rejects.toThrow('cannot read token file');
+    await expect(loadHttpAuth({ tokens: [{ scope: 'read', file: join(root, 'absent') }] }, {})).rejects.toThrow(
+      /http\.auth tokens\[0\]: cannot read .*absent/,
+    );
     expect(await loadHttpAuth('none')).toBe('none');
     expect(await loadHttpAuth(undefined)).toBeUndefined();
   });

@@ -15,11 +15,14 @@ export const SecretValue = z
 
 export type SecretValueConfig = z.infer<typeof SecretValue>;
 
-/** The secret's value; a clear config error (naming `what`, never the value) when it cannot be read. */
-export function resolveSecret(value: SecretValueConfig, what: string): string {
+/**
+ * The secret's value; a clear config error (naming `what`, never the value) when it cannot be read.
+ * Values from a variable or a file are trimmed: `export X=$(cat f)` and files end in a newline.
+ */
+export function resolveSecret(value: SecretValueConfig, what: string, env: NodeJS.ProcessEnv = process.env): string {
   if (typeof value === 'string') return value;
   if ('env' in value) {
-    const v = process.env[value.env];
+    const v = env[value.env]?.trim();
     if (v === undefined || v === '')
       throw new TidecastError(`${what}: environment variable ${value.env} is not set`, 'config_invalid', false);
     return v;
