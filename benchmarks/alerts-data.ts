@@ -28,6 +28,19 @@ function lines(path: string): string[] {
     .filter((l) => l.length > 0);
 }
 
+/** WTH.csv's value columns (every column but the date). */
+export function wthColumns(dir: string): string[] {
+  return readFileSync(join(dir, 'WTH.csv'), 'utf8').slice(0, 2000).split('\n')[0].split(',').slice(1);
+}
+
+/** The tickers met in the first `rows` rows of sp500_daily.csv (sorted by ticker, then date), in file order. */
+export function firstTickers(dir: string, rows: number): string[] {
+  const names = lines(join(dir, 'stocks', 'sp500_daily.csv'))
+    .slice(1, rows)
+    .map((l) => l.slice(0, l.indexOf(',')));
+  return [...new Set(names.filter((t) => t !== ''))];
+}
+
 /** WTH.csv: hourly NOAA weather, a few columns as separate streams, from row `offset` on. */
 export function weatherStreams(dir: string, columns: readonly string[], steps: number, offset = 0): BenchStream[] {
   const rows = lines(join(dir, 'WTH.csv'));

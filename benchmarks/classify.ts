@@ -12,13 +12,11 @@
 //   classified at a detection step 0..min(len, 8)-1 into the anomaly. Baselines: majority class and
 //   "same as the stream's last alert".
 // Accuracy and macro-F1. `npm run bench:classify [-- --json] [-- --data DIR]`
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { readFileSync } from 'node:fs';
 import { DEVIATION_KINDS, DeviationClassifier } from '../src/forecasting/deviation-classifier.js';
 import { REGIMES, RegimeClassifier } from '../src/forecasting/regime-classifier.js';
 import { Prng } from '../src/training/prng.js';
-import { heartRateStreams, stockStreams, weatherStreams, type BenchStream } from './alerts-data.js';
+import { firstTickers, heartRateStreams, stockStreams, weatherStreams, wthColumns, type BenchStream } from './alerts-data.js';
 import { diffScale } from './alerts-inject.js';
 
 interface Score {
@@ -143,16 +141,8 @@ function main(): void {
   const json = args.includes('--json');
   const dir = args.includes('--data') ? args[args.indexOf('--data') + 1] : (process.env.TIDECAST_DATA ?? '/work/shared/data');
   const started = performance.now();
-  const wth = readFileSync(join(dir, 'WTH.csv'), 'utf8').slice(0, 2000).split('\n')[0].split(',').slice(1);
-  const tickers = [
-    ...new Set(
-      readFileSync(join(dir, 'stocks', 'sp500_daily.csv'), 'utf8')
-        .split('\n')
-        .slice(1, 4000)
-        .map((l) => l.slice(0, l.indexOf(',')))
-        .filter((t) => t !== ''),
-    ),
-  ];
+  const wth = wthColumns(dir);
+  const tickers = firstTickers(dir, 4000);
   const domains: Record<string, { streams: BenchStream[]; horizon: number }> = {
     weather: { streams: weatherStreams(dir, wth, 40_000), horizon: 12 },
     stocks: { streams: stockStreams(dir, tickers), horizon: 5 },

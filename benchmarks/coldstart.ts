@@ -8,13 +8,11 @@
 // per-stream RLS on its last three changes from zero (the engine's readouts start so), and naive
 // (persistence). MSE in data units, pooled, and per stream as a ratio to naive averaged over streams.
 // `npm run bench:coldstart [-- --json] [-- --data DIR]`
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { scratchForecasts, StreamEmbeddings } from '../src/forecasting/stream-embeddings.js';
 import { RecursiveLeastSquares } from '../src/models/recursive-least-squares.js';
 import { Prng } from '../src/training/prng.js';
-import { heartRateStreams, stockStreams, weatherStreams, type BenchStream } from './alerts-data.js';
+import { firstTickers, heartRateStreams, stockStreams, weatherStreams, wthColumns, type BenchStream } from './alerts-data.js';
 
 const STEPS = 50;
 const METHODS = ['coldStart', 'zeroEmbedding', 'scratch', 'rls', 'naive'] as const;
@@ -120,16 +118,8 @@ function main(): void {
   const json = args.includes('--json');
   const dir = args.includes('--data') ? args[args.indexOf('--data') + 1] : (process.env.TIDECAST_DATA ?? '/work/shared/data');
   const started = performance.now();
-  const wth = readFileSync(join(dir, 'WTH.csv'), 'utf8').slice(0, 2000).split('\n')[0].split(',').slice(1);
-  const tickers = [
-    ...new Set(
-      readFileSync(join(dir, 'stocks', 'sp500_daily.csv'), 'utf8')
-        .split('\n')
-        .slice(1, 4000)
-        .map((l) => l.slice(0, l.indexOf(',')))
-        .filter((t) => t !== ''),
-    ),
-  ];
+  const wth = wthColumns(dir);
+  const tickers = firstTickers(dir, 4000);
   const sets: Record<string, BenchStream[]> = {
     weather: weatherStreams(dir, wth, 4000),
     stocks: stockStreams(dir, tickers).filter((s) => s.values.length > 200),
