@@ -94,9 +94,18 @@ export interface RecurrentCell {
   /**
    * Backpropagation through the whole tape. dH (T×B×units) holds dLoss/dh_t for t = 1..T from
    * above and is consumed. Accumulates parameter gradients; writes dLoss/dx into dX if given.
-   * The gradient into the carried-in state h_0 is dropped (truncation).
+   * Without `carried` the gradient into the carried-in state h_0 (c_0) is dropped (truncation);
+   * with it, it is written there (an encoder-decoder passes its decoder's start state back).
    */
-  backward(k: Kernels, tape: LayerTape, dH: Float32Array, dX: Float32Array | null): void;
+  backward(k: Kernels, tape: LayerTape, dH: Float32Array, dX: Float32Array | null, carried?: CarriedStateGrad | null): void;
+}
+
+/** The carried state's gradient in and out of one backward call (each B×units). */
+export interface CarriedStateGrad {
+  /** Written: dLoss/dh_0. */
+  readonly dh0: Float32Array;
+  /** LSTM: read as dLoss/dc_T from after the window (null: zero), then overwritten with dLoss/dc_0. */
+  readonly dc: Float32Array | null;
 }
 
 export const ACT_TANH = 0;

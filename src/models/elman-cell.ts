@@ -1,5 +1,13 @@
 import type { Kernels } from './kernels/kernels.js';
-import { activationCode, makeParam, type CellConfig, type LayerTape, type Param, type RecurrentCell } from './cell-config.js';
+import {
+  activationCode,
+  makeParam,
+  type CarriedStateGrad,
+  type CellConfig,
+  type LayerTape,
+  type Param,
+  type RecurrentCell,
+} from './cell-config.js';
 
 // Elman (Keras SimpleRNN): h_t = act(x_t·W + h_{t-1}·U + b). The cache is h_t itself.
 
@@ -60,15 +68,16 @@ export class ElmanCell implements RecurrentCell {
     k.elmanForward(batch, u, this.act, pre, preOff, this.bias, hOut, hOutOff, cache, cacheOff);
   }
 
-  backward(k: Kernels, tape: LayerTape, dH: Float32Array, dX: Float32Array | null): void {
+  backward(k: Kernels, tape: LayerTape, dH: Float32Array, dX: Float32Array | null, carried: CarriedStateGrad | null = null): void {
     const { T, B } = tape;
     const u = this.units;
     const step = B * u;
     for (let t = T - 1; t >= 0; t--) {
       const off = t * step;
       k.elmanBackward(step, this.act, dH, off, tape.cache, off, tape.dA, off);
-      // dh_{t-1} += dA_t·Uᵀ (skipped at t = 0: the carried-in state is detached).
+      // dh_{t-1} += dA_t·Uᵀ (at t = 0 into the carried-in state's gradient, if asked for).
       if (t > 0) k.gemmTransB(B, u, u, tape.dA, off, this.recurrent, 0, dH, off - step, 1);
+      else if (carried !== null) k.gemmTransB(B, u, u, tape.dA, 0, this.recurrent, 0, carried.dh0, 0, 0);
     }
     finishInputSide(k, this, tape, dX);
     k.gemmTransA(u, u, T * B, tape.h, 0, tape.dA, 0, this.params[1].grad, 0, 1);

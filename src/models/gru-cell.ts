@@ -4,6 +4,7 @@ import {
   activationCode,
   activationSlope,
   makeParam,
+  type CarriedStateGrad,
   type CellConfig,
   type LayerTape,
   type Param,
@@ -146,16 +147,16 @@ export class GruCell implements RecurrentCell {
     }
   }
 
-  backward(k: Kernels, tape: LayerTape, dH: Float32Array, dX: Float32Array | null): void {
-    if (this.resetAfter) this.backwardAfter(k, tape, dH);
-    else this.backwardBefore(k, tape, dH);
+  backward(k: Kernels, tape: LayerTape, dH: Float32Array, dX: Float32Array | null, carried: CarriedStateGrad | null = null): void {
+    if (this.resetAfter) this.backwardAfter(k, tape, dH, carried);
+    else this.backwardBefore(k, tape, dH, carried);
     finishInputSide(k, this, tape, dX);
     const { T, B } = tape;
     k.gemmTransA(this.units, this.recWidth, T * B, tape.h, 0, tape.dAr, 0, this.params[1].grad, 0, 1);
     if (this.resetAfter) k.addColumnSums(T * B, 3 * this.units, tape.dAr, 0, this.params[2].grad, 3 * this.units);
   }
 
-  private backwardAfter(k: Kernels, tape: LayerTape, dH: Float32Array): void {
+  private backwardAfter(k: Kernels, tape: LayerTape, dH: Float32Array, carried: CarriedStateGrad | null): void {
     const { T, B, cache, dA, dAr, h } = tape;
     const u = this.units;
     const g3 = 3 * u;
@@ -164,9 +165,16 @@ export class GruCell implements RecurrentCell {
       k.gruBackward(B, u, this.gate, this.act, cache, t * B * 4 * u, h, hOff, dH, hOff, t > 0 ? hOff - B * u : -1, dA, dAr, t * B * g3);
       if (t > 0) k.gemmTransB(B, u, g3, dAr, t * B * g3, this.params[1].data, 0, dH, hOff - B * u, 1);
     }
+    if (carried === null) return;
+    // dh_0 = dh_1⊙z_1 + dAr_1·Uᵀ (the kernel skips the first term at t = 0; dH's plane 0 is dh_1).
+    const dh0 = carried.dh0;
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < u; j++) dh0[b * u + j] = Math.fround(dH[b * u + j] * cache[b * 4 * u + j]);
+    }
+    k.gemmTransB(B, u, g3, dAr, 0, this.params[1].data, 0, dh0, 0, 1);
   }
 
-  private backwardBefore(k: Kernels, tape: LayerTape, dH: Float32Array): void {
+  private backwardBefore(k: Kernels, tape: LayerTape, dH: Float32Array, carried: CarriedStateGrad | null): void {
     const { T, B, cache, dA, dAr, h, scratch } = tape;
     const u = this.units;
     const g3 = 3 * u;
@@ -207,9 +215,11 @@ export class GruCell implements RecurrentCell {
           dAr[ar + j] = daz;
           dAr[ar + u + j] = dar;
           if (t > 0) dH[hOff - plane + s] += dh * z + scratch[dq + s] * r;
+          else if (carried !== null) carried.dh0[s] = dh * z + scratch[dq + s] * r;
         }
       }
       if (t > 0) k.gemmTransB(B, u, 2 * u, dAr, t * B * 2 * u, this.params[1].data, 0, dH, hOff - plane, 1);
+      else if (carried !== null) k.gemmTransB(B, u, 2 * u, dAr, 0, this.params[1].data, 0, carried.dh0, 0, 1);
     }
   }
 }

@@ -1,5 +1,13 @@
 import type { Kernels } from './kernels/kernels.js';
-import { activationCode, makeParam, type CellConfig, type LayerTape, type Param, type RecurrentCell } from './cell-config.js';
+import {
+  activationCode,
+  makeParam,
+  type CarriedStateGrad,
+  type CellConfig,
+  type LayerTape,
+  type Param,
+  type RecurrentCell,
+} from './cell-config.js';
 import { finishInputSide } from './elman-cell.js';
 
 // LSTM in Keras layout, gate order i, f, c̃, o:
@@ -96,12 +104,13 @@ export class LstmCell implements RecurrentCell {
     );
   }
 
-  backward(k: Kernels, tape: LayerTape, dH: Float32Array, dX: Float32Array | null): void {
+  backward(k: Kernels, tape: LayerTape, dH: Float32Array, dX: Float32Array | null, carried: CarriedStateGrad | null = null): void {
     const { T, B, cache, dA, c } = tape;
     const u = this.units;
     const g4 = 4 * u;
     const dC = tape.scratch; // dLoss/dc_t, carried backwards
-    dC.fill(0, 0, B * u);
+    if (carried?.dc != null) dC.set(carried.dc.subarray(0, B * u));
+    else dC.fill(0, 0, B * u);
     const peepGrad = this.peephole ? this.params[3].grad : null;
     for (let t = T - 1; t >= 0; t--) {
       const hOff = t * B * u;
@@ -124,6 +133,10 @@ export class LstmCell implements RecurrentCell {
         peepGrad,
       );
       if (t > 0) k.gemmTransB(B, u, g4, dA, t * B * g4, this.recurrent, 0, dH, hOff - B * u, 1);
+    }
+    if (carried !== null) {
+      k.gemmTransB(B, u, g4, dA, 0, this.recurrent, 0, carried.dh0, 0, 0);
+      carried.dc?.set(dC.subarray(0, B * u));
     }
     finishInputSide(k, this, tape, dX);
     k.gemmTransA(u, g4, T * B, tape.h, 0, dA, 0, this.params[1].grad, 0, 1);

@@ -1,16 +1,20 @@
 import { TidecastError } from '../core/errors.js';
 import { glorotUniform, orthogonal } from '../training/init.js';
 import { Prng } from '../training/prng.js';
-import { makeParam, type Param } from './cell-config.js';
+import { makeParam, type CellConfig, type Param, type RecurrentCell } from './cell-config.js';
 import type { Kernels } from './kernels/kernels.js';
 import { portableKernels } from './kernels/portable.js';
-import { createStepCell, type Seq2SeqCellKind, type StepCell } from './seq2seq-cells.js';
+import { createCell } from './stacked-model.js';
 
 // Encoder-decoder forecaster (model.decoder: seq2seq). The encoder reads the recent window of
 // features; its final state starts the decoder, which unrolls the horizon one step at a time with
 // its own previous mean as input (the last observed value at the first step). A dense head on the
 // decoder state gives, per step, the change from the last observed value and a log-variance, so a
 // zero head is persistence. Univariate per stream: the model is shared by the streams (batched).
+// The cells are the stacked model's (Keras layouts; GRU reset-after), whose backward can hand the
+// gradient of the carried-in state back: that is how the decoder's loss reaches the encoder.
+
+export type Seq2SeqCellKind = 'lstm' | 'gru';
 
 export interface Seq2SeqConfig {
   readonly kind: Seq2SeqCellKind;
@@ -31,9 +35,9 @@ export class Seq2SeqModel {
   readonly config: Seq2SeqConfig;
   readonly kernels: Kernels;
   readonly relative: boolean;
-  readonly encoder: StepCell;
+  readonly encoder: RecurrentCell;
   /** Input: the previous step's value (own mean or, in teacher forcing, the observed one). */
-  readonly decoder: StepCell;
+  readonly decoder: RecurrentCell;
   /** [units × 2]: change of the mean from the last value, log-variance. */
   readonly headKernel: Param;
   readonly headBias: Param;
@@ -57,8 +61,8 @@ export class Seq2SeqModel {
     this.config = config;
     this.relative = config.relative !== false;
     this.kernels = kernels;
-    this.encoder = createStepCell(config.kind, config.inputSize, config.units, kernels);
-    this.decoder = createStepCell(config.kind, 1, config.units, kernels);
+    this.encoder = createCell(kernels, cellConfig(config.kind, config.inputSize, config.units));
+    this.decoder = createCell(kernels, cellConfig(config.kind, 1, config.units));
     this.headKernel = makeParam(kernels, 'head/kernel', [config.units, 2]);
     this.headBias = makeParam(kernels, 'head/bias', [2]);
   }
@@ -90,9 +94,13 @@ export function initialiseSeq2Seq(model: Seq2SeqModel, seed = model.config.seed)
     glorotUniform(rng, w.data, w.shape[0], w.shape[1]);
     orthogonal(rng, rec.data, rec.shape[0], rec.shape[1]);
     bias.data.fill(0);
-    if (cell.kind === 'lstm') bias.data.fill(1, u, 2 * u);
+    if (cell.config.kind === 'lstm') bias.data.fill(1, u, 2 * u);
   }
   glorotUniform(rng, model.headKernel.data, u, 2);
   for (let i = 0; i < model.headKernel.data.length; i++) model.headKernel.data[i] *= 0.1;
   model.headBias.data.fill(0);
+}
+
+function cellConfig(kind: Seq2SeqCellKind, inputSize: number, units: number): CellConfig {
+  return { kind, inputSize, units, activation: 'tanh', recurrentActivation: 'sigmoid', unitForgetBias: true, resetAfter: true };
 }
