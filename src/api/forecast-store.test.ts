@@ -24,6 +24,29 @@ describe('ForecastStore', () => {
     expect(d!.lastActual).toEqual({ t: 4 * H, value: 14 });
   });
 
+  it('addedSince lists the streams added after a reader last looked, while its log reaches back', () => {
+    const s = new ForecastStore({ addedLogCapacity: 4 });
+    const added = (since: number) => {
+      const out: string[] = [];
+      return s.addedSince(since, (k, p) => out.push(`${p}:${k}`)) ? out : undefined;
+    };
+    s.recordActual('a', 'a/1', 0, 1);
+    s.recordActual('a', 'a/1', H, 2); // not new
+    s.recordActual('b', 'b/1', 0, 1);
+    expect(s.streamChanges.added).toBe(2);
+    expect(added(0)).toEqual(['a:a/1', 'b:b/1']);
+    expect(added(1)).toEqual(['b:b/1']);
+    expect(added(2)).toEqual([]);
+    s.removeStream('a/1');
+    s.recordActual('c', 'a/1', 0, 1); // the same key again, now in another pipeline
+    expect(added(2)).toEqual(['c:a/1']);
+    for (let i = 2; i <= 4; i++) s.recordActual('a', `a/${i}`, 0, 1);
+    expect(s.streamChanges.added).toBe(6);
+    expect(added(1)).toBeUndefined(); // the log holds the last 4 only
+    expect(added(2)).toEqual(['c:a/1', 'a:a/2', 'a:a/3', 'a:a/4']);
+    expect(added(7)).toBeUndefined();
+  });
+
   it('bounds history by capacity and limit, and the sparkline by its length', () => {
     const s = new ForecastStore({ capacity: 10, sparklinePoints: 4 });
     for (let k = 0; k < 25; k++) s.recordActual('p', 'k', k, k * 2, k % 5 === 0);

@@ -20,6 +20,8 @@ export interface ForecastStoreOptions {
   readonly alertHistory?: number;
   /** Points in each stream's sparkline. Default 60. */
   readonly sparklinePoints?: number;
+  /** Newest stream additions remembered for addedSince. Default ADDED_LOG_CAPACITY. */
+  readonly addedLogCapacity?: number;
 }
 
 export interface LatestForecast {
@@ -92,6 +94,12 @@ interface PipelineHistory {
 
 const SEVERITY_RANK: Record<AlertSeverity, number> = { warning: 1, critical: 2 };
 
+/**
+ * Newest additions the store remembers for addedSince: a reader further behind re-reads the whole key
+ * set, which it would do anyway (StreamsIndex rebuilds past 20,000 new streams).
+ */
+export const ADDED_LOG_CAPACITY = 65_536;
+
 export class ForecastStore {
   private readonly capacity: number;
   private readonly alertsPerStream: number;
@@ -109,12 +117,17 @@ export class ForecastStore {
   private readonly firing = new FiringTally();
   private streamsAdded = 0;
   private streamsRemoved = 0;
+  /** Ring of the newest additions: addition number i is at i % capacity (see addedSince). */
+  private readonly addedKeys: StreamKey[] = [];
+  private readonly addedPipelines: string[] = [];
+  private readonly addedLogCapacity: number;
 
   constructor(options: ForecastStoreOptions = {}) {
     this.capacity = options.capacity ?? 720;
     this.alertsPerStream = options.alertsPerStream ?? 50;
     this.alertHistory = options.alertHistory ?? 500;
     this.sparklinePoints = options.sparklinePoints ?? 60;
+    this.addedLogCapacity = Math.max(1, options.addedLogCapacity ?? ADDED_LOG_CAPACITY);
   }
 
   // ---- writes (runtime) ----
@@ -214,10 +227,28 @@ export class ForecastStore {
     return { added: this.streamsAdded, removed: this.streamsRemoved };
   }
 
+  /**
+   * The streams added since the store's `since`-th addition (streamChanges.added as a reader last
+   * saw it), oldest first, each with the pipeline it was added to: the cost is what changed, not the
+   * key set. A stream removed since is still listed (the reader checks), and one removed and added
+   * again is listed twice. false (nothing called) when the log no longer reaches back that far.
+   */
+  addedSince(since: number, f: (key: StreamKey, pipeline: string) => void): boolean {
+    const cap = this.addedLogCapacity;
+    if (since < this.streamsAdded - cap || since > this.streamsAdded) return false;
+    for (let i = since; i < this.streamsAdded; i++) f(this.addedKeys[i % cap], this.addedPipelines[i % cap]);
+    return true;
+  }
+
   /** Every stream's key and pipeline in insertion order (oldest first), from the `skip`-th on. */
   forEachStream(f: (key: StreamKey, pipeline: string) => void, skip = 0): void {
     let i = 0;
     for (const s of this.streamsByKey.values()) if (i++ >= skip) f(s.key, s.pipeline);
+  }
+
+  /** The pipeline a stream is held under now, or undefined for a stream the store does not hold. */
+  pipelineOf(key: StreamKey): string | undefined {
+    return this.streamsByKey.get(key)?.pipeline;
   }
 
   /** One stream's entry as `streams()` lists it, or undefined if unknown. */
@@ -286,7 +317,9 @@ export class ForecastStore {
       h.history.reset(slot);
       s = new StreamBuffers(key, pipeline, h.history, slot);
       this.streamsByKey.set(key, s);
-      this.streamsAdded++;
+      const at = this.streamsAdded++ % this.addedLogCapacity;
+      this.addedKeys[at] = key;
+      this.addedPipelines[at] = pipeline;
     }
     return s;
   }

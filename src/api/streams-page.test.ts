@@ -197,6 +197,42 @@ describe('GET /api/streams pages', () => {
     expect(again.streams.slice(0, 150).map((x) => x.key)).toEqual([...more].sort());
   });
 
+  it("refreshes from the store's added log: new streams cost what changed, no walk over every stream", async () => {
+    const store = new ForecastStore({ capacity: 1, sparklinePoints: 1, addedLogCapacity: 500 });
+    const keys = fill(store, 'weather', 20_000);
+    const index = new StreamsIndex(store);
+    const listAll = async (): Promise<string[]> => {
+      const out: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await index.page({ limit: 5000, ...(cursor === undefined ? {} : { cursor }) });
+        out.push(...page.streams.map((x) => x.key));
+        cursor = page.next_cursor ?? undefined;
+      } while (cursor !== undefined);
+      return out;
+    };
+    expect(await listAll()).toEqual([...keys].sort());
+    let walks = 0;
+    const forEach = store.forEachStream.bind(store);
+    store.forEachStream = (f, skip) => {
+      walks++;
+      forEach(f, skip);
+    };
+    // A few new streams, one removed and added again, one added and removed before the refresh.
+    const more = ['weather/zz/1', 'weather/aa/2', 'weather/m/3'];
+    for (const k of more) store.recordActual('weather', k as StreamKey, 0, 1);
+    store.removeStream(keys[5] as StreamKey);
+    store.recordActual('weather', keys[5] as StreamKey, 0, 1);
+    store.recordActual('weather', 'weather/gone' as StreamKey, 0, 1);
+    store.removeStream('weather/gone' as StreamKey);
+    expect(await listAll()).toEqual([...keys, ...more].sort());
+    expect(walks).toBe(0);
+    // More new streams than the log holds (but few enough to merge): the index rebuilds, still exact.
+    const many = fill(store, 'stocks', 600);
+    expect(await listAll()).toEqual([...many].sort().concat([...keys, ...more].sort()));
+    expect(walks).toBe(1);
+  });
+
   it('inspects at most the scan budget per request when a filter matches almost nothing', async () => {
     const store = new ForecastStore({ capacity: 1, sparklinePoints: 1 });
     const budget = 1000;

@@ -1,6 +1,7 @@
 import { compileGlob, type StreamGlob } from '../alerting/stream-glob.js';
 import type { StreamKey } from '../core/types.js';
 import type { ForecastStore, StreamSummary } from './forecast-store.js';
+import { before, SortedBlocks } from './sorted-blocks.js';
 
 // GET /api/streams one page at a time: streams ordered by (pipeline, key) in code-unit order, a
 // cursor that names the last stream a page looked at, and optional pipeline / prefix / glob filters.
@@ -89,11 +90,6 @@ function decodeCursor(cursor: string): readonly [string, string] | undefined {
   return undefined;
 }
 
-/** (pipeline, key) order by code units: cheap, and stable across processes and locales. */
-function before(p1: string, k1: string, p2: string, k2: string): boolean {
-  return p1 < p2 || (p1 === p2 && k1 < k2);
-}
-
 export interface StreamsIndexOptions {
   /** Index entries one request may inspect. Default SCAN_BUDGET. */
   readonly scanBudget?: number;
@@ -105,8 +101,7 @@ export interface StreamsIndexOptions {
 
 /** The store's streams sorted by (pipeline, key), refreshed when streams are added or removed. */
 export class StreamsIndex {
-  private keys: StreamKey[] = [];
-  private pipelines: string[] = [];
+  private entries = new SortedBlocks();
   private added = 0;
   private removed = 0;
   /** Removals since the last rebuild: their entries are still in the index. */
@@ -129,57 +124,39 @@ export class StreamsIndex {
 
   async page(query: StreamsPageQuery): Promise<StreamsPage> {
     await this.fresh();
-    const { keys, pipelines } = this;
+    const { entries } = this;
     const glob: StreamGlob | undefined = query.glob === undefined ? undefined : compileGlob(query.glob);
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-    let i = after === undefined ? 0 : this.firstAfter(after[0], after[1]);
-    let end = keys.length;
+    let i = after === undefined ? 0 : entries.firstWhere((p, k) => before(after[0], after[1], p, k));
+    let end = entries.length;
     if (query.pipeline !== undefined) {
       // One pipeline's streams are one run of the index.
-      i = Math.max(i, this.firstAfter(query.pipeline, ''));
-      end = this.pipelineEnd(query.pipeline);
+      const pipeline = query.pipeline;
+      i = Math.max(
+        i,
+        entries.firstWhere((p) => pipeline <= p),
+      );
+      end = entries.firstWhere((p) => pipeline < p);
     }
     const streams: StreamSummary[] = [];
-    let scanned = 0;
-    for (; i < end && streams.length < query.limit && scanned < this.scanBudget; i++, scanned++) {
-      const key = keys[i];
-      if (query.prefix !== undefined && !key.startsWith(query.prefix)) continue;
-      if (glob !== undefined && !glob.test(key)) continue;
+    const budget = Math.min(end, i + this.scanBudget);
+    let last: readonly [string, string] | undefined;
+    i = entries.scan(i, budget, (key, pipeline) => {
+      last = [pipeline, key];
+      if (query.prefix !== undefined && !key.startsWith(query.prefix)) return true;
+      if (glob !== undefined && !glob.test(key)) return true;
       // Entries of removed streams stay until the next compaction: skipped here.
       const summary = this.store.summary(key);
-      if (summary !== undefined && summary.pipeline === pipelines[i]) streams.push(summary);
-    }
-    const next_cursor = i < end ? encodeCursor(pipelines[i - 1], keys[i - 1]) : null;
+      if (summary !== undefined && summary.pipeline === pipeline) streams.push(summary);
+      return streams.length < query.limit;
+    });
+    const next_cursor = i < end && last !== undefined ? encodeCursor(last[0], last[1]) : null;
     return { streams, next_cursor };
   }
 
-  /** Index of the first entry after (pipeline, key): binary search. */
-  private firstAfter(pipeline: string, key: string): number {
-    let lo = 0;
-    let hi = this.keys.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (before(pipeline, key, this.pipelines[mid], this.keys[mid])) hi = mid;
-      else lo = mid + 1;
-    }
-    return lo;
-  }
-
-  /** Index of the first entry of a pipeline after `pipeline`. */
-  private pipelineEnd(pipeline: string): number {
-    let lo = 0;
-    let hi = this.keys.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (pipeline < this.pipelines[mid]) hi = mid;
-      else lo = mid + 1;
-    }
-    return lo;
-  }
-
   /**
-   * Brings the index up to the store. New streams are the newest in the store's insertion order: a
-   * few are sorted alone and merged in (linear). Removed streams are skipped when read, and the index
+   * Brings the index up to the store. New streams come from the store's added log: a few are sorted
+   * alone and merged in (linear in the index, no walk over the store). Removed streams are skipped when read, and the index
    * is rebuilt only once they are a quarter of it, so evictions do not sort on every request. A
    * rebuild (or many new streams) sorts in chunks between which the event loop runs: at a million
    * streams one sort would stop every pipeline for seconds.
@@ -190,15 +167,16 @@ export class StreamsIndex {
     if (added === this.added && removed === this.removed) return;
     const fresh = added - this.added;
     const stale = this.stale + removed - this.removed;
-    if (stale <= Math.max(1000, this.keys.length / 4) && fresh <= this.syncMergeMax) {
-      this.stale = stale;
-      this.added = added;
-      this.removed = removed;
-      if (fresh > 0) {
-        const tail = this.collect(Math.max(0, added - removed - fresh));
+    if (stale <= Math.max(1000, this.entries.length / 4) && fresh <= this.syncMergeMax) {
+      // New streams come from the store's added log (what changed, not a walk over every stream).
+      const tail = fresh === 0 ? { keys: [], pipelines: [] } : this.collectAdded(this.added);
+      if (tail !== undefined) {
+        this.added = added;
+        this.removed = removed;
+        this.stale = stale;
         this.merge(tail.keys, tail.pipelines);
+        return;
       }
-      return;
     }
     this.building = this.rebuild(added, removed).finally(() => {
       this.building = undefined;
@@ -216,8 +194,7 @@ export class StreamsIndex {
       keys.push(sorted);
       pipelines.push(new Array<string>(sorted.length).fill(pipeline));
     }
-    this.keys = ([] as StreamKey[]).concat(...keys);
-    this.pipelines = ([] as string[]).concat(...pipelines);
+    this.entries = SortedBlocks.fromSorted(([] as StreamKey[]).concat(...keys), ([] as string[]).concat(...pipelines));
     this.stale = 0;
     this.added = added;
     this.removed = removed;
@@ -234,79 +211,38 @@ export class StreamsIndex {
     return groups;
   }
 
-  /** Streams from insertion index `skip` on, sorted (a few: at once). */
-  private collect(skip: number): { keys: StreamKey[]; pipelines: string[] } {
-    const groups = this.groups(skip);
+  /**
+   * The streams added since the store's `since`-th addition and still held under the pipeline they
+   * were added to, sorted, each once (the store's added log: no walk over every stream); undefined
+   * when the log does not reach back that far (then the caller rebuilds).
+   */
+  private collectAdded(since: number): { keys: StreamKey[]; pipelines: string[] } | undefined {
+    const groups = new Map<string, StreamKey[]>();
+    const complete = this.store.addedSince(since, (key, pipeline) => {
+      if (this.store.pipelineOf(key) !== pipeline) return; // removed (or moved) since: not indexed
+      let g = groups.get(pipeline);
+      if (g === undefined) groups.set(pipeline, (g = []));
+      g.push(key);
+    });
+    if (!complete) return undefined;
     const keys: StreamKey[] = [];
     const pipelines: string[] = [];
     for (const pipeline of [...groups.keys()].sort()) {
       // The built-in sort compares code units, as `before` does, and is three times faster than a comparator.
+      let prev: StreamKey | undefined;
       for (const key of (groups.get(pipeline) as StreamKey[]).sort()) {
+        if (key === prev) continue; // removed and added again since: listed twice in the log
         keys.push(key);
         pipelines.push(pipeline);
+        prev = key;
       }
     }
     return { keys, pipelines };
   }
 
-  /**
-   * Merges sorted new entries into the sorted index, linear in its size. An entry already there (a
-   * stream removed and added again since the last refresh) is kept once.
-   */
+  /** Adds new entries (sorted or not); one already there (removed and added again) is kept once. */
   private merge(keys: StreamKey[], pipelines: string[]): void {
-    if (keys.length === 0) return;
-    if (keys.length * 64 < this.keys.length) {
-      this.insertFew(keys, pipelines);
-      return;
-    }
-    const oldKeys = this.keys;
-    const oldPipes = this.pipelines;
-    const outKeys: StreamKey[] = [];
-    const outPipes: string[] = [];
-    let a = 0;
-    let b = 0;
-    while (a < oldKeys.length || b < keys.length) {
-      if (b < keys.length && a < oldKeys.length && keys[b] === oldKeys[a] && pipelines[b] === oldPipes[a]) {
-        b++;
-      } else if (b >= keys.length || (a < oldKeys.length && before(oldPipes[a], oldKeys[a], pipelines[b], keys[b]))) {
-        outKeys.push(oldKeys[a]);
-        outPipes.push(oldPipes[a++]);
-      } else {
-        outKeys.push(keys[b]);
-        outPipes.push(pipelines[b++]);
-      }
-    }
-    this.keys = outKeys;
-    this.pipelines = outPipes;
-  }
-
-  /** A few new entries into a large index: binary searches, then native slice copies between them. */
-  private insertFew(keys: StreamKey[], pipelines: string[]): void {
-    const keyParts: StreamKey[][] = [];
-    const pipeParts: string[][] = [];
-    let from = 0;
-    for (let j = 0; j < keys.length; j++) {
-      const at = this.firstAtOrAfter(pipelines[j], keys[j], from);
-      if (at < this.keys.length && this.keys[at] === keys[j] && this.pipelines[at] === pipelines[j]) continue;
-      keyParts.push(this.keys.slice(from, at), [keys[j]]);
-      pipeParts.push(this.pipelines.slice(from, at), [pipelines[j]]);
-      from = at;
-    }
-    keyParts.push(this.keys.slice(from));
-    pipeParts.push(this.pipelines.slice(from));
-    this.keys = ([] as StreamKey[]).concat(...keyParts);
-    this.pipelines = ([] as string[]).concat(...pipeParts);
-  }
-
-  /** Index of the first entry at or after (pipeline, key), searching from `lo`. */
-  private firstAtOrAfter(pipeline: string, key: string, lo: number): number {
-    let hi = this.keys.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (before(this.pipelines[mid], this.keys[mid], pipeline, key)) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    for (let j = 0; j < keys.length; j++) this.entries.insert(pipelines[j], keys[j]);
   }
 }
 
