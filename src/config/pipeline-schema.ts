@@ -5,6 +5,7 @@ import { AlertingOptions } from '../alerting/rule-options.js';
 import { PipelineDataOptions } from '../operators/options.js';
 import { esnIssues } from './esn-section.js';
 import { onlineHeadIssues } from './online-head-section.js';
+import { seq2seqIssues } from './seq2seq-section.js';
 import { HttpSection, LimitsSection, ModelSection, StateSection, TrainingSection } from './sections.js';
 
 // A pipeline file holds either one pipeline, or a bundle `{ http, pipelines: [...] }` so that one
@@ -40,6 +41,7 @@ export const PipelineSpec = z
     }
     for (const issue of onlineHeadIssues(p)) ctx.addIssue({ code: 'custom', ...issue });
     for (const issue of esnIssues(p)) ctx.addIssue({ code: 'custom', ...issue });
+    for (const issue of seq2seqIssues(p)) ctx.addIssue({ code: 'custom', ...issue });
     const names = new Set<string>();
     p.sources.forEach((s, i) => {
       const name = s.name ?? `${s.kind}-${i}`;

@@ -58,6 +58,19 @@ export const ModelSection = z
       .min(1)
       .optional()
       .describe('Trained model: a tfjs-layers directory (or its model.json) written by `tidecast train`; fit at start when absent.'),
+    decoder: z
+      .enum(['direct', 'seq2seq'])
+      .default('direct')
+      .describe(
+        'How the horizon is forecast: direct = a dense head on the recurrent state gives every step at once; seq2seq = an encoder (lstm/gru) reads the last encoder_window_steps feature vectors and a decoder unrolls the horizon feeding back its own means (fitted offline with scheduled sampling).',
+      ),
+    encoder_window_steps: z
+      .number()
+      .int()
+      .min(2)
+      .max(512)
+      .default(48)
+      .describe('decoder seq2seq: steps of features the encoder reads before each forecast (kept per stream in its state).'),
     interval_z: z.number().positive().default(1.96).describe('Half-width of the forecast interval in residual scales (1.96: about 95%).'),
     forecaster: z
       .enum(['hybrid', 'readout', 'recurrent'])
@@ -305,6 +318,22 @@ export const LimitsSection = z
       .default(60)
       .describe(
         'Recent actuals and one-step forecasts the API keeps per stream (float32, 33 bytes a point); 0 keeps only the last actual and the latest forecast.',
+      ),
+    max_resident_streams: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe(
+        'Most streams kept in memory: at each checkpoint, the longest idle streams beyond it (those holding no record and no open step) leave memory for a spill file in state.dir and come back, unchanged, with their next record. Absent: no limit.',
+      ),
+    evict_idle_steps: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe(
+        "At each checkpoint, streams whose newest record is this many steps behind the pipeline's newest leave memory as with max_resident_streams. Absent: streams are not evicted by age.",
       ),
   })
   .strict();

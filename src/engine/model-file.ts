@@ -8,6 +8,12 @@ import type { ModelRunner } from './model-runner.js';
 // format (a directory with model.json and weights.bin), loadable by TensorFlow.js and Keras too.
 
 export async function writeModelFile(dir: string, runner: ModelRunner): Promise<void> {
+  if (runner.seq2seq !== null)
+    throw new TidecastError(
+      'A seq2seq model has no tfjs-layers file: it is fitted at start and kept in checkpoints.',
+      'config_invalid',
+      false,
+    );
   await saveTfjsModel(dir, runner.model);
 }
 

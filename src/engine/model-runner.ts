@@ -3,6 +3,7 @@ import type { ModelSection } from '../config/sections.js';
 import { initialiseEchoState } from '../models/esn-init.js';
 import { BatchedStepper } from '../models/batched-stepper.js';
 import { fastStepSpec } from '../models/fast-step-spec.js';
+import { createSeq2SeqStepper, type Seq2SeqStepper } from '../models/seq2seq-stepper.js';
 import type { FastStepper } from '../models/kernels/step-layout.js';
 import { createFastStepper } from '../models/kernels/step-wasm.js';
 import { fastestKernels } from '../models/kernels/fastest-kernels.js';
@@ -31,6 +32,8 @@ export interface SerializedWeights {
 
 export class ModelRunner {
   readonly arena: StateArena;
+  /** model.decoder seq2seq: the encoder-decoder that serves instead of the stacked model (whose arena rows are its windows). */
+  readonly seq2seq: Seq2SeqStepper | null;
   private current: StackedModel;
   private currentVersion: string;
   private stepper: BatchedStepper;
@@ -72,9 +75,15 @@ export class ModelRunner {
     model.headKernel.data.fill(0);
     model.headBias.data.fill(0);
     this.current = model;
-    this.currentVersion = `${spec.cell}-init-s${spec.seed}`;
-    this.arena = new StateArena(model.stateSize, 64);
-    this.stepper = new BatchedStepper(model, this.arena, maxBatch);
+    const cell = spec.cell;
+    this.seq2seq =
+      spec.decoder === 'seq2seq' && (cell === 'lstm' || cell === 'gru')
+        ? createSeq2SeqStepper(cell, inputSize, spec.units, spec.horizon, spec.encoder_window_steps, spec.seed, maxBatch)
+        : null;
+    this.currentVersion = `${this.seq2seq === null ? '' : 'seq2seq-'}${spec.cell}-init-s${spec.seed}`;
+    this.arena = new StateArena(this.seq2seq?.stateSize ?? model.stateSize, 64);
+    // With seq2seq the stacked model never steps: its stepper gets an arena of its own shape.
+    this.stepper = new BatchedStepper(model, this.seq2seq === null ? this.arena : new StateArena(model.stateSize, 1), maxBatch);
     this.chunkSlots = new Int32Array(maxBatch);
     this.chunkX = new Float32Array(maxBatch * inputSize);
     this.chunkY = new Float32Array(maxBatch * model.outputWidth);
@@ -97,6 +106,7 @@ export class ModelRunner {
 
   /** Engine the steps run on: 'native', 'wasm', 'portable' or 'batched' (BatchedStepper). */
   get engine(): string {
+    if (this.seq2seq !== null) return 'seq2seq';
     const fused = this.fusedStepper();
     return fused === null ? 'batched' : fused.backend;
   }
@@ -116,6 +126,10 @@ export class ModelRunner {
 
   /** Steps `count` distinct slots: inputs count×inputSize, out count×horizon×2 (delta mean, log-variance). */
   step(slots: Int32Array, count: number, inputs: Float32Array, out: Float32Array): void {
+    if (this.seq2seq !== null) {
+      this.seq2seq.step(this.arena, slots, count, inputs, out);
+      return;
+    }
     const fused = this.fusedStepper();
     if (fused === null) {
       this.stepper.step(slots, count, inputs, out);
@@ -179,6 +193,12 @@ export class ModelRunner {
 
   /** Online-learning hook: swaps in new weights between steps; stream states stay put. */
   swap(model: StackedModel, version: string): void {
+    if (this.seq2seq !== null)
+      throw new TidecastError(
+        'A seq2seq pipeline serves its encoder-decoder: a stacked model cannot be swapped in.',
+        'schema_mismatch',
+        false,
+      );
     if (model.stateSize !== this.model.stateSize || model.config.inputSize !== this.inputSize) {
       throw new TidecastError(`Model ${version} does not fit the running model's shapes.`, 'schema_mismatch', false);
     }
@@ -190,12 +210,12 @@ export class ModelRunner {
   exportWeights(): SerializedWeights {
     return {
       version: this.version,
-      params: this.model.params().map((p) => ({ name: p.name, data: toBase64(p.data) })),
+      params: this.params().map((p) => ({ name: p.name, data: toBase64(p.data) })),
     };
   }
 
   importWeights(w: SerializedWeights): void {
-    const params = this.model.params();
+    const params = this.params();
     if (params.length !== w.params.length)
       throw new TidecastError(`Checkpointed model has ${w.params.length} parameters, expected ${params.length}.`, 'state_corrupt', false);
     params.forEach((p, i) => {
@@ -210,6 +230,11 @@ export class ModelRunner {
       new Uint8Array(p.data.buffer, p.data.byteOffset, p.data.byteLength).set(bytes);
     });
     this.version = w.version;
+  }
+
+  /** The weights that serve: the encoder-decoder's with model.decoder seq2seq, else the stacked model's. */
+  private params() {
+    return this.seq2seq?.model.params() ?? this.model.params();
   }
 }
 

@@ -5,6 +5,7 @@ import { Prng } from '../training/prng.js';
 import { SequenceRunner } from '../training/sequence.js';
 import { evaluateLoss, TbpttTrainer, type SequenceBatch } from '../training/tbptt.js';
 import { esnOfflineFit } from './esn-offline-fit.js';
+import { seq2seqOfflineFit } from './seq2seq-offline-fit.js';
 import type { FitData } from './fit-data.js';
 import type { ModelRunner } from '../engine/model-runner.js';
 
@@ -30,8 +31,8 @@ export interface FitReport {
   readonly version: string;
   /** Why the fit stopped before `epochs` full passes, if it did. */
   readonly cut?: 'max_batches' | 'max_time_ms';
-  /** model.cell esn: only the readout was fitted, by ridge regression (esn-offline-fit.ts). */
-  readonly method?: 'esn-ridge-readout';
+  /** model.cell esn: only the readout was fitted, by ridge regression (esn-offline-fit.ts); seq2seq: the encoder-decoder (seq2seq-offline-fit.ts). */
+  readonly method?: 'esn-ridge-readout' | 'seq2seq';
   readonly readout?: {
     readonly rows: number;
     readonly washout: number;
@@ -50,6 +51,7 @@ export function offlineFit(
 ): FitReport {
   // An echo state network's reservoir is fixed: its fit is the closed-form readout, never TBPTT.
   if (spec.model.cell === 'esn') return esnOfflineFit(spec, runner, data, now);
+  if (runner.seq2seq !== null) return seq2seqOfflineFit(spec, runner, data, now);
   const o = spec.training.offline;
   const t0 = now();
   const model = runner.model;
