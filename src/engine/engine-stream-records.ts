@@ -45,16 +45,30 @@ export function captureStreams(parts: EngineStreamParts, changedOnly: boolean): 
   } else {
     for (const key of arena.keys()) writeStreamRecord(parts, key, arena.peek(key), w);
   }
+  // Evicted streams (engine-stream-eviction.ts): a base holds all, a delta those changed before they left.
+  const ev = slots.eviction;
+  if (ev !== undefined) {
+    const copy = (rec: Uint8Array): void => {
+      w.begin(rec.byteLength);
+      w.raw(rec);
+      w.end();
+    };
+    if (changedOnly) for (const key of ev.changed) copy(ev.read(key) as Uint8Array);
+    else ev.forEachRecord((_key, rec) => copy(rec));
+    ev.changed.clear();
+  }
   slots.clearChanged();
   return w.finish();
 }
 
 /** Streams whose slot changed since the last capture (cheap: a counter, not a scan). */
 export function changedStreamCount(parts: EngineStreamParts): number {
-  return parts.slots.allChanged ? parts.runner.arena.size : parts.slots.changedSlots.length;
+  const evicted = parts.slots.eviction?.changed.size ?? 0;
+  return evicted + (parts.slots.allChanged ? parts.runner.arena.size : parts.slots.changedSlots.length);
 }
 
-function writeStreamRecord(parts: EngineStreamParts, key: string, slot: number, w: ChunkWriter): void {
+/** One stream's record into `w` (checkpoints, and the spill file of evicted streams). */
+export function writeStreamRecord(parts: EngineStreamParts, key: string, slot: number, w: ChunkWriter): void {
   const { runner, processor, alerts, slots, readouts } = parts;
   const S = runner.arena.stateSize;
   const shape = processor.snapshot(key);

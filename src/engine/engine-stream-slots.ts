@@ -1,5 +1,6 @@
 import { grownTo } from './grow.js';
 import { PendingForecasts } from './engine-pending-forecasts.js';
+import type { StreamEviction } from './engine-stream-eviction.js';
 
 // PipelineEngine's per-stream state outside the model and the stream pipeline, indexed by the
 // stream's slot in the model's state arena (ModelRunner.slotOf). Typed arrays grown by doubling, so
@@ -21,6 +22,8 @@ export class EngineStreamSlots {
   readonly changedSlots: number[] = [];
   /** Every slot counts as changed (a watermark pass may have touched any of them). */
   allChanged = true;
+  /** Idle streams out of memory (limits.evict_idle_steps / max_resident_streams); undefined when off. */
+  eviction: StreamEviction | undefined = undefined;
 
   /**
    * Makes room for `slot` (new slots: nothing seen, nothing pending) and marks it changed: every

@@ -8,6 +8,7 @@ import { EngineBatchStepper } from './engine-batch-stepper.js';
 import { ForecastEmitter } from './engine-forecast-emitter.js';
 import { emptyEngineStats, type EngineListener, type EngineStats, type StepTap } from './engine-listener.js';
 import { EngineStreamSlots } from './engine-stream-slots.js';
+import { StreamEviction } from './engine-stream-eviction.js';
 import {
   restoreStream,
   snapshotStream,
@@ -57,6 +58,8 @@ export class PipelineEngine {
   readonly head: OnlineHead | undefined;
   /** The served forecaster's online readouts (model.forecaster hybrid / readout). */
   readonly readouts: StreamReadouts | undefined;
+  /** Idle streams out of memory (limits.evict_idle_steps / max_resident_streams); undefined when off. */
+  readonly eviction: StreamEviction | undefined;
   private readonly shaping: Shaping;
   private readonly ticks: TickBuffer;
   private readonly slots = new EngineStreamSlots();
@@ -104,6 +107,7 @@ export class PipelineEngine {
     this.emitter = emitter;
     this.stepper = new EngineBatchStepper(this.ticks, this.runner, emitter, this.listener, this);
     this.streamParts = { runner: this.runner, processor: this.processor, alerts: this.alerts, slots: this.slots, readouts: this.readouts };
+    this.eviction = StreamEviction.forSpec(spec, this.streamParts, metrics);
     const { field } = this.shaping;
     const slots = this.slots;
     this.onStep = (step) => {
@@ -215,6 +219,19 @@ export class PipelineEngine {
     return captureStreams(this.streamParts, changedOnly);
   }
 
+  /**
+   * Evicts idle streams (limits.evict_idle_steps / max_resident_streams); call between batches, when
+   * every step was scored (checkpoints do). Returns how many left memory.
+   */
+  evictIdle(): number {
+    return this.eviction?.sweep() ?? 0;
+  }
+
+  /** Streams held: in memory and evicted. */
+  get streamCount(): number {
+    return this.runner.arena.size + (this.eviction?.size ?? 0);
+  }
+
   /** Streams a captureStreams(true) would hold now. */
   get changedStreams(): number {
     return changedStreamCount(this.streamParts);
@@ -276,6 +293,8 @@ export class PipelineEngine {
     // The processor validates and dead-letters. A record with a key and a time gets the stream a slot
     // now (before it emits a step), so that a checkpoint holds the records the processor still holds.
     if (typeof o?.key === 'string' && o.key !== '' && Number.isFinite(o.eventTime)) {
+      // An evicted stream comes back (its state from the spill file) before its record is processed.
+      if (this.eviction !== undefined && this.runner.arena.peek(o.key) < 0) this.eviction.recall(o.key);
       const slot = this.slotOf(o.key);
       const newest = this.slots.newest[slot];
       this.listener.lateness?.(newest > o.eventTime ? newest - o.eventTime : 0);

@@ -54,6 +54,11 @@ export class OrderStage extends Stage {
     return this.arena.f64[this.base64(slot)] - this.delay;
   }
 
+  /** Records the stream holds, waiting for its watermark. */
+  held(slot: number): number {
+    return this.arena.f64[this.base64(slot) + 3];
+  }
+
   lastReleased(slot: number): number {
     return this.arena.f64[this.base64(slot) + 1];
   }

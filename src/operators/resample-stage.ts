@@ -86,6 +86,12 @@ export class ResampleStage extends Stage {
     return true;
   }
 
+  /** Whether the stream has a step open (one a record or the watermark will close). */
+  hasOpenStep(slot: number): boolean {
+    const open = this.arena.f64[this.base64(slot)];
+    return open === open;
+  }
+
   /** Emits the open step if it ends at or before `limit`. */
   closeBefore(slot: number, limit: number): void {
     const f = this.arena.f64;

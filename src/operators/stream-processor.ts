@@ -152,6 +152,15 @@ export class StreamProcessor {
     restoreSlot(this.arena, slot, this.layoutHash, bytes);
   }
 
+  /**
+   * True for a known stream that holds no record and has no open step: no watermark pass can emit
+   * anything for it, so it may leave memory (idle eviction) and come back unchanged.
+   */
+  holdsNothing(key: string): boolean {
+    const slot = this.slots.find(key);
+    return slot >= 0 && this.order.held(slot) === 0 && !this.resample.hasOpenStep(slot);
+  }
+
   /** Forgets a stream; its slot is reused. */
   evict(key: string): boolean {
     return this.slots.release(key) >= 0;

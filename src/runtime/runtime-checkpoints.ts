@@ -65,8 +65,11 @@ export class RuntimeCheckpoints {
           'Restored a version-1 JSON checkpoint; the next checkpoint is binary and replaces it.',
         );
       } else if (cp.meta.layout !== undefined) {
+        engine.eviction?.clear();
         dropped = engine.restoreCaptured(cp.newestFirst, cp.meta.layout);
         if (cp.meta.head !== undefined) engine.head?.restore(cp.meta.head);
+        // Over limits.max_resident_streams (or idle): out of memory again until their next record.
+        engine.evictIdle();
       }
     }
     if (dropped.length > 0) {
@@ -80,7 +83,7 @@ export class RuntimeCheckpoints {
     return {
       sources,
       writtenAt,
-      streams: engine.runner.arena.size,
+      streams: engine.streamCount,
       ...(fitWindow && { fitWindow }),
       ...(retraining !== undefined && { retraining }),
     };
@@ -90,7 +93,9 @@ export class RuntimeCheckpoints {
   capture(rest: Pick<CheckpointState, 'sources' | 'fitWindow' | 'retraining'>): CapturedCheckpoint {
     const { engine } = this;
     const t0 = performance.now();
-    const kind = this.writer.plan(this.streamsInKafka ? 0 : engine.changedStreams, engine.runner.arena.size);
+    // Between batches, every step scored: idle streams may leave memory now (their records go along).
+    if (!this.streamsInKafka) this.evicted = engine.evictIdle();
+    const kind = this.writer.plan(this.streamsInKafka ? 0 : engine.changedStreams, engine.streamCount);
     const chunks = this.streamsInKafka ? [] : engine.captureStreams(kind === 'delta');
     const head = engine.head?.snapshot();
     const state: CheckpointState = {
@@ -104,6 +109,8 @@ export class RuntimeCheckpoints {
   }
 
   private captureMs = 0;
+  /** Streams the last capture evicted. */
+  evicted = 0;
 
   async write(c: CapturedCheckpoint, now: Date): Promise<CheckpointWriteInfo> {
     const t0 = performance.now();

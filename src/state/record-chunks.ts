@@ -10,6 +10,8 @@ const fromUtf8 = new TextDecoder();
 export interface RecordChunk {
   readonly records: number;
   readonly bytes: Uint8Array;
+  /** Where each record starts in `bytes` (chunks from a ChunkWriter; absent in chunks read back). */
+  readonly starts?: readonly number[];
 }
 
 export class ChunkWriter {
@@ -18,6 +20,8 @@ export class ChunkWriter {
   private view = new DataView(this.buf.buffer);
   private pos = 0;
   private count = 0;
+  private starts: number[] = [];
+  private recordStart = 0;
   /** Bytes in finished chunks and the current one. */
   get byteLength(): number {
     let n = this.pos;
@@ -27,13 +31,18 @@ export class ChunkWriter {
 
   /** Starts a record of at most `maxBytes` bytes (the writes until end() must not exceed it). */
   begin(maxBytes: number): void {
-    if (this.pos + maxBytes <= this.buf.byteLength) return;
+    if (this.pos + maxBytes <= this.buf.byteLength) {
+      this.recordStart = this.pos;
+      return;
+    }
     this.finishChunk();
+    this.recordStart = 0;
     this.buf = new Uint8Array(Math.max(CHUNK_BYTES, maxBytes));
     this.view = new DataView(this.buf.buffer);
   }
 
   end(): void {
+    this.starts.push(this.recordStart);
     this.count++;
   }
 
@@ -74,9 +83,10 @@ export class ChunkWriter {
 
   private finishChunk(): void {
     if (this.count === 0) return;
-    this.chunks.push({ records: this.count, bytes: this.buf.slice(0, this.pos) });
+    this.chunks.push({ records: this.count, bytes: this.buf.slice(0, this.pos), starts: this.starts });
     this.pos = 0;
     this.count = 0;
+    this.starts = [];
   }
 }
 
