@@ -21,7 +21,11 @@ export class SpillFile {
   private end = 0;
   private liveBytes = 0;
 
-  constructor(readonly path: string) {
+  /** compactMinBytes: dead bytes below which the file is never rewritten. */
+  constructor(
+    readonly path: string,
+    private readonly compactMinBytes = COMPACT_MIN_BYTES,
+  ) {
     mkdirSync(dirname(path), { recursive: true });
     this.fd = openSync(path, 'w+');
   }
@@ -84,12 +88,14 @@ export class SpillFile {
 
   /** Calls f with every record held, in file order (checkpoints copy them as they are). */
   forEachRecord(f: (key: string, record: Uint8Array) => void): void {
-    const order = [...this.index].sort((a, b) => this.offsets[a[1]] - this.offsets[b[1]]);
-    for (const [key, e] of order) {
-      const rec = new Uint8Array(this.lengths[e]);
-      readAll(this.fd, rec, this.offsets[e]);
-      f(key, rec);
-    }
+    const keyOf: string[] = [];
+    for (const [key, e] of this.index) keyOf[e] = key;
+    this.forEachEntry((e, rec) => f(keyOf[e], rec));
+  }
+
+  /** Bytes in the file, dead ones included. */
+  get fileBytes(): number {
+    return this.end;
   }
 
   /** Forgets every record (e.g. before a restore) and truncates the file. */
@@ -117,7 +123,7 @@ export class SpillFile {
   /** Rewrites the live records into a new file once dead space outweighs them (and is worth it). */
   private compactIfSparse(): void {
     const dead = this.end - this.liveBytes;
-    if (dead < COMPACT_MIN_BYTES || dead < this.liveBytes) return;
+    if (dead < this.compactMinBytes || dead < this.liveBytes) return;
     const tmp = `${this.path}.compact`;
     const out = openSync(tmp, 'w+');
     let pos = 0;
