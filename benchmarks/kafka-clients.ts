@@ -17,6 +17,8 @@ export interface ClientFigures {
   readonly rawConsume: number;
   /** Events per second through the daemon pipeline (source -> engine -> sink + changelog -> commit). */
   readonly endToEnd: number;
+  /** The same through the daemon's own PipelineRuntime (the RxJS pipeline); NaN when not run. */
+  readonly endToEndDaemon: number;
 }
 
 /**
@@ -61,6 +63,8 @@ export interface ClientRunOptions {
   readonly t0: number;
   /** The bench's end-to-end run on the given client. */
   endToEnd(client: KafkaClientKind): Promise<number>;
+  /** The end-to-end run through the daemon's PipelineRuntime on the given client; left out when absent. */
+  daemonPath?(client: KafkaClientKind): Promise<number>;
   note(msg: string): void;
 }
 
@@ -82,7 +86,8 @@ export async function clientFigures(o: ClientRunOptions): Promise<Record<KafkaCl
     );
     const consume = await attempt(`${client} raw consume`, () => rawConsumeWith(client, o.brokers, o.topic, o.events));
     const e2e = await attempt(`${client} end to end`, () => o.endToEnd(client));
-    out[client] = { rawProduce: produce, rawConsume: consume, endToEnd: e2e };
+    const daemon = o.daemonPath === undefined ? NaN : await attempt(`${client} daemon path`, () => o.daemonPath!(client));
+    out[client] = { rawProduce: produce, rawConsume: consume, endToEnd: e2e, endToEndDaemon: daemon };
   }
   return out;
 }

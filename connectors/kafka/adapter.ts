@@ -11,7 +11,7 @@ import type { PipelineDataOptions } from '../../src/operators/options.js';
 import { KafkaChangelog } from './changelog/changelog.js';
 import { sourceChangelog } from './changelog/changelog-config.js';
 import { changelogHooks } from './changelog/changelog-hooks.js';
-import { KafkaStreamStates, type StreamStateStore } from './stream-states.js';
+import { KafkaStreamStates, type CapturedState, type StreamStateStore } from './stream-states.js';
 import type { BatchOutputs, IngestBatch, OutputSink, RuntimeSource } from '../../src/core/ports.js';
 import { noStages, type StageObserver } from './stage-latency.js';
 import { toAsyncGroups } from './async-groups.js';
@@ -23,6 +23,9 @@ import { toAsyncGroups } from './async-groups.js';
 // partition's streams from the changelog before its first batch; a revocation drops them; batches of a
 // revoked partition that arrive late are dropped without outputs. Positions are Kafka's committed
 // offsets, not the checkpoint's.
+
+/** Groups of source batches stepped and not yet acknowledged at once (their outputs and states in flight). */
+export const PIPELINED_GROUPS = 4;
 
 export type KafkaSourceSection = Extract<SourceConfig, { kind: 'kafka' }>;
 
@@ -61,6 +64,9 @@ export function kafkaRuntimeSource(cfg: KafkaSourceSection | KafkaSourceConfig, 
   return {
     kind: 'kafka',
     name,
+    // Acks write each group's states as captured right after its step, and a retry makes the partition's
+    // later batches stale: later groups may be stepped while earlier ones are written and acknowledged.
+    inFlight: PIPELINED_GROUPS,
     batches: (signal) => batches(source, signal, parser, changelog, states, cfg.topics[0], ctx.stages ?? noStages),
     healthcheck: () => source.healthcheck(),
     close: async () => {
@@ -80,12 +86,16 @@ async function* batches(
   stages: StageObserver,
 ): AsyncGenerator<IngestBatch> {
   await changelog?.ensureTopic(inputTopic);
+  // While a failed batch's streams are put back from the changelog, no batch is stepped (its streams
+  // could be half restored); batches of the undone partitions that come meanwhile are stale already.
+  let undoing: Promise<void> | undefined;
   // The batches that queued while the runtime was busy go through as one: one engine call, one output
   // write and one changelog flush for all of them (each stream's state exported once), so a busy
   // instance's batches grow with its backlog instead of its backlog growing with small batches.
   // Up to max_batch_records in all: a test with tiny batches keeps them apart.
   const max = source.config.max_batch_records;
   for await (const group of toAsyncGroups(source.start(signal), signal, (b) => b.records.length, max)) {
+    if (undoing !== undefined) await undoing;
     // Batches of partitions revoked or rewound meanwhile: their records come again, to the partition's owner.
     const live = group.filter((b) => !b.stale());
     if (live.length === 0) continue;
@@ -116,16 +126,38 @@ async function* batches(
       };
       continue;
     }
-    const all = new Set<string>();
-    for (const t of touched) for (const key of t) all.add(key);
+    // The group's streams' states as of right after its step (the runtime steps a batch as it is handed
+    // out, and may step later ones before this one's outputs are durable: inFlight). Per source batch, so
+    // that the states of a batch that went stale meanwhile (an earlier batch of its partition failed and
+    // is redelivered) are not written.
+    let captured: CapturedState[][] | undefined;
+    const capture = (): CapturedState[][] => {
+      if (captured !== undefined) return captured;
+      const seen = new Set<string>();
+      captured = touched.map((t) => {
+        const fresh: string[] = [];
+        for (const key of t) {
+          if (seen.has(key)) continue;
+          seen.add(key);
+          fresh.push(key);
+        }
+        const out: CapturedState[] = [];
+        states.capture(fresh, out);
+        return out;
+      });
+      return captured;
+    };
     yield {
       observations,
       deadLetters,
       stale: () => live.every((b) => b.stale()),
       ack: async () => {
+        const byBatch = capture();
+        const write: CapturedState[] = [];
+        for (let i = 0; i < live.length; i++) if (!live[i].stale()) for (const c of byBatch[i]) write.push(c);
         // A fenced write leaves the batches unacked: the group's next generation redelivers them.
         const t0 = performance.now();
-        const persisted = await states.persist(all);
+        const persisted = await states.persistCaptured(write);
         stages.observe('changelog', performance.now() - t0);
         if (persisted) for (const b of live) b.ack('done');
       },
@@ -135,10 +167,22 @@ async function* batches(
         if (still.length === 0) return;
         const undo = new Set<string>();
         for (const [, t] of still) for (const key of t) undo.add(key);
-        await states.rollback(undo, signal);
+        // Redelivery first: the partitions' batches handed out since (stepped or not) go stale now.
         for (const [b] of still) b.ack('retry');
+        const done = states.rollback(undo, signal);
+        undoing = done.then(
+          () => undefined,
+          () => undefined,
+        );
+        try {
+          await done;
+        } finally {
+          undoing = undefined;
+        }
       },
     };
+    // Resumed for the next group: this one was stepped (see capture above).
+    capture();
   }
 }
 

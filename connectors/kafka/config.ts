@@ -92,6 +92,14 @@ export const KafkaSourceConfig = z
     heartbeat_interval_ms: z.number().int().positive().default(3_000).describe('Group heartbeat interval.'),
     max_bytes_per_partition: z.number().int().positive().default(1_048_576).describe('Fetch size per partition.'),
     max_wait_ms: z.number().int().nonnegative().default(100).describe('Longest a fetch waits for new data.'),
+    fetch_min_bytes: z
+      .number()
+      .int()
+      .positive()
+      .default(1)
+      .describe(
+        'Least bytes a fetch waits for, up to max_wait_ms: above 1, a trickle of records is taken in fewer, larger batches (fewer produce and changelog writes) at up to max_wait_ms more latency.',
+      ),
   })
   .strict();
 

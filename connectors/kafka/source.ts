@@ -106,6 +106,7 @@ export class KafkaSource implements SourceConnector {
       heartbeatIntervalMs: cfg.heartbeat_interval_ms,
       maxBytesPerPartition: cfg.max_bytes_per_partition,
       maxWaitMs: cfg.max_wait_ms,
+      minBytes: cfg.fetch_min_bytes,
     });
     const committer = new OffsetCommitter(consumer, cfg.commit_interval_ms, this.log, this.stages);
     const pauses = new ConsumerPauses(consumer, this.stats);

@@ -3,7 +3,7 @@ import { silentLog } from './client.js';
 import { parsePipelineText } from '../../src/config/load-pipeline.js';
 import type { Forecast, Observation } from '../../src/core/types.js';
 import type { ChangelogStats, RestoredState } from './changelog/changelog.js';
-import { decodeSnapshot, KafkaStreamStates } from './stream-states.js';
+import { decodeSnapshot, KafkaStreamStates, type CapturedState } from './stream-states.js';
 import { PipelineEngine } from '../../src/engine/pipeline-engine.js';
 
 // The daemon's per-stream Kafka bookkeeping on a real engine: skip what a state already holds, write the
@@ -152,5 +152,35 @@ describe('KafkaStreamStates', () => {
         new Set(),
       ),
     ).toHaveLength(5);
+  });
+
+  it('writes a state as captured right after its batch, not as later batches left it (pipelined acks)', async () => {
+    const all = Array.from({ length: 30 }, (_, i) => obs('a', 1, 200 + i, i));
+    const changelog = new MemoryChangelog();
+    const e = engine();
+    const s = new KafkaStreamStates(e, changelog, silentLog);
+    const captured: CapturedState[] = [];
+    s.capture(batch(s, e, all.slice(0, 10)), captured);
+    // The next batch is stepped before the first one's outputs are durable.
+    batch(s, e, all.slice(10, 30));
+    expect(await s.persistCaptured(captured)).toBe(true);
+    expect(changelog.log).toHaveLength(1);
+    expect(changelog.log[0]).toMatchObject({ key: 'a', partition: 1, inputOffset: 209 });
+
+    // The written state is the one after record 209: restored, it continues from record 210 exactly like
+    // an engine that never stopped (its forecasts for records 210..229 are equal).
+    const uninterrupted: Forecast[] = [];
+    const ref = engine(uninterrupted);
+    ref.ingest(all);
+    const out: Forecast[] = [];
+    const again = engine(out);
+    const s2 = new KafkaStreamStates(again, changelog, silentLog);
+    await changelog.restore([1], (r) => s2.restore(r.key, r.partition, r.value, r.inputOffset));
+    s2.restored([1]);
+    batch(s2, again, all.slice(5, 30)); // redelivered from 205: 205..209 are skipped
+    expect(s2.skipped).toBe(5);
+    const tail = uninterrupted.filter((f) => f.t >= out[0].t);
+    expect(out.map((f) => [f.t, Array.from(f.mean)])).toEqual(tail.map((f) => [f.t, Array.from(f.mean)]));
+    expect(out.length).toBeGreaterThan(15);
   });
 });

@@ -25,6 +25,15 @@ interface Entry {
   batch: number;
 }
 
+/** A stream's state as capture() took it: what persistCaptured() puts into the changelog. */
+export interface CapturedState {
+  readonly key: string;
+  readonly partition: number;
+  /** Last input offset the state includes. */
+  readonly offset: number;
+  readonly value: Uint8Array;
+}
+
 interface Restored {
   readonly partition: number;
   readonly value: Uint8Array | null;
@@ -80,14 +89,30 @@ export class KafkaStreamStates implements ChangelogTarget {
    * partition is being rebalanced or was revoked): the batch must then not be acked.
    */
   async persist(touched: ReadonlySet<string>): Promise<boolean> {
-    const fencedBefore = this.changelog.stats.fenced;
+    const states: CapturedState[] = [];
+    this.capture(touched, states);
+    return this.persistCaptured(states);
+  }
+
+  /**
+   * The touched streams' states as of now, encoded for the changelog (copies: later batches do not change
+   * them). Taken right after a batch is stepped, so that a later batch stepped before this one's outputs
+   * are durable is not in them.
+   */
+  capture(touched: Iterable<string>, into: CapturedState[]): void {
     for (const key of touched) {
       const e = this.streams.get(key);
       const st = e === undefined ? undefined : this.store.exportStream(key);
       // Gone when its partition was revoked meanwhile (the changelog fences such writes too).
       if (e === undefined || st === undefined) continue;
-      this.changelog.put(key, e.partition, encodeSnapshot(st), e.offset);
+      into.push({ key, partition: e.partition, offset: e.offset, value: encodeSnapshot(st) });
     }
+  }
+
+  /** Writes captured states and waits until they are durable; false when a write was fenced (see persist). */
+  async persistCaptured(states: readonly CapturedState[]): Promise<boolean> {
+    const fencedBefore = this.changelog.stats.fenced;
+    for (const c of states) this.changelog.put(c.key, c.partition, c.value, c.offset);
     const fenced = this.changelog.stats.fenced !== fencedBefore;
     await this.changelog.flush();
     return !fenced;

@@ -22,6 +22,11 @@ export interface IngestBatch {
 export interface RuntimeSource {
   readonly kind: string;
   readonly name: string;
+  /**
+   * Batches that may be pulled and stepped before the earlier ones are acknowledged (default 1). More
+   * than one only for a source whose ack and retry stay right when later batches were stepped meanwhile.
+   */
+  readonly inFlight?: number;
   /** Batches from the checkpointed position on; ends at end of input or on abort. */
   batches(signal: AbortSignal, from: number | undefined): AsyncIterable<IngestBatch>;
   healthcheck(): Promise<{ status: 'ok' | 'degraded' | 'down'; detail?: string }>;

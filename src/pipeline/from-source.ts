@@ -5,7 +5,9 @@ import { pipelineBatch, type PipelineBatch } from './pipeline-batch.js';
 
 // Sources as Observables of batches, pulled on demand: the next batch is read from the source only
 // after the previous one was released (commit() releases it once its outputs are durable and the
-// source acknowledged), so a busy pipeline pauses its source instead of buffering batches. The
+// source acknowledged), so a busy pipeline pauses its source instead of buffering batches. A source
+// that keeps its acknowledgements consistent by itself (RuntimeSource.inFlight: Kafka) lets a few
+// batches be pulled and stepped while earlier ones are still being written and acknowledged. The
 // source ends at end of input, on abort, or when the subscriber unsubscribes (its iterator is
 // returned, which closes a file or leaves a consumer group as a for-await loop would).
 
@@ -16,14 +18,23 @@ export interface FromSourceOptions {
 }
 
 export function fromSource(source: RuntimeSource, o: FromSourceOptions): Observable<PipelineBatch> {
-  return fromBatches(source.name, source.batches(o.signal, o.from), o.signal);
+  return fromBatches(source.name, source.batches(o.signal, o.from), o.signal, source.inFlight);
 }
 
-/** Any async iterable of batches, pulled one batch at a time as fromSource pulls a source's. */
-export function fromBatches(name: string, batches: AsyncIterable<IngestBatch>, signal?: AbortSignal): Observable<PipelineBatch> {
+/**
+ * Any async iterable of batches, pulled as fromSource pulls a source's: the next batch once fewer
+ * than `inFlight` (default 1) are unreleased.
+ */
+export function fromBatches(
+  name: string,
+  batches: AsyncIterable<IngestBatch>,
+  signal?: AbortSignal,
+  inFlight = 1,
+): Observable<PipelineBatch> {
   return new Observable<PipelineBatch>((sub) => {
     let closed = false;
     let wake: (() => void) | undefined;
+    let unreleased = 0;
     const it = batches[Symbol.asyncIterator]();
     const pull = async (): Promise<void> => {
       let done = false;
@@ -35,11 +46,17 @@ export function fromBatches(name: string, batches: AsyncIterable<IngestBatch>, s
             break;
           }
           if (closed) break;
-          const released = new Promise<void>((resolve) => {
-            wake = resolve;
-          });
-          sub.next(pipelineBatch(name, r.value, () => wake?.()));
-          await released;
+          let released = false;
+          unreleased++;
+          sub.next(
+            pipelineBatch(name, r.value, () => {
+              if (released) return;
+              released = true;
+              unreleased--;
+              wake?.();
+            }),
+          );
+          while (unreleased >= inFlight && !closed) await new Promise<void>((resolve) => (wake = resolve));
         }
       } finally {
         if (!done) await it.return?.();

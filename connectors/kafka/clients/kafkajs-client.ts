@@ -58,6 +58,7 @@ export class KafkajsClient implements KafkaClient {
       heartbeatInterval: o.heartbeatIntervalMs,
       maxBytesPerPartition: o.maxBytesPerPartition,
       maxWaitTimeInMs: o.maxWaitMs,
+      minBytes: o.minBytes ?? 1,
       allowAutoTopicCreation: false,
       retry: kafkajsRetry(this.conn.retry),
     });

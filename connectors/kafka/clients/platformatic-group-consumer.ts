@@ -84,6 +84,7 @@ export class PlatformaticGroupConsumer implements GroupConsumerPort {
       heartbeatInterval: o.heartbeatIntervalMs,
       maxBytesPerPartition: o.maxBytesPerPartition,
       maxWaitTime: o.maxWaitMs,
+      minBytes: o.minBytes ?? 1,
     });
     consumer.on('consumer:group:rebalance', () => {
       this.generation++;

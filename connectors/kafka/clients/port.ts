@@ -87,6 +87,8 @@ export interface GroupConsumerOptions {
   readonly heartbeatIntervalMs: number;
   readonly maxBytesPerPartition: number;
   readonly maxWaitMs: number;
+  /** Least bytes a fetch waits for (up to maxWaitMs) before the broker answers it; 1 when absent. */
+  readonly minBytes?: number;
 }
 
 export interface TopicPartitionOffset {

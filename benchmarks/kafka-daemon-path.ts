@@ -1,0 +1,86 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { PipelineSpec } from '../src/config/pipeline-schema.js';
+import type { IngestBatch } from '../src/core/ports.js';
+import { PipelineRuntime } from '../src/runtime/pipeline-runtime.js';
+import { silentLogger } from '../src/telemetry/logger.js';
+import type { KafkaClientKind } from '../connectors/kafka/clients/port.js';
+import { createTopic, uniqueTopic } from '../test/helpers/kafka-topics.js';
+import { benchSpec } from './kafka-engine.js';
+
+// End to end through the daemon's own path: a PipelineRuntime (the RxJS pipeline of src/pipeline:
+// fromSource -> skipStale -> intake -> features -> forecast -> toSinks -> commit) built from a pipeline
+// file with a Kafka source (changelog on) and a Kafka sink, against the bench's direct loop
+// (kafka-pipelined.ts) on the same topic and engine settings. Events count once their batch's
+// acknowledgement (outputs durable, then states in the changelog) has finished.
+
+export interface DaemonPathOptions {
+  readonly brokers: string;
+  readonly topic: string;
+  readonly events: number;
+  readonly partitions: number;
+  readonly stepMs: number;
+  readonly client: KafkaClientKind;
+  readonly producerThread: boolean;
+  readonly fetch: { readonly fetch_min_bytes: number; readonly max_wait_ms: number };
+}
+
+export async function daemonEndToEnd(o: DaemonPathOptions): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), 'tidecast-bench-daemon-'));
+  const output = uniqueTopic('bench-daemon-forecasts');
+  await createTopic(o.brokers, output, o.partitions);
+  const base = benchSpec(o.stepMs);
+  const connection = { brokers: [o.brokers], client_id: 'bench-daemon', client: o.client };
+  const spec = PipelineSpec.parse({
+    ...base,
+    sources: [
+      {
+        kind: 'kafka',
+        connection,
+        topics: [o.topic],
+        group_id: uniqueTopic('bench-daemon'),
+        format: 'json',
+        max_batch_records: 2_000,
+        max_in_flight: 5_000,
+        ...o.fetch,
+      },
+    ],
+    sinks: [{ kind: 'kafka', connection, forecasts_topic: output, dead_letter_topic: output, producer_thread: o.producerThread }],
+    state: { ...base.state, dir },
+  });
+  const runtime = new PipelineRuntime(spec, { log: silentLogger(), paced: false });
+  await runtime.prepareModel();
+  let n = 0;
+  let first = 0;
+  let last = 0;
+  let done: () => void = () => {};
+  const finished = new Promise<void>((r) => (done = r));
+  // Counts each batch's events when its acknowledgement has finished (the source is wrapped in place, so the
+  // runtime pulls it as it would pull the Kafka source: same inFlight).
+  const source = runtime.sources[0] as { batches: (typeof runtime.sources)[number]['batches'] };
+  const inner = source.batches.bind(source);
+  source.batches = async function* (signal, from): AsyncGenerator<IngestBatch> {
+    for await (const b of inner(signal, from)) {
+      first ||= performance.now();
+      const events = b.observations.length + b.deadLetters.length;
+      yield {
+        ...b,
+        ack: async () => {
+          await b.ack?.();
+          n += events;
+          last = performance.now();
+          if (n >= o.events) done();
+        },
+      };
+    }
+  };
+  const running = runtime.start();
+  await finished;
+  await runtime.stop();
+  await running;
+  await rm(dir, { recursive: true, force: true });
+  // From the first batch handed out (the group joined and the changelog restored) to the last one acked.
+  return (o.events / (last - first)) * 1_000;
+}
