@@ -4,8 +4,11 @@
 // folder per detector) and scored with the TypeScript port of that scorer (skab-score.ts; a test
 // checks the two agree). Detectors:
 // - tidecast: the product path (skab-tidecast.ts): replayFile per file, the replay's per-sensor
-//   surprise (held) and baseline (deviation from the slow baseline) columns, one asset score per
+//   surprise (held) and baseline (deviation from the slow baseline) columns and the pump's joint
+//   deviation over its sensors (src/alerting/multivariate-deviation.ts), one asset score per
 //   timestamp (src/alerting/asset-score.ts);
+// - tidecastPerSensor: the same without the joint deviation (the asset score before #19's last round);
+// - tidecastJoint: the joint deviation alone;
 // - tidecastSurprise, tidecastLikelihood, tidecastBaseline: one column each (the parts, for comparison);
 // - ewmaZ, mad: residual z-score and rolling median/MAD baselines (skab-baselines.ts);
 // - t2: Hotelling T² exactly as the SKAB leaderboard ran it (its own threshold 2·UCL); t2Chosen:
@@ -14,7 +17,7 @@ import { join } from 'node:path';
 import { ewmaZScores, madScores, t2Scores } from './skab-baselines.js';
 import { loadSkab, type SkabFile } from './skab-data.js';
 import { r2, scoreSkab, writePredictions, type SkabPrediction, type SkabScore } from './skab-score.js';
-import { assetScores, tidecastScores } from './skab-tidecast.js';
+import { assetScores, jointScores, tidecastScores } from './skab-tidecast.js';
 import { chooseThreshold, flag, MAX_FAR_PCT } from './skab-threshold.js';
 
 export const SKAB_DIR = '../shared/data/anomaly/skab';
@@ -63,6 +66,8 @@ async function detectorScores(
 ): Promise<Record<string, Map<string, Float64Array>>> {
   const d: Record<string, Map<string, Float64Array>> = {
     tidecast: new Map(),
+    tidecastPerSensor: new Map(),
+    tidecastJoint: new Map(),
     tidecastSurprise: new Map(),
     tidecastLikelihood: new Map(),
     tidecastBaseline: new Map(),
@@ -72,7 +77,10 @@ async function detectorScores(
   };
   for (const f of files) {
     const tc = await tidecastScores(f, work);
-    d.tidecast.set(f.path, assetScores(tc.surprise, tc.sensors, tc.baseline));
+    const joint = jointScores(f);
+    d.tidecast.set(f.path, assetScores(tc.surprise, tc.sensors, tc.baseline, undefined, joint));
+    d.tidecastPerSensor.set(f.path, assetScores(tc.surprise, tc.sensors, tc.baseline));
+    d.tidecastJoint.set(f.path, joint);
     d.tidecastSurprise.set(f.path, assetScores(tc.surprise, tc.sensors));
     d.tidecastLikelihood.set(f.path, assetScores(tc.likelihood, tc.sensors));
     d.tidecastBaseline.set(f.path, assetScores(new Float64Array(tc.baseline.length).fill(NaN), tc.sensors, tc.baseline));

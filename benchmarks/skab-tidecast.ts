@@ -2,12 +2,14 @@
 // (src/runtime/replay/replay.ts, what `tidecast replay` runs) with a pipeline built here the way a
 // daemon would be set up for one pump: 8 sensor streams from a wide file source, a model fitted
 // offline on the first 400 rows (the training part), the alert engine's default scorer. The replay
-// CSV's per-row surprise and likelihood columns are read back and combined per timestamp into one
-// asset score (src/alerting/asset-score.ts: max over sensors, held with a decay). Nothing is tuned
+// CSV's per-row surprise and baseline columns are read back and combined per timestamp into one
+// asset score (src/alerting/asset-score.ts: max over sensors, held with a decay) with the pump's
+// joint deviation over its 8 sensors (src/alerting/multivariate-deviation.ts). Nothing is tuned
 // per file.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AssetScore, type AssetScoreOptions } from '../src/alerting/asset-score.js';
+import { MultivariateDeviation } from '../src/alerting/multivariate-deviation.js';
 import { PipelineSpec } from '../src/config/pipeline-schema.js';
 import { replayFile } from '../src/runtime/replay/replay.js';
 import { silentLogger } from '../src/telemetry/logger.js';
@@ -89,17 +91,41 @@ export async function tidecastScores(f: SkabFile, work: string): Promise<Tidecas
   return { surprise: sur, likelihood: lik, baseline, sensors: d, seconds };
 }
 
-/** The asset score per scored row from per-sensor step scores (held) and persistent scores (rows × sensors). */
+/**
+ * The asset score per scored row from per-sensor step scores (held), persistent per-sensor scores
+ * (rows × sensors) and a persistent joint score of the pump (one per row).
+ */
 export function assetScores(
   perSensor: Float64Array,
   sensors: number,
   persistent?: Float64Array,
   options?: AssetScoreOptions,
+  joint?: Float64Array,
 ): Float64Array {
   const asset = new AssetScore(options);
   const n = perSensor.length / sensors;
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++)
-    out[i] = asset.update(perSensor.subarray(i * sensors, (i + 1) * sensors), persistent?.subarray(i * sensors, (i + 1) * sensors));
+    out[i] = asset.update(
+      perSensor.subarray(i * sensors, (i + 1) * sensors),
+      persistent?.subarray(i * sensors, (i + 1) * sensors),
+      joint ? joint[i] : NaN,
+    );
+  return out;
+}
+
+/**
+ * The pump's joint deviation (src/alerting/multivariate-deviation.ts, default settings) per scored
+ * row: its 8 sensors' values as the replay reads them, every row from the first (the training part
+ * only warms it up: baselines and the sensors' co-movement), scored after the first 400.
+ */
+export function jointScores(f: SkabFile): Float64Array {
+  const d = f.sensors.length;
+  const joint = new MultivariateDeviation(d);
+  const out = new Float64Array(f.rows - TRAIN_ROWS);
+  for (let r = 0; r < f.rows; r++) {
+    const s = joint.update(f.x.subarray(r * d, (r + 1) * d));
+    if (r >= TRAIN_ROWS) out[r - TRAIN_ROWS] = s;
+  }
   return out;
 }

@@ -12,4 +12,14 @@ describe('AssetScore', () => {
     // The persistent score is not held: once it falls, the held step score shows again.
     expect(a.update([0, 0], [0, 0])).toBeCloseTo(0.75, 12);
   });
+
+  it('lets a joint (whole-asset) score through unheld, alone or beside the per-sensor ones', () => {
+    const a = new AssetScore({ hold: 0.5 });
+    expect(Number.isNaN(a.update([NaN], undefined, NaN))).toBe(true);
+    expect(a.update([NaN], undefined, 6)).toBe(6);
+    expect(a.update([2], [1], 0.5)).toBe(2);
+    expect(a.update([0], [3], 7)).toBe(7);
+    expect(a.update([0], [3], NaN)).toBe(3);
+    expect(a.update([0], [NaN], 0)).toBeCloseTo(0.25, 12);
+  });
 });

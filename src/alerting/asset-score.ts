@@ -4,8 +4,8 @@
 // geometric decay so that one surprising change keeps the asset flagged for a while instead of
 // one step: a one-step forecaster follows a new level within a few steps, so the surprise of a
 // persistent fault shows at its onset and end, not in between. Scores that already persist through
-// a fault (the baseline deviation, baseline-deviation.ts) join unheld. Per asset O(sensors), no
-// allocation.
+// a fault (the baseline deviation, baseline-deviation.ts, and the asset's joint deviation,
+// multivariate-deviation.ts) join unheld. Per asset O(sensors), no allocation.
 import { assetScore } from './anomaly-likelihood.js';
 
 export interface AssetScoreOptions {
@@ -22,11 +22,14 @@ export class AssetScore {
 
   /**
    * The asset's score after one timestamp, given its sensors' step scores then (held; NaN: a sensor
-   * not scored at this time) and optionally persistent scores (not held). NaN while nothing was scored.
+   * not scored at this time), optionally persistent per-sensor scores (not held) and a persistent
+   * score of the whole asset (`joint`, e.g. multivariate-deviation.ts; not held). NaN while nothing
+   * was scored.
    */
-  update(sensorScores: ArrayLike<number>, persistent?: ArrayLike<number>): number {
+  update(sensorScores: ArrayLike<number>, persistent?: ArrayLike<number>, joint = NaN): number {
     const now = assetScore(sensorScores);
-    const level = persistent ? assetScore(persistent) : NaN;
+    const perSensor = persistent ? assetScore(persistent) : NaN;
+    const level = joint > perSensor || perSensor !== perSensor ? joint : perSensor;
     if (Number.isNaN(now) && this.held === 0 && Number.isNaN(level)) return NaN;
     const decayed = this.held * this.options.hold;
     this.held = now > decayed ? now : decayed;
