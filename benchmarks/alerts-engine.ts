@@ -11,6 +11,7 @@ import { collectFitData } from '../src/runtime/fit-data.js';
 import type { SerializedWeights } from '../src/engine/model-runner.js';
 import { offlineFit } from '../src/runtime/offline-fit.js';
 import { PipelineEngine } from '../src/engine/pipeline-engine.js';
+import { STEP_FORECAST } from '../src/engine/engine-forecast-steps.js';
 import type { BenchStream } from './alerts-data.js';
 import { RESOLVE_STEPS, type TidecastRun } from './alerts-detectors.js';
 
@@ -101,10 +102,12 @@ export function runEngine(
   }));
   const stepOf = (k: number, t: number) => Math.round((t - streams[k].t0) / streams[k].stepMs);
   const engine: PipelineEngine = new PipelineEngine(domain.spec, {
-    forecast: (f) => {
-      const k = index.get(f.key);
+    // Each step with a forecast, read in the alert stage right after it scored the step.
+    scored: (steps, i) => {
+      if ((steps.flags[i] & STEP_FORECAST) === 0) return;
+      const k = index.get(steps.keys[i]);
       const s = engine.alerts.lastScore;
-      if (k === undefined || !s.scored || stepOf(k, f.t) < from) return;
+      if (k === undefined || !s.scored || stepOf(k, steps.t[i]) < from) return;
       runs[k].scored++;
       if (s.score > 0.99) runs[k].above099++;
     },

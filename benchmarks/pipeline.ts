@@ -7,13 +7,15 @@
 // alternating which goes first, each on its own processor; both rates (total events over total CPU
 // time) and the median over rounds of composed / direct rate are printed.
 // The daemon's path likewise (BENCH_DAEMON_SIZES, default 100k): engine.ingest per batch against
-// the batch through intake -> features -> forecast (model step, forecasts taken per batch).
+// the batch through intake -> features -> forecast -> alertOn (model step, forecasts taken per batch,
+// then the alert rules over the batch's steps).
 import { Subject } from 'rxjs';
 import type { Observation } from '../src/core/types.js';
 import { shapeBatches } from '../src/operators/shape-batches.js';
 import { parsePipelineText } from '../src/config/load-pipeline.js';
 import { createEngine } from '../src/pipeline/create-engine.js';
 import { features, forecast, intake } from '../src/pipeline/engine-stages.js';
+import { alertOn } from '../src/pipeline/alert-on.js';
 import { pipelineBatch, type PipelineBatch } from '../src/pipeline/pipeline-batch.js';
 import { testContext } from '../src/operators/context.js';
 import type { FeatureStep } from '../src/operators/feature-step.js';
@@ -150,7 +152,7 @@ const DAEMON_PIPELINE = [
   'state: { dir: var/bench-state }',
 ].join('\n');
 
-/** The daemon's per-batch work, direct (engine.ingest) and composed (intake -> features -> forecast), events per CPU second. */
+/** The daemon's per-batch work, direct (engine.ingest) and composed (intake -> features -> forecast -> alertOn), events per CPU second. */
 function runDaemonPath(streams: number): { direct: number; composed: number; ratio: number } {
   const loaded = parsePipelineText(DAEMON_PIPELINE, 'bench.yaml');
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.issues));
@@ -159,7 +161,8 @@ function runDaemonPath(streams: number): { direct: number; composed: number; rat
   const composed = createEngine(spec);
   const batches = new Subject<PipelineBatch>();
   let forecasts = 0;
-  batches.pipe(intake(composed.engine), features(composed.engine), forecast(composed.engine, composed.outputs)).subscribe((b) => {
+  const e = composed.engine;
+  batches.pipe(intake(e), features(e), forecast(e, composed.outputs), alertOn(e.alerting, composed.outputs)).subscribe((b) => {
     forecasts += b.outputs.forecasts.length;
   });
   const level = new Float64Array(streams).fill(100);
@@ -246,7 +249,9 @@ if (json) {
       'composed / direct (median of rounds)': r.ratio.toFixed(3),
     })),
   );
-  console.log("the daemon's path with the model step: engine.ingest per batch vs intake -> features -> forecast (GRU 8 units, H = 1)");
+  console.log(
+    "the daemon's path with the model step: engine.ingest per batch vs intake -> features -> forecast -> alertOn (GRU 8 units, H = 1)",
+  );
   console.table(
     daemonResults.map((r) => ({
       streams: r.streams,

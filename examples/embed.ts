@@ -7,6 +7,7 @@
 // In your own project import from 'tidecast' instead of '../src/index.js'.
 import { lastValueFrom, merge, reduce, tap } from 'rxjs';
 import {
+  alertOn,
   commit,
   createEngine,
   createSink,
@@ -48,8 +49,9 @@ export async function runEmbedded(file: string, log: Logger = silentLogger(), si
   const run$ = merge(...sources.map((s) => fromSource(s, { signal }))).pipe(
     intake(engine), // the sources' dead letters (unparsable rows)
     features(engine), // order by event time -> resample -> impute -> normalise -> features
-    forecast(engine, outputs), // batched model step -> forecasts -> alert rules
+    forecast(engine, outputs), // batched model step -> forecasts
     endOfData(engine, outputs), // sources ended: close and forecast every stream's last step
+    alertOn(engine.alerting, outputs), // the alert rules over each batch's steps (settled at the end)
     toSinks(sinks), // write and flush the batch's outputs
     commit(), // acknowledge the batch; its source may read the next one
     tap((b) => log.debug({ source: b.source, forecasts: b.outputs.forecasts.length }, 'Batch done.')),

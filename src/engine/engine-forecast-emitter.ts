@@ -1,33 +1,20 @@
-import type { AlertEngine } from '../alerting/alert-engine.js';
 import type { Forecast } from '../core/types.js';
-import type { EngineListener, EngineStats, StepRow } from './engine-listener.js';
+import { STEP_FORECAST, STEP_IMPUTED, STEP_IN_FIT, STEP_WARM, type ForecastSteps } from './engine-forecast-steps.js';
+import type { EngineListener, EngineStats } from './engine-listener.js';
 import type { PendingForecasts } from './engine-pending-forecasts.js';
 import type { ModelRunner } from './model-runner.js';
 import type { StreamReadouts } from '../forecasting/stream-readouts.js';
 import { clampToRange, fromLevel, type LevelRange } from './shaping.js';
 import type { TickBuffer } from './tick-buffer.js';
 
-// One stepped grid step's results: the model's outputs back to data units as a Forecast, the
-// StepRow pairing the actual with the forecast pending for it, the alert engine's step, and the
-// new pending forecast. Separate from batching so that the mapping model output -> forecast reads
-// in one place.
+// One stepped grid step's results: the model's outputs back to data units as a Forecast, the new
+// pending forecast, and the step recorded for the alert stage (engine-forecast-steps.ts: the actual,
+// the forecast pending for it, the new forecast and the model's variance), which scores it and makes
+// its StepRow and alerts (engine-alert-stage.ts). Separate from batching so that the mapping model
+// output -> forecast reads in one place.
 
 /** Steps of a stream before the model's variance is trusted for scoring. */
 export const WARMUP_STEPS = 24;
-
-/** The alert engine's input with the model's variance, refilled per forecast (it copies what it keeps). */
-interface AlertInput {
-  t: number;
-  stepMs: number;
-  modelVersion: string;
-  mean: Float64Array;
-  lower: Float64Array;
-  upper: Float64Array;
-  logVar: Float64Array;
-}
-
-/** The same without the model's variance: a stream still warming up (the alert engine then uses its own scale). */
-type WarmupInput = Omit<AlertInput, 'logVar'>;
 
 export interface ForecastEmitterParts {
   readonly pipeline: string;
@@ -38,7 +25,8 @@ export interface ForecastEmitterParts {
   /** The target field's transform (Shaping.transform). */
   readonly transform: number;
   readonly runner: ModelRunner;
-  readonly alerts: AlertEngine;
+  /** Where each step is recorded for the alert stage. */
+  readonly steps: ForecastSteps;
   readonly listener: EngineListener;
   readonly stats: EngineStats;
   readonly pending: PendingForecasts;
@@ -55,11 +43,10 @@ export class ForecastEmitter {
   private readonly intervalZ: number;
   private readonly transform: number;
   private readonly runner: ModelRunner;
-  private readonly alerts: AlertEngine;
+  private readonly steps: ForecastSteps;
   private readonly listener: EngineListener;
   private readonly stats: EngineStats;
   private readonly pending: PendingForecasts;
-  private readonly alertInput: AlertInput;
   private readonly readouts: StreamReadouts | undefined;
   private readonly range: LevelRange;
   /** The readouts' forecast changes and half-widths (units of the normaliser's scale), reused. */
@@ -67,17 +54,14 @@ export class ForecastEmitter {
   private readonly half: Float64Array;
   /**
    * The Forecast and its arrays reused from step to step when nothing keeps them: the listener has
-   * no `forecast` callback, or declares that it copies (forecastCopies); the alert engine copies what
-   * it records. A replay, a benchmark or a daemon without forecast sinks then allocates nothing per
+   * no `forecast` callback, or declares that it copies (forecastCopies); the alert stage reads its
+   * copy in ForecastSteps. A replay, a benchmark or a daemon without forecast sinks then allocates nothing per
    * forecast. Otherwise each forecast gets its own arrays, as the Forecast contract promises listeners.
    */
   private readonly reused: { -readonly [K in keyof Forecast]: Forecast[K] };
-  private readonly warmupInput: WarmupInput;
-  /** The StepRow refilled per step for a listener that copies what it keeps (stepCopies). */
-  private readonly row: { -readonly [K in keyof StepRow]: StepRow[K] };
   /**
    * The offline fit's window: the first `fitSteps` steps of the `fitStreams` were trained on, so the
-   * alert engine does not score them (in-sample residuals would flatter its scales and mean nothing).
+   * alert stage does not score them (in-sample residuals would flatter its scales and mean nothing).
    */
   fitSteps = 0;
   fitStreams: ReadonlySet<string> = new Set();
@@ -90,7 +74,7 @@ export class ForecastEmitter {
     this.intervalZ = p.intervalZ;
     this.transform = p.transform;
     this.runner = p.runner;
-    this.alerts = p.alerts;
+    this.steps = p.steps;
     this.listener = p.listener;
     this.stats = p.stats;
     this.pending = p.pending;
@@ -98,8 +82,6 @@ export class ForecastEmitter {
     this.range = p.range;
     this.delta = new Float64Array(p.horizon);
     this.half = new Float64Array(p.horizon);
-    const none = new Float64Array(0);
-    this.alertInput = { t: 0, stepMs: 0, modelVersion: '', mean: none, lower: none, upper: none, logVar: new Float64Array(p.horizon) };
     this.reused = {
       pipeline: p.pipeline,
       key: '',
@@ -109,21 +91,6 @@ export class ForecastEmitter {
       mean: new Float64Array(p.horizon),
       lower: new Float64Array(p.horizon),
       upper: new Float64Array(p.horizon),
-    };
-    this.warmupInput = { t: 0, stepMs: 0, modelVersion: '', mean: none, lower: none, upper: none };
-    this.row = {
-      pipeline: p.pipeline,
-      key: '',
-      t: 0,
-      actual: 0,
-      imputed: false,
-      forecast: 0,
-      lower: 0,
-      upper: 0,
-      score: 0,
-      surprise: 0,
-      likelihood: 0,
-      baseline: 0,
     };
   }
 
@@ -168,37 +135,35 @@ export class ForecastEmitter {
         upper[h] = fromLevel(tr, mu + z * sigma);
       }
     }
-    // Until the stream has a few steps its scale is unreliable: the alert engine then uses its own
+    // Until the stream has a few steps its scale is unreliable: the alert stage then uses its own
     // warmed-up residual scale instead of the model's variance (data units, from the interval).
     const warm = ticks.seen[i] >= WARMUP_STEPS;
-    // That variance comes from the band before the range cuts it (a band clipped at zero is no sign
-    // of a smaller error).
-    if (warm) {
-      const logVar = this.alertInput.logVar;
-      for (let h = 0; h < H; h++) logVar[h] = 2 * Math.log((upper[h] - lower[h]) / (2 * z));
-    }
-    if (this.range.bounded) clampToRange(this.range, mean, lower, upper);
-    this.stats.steps++;
-    this.listener.actual?.(key, t, actual, imputed);
     // No forecast where the level is unknown (a log transform of a value that is not > 0 is dead-lettered).
     const hasForecast = Number.isFinite(mean[0]);
-    const forecast: Forecast | undefined = hasForecast && wantsForecast ? this.forecastOf(reuse, key, t, mean, lower, upper) : undefined;
-    let input: Forecast | WarmupInput | AlertInput | undefined;
-    if (hasForecast) {
-      input = warm ? this.alertInput : (forecast ?? this.warmupInput);
-      if (input !== forecast) this.refill(input, t, mean, lower, upper);
-    }
     const inFit = ticks.seen[i] <= this.fitSteps && this.fitStreams.has(key);
-    const events = this.alerts.step(key, t, this.stepMs, actual, imputed || inFit, input);
-    this.reportStep(slot, key, t, actual, imputed);
-    for (const e of events) {
-      this.stats.alerts++;
-      this.listener.alert?.(e);
+    const flags = (imputed ? STEP_IMPUTED : 0) | (inFit ? STEP_IN_FIT : 0) | (hasForecast ? STEP_FORECAST : 0) | (warm ? STEP_WARM : 0);
+    const steps = this.steps;
+    const j = steps.add(key, slot, t, actual, flags, this.runner.version);
+    const o = j * H;
+    // That variance comes from the band before the range cuts it (a band clipped at zero is no sign
+    // of a smaller error).
+    if (warm && hasForecast) for (let h = 0; h < H; h++) steps.logVar[o + h] = 2 * Math.log((upper[h] - lower[h]) / (2 * z));
+    if (this.range.bounded) clampToRange(this.range, mean, lower, upper);
+    if (hasForecast) {
+      steps.mean.set(mean, o);
+      steps.lower.set(lower, o);
+      steps.upper.set(upper, o);
     }
+    // The step's row pairs its actual with the forecast pending for it (made one step earlier).
+    const pending = this.pending;
+    if (pending.t[slot] === t) steps.pair(j, pending.mean[slot], pending.lower[slot], pending.upper[slot]);
+    this.stats.steps++;
+    this.listener.actual?.(key, t, actual, imputed);
     if (!hasForecast) {
-      this.pending.clear(slot);
+      pending.clear(slot);
       return;
     }
+    const forecast: Forecast | undefined = wantsForecast ? this.forecastOf(reuse, key, t, mean, lower, upper) : undefined;
     this.pending.set(slot, t + this.stepMs, mean[0], lower[0], upper[0]);
     this.stats.forecasts++;
     if (forecast !== undefined) this.listener.forecast?.(forecast, imputed ? null : actual);
@@ -212,37 +177,5 @@ export class ForecastEmitter {
     f.t = t;
     f.modelVersion = this.runner.version;
     return f;
-  }
-
-  /** Points a reused alert input at this step's forecast. */
-  private refill(a: WarmupInput, t: number, mean: Float64Array, lower: Float64Array, upper: Float64Array): void {
-    a.t = t;
-    a.stepMs = this.stepMs;
-    a.modelVersion = this.runner.version;
-    a.mean = mean;
-    a.lower = lower;
-    a.upper = upper;
-  }
-
-  /** The StepRow of a step that had a one-step forecast pending for it, scored by the alert engine's last step. */
-  private reportStep(slot: number, key: string, t: number, actual: number, imputed: boolean): void {
-    const pending = this.pending;
-    if (pending.t[slot] !== t) return;
-    const s = this.alerts.lastScore;
-    const listener = this.listener;
-    if (listener.step === undefined) return;
-    const r = listener.stepCopies === true ? this.row : { ...this.row };
-    r.key = key;
-    r.t = t;
-    r.actual = actual;
-    r.imputed = imputed;
-    r.forecast = pending.mean[slot];
-    r.lower = pending.lower[slot];
-    r.upper = pending.upper[slot];
-    r.score = s.scored ? s.score : NaN;
-    r.surprise = s.scored ? s.surprise : NaN;
-    r.likelihood = s.scored ? s.likelihood : NaN;
-    r.baseline = imputed ? NaN : s.baseline;
-    listener.step(r);
   }
 }

@@ -1,6 +1,7 @@
 import type { AlertEvent } from '../core/alert-event.js';
 import type { DeadLetter, Forecast } from '../core/types.js';
 import type { HeadRow } from '../forecasting/online-head.js';
+import type { ForecastSteps } from './engine-forecast-steps.js';
 import type { TickBuffer } from './tick-buffer.js';
 
 // What PipelineEngine reports to the outside: the listener's callbacks, the step-tap hook and the
@@ -31,9 +32,9 @@ export interface StepRow {
 }
 
 export interface EngineListener {
-  /** Every grid step's value (observed or imputed), before its forecast. */
+  /** Every grid step's value (observed or imputed), before its forecast (the forecast stage). */
   actual?(key: string, t: number, value: number, imputed: boolean): void;
-  /** Steps that had a one-step forecast. */
+  /** Steps that had a one-step forecast, with the alert engine's score (the alert stage). */
   step?(row: StepRow): void;
   /** true: `step` copies what it keeps of a row, so the engine refills one StepRow per step (no allocation). */
   readonly stepCopies?: boolean;
@@ -46,6 +47,14 @@ export interface EngineListener {
    */
   readonly forecastCopies?: boolean;
   alert?(a: AlertEvent): void;
+  /**
+   * The alert stage, per step in the order the steps were made: `scoring` before the step's row and
+   * alert events, `scored` after them (steps.score[i] then holds its score). What must see a step's
+   * value, alerts and forecast interleaved as they happen (the classifiers, the wide replay) reads
+   * the step here: the forecast stage reports all of a batch's actuals and forecasts first.
+   */
+  scoring?(steps: ForecastSteps, i: number): void;
+  scored?(steps: ForecastSteps, i: number): void;
   deadLetter?(d: DeadLetter): void;
   /** How far behind its stream's newest event time a record arrived (0 when in order), in ms. */
   lateness?(ms: number): void;

@@ -1,11 +1,13 @@
-import { AlertEngine } from '../alerting/alert-engine.js';
+import type { AlertEngine } from '../alerting/alert-engine.js';
 import { targetField, type PipelineSpec } from '../config/pipeline-schema.js';
 import type { DeadLetter, Observation } from '../core/types.js';
 import type { ComponentMetrics } from '../operators/context.js';
 import type { FeatureStep } from '../operators/feature-step.js';
 import type { StreamProcessor } from '../operators/stream-processor.js';
+import { AlertStage } from './engine-alert-stage.js';
 import { EngineBatchStepper } from './engine-batch-stepper.js';
 import { ForecastEmitter } from './engine-forecast-emitter.js';
+import { ForecastSteps } from './engine-forecast-steps.js';
 import { emptyEngineStats, type EngineListener, type EngineStats, type StepTap } from './engine-listener.js';
 import { EngineStreamSlots } from './engine-stream-slots.js';
 import { StreamEviction } from './engine-stream-eviction.js';
@@ -36,7 +38,12 @@ import { TickBuffer } from './tick-buffer.js';
 // denormalised forecasts -> alerting. Every stream's results depend only on that stream's records,
 // never on how they were batched, which is what makes a restored run equal an uninterrupted one.
 // The parts live beside it: engine-batch-stepper (model rounds), engine-forecast-emitter (forecasts,
-// step rows, alerts), engine-stream-slots (per-stream counters), engine-stream-snapshot (checkpoints).
+// each step recorded in engine-forecast-steps), engine-alert-stage (the AlertEngine: scores the
+// recorded steps, step rows, alerts), engine-stream-slots (per-stream counters),
+// engine-stream-snapshot (checkpoints).
+// Two ways in: ingest/step/flush/advanceWatermark forecast and score alerts in one call; composed
+// pipelines call the stages apart (shape, forecastSteps, then alerting.score(): src/pipeline's
+// features, forecast and alertOn operators), each over a whole batch.
 
 // The engine's public types, re-exported so that importers keep one module to import from.
 export { WARMUP_STEPS } from './engine-forecast-emitter.js';
@@ -49,6 +56,9 @@ export class PipelineEngine {
   readonly horizon: number;
   readonly target: string;
   readonly runner: ModelRunner;
+  /** The alert stage (the alertOn operator's): scores the steps each forecast call recorded. */
+  readonly alerting: AlertStage;
+  /** The alert stage's AlertEngine (silences, checkpoints of alert state). */
   readonly alerts: AlertEngine;
   /** Optional hook after each batched step (see StepTap); undefined costs nothing. */
   stepTap: StepTap | undefined = undefined;
@@ -84,7 +94,9 @@ export class PipelineEngine {
     this.processor = this.shaping.processor;
     const inputSize = this.shaping.inputSize;
     this.runner = new ModelRunner(spec.model, inputSize, spec.batching.max_batch);
-    this.alerts = new AlertEngine(spec.name, spec.alerting, undefined, spec.step_ms); // step_ms: the combined detector's default season (a day)
+    const steps = new ForecastSteps(spec.model.horizon);
+    this.alerting = new AlertStage(spec.name, spec.alerting, spec.step_ms, steps, this.listener, this.stats);
+    this.alerts = this.alerting.alerts;
     this.ticks = new TickBuffer(inputSize);
     const headSection = spec.model.online_head;
     this.head = headSection === undefined ? undefined : new OnlineHead(spec, headSection, (row) => this.listener.headRow?.(row));
@@ -97,7 +109,7 @@ export class PipelineEngine {
       intervalZ: spec.model.interval_z,
       transform: this.shaping.transform,
       runner: this.runner,
-      alerts: this.alerts,
+      steps,
       listener: this.listener,
       stats: this.stats,
       pending: this.slots.pending,
@@ -166,25 +178,50 @@ export class PipelineEngine {
 
   /** Steps the model over the waiting grid steps: forecasts, step rows and alerts reach the listener. */
   step(): void {
+    this.forecastSteps();
+    this.alerting.score();
+  }
+
+  /**
+   * The forecast stage alone (the `forecast` operator): steps the model over the waiting grid steps;
+   * actuals and forecasts reach the listener, and each step is recorded for the alert stage, which
+   * must score them (alerting.score(), the `alertOn` operator) before the next forecast call.
+   */
+  forecastSteps(): void {
+    this.alerting.steps.clear();
     this.run();
     this.processor.reportMetrics();
   }
 
-  /** Closes every stream's open steps (end of a replay) and processes them. */
+  /**
+   * Closes every stream's open steps (end of a replay) and processes them; then the alert stage
+   * settles what waits for later steps (alerting.flush()): no later step comes.
+   */
   flush(): void {
+    this.closeSteps();
+    this.alerting.score();
+    this.alerting.flush();
+  }
+
+  /** flush()'s forecast stage alone (the `endOfData` operator; alertOn scores and settles). */
+  closeSteps(): void {
     this.slots.allChanged = true; // any stream's held records may have moved on
     this.processor.flush(this.onStep);
     this.head?.flush();
-    this.run();
-    this.processor.reportMetrics();
+    this.forecastSteps();
   }
 
   /** Live idle flush: releases records and closes steps the watermark has passed, then processes them. */
   advanceWatermark(watermarkMs: number): void {
+    this.releaseSteps(watermarkMs);
+    this.alerting.score();
+  }
+
+  /** advanceWatermark's forecast stage alone (alertOn scores the steps). */
+  releaseSteps(watermarkMs: number): void {
     this.slots.allChanged = true; // any stream's held records may have moved on
     this.processor.advanceWatermark(watermarkMs, this.onStep);
-    this.run();
-    this.processor.reportMetrics();
+    this.forecastSteps();
   }
 
   snapshot(): EngineSnapshot {

@@ -10,18 +10,22 @@ import { RuntimeCheckpoints } from './runtime-checkpoints.js';
 import { prepareModel, type ModelOrigin } from './prepare-model.js';
 import { createSink, createSource } from './connectors.js';
 import { PipelineEngine, type EngineListener, type StepRow } from '../engine/pipeline-engine.js';
+import { STEP_FORECAST, STEP_IMPUTED } from '../engine/engine-forecast-steps.js';
 import type { OnlineLearner } from '../forecasting/online-learner.js';
 import { StreamClassification } from '../forecasting/stream-classification.js';
 import type { BatchOutputs, OutputSink, RuntimeSource } from '../core/ports.js';
-import { tap } from 'rxjs';
+import { lastValueFrom, of, tap, type MonoTypeOperatorFunction } from 'rxjs';
 import { fromSource } from '../pipeline/from-source.js';
-import { features, forecast, intake } from '../pipeline/engine-stages.js';
+import { closeSteps, features, forecast, idleFlush, intake } from '../pipeline/engine-stages.js';
+import { alertOn } from '../pipeline/alert-on.js';
+import { pipelineBatch, type PipelineBatch } from '../pipeline/pipeline-batch.js';
 import { deliver, toSinks, type DeliverOptions } from '../pipeline/to-sinks.js';
 import { commit, skipStale } from '../pipeline/commit.js';
 
 // One pipeline in the daemon: restore from its checkpoint, pull batches from every source through
 // the engine, hand the outputs to the sinks and the observer (API store), checkpoint periodically
-// and on stop. A checkpoint snapshots state first, then makes the outputs durable, then writes:
+// and on stop. Every way data enters (a source's batches, HTTP ingest, the idle flush, the end of
+// the data) passes the same operators: ... forecast -> alertOn -> toSinks -> commit. A checkpoint snapshots state first, then makes the outputs durable, then writes:
 // outputs are never behind the state that claims them.
 
 /** Where live results go besides the sinks (the API's ForecastStore). */
@@ -101,16 +105,11 @@ export class PipelineRuntime {
     const listener: EngineListener = {
       lateness: lateness ? (ms) => lateness.observe(ms / 1000) : undefined,
       modelBatch: modelBatch ? (n) => modelBatch.observe(n) : undefined,
-      actual:
-        obs?.actual || classes
-          ? (k, t, v, imp) => {
-              classes?.actual(k, v, imp);
-              obs?.actual?.(spec.name, k, t, v, imp);
-            }
-          : undefined,
+      actual: obs?.actual ? (k, t, v, imp) => obs.actual?.(spec.name, k, t, v, imp) : undefined,
       step: obs?.step ? (r) => obs.step?.(r) : undefined,
+      // The classifiers see each step's value, alerts and forecast interleaved, from the alert stage.
+      ...(classes && classifierHooks(classes, spec)),
       forecast: (f, actual) => {
-        classes?.forecast(f, actual);
         this.forecasts.push(f);
         this.actuals.push(actual);
         obs?.forecast?.(f);
@@ -182,9 +181,7 @@ export class PipelineRuntime {
    */
   private async closeEndedData(): Promise<void> {
     if (this.abort.signal.aborted) return;
-    this.engine.flush();
-    this.afterBatch();
-    await this.flushOutputs(false);
+    await this.runBatch('end', closeSteps(this.engine, this.pending), () => this.afterBatch());
     this.log.info({ streams: this.engine.runner.arena.size }, 'Every source ended: the last step of every stream was closed and forecast.');
   }
 
@@ -195,9 +192,11 @@ export class PipelineRuntime {
   private startIdleFlush(): void {
     const every = this.spec.ordering.idle_flush_ms;
     if (every === null) return;
+    const watermark = (): number => Date.now() - this.spec.ordering.max_delay_ms;
     const timer = setInterval(() => {
-      this.engine.advanceWatermark(Date.now() - this.spec.ordering.max_delay_ms);
-      this.flushOutputs(false).catch((err: unknown) => this.log.error({ err }, 'Idle flush failed to write its outputs.'));
+      this.runBatch('idle', idleFlush(this.engine, this.pending, watermark)).catch((err: unknown) =>
+        this.log.error({ err }, 'Idle flush failed to write its outputs.'),
+      );
     }, every);
     timer.unref();
     this.abort.signal.addEventListener('abort', () => clearInterval(timer), { once: true });
@@ -315,14 +314,45 @@ export class PipelineRuntime {
     dead: readonly DeadLetter[],
     rejected?: (d: DeadLetter) => void,
   ): Promise<void> {
-    for (const d of dead) this.engine.deadLetter(d);
-    this.rejectedHere = rejected;
+    const engine = this.engine;
+    // `rejected` hears the engine's dead letters, not the request's own (the parser's, counted by the caller).
+    const hear = tap<PipelineBatch>(() => {
+      this.rejectedHere = rejected;
+    });
+    const stages: MonoTypeOperatorFunction<PipelineBatch> = (b$) =>
+      b$.pipe(intake(engine), hear, features(engine), forecast(engine, this.pending));
+    await this.runBatch('http', stages, undefined, { observations, deadLetters: dead });
+  }
+
+  /**
+   * One batch that no source paces (HTTP ingest, the idle flush, the end of the data) through
+   * `stages`, alertOn, the sinks and commit, as a source's batches go. The stages up to alertOn run
+   * synchronously inside this call; the promise settles when the outputs are written (rejects when
+   * they could not be).
+   */
+  private runBatch(
+    name: string,
+    stages: MonoTypeOperatorFunction<PipelineBatch>,
+    after?: () => void,
+    input: PipelineBatch['input'] = { observations: [], deadLetters: [] },
+  ): Promise<PipelineBatch> {
+    const m = this.options.metrics;
     try {
-      this.engine.ingest(observations);
+      return lastValueFrom(
+        of(pipelineBatch(name, input)).pipe(
+          stages,
+          alertOn(this.engine.alerting, this.pending),
+          tap(({ outputs }) => {
+            m?.forecasts.labels(this.spec.name).inc(outputs.forecasts.length);
+            after?.();
+          }),
+          toSinks(this.sinks, this.deliverOptions(false)),
+          commit(),
+        ),
+      );
     } finally {
       this.rejectedHere = undefined;
     }
-    await this.flushOutputs(false);
   }
 
   /**
@@ -345,6 +375,7 @@ export class PipelineRuntime {
       }),
       features(engine),
       forecast(engine, this.pending),
+      alertOn(engine.alerting, this.pending),
       tap(({ input, outputs }) => {
         m?.stepDuration.labels(name).observe((performance.now() - t0) / 1000);
         if (input.position !== undefined) this.positions[source.name] = input.position;
@@ -393,10 +424,40 @@ export class PipelineRuntime {
     return { signal: this.abort.signal, durable, onWrite };
   }
 
-  /** Outputs made outside a source's batch (HTTP ingest, idle flush, the end of data), counted like a batch's. */
+  /** Outputs not yet taken by a batch (none between batches), counted like a batch's; then the sinks flush. */
   private flushOutputs(durable: boolean): Promise<void> {
     const outputs = this.pending.take();
     this.options.metrics?.forecasts.labels(this.spec.name).inc(outputs.forecasts.length);
     return deliver(outputs, this.sinks, this.deliverOptions(durable));
   }
+}
+
+/**
+ * model.classify fed from the alert stage, per step in order: the value before the step's alert
+ * events are annotated, the forecast after (what the next value's regime is observed against).
+ */
+function classifierHooks(classes: StreamClassification, spec: PipelineSpec): Pick<EngineListener, 'scoring' | 'scored'> {
+  const H = spec.model.horizon;
+  // What StreamClassification.forecast reads of a Forecast (key, mean), refilled per step.
+  const f = {
+    pipeline: spec.name,
+    key: '',
+    t: 0,
+    stepMs: spec.step_ms,
+    modelVersion: '',
+    mean: new Float64Array(H),
+    lower: new Float64Array(0),
+    upper: new Float64Array(0),
+  };
+  return {
+    scoring: (s, i) => classes.actual(s.keys[i], s.actual[i], (s.flags[i] & STEP_IMPUTED) !== 0),
+    scored: (s, i) => {
+      const flags = s.flags[i];
+      if ((flags & STEP_FORECAST) === 0) return;
+      f.key = s.keys[i];
+      f.t = s.t[i];
+      for (let h = 0; h < H; h++) f.mean[h] = s.mean[i * H + h];
+      classes.forecast(f, (flags & STEP_IMPUTED) !== 0 ? null : s.actual[i]);
+    },
+  };
 }

@@ -1,5 +1,4 @@
-import type { Forecast } from '../../core/types.js';
-import type { StepRow } from '../../engine/engine-listener.js';
+import { STEP_FORECAST, STEP_IMPUTED, type ForecastSteps } from '../../engine/engine-forecast-steps.js';
 
 // `tidecast replay --horizons all`: one row per forecast the engine serves, made at t for
 // t + 1 .. t + H, in wide columns forecast_1..H, lower_1..H, upper_1..H (data units). Beside it the
@@ -13,45 +12,22 @@ export function wideHeader(horizon: number): string {
 }
 
 /**
- * Pairs each forecast with its step's value and score. The engine reports one step as actual ->
- * step row -> alerts -> forecast, so the latest actual and row are the forecast's own when their
- * stream and time match.
+ * The wide row of step i of the alert stage's steps (read in its `scored` hook, after the step was
+ * scored), or undefined for a step without a forecast. The score is the step's StepRow score.
  */
-export class WideRows {
-  private key = '';
-  private t = NaN;
-  private value = NaN;
-  private imputed = false;
-  private scoreKey = '';
-  private scoreT = NaN;
-  private score = NaN;
-
-  actual(key: string, t: number, value: number, imputed: boolean): void {
-    this.key = key;
-    this.t = t;
-    this.value = value;
-    this.imputed = imputed;
-  }
-
-  row(r: StepRow): void {
-    this.scoreKey = r.key;
-    this.scoreT = r.t;
-    this.score = r.score;
-  }
-
-  line(f: Forecast, csvCell: (s: string) => string): string {
-    const own = f.key === this.key && f.t === this.t;
-    const scored = f.key === this.scoreKey && f.t === this.scoreT && !Number.isNaN(this.score);
-    const parts = [
-      new Date(f.t).toISOString(),
-      csvCell(f.key),
-      own ? num(this.value) : '',
-      scored ? String(this.score) : '',
-      own && this.imputed ? '1' : '0',
-    ];
-    for (const a of [f.mean, f.lower, f.upper]) for (let h = 0; h < a.length; h++) parts.push(num(a[h]));
-    return parts.join(',');
-  }
+export function wideLine(s: ForecastSteps, i: number, csvCell: (s: string) => string): string | undefined {
+  if ((s.flags[i] & STEP_FORECAST) === 0) return undefined;
+  const score = s.score[i];
+  const parts = [
+    new Date(s.t[i]).toISOString(),
+    csvCell(s.keys[i]),
+    num(s.actual[i]),
+    Number.isNaN(score) ? '' : String(score),
+    (s.flags[i] & STEP_IMPUTED) !== 0 ? '1' : '0',
+  ];
+  const H = s.horizon;
+  for (const a of [s.mean, s.lower, s.upper]) for (let h = 0; h < H; h++) parts.push(num(a[i * H + h]));
+  return parts.join(',');
 }
 
 function num(x: number): string {

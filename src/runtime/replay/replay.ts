@@ -14,7 +14,7 @@ import { ReplayRetraining } from '../../retraining/replay-retraining.js';
 import { fileSpacingMs, resolveAutoStep } from '../infer-step.js';
 import { ReplayAlerts, rulesMatchingNothing } from './replay-alerts.js';
 import { nothingWrittenReason, UnscoredTally, type UnscoredCounts } from './replay-unscored.js';
-import { wideHeader, WideRows } from './replay-wide.js';
+import { wideHeader, wideLine } from './replay-wide.js';
 import { csvCell, num, StepRowCsv } from './replay-step-csv.js';
 
 // `tidecast replay`: the daemon's engine over one file as fast as possible, one CSV row per forecast
@@ -93,8 +93,8 @@ export async function replayFile(fileSpec: PipelineSpec, o: ReplayOptions): Prom
   const spec = await resolveAutoStep(fileSpec, [cfg]);
   if (spec !== fileSpec) o.log.info({ step_ms: spec.step_ms, input: o.input }, 'step_ms inferred from the input.');
   const withHead = spec.model.online_head !== undefined;
-  const wide = o.horizons === 'all' ? new WideRows() : undefined;
-  if (wide !== undefined && withHead)
+  const wide = o.horizons === 'all';
+  if (wide && withHead)
     throw new Error('--horizons all does not apply with model.online_head (its rows carry every horizon in `forecasts`)');
   await mkdir(dirname(o.output), { recursive: true });
   const out = createWriteStream(o.output);
@@ -104,27 +104,24 @@ export async function replayFile(fileSpec: PipelineSpec, o: ReplayOptions): Prom
   const rowCsv = new StepRowCsv();
   const alerts = o.alerts === undefined ? undefined : await ReplayAlerts.create(o.alerts);
   const engine = new PipelineEngine(spec, {
-    actual: (key, t, value, imputed) => {
-      tally.step(key);
-      wide?.actual(key, t, value, imputed);
-    },
+    // The tally counts each step before its row, as the alert stage reports them.
+    scoring: (s, i) => tally.step(s.keys[i]),
     step: (r) => {
       tally.row(r);
-      if (wide !== undefined) {
-        wide.row(r);
-        return;
-      }
+      if (wide) return;
       chunk.push(withHead ? `${rowCsv.line(r)},recurrent,` : rowCsv.line(r));
       written++;
     },
-    stepCopies: true, // the tally, the CSV line and WideRows read the row during the call
-    forecast:
-      wide &&
-      ((f) => {
-        chunk.push(wide.line(f, csvCell));
-        written++;
-      }),
-    forecastCopies: true, // the wide line is built during the call
+    stepCopies: true, // the tally and the CSV line read the row during the call
+    // --horizons all: one line per forecast, built from the scored step (its value, score and forecast).
+    scored: wide
+      ? (s, i) => {
+          const line = wideLine(s, i, csvCell);
+          if (line === undefined) return;
+          chunk.push(line);
+          written++;
+        }
+      : undefined,
     alert: alerts && ((a) => alerts.add(a)),
     headRow: (r) => {
       for (const line of headCsvRows(r)) chunk.push(line);
