@@ -168,6 +168,11 @@ export class AlertEngine {
     return this.importStreamValues(key, snap.modelVersion, new Float64Array(bytes.buffer));
   }
 
+  /** Makes room for `streams` streams at once (a restore of that many: one allocation, not log2 of them). */
+  reserveStreams(streams: number): void {
+    for (const p of this.parts()) p.reserve(streams);
+  }
+
   /** Restores exportStreamValues' content (the caller checked the layout); false when the size differs. */
   importStreamValues(key: string, modelVersion: string, src: Float64Array): boolean {
     if (src.length !== this.width()) return false;

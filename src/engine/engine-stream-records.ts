@@ -108,6 +108,13 @@ export function writeStreamRecord(parts: EngineStreamParts, key: string, slot: n
   w.end();
 }
 
+/** Makes room for `streams` streams in every per-stream structure at once (before a restore of that many). */
+export function reserveStreams(parts: EngineStreamParts, streams: number): void {
+  if (streams <= 0) return;
+  parts.processor.arena.ensure(streams - 1);
+  parts.alerts.reserveStreams(streams);
+}
+
 /**
  * Restores the streams of one chunk, skipping keys in `done` and adding the ones restored to it
  * (files are applied newest first, so a stream's newest record wins). Returns the keys whose alert

@@ -21,6 +21,7 @@ import {
 import {
   captureStreams,
   changedStreamCount,
+  reserveStreams,
   restoreStreams,
   streamRecordLayout,
   type StreamRecordLayout,
@@ -286,6 +287,9 @@ export class PipelineEngine {
   restoreCaptured(newestFirst: readonly (readonly RecordChunk[])[], layout: StreamRecordLayout): string[] {
     const done = newestFirst.length > 1 ? new Set<string>() : undefined;
     const dropped: string[] = [];
+    // Room for the base's streams at once (growing slot by slot copies the arrays log2(n) times).
+    const base = newestFirst.length > 0 ? newestFirst[newestFirst.length - 1] : [];
+    reserveStreams(this.streamParts, this.runner.arena.size + base.reduce((n, c) => n + c.records, 0));
     for (const chunks of newestFirst)
       for (const c of chunks) for (const k of restoreStreams(this.streamParts, layout, c, done)) dropped.push(k);
     this.slots.clearChanged();

@@ -83,7 +83,8 @@ export class ChunkWriter {
 
   private finishChunk(): void {
     if (this.count === 0) return;
-    this.chunks.push({ records: this.count, bytes: this.buf.slice(0, this.pos), starts: this.starts });
+    // A view, not a copy: the next chunk gets a new buffer (the last one's unused tail is the only slack).
+    this.chunks.push({ records: this.count, bytes: this.buf.subarray(0, this.pos), starts: this.starts });
     this.pos = 0;
     this.count = 0;
     this.starts = [];
