@@ -11,21 +11,26 @@ import type { PipelineDataOptions } from '../../src/operators/options.js';
 import { KafkaChangelog } from './changelog/changelog.js';
 import { sourceChangelog } from './changelog/changelog-config.js';
 import { changelogHooks } from './changelog/changelog-hooks.js';
-import { KafkaStreamStates, type CapturedState, type StreamStateStore } from './stream-states.js';
+import { KafkaStreamStates, type StreamStateStore } from './stream-states.js';
+import { AckCuts } from './ack-cuts.js';
 import type { BatchOutputs, IngestBatch, OutputSink, RuntimeSource } from '../../src/core/ports.js';
 import { noStages, type StageObserver } from './stage-latency.js';
 import { toAsyncGroups } from './async-groups.js';
 
 // The Kafka source and sink behind the runtime's ports. Raw records are parsed with the pipeline's
 // input mapping. With a changelog (the default), each batch goes: skip records its streams' states
-// already hold -> engine -> outputs durable (the runtime's flush) -> the touched streams' states durable
-// in the changelog -> ack (the offsets become committable). A partition assignment restores the
+// already hold -> engine -> outputs durable (the runtime's flush) -> at the next cut (ack-cuts.ts, every
+// STATE_CUT_MS) the stepped streams' states durable in the changelog -> ack (the offsets become
+// committable). The runtime steps the next batches meanwhile (inFlight). A partition assignment restores the
 // partition's streams from the changelog before its first batch; a revocation drops them; batches of a
 // revoked partition that arrive late are dropped without outputs. Positions are Kafka's committed
 // offsets, not the checkpoint's.
 
-/** Groups of source batches stepped and not yet acknowledged at once (their outputs and states in flight). */
+/** Groups of source batches the runtime may step before the earlier ones' outputs are durable. */
 export const PIPELINED_GROUPS = 4;
+
+/** Least time between two changelog writes of the stepped streams' states (and so between acks). */
+export const STATE_CUT_MS = 200;
 
 export type KafkaSourceSection = Extract<SourceConfig, { kind: 'kafka' }>;
 
@@ -60,16 +65,19 @@ export function kafkaRuntimeSource(cfg: KafkaSourceSection | KafkaSourceConfig, 
     hooks = changelogHooks(c, st, { onRestored: (partitions) => st.restored(partitions) });
   }
   const source = new KafkaSource(cfg, { client, log, hooks, stages: ctx.stages });
+  let cuts: AckCuts | undefined;
   const parser = new RecordParser(ctx.data);
   return {
     kind: 'kafka',
     name,
-    // Acks write each group's states as captured right after its step, and a retry makes the partition's
-    // later batches stale: later groups may be stepped while earlier ones are written and acknowledged.
+    // A cut waits for the outputs of every group stepped before it, and an undo covers every unacked
+    // group: later groups may be stepped while earlier ones are written and acknowledged.
     inFlight: PIPELINED_GROUPS,
-    batches: (signal) => batches(source, signal, parser, changelog, states, cfg.topics[0], ctx.stages ?? noStages),
+    batches: (signal) =>
+      batches(source, signal, parser, changelog, states, cfg.topics[0], ctx.stages ?? noStages, log ?? silentLog, (c) => (cuts = c)),
     healthcheck: () => source.healthcheck(),
     close: async () => {
+      await cuts?.drain(5_000);
       await source.close();
       await changelog?.close();
     },
@@ -84,17 +92,33 @@ async function* batches(
   states: KafkaStreamStates | undefined,
   inputTopic: string,
   stages: StageObserver,
+  log: KafkaLog,
+  onCuts: (cuts: AckCuts | undefined) => void,
 ): AsyncGenerator<IngestBatch> {
   await changelog?.ensureTopic(inputTopic);
-  // While a failed batch's streams are put back from the changelog, no batch is stepped (its streams
-  // could be half restored); batches of the undone partitions that come meanwhile are stale already.
-  let undoing: Promise<void> | undefined;
-  // The batches that queued while the runtime was busy go through as one: one engine call, one output
-  // write and one changelog flush for all of them (each stream's state exported once), so a busy
-  // instance's batches grow with its backlog instead of its backlog growing with small batches.
-  // Up to max_batch_records in all: a test with tiny batches keeps them apart.
+  // Acks go through cuts (ack-cuts.ts): one changelog write per stream per interval, off the runtime's path.
+  const cuts =
+    states === undefined
+      ? undefined
+      : new AckCuts({
+          states,
+          intervalMs: STATE_CUT_MS,
+          stages,
+          signal,
+          onError: (err) =>
+            log.error({ err: (err as Error).message }, 'Undo of unacked Kafka batches failed; their streams are not restored.'),
+          onUndo: (err) =>
+            log.warn({ err: (err as Error).message }, 'Changelog write failed; the unacked batches are undone and redelivered.'),
+        });
+  onCuts(cuts);
+  // The batches that queued while the runtime was busy go through as one: one engine call and one output
+  // write for all of them, so a busy instance's batches grow with its backlog instead of its backlog
+  // growing with small batches. Up to max_batch_records in all: a test with tiny batches keeps them apart.
   const max = source.config.max_batch_records;
   for await (const group of toAsyncGroups(source.start(signal), signal, (b) => b.records.length, max)) {
+    // While an undo puts streams back from the changelog, nothing is stepped (its streams could be half
+    // restored); batches of the undone partitions that come meanwhile are stale already.
+    const undoing = cuts?.undoing();
     if (undoing !== undefined) await undoing;
     // Batches of partitions revoked or rewound meanwhile: their records come again, to the partition's owner.
     const live = group.filter((b) => !b.stale());
@@ -116,7 +140,7 @@ async function* batches(
       for (const o of states.admit(out.observations, t)) observations.push(o);
       touched.push(t);
     }
-    if (states === undefined) {
+    if (cuts === undefined) {
       yield {
         observations,
         deadLetters,
@@ -126,63 +150,19 @@ async function* batches(
       };
       continue;
     }
-    // The group's streams' states as of right after its step (the runtime steps a batch as it is handed
-    // out, and may step later ones before this one's outputs are durable: inFlight). Per source batch, so
-    // that the states of a batch that went stale meanwhile (an earlier batch of its partition failed and
-    // is redelivered) are not written.
-    let captured: CapturedState[][] | undefined;
-    const capture = (): CapturedState[][] => {
-      if (captured !== undefined) return captured;
-      const seen = new Set<string>();
-      captured = touched.map((t) => {
-        const fresh: string[] = [];
-        for (const key of t) {
-          if (seen.has(key)) continue;
-          seen.add(key);
-          fresh.push(key);
-        }
-        const out: CapturedState[] = [];
-        states.capture(fresh, out);
-        return out;
-      });
-      return captured;
-    };
+    // Registered before it is stepped (the runtime steps it as it is handed out): the next cut waits for it.
+    const entry = cuts.add({ batches: live, touched });
     yield {
       observations,
       deadLetters,
-      stale: () => live.every((b) => b.stale()),
-      ack: async () => {
-        const byBatch = capture();
-        const write: CapturedState[] = [];
-        for (let i = 0; i < live.length; i++) if (!live[i].stale()) for (const c of byBatch[i]) write.push(c);
-        // A fenced write leaves the batches unacked: the group's next generation redelivers them.
-        const t0 = performance.now();
-        const persisted = await states.persistCaptured(write);
-        stages.observe('changelog', performance.now() - t0);
-        if (persisted) for (const b of live) b.ack('done');
+      stale: () => {
+        if (!live.every((b) => b.stale())) return false;
+        cuts.dropped(entry);
+        return true;
       },
-      retry: async () => {
-        // A stale batch's streams were dropped with their partition: nothing to undo, nothing to redeliver.
-        const still = live.map((b, i) => [b, touched[i]] as const).filter(([b]) => !b.stale());
-        if (still.length === 0) return;
-        const undo = new Set<string>();
-        for (const [, t] of still) for (const key of t) undo.add(key);
-        // Redelivery first: the partitions' batches handed out since (stepped or not) go stale now.
-        for (const [b] of still) b.ack('retry');
-        const done = states.rollback(undo, signal);
-        undoing = done.then(
-          () => undefined,
-          () => undefined,
-        );
-        try {
-          await done;
-        } finally {
-          undoing = undefined;
-        }
-      },
+      ack: () => cuts.durable(entry),
+      retry: () => cuts.retry(entry),
     };
-    // Resumed for the next group: this one was stepped (see capture above).
-    capture();
   }
 }
 
