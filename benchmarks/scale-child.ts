@@ -52,6 +52,9 @@ async function run(): Promise<Record<string, number>> {
   const fullCpuMs = cpuMs(cpu0);
   const full = rt.checkpoints.last;
   if (full?.kind !== 'base') throw new Error(`expected a full checkpoint, got ${full?.kind}`);
+  const evictedStreams = rt.checkpoints.evicted;
+  const residentAfter = rt.engine.runner.arena.size;
+  const spillBytes = rt.engine.eviction?.bytes ?? 0;
   // 1% of the streams get one more record (the HTTP ingest path), then an incremental checkpoint.
   const changed: Observation[] = [];
   for (let s = 0; s < streams; s += 100) changed.push({ key: `scale/s${s}`, eventTime: T0 + steps * STEP, fields: { value: 21 } });
@@ -61,7 +64,7 @@ async function run(): Promise<Record<string, number>> {
   const incrementalCpuMs = cpuMs(cpu1);
   const incr = rt.checkpoints.last;
   if (incr?.kind !== 'delta') throw new Error(`expected an incremental checkpoint, got ${incr?.kind}`);
-  const held = rt.engine.runner.arena.size;
+  const held = rt.engine.streamCount;
   await daemon.stop('bench');
   return {
     streams: held,
@@ -80,6 +83,9 @@ async function run(): Promise<Record<string, number>> {
     incrementalBytes: incr.bytes,
     incrementalStreams: incr.streams,
     incrementalCheckpointMs: incr.ms,
+    evictedStreams,
+    residentAfter,
+    spillBytes,
     processorBytesPerStream: rt.engine.processor.bytesPerStream,
     recurrentBytesPerStream: rt.engine.runner.arena.stateSize * 4,
     readoutBytesPerStream: 8 * (rt.engine.readouts?.exportSlot(0).length ?? 0),
@@ -93,7 +99,12 @@ async function restore(): Promise<Record<string, number>> {
   const t = performance.now();
   const cpu = process.cpuUsage();
   if (!(await rt.restore())) throw new Error('no checkpoint to restore');
-  return { restoreMs: performance.now() - t, restoreCpuMs: cpuMs(cpu), restoredStreams: rt.engine.runner.arena.size };
+  return {
+    restoreMs: performance.now() - t,
+    restoreCpuMs: cpuMs(cpu),
+    restoredStreams: rt.engine.streamCount,
+    restoredResident: rt.engine.runner.arena.size,
+  };
 }
 
 const out = mode === 'restore' ? await restore() : await run();

@@ -5,11 +5,15 @@
 // the restore time of a fresh runtime from base + delta.
 //
 //   npm run bench:scale                              10k, 100k and 1M streams
-//   npm run bench:scale -- --sizes 10000,100000 [--steps 30] [--history-points 60] [--forecaster recurrent] [--json]
+//   npm run bench:scale -- --sizes 10000,100000 [--steps 30] [--history-points 60] [--forecaster recurrent]
+//                          [--max-resident 1000] [--json]
 //
 // --forecaster: model.forecaster (default: the pipeline default, hybrid, whose per-stream online
 // readout record is ~59 KB at one-minute steps; recurrent serves the GRU alone). Times are wall
 // clock; the JSON's meta.details also has the CPU time of each phase (a shared machine inflates wall).
+// --max-resident: limits.max_resident_streams; the full checkpoint (after the source ended, every step
+// closed) then evicts all but that many streams to the spill file, the incremental one's 1% come back
+// (details: evictedStreams, spillBytes, residentAfter; RSS is measured before, slabs do not shrink).
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -31,6 +35,7 @@ const sizes = (option('sizes') ?? '10000,100000,1000000').split(',').map(Number)
 const steps = Number(option('steps') ?? 30);
 const historyPoints = Number(option('history-points') ?? 60);
 const forecaster = option('forecaster');
+const maxResident = option('max-resident');
 if (sizes.some((n) => !Number.isInteger(n) || n < 100) || !Number.isInteger(steps) || steps < 2)
   throw new Error('--sizes: integers >= 100, --steps: integer >= 2');
 
@@ -68,7 +73,7 @@ training: { offline: { enabled: false } }
 alerting:
   rules:
     - { name: deviation, detector: score, warning: 0.999, critical: 0.9999, for: 2 }
-limits: { max_streams: ${streams * 2}, history_points: ${historyPoints} }
+limits: { max_streams: ${streams * 2}, history_points: ${historyPoints}${maxResident === undefined ? '' : `, max_resident_streams: ${maxResident}`} }
 state: { dir: ${join(dir, 'state')}, checkpoint_interval_ms: 86400000 }
 `;
 }
@@ -130,7 +135,7 @@ for (const n of sizes) {
 if (json) {
   const streams = Object.fromEntries(Object.entries(results).map(([n, { detail: _d, ...row }]) => [n, row]));
   process.stdout.write(
-    `${JSON.stringify({ streams, meta: { steps, historyPoints, forecaster: forecaster ?? 'default', details: Object.fromEntries(Object.entries(results).map(([n, r]) => [n, r.detail])) } })}\n`,
+    `${JSON.stringify({ streams, meta: { steps, historyPoints, forecaster: forecaster ?? 'default', maxResident: maxResident ?? null, details: Object.fromEntries(Object.entries(results).map(([n, r]) => [n, r.detail])) } })}\n`,
   );
 } else {
   const head = ['streams', 'RSS B/stream', 'ckpt B/stream', 'full ckpt ms', 'incr (1%) ms', 'restore ms', 'events/s'];
@@ -144,6 +149,6 @@ if (json) {
   console.log(line(head));
   for (const r of rows) console.log(line(r));
   console.log(
-    `(${steps} steps per stream, GRU 1x16, horizon 15, forecaster ${forecaster ?? 'default'}, one alert rule, limits.history_points ${historyPoints}; RSS = whole process / streams)`,
+    `(${steps} steps per stream, GRU 1x16, horizon 15, forecaster ${forecaster ?? 'default'}, one alert rule, limits.history_points ${historyPoints}${maxResident === undefined ? '' : `, max_resident_streams ${maxResident}`}; RSS = whole process / streams)`,
   );
 }
