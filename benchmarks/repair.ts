@@ -6,7 +6,8 @@
 // seasonal copy (one season earlier), seasonal-linear (linear on the deseasonalised series: the
 // repair's baseline) and the bidirectional repair (src/repair: a BiGRU trained on the data set
 // itself, with the hidden stretches already hidden, to correct its baseline: seasonal-linear, or
-// linear where the season does not help on the repairer's own held-out stretches).
+// linear where the season does not help on the repairer's own held-out stretches), its fill blended
+// with simpler fills of the same window by weights learned on the data's own hidden stretches).
 // The hidden gaps are placed where the truth is observed, at least 96 steps apart (seeded).
 // `npm run bench:repair [-- --json] [-- --data DIR] [-- --only ETTh2,WTH,heart] [-- --batches N] [-- --gaps K] [-- --units U] [-- --context C]`
 import { readFileSync } from 'node:fs';
@@ -115,7 +116,7 @@ function measure(
   const series: RepairSeries[] = masked.map((values, i) => ({ values, phase0: data.phase0[i] }));
   const fit = repairer.fit(series);
   o.say(
-    `${data.name}: ${data.series.length} series, ${hidden.length} hidden gaps; fit ${fit.seconds.toFixed(1)} s, held-out MSE baseline ${fit.baselineMse.toFixed(4)} -> network ${fit.networkMse.toFixed(4)} (use network: ${fit.useNetworkFor}; season in the baseline: ${fit.useSeason})`,
+    `${data.name}: ${data.series.length} series, ${hidden.length} hidden gaps; fit ${fit.seconds.toFixed(1)} s, held-out MSE baseline ${fit.baselineMse.toFixed(4)} -> network ${fit.networkMse.toFixed(4)} (use network: ${fit.useNetworkFor}; season in the baseline: ${fit.useSeason}); blend ${fit.unblendedMse.toFixed(4)} -> ${fit.blendMse.toFixed(4)} (use blend: ${fit.useBlendFor})`,
   );
   const fills: Record<Method, Float64Array[]> = { linear: [], forwardFill: [], seasonalCopy: [], seasonalLinear: [], bidirectional: [] };
   const scales = series.map((s) => repairer.scaleOf(s));

@@ -5,12 +5,15 @@ import { Adam } from '../training/optimisers.js';
 import { Prng } from '../training/prng.js';
 import { deseasonalisedLinearFill, seasonalProfile } from './baselines.js';
 import { BidirectionalRnn, type RepairCell } from './bidirectional-rnn.js';
+import { BlendFit, blendCandidates, BUCKETS, bucketOf, CANDIDATES } from './fill-blend.js';
 
 // Gap repair by a bidirectional RNN that learns the residual of the seasonal-linear baseline
 // (baselines.ts): for a gap [a, b) the network reads the window [a − context, b + context) both
 // ways and outputs, per step, a correction to that baseline (in the series' z units). It is trained
 // on the series itself: random stretches of observed data are hidden and it learns to fill them
-// (fixed budget, seeded). Every fill reads its window alone (fillWindow gets a copy of it), so a
+// (fixed budget, seeded). A learned blend of that fill with simpler fills of the same window
+// (fill-blend.ts) gives the value, per band of gap lengths where it wins on hidden stretches.
+// Every fill reads its window alone (fillWindow gets a copy of it), so a
 // fill never depends on data past the window; observed values are copied, never changed.
 
 export interface RepairSettings {
@@ -78,15 +81,20 @@ export interface RepairFitReport {
   readonly useNetworkFor: string;
   /** Whether the baseline keeps the seasonal profile (it beat plain linear interpolation). */
   readonly useSeason: boolean;
+  /** Per band: whether fills use the learned blend (it beat the fill above on other hidden stretches). */
+  readonly useBlendFor: string;
+  /** Held-out MSE (z units) of the fill without and with the blend. */
+  readonly unblendedMse: number;
+  readonly blendMse: number;
 }
 
 const F = 7;
 
-/** Bands of gap lengths, each with its own held-out verdict: short (<= 8), medium (<= 32), long. */
-const GAP_BANDS = ['1-8', '9-32', '33+'] as const;
+/** Bands of gap lengths, each with its own held-out verdicts (network or not, blend or not) and blend weights. */
+const GAP_BANDS = ['1-8', '9-16', '17-32', '33-64', '65+'] as const;
 
 function bandOf(gap: number): number {
-  return gap <= 8 ? 0 : gap <= 32 ? 1 : 2;
+  return gap <= 8 ? 0 : gap <= 16 ? 1 : gap <= 32 ? 2 : gap <= 64 ? 3 : 4;
 }
 
 export class GapRepairer {
@@ -97,6 +105,10 @@ export class GapRepairer {
   readonly useNetworkFor: boolean[] = GAP_BANDS.map(() => true);
   /** Whether the baseline uses the seasonal profile (fit() keeps it only where it beats linear). */
   useSeason = true;
+  /** Per gap-length band: whether the blend (fill-blend.ts) fills it; its weights (bands × BUCKETS × CANDIDATES). */
+  readonly useBlendFor: boolean[] = GAP_BANDS.map(() => false);
+  private blendWeights: Float64Array = new Float64Array(GAP_BANDS.length * BUCKETS * CANDIDATES);
+  private readonly cand: Float64Array;
   private readonly maxT: number;
   private readonly x: Float32Array;
   private readonly dOut: Float32Array;
@@ -115,6 +127,7 @@ export class GapRepairer {
     this.x = new Float32Array(this.maxT * maxB * F);
     this.dOut = new Float32Array(this.maxT * maxB);
     this.targets = new Float32Array(this.maxT * maxB);
+    this.cand = new Float64Array(s.maxGapSteps * CANDIDATES);
   }
 
   scaleOf(series: RepairSeries): SeriesScale {
@@ -169,7 +182,7 @@ export class GapRepairer {
       count = 0;
     const bandBase = GAP_BANDS.map(() => 0),
       bandNet = GAP_BANDS.map(() => 0);
-    for (let i = 0; i < 48; i++) {
+    for (let i = 0; i < 96; i++) {
       const { T, B } = this.sampleBatch(series, scales, check, s.batch);
       const band = bandOf(T - 2 * s.contextSteps);
       const out = this.net.forward(T, B, this.x);
@@ -189,6 +202,7 @@ export class GapRepairer {
     GAP_BANDS.forEach((_, k) => {
       this.useNetworkFor[k] = this.useNetwork && bandNet[k] <= bandBase[k];
     });
+    const blend = this.fitBlend(series, scales);
     return {
       batches: s.trainBatches,
       seconds: (now() - t0) / 1000,
@@ -197,7 +211,58 @@ export class GapRepairer {
       useNetwork: this.useNetwork,
       useNetworkFor: GAP_BANDS.map((b, k) => `${b}: ${this.useNetworkFor[k]}`).join(', '),
       useSeason: this.useSeason,
+      useBlendFor: GAP_BANDS.map((b, k) => `${b}: ${this.useBlendFor[k]}`).join(', '),
+      ...blend,
     };
+  }
+
+  /**
+   * Fits the blend's weights on hidden stretches drawn with one seed, then keeps it per band where it
+   * beats the unblended fill on stretches drawn with another.
+   */
+  private fitBlend(series: readonly RepairSeries[], scales: readonly SeriesScale[]): { unblendedMse: number; blendMse: number } {
+    const s = this.settings;
+    const C = s.contextSteps;
+    const fitter = new BlendFit(GAP_BANDS.length);
+    const visit = (rng: Prng, batches: number, each: (band: number, bucket: number, c: Float64Array, o: number, y: number) => void) => {
+      for (let i = 0; i < batches; i++) {
+        const { T, B } = this.sampleBatch(series, scales, rng, s.batch);
+        const a = C,
+          b = T - C;
+        const band = bandOf(b - a);
+        const net = this.net.forward(T, B, this.x);
+        for (let col = 0; col < B; col++) {
+          blendCandidates(this.x, F, T, B, col, a, b, net, this.cand);
+          for (let t = a; t < b; t++) {
+            const y = this.targets[t * B + col];
+            if (Number.isNaN(y)) continue;
+            each(band, bucketOf(t, a, b), this.cand, (t - a) * CANDIDATES, y + this.x[(t * B + col) * F + 2]);
+          }
+        }
+      }
+    };
+    visit(new Prng(s.seed + 104_729), 256, (band, bucket, c, o, y) => fitter.add(band, bucket, c, o, y));
+    this.blendWeights = fitter.solve();
+    const plain = GAP_BANDS.map(() => 0),
+      blended = GAP_BANDS.map(() => 0);
+    let n = 0;
+    visit(new Prng(s.seed + 1_299_709), 128, (band, bucket, c, o, y) => {
+      plain[band] += (c[o + (this.useNetworkFor[band] ? 1 : 0)] - y) ** 2;
+      blended[band] += (this.blended(band, bucket, c, o) - y) ** 2;
+      n++;
+    });
+    GAP_BANDS.forEach((_, k) => {
+      this.useBlendFor[k] = blended[k] < plain[k];
+    });
+    const sum = (v: number[]) => v.reduce((p, q) => p + q, 0);
+    return { unblendedMse: n > 0 ? sum(plain) / n : 0, blendMse: n > 0 ? sum(blended) / n : 0 };
+  }
+
+  private blended(band: number, bucket: number, c: Float64Array, o: number): number {
+    const w = (band * BUCKETS + bucket) * CANDIDATES;
+    let v = 0;
+    for (let i = 0; i < CANDIDATES; i++) v += this.blendWeights[w + i] * c[o + i];
+    return v;
   }
 
   /** Mean squared residual of the baseline over hidden stretches drawn with `seed`. */
@@ -262,7 +327,14 @@ export class GapRepairer {
     for (let t = 0; t < T; t++) z[t] = (window[t] - scale.mean) / scale.std;
     const baseline = new Float64Array(T);
     this.features(z, a, b, offset, scale, 1, 0, baseline);
-    const net = this.useNetworkFor[bandOf(b - a)] ? this.net.forward(T, 1, this.x) : null;
+    const band = bandOf(b - a);
+    const net = this.useNetworkFor[band] || this.useBlendFor[band] ? this.net.forward(T, 1, this.x) : null;
+    if (this.useBlendFor[band]) {
+      blendCandidates(this.x, F, T, 1, 0, a, b, net, this.cand);
+      for (let t = a; t < b; t++)
+        out[t - a] = this.blended(band, bucketOf(t, a, b), this.cand, (t - a) * CANDIDATES) * scale.std + scale.mean;
+      return;
+    }
     for (let t = a; t < b; t++) out[t - a] = (baseline[t] + (net === null ? 0 : net[t])) * scale.std + scale.mean;
   }
 
@@ -326,10 +398,11 @@ export class GapRepairer {
         this.features(z, C, C + g, 0, scales[0], B, bCol, baseline);
         continue;
       }
-      // A window start drawn uniformly over all series; a few tries for a stretch with observed truth.
+      // A window start drawn uniformly over all series; tries for a stretch like a real gap: both
+      // edges observed (a gap is a maximal run of missing values), its truth observed at both ends.
       let si = 0,
         w0 = 0;
-      for (let tries = 0; tries < 8; tries++) {
+      for (let tries = 0; tries < 32; tries++) {
         let r = rng.int(total);
         si = 0;
         while (r >= usable[si]) {
@@ -337,7 +410,9 @@ export class GapRepairer {
           si++;
         }
         w0 = r;
-        if (Number.isFinite(series[si].values[w0 + C]) && Number.isFinite(series[si].values[w0 + C + g - 1])) break;
+        const v = series[si].values;
+        const edges = (C === 0 || Number.isFinite(v[w0 + C - 1])) && (w0 + C + g >= v.length || Number.isFinite(v[w0 + C + g]));
+        if (edges && Number.isFinite(v[w0 + C]) && Number.isFinite(v[w0 + C + g - 1])) break;
       }
       const v = series[si].values;
       const sc = scales[si];
