@@ -24,8 +24,8 @@ describe('fill blend', () => {
     for (let bucket = 0; bucket < BUCKETS; bucket++) {
       const w0 = Array.from(w.subarray(bucket * CANDIDATES, (bucket + 1) * CANDIDATES));
       const w1 = Array.from(w.subarray((BUCKETS + bucket) * CANDIDATES, (BUCKETS + bucket + 1) * CANDIDATES));
-      [0.3, 0, 0, 0.7, 0, 0].forEach((v, k) => expect(w0[k]).toBeCloseTo(v, 4));
-      [0, 1, 0, 0, 0, -0.5].forEach((v, k) => expect(w1[k]).toBeCloseTo(v, 4));
+      for (const [k, v] of [0.3, 0, 0, 0.7, 0, 0].entries()) expect(w0[k]).toBeCloseTo(v, 4);
+      for (const [k, v] of [0, 1, 0, 0, 0, -0.5].entries()) expect(w1[k]).toBeCloseTo(v, 4);
     }
     // A cell without data keeps the network's fill alone.
     expect(Array.from(new BlendFit(1).solve().subarray(0, CANDIDATES))).toEqual([0, 1, 0, 0, 0, 0]);
