@@ -4,6 +4,11 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { FileSourceConfig } from '../../../connectors/file/config.js';
 import { FileSource } from '../../../connectors/file/file-source.js';
+import { concatMap, lastValueFrom } from 'rxjs';
+import { alertOn } from '../../pipeline/alert-on.js';
+import { endOfData, features, forecast, intake } from '../../pipeline/engine-stages.js';
+import { fromBatches } from '../../pipeline/from-source.js';
+import { NO_OUTPUTS } from '../../pipeline/pipeline-batch.js';
 import type { PipelineSpec } from '../../config/pipeline-schema.js';
 import type { DeadLetter } from '../../core/types.js';
 import type { Logger } from '../../telemetry/logger.js';
@@ -186,8 +191,9 @@ export interface ReplayLoopOptions {
 
 /**
  * The loop of `tidecast replay` without its output file: prepares the engine's model as the daemon
- * does (prepareModel over the replay's source config), feeds every batch of the input to the engine
- * unpaced, then flushes the open steps. Results reach the engine's listener; returns the data rows read.
+ * does (prepareModel over the replay's source config), feeds every batch of the input unpaced
+ * through the daemon's operators (intake, features, forecast, alertOn), then closes the open steps
+ * and settles the alert engine (endOfData). Results reach the engine's listener; returns the data rows read.
  * Benchmarks drive the engine through this so that they measure exactly what replay serves.
  */
 export async function replayInto(engine: PipelineEngine, input: string, log: Logger, o: ReplayLoopOptions = {}): Promise<number> {
@@ -202,15 +208,27 @@ export async function replayInto(engine: PipelineEngine, input: string, log: Log
   const retraining = await ReplayRetraining.start(engine, log);
   const source = new FileSource(cfg, { name: 'replay', paced: false });
   let rows = 0;
+  // The daemon's operators; the outputs reach the engine's listener (nothing is taken per batch).
+  const none = { take: () => NO_OUTPUTS };
+  const signal = o.signal ?? new AbortController().signal;
+  const run$ = fromBatches('replay', source.batches(signal), signal).pipe(
+    intake(engine),
+    features(engine),
+    forecast(engine, none),
+    endOfData(engine, none),
+    alertOn(engine.alerting, none), // settles the alert engine after the last batch
+    concatMap(async (b) => {
+      if (!b.endOfData) {
+        rows = b.input.position ?? rows;
+        retraining?.afterBatch();
+        await o.afterBatch?.(rows);
+      }
+      b.release();
+      return b;
+    }),
+  );
   try {
-    for await (const b of source.batches(o.signal ?? new AbortController().signal)) {
-      for (const d of b.deadLetters) engine.deadLetter(d);
-      engine.ingest(b.observations);
-      rows = b.position;
-      retraining?.afterBatch();
-      await o.afterBatch?.(rows);
-    }
-    engine.flush();
+    await lastValueFrom(run$, { defaultValue: undefined });
   } finally {
     const summary = await retraining?.close();
     if (summary !== undefined) log.info(summary, 'Retraining during the replay.');
