@@ -134,7 +134,8 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
         runtimes.map((r) => [
           r.spec.name,
           {
-            streams: r.engine.runner.arena.size,
+            streams: r.engine.streamCount,
+            ...(r.engine.eviction !== undefined && { resident: r.engine.runner.arena.size, evicted: r.engine.eviction.size }),
             ...r.engine.stats,
             checkpoint: r.checkpointFailure === undefined ? { status: 'ok' } : { status: 'failing', ...r.checkpointFailure },
           },

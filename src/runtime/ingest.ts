@@ -45,12 +45,13 @@ export function ingestHandler(runtime: PipelineRuntime, now: () => number = Date
     parsers.set(key, p);
     return p;
   };
-  const arena = runtime.engine.runner.arena;
+  const engine = runtime.engine;
+  // Streams held: in memory or evicted as idle (an evicted stream's record is not a new stream).
   const census: StreamCensus = {
     get size() {
-      return arena.size;
+      return engine.streamCount;
     },
-    has: (k) => arena.peek(k) >= 0,
+    has: (k) => engine.runner.arena.peek(k) >= 0 || engine.eviction?.has(k) === true,
   };
   const refused = runtime.options.metrics?.ingestRefused;
 
