@@ -209,9 +209,14 @@ export class AlertEngine {
     return [...this.scorer.parts(), this.state];
   }
 
+  /** Entries of one stream's snapshot: fixed by the settings, so counted once (checkpoints ask per stream). */
   private width(): number {
-    return this.parts().reduce((w, p) => w + slotWidth(p), 0) + this.groupRules.length * this.groupBlank.length;
+    if (this.widthOnce < 0)
+      this.widthOnce = this.parts().reduce((w, p) => w + slotWidth(p), 0) + this.groupRules.length * this.groupBlank.length;
+    return this.widthOnce;
   }
+
+  private widthOnce = -1;
 
   /** layout() for binary checkpoints, which keep it once per file instead of once per stream. */
   get snapshotLayout(): string {
