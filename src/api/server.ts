@@ -8,6 +8,7 @@ import { IngestRefusal, rejectedStatus } from './ingest-limits.js';
 import type { TlsFiles } from './tls.js';
 import { registerWriteGuard } from './write-guard.js';
 import { registerModelRoutes } from './models-routes.js';
+import { registerEmbeddingsRoute, type EmbeddingStates } from './embeddings-route.js';
 import { refuse, selectPipeline } from './pipeline-target.js';
 import { registerSilenceRoutes, type SilenceApi } from './silences-routes.js';
 import type { ModelsApi } from '../retraining/models-api.js';
@@ -82,6 +83,8 @@ export interface HttpServerOptions {
   readonly allowedOrigins?: readonly string[];
   /** model.classify: a stream's classifier outputs for /api/streams/:id (undefined: none). */
   readonly classification?: (key: string) => unknown;
+  /** Per pipeline, up to `limit` streams' embeddings (state rows) for GET /api/embeddings (the dashboard's map). */
+  readonly embeddings?: (limit: number) => readonly EmbeddingStates[];
 }
 
 export interface HttpServer {
@@ -165,6 +168,7 @@ export function buildHttpApp(options: HttpServerOptions): { app: FastifyInstance
   });
 
   app.get('/api/pipelines', async () => ({ pipelines: store.pipelines() }));
+  registerEmbeddingsRoute(app, options.embeddings);
 
   app.get('/healthz', async (_req, reply) => {
     const h = await options.health();

@@ -17,6 +17,8 @@ const DASHBOARD_FILES: Readonly<Record<string, string>> = {
   '/app.js': 'app.js',
   '/api-session.js': 'api-session.js',
   '/charts.js': 'charts.js',
+  '/embedding-map.js': 'embedding-map.js',
+  '/embedding-map-layout.js': 'embedding-map-layout.js',
   '/event-feed.js': 'event-feed.js',
   '/sign-in.js': 'sign-in.js',
   '/sse-parser.js': 'sse-parser.js',

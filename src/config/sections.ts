@@ -71,6 +71,15 @@ export const ModelSection = z
       .max(512)
       .default(48)
       .describe('decoder seq2seq: steps of features the encoder reads before each forecast (kept per stream in its state).'),
+    cold_start_neighbours: z
+      .number()
+      .int()
+      .min(0)
+      .max(64)
+      .default(0)
+      .describe(
+        "Cold start (0: off): after the offline fit, each fitted stream's embedding is the recurrent state it reached over the fit window; a stream starts (and restarts after a break) from its own embedding, or, if it was not fitted, from the mean of this many fitted streams' embeddings whose keys share the most path segments with it, instead of from zeros.",
+      ),
     interval_z: z.number().positive().default(1.96).describe('Half-width of the forecast interval in residual scales (1.96: about 95%).'),
     forecaster: z
       .enum(['hybrid', 'readout', 'recurrent'])

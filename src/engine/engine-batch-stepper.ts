@@ -69,7 +69,7 @@ export class EngineBatchStepper {
     for (let j = 0; j < count; j++) {
       const i = this.order[from + j];
       const slot = ticks.slot[i];
-      if (ticks.reset[i] === 1) runner.arena.reset(slot);
+      if (ticks.reset[i] === 1) runner.resetState(slot);
       this.batchSlots[j] = slot;
       for (let k = 0; k < inSize; k++) this.batchX[j * inSize + k] = ticks.x[i * inSize + k];
     }

@@ -9,6 +9,7 @@ import { createFastStepper } from '../models/kernels/step-wasm.js';
 import { fastestKernels } from '../models/kernels/fastest-kernels.js';
 import { StackedModel } from '../models/stacked-model.js';
 import { StateArena } from '../models/state-arena.js';
+import { StreamEmbeddingTable, type SerializedEmbeddings } from '../models/stream-embedding-table.js';
 import { initialiseWeights } from '../training/init.js';
 import { bytesFromBase64, toBase64 } from '../core/base64.js';
 import { TidecastError } from '../core/errors.js';
@@ -28,12 +29,16 @@ export interface SerializedWeights {
   readonly version: string;
   /** One base64 little-endian float32 array per parameter, in params() order. */
   readonly params: readonly { readonly name: string; readonly data: string }[];
+  /** model.cold_start_neighbours: the fitted streams' embeddings (absent: none). */
+  readonly embeddings?: SerializedEmbeddings;
 }
 
 export class ModelRunner {
   readonly arena: StateArena;
   /** model.decoder seq2seq: the encoder-decoder that serves instead of the stacked model (whose arena rows are its windows). */
   readonly seq2seq: Seq2SeqStepper | null;
+  /** model.cold_start_neighbours: the fitted streams' embeddings a new (or restarted) stream starts from. */
+  embeddings: StreamEmbeddingTable | null = null;
   private current: StackedModel;
   private currentVersion: string;
   private stepper: BatchedStepper;
@@ -124,6 +129,32 @@ export class ModelRunner {
     return this.arena.slotOf(key);
   }
 
+  /**
+   * A stream's state at its first step or after a break: zeros, or with cold start
+   * (model.cold_start_neighbours > 0 and fitted embeddings) its own embedding if it was fitted, else
+   * the mean of its nearest fitted streams' (stream-embedding-table.ts).
+   */
+  resetState(slot: number): void {
+    this.arena.reset(slot);
+    const k = this.spec.cold_start_neighbours;
+    const table = this.embeddings;
+    const key = this.arena.keyOf(slot);
+    if (k > 0 && table !== null && key !== undefined && table.dims === this.arena.stateSize)
+      table.coldStart(key, k, this.arena.data, slot * this.arena.stateSize);
+  }
+
+  /** Up to `limit` streams' keys and state rows (the stream embeddings' map), in key order. */
+  stateRows(limit: number): { keys: string[]; dims: number; rows: Float32Array } {
+    const keys = [...this.arena.keys()].map(String).sort().slice(0, limit);
+    const d = this.arena.stateSize;
+    const rows = new Float32Array(keys.length * d);
+    keys.forEach((k, i) => {
+      const slot = this.arena.peek(k as Parameters<StateArena['peek']>[0]);
+      rows.set(this.arena.data.subarray(slot * d, (slot + 1) * d), i * d);
+    });
+    return { keys, dims: d, rows };
+  }
+
   /** Steps `count` distinct slots: inputs count×inputSize, out count×horizon×2 (delta mean, log-variance). */
   step(slots: Int32Array, count: number, inputs: Float32Array, out: Float32Array): void {
     if (this.seq2seq !== null) {
@@ -211,6 +242,7 @@ export class ModelRunner {
     return {
       version: this.version,
       params: this.params().map((p) => ({ name: p.name, data: toBase64(p.data) })),
+      ...(this.embeddings === null ? {} : { embeddings: this.embeddings.toJSON() }),
     };
   }
 
@@ -230,6 +262,7 @@ export class ModelRunner {
       new Uint8Array(p.data.buffer, p.data.byteOffset, p.data.byteLength).set(bytes);
     });
     this.version = w.version;
+    this.embeddings = w.embeddings === undefined ? null : StreamEmbeddingTable.fromJSON(w.embeddings);
   }
 
   /** The weights that serve: the encoder-decoder's with model.decoder seq2seq, else the stacked model's. */

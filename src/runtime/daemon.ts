@@ -153,6 +153,8 @@ export async function startDaemon(o: DaemonOptions): Promise<Daemon> {
         }
       : undefined,
     models: retrainers.size > 0 ? modelsApi(retrainers) : undefined,
+    embeddings: (limit) =>
+      runtimes.map((r) => ({ pipeline: r.spec.name, ...r.engine.runner.stateRows(limit), fitted: r.engine.runner.embeddings?.keys ?? [] })),
     silences,
   });
   log.info({ url: http.url, pipelines: specs.map((s) => s.spec.name) }, 'Tidecast is running.');

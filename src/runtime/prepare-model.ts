@@ -6,6 +6,7 @@ import { collectFitData } from './fit-data.js';
 import { loadModelFile } from '../engine/model-file.js';
 import type { ModelRunner } from '../engine/model-runner.js';
 import { offlineFit } from './offline-fit.js';
+import { stateEmbeddings } from '../training/state-embeddings.js';
 
 // Weights for a pipeline that has no checkpoint: model.path if set; else a quick offline fit on the
 // start of the given files (bounded by training.offline); else the seeded init, whose zero head makes
@@ -37,6 +38,9 @@ export async function prepareModel(
   }
   const data = await collectFitData(spec, files, o.steps, o.read_streams);
   const report = offlineFit(spec, runner, data);
+  // Cold start: the fitted streams' embeddings, for streams that start later.
+  if (spec.model.cold_start_neighbours > 0 && runner.seq2seq === null)
+    runner.embeddings = stateEmbeddings(runner.model, data, data.streams);
   onFit?.(o.steps, data.streams);
   metrics?.trainingRuns.labels(spec.name, 'offline').inc();
   metrics?.trainingLoss.labels(spec.name, 'train').set(report.finalLoss);
