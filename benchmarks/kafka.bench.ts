@@ -320,13 +320,12 @@ try {
   if (lat.forecasts < lat.expected) note(`latency: only ${lat.forecasts} of ${lat.expected} forecasts seen within 15 s of the last event`);
   const tenthRate = flag('rate-tenth', e2e / 10);
   const tenth = SKIP.has('latency') || SKIP.has('tenth') || Number.isNaN(tenthRate) ? null : await latency(brokers, tenthRate);
-  // The same two rates through the daemon's own path (what a user runs).
-  const daemonLatency =
-    SKIP.has('latency') || SKIP.has('daemon') || Number.isNaN(latencyRate) ? null : await latency(brokers, latencyRate, 'daemon');
+  // Through the daemon's own path (what a user runs), at half and a tenth of that path's own maximum.
+  const daemonRate = flag('rate', daemon / 2);
+  const daemonTenthRate = flag('rate-tenth', daemon / 10);
+  const daemonLatency = SKIP.has('latency') || Number.isNaN(daemonRate) ? null : await latency(brokers, daemonRate, 'daemon');
   const daemonTenth =
-    SKIP.has('latency') || SKIP.has('daemon') || SKIP.has('tenth') || Number.isNaN(tenthRate)
-      ? null
-      : await latency(brokers, tenthRate, 'daemon');
+    SKIP.has('latency') || SKIP.has('tenth') || Number.isNaN(daemonTenthRate) ? null : await latency(brokers, daemonTenthRate, 'daemon');
   // Both cores (issue 17): the same end-to-end run with the forecasts produced on the pipeline's thread.
   producerThread = !THREADED;
   note(`end to end, producer ${producerThread ? 'on a worker thread' : 'inline'}`);
@@ -335,7 +334,17 @@ try {
   note('scale-out: three daemons, one SIGKILLed');
   const takeover = SKIP.has('takeover')
     ? null
-    : await takeoverRecovery(brokers, { streams: 240, rate: flag('takeover-rate', 1_200), beforeKillSec: 6, maxRecoverySec: 40, note });
+    : await takeoverRecovery(brokers, {
+        streams: 240,
+        rate: flag('takeover-rate', 1_200),
+        beforeKillSec: 6,
+        maxRecoverySec: 40,
+        note,
+      }).catch((err: unknown) => {
+        // The other figures still count (the daemons run from the working tree, which may not start).
+        note(`take-over run failed: ${(err as Error).message.slice(0, 300)}`);
+        return null;
+      });
   // Per client library (connection.client): the default is the faster one by these figures.
   const clients =
     SKIP.has('clients') || !needsTopic
@@ -363,7 +372,8 @@ try {
     endToEndDaemonEventsPerSec: Math.round(daemon),
     /** RxJS daemon path / direct loop (endToEndEventsPerSec): what the daemon's composition costs or gains. */
     rxjsVsDirect: Math.round((1_000 * daemon) / e2e) / 1_000,
-    /** Latency through the daemon's PipelineRuntime at the same half and tenth rates (ms). */
+    /** Latency through the daemon's PipelineRuntime at half and a tenth of its own maximum (ms). */
+    daemonLatencyRateEventsPerSec: Math.round(daemonLatency?.rate ?? NaN),
     daemonP50Ms: daemonLatency?.p50Ms ?? NaN,
     daemonP99Ms: daemonLatency?.p99Ms ?? NaN,
     daemonP50MsAtTenth: daemonTenth?.p50Ms ?? NaN,
@@ -429,7 +439,7 @@ try {
       `latency at a tenth (${result.latencyRateAtTenthEventsPerSec}/s): p50 ${result.p50MsAtTenth} ms, p99 ${result.p99MsAtTenth} ms (target < 20 ms)`,
     );
     console.log(
-      `daemon PipelineRuntime latency: half rate p50 ${result.daemonP50Ms} ms, p99 ${result.daemonP99Ms} ms; tenth p50 ${result.daemonP50MsAtTenth} ms, p99 ${result.daemonP99MsAtTenth} ms`,
+      `daemon PipelineRuntime latency: half its maximum (${result.daemonLatencyRateEventsPerSec}/s) p50 ${result.daemonP50Ms} ms, p99 ${result.daemonP99Ms} ms; tenth p50 ${result.daemonP50MsAtTenth} ms, p99 ${result.daemonP99MsAtTenth} ms`,
     );
     console.log(`where an event waits at half rate (ms per batch): ${JSON.stringify(result.latencyStages)}`);
     console.log(
