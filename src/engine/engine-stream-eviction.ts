@@ -77,7 +77,7 @@ export class StreamEviction {
     const bytes = this.spill?.take(key);
     if (bytes === undefined) return false;
     this.changed.delete(key); // resident again: its slot is marked changed by the restore
-    restoreStreams(this.parts, streamRecordLayout(this.parts), { records: 1, bytes }, undefined);
+    restoreStreams(this.parts, streamRecordLayout(this.parts), { records: 1, bytes }, undefined, false);
     this.recalls++;
     this.metrics?.count('streams_recalled', 1);
     return true;
@@ -114,6 +114,17 @@ export class StreamEviction {
     }
     for (let i = 0; i < out.length; i += EVICT_GROUP) this.evict(out.slice(i, i + EVICT_GROUP));
     return out.length;
+  }
+
+  /**
+   * Takes records of streams not in memory as evicted ones (a restore beyond maxResident): `bytes`
+   * holds them back to back, keys[i]'s from starts[i]. They are in the checkpoint already (not changed).
+   */
+  adopt(keys: readonly string[], starts: readonly number[], bytes: Uint8Array): void {
+    this.spill ??= new SpillFile(this.options.path);
+    this.spill.append(keys, starts, bytes);
+    this.evictions += keys.length;
+    this.metrics?.count('streams_evicted', keys.length);
   }
 
   /** Calls f with every evicted stream's record (a base checkpoint holds them all). */

@@ -110,6 +110,8 @@ export function writeStreamRecord(parts: EngineStreamParts, key: string, slot: n
 
 /** Makes room for `streams` streams in every per-stream structure at once (before a restore of that many). */
 export function reserveStreams(parts: EngineStreamParts, streams: number): void {
+  // Beyond max_resident_streams the restore sends streams to the spill file: no room needed for them.
+  streams = Math.min(streams, parts.slots.eviction?.options.maxResident ?? Infinity);
   if (streams <= 0) return;
   parts.processor.arena.ensure(streams - 1);
   parts.alerts.reserveStreams(streams);
@@ -118,13 +120,15 @@ export function reserveStreams(parts: EngineStreamParts, streams: number): void 
 /**
  * Restores the streams of one chunk, skipping keys in `done` and adding the ones restored to it
  * (files are applied newest first, so a stream's newest record wins). Returns the keys whose alert
- * state did not fit (their alerting starts fresh).
+ * state did not fit (their alerting starts fresh). spillOver: streams beyond max_resident_streams
+ * that hold nothing go to the spill file instead (a restore; not a stream coming back from it).
  */
 export function restoreStreams(
   parts: EngineStreamParts,
   layout: StreamRecordLayout,
   chunk: RecordChunk,
   done: Set<string> | undefined,
+  spillOver = true,
 ): string[] {
   const { runner, processor, alerts, slots, readouts } = parts;
   const S = runner.arena.stateSize;
@@ -132,7 +136,12 @@ export function restoreStreams(
   const alertsFit = layout.alertLayout === alerts.snapshotLayout;
   const dropped: string[] = [];
   const r = new ChunkReader(chunk.bytes);
+  // With max_resident_streams, streams beyond it that hold nothing go to the spill file as they are
+  // (not restored first: a restart of a million streams needs memory for the resident ones only).
+  const ev = slots.eviction;
+  const spill = spillOver && ev !== undefined && alertsFit ? new SpillBatch() : undefined;
   for (let i = 0; i < chunk.records; i++) {
+    const start = r.pos;
     const key = r.str() as StreamKey;
     const flags = r.u8();
     const seen = r.f64();
@@ -144,6 +153,12 @@ export function restoreStreams(
     const readout = flags & READOUT ? r.float64s(r.u32()) : undefined;
     if (done?.has(key)) continue;
     done?.add(key);
+    if (spill !== undefined && shape !== undefined && runner.arena.size + spill.keys.length >= (ev?.options.maxResident ?? Infinity)) {
+      if (runner.arena.peek(key) < 0 && processor.snapshotHoldsNothing(shape)) {
+        spill.add(key, chunk.bytes.subarray(start, r.pos));
+        continue;
+      }
+    }
     const slot = runner.arena.importState(key, state);
     slots.ensure(slot);
     if (shape !== undefined) processor.restore(key, shape);
@@ -157,5 +172,31 @@ export function restoreStreams(
     if (alert !== undefined && !(alertsFit && alerts.importStreamValues(key, alert.modelVersion, alert.values))) dropped.push(key);
   }
   if (!r.done) throw new RangeError(`${chunk.bytes.byteLength - r.pos} bytes left after the chunk's ${chunk.records} records`);
+  if (spill !== undefined && spill.keys.length > 0) ev?.adopt(spill.keys, spill.starts, spill.bytes());
   return dropped;
+}
+
+/** Records going to the spill file from one chunk, packed back to back. */
+class SpillBatch {
+  readonly keys: string[] = [];
+  readonly starts: number[] = [];
+  private readonly parts: Uint8Array[] = [];
+  private length = 0;
+
+  add(key: string, record: Uint8Array): void {
+    this.keys.push(key);
+    this.starts.push(this.length);
+    this.parts.push(record);
+    this.length += record.byteLength;
+  }
+
+  bytes(): Uint8Array {
+    const out = new Uint8Array(this.length);
+    let off = 0;
+    for (const p of this.parts) {
+      out.set(p, off);
+      off += p.byteLength;
+    }
+    return out;
+  }
 }

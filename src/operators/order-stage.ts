@@ -54,6 +54,11 @@ export class OrderStage extends Stage {
     return this.arena.f64[this.base64(slot)] - this.delay;
   }
 
+  /** Where held() reads within a slot's Float64 part. */
+  get heldIndex(): number {
+    return this.off64 + 3;
+  }
+
   /** Records the stream holds, waiting for its watermark. */
   held(slot: number): number {
     return this.arena.f64[this.base64(slot) + 3];

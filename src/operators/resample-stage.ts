@@ -86,6 +86,11 @@ export class ResampleStage extends Stage {
     return true;
   }
 
+  /** Where the open step's start (NaN: none) is within a slot's Float64 part. */
+  get openIndex(): number {
+    return this.off64;
+  }
+
   /** Whether the stream has a step open (one a record or the watermark will close). */
   hasOpenStep(slot: number): boolean {
     const open = this.arena.f64[this.base64(slot)];

@@ -1,7 +1,7 @@
 import type { DeadLetter, ErrorCode, Observation } from '../core/types.js';
 import { KeySlots } from '../state/key-slots.js';
 import { SlotArena } from '../state/slot-arena.js';
-import { layoutHashOf, restoreSlot, snapshotSlot } from '../state/slot-snapshot.js';
+import { layoutHashOf, restoreSlot, snapshotFloat64, snapshotSlot } from '../state/slot-snapshot.js';
 import type { OperatorContext } from './context.js';
 import { FeatureStage } from './feature-stage.js';
 import { featureSchema, type FeatureSchema } from './feature-schema.js';
@@ -159,6 +159,11 @@ export class StreamProcessor {
   holdsNothing(key: string): boolean {
     const slot = this.slots.find(key);
     return slot >= 0 && this.order.held(slot) === 0 && !this.resample.hasOpenStep(slot);
+  }
+
+  /** holdsNothing for a stream's `snapshot` bytes, read in place (a restore may spill the stream unrestored). */
+  snapshotHoldsNothing(bytes: Uint8Array): boolean {
+    return snapshotFloat64(bytes, this.order.heldIndex) === 0 && Number.isNaN(snapshotFloat64(bytes, this.resample.openIndex));
   }
 
   /** Forgets a stream; its slot is reused. */

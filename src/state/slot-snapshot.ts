@@ -41,6 +41,11 @@ export function restoreSlot(arena: SlotArena, slot: number, layoutHash: number, 
   arena.u16.set(new Uint16Array(copy.buffer, HEADER_BYTES + n64 * 8, n16), slot * n16);
 }
 
+/** Entry i of the Float64 part of snapshotSlot's bytes (read in place, without restoring the slot). */
+export function snapshotFloat64(bytes: Uint8Array, i: number): number {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getFloat64(HEADER_BYTES + 8 * i, true);
+}
+
 /** FNV-1a of a string: a stable hash of the resolved layout. */
 export function layoutHashOf(text: string): number {
   let h = 0x811c9dc5;
