@@ -11,7 +11,8 @@ import type { FitReport } from './offline-fit.js';
 // and targets as the TBPTT fit (fit-data.ts), to forecast a step's horizon from the W feature vectors
 // up to it (scheduled sampling from teacher forcing to free running). Its budget is the TBPTT fit's
 // number of windows: max_batches × ⌈steps / tbptt_steps⌉ updates of max_streams windows each
-// (counted, so the fit is a function of the data and the settings). Same report and versioning as
+// (counted, so the fit is a function of the data and the settings; max_time_ms is the same safety
+// cap as the TBPTT fit's, reported when it cuts). Same report and versioning as
 // the other fits, so `tidecast train`, the start-up fit and checkpoints treat it alike.
 
 export function seq2seqOfflineFit(
@@ -36,6 +37,7 @@ export function seq2seqOfflineFit(
     learningRate: o.learning_rate,
     clipNorm: 1,
     seed: spec.model.seed,
+    stop: () => now() - t0 >= o.max_time_ms,
   });
   const finalLoss = meanLoss(stepper.model, data, W);
   const hash = createHash('sha256');
@@ -52,6 +54,7 @@ export function seq2seqOfflineFit(
     seconds: (now() - t0) / 1000,
     version: runner.version,
     method: 'seq2seq',
+    ...(report.stopped === true && { cut: 'max_time_ms' as const }),
   };
 }
 

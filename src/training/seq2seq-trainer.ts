@@ -22,10 +22,14 @@ export interface Seq2SeqFitOptions {
   readonly teacherEnd?: number;
   readonly seed?: number;
   readonly optimiser?: Optimiser;
+  /** Asked before each update: true stops the fit there (a safety cap on wall time). */
+  readonly stop?: () => boolean;
 }
 
 export interface Seq2SeqFitReport {
   readonly updates: number;
+  /** Whether `stop` ended the fit before its updates. */
+  readonly stopped?: boolean;
   readonly skipped: number;
   readonly firstLoss: number;
   /** Mean loss over the last tenth of the updates. */
@@ -145,7 +149,12 @@ function trainLoop(
     tail = 0,
     tailN = 0,
     skipped = 0;
+  let done = o.updates;
   for (let u = 0; u < o.updates; u++) {
+    if (o.stop?.() === true) {
+      done = u;
+      break;
+    }
     const pTeacher = t0 + ((t1 - t0) * u) / Math.max(1, o.updates - 1);
     for (let b = 0; b < B; b++) {
       draw(rng.int(count), b, inputs, last, targets);
@@ -164,5 +173,11 @@ function trainLoop(
       tailN++;
     }
   }
-  return { updates: o.updates - skipped, skipped, firstLoss, lastLoss: tail / tailN };
+  return {
+    updates: done - skipped,
+    skipped,
+    firstLoss,
+    lastLoss: tailN > 0 ? tail / tailN : Number.NaN,
+    ...(done < o.updates && { stopped: true }),
+  };
 }
