@@ -143,14 +143,18 @@ export class ModelRunner {
       table.coldStart(key, k, this.arena.data, slot * this.arena.stateSize);
   }
 
-  /** Up to `limit` streams' keys and state rows (the stream embeddings' map), in key order. */
+  /**
+   * Up to `limit` streams' keys and state rows (the stream embeddings' map), in key order. With
+   * seq2seq a row is a window of feature vectors: only the newest is given (the map's PCA stays small).
+   */
   stateRows(limit: number): { keys: string[]; dims: number; rows: Float32Array } {
     const keys = [...this.arena.keys()].map(String).sort().slice(0, limit);
-    const d = this.arena.stateSize;
+    const S = this.arena.stateSize;
+    const d = this.seq2seq === null ? S : this.inputSize;
     const rows = new Float32Array(keys.length * d);
     keys.forEach((k, i) => {
       const slot = this.arena.peek(k as Parameters<StateArena['peek']>[0]);
-      rows.set(this.arena.data.subarray(slot * d, (slot + 1) * d), i * d);
+      rows.set(this.arena.data.subarray((slot + 1) * S - d, (slot + 1) * S), i * d);
     });
     return { keys, dims: d, rows };
   }
