@@ -16,6 +16,8 @@ class Store {
   captures = 0;
   rolledBack: string[] = [];
   failNextWrite = false;
+  /** When set, writes wait until it is called. */
+  hold: Promise<void> | undefined;
   step(keys: readonly string[]): void {
     for (const k of keys) this.version.set(k, (this.version.get(k) ?? 0) + 1);
   }
@@ -30,6 +32,7 @@ class Store {
       this.failNextWrite = false;
       throw new Error('changelog write failed');
     }
+    if (this.hold !== undefined) await this.hold;
     for (const s of states) this.written.push({ key: s.key, version: s.offset });
     return true;
   }
@@ -125,5 +128,29 @@ describe('AckCuts', () => {
     cuts.durable(g1);
     await vi.advanceTimersByTimeAsync(INTERVAL);
     expect(log).toEqual(['done g1']);
+  });
+
+  it('writes one cut at a time: while the changelog is slow the next cut waits and takes every group since', async () => {
+    let release: () => void = () => {};
+    store.hold = new Promise((r) => (release = r));
+    const g1 = stepGroup('g1', ['a']);
+    cuts.durable(g1);
+    await vi.advanceTimersByTimeAsync(INTERVAL); // cut 1 takes a at version 1; its write hangs
+    for (const name of ['g2', 'g3']) {
+      cuts.durable(stepGroup(name, ['a']));
+      await vi.advanceTimersByTimeAsync(INTERVAL);
+    }
+    expect(store.captures).toBe(1);
+    store.hold = undefined;
+    release();
+    await vi.advanceTimersByTimeAsync(INTERVAL);
+    // Cut 2 took a once, with both later groups in it.
+    expect(store.captures).toBe(2);
+    expect(store.written).toEqual([
+      { key: 'a', version: 1 },
+      { key: 'a', version: 3 },
+    ]);
+    expect(log).toEqual(['done g1', 'done g2', 'done g3']);
+    expect(cuts.cuts).toBe(2);
   });
 });

@@ -48,6 +48,9 @@ export class AckCuts {
   private timer: NodeJS.Timeout | null = null;
   private lastCut = -Infinity;
   private chain: Promise<void> = Promise.resolve();
+  /** A cut is being written: the next one waits for it (so cuts grow when the changelog is slow). */
+  private writing = false;
+  private closed = false;
   /** Bumped by every undo: cuts taken before it write nothing. */
   private epoch = 0;
   /** While an undo restores streams, nothing may be stepped (see undoing()). */
@@ -71,7 +74,7 @@ export class AckCuts {
     this.unacked.push(e);
     this.sinceCut.push(e);
     for (const t of group.touched) for (const key of t) this.dirty.add(key);
-    this.timer ??= setTimeout(() => this.cut(), Math.max(0, this.lastCut + this.o.intervalMs - performance.now()));
+    this.arm();
     return e;
   }
 
@@ -97,18 +100,31 @@ export class AckCuts {
     return this.undo();
   }
 
-  /** Cuts now and waits (at most `timeoutMs`) until every group so far is acked or undone. */
+  /** Cuts now (after the cut being written) and waits, at most `timeoutMs`, until every group so far is acked. */
   async drain(timeoutMs: number): Promise<void> {
+    this.closed = true;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
-    if (this.sinceCut.length > 0) this.cut();
+    const last = (async () => {
+      await this.chain;
+      if (this.sinceCut.length > 0) this.cut();
+      await this.chain;
+    })();
     let timeout: NodeJS.Timeout | undefined;
-    await Promise.race([this.chain, new Promise<void>((r) => (timeout = setTimeout(r, timeoutMs)))]);
+    await Promise.race([last, new Promise<void>((r) => (timeout = setTimeout(r, timeoutMs)))]);
     clearTimeout(timeout);
+  }
+
+  private arm(): void {
+    if (this.closed) return;
+    this.timer ??= setTimeout(() => this.cut(), Math.max(0, this.lastCut + this.o.intervalMs - performance.now()));
   }
 
   private cut(): void {
     this.timer = null;
+    // One cut written at a time: when the changelog is slower than the interval, the next cut waits and
+    // takes more groups, each stream's state still once (re-armed when this one is done).
+    if (this.writing) return;
     this.lastCut = performance.now();
     const entries = this.sinceCut;
     const keys = this.dirty;
@@ -120,6 +136,7 @@ export class AckCuts {
     this.o.states.capture(keys, states);
     const epoch = this.epoch;
     this.cuts++;
+    this.writing = true;
     this.chain = this.chain
       .then(async () => {
         for (const e of entries) await e.settled;
@@ -140,6 +157,10 @@ export class AckCuts {
         if (epoch !== this.epoch) return;
         this.o.onUndo?.(err);
         this.undo().catch((e: unknown) => this.o.onError(e));
+      })
+      .finally(() => {
+        this.writing = false;
+        if (this.sinceCut.length > 0) this.arm();
       });
   }
 
