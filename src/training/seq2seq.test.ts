@@ -114,3 +114,13 @@ it('learns a noisy sine better than persistence over the horizon (scheduled samp
   }
   expect(se).toBeLessThan(0.25 * sePersist);
 });
+
+it('stops where `stop` says (the offline fit time cap) and reports it', () => {
+  const series = Float32Array.from({ length: 200 }, (_, t) => Math.sin(t / 4));
+  const model = new Seq2SeqModel({ kind: 'gru', inputSize: 1, units: 4, horizon: 3, seed: 1 });
+  initialiseSeq2Seq(model);
+  let asked = 0;
+  const report = fitSeq2Seq(model, series, 200, 1, { window: 8, updates: 50, batch: 4, stop: () => ++asked > 3 });
+  expect([report.updates, report.stopped]).toEqual([3, true]);
+  expect(fitSeq2Seq(model, series, 200, 1, { window: 8, updates: 5, batch: 4 }).stopped).toBeUndefined();
+});
