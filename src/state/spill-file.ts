@@ -10,6 +10,7 @@ import { dirname } from 'node:path';
 // few KB read from the page cache.
 
 const COMPACT_MIN_BYTES = 64 << 20;
+const READ_WINDOW = 4 << 20;
 
 export class SpillFile {
   private fd: number;
@@ -86,7 +87,7 @@ export class SpillFile {
     return out;
   }
 
-  /** Calls f with every record held, in file order (checkpoints copy them as they are). */
+  /** Calls f with every record held, in file order (checkpoints copy them as they are; `record` is valid during the call only). */
   forEachRecord(f: (key: string, record: Uint8Array) => void): void {
     const keyOf: string[] = [];
     for (const [key, e] of this.index) keyOf[e] = key;
@@ -138,12 +139,23 @@ export class SpillFile {
     this.end = pos;
   }
 
+  /** Every live record in file order, read in windows of a few MB (one read per record is a syscall each). */
   private forEachEntry(f: (entry: number, record: Uint8Array) => void): void {
     const order = [...this.index.values()].sort((a, b) => this.offsets[a] - this.offsets[b]);
+    let buf = new Uint8Array(0);
+    let from = 0;
+    let to = 0;
     for (const e of order) {
-      const rec = new Uint8Array(this.lengths[e]);
-      readAll(this.fd, rec, this.offsets[e]);
-      f(e, rec);
+      const off = this.offsets[e];
+      const len = this.lengths[e];
+      if (off < from || off + len > to) {
+        const n = Math.min(Math.max(len, READ_WINDOW), this.end - off);
+        if (buf.byteLength < n) buf = new Uint8Array(Math.max(n, READ_WINDOW));
+        readAll(this.fd, buf.subarray(0, n), off);
+        from = off;
+        to = off + n;
+      }
+      f(e, buf.subarray(off - from, off - from + len));
     }
   }
 
