@@ -192,14 +192,22 @@ export class PipelineRuntime {
   private startIdleFlush(): void {
     const every = this.spec.ordering.idle_flush_ms;
     if (every === null) return;
-    const watermark = (): number => Date.now() - this.spec.ordering.max_delay_ms;
     const timer = setInterval(() => {
-      this.runBatch('idle', idleFlush(this.engine, this.pending, watermark)).catch((err: unknown) =>
-        this.log.error({ err }, 'Idle flush failed to write its outputs.'),
-      );
+      this.idleFlush().catch((err: unknown) => this.log.error({ err }, 'Idle flush failed to write its outputs.'));
     }, every);
     timer.unref();
     this.abort.signal.addEventListener('abort', () => clearInterval(timer), { once: true });
+  }
+
+  /**
+   * One idle flush (the timer's work): the watermark of every stream advances to `watermarkMs`
+   * (default now - max_delay_ms), and the steps it closes pass alertOn and the sinks as a batch.
+   */
+  idleFlush(watermarkMs = Date.now() - this.spec.ordering.max_delay_ms): Promise<PipelineBatch> {
+    return this.runBatch(
+      'idle',
+      idleFlush(this.engine, this.pending, () => watermarkMs),
+    );
   }
 
   /** Stops intake, finishes the batch in progress, flushes sinks, checkpoints, closes. */
