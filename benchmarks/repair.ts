@@ -103,7 +103,18 @@ function hide(data: DataSet, perSeries: number, margin: number, rng: Prng): { ma
   return { masked, hidden };
 }
 
-type Scores = Record<string, Record<Method, number> & { gaps: number; steps: number }>;
+type Scores = Record<string, Record<Method, number> & { gaps: number; steps: number; ratioSe: number }>;
+
+/** Jackknife standard error (over the hidden gaps) of Σ a / Σ b: how much the ratio moves with the stretches drawn. */
+function jackknifeSe(a: readonly number[], b: readonly number[]): number {
+  const n = a.length;
+  if (n < 2) return Number.NaN;
+  const A = a.reduce((p, q) => p + q, 0),
+    B = b.reduce((p, q) => p + q, 0);
+  const loo = a.map((ai, i) => (A - ai) / (B - b[i]));
+  const mean = loo.reduce((p, q) => p + q, 0) / n;
+  return Math.sqrt(((n - 1) / n) * loo.reduce((p, q) => p + (q - mean) ** 2, 0));
+}
 
 function measure(
   data: DataSet,
@@ -154,6 +165,16 @@ function measure(
       row.steps = n;
     }
     row.gaps = hidden.filter((h) => h.length === g).length;
+    const perGap = (m: Method) =>
+      hidden
+        .filter((h) => h.length === g)
+        .map((h) => {
+          const std = scales[h.series].std;
+          let e = 0;
+          for (let i = 0; i < g; i++) e += ((fills[m][h.series][h.start + i] - h.truth[i]) / std) ** 2;
+          return e;
+        });
+    row.ratioSe = jackknifeSe(perGap('bidirectional'), perGap('linear'));
     scores[String(g)] = row;
   }
   return {
@@ -195,12 +216,12 @@ async function main(): Promise<void> {
   }
   console.log('\nGap repair: MSE of the filled values (z units per series), hidden stretches of 6 / 24 / 96 steps');
   console.log(
-    `| set | gap | gaps | ${METHODS.join(' | ')} | bidirectional / linear |\n|---|---|---|${METHODS.map(() => '---|').join('')}---|`,
+    `| set | gap | gaps | ${METHODS.join(' | ')} | bidirectional / linear (± jackknife se over the gaps) |\n|---|---|---|${METHODS.map(() => '---|').join('')}---|`,
   );
   for (const [name, r] of Object.entries(result)) {
     for (const [g, row] of Object.entries((r as { scores: Scores }).scores)) {
       console.log(
-        `| ${name} | ${g} | ${row.gaps} | ${METHODS.map((m) => row[m].toFixed(4)).join(' | ')} | ${(row.bidirectional / row.linear).toFixed(2)}x |`,
+        `| ${name} | ${g} | ${row.gaps} | ${METHODS.map((m) => row[m].toFixed(4)).join(' | ')} | ${(row.bidirectional / row.linear).toFixed(2)}x ± ${row.ratioSe.toFixed(2)} |`,
       );
     }
   }
