@@ -45,8 +45,13 @@ export const KafkaRetry = z
   })
   .strict();
 
-/** The client library when `connection.client` is not set: the faster one by `npm run bench:kafka` (docs/kafka.md). */
-export const DEFAULT_KAFKA_CLIENT: 'kafkajs' | 'platformatic' = 'kafkajs';
+/**
+ * The client library when `connection.client` is not set: the faster one by `npm run bench:kafka` (its
+ * `clients` figures, 2026-12-02, shared 2-core box at load 9-20: end to end platformatic ahead in 4 of 5 runs,
+ * e.g. 28.1k vs 15.2k events/s, and through the daemon's runtime in 3 of 3, 15.9k vs 15.1k .. 14.3k vs 9.6k).
+ * SASL `aws` falls back to kafkajs (createKafkaClient).
+ */
+export const DEFAULT_KAFKA_CLIENT: 'kafkajs' | 'platformatic' = 'platformatic';
 
 /** How to reach the cluster: shared by the source, the sinks and the changelog. */
 export const KafkaConnection = z

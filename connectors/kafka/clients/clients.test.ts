@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_KAFKA_CLIENT, KafkaConnection } from '../config.js';
+import { silentLog } from '../client.js';
 import { createKafkaClient } from './index.js';
 import { headersRecord, platformaticBaseOptions } from './platformatic-client.js';
 import { isOutage } from './platformatic-group-consumer.js';
@@ -11,6 +12,14 @@ describe('Kafka client choice', () => {
     expect(createKafkaClient(KafkaConnection.parse({ brokers: ['b:1'], client: 'kafkajs' })).kind).toBe('kafkajs');
     expect(createKafkaClient(KafkaConnection.parse({ brokers: ['b:1'], client: 'platformatic' })).kind).toBe('platformatic');
     expect(KafkaConnection.safeParse({ brokers: ['b:1'], client: 'librdkafka' }).success).toBe(false);
+  });
+
+  it('uses kafkajs for SASL aws, which @platformatic/kafka does not do, and says so', () => {
+    const warned: string[] = [];
+    const log = { ...silentLog, warn: (_o: object, msg: string) => void warned.push(msg) };
+    const sasl = { mechanism: 'aws', authorization_identity: 'i', access_key_id: 'a', secret_access_key: 's' } as const;
+    expect(createKafkaClient(KafkaConnection.parse({ brokers: ['b:1'], client: 'platformatic', sasl }), log).kind).toBe('kafkajs');
+    expect(warned).toEqual(['SASL aws (MSK IAM) needs the kafkajs client: using kafkajs for this connection.']);
   });
 
   it('maps TLS, SASL, timeouts and retries to @platformatic/kafka', () => {
