@@ -23,6 +23,16 @@ export * from './pipeline/index.js';
 
 // The engine and its model
 export { PipelineEngine, WARMUP_STEPS, type EngineListener, type EngineSnapshot, type StepRow } from './engine/pipeline-engine.js';
+// The alert stage (engine.alerting, what alertOn runs) and the steps it scores (listener scoring/scored)
+export type { AlertStage } from './engine/engine-alert-stage.js';
+export {
+  ForecastSteps,
+  STEP_FORECAST,
+  STEP_IMPUTED,
+  STEP_IN_FIT,
+  STEP_ROW,
+  STEP_WARM,
+} from './engine/engine-forecast-steps.js';
 export { prepareModel, type ModelOrigin } from './runtime/prepare-model.js';
 
 // The daemon's one-pipeline runtime (what `tidecast run` starts per pipeline)
