@@ -114,6 +114,19 @@ describe('AlertEngine lifecycle', () => {
     expect(ev[1].step).toBe(230);
   });
 
+  it('fires a variance rule on a burst of noise, not on a lone spike, and computes the combined parts for it', () => {
+    const rule = { name: 'noise', detector: 'variance', warning: 8, resolve_below: 2, resolve_steps: 3 };
+    const calm = Array.from({ length: 300 }, (_, i) => Math.sin(i * 1.7) * 0.9);
+    const spike = drive(new AlertEngine('p', { rules: [rule] }), 's', [...calm, 9, ...calm.slice(0, 40)]);
+    expect(spike).toEqual([]);
+    // Twelve steps at about four times the usual residual: a burst, not one outlier.
+    const burst = calm.slice(0, 12).map((z, i) => (i % 2 ? 4 : -4) + z);
+    const ev = drive(new AlertEngine('p', { rules: [rule] }), 's', [...calm, ...burst, ...calm.slice(0, 60)]);
+    expect(ev.map((x) => x.state)).toEqual(['firing', 'resolved']);
+    expect(ev[0].step).toBeGreaterThanOrEqual(300);
+    expect(ev[0].step).toBeLessThan(312);
+  });
+
   it('counts bad input as unscored instead of crashing', () => {
     const e = engine({});
     const empty = {

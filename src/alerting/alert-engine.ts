@@ -437,5 +437,7 @@ export function levelOf(rule: AlertRuleOptions, s: StepScore): number {
       return s.cusum;
     case 'combined':
       return s.combined;
+    case 'variance':
+      return s.varianceSurprise;
   }
 }

@@ -99,6 +99,9 @@ describe('combined detector and group options', () => {
       seasonSteps: 24,
       seasonalSpan: 6,
     });
+    const v = AlertingOptions.parse({ rules: [{ name: 'x', detector: 'variance', warning: 12 }] });
+    expect(usesCombined(v.rules)).toBe(true);
+    expect(toStepScorerOptions(v.scorer, usesCombined(v.rules), 3_600_000).combined?.varianceWindow).toBe(12);
     const g = AlertingOptions.parse({
       groups: { pump1: ['plant/pump1/*'] },
       rules: [{ name: 'x', detector: 'surprise', group_by: 'groups', warning: 5 }],

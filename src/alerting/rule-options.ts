@@ -12,10 +12,10 @@ export const AlertRuleOptions = z
       .regex(/^[A-Za-z0-9_.-]+$/)
       .describe('Rule name, part of the alert id.'),
     detector: z
-      .enum(['score', 'surprise', 'likelihood', 'baseline', 'dynamic_threshold', 'horizon', 'flatline', 'cusum', 'combined'])
+      .enum(['score', 'surprise', 'likelihood', 'baseline', 'dynamic_threshold', 'horizon', 'flatline', 'cusum', 'combined', 'variance'])
       .default('score')
       .describe(
-        "score: 1 - tail probability in [0,1]; surprise: -log10 tail probability; likelihood: -log10 upper tail of the recent mean surprise against the stream's long-run surprise (sustained anomalies); baseline: -log10 p of the smoothed deviation of the value from the stream's slow, freezing baseline (persistent faults); dynamic_threshold: smoothed error / ε (>= 1 above); horizon: number of horizons whose band the actual left; flatline: surprise (-log10 chance) of the current run of identical values; cusum: two-sided CUSUM of the calibrated z in sigmas (persistent shifts; reaches scorer.cusum_h at an alarm, then restarts); combined: one surprise over the spike, level, variance, seasonal and stuck detectors (largest part - log10 of the parts), events name the driving part.",
+        "score: 1 - tail probability in [0,1]; surprise: -log10 tail probability; likelihood: -log10 upper tail of the recent mean surprise against the stream's long-run surprise (sustained anomalies); baseline: -log10 p of the smoothed deviation of the value from the stream's slow, freezing baseline (persistent faults); dynamic_threshold: smoothed error / ε (>= 1 above); horizon: number of horizons whose band the actual left; flatline: surprise (-log10 chance) of the current run of identical values; cusum: two-sided CUSUM of the calibrated z in sigmas (persistent shifts; reaches scorer.cusum_h at an alarm, then restarts); combined: one surprise over the spike, level, variance, seasonal and stuck detectors (largest part - log10 of the parts), events name the driving part; variance: the combined detector's variance part alone (-log10 p of the recent squared residuals against the stream's long-run residual scale, a burst of noise).",
       ),
     streams: z.string().default('**').describe('Glob over stream keys the rule applies to (* within a segment, ** across /).'),
     warning: z.number().describe('Level at or above which a step counts as anomalous (severity warning).'),
@@ -180,9 +180,9 @@ export const AlertingOptions = z
   });
 export type AlertingOptions = z.infer<typeof AlertingOptions>;
 
-/** Whether any rule reads the combined detector (it costs state per stream, so it is off otherwise). */
+/** Whether any rule reads the combined detector or its variance part (it costs state per stream, so it is off otherwise). */
 export function usesCombined(rules: readonly AlertRuleOptions[]): boolean {
-  return rules.some((r) => r.detector === 'combined');
+  return rules.some((r) => r.detector === 'combined' || r.detector === 'variance');
 }
 
 /** The seasonal part's season in steps: explicit, else one day of `stepMs` steps when that fits, else 0. */

@@ -11,7 +11,8 @@ export type AlertDetector =
   | 'horizon'
   | 'flatline'
   | 'cusum'
-  | 'combined';
+  | 'combined'
+  | 'variance';
 
 export interface AlertEvent {
   /** Stream + rule + episode start: stable over an episode's pending, firing and resolved events. */
