@@ -108,8 +108,15 @@ export class StreamEviction {
     const over = arena.size - out.length - maxResident;
     if (over > 0) {
       // The longest idle first; ties by key, so that which streams leave does not depend on slots.
-      const t = (k: string): number => slots.newest[arena.peek(k)];
-      keep.sort((a, b) => t(a) - t(b) || (a < b ? -1 : a > b ? 1 : 0));
+      const t = (k: string): number => {
+        const v = slots.newest[arena.peek(k)];
+        return v === v ? v : -Infinity; // no record yet (NaN): as idle as can be, and a consistent order
+      };
+      keep.sort((a, b) => {
+        const ta = t(a);
+        const tb = t(b);
+        return ta < tb ? -1 : ta > tb ? 1 : a < b ? -1 : a > b ? 1 : 0;
+      });
       for (let i = 0; i < over && i < keep.length; i++) out.push(keep[i]);
     }
     for (let i = 0; i < out.length; i += EVICT_GROUP) this.evict(out.slice(i, i + EVICT_GROUP));
