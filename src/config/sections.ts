@@ -20,19 +20,19 @@ export const ReadoutSection = z
       .boolean()
       .optional()
       .describe('Time-of-day sin/cos of the target time as features (default: on when a step is shorter than a day).'),
-    forgetting: z.number().gt(0.9).max(1).default(0.999).describe('RLS forgetting factor: memory of about 1 / (1 - forgetting) steps.'),
+    forgetting: z.number().gt(0.9).max(1).default(0.9995).describe('RLS forgetting factor: memory of about 1 / (1 - forgetting) steps.'),
     prior_variances: z
       .array(z.number().positive())
       .min(1)
       .max(4)
-      .default([0.1])
+      .default([0.01])
       .describe(
         'One readout per value (prior variance of its weights: small = close to persistence); per stream and horizon the one with the lowest recent error serves, persistence included.',
       ),
     error_half_life_steps: z
       .number()
       .positive()
-      .default(48)
+      .default(96)
       .describe('Half-life of the recent errors that choose among the readouts and persistence.'),
     band_half_life_steps: z
       .number()

@@ -43,7 +43,7 @@ export interface ReadoutLayout {
   readonly H: number;
   /** Readouts, one per prior variance. */
   readonly C: number;
-  /** Served variants: VARIANTS per readout (persistence is not stored). */
+  /** Served variants: VARIANTS per readout, then their combination (persistence is not stored). */
   readonly V: number;
   /** Features per readout. */
   readonly d: number;
@@ -79,6 +79,8 @@ export interface ReadoutLayout {
   readonly age: number;
   /** Smallest change seen between two observed readings (0: none yet), in level units. */
   readonly quantum: number;
+  /** A fast moving average of the level (the short-term mean the level reverts to). */
+  readonly fastMean: number;
   /** 1 when the last step was observed (not imputed). */
   readonly observed: number;
   /** A number that names the layout, so a checkpoint made with other settings is recognised. */
@@ -90,10 +92,11 @@ export interface ReadoutLayout {
 export function readoutLayout(o: StreamReadoutOptions): ReadoutLayout {
   const H = o.horizon;
   const C = o.priorVariances.length;
-  const V = VARIANTS * C;
+  // Plus one: the combination of all variants and persistence weighted by inverse recent MSE.
+  const V = VARIANTS * C + 1;
   const K = o.lags;
   const S = o.season;
-  const d = 2 + K + (S > 0 ? 2 : 0) + (o.calendar ? 4 : 0) + (o.recurrent ? 1 : 0);
+  const d = 3 + K + (S > 0 ? 2 : 0) + (o.calendar ? 4 : 0) + (o.recurrent ? 1 : 0);
   const R = Math.max(K, S) + 1;
   const O = H + 1;
   let at = 0;
@@ -120,6 +123,7 @@ export function readoutLayout(o: StreamReadoutOptions): ReadoutLayout {
   const idx = take(1);
   const age = take(1);
   const quantum = take(1);
+  const fastMean = take(1);
   const observed = take(1);
   const signature = take(1);
   const signatureValue = ((((H * 131 + C) * 131 + d) * 131 + R) * 131 + (o.calendar ? 1 : 0)) * 2 + (o.recurrent ? 1 : 0);
@@ -152,6 +156,7 @@ export function readoutLayout(o: StreamReadoutOptions): ReadoutLayout {
     idx,
     age,
     quantum,
+    fastMean,
     observed,
     signature,
     signatureValue,

@@ -9,6 +9,8 @@ import { ModelSection } from '../config/sections.js';
 
 const HOUR = 3_600_000;
 const H = 3;
+// 0.56 with the fast-mean feature, 0.59 without it.
+const LOCAL_LEVEL_MSE_RATIO = 0.575;
 
 function options(over: Partial<StreamReadoutOptions> = {}): StreamReadoutOptions {
   const base = readoutOptions(ModelSection.parse({ cell: 'gru', units: 4, horizon: H }), HOUR);
@@ -106,8 +108,21 @@ describe('StreamReadouts', () => {
     expect(repeats / series.length).toBeGreaterThan(0.3);
     const out = run(new StreamReadouts(options()), series);
     const s = score(series, out, 1, 1000);
-    expect(s.maeRatio).toBeLessThan(0.97);
+    // The selection leans to MSE (1.5 x MSE + 0.5 x MAE): here 0.99 in MAE where MSE + MAE gave 0.96.
+    expect(s.maeRatio).toBeLessThan(1);
     expect(s.mseRatio).toBeLessThan(0.9);
+  });
+
+  it('follows a noisy reading of a wandering level through its fast mean, beyond what the lags see', () => {
+    const z = normals(7);
+    let m = 0;
+    // A local level: the true level is a slow random walk, each reading adds independent noise of
+    // ten times its step. The best forecast is a short moving average, which 6 lagged changes only approximate.
+    const series = Array.from({ length: 6000 }, () => (m += 0.1 * z()) + z());
+    const out = run(new StreamReadouts(options()), series);
+    const s = score(series, out, 1, 1000);
+    expect(s.mseRatio).toBeLessThan(LOCAL_LEVEL_MSE_RATIO);
+    expect(s.maeRatio).toBeLessThan(0.8);
   });
 
   it('never looks ahead: changing later values changes no earlier forecast', () => {

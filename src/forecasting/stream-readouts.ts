@@ -1,9 +1,10 @@
 // The served forecaster's online part: per stream and per horizon h, recursive-least-squares
 // readouts predict the change of the level from the forecast origin to h steps later, in units of
 // the stream's normaliser scale, from [bias, lagged changes, the seasonal change one season ago,
-// time of day of the target, the recurrent model's own forecast for h]. Per stream and horizon the
-// candidate (each readout, or persistence) with the lowest recent out-of-sample squared error
-// serves, and the band is that forecast's own recent residual scale times a factor calibrated
+// the level against the normaliser's centre and against its own fast mean, time of day of the
+// target, the recurrent model's own forecast for h]. Per stream and horizon the candidate (each
+// readout's variants, their inverse-MSE combination, or persistence) with the lowest recent
+// out-of-sample error (MSE and MAE relative to persistence's) serves, and the band is that forecast's own recent residual scale times a factor calibrated
 // online to the nominal coverage. Leak-free: a readout learns from a target only once it has been
 // observed, with the features stored at its origin. Each stream's results depend on that stream's
 // steps alone, so batching, restarts and moving a stream between instances change nothing.
@@ -71,6 +72,10 @@ export class StreamReadouts {
       this.trackProfile(base, idx, t, u);
     }
     D[base + L.observed] = imputed ? 0 : 1;
+    if (Number.isFinite(u)) {
+      const fm = base + L.fastMean;
+      D[fm] = idx === 0 || !Number.isFinite(D[fm]) ? u : FAST_DECAY * D[fm] + (1 - FAST_DECAY) * u;
+    }
     // Push the level into the ring and forecast from it.
     D[base + L.ring + (idx % L.R)] = u;
     D[base + L.idx] = idx + 1;
@@ -242,6 +247,7 @@ export class StreamReadouts {
     for (let k = 1; k <= K; k++)
       D[lagsAt + k - 1] = idx - k >= 0 ? clip((D[ring + ((idx - k + 1) % R)] - D[ring + ((idx - k) % R)]) * inv) : 0;
     const reversion = clip((u - centre) * inv);
+    const fastReversion = clip((u - D[base + L.fastMean]) * inv);
     let profileSum = 0;
     for (let h = 1; h <= H; h++) {
       const hi = h - 1;
@@ -263,6 +269,8 @@ export class StreamReadouts {
       }
       // Mean reversion: where the level stands against the normaliser's centre.
       D[f + j++] = reversion;
+      // And against its own recent mean (a noisy reading tends back to it).
+      D[f + j++] = fastReversion;
       if (L.calendar) {
         const phase = (2 * Math.PI * ((((t + h * this.o.stepMs) % DAY_MS) + DAY_MS) % DAY_MS)) / DAY_MS;
         D[f + j++] = Math.sin(phase);
@@ -276,7 +284,9 @@ export class StreamReadouts {
       }
       // Variants: each readout's forecast, raw and shrunk towards persistence, each also rounded to
       // the stream's quantum (readings in steps of 0.1 °C: an unchanged reading is then forecast exactly), once the readout has
-      // learned from enough targets; else persistence. Served: the lowest sum of recent MSE and MAE,
+      // learned from enough targets; else persistence. Then their combination, weighted by inverse
+      // recent MSE with persistence (a forecast of no change) among them: averaging variants beats
+      // picking one when none wins clearly. Served: the lowest weighted sum of recent MSE and MAE,
       // each relative to persistence's, so neither measure is traded away for the other.
       const errOff = base + L.err + hi * (V + 1) * 2;
       const predOff = base + L.pred + (o * H + hi) * V;
@@ -299,9 +309,20 @@ export class StreamReadouts {
         D[v + 2] = a * p;
         D[v + 3] = quantum > 0 ? quantum * Math.round((a * p) / quantum) : a * p;
       }
+      // The combination: every readout variant and persistence, weighted by inverse recent MSE
+      // (persistence's weight keeps it near no change until the readouts have proved better).
+      let wSum = sqP > 0 ? 1 / sqP : 0;
+      let fSum = 0;
+      for (let v = 0; trusted && v < V - 1; v++) {
+        const e2 = D[errOff + 2 * v];
+        if (!(e2 > 0)) continue;
+        wSum += 1 / e2;
+        fSum += D[predOff + v] / e2;
+      }
+      D[predOff + V - 1] = wSum > 0 ? fSum / wSum : 0;
       if (trusted && sqP > 0 && absP > 0) {
         for (let v = 0; v < V; v++) {
-          const score = D[errOff + 2 * v] / sqP + D[errOff + 2 * v + 1] / absP;
+          const score = (MSE_WEIGHT * D[errOff + 2 * v]) / sqP + ((2 - MSE_WEIGHT) * D[errOff + 2 * v + 1]) / absP;
           if (score < bestScore) {
             bestScore = score;
             best = D[predOff + v];
@@ -327,6 +348,16 @@ export class StreamReadouts {
  * 2): on a random walk, noise alone would otherwise pick a readout half the time and lose a little.
  */
 const SERVE_MARGIN = 0.98;
+
+/**
+ * Weight of the MSE part of the selection score (the MAE part weighs 2 minus this): leaning to MSE
+ * serves the readouts' conditional mean more often; the MAE part still keeps a forecaster that
+ * moves the median away from an unchanged reading out.
+ */
+const MSE_WEIGHT = 1.5;
+
+/** Per-step decay of the fast mean the level is compared with: a half-life of 8 steps. */
+const FAST_DECAY = 0.5 ** (1 / 8);
 
 /** Residual scales beyond which an error is clipped where the readouts and bands learn from it. */
 const ROBUST_Z = 4;
