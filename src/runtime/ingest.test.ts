@@ -172,6 +172,22 @@ describe('POST /api/ingest limits', () => {
     expect(await deadLetters(metrics, 'too_many_new_streams')).toBe(1);
   });
 
+  it('counts streams evicted as idle (limits.max_resident_streams) as held: max_streams still binds, and they come back', async () => {
+    const { post, rt } = setup('limits: { max_streams: 3, max_resident_streams: 1 }');
+    expect((await post(JSON.stringify([rec('s1', 0), rec('s2', 0), rec('s3', 0)]))).json()).toMatchObject({ accepted: 3 });
+    rt.engine.advanceWatermark(T0 + 2 * HOUR); // the idle flush closes their steps: nothing held
+    expect(await rt.checkpoint()).toBe(true); // evicts all but one
+    expect(rt.engine.runner.arena.size).toBe(1);
+    expect(rt.engine.streamCount).toBe(3);
+    const full = await post(JSON.stringify([rec('s4', 3)]));
+    expect(full.statusCode).toBe(429);
+    expect(full.json().errors[0].code).toBe('stream_limit');
+    const back = await post(JSON.stringify([rec('s1', 3), rec('s2', 3), rec('s3', 3)]));
+    expect(back.json()).toMatchObject({ accepted: 3, rejected: 0 });
+    expect(rt.engine.runner.arena.size).toBe(3);
+    expect(rt.engine.eviction?.recalls).toBe(2);
+  });
+
   it('refuses a request over max_records_per_request whole (413), counted', async () => {
     const { post, metrics, rt } = setup('limits: { max_records_per_request: 5 }');
     const res = await post(JSON.stringify(Array.from({ length: 6 }, (_, i) => rec('a', i))));
