@@ -128,7 +128,7 @@ export class MultivariateDeviation {
     }
     const t2 = this.mahalanobis();
     this.lastT2 = t2;
-    const surprise = chiSquareSurprise(t2, d);
+    const surprise = wilsonHilfertySurprise(t2, d);
     // Each sensor's baseline stops learning while its own smoothed deviation is far out (in sds of
     // its learnt spread): a flow that moved must not be absorbed, while a neighbour's slow drift still is.
     const a = Math.max(this.alpha, 1 / (n + 1));
@@ -206,10 +206,11 @@ export class MultivariateDeviation {
 }
 
 /**
- * -log10 P(χ²_k ≥ t) by Wilson and Hilferty (1931): (t/k)^(1/3) is close to normal with mean
+ * -log10 P(χ²_k ≥ t) for any k (surprise-tests.ts's chiSquareSurprise is exact but needs an even
+ * k; an asset may have an odd number of sensors), by Wilson and Hilferty (1931): (t/k)^(1/3) is close to normal with mean
  * 1 - 2/(9k) and variance 2/(9k). Unbounded; within a few % of the exact tail for k >= 2 up to p = 1e-6.
  */
-export function chiSquareSurprise(t: number, k: number): number {
+export function wilsonHilfertySurprise(t: number, k: number): number {
   if (!(t > 0)) return 0;
   const v = 2 / (9 * k);
   return upperTailSurprise((Math.cbrt(t / k) - (1 - v)) / Math.sqrt(v));
