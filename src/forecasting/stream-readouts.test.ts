@@ -11,6 +11,8 @@ const HOUR = 3_600_000;
 const H = 3;
 // 0.56 with the fast-mean feature, 0.59 without it.
 const LOCAL_LEVEL_MSE_RATIO = 0.575;
+// 1.0014 with a constant margin and error memory, 1.0000 with both growing with h.
+const RANDOM_WALK_H3_MSE_RATIO = 1.0005;
 
 function options(over: Partial<StreamReadoutOptions> = {}): StreamReadoutOptions {
   const base = readoutOptions(ModelSection.parse({ cell: 'gru', units: 4, horizon: H }), HOUR);
@@ -82,6 +84,19 @@ describe('StreamReadouts', () => {
     const s = score(series, out, 1, 500);
     expect(s.mseRatio).toBeLessThan(1.01);
     expect(s.maeRatio).toBeLessThan(1.01);
+  });
+
+  it('leaves persistence on random walks at the longest horizon no more than by chance (margin and memory grow with h)', () => {
+    // Selection noise is the loss here: over 24 walks, the mean h = 3 MSE ratio to persistence.
+    let sum = 0;
+    const walks = 24;
+    for (let k = 0; k < walks; k++) {
+      const z = normals(100 + k);
+      let x = 100;
+      const series = Array.from({ length: 3000 }, () => (x += z()));
+      sum += score(series, run(new StreamReadouts(options()), series), H, 500).mseRatio;
+    }
+    expect(sum / walks).toBeLessThan(RANDOM_WALK_H3_MSE_RATIO);
   });
 
   it('keeps 95% bands at 93-97% coverage on a heavy-tailed AR(1)', () => {

@@ -29,6 +29,12 @@ export class StreamReadouts {
   private readonly error = new Float64Array(1);
   private readonly prediction = new Float64Array(1);
   private readonly errDecay: number;
+  /**
+   * Per horizon h, the decay of the errors that choose the served candidate: a half-life of h times
+   * errorHalfLife targets, because h-step errors overlap over h steps (h times fewer independent
+   * errors in the same span), so the choice at long horizons is not left to noise.
+   */
+  private readonly errDecayByHorizon: Float64Array;
   private readonly bandDecay: number;
   private readonly maxTrace: number[];
 
@@ -37,6 +43,7 @@ export class StreamReadouts {
     this.layout = readoutLayout(options);
     this.pf = new Float64Array(this.layout.d);
     this.errDecay = 0.5 ** (1 / options.errorHalfLife);
+    this.errDecayByHorizon = Float64Array.from({ length: options.horizon }, (_, i) => 0.5 ** (1 / (options.errorHalfLife * (i + 1))));
     this.bandDecay = 0.5 ** (1 / options.bandHalfLife);
     this.maxTrace = options.priorVariances.map((v) => this.layout.d * v * 10);
   }
@@ -189,10 +196,11 @@ export class StreamReadouts {
         D[shrinkOff] = ed * D[shrinkOff] + (1 - ed) * y * p;
         D[shrinkOff + 1] = ed * D[shrinkOff + 1] + (1 - ed) * p * p;
       }
+      const eh = this.errDecayByHorizon[hi];
       for (let v = 0; v <= V; v++) {
         const e = v < V ? y - D[predOff + v] : y;
-        D[errOff + 2 * v] = ed * D[errOff + 2 * v] + (1 - ed) * e * e;
-        D[errOff + 2 * v + 1] = ed * D[errOff + 2 * v + 1] + (1 - ed) * Math.abs(e);
+        D[errOff + 2 * v] = eh * D[errOff + 2 * v] + (1 - eh) * e * e;
+        D[errOff + 2 * v + 1] = eh * D[errOff + 2 * v + 1] + (1 - eh) * Math.abs(e);
       }
       D[base + L.n + hi]++;
       // The band: the served forecast's residual scale, and a factor tracking the nominal coverage.
@@ -295,7 +303,9 @@ export class StreamReadouts {
       const absP = D[errOff + 2 * V + 1];
       const quantum = D[base + L.quantum] / sd;
       let best = 0;
-      let bestScore = 2 * SERVE_MARGIN;
+      // The margin grows with sqrt(h): an h-step error differs from persistence's by the sum of up
+      // to h one-step noises, so a chance lead over persistence grows that way too.
+      let bestScore = 2 * (1 - (1 - SERVE_MARGIN) * Math.sqrt(h));
       for (let c = 0; c < C; c++) {
         rlsPredict(D, base + L.w + (c * H + hi) * d, d, 1, D, f, this.prediction);
         const p = this.prediction[0];
@@ -344,8 +354,9 @@ export class StreamReadouts {
 }
 
 /**
- * A readout serves only when its recent relative MSE + MAE is below 2 × this (persistence scores
- * 2): on a random walk, noise alone would otherwise pick a readout half the time and lose a little.
+ * A readout serves only when its recent relative MSE + MAE is below 2 × this at h = 1 (persistence
+ * scores 2; the margin 1 - this grows with sqrt(h)): on a random walk, noise alone would otherwise
+ * pick a readout half the time and lose a little.
  */
 const SERVE_MARGIN = 0.98;
 
