@@ -1,6 +1,7 @@
 import { TidecastError } from '../core/errors.js';
 import { BatchedStepper } from './batched-stepper.js';
 import type { StackedModel } from './stacked-model.js';
+import { solveSymmetric } from './solve-symmetric.js';
 import { StateArena } from './state-arena.js';
 
 // The readout of an echo state network in closed form: ridge regression of the targets on the top
@@ -100,7 +101,8 @@ export function fitEsnReadout(model: StackedModel, data: ReadoutData, options: R
     } else {
       for (let j = 0; j < d - 1; j++) a[j * d + j] += options.ridge * m;
       a[(d - 1) * d + d - 1] += 1e-9 * m; // the constant: unpenalised, kept positive definite
-      solveSymmetric(a, rhs, w, d);
+      if (!solveSymmetric(a, rhs, w, d))
+        throw new TidecastError('The ESN readout system is not positive definite (raise model.esn.ridge).', 'config_invalid', false);
     }
     let sse = 0,
       sz = 0;
@@ -130,32 +132,5 @@ function addOuter(g: Float64Array, phi: Float64Array, off: number, d: number, si
     const pi = sign * phi[off + i];
     if (pi === 0) continue;
     for (let j = 0; j < d; j++) g[i * d + j] += pi * phi[off + j];
-  }
-}
-
-/** Solves a·x = b for symmetric positive definite a (d×d, overwritten) by Cholesky. */
-export function solveSymmetric(a: Float64Array, b: Float64Array, x: Float64Array, d: number): void {
-  for (let j = 0; j < d; j++) {
-    let s = a[j * d + j];
-    for (let k = 0; k < j; k++) s -= a[j * d + k] ** 2;
-    if (!(s > 0))
-      throw new TidecastError('The ESN readout system is not positive definite (raise model.esn.ridge).', 'config_invalid', false);
-    const l = Math.sqrt(s);
-    a[j * d + j] = l;
-    for (let i = j + 1; i < d; i++) {
-      let t = a[i * d + j];
-      for (let k = 0; k < j; k++) t -= a[i * d + k] * a[j * d + k];
-      a[i * d + j] = t / l;
-    }
-  }
-  for (let i = 0; i < d; i++) {
-    let s = b[i];
-    for (let k = 0; k < i; k++) s -= a[i * d + k] * x[k];
-    x[i] = s / a[i * d + i];
-  }
-  for (let i = d - 1; i >= 0; i--) {
-    let s = x[i];
-    for (let k = i + 1; k < d; k++) s -= a[k * d + i] * x[k];
-    x[i] = s / a[i * d + i];
   }
 }

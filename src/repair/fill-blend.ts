@@ -13,6 +13,8 @@
 // one on the season; no per-data-set setting. Where the blend does not beat candidate 1 on other
 // hidden stretches, candidate 1 alone is used.
 
+import { solveSymmetric } from '../models/solve-symmetric.js';
+
 export const CANDIDATES = 6;
 /** Positions in the gap: (t − a + 1) / (g + 1) in quarters. */
 export const BUCKETS = 4;
@@ -127,7 +129,9 @@ export class BlendFit {
   /** bands × BUCKETS × CANDIDATES weights; a cell without data keeps candidate 1 alone. */
   solve(ridge = 0.01): Float64Array {
     const w = new Float64Array(this.bands * BUCKETS * CANDIDATES);
-    const M = new Float64Array(CANDIDATES * (CANDIDATES + 1));
+    const M = new Float64Array(CANDIDATES * CANDIDATES);
+    const rhs = new Float64Array(CANDIDATES);
+    const x = new Float64Array(CANDIDATES);
     for (let cell = 0; cell < this.bands * BUCKETS; cell++) {
       const n = this.counts[cell];
       const wo = cell * CANDIDATES;
@@ -136,33 +140,14 @@ export class BlendFit {
       let trace = 0;
       for (let i = 0; i < CANDIDATES; i++) trace += this.A[cell * CANDIDATES * CANDIDATES + i * (CANDIDATES + 1)];
       const lambda = (ridge * trace) / CANDIDATES + 1e-9;
+      M.set(this.A.subarray(cell * CANDIDATES * CANDIDATES, (cell + 1) * CANDIDATES * CANDIDATES));
       for (let i = 0; i < CANDIDATES; i++) {
-        for (let j = 0; j < CANDIDATES; j++) M[i * (CANDIDATES + 1) + j] = this.A[cell * CANDIDATES * CANDIDATES + i * CANDIDATES + j];
-        M[i * (CANDIDATES + 1) + i] += lambda;
+        M[i * CANDIDATES + i] += lambda;
         // Shrunk toward w = e_1: (A + λI) w = r + λ e_1.
-        M[i * (CANDIDATES + 1) + CANDIDATES] = this.r[wo + i] + (i === 1 ? lambda : 0);
+        rhs[i] = this.r[wo + i] + (i === 1 ? lambda : 0);
       }
-      if (gaussJordan(M, CANDIDATES)) for (let i = 0; i < CANDIDATES; i++) w[wo + i] = M[i * (CANDIDATES + 1) + CANDIDATES];
+      if (solveSymmetric(M, rhs, x, CANDIDATES)) w.set(x, wo);
     }
     return w;
   }
-}
-
-/** Solves the n×(n+1) augmented system in place (partial pivoting); false if singular. */
-function gaussJordan(M: Float64Array, n: number): boolean {
-  const s = n + 1;
-  for (let col = 0; col < n; col++) {
-    let piv = col;
-    for (let r = col + 1; r < n; r++) if (Math.abs(M[r * s + col]) > Math.abs(M[piv * s + col])) piv = r;
-    if (Math.abs(M[piv * s + col]) < 1e-12) return false;
-    if (piv !== col) for (let j = 0; j < s; j++) [M[col * s + j], M[piv * s + j]] = [M[piv * s + j], M[col * s + j]];
-    const d = M[col * s + col];
-    for (let j = 0; j < s; j++) M[col * s + j] /= d;
-    for (let r = 0; r < n; r++) {
-      if (r === col) continue;
-      const f = M[r * s + col];
-      if (f !== 0) for (let j = 0; j < s; j++) M[r * s + j] -= f * M[col * s + j];
-    }
-  }
-  return true;
 }
