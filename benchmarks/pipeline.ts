@@ -91,6 +91,42 @@ function median(xs: number[]): number {
   return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
+/**
+ * Runs R rounds through both paths, alternating which goes first (so neither always meets a warm or a
+ * cold cache), and counts each path's process CPU: events per CPU second each, and the median of the
+ * per-round ratios.
+ */
+function alternateRounds(
+  R: number,
+  makeBatch: (round: number) => Observation[],
+  runDirect: (batch: Observation[]) => void,
+  runComposed: (batch: Observation[]) => void,
+): { direct: number; composed: number; ratio: number } {
+  const cpu = { direct: 0, composed: 0 };
+  const timed = (path: 'direct' | 'composed', run: (batch: Observation[]) => void, batch: Observation[]): void => {
+    const c0 = process.cpuUsage();
+    run(batch);
+    const c = process.cpuUsage(c0);
+    cpu[path] += c.user + c.system;
+  };
+  const ratios: number[] = [];
+  let events = 0;
+  for (let r = 1; r <= R; r++) {
+    const batch = makeBatch(r);
+    const before = { ...cpu };
+    if (r % 2 === 0) {
+      timed('direct', runDirect, batch);
+      timed('composed', runComposed, batch);
+    } else {
+      timed('composed', runComposed, batch);
+      timed('direct', runDirect, batch);
+    }
+    ratios.push((cpu.direct - before.direct) / (cpu.composed - before.composed));
+    events += batch.length;
+  }
+  return { direct: Math.round(events / (cpu.direct / 1e6)), composed: Math.round(events / (cpu.composed / 1e6)), ratio: median(ratios) };
+}
+
 /** Direct loop vs the same processor work as an RxJS operator over batches, events per CPU second each. */
 function runComposed(streams: number): { direct: number; composed: number; ratio: number } {
   let sink = 0;
@@ -106,39 +142,17 @@ function runComposed(streams: number): { direct: number; composed: number; ratio
   for (const o of first) direct.push(o, emit);
   batches.next({ observations: first });
   const R = rounds(streams);
-  const cpu = { direct: 0, composed: 0 };
-  const ratios: number[] = [];
-  const timeDirect = (batch: Observation[]): void => {
-    const c0 = process.cpuUsage();
-    for (let i = 0; i < batch.length; i++) direct.push(batch[i], emit);
-    direct.reportMetrics(); // as the operator does once per batch
-    const c = process.cpuUsage(c0);
-    cpu.direct += c.user + c.system;
-  };
-  const timeComposed = (batch: Observation[]): void => {
-    const c0 = process.cpuUsage();
-    batches.next({ observations: batch });
-    const c = process.cpuUsage(c0);
-    cpu.composed += c.user + c.system;
-  };
-  let events = 0;
-  for (let r = 1; r <= R; r++) {
-    const batch = makeRound(streams, r, level);
-    const before = { ...cpu };
-    if (r % 2 === 0) {
-      timeDirect(batch);
-      timeComposed(batch);
-    } else {
-      timeComposed(batch);
-      timeDirect(batch);
-    }
-    ratios.push((cpu.direct - before.direct) / (cpu.composed - before.composed));
-    events += batch.length;
-  }
+  const result = alternateRounds(
+    R,
+    (r) => makeRound(streams, r, level),
+    (batch) => {
+      for (let i = 0; i < batch.length; i++) direct.push(batch[i], emit);
+      direct.reportMetrics(); // as the operator does once per batch
+    },
+    (batch) => batches.next({ observations: batch }),
+  );
   if (!Number.isFinite(sink)) throw new Error('non-finite features');
-  const d = Math.round(events / (cpu.direct / 1e6));
-  const c = Math.round(events / (cpu.composed / 1e6));
-  return { direct: d, composed: c, ratio: median(ratios) };
+  return result;
 }
 
 /** A pipeline file for the daemon's path: the bench's features, a small GRU, one-step forecasts. */
@@ -171,40 +185,18 @@ function runDaemonPath(streams: number): { direct: number; composed: number; rat
   direct.outputs.take();
   batches.next(pipelineBatch('bench', { observations: first, deadLetters: [] }));
   const R = Math.max(8, Math.ceil(800_000 / streams));
-  const cpu = { direct: 0, composed: 0 };
-  const ratios: number[] = [];
-  const timeDirect = (batch: Observation[]): void => {
-    const c0 = process.cpuUsage();
-    direct.engine.ingest(batch);
-    forecasts -= direct.outputs.take().forecasts.length;
-    const c = process.cpuUsage(c0);
-    cpu.direct += c.user + c.system;
-  };
-  const timeComposed = (batch: Observation[]): void => {
-    const c0 = process.cpuUsage();
-    batches.next(pipelineBatch('bench', { observations: batch, deadLetters: [] }));
-    const c = process.cpuUsage(c0);
-    cpu.composed += c.user + c.system;
-  };
-  let events = 0;
-  for (let r = 1; r <= R; r++) {
-    const batch = makeRound(streams, r, level);
-    const before = { ...cpu };
-    if (r % 2 === 0) {
-      timeDirect(batch);
-      timeComposed(batch);
-    } else {
-      timeComposed(batch);
-      timeDirect(batch);
-    }
-    ratios.push((cpu.direct - before.direct) / (cpu.composed - before.composed));
-    events += batch.length;
-  }
+  const result = alternateRounds(
+    R,
+    (r) => makeRound(streams, r, level),
+    (batch) => {
+      direct.engine.ingest(batch);
+      forecasts -= direct.outputs.take().forecasts.length;
+    },
+    (batch) => batches.next(pipelineBatch('bench', { observations: batch, deadLetters: [] })),
+  );
   // Both engines forecast the same steps.
   if (forecasts !== 0 || direct.engine.stats.steps !== composed.engine.stats.steps) throw new Error('the two paths disagree');
-  const d = Math.round(events / (cpu.direct / 1e6));
-  const c = Math.round(events / (cpu.composed / 1e6));
-  return { direct: d, composed: c, ratio: median(ratios) };
+  return result;
 }
 
 const sizes = (process.env.BENCH_SIZES ?? '1000,100000,1000000').split(',').map(Number);
