@@ -4,7 +4,7 @@ import { parsePipelineText } from '../../src/config/load-pipeline.js';
 import { PipelineEngine } from '../../src/engine/pipeline-engine.js';
 import { writeModelFile } from '../../src/engine/model-file.js';
 import type { Daemon } from '../e2e/daemon-harness.js';
-import type { TestMessage } from './kafka-topics.js';
+import { type TestMessage, uniqueTopic } from './kafka-topics.js';
 import { currentKafkaClient } from './kafka-clients.js';
 
 // `tidecast run` on Kafka in tests: a pipeline file with a Kafka source (and its changelog) and a Kafka sink,
@@ -125,4 +125,40 @@ export function restores(d: Daemon): { partitions: number[]; records: number }[]
   return d.lines
     .filter((l) => l.msg === 'Partition state restored.')
     .map((l) => ({ partitions: l.partitions as number[], records: l.records as number }));
+}
+
+/**
+ * One daemon's settings in a test run: its own forecasts, dead-letter and changelog topics, group and
+ * state directory (named `prefix-name`), over the run's shared input topic and model directory.
+ */
+export function runOptions(brokers: string, input: string, dir: string, prefix: string, name: string): DaemonPipelineOptions {
+  return {
+    brokers,
+    input,
+    forecasts: uniqueTopic(`${prefix}-${name}-out`),
+    deadLetters: uniqueTopic(`${prefix}-${name}-dlq`),
+    group: uniqueTopic(`${prefix}-${name}`),
+    changelog: uniqueTopic(`${prefix}-${name}-changelog`),
+    stateDir: join(dir, name),
+    modelDir: join(dir, 'model'),
+  };
+}
+
+/**
+ * After a test: prints the log lines `shown` keeps of every daemon when the test failed, then
+ * SIGKILLs the ones still running and waits for all of them to exit (the list is emptied).
+ */
+export async function stopDaemons(daemons: Daemon[], failed: boolean, shown: (line: Record<string, unknown>) => boolean): Promise<void> {
+  if (failed)
+    for (const d of daemons)
+      console.error(
+        `daemon ${d.child.pid}:\n${d.lines
+          .filter(shown)
+          .map((l) => JSON.stringify(l))
+          .join('\n')}`,
+      );
+  for (const d of daemons.splice(0)) {
+    if (d.child.exitCode === null && d.child.signalCode === null) d.child.kill('SIGKILL');
+    await d.exited;
+  }
 }

@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { afterEach, expect, inject, it } from 'vitest';
 import { startDaemon, type Daemon } from '../e2e/daemon-harness.js';
 import { startKafkaBroker, type KafkaBroker } from '../helpers/kafka-broker.js';
-import { daemonInput, PIPELINE, writePipelineFile, writeTestModel, type DaemonPipelineOptions } from '../helpers/kafka-daemon.js';
+import {
+  daemonInput,
+  PIPELINE,
+  stopDaemons,
+  writePipelineFile,
+  writeTestModel,
+  type DaemonPipelineOptions,
+} from '../helpers/kafka-daemon.js';
 import { expectOutputsEqual, uniqueOutputs } from '../helpers/kafka-outputs.js';
 import { createTopic, endOffsets, produce, readAll, uniqueTopic, waitFor, waitForCommittedEnd } from '../helpers/kafka-topics.js';
 import { describeEachClient } from '../helpers/kafka-clients.js';
@@ -23,19 +30,7 @@ let broker: KafkaBroker | null = null;
 let dir: string | null = null;
 
 afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail') {
-    for (const d of daemons)
-      console.error(
-        `daemon ${d.child.pid}:\n${d.lines
-          .filter((l) => l.level !== 'info' || String(l.msg).includes('Kafka'))
-          .map((l) => JSON.stringify(l))
-          .join('\n')}`,
-      );
-  }
-  for (const d of daemons.splice(0)) {
-    if (d.child.exitCode === null && d.child.signalCode === null) d.child.kill('SIGKILL');
-    await d.exited;
-  }
+  await stopDaemons(daemons, ctx.task.result?.state === 'fail', (l) => l.level !== 'info' || String(l.msg).includes('Kafka'));
   // Each client's run starts a broker of its own.
   await broker?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });

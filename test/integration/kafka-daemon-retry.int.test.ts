@@ -11,6 +11,8 @@ import {
   writePipelineFile,
   writeTestModel,
   type DaemonPipelineOptions,
+  stopDaemons,
+  runOptions,
 } from '../helpers/kafka-daemon.js';
 import { expectOutputsEqual, uniqueOutputs } from '../helpers/kafka-outputs.js';
 import { committedOffsets, createTopic, endOffsets, produce, readUntil, uniqueTopic, waitFor } from '../helpers/kafka-topics.js';
@@ -26,19 +28,7 @@ const daemons: Daemon[] = [];
 let dir: string;
 
 afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail') {
-    for (const d of daemons)
-      console.error(
-        `daemon ${d.child.pid}:\n${d.lines
-          .filter((l) => l.level !== 30 || String(l.msg).includes('restored'))
-          .map((l) => JSON.stringify(l))
-          .join('\n')}`,
-      );
-  }
-  for (const d of daemons.splice(0)) {
-    if (d.child.exitCode === null && d.child.signalCode === null) d.child.kill('SIGKILL');
-    await d.exited;
-  }
+  await stopDaemons(daemons, ctx.task.result?.state === 'fail', (l) => l.level !== 30 || String(l.msg).includes('restored'));
   // Each client's run makes a directory of its own.
   if (dir) await rm(dir, { recursive: true, force: true });
 });
@@ -64,16 +54,7 @@ describeEachClient('tidecast run on Kafka when an output write fails', () => {
   it('undoes the batch from the changelog and replays it until the write succeeds', async () => {
     dir = await mkdtemp(join(tmpdir(), 'tidecast-kretry-'));
     const input = uniqueTopic('kr-in');
-    const run = (name: string): DaemonPipelineOptions => ({
-      brokers,
-      input,
-      forecasts: uniqueTopic(`kr-${name}-out`),
-      deadLetters: uniqueTopic(`kr-${name}-dlq`),
-      group: uniqueTopic(`kr-${name}`),
-      changelog: uniqueTopic(`kr-${name}-changelog`),
-      stateDir: join(dir, name),
-      modelDir: join(dir, 'model'),
-    });
+    const run = (name: string): DaemonPipelineOptions => runOptions(brokers, input, dir, 'kr', name);
     const failing = run('failing');
     const single = run('single');
     await createTopic(brokers, input, PARTITIONS);

@@ -11,6 +11,8 @@ import {
   restores,
   writeTestModel,
   type DaemonPipelineOptions,
+  stopDaemons,
+  runOptions,
 } from '../helpers/kafka-daemon.js';
 import { expectOutputsEqual, uniqueOutputs } from '../helpers/kafka-outputs.js';
 import {
@@ -39,19 +41,11 @@ const daemons: Daemon[] = [];
 let dir: string;
 
 afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail') {
-    for (const d of daemons)
-      console.error(
-        `daemon ${d.child.pid}:\n${d.lines
-          .filter((l) => l.level !== 30 || String(l.msg).includes('Kafka') || String(l.msg).includes('restored'))
-          .map((l) => JSON.stringify(l))
-          .join('\n')}`,
-      );
-  }
-  for (const d of daemons.splice(0)) {
-    if (d.child.exitCode === null && d.child.signalCode === null) d.child.kill('SIGKILL');
-    await d.exited;
-  }
+  await stopDaemons(
+    daemons,
+    ctx.task.result?.state === 'fail',
+    (l) => l.level !== 30 || String(l.msg).includes('Kafka') || String(l.msg).includes('restored'),
+  );
 });
 afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
@@ -71,16 +65,7 @@ describeEachClient('tidecast run on Kafka, scaled out', () => {
   it("three instances on 12 partitions: a SIGKILLed one's partitions move to the two survivors, outputs equal to an uninterrupted run", async () => {
     dir = await mkdtemp(join(tmpdir(), 'tidecast-kscale-'));
     const input = uniqueTopic('ks-in');
-    const run = (name: string): DaemonPipelineOptions => ({
-      brokers,
-      input,
-      forecasts: uniqueTopic(`ks-${name}-out`),
-      deadLetters: uniqueTopic(`ks-${name}-dlq`),
-      group: uniqueTopic(`ks-${name}`),
-      changelog: uniqueTopic(`ks-${name}-changelog`),
-      stateDir: join(dir, name),
-      modelDir: join(dir, 'model'),
-    });
+    const run = (name: string): DaemonPipelineOptions => runOptions(brokers, input, dir, 'ks', name);
     // Commits lag the changelog by up to 1 s: the survivors get records their restored states already hold.
     const trio = { ...run('trio'), commitIntervalMs: 1_000 };
     const single = run('single');

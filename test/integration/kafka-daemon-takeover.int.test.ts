@@ -13,6 +13,8 @@ import {
   writePipelineFile,
   writeTestModel,
   type DaemonPipelineOptions,
+  stopDaemons,
+  runOptions,
 } from '../helpers/kafka-daemon.js';
 import { expectOutputsEqual, uniqueOutputs } from '../helpers/kafka-outputs.js';
 import {
@@ -41,19 +43,11 @@ const daemons: Daemon[] = [];
 let dir: string;
 
 afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail') {
-    for (const d of daemons)
-      console.error(
-        `daemon ${d.child.pid}:\n${d.lines
-          .filter((l) => l.level !== 30 || String(l.msg).includes('Kafka') || String(l.msg).includes('restored'))
-          .map((l) => JSON.stringify(l))
-          .join('\n')}`,
-      );
-  }
-  for (const d of daemons.splice(0)) {
-    if (d.child.exitCode === null && d.child.signalCode === null) d.child.kill('SIGKILL');
-    await d.exited;
-  }
+  await stopDaemons(
+    daemons,
+    ctx.task.result?.state === 'fail',
+    (l) => l.level !== 30 || String(l.msg).includes('Kafka') || String(l.msg).includes('restored'),
+  );
   // Each client's run makes a directory of its own.
   if (dir) await rm(dir, { recursive: true, force: true });
 });
@@ -73,16 +67,7 @@ describeEachClient('tidecast run on Kafka', () => {
   it("hands a SIGKILLed instance's streams to the survivor with their state, outputs equal to an uninterrupted run", async () => {
     dir = await mkdtemp(join(tmpdir(), 'tidecast-kdaemon-'));
     const input = uniqueTopic('kd-in');
-    const run = (name: string): DaemonPipelineOptions => ({
-      brokers,
-      input,
-      forecasts: uniqueTopic(`kd-${name}-out`),
-      deadLetters: uniqueTopic(`kd-${name}-dlq`),
-      group: uniqueTopic(`kd-${name}`),
-      changelog: uniqueTopic(`kd-${name}-changelog`),
-      stateDir: join(dir, name),
-      modelDir: join(dir, 'model'),
-    });
+    const run = (name: string): DaemonPipelineOptions => runOptions(brokers, input, dir, 'kd', name);
     // Commits lag the changelog by up to 2 s: the survivor gets records its restored states already hold.
     const pair = { ...run('pair'), commitIntervalMs: 2_000 };
     const single = run('single');
