@@ -55,7 +55,8 @@ export class StreamPages {
 
   /** Loads the next page with streams (following empty ones); resolves true when streams were added. */
   loadMore() {
-    if (this.done) return Promise.resolve(false);
+    // An empty list is never done: the daemon may not have seen a stream yet when the page opens.
+    if (this.done && this.pages.length > 0) return Promise.resolve(false);
     if (this.loading) return this.loading;
     const gen = this.generation;
     this.loading = (async () => {
@@ -96,7 +97,9 @@ export class StreamPages {
         if (gen !== this.generation || this.pages[p] !== page) return;
         const same = fresh.streams.length === page.streams.length && fresh.streams.every((s, i) => s.key === page.streams[i].key);
         page.streams = fresh.streams;
-        if (!same) {
+        if (!same || p === this.pages.length - 1) {
+          // A changed page drops the ones after it; the last page learns whether more follow now
+          // (streams added after a full last page load as the list scrolls).
           this.pages.length = p + 1;
           this.next = fresh.next_cursor;
           this.done = fresh.next_cursor === null;
